@@ -1,0 +1,74 @@
+//! The port between server functions and the BFF's services (server-side only).
+//!
+//! The server crate implements [`Backend`] and puts a [`BackendHandle`] into every request's
+//! extensions; server functions pull it out together with the session. This keeps data
+//! flowing one way (page → server fn → service → GitLab) without the UI crate knowing the
+//! GitLab client.
+
+use crate::error::AppError;
+use async_trait::async_trait;
+use domain::view::{GroupListView, ProjectListView, RepositoryListView};
+use domain::{
+    GroupDetails, GroupPage, InstanceInfo, ProjectDetails, ProjectPage, RepositoryPage, Viewer,
+};
+use std::sync::Arc;
+use tower_sessions::Session;
+
+/// Everything the UI can ask of the BFF. Every method that touches GitLab checks the session.
+#[async_trait]
+pub trait Backend: Send + Sync + 'static {
+    /// Configured GitLab instances (no secrets).
+    fn instances(&self) -> Vec<InstanceInfo>;
+    /// The signed-in user on `instance`, or [`AppError::NotSignedIn`].
+    async fn viewer(&self, session: &Session, instance: &str) -> Result<Viewer, AppError>;
+    /// Projects the user can see that have registry images.
+    async fn projects(
+        &self,
+        session: &Session,
+        instance: &str,
+        view: &ProjectListView,
+    ) -> Result<ProjectPage, AppError>;
+    /// Groups the user can see.
+    async fn groups(
+        &self,
+        session: &Session,
+        instance: &str,
+        view: &GroupListView,
+    ) -> Result<GroupPage, AppError>;
+    /// One project and a page of its image repositories.
+    async fn project_repositories(
+        &self,
+        session: &Session,
+        instance: &str,
+        project_path: &str,
+        view: &RepositoryListView,
+    ) -> Result<(ProjectDetails, RepositoryPage), AppError>;
+    /// One group and a page of the image repositories of all its projects.
+    async fn group_repositories(
+        &self,
+        session: &Session,
+        instance: &str,
+        group_path: &str,
+        view: &RepositoryListView,
+    ) -> Result<(GroupDetails, RepositoryPage), AppError>;
+}
+
+/// Cloneable handle stored in request extensions.
+#[derive(Clone)]
+pub struct BackendHandle(pub Arc<dyn Backend>);
+
+/// The backend and the caller's session, for a server function.
+pub async fn request_context() -> Result<(Arc<dyn Backend>, Session), AppError> {
+    let axum::Extension(BackendHandle(backend)) =
+        leptos_axum::extract::<axum::Extension<BackendHandle>>()
+            .await
+            .map_err(|_| AppError::Internal {
+                message: "the backend is not configured".into(),
+            })?;
+    let session = leptos_axum::extract::<Session>()
+        .await
+        .map_err(|_| AppError::Internal {
+            message: "sessions are not configured".into(),
+        })?;
+    Ok((backend, session))
+}

@@ -1,0 +1,31 @@
+//! Reusable widgets.
+
+mod copy_button;
+mod error_view;
+mod header;
+mod loading;
+mod notices;
+mod pager;
+mod repository_table;
+mod search_form;
+mod theme_toggle;
+
+pub use copy_button::CopyButton;
+pub use error_view::ErrorView;
+pub use header::Header;
+pub use loading::LoadingRows;
+pub use notices::Notices;
+pub use pager::Pager;
+pub use repository_table::RepositoryTable;
+pub use search_form::SearchForm;
+pub use theme_toggle::ThemeToggle;
+
+use leptos::prelude::*;
+
+/// True once the page is hydrated (effects run only in the browser), for controls that
+/// need JavaScript: they render disabled on the server and come alive after hydration.
+pub fn use_hydrated() -> ReadSignal<bool> {
+    let (hydrated, set_hydrated) = signal(false);
+    Effect::new(move |_| set_hydrated.set(true));
+    hydrated
+}

@@ -1,0 +1,78 @@
+//! Our own page URLs (never GitLab's: the server's GitLab client builds those).
+
+use percent_encoding::{utf8_percent_encode, AsciiSet, CONTROLS};
+
+/// Characters escaped inside one path segment.
+const SEGMENT: &AsciiSet = &CONTROLS
+    .add(b' ')
+    .add(b'"')
+    .add(b'#')
+    .add(b'%')
+    .add(b'/')
+    .add(b'<')
+    .add(b'>')
+    .add(b'?')
+    .add(b'`')
+    .add(b'{')
+    .add(b'}');
+
+fn segment(s: &str) -> String {
+    utf8_percent_encode(s, SEGMENT).to_string()
+}
+
+/// A GitLab full path (`group/sub/project`) as URL path segments, each encoded.
+fn full_path(path: &str) -> String {
+    path.split('/')
+        .filter(|s| !s.is_empty())
+        .map(segment)
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+/// The project list of an instance.
+pub fn projects(instance: &str) -> String {
+    format!("/i/{}", segment(instance))
+}
+
+/// The group list of an instance.
+pub fn groups(instance: &str) -> String {
+    format!("/i/{}/groups", segment(instance))
+}
+
+/// A project's image repositories.
+pub fn project(instance: &str, path: &str) -> String {
+    format!("/i/{}/projects/{}", segment(instance), full_path(path))
+}
+
+/// A group's image repositories.
+pub fn group(instance: &str, path: &str) -> String {
+    format!("/i/{}/groups/{}", segment(instance), full_path(path))
+}
+
+/// Starts the OAuth sign-in for an instance, coming back to `return_to` afterwards.
+pub fn sign_in(instance: &str, return_to: &str) -> String {
+    format!(
+        "/auth/login?instance={}&return_to={}",
+        domain::query::encode_value(instance),
+        domain::query::encode_value(return_to)
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_are_encoded_per_segment() {
+        assert_eq!(project("demo", "acme/web"), "/i/demo/projects/acme/web");
+        assert_eq!(
+            project("my gl", "a b/c?d"),
+            "/i/my%20gl/projects/a%20b/c%3Fd"
+        );
+        assert_eq!(group("demo", "/acme/"), "/i/demo/groups/acme");
+        assert_eq!(
+            sign_in("demo", "/i/demo?q=a b"),
+            "/auth/login?instance=demo&return_to=/i/demo%3Fq%3Da%20b"
+        );
+    }
+}

@@ -1,0 +1,2 @@
+mod sign_in;
+pub use sign_in::*;

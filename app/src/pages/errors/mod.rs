@@ -1,0 +1,2 @@
+mod not_found;
+pub use not_found::*;

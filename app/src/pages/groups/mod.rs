@@ -1,0 +1,4 @@
+mod group;
+mod group_list;
+pub use group::*;
+pub use group_list::*;

@@ -1,0 +1,2 @@
+mod layout;
+pub use layout::*;

@@ -1,0 +1,4 @@
+mod project;
+mod project_list;
+pub use project::*;
+pub use project_list::*;

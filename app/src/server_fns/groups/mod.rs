@@ -1,0 +1,4 @@
+mod group_repositories;
+mod list_groups;
+pub use group_repositories::*;
+pub use list_groups::*;

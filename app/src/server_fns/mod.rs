@@ -1,0 +1,6 @@
+//! Server functions: one per file, each thin — take the session, call the backend.
+//! Every one checks the session itself through the backend; none mutates on GET.
+
+pub mod groups;
+pub mod projects;
+pub mod session;

@@ -1,0 +1,16 @@
+use domain::view::ProjectListView;
+use domain::ProjectPage;
+use leptos::prelude::*;
+use leptos::server_fn::codec::Json;
+
+use crate::error::AppError;
+
+/// Projects the user can see that have registry images, searched and paged.
+#[server(prefix = "/api/fn", endpoint = "projects", input = Json)]
+pub async fn list_projects(
+    instance: String,
+    view: ProjectListView,
+) -> Result<ProjectPage, AppError> {
+    let (backend, session) = crate::backend::request_context().await?;
+    backend.projects(&session, &instance, &view).await
+}

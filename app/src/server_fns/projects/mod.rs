@@ -1,0 +1,4 @@
+mod list_projects;
+mod project_repositories;
+pub use list_projects::*;
+pub use project_repositories::*;

@@ -1,0 +1,4 @@
+mod instances;
+mod viewer;
+pub use instances::*;
+pub use viewer::*;

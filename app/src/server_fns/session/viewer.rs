@@ -1,0 +1,12 @@
+use domain::Viewer;
+use leptos::prelude::*;
+use leptos::server_fn::codec::Json;
+
+use crate::error::AppError;
+
+/// The signed-in user on an instance.
+#[server(prefix = "/api/fn", endpoint = "viewer", input = Json)]
+pub async fn current_viewer(instance: String) -> Result<Viewer, AppError> {
+    let (backend, session) = crate::backend::request_context().await?;
+    backend.viewer(&session, &instance).await
+}

@@ -1,0 +1,11 @@
+//! The registry-dash domain: plain data and plain functions, no I/O, no UI framework.
+//!
+//! Compiled into the server and into the browser's wasm bundle, so everything here must
+//! stay deterministic and free of system calls (the caller passes "now" where it matters).
+
+pub mod format;
+pub mod model;
+pub mod query;
+pub mod view;
+
+pub use model::*;

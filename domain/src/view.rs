@@ -1,0 +1,363 @@
+//! Typed view state for every list page, and its canonical query string.
+//!
+//! Parsing never fails: a bad value falls back to the default and yields a notice the page
+//! shows, so a mangled shared link still opens something useful and says what it ignored.
+
+use crate::query;
+use serde::{Deserialize, Serialize};
+
+/// Longest search text accepted (GitLab's own limit for search parameters is similar).
+pub const MAX_SEARCH_LEN: usize = 255;
+/// Projects shown per page.
+pub const PROJECTS_PER_PAGE: u32 = 20;
+/// Groups shown per page.
+pub const GROUPS_PER_PAGE: u32 = 20;
+/// Repositories shown per page.
+pub const REPOSITORIES_PER_PAGE: u32 = 20;
+
+/// Something in the URL that was ignored, in words for the user.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Notice(pub String);
+
+/// State of the project list (`/i/:instance`): `?q=&page=`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProjectListView {
+    pub search: String,
+    pub page: u32,
+}
+
+/// State of the group list (`/i/:instance/groups`): `?q=&page=`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GroupListView {
+    pub search: String,
+    pub page: u32,
+}
+
+/// Sort orders GitLab offers for image repositories.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum RepositorySort {
+    #[default]
+    NameAsc,
+    NameDesc,
+    CreatedAsc,
+    CreatedDesc,
+    UpdatedAsc,
+    UpdatedDesc,
+}
+
+impl RepositorySort {
+    /// Every sort, in the order the UI offers them.
+    pub const ALL: [RepositorySort; 6] = [
+        RepositorySort::NameAsc,
+        RepositorySort::NameDesc,
+        RepositorySort::CreatedDesc,
+        RepositorySort::CreatedAsc,
+        RepositorySort::UpdatedDesc,
+        RepositorySort::UpdatedAsc,
+    ];
+
+    /// The value used in our URLs.
+    pub fn as_param(self) -> &'static str {
+        match self {
+            RepositorySort::NameAsc => "name_asc",
+            RepositorySort::NameDesc => "name_desc",
+            RepositorySort::CreatedAsc => "created_asc",
+            RepositorySort::CreatedDesc => "created_desc",
+            RepositorySort::UpdatedAsc => "updated_asc",
+            RepositorySort::UpdatedDesc => "updated_desc",
+        }
+    }
+
+    /// Reads the URL value.
+    pub fn from_param(value: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| s.as_param() == value)
+    }
+
+    /// GitLab's GraphQL `ContainerRepositorySort` value.
+    pub fn as_graphql(self) -> &'static str {
+        match self {
+            RepositorySort::NameAsc => "NAME_ASC",
+            RepositorySort::NameDesc => "NAME_DESC",
+            RepositorySort::CreatedAsc => "CREATED_ASC",
+            RepositorySort::CreatedDesc => "CREATED_DESC",
+            RepositorySort::UpdatedAsc => "UPDATED_ASC",
+            RepositorySort::UpdatedDesc => "UPDATED_DESC",
+        }
+    }
+
+    /// Words for the sort menu.
+    pub fn label(self) -> &'static str {
+        match self {
+            RepositorySort::NameAsc => "Name A–Z",
+            RepositorySort::NameDesc => "Name Z–A",
+            RepositorySort::CreatedAsc => "Oldest created",
+            RepositorySort::CreatedDesc => "Newest created",
+            RepositorySort::UpdatedAsc => "Least recently updated",
+            RepositorySort::UpdatedDesc => "Recently updated",
+        }
+    }
+}
+
+/// Which neighbouring page a cursor leads to.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum PageCursor {
+    After(String),
+    Before(String),
+}
+
+/// State of an image repository list (project or group): `?q=&sort=&after=|before=`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RepositoryListView {
+    pub search: String,
+    pub sort: RepositorySort,
+    pub cursor: Option<PageCursor>,
+}
+
+fn clean_search(raw: &str, notices: &mut Vec<Notice>) -> String {
+    let trimmed = raw.trim();
+    if trimmed.chars().count() > MAX_SEARCH_LEN {
+        notices.push(Notice(format!(
+            "The search text was longer than {MAX_SEARCH_LEN} characters and was shortened."
+        )));
+        trimmed.chars().take(MAX_SEARCH_LEN).collect()
+    } else {
+        trimmed.to_string()
+    }
+}
+
+fn parse_page(raw: &str, notices: &mut Vec<Notice>) -> u32 {
+    match raw.trim().parse::<u32>() {
+        Ok(page) if page >= 1 => page,
+        _ => {
+            notices.push(Notice(format!(
+                "“{raw}” is not a page number; showing the first page."
+            )));
+            1
+        }
+    }
+}
+
+fn cursor_ok(raw: &str) -> bool {
+    // GitLab cursors are base64 of small JSON documents; anything else is not worth sending.
+    !raw.is_empty()
+        && raw.len() <= 512
+        && raw
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'=' | b'-' | b'_'))
+}
+
+fn search_and_page(pairs: &[(String, String)]) -> (String, u32, Vec<Notice>) {
+    let mut notices = Vec::new();
+    let mut search = String::new();
+    let mut page = 1;
+    for (key, value) in pairs {
+        match key.as_str() {
+            "q" => search = clean_search(value, &mut notices),
+            "page" => page = parse_page(value, &mut notices),
+            _ => {}
+        }
+    }
+    (search, page, notices)
+}
+
+fn search_and_page_query(search: &str, page: u32) -> String {
+    let mut pairs = Vec::new();
+    if !search.is_empty() {
+        pairs.push(("q", search.to_string()));
+    }
+    if page > 1 {
+        pairs.push(("page", page.to_string()));
+    }
+    query::build(&pairs)
+}
+
+impl ProjectListView {
+    /// Reads the view from URL query pairs; never fails.
+    pub fn from_pairs(pairs: &[(String, String)]) -> (Self, Vec<Notice>) {
+        let (search, page, notices) = search_and_page(pairs);
+        (ProjectListView { search, page }, notices)
+    }
+
+    /// The canonical query string (`""` for the default view).
+    pub fn to_query(&self) -> String {
+        search_and_page_query(&self.search, self.page.max(1))
+    }
+}
+
+impl GroupListView {
+    /// Reads the view from URL query pairs; never fails.
+    pub fn from_pairs(pairs: &[(String, String)]) -> (Self, Vec<Notice>) {
+        let (search, page, notices) = search_and_page(pairs);
+        (GroupListView { search, page }, notices)
+    }
+
+    /// The canonical query string (`""` for the default view).
+    pub fn to_query(&self) -> String {
+        search_and_page_query(&self.search, self.page.max(1))
+    }
+}
+
+impl RepositoryListView {
+    /// Reads the view from URL query pairs; never fails.
+    pub fn from_pairs(pairs: &[(String, String)]) -> (Self, Vec<Notice>) {
+        let mut notices = Vec::new();
+        let mut view = RepositoryListView::default();
+        for (key, value) in pairs {
+            match key.as_str() {
+                "q" => view.search = clean_search(value, &mut notices),
+                "sort" => match RepositorySort::from_param(value) {
+                    Some(sort) => view.sort = sort,
+                    None => notices.push(Notice(format!(
+                        "Unknown sort “{value}”; sorted by name instead."
+                    ))),
+                },
+                "after" | "before" => {
+                    if cursor_ok(value) {
+                        view.cursor = Some(if key == "after" {
+                            PageCursor::After(value.clone())
+                        } else {
+                            PageCursor::Before(value.clone())
+                        });
+                    } else {
+                        notices.push(Notice(
+                            "The page position in the link was not valid; showing the first page."
+                                .into(),
+                        ));
+                    }
+                }
+                _ => {}
+            }
+        }
+        (view, notices)
+    }
+
+    /// The canonical query string (`""` for the default view).
+    pub fn to_query(&self) -> String {
+        let mut pairs = Vec::new();
+        if !self.search.is_empty() {
+            pairs.push(("q", self.search.clone()));
+        }
+        if self.sort != RepositorySort::default() {
+            pairs.push(("sort", self.sort.as_param().to_string()));
+        }
+        match &self.cursor {
+            Some(PageCursor::After(c)) => pairs.push(("after", c.clone())),
+            Some(PageCursor::Before(c)) => pairs.push(("before", c.clone())),
+            None => {}
+        }
+        query::build(&pairs)
+    }
+
+    /// The same view on its first page with another sort (changing the order resets paging).
+    pub fn with_sort(&self, sort: RepositorySort) -> Self {
+        RepositoryListView {
+            search: self.search.clone(),
+            sort,
+            cursor: None,
+        }
+    }
+
+    /// The same view moved to a neighbouring page.
+    pub fn with_cursor(&self, cursor: PageCursor) -> Self {
+        RepositoryListView {
+            cursor: Some(cursor),
+            ..self.clone()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use proptest::prelude::*;
+
+    fn pairs(raw: &str) -> Vec<(String, String)> {
+        query::parse(raw)
+    }
+
+    #[test]
+    fn default_views_have_empty_queries() {
+        assert_eq!(ProjectListView::default().to_query(), "");
+        assert_eq!(RepositoryListView::default().to_query(), "");
+    }
+
+    #[test]
+    fn repository_view_reads_a_shared_link() {
+        let (view, notices) = RepositoryListView::from_pairs(&pairs(
+            "q=work&sort=created_desc&after=eyJpZCI6IjEifQ%3D%3D",
+        ));
+        assert!(notices.is_empty());
+        assert_eq!(view.search, "work");
+        assert_eq!(view.sort, RepositorySort::CreatedDesc);
+        assert_eq!(
+            view.cursor,
+            Some(PageCursor::After("eyJpZCI6IjEifQ==".into()))
+        );
+    }
+
+    #[test]
+    fn bad_values_fall_back_with_a_notice() {
+        let (view, notices) =
+            RepositoryListView::from_pairs(&pairs("sort=bogus&after=%3Cscript%3E"));
+        assert_eq!(view, RepositoryListView::default());
+        assert_eq!(notices.len(), 2);
+        let (view, notices) = ProjectListView::from_pairs(&pairs("page=0"));
+        assert_eq!(view.page, 1);
+        assert_eq!(notices.len(), 1);
+        let (view, notices) = ProjectListView::from_pairs(&pairs("page=abc&q=%20web%20"));
+        assert_eq!(view.page, 1);
+        assert_eq!(view.search, "web");
+        assert_eq!(notices.len(), 1);
+    }
+
+    #[test]
+    fn overlong_search_is_shortened() {
+        let long = "a".repeat(MAX_SEARCH_LEN + 10);
+        let (view, notices) = ProjectListView::from_pairs(&[("q".into(), long)]);
+        assert_eq!(view.search.len(), MAX_SEARCH_LEN);
+        assert_eq!(notices.len(), 1);
+    }
+
+    #[test]
+    fn changing_sort_resets_the_cursor() {
+        let view = RepositoryListView {
+            search: "x".into(),
+            sort: RepositorySort::NameAsc,
+            cursor: Some(PageCursor::After("abc".into())),
+        };
+        let sorted = view.with_sort(RepositorySort::UpdatedDesc);
+        assert_eq!(sorted.cursor, None);
+        assert_eq!(sorted.to_query(), "?q=x&sort=updated_desc");
+    }
+
+    fn any_sort() -> impl Strategy<Value = RepositorySort> {
+        prop::sample::select(RepositorySort::ALL.to_vec())
+    }
+
+    fn any_cursor() -> impl Strategy<Value = Option<PageCursor>> {
+        prop_oneof![
+            Just(None),
+            "[A-Za-z0-9+/=_-]{1,40}".prop_map(|c| Some(PageCursor::After(c))),
+            "[A-Za-z0-9+/=_-]{1,40}".prop_map(|c| Some(PageCursor::Before(c))),
+        ]
+    }
+
+    proptest! {
+        #[test]
+        fn repository_view_round_trips(search in "[^\\s][\\PC]{0,30}[^\\s]|", sort in any_sort(), cursor in any_cursor()) {
+            let view = RepositoryListView { search, sort, cursor };
+            let (back, notices) = RepositoryListView::from_pairs(&query::parse(&view.to_query()));
+            prop_assert!(notices.is_empty());
+            prop_assert_eq!(back, view);
+        }
+
+        #[test]
+        fn project_view_round_trips(search in "[^\\s][\\PC]{0,30}[^\\s]|", page in 1u32..10_000) {
+            let view = ProjectListView { search, page };
+            let (back, notices) = ProjectListView::from_pairs(&query::parse(&view.to_query()));
+            prop_assert!(notices.is_empty());
+            prop_assert_eq!(back, view);
+        }
+    }
+}

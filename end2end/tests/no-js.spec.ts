@@ -1,0 +1,41 @@
+import { test, expect } from '@playwright/test';
+import { signIn, url } from './helpers';
+
+// JavaScript is disabled in this project: everything here is server-rendered HTML, plain links
+// and plain GET forms.
+test('reading works without JavaScript: sign in, shared search URL, search form, sort links', async ({ page }) => {
+  await signIn(page, 'maria', '/i/demo/projects/acme/platform/api?q=serv');
+  await expect(page).toHaveURL(url('/i/demo/projects/acme/platform/api?q=serv'));
+  const rows = page.locator('table.repositories tbody tr');
+  await expect(rows).toHaveCount(1);
+  await expect(page.locator('tr[data-repository="acme/platform/api/server"]')).toBeVisible();
+  // The copy button needs JavaScript, so it stays disabled; the path is there to select.
+  await expect(page.locator('tr[data-repository="acme/platform/api/server"] .copy-button')).toBeDisabled();
+
+  const search = page.getByRole('searchbox', { name: 'Filter images by name' });
+  await expect(search).toHaveValue('serv');
+  await search.fill('leg');
+  await page.getByRole('button', { name: 'Search' }).click();
+  await expect(page).toHaveURL(url('/i/demo/projects/acme/platform/api?q=leg'));
+  await expect(page.locator('tr[data-repository="acme/platform/api/legacy"]')).toBeVisible();
+  await expect(page.locator('tr[data-repository="acme/platform/api/legacy"]')).toContainText('Scheduled for deletion');
+
+  await page.goto(url('/i/demo/projects/acme/platform/api'));
+  await page.getByRole('link', { name: /^Image/ }).click();
+  await expect(page).toHaveURL(url('/i/demo/projects/acme/platform/api?sort=name_desc'));
+  const names = await page.locator('table.repositories tbody tr').evaluateAll((trs) =>
+    trs.map((tr) => tr.getAttribute('data-repository')),
+  );
+  expect(names).toEqual([
+    'acme/platform/api/server',
+    'acme/platform/api/migrations',
+    'acme/platform/api/legacy',
+  ]);
+});
+
+test('sign-out works without JavaScript', async ({ page }) => {
+  await signIn(page, 'reese', '/i/demo');
+  await expect(page.getByRole('heading', { name: 'Projects with container images' })).toBeVisible();
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await expect(page).toHaveURL(/\/login\?signed_out=1/);
+});

@@ -1,0 +1,9 @@
+#![recursion_limit = "256"]
+//! Browser entry point: hydrates the HTML the server rendered, making it interactive.
+
+/// Called by the generated JS glue once the wasm module is loaded.
+#[wasm_bindgen::prelude::wasm_bindgen]
+pub fn hydrate() {
+    console_error_panic_hook::set_once();
+    leptos::mount::hydrate_body(app::App);
+}

@@ -1,0 +1,372 @@
+//! GraphQL: payloads validated against GitLab's schemas, permissions, paging, metadata-database
+//! differences, mutations.
+#![allow(clippy::unwrap_used)]
+
+
+use crate::common::*;
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+
+const REPOSITORY_FIELDS: &str = "id name path location createdAt updatedAt status tagsCount
+    expirationPolicyStartedAt expirationPolicyCleanupStatus lastCleanupDeletedTagsCount
+    protectionRuleExists project { id fullPath } userPermissions { destroyContainerRepository }";
+
+#[tokio::test]
+async fn project_container_repositories_match_schema() {
+    let gl = start().await;
+    let token = login(&gl.base_url, "maria").await;
+    let query = format!(
+        "query($path: ID!) {{ project(fullPath: $path) {{ id name fullPath containerRepositoriesCount
+           containerRepositories(first: 10) {{ edges {{ cursor node {{ {REPOSITORY_FIELDS} }} }}
+             nodes {{ id }} pageInfo {{ hasNextPage hasPreviousPage startCursor endCursor }} }} }} }}"
+    );
+    for path in ["acme/web", "acme/platform/api", "opensource/cli"] {
+        let (status, body) = gql(&gl.base_url, Some(&token), &query, json!({ "path": path })).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(body.get("errors").is_none(), "{body}");
+        let project = &body["data"]["project"];
+        assert_eq!(project["fullPath"], path);
+        let edges = &project["containerRepositories"]["edges"];
+        assert!(!edges.as_array().unwrap().is_empty());
+        assert_valid("graphql/container_repositories.json", edges);
+        assert_eq!(
+            project["containerRepositoriesCount"].as_u64().unwrap() as usize,
+            edges.as_array().unwrap().len()
+        );
+    }
+    let (_, body) = gql(
+        &gl.base_url,
+        Some(&token),
+        &query,
+        json!({ "path": "acme/platform/api" }),
+    )
+    .await;
+    let nodes = &body["data"]["project"]["containerRepositories"]["edges"];
+    let legacy = nodes
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["node"]["name"] == "legacy")
+        .unwrap();
+    assert_eq!(legacy["node"]["status"], "DELETE_SCHEDULED");
+    assert_eq!(legacy["node"]["id"], "gid://gitlab/ContainerRepository/5");
+    // The schema bites: a missing required field fails.
+    let mut broken = nodes.clone();
+    broken[0]["node"]
+        .as_object_mut()
+        .unwrap()
+        .remove("tagsCount");
+    assert!(!is_valid("graphql/container_repositories.json", &broken));
+}
+
+#[tokio::test]
+async fn group_container_repositories_match_schema() {
+    let gl = start().await;
+    let token = login(&gl.base_url, "reese").await;
+    let query = format!(
+        "{{ group(fullPath: \"acme\") {{ id fullPath containerRepositoriesCount
+           containerRepositories(first: 100, sort: NAME_ASC) {{ edges {{ node {{ {REPOSITORY_FIELDS} }} }} }} }} }}"
+    );
+    let (_, body) = gql(&gl.base_url, Some(&token), &query, Value::Null).await;
+    let group = &body["data"]["group"];
+    assert_eq!(group["containerRepositoriesCount"], 5);
+    let edges = &group["containerRepositories"]["edges"];
+    assert_valid("graphql/container_repositories.json", edges);
+    // Reporters cannot delete.
+    assert_eq!(
+        edges[0]["node"]["userPermissions"]["destroyContainerRepository"],
+        false
+    );
+}
+
+const DETAILS_QUERY: &str = "query($id: ContainerRepositoryID!, $after: String, $first: Int, $sort: ContainerRepositoryTagSort, $name: String) {
+  containerRepository(id: $id) {
+    id name path location createdAt updatedAt status tagsCount expirationPolicyStartedAt
+    expirationPolicyCleanupStatus lastCleanupDeletedTagsCount protectionRuleExists size lastPublishedAt
+    project { id fullPath } userPermissions { destroyContainerRepository }
+    tags(after: $after, first: $first, sort: $sort, name: $name, referrers: true) {
+      nodes { name path location digest revision shortRevision createdAt publishedAt totalSize mediaType
+              referrers { artifactType digest } protection { minimumAccessLevelForPush minimumAccessLevelForDelete }
+              userPermissions { destroyContainerRepositoryTag } }
+      pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
+    }
+  }
+}";
+
+#[tokio::test]
+async fn container_repository_details_match_schema() {
+    let gl = start().await;
+    let token = login(&gl.base_url, "devon").await;
+    for id in [1, 3] {
+        let (_, body) = gql(
+            &gl.base_url,
+            Some(&token),
+            DETAILS_QUERY,
+            json!({ "id": format!("gid://gitlab/ContainerRepository/{id}"), "first": 20 }),
+        )
+        .await;
+        assert!(body.get("errors").is_none(), "{body}");
+        let repo = &body["data"]["containerRepository"];
+        assert_valid("graphql/container_repository_details.json", repo);
+        assert_eq!(repo["tags"]["nodes"].as_array().unwrap().len(), 20);
+        assert!(repo["size"].as_f64().unwrap() > 0.0);
+        let tag = &repo["tags"]["nodes"][0];
+        assert!(tag["totalSize"].is_string(), "BigInt is a string");
+        assert!(tag["publishedAt"].is_string());
+        assert!(tag["referrers"].is_array());
+        assert_eq!(
+            tag["userPermissions"]["destroyContainerRepositoryTag"],
+            true
+        );
+    }
+}
+
+#[tokio::test]
+async fn tags_paging_is_capped_at_20_and_uses_tag_names_as_cursors() {
+    let gl = start().await;
+    let token = login(&gl.base_url, "maria").await;
+    let id = "gid://gitlab/ContainerRepository/3";
+    let (_, body) = gql(
+        &gl.base_url,
+        Some(&token),
+        DETAILS_QUERY,
+        json!({ "id": id, "first": 100 }),
+    )
+    .await;
+    let tags = &body["data"]["containerRepository"]["tags"];
+    assert_eq!(tags["nodes"].as_array().unwrap().len(), 20);
+    assert_eq!(tags["pageInfo"]["hasNextPage"], true);
+    let end = tags["pageInfo"]["endCursor"].as_str().unwrap().to_owned();
+    assert_eq!(end, tags["nodes"][19]["name"].as_str().unwrap());
+    let (_, body) = gql(
+        &gl.base_url,
+        Some(&token),
+        DETAILS_QUERY,
+        json!({ "id": id, "first": 20, "after": end }),
+    )
+    .await;
+    let next = &body["data"]["containerRepository"]["tags"];
+    assert!(next["nodes"][0]["name"].as_str().unwrap() > end.as_str());
+    assert_eq!(next["pageInfo"]["hasPreviousPage"], true);
+
+    // Newest first with the metadata database.
+    let (_, body) = gql(
+        &gl.base_url,
+        Some(&token),
+        DETAILS_QUERY,
+        json!({ "id": id, "first": 5, "sort": "PUBLISHED_AT_DESC" }),
+    )
+    .await;
+    let nodes = body["data"]["containerRepository"]["tags"]["nodes"]
+        .as_array()
+        .unwrap()
+        .clone();
+    let times: Vec<&str> = nodes
+        .iter()
+        .map(|n| n["publishedAt"].as_str().unwrap())
+        .collect();
+    let mut sorted = times.clone();
+    sorted.sort_by(|a, b| b.cmp(a));
+    assert_eq!(times, sorted);
+    // Name filter.
+    let (_, body) = gql(
+        &gl.base_url,
+        Some(&token),
+        DETAILS_QUERY,
+        json!({ "id": "gid://gitlab/ContainerRepository/1", "first": 20, "name": "feature-login" }),
+    )
+    .await;
+    assert_eq!(
+        body["data"]["containerRepository"]["tags"]["nodes"]
+            .as_array()
+            .unwrap()
+            .len(),
+        10
+    );
+}
+
+#[tokio::test]
+async fn without_metadata_db_dates_sizes_and_referrers_are_null() {
+    let gl = start().await;
+    gl.double.controls().set_metadata_db(false);
+    let token = login(&gl.base_url, "maria").await;
+    let (_, body) = gql(
+        &gl.base_url,
+        Some(&token),
+        DETAILS_QUERY,
+        json!({ "id": "gid://gitlab/ContainerRepository/1", "first": 20 }),
+    )
+    .await;
+    let repo = &body["data"]["containerRepository"];
+    assert_valid("graphql/container_repository_details.json", repo);
+    assert_eq!(repo["size"], Value::Null);
+    assert_eq!(repo["lastPublishedAt"], Value::Null);
+    let tag = &repo["tags"]["nodes"][0];
+    assert_eq!(tag["publishedAt"], Value::Null);
+    assert_eq!(tag["referrers"], Value::Null);
+    assert!(tag["createdAt"].is_string(), "build time from the config");
+}
+
+#[tokio::test]
+async fn visibility_and_field_authorization() {
+    let gl = start().await;
+    let query = "{ project(fullPath: \"acme/web\") { id containerRepositoriesCount containerRepositories { nodes { id } } } }";
+    let nora = login(&gl.base_url, "nora").await;
+    let (_, body) = gql(&gl.base_url, Some(&nora), query, Value::Null).await;
+    assert_eq!(body["data"]["project"], Value::Null);
+    let gus = login(&gl.base_url, "gus").await;
+    let (_, body) = gql(&gl.base_url, Some(&gus), query, Value::Null).await;
+    assert_eq!(body["data"]["project"]["id"], "gid://gitlab/Project/1001");
+    assert_eq!(
+        body["data"]["project"]["containerRepositories"],
+        Value::Null
+    );
+    let (_, body) = gql(
+        &gl.base_url,
+        Some(&gus),
+        "{ containerRepository(id: \"gid://gitlab/ContainerRepository/1\") { id } }",
+        Value::Null,
+    )
+    .await;
+    assert_eq!(body["data"]["containerRepository"], Value::Null);
+    let (_, body) = gql(
+        &gl.base_url,
+        Some(&nora),
+        "{ currentUser { username } projects(membership: false) { nodes { fullPath } } }",
+        Value::Null,
+    )
+    .await;
+    assert_eq!(body["data"]["currentUser"]["username"], "nora");
+    assert_eq!(
+        body["data"]["projects"]["nodes"],
+        json!([{ "fullPath": "opensource/cli" }])
+    );
+    // Token errors look like REST's.
+    let (status, body) = gql(
+        &gl.base_url,
+        Some(&"a".repeat(64)),
+        "{ currentUser { id } }",
+        Value::Null,
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert_eq!(body["errors"][0]["message"], "Invalid token");
+}
+
+#[tokio::test]
+async fn mutations_delete_tags_and_schedule_repositories() {
+    let gl = start().await;
+    let devon = login(&gl.base_url, "devon").await;
+    let destroy_tags = "mutation($id: ContainerRepositoryID!, $names: [String!]!) {
+        destroyContainerRepositoryTags(input: { id: $id, tagNames: $names }) { deletedTagNames errors } }";
+    let (_, body) = gql(
+        &gl.base_url,
+        Some(&devon),
+        destroy_tags,
+        json!({ "id": "gid://gitlab/ContainerRepository/1", "names": ["stable", "v1.0.0"] }),
+    )
+    .await;
+    assert_eq!(
+        body["data"]["destroyContainerRepositoryTags"],
+        json!({ "deletedTagNames": ["stable", "v1.0.0"], "errors": [] })
+    );
+    let (_, _, list) = get(
+        &gl.base_url,
+        "/api/v4/registry/repositories/1?tags_count=true",
+        Some(&devon),
+    )
+    .await;
+    assert_eq!(list["tags_count"], 58);
+    let too_many: Vec<String> = (0..21).map(|i| format!("t{i}")).collect();
+    let (_, body) = gql(
+        &gl.base_url,
+        Some(&devon),
+        destroy_tags,
+        json!({ "id": "gid://gitlab/ContainerRepository/1", "names": too_many }),
+    )
+    .await;
+    assert_eq!(
+        body["errors"][0]["message"],
+        "Number of tags is greater than 20"
+    );
+
+    let reese = login(&gl.base_url, "reese").await;
+    let (_, body) = gql(
+        &gl.base_url,
+        Some(&reese),
+        destroy_tags,
+        json!({ "id": "gid://gitlab/ContainerRepository/1", "names": ["latest"] }),
+    )
+    .await;
+    assert_eq!(body["data"]["destroyContainerRepositoryTags"], Value::Null);
+    assert!(body["errors"][0]["message"]
+        .as_str()
+        .unwrap()
+        .contains("don't have permission"));
+
+    let read_only = login_scoped(&gl.base_url, "maria", "read_api").await;
+    let (_, body) = gql(
+        &gl.base_url,
+        Some(&read_only),
+        destroy_tags,
+        json!({ "id": "gid://gitlab/ContainerRepository/1", "names": ["latest"] }),
+    )
+    .await;
+    assert!(body["errors"].is_array(), "read_api cannot mutate");
+
+    let (_, body) = gql(
+        &gl.base_url,
+        Some(&devon),
+        "mutation { destroyContainerRepository(input: { id: \"gid://gitlab/ContainerRepository/2\" }) {
+            containerRepository { id status } errors } }",
+        Value::Null,
+    )
+    .await;
+    assert_eq!(
+        body["data"]["destroyContainerRepository"],
+        json!({ "containerRepository": { "id": "gid://gitlab/ContainerRepository/2", "status": "DELETE_SCHEDULED" }, "errors": [] })
+    );
+}
+
+#[tokio::test]
+async fn manifests_and_tag_details() {
+    let gl = start().await;
+    let token = login(&gl.base_url, "nora").await;
+    let (_, body) = gql(
+        &gl.base_url,
+        Some(&token),
+        "{ containerRepository(id: \"gid://gitlab/ContainerRepository/7\") {
+            tagDetails(name: \"latest\") { name mediaType digest manifests { digest mediaType size platform { os architecture variant } } platform { os } }
+            manifest(reference: \"latest\") } }",
+        Value::Null,
+    )
+    .await;
+    let repo = &body["data"]["containerRepository"];
+    let details = &repo["tagDetails"];
+    assert_eq!(
+        details["mediaType"],
+        "application/vnd.oci.image.index.v1+json"
+    );
+    assert_eq!(details["platform"], Value::Null);
+    let manifests = details["manifests"].as_array().unwrap();
+    assert!((2..=4).contains(&manifests.len()));
+    let raw: Value = serde_json::from_str(repo["manifest"].as_str().unwrap()).unwrap();
+    assert_eq!(raw["manifests"].as_array().unwrap().len(), manifests.len());
+    assert_eq!(raw["manifests"][0]["digest"], manifests[0]["digest"]);
+    // A child manifest by digest has layers.
+    let child = manifests[0]["digest"].as_str().unwrap();
+    let (_, body) = gql(
+        &gl.base_url,
+        Some(&token),
+        &format!("{{ containerRepository(id: \"gid://gitlab/ContainerRepository/7\") {{ manifest(reference: \"{child}\") }} }}"),
+        Value::Null,
+    )
+    .await;
+    let raw: Value = serde_json::from_str(
+        body["data"]["containerRepository"]["manifest"]
+            .as_str()
+            .unwrap(),
+    )
+    .unwrap();
+    assert!((3..=8).contains(&raw["layers"].as_array().unwrap().len()));
+}

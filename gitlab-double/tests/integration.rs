@@ -1,0 +1,9 @@
+//! All integration tests in one binary: one link instead of one per file keeps
+//! build time and target-directory size down.
+
+mod common;
+mod faults;
+mod graphql;
+mod oauth;
+mod permissions;
+mod rest_registry;

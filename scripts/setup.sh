@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# Installs what building and testing need, each only when missing, all pinned:
+#   wasm32 target, wasm-bindgen-cli (= the wasm-bindgen in Cargo.lock), Trunk, wasm-opt
+#   (npm binaryen 132), and with --e2e also Debian's Chromium and the Playwright packages.
+# Nothing is downloaded from GitHub: every tool comes from crates.io, npm or Debian.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+WASM_BINDGEN_VERSION=0.2.130
+TRUNK_VERSION=0.21.14
+want_e2e=false
+[ "${1:-}" = "--e2e" ] && want_e2e=true
+
+say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
+export PATH="$HOME/.cargo/bin:$PATH"
+
+locked_bindgen=$(grep -A1 '^name = "wasm-bindgen"$' Cargo.lock | sed -n 's/^version = "\(.*\)"/\1/p')
+if [ "$locked_bindgen" != "$WASM_BINDGEN_VERSION" ]; then
+  echo "Cargo.lock has wasm-bindgen $locked_bindgen but setup pins $WASM_BINDGEN_VERSION: update both together." >&2
+  exit 1
+fi
+
+if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
+  say "adding the wasm32-unknown-unknown target"
+  rustup target add wasm32-unknown-unknown
+fi
+
+if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$WASM_BINDGEN_VERSION" ]; then
+  say "installing wasm-bindgen-cli $WASM_BINDGEN_VERSION (about 3 minutes)"
+  # Not --locked: one of its locked dependencies is no longer on crates.io.
+  cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION" --force
+fi
+
+if [ "$(trunk --version 2>/dev/null | awk '{print $2}')" != "$TRUNK_VERSION" ]; then
+  say "installing trunk $TRUNK_VERSION (about 9 minutes)"
+  cargo install trunk --version "$TRUNK_VERSION" --locked --force
+fi
+
+npm_install() { # dir
+  local dir=$1 stamp=$1/node_modules/.installed-lock
+  if [ ! -f "$stamp" ] || ! cmp -s "$dir/package-lock.json" "$stamp"; then
+    say "installing npm packages in $dir"
+    (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
+    cp "$dir/package-lock.json" "$stamp"
+  fi
+}
+npm_install tools
+
+if $want_e2e; then
+  if [ ! -x /usr/bin/chromium ]; then
+    say "installing Debian's chromium"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq chromium >/dev/null
+  fi
+  npm_install end2end
+fi
+
+# Trunk runs cargo offline: fetch every crate first.
+cargo fetch --locked -q

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Runs every check and test: formatting, clippy (per package; ssr and hydrate never in one
+# build), unit + integration tests, the wasm bundle, and the Playwright journeys in Chromium
+# (hydrated and with JavaScript disabled). Installs missing tools first.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH="$HOME/.cargo/bin:$PATH"
+say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
+started=$SECONDS
+
+bash scripts/setup.sh --e2e
+
+say "cargo fmt --check"
+cargo fmt --all --check
+
+say "clippy (server side: domain, gitlab-double, app[ssr], server)"
+cargo clippy --locked -p domain -p gitlab-double -p app -p server --all-targets -- -D warnings
+say "clippy (browser side: app[hydrate], frontend on wasm32)"
+cargo clippy --locked -p app -p frontend --target wasm32-unknown-unknown -- -D warnings
+
+say "unit and integration tests"
+cargo test --locked -p domain -p gitlab-double -p app -p server
+
+say "browser bundle (Trunk)"
+bash scripts/build-site.sh
+
+say "server binary for the end-to-end tests"
+cargo build --locked -p server --bin registry-dash
+
+say "Playwright journeys in Chromium"
+(cd end2end && npx playwright test)
+
+say "all green in $((SECONDS - started)) s; target directory $(du -sh target | cut -f1), $(df -h --output=avail . | tail -1 | tr -d " ") free"

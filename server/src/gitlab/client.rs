@@ -1,0 +1,274 @@
+use super::error::GitLabError;
+use super::graphql;
+use super::wire;
+use percent_encoding::{utf8_percent_encode, NON_ALPHANUMERIC};
+use reqwest::{header, Method, RequestBuilder, StatusCode};
+use serde::de::DeserializeOwned;
+use serde_json::{json, Value};
+use std::time::Duration;
+use url::Url;
+
+/// How many times a read is tried in all (first try + retries).
+const MAX_ATTEMPTS: u32 = 3;
+/// The longest Retry-After we wait out inside one user request; longer waits go to the user.
+const MAX_RETRY_WAIT: Duration = Duration::from_secs(5);
+
+/// A page of a REST list with GitLab's pagination headers read.
+#[derive(Debug, Clone)]
+pub struct Paged<T> {
+    pub items: Vec<T>,
+    /// `x-total`, absent above 10,000 records.
+    pub total: Option<u64>,
+    /// `x-next-page`, absent on the last page.
+    pub next_page: Option<u32>,
+}
+
+/// Talks to one GitLab instance. The host is fixed at construction (configuration), and
+/// every path segment taken from user input is percent-encoded.
+#[derive(Clone)]
+pub struct GitLabClient {
+    http: reqwest::Client,
+    base: Url,
+}
+
+impl GitLabClient {
+    /// A client for `base` (GitLab's root URL). Redirects are not followed: an API that
+    /// redirects is a misconfiguration, and following could leak the token elsewhere.
+    pub fn new(base: Url, timeout: Duration) -> Result<Self, GitLabError> {
+        let http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(timeout)
+            .connect_timeout(Duration::from_secs(5))
+            .user_agent(concat!("registry-dash/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| GitLabError::Unavailable(format!("HTTP client: {e}")))?;
+        Ok(GitLabClient { http, base })
+    }
+
+    /// The instance's base URL.
+    pub fn base(&self) -> &Url {
+        &self.base
+    }
+
+    fn url(&self, path_and_query: &str) -> Result<Url, GitLabError> {
+        let base = self.base.as_str().trim_end_matches('/');
+        Url::parse(&format!("{base}{path_and_query}"))
+            .map_err(|e| GitLabError::Malformed(format!("bad URL: {e}")))
+    }
+
+    /// Encodes a project or group id/path for a REST path segment (`acme/web` → `acme%2Fweb`).
+    pub fn encode_id(id: &str) -> String {
+        utf8_percent_encode(id, NON_ALPHANUMERIC).to_string()
+    }
+
+    /// Sends a safe (read-only) request with retries for transient failures and short 429s.
+    async fn send_read(
+        &self,
+        build: impl Fn() -> RequestBuilder,
+    ) -> Result<reqwest::Response, GitLabError> {
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let outcome = build().send().await;
+            let error = match outcome {
+                Ok(response) => match classify(response).await {
+                    Ok(response) => return Ok(response),
+                    Err(Failure::RetryAfter(wait)) => {
+                        if wait > MAX_RETRY_WAIT || attempt >= MAX_ATTEMPTS {
+                            return Err(GitLabError::RateLimited(wait));
+                        }
+                        tracing::info!(?wait, attempt, "GitLab rate limit; waiting");
+                        tokio::time::sleep(wait).await;
+                        continue;
+                    }
+                    Err(Failure::Final(error)) => error,
+                },
+                Err(e) if e.is_timeout() => GitLabError::Unavailable("timed out".into()),
+                Err(e) if e.is_connect() => GitLabError::Unavailable("could not connect".into()),
+                Err(e) => GitLabError::Unavailable(format!("request failed: {}", without_url(&e))),
+            };
+            if error.is_transient() && attempt < MAX_ATTEMPTS {
+                let backoff = Duration::from_millis(150 * 3u64.pow(attempt - 1));
+                tracing::info!(%error, attempt, "GitLab read failed; retrying");
+                tokio::time::sleep(backoff).await;
+                continue;
+            }
+            return Err(error);
+        }
+    }
+
+    async fn get_json<T: DeserializeOwned>(
+        &self,
+        token: &str,
+        path_and_query: &str,
+    ) -> Result<(T, header::HeaderMap), GitLabError> {
+        let url = self.url(path_and_query)?;
+        let response = self
+            .send_read(|| {
+                self.http
+                    .request(Method::GET, url.clone())
+                    .bearer_auth(token)
+                    .header(header::ACCEPT, "application/json")
+            })
+            .await?;
+        let headers = response.headers().clone();
+        let body = response
+            .bytes()
+            .await
+            .map_err(|e| GitLabError::Unavailable(format!("reading body: {}", without_url(&e))))?;
+        let value = serde_json::from_slice(&body)
+            .map_err(|e| GitLabError::Malformed(format!("{path_and_query}: {e}")))?;
+        Ok((value, headers))
+    }
+
+    /// Runs a GraphQL query (queries are safe to retry).
+    pub async fn graphql<T: DeserializeOwned>(
+        &self,
+        token: &str,
+        query: &str,
+        variables: Value,
+    ) -> Result<T, GitLabError> {
+        let url = self.url("/api/graphql")?;
+        let body = json!({ "query": query, "variables": variables });
+        let response = self
+            .send_read(|| {
+                self.http
+                    .request(Method::POST, url.clone())
+                    .bearer_auth(token)
+                    .json(&body)
+            })
+            .await?;
+        let bytes = response
+            .bytes()
+            .await
+            .map_err(|e| GitLabError::Unavailable(format!("reading body: {}", without_url(&e))))?;
+        let envelope: graphql::Response<T> = serde_json::from_slice(&bytes)
+            .map_err(|e| GitLabError::Malformed(format!("GraphQL: {e}")))?;
+        match envelope.data {
+            Some(data) if envelope.errors.is_empty() => Ok(data),
+            _ => {
+                let messages: Vec<String> =
+                    envelope.errors.into_iter().map(|e| e.message).collect();
+                Err(GitLabError::Rejected(if messages.is_empty() {
+                    "GraphQL returned no data".into()
+                } else {
+                    messages.join("; ")
+                }))
+            }
+        }
+    }
+
+    /// `GET /api/v4/user`.
+    pub async fn current_user(&self, token: &str) -> Result<wire::User, GitLabError> {
+        Ok(self.get_json(token, "/api/v4/user").await?.0)
+    }
+
+    /// `GET /api/v4/projects/:id` (id or full path).
+    pub async fn project(&self, token: &str, id: &str) -> Result<wire::Project, GitLabError> {
+        let path = format!("/api/v4/projects/{}", Self::encode_id(id));
+        Ok(self.get_json(token, &path).await?.0)
+    }
+
+    /// `GET /api/v4/groups/:id` (id or full path), without its project list.
+    pub async fn group(&self, token: &str, id: &str) -> Result<wire::Group, GitLabError> {
+        let path = format!("/api/v4/groups/{}?with_projects=false", Self::encode_id(id));
+        Ok(self.get_json(token, &path).await?.0)
+    }
+
+    /// `GET /api/v4/groups?search=&page=&per_page=` — groups visible to the user.
+    pub async fn groups(
+        &self,
+        token: &str,
+        search: &str,
+        page: u32,
+        per_page: u32,
+    ) -> Result<Paged<wire::Group>, GitLabError> {
+        let mut query =
+            format!("/api/v4/groups?page={page}&per_page={per_page}&order_by=name&sort=asc");
+        if !search.is_empty() {
+            query.push_str("&search=");
+            query.push_str(&Self::encode_id(search));
+        }
+        let (items, headers) = self.get_json::<Vec<wire::Group>>(token, &query).await?;
+        Ok(Paged {
+            items,
+            total: header_number(&headers, "x-total"),
+            next_page: header_number(&headers, "x-next-page").map(|n: u64| n as u32),
+        })
+    }
+}
+
+enum Failure {
+    RetryAfter(Duration),
+    Final(GitLabError),
+}
+
+/// Sorts a response into success, a wait, or a final error.
+async fn classify(response: reqwest::Response) -> Result<reqwest::Response, Failure> {
+    let status = response.status();
+    if status.is_success() {
+        return Ok(response);
+    }
+    if status == StatusCode::TOO_MANY_REQUESTS {
+        let wait = response
+            .headers()
+            .get(header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .map(Duration::from_secs)
+            .unwrap_or(Duration::from_secs(1));
+        return Err(Failure::RetryAfter(wait));
+    }
+    let body = response.text().await.unwrap_or_default();
+    let error = match status {
+        StatusCode::UNAUTHORIZED => {
+            if body.contains("Token is expired") {
+                GitLabError::TokenExpired
+            } else {
+                GitLabError::Unauthorized
+            }
+        }
+        StatusCode::FORBIDDEN => GitLabError::Forbidden,
+        StatusCode::NOT_FOUND => GitLabError::NotFound,
+        s if s.is_server_error() => GitLabError::Unavailable(format!("HTTP {}", s.as_u16())),
+        s if s.is_redirection() => {
+            GitLabError::Unavailable(format!("unexpected redirect (HTTP {})", s.as_u16()))
+        }
+        s => GitLabError::Rejected(format!("HTTP {}: {}", s.as_u16(), short(&body))),
+    };
+    Err(Failure::Final(error))
+}
+
+fn short(body: &str) -> String {
+    let trimmed: String = body.chars().take(200).collect();
+    trimmed.replace(['\n', '\r'], " ")
+}
+
+/// reqwest errors print the URL; ours never carry secrets in URLs, but keep logs terse.
+fn without_url(error: &reqwest::Error) -> String {
+    let mut text = error.to_string();
+    if let Some(url) = error.url() {
+        text = text.replace(url.as_str(), "<gitlab>");
+    }
+    text
+}
+
+fn header_number<T: std::str::FromStr>(headers: &header::HeaderMap, name: &str) -> Option<T> {
+    headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| !v.is_empty())
+        .and_then(|v| v.parse().ok())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_are_encoded_as_one_segment() {
+        assert_eq!(GitLabClient::encode_id("acme/web"), "acme%2Fweb");
+        assert_eq!(GitLabClient::encode_id("a/../b"), "a%2F%2E%2E%2Fb");
+        assert_eq!(GitLabClient::encode_id("42"), "42");
+    }
+}

@@ -1,0 +1,10 @@
+//! The typed GitLab client (REST v4 + GraphQL). Knows nothing of Leptos or sessions: it takes
+//! an access token per call and returns wire types or a [`GitLabError`].
+
+mod client;
+mod error;
+pub mod graphql;
+pub mod wire;
+
+pub use client::{GitLabClient, Paged};
+pub use error::GitLabError;

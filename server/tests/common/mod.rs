@@ -1,0 +1,144 @@
+//! Test harness: the BFF in demo mode (GitLab double in-process) on ephemeral ports, and a
+//! cookie-keeping HTTP client that signs in through the real OAuth flow.
+#![allow(clippy::unwrap_used, dead_code)]
+
+use reqwest::header::{HeaderMap, LOCATION, ORIGIN, SET_COOKIE};
+use reqwest::{Client, Response, StatusCode};
+use server::config::Config;
+use server::RunningServer;
+use std::sync::Arc;
+use url::Url;
+
+pub async fn start(extra: &[(&str, &str)]) -> RunningServer {
+    let mut vars = vec![(
+        "REGISTRY_DASH_LISTEN".to_string(),
+        "127.0.0.1:0".to_string(),
+    )];
+    vars.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+    let config = Config::load(None, &vars).unwrap();
+    server::start(config).await.unwrap()
+}
+
+/// A browser stand-in: keeps cookies, never follows redirects by itself.
+pub struct Browser {
+    pub client: Client,
+    pub jar: Arc<reqwest::cookie::Jar>,
+    pub base: String,
+}
+
+impl Browser {
+    pub fn new(server: &RunningServer) -> Self {
+        let jar = Arc::new(reqwest::cookie::Jar::default());
+        let client = Client::builder()
+            .cookie_provider(jar.clone())
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        Browser {
+            client,
+            jar,
+            base: server.base_url.clone(),
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    pub async fn get(&self, path: &str) -> Response {
+        self.client.get(self.url(path)).send().await.unwrap()
+    }
+
+    /// POST from one of our own pages (the browser sends Origin).
+    pub async fn post_form(&self, path: &str, form: &[(&str, &str)]) -> Response {
+        self.client
+            .post(self.url(path))
+            .header(ORIGIN, &self.base)
+            .form(form)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// Calls a server function as the hydrated page would.
+    pub async fn server_fn(&self, name: &str, body: serde_json::Value) -> Response {
+        self.client
+            .post(self.url(&format!("/api/fn/{name}")))
+            .header(ORIGIN, &self.base)
+            .header("content-type", "application/json")
+            .header("accept", "application/json")
+            .json(&body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub fn session_cookie(&self) -> Option<String> {
+        use reqwest::cookie::CookieStore;
+        let url = Url::parse(&self.base).unwrap();
+        let header = self.jar.cookies(&url)?;
+        header
+            .to_str()
+            .unwrap()
+            .split("; ")
+            .find(|c| c.starts_with("registry_dash_session="))
+            .map(str::to_string)
+    }
+
+    /// Starts sign-in; returns GitLab's authorize URL the browser is sent to.
+    pub async fn begin_login(&self, return_to: &str) -> Url {
+        let response = self
+            .client
+            .get(self.url("/auth/login"))
+            .query(&[("instance", "demo"), ("return_to", return_to)])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::SEE_OTHER);
+        Url::parse(location(response.headers())).unwrap()
+    }
+
+    /// The user approves at GitLab's sign-in page; returns the callback URL GitLab redirects to.
+    pub async fn approve_at_gitlab(&self, authorize: &Url, user: &str) -> Url {
+        let page = self.client.get(authorize.clone()).send().await.unwrap();
+        assert_eq!(page.status(), StatusCode::OK, "GitLab's sign-in page");
+        let mut form: Vec<(String, String)> = authorize.query_pairs().into_owned().collect();
+        form.push(("user".into(), user.into()));
+        let mut post_url = authorize.clone();
+        post_url.set_query(None);
+        let response = self.client.post(post_url).form(&form).send().await.unwrap();
+        assert!(
+            response.status().is_redirection(),
+            "approval redirects back: {}",
+            response.status()
+        );
+        Url::parse(location(response.headers())).unwrap()
+    }
+
+    /// Follows the callback; returns where the BFF sends the browser afterwards.
+    pub async fn finish_login(&self, callback: &Url) -> (StatusCode, String) {
+        let response = self.client.get(callback.clone()).send().await.unwrap();
+        (response.status(), location(response.headers()).to_string())
+    }
+
+    /// The whole sign-in as `user`, landing on `return_to`.
+    pub async fn sign_in(&self, user: &str, return_to: &str) {
+        let authorize = self.begin_login(return_to).await;
+        let callback = self.approve_at_gitlab(&authorize, user).await;
+        let (status, to) = self.finish_login(&callback).await;
+        assert_eq!(status, StatusCode::SEE_OTHER);
+        assert_eq!(to, return_to);
+    }
+}
+
+pub fn location(headers: &HeaderMap) -> &str {
+    headers.get(LOCATION).unwrap().to_str().unwrap()
+}
+
+pub fn set_cookies(headers: &HeaderMap) -> Vec<String> {
+    headers
+        .get_all(SET_COOKIE)
+        .iter()
+        .map(|v| v.to_str().unwrap().to_string())
+        .collect()
+}

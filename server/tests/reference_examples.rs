@@ -1,0 +1,111 @@
+//! The GitLab client parses every example payload GitLab documents (shared/gitlab-reference).
+#![allow(clippy::unwrap_used)]
+
+use server::gitlab::wire;
+use std::path::PathBuf;
+
+fn examples_dir() -> PathBuf {
+    let dir =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/gitlab-reference/examples");
+    assert!(
+        dir.is_dir(),
+        "GitLab reference examples not found at {} (the repository must be cloned with shared/ beside it)",
+        dir.display()
+    );
+    dir
+}
+
+fn read(name: &str) -> String {
+    std::fs::read_to_string(examples_dir().join(name)).unwrap()
+}
+
+#[test]
+fn every_example_is_covered_by_a_parser() {
+    let mut names: Vec<String> = std::fs::read_dir(examples_dir())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    let parsed = [
+        "oauth_token_response.json",
+        "rest_project_container_expiration_policy_fragment.json",
+        "rest_project_repositories.json",
+        "rest_repository_details.json",
+        "rest_repository_protection_rules.json",
+        "rest_tag_details.json",
+        "rest_tag_protection_rules.json",
+        "rest_tags_list.json",
+    ];
+    for name in &names {
+        assert!(
+            parsed.contains(&name.as_str()),
+            "no parser test for new example {name}"
+        );
+    }
+}
+
+#[test]
+fn token_response() {
+    let token: wire::TokenResponse =
+        serde_json::from_str(&read("oauth_token_response.json")).unwrap();
+    assert_eq!(token.expires_in, Some(7200));
+    assert!(token.refresh_token.is_some());
+    assert_eq!(token.token_type.to_lowercase(), "bearer");
+}
+
+#[test]
+fn cleanup_policy_fragment() {
+    let fragment: wire::ProjectPolicyFragment = serde_json::from_str(&read(
+        "rest_project_container_expiration_policy_fragment.json",
+    ))
+    .unwrap();
+    let policy = fragment.container_expiration_policy;
+    assert_eq!(policy.cadence, "1month");
+    assert_eq!(policy.keep_n, Some(1));
+    assert_eq!(policy.name_regex_keep.as_deref(), Some(".*-main"));
+}
+
+#[test]
+fn repositories_and_details() {
+    let repos: Vec<wire::Repository> =
+        serde_json::from_str(&read("rest_project_repositories.json")).unwrap();
+    assert_eq!(repos.len(), 2);
+    assert_eq!(repos[0].name, "");
+    assert_eq!(repos[1].status.as_deref(), Some("delete_ongoing"));
+    let details: wire::Repository =
+        serde_json::from_str(&read("rest_repository_details.json")).unwrap();
+    assert_eq!(details.tags_count, Some(1));
+    assert_eq!(details.size, Some(2_818_413));
+    assert_eq!(details.tags.unwrap()[0].name, "0.0.1");
+}
+
+#[test]
+fn tags() {
+    let tags: Vec<wire::TagSummary> = serde_json::from_str(&read("rest_tags_list.json")).unwrap();
+    assert_eq!(
+        tags.iter().map(|t| t.name.as_str()).collect::<Vec<_>>(),
+        ["A", "latest"]
+    );
+    let tag: wire::TagDetails = serde_json::from_str(&read("rest_tag_details.json")).unwrap();
+    assert_eq!(tag.total_size, Some(350_224_384));
+    assert!(tag.digest.unwrap().starts_with("sha256:"));
+    // A tag whose manifest is missing has nulls where the details would be.
+    let missing: wire::TagDetails = serde_json::from_str(
+        r#"{"name":"gone","path":"g/p:gone","location":"r/g/p:gone","revision":null,"short_revision":null,"digest":null,"created_at":null,"total_size":null}"#,
+    )
+    .unwrap();
+    assert!(missing.digest.is_none() && missing.created_at.is_none());
+}
+
+#[test]
+fn protection_rules() {
+    let rules: Vec<wire::RepositoryProtectionRule> =
+        serde_json::from_str(&read("rest_repository_protection_rules.json")).unwrap();
+    assert_eq!(rules[1].repository_path_pattern, "flightjs/flight1");
+    let rules: Vec<wire::TagProtectionRule> =
+        serde_json::from_str(&read("rest_tag_protection_rules.json")).unwrap();
+    assert_eq!(
+        rules[1].minimum_access_level_for_delete.as_deref(),
+        Some("owner")
+    );
+}
