@@ -7,6 +7,9 @@
 
 use crate::error::AppError;
 use async_trait::async_trait;
+use domain::tags::{
+    DeleteOutcome, DeletionPlan, RepositoryHeader, TagDetail, TagListPage, TagListView,
+};
 use domain::view::{GroupListView, ProjectListView, RepositoryListView};
 use domain::{
     GroupDetails, GroupPage, InstanceInfo, ProjectDetails, ProjectPage, RepositoryPage, Viewer,
@@ -51,6 +54,55 @@ pub trait Backend: Send + Sync + 'static {
         group_path: &str,
         view: &RepositoryListView,
     ) -> Result<(GroupDetails, RepositoryPage), AppError>;
+    /// A page of an image repository's tags, filtered and sorted over all of them.
+    async fn tag_list(
+        &self,
+        session: &Session,
+        instance: &str,
+        repository_id: u64,
+        view: &TagListView,
+    ) -> Result<TagListPage, AppError>;
+    /// One tag in full.
+    async fn tag_detail(
+        &self,
+        session: &Session,
+        instance: &str,
+        repository_id: u64,
+        name: &str,
+    ) -> Result<TagDetail, AppError>;
+    /// Names of every tag matching the view's filters, in the view's order (at most
+    /// [`domain::tags::MAX_DELETE_BATCH`]), and how many matched in all.
+    async fn matching_tags(
+        &self,
+        session: &Session,
+        instance: &str,
+        repository_id: u64,
+        view: &TagListView,
+    ) -> Result<(Vec<String>, u64), AppError>;
+    /// What deleting `names` would do, for the confirmation dialog.
+    async fn deletion_plan(
+        &self,
+        session: &Session,
+        instance: &str,
+        repository_id: u64,
+        names: Vec<String>,
+    ) -> Result<DeletionPlan, AppError>;
+    /// Deletes exactly the named tags (the user confirmed this list), reporting each.
+    async fn delete_tags(
+        &self,
+        session: &Session,
+        instance: &str,
+        repository_id: u64,
+        names: Vec<String>,
+    ) -> Result<Vec<DeleteOutcome>, AppError>;
+    /// Schedules the repository's deletion; `confirm_path` must be its path, typed.
+    async fn delete_repository(
+        &self,
+        session: &Session,
+        instance: &str,
+        repository_id: u64,
+        confirm_path: &str,
+    ) -> Result<RepositoryHeader, AppError>;
 }
 
 /// Cloneable handle stored in request extensions.

@@ -23,6 +23,7 @@ use pages::errors::NotFoundPage;
 use pages::groups::{GroupListPage, GroupPage};
 use pages::instance::InstanceLayout;
 use pages::projects::{ProjectListPage, ProjectPage};
+use pages::tags::{TagDetailPage, TagListPage};
 
 /// The name Trunk gives the JS and wasm files under `/pkg` (the frontend package's name).
 pub const OUTPUT_NAME: &str = "frontend";
@@ -101,6 +102,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("groups") view=GroupListPage ssr=SsrMode::Async />
                     <Route path=path!("groups/*path") view=GroupPage ssr=SsrMode::Async />
                     <Route path=path!("projects/*path") view=ProjectPage ssr=SsrMode::Async />
+                    <Route path=path!("repositories/:id") view=TagListPage ssr=SsrMode::Async />
+                    <Route path=path!("repositories/:id/tags/:tag") view=TagDetailPage ssr=SsrMode::Async />
                 </ParentRoute>
             </Routes>
         </Router>

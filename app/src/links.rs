@@ -49,6 +49,20 @@ pub fn group(instance: &str, path: &str) -> String {
     format!("/i/{}/groups/{}", segment(instance), full_path(path))
 }
 
+/// An image repository's tag list.
+pub fn repository(instance: &str, id: u64) -> String {
+    format!("/i/{}/repositories/{id}", segment(instance))
+}
+
+/// One tag's detail page.
+pub fn tag(instance: &str, repository_id: u64, name: &str) -> String {
+    format!(
+        "/i/{}/repositories/{repository_id}/tags/{}",
+        segment(instance),
+        segment(name)
+    )
+}
+
 /// Starts the OAuth sign-in for an instance, coming back to `return_to` afterwards.
 pub fn sign_in(instance: &str, return_to: &str) -> String {
     format!(
@@ -70,6 +84,8 @@ mod tests {
             "/i/my%20gl/projects/a%20b/c%3Fd"
         );
         assert_eq!(group("demo", "/acme/"), "/i/demo/groups/acme");
+        assert_eq!(repository("demo", 3), "/i/demo/repositories/3");
+        assert_eq!(tag("demo", 3, "v1.2"), "/i/demo/repositories/3/tags/v1.2");
         assert_eq!(
             sign_in("demo", "/i/demo?q=a b"),
             "/auth/login?instance=demo&return_to=/i/demo%3Fq%3Da%20b"

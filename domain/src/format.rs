@@ -65,6 +65,21 @@ pub fn exact_time(value: &str) -> String {
     }
 }
 
+/// The exact time in UTC for unix seconds, e.g. "2026-11-23 08:54 UTC".
+pub fn exact_unix(timestamp: i64) -> String {
+    match OffsetDateTime::from_unix_timestamp(timestamp) {
+        Ok(t) => format!(
+            "{:04}-{:02}-{:02} {:02}:{:02} UTC",
+            t.year(),
+            u8::from(t.month()),
+            t.day(),
+            t.hour(),
+            t.minute()
+        ),
+        Err(_) => "unknown".into(),
+    }
+}
+
 /// Relative time for a GitLab timestamp string, or "unknown" when absent or unparsable.
 pub fn relative_timestamp(value: Option<&str>, now: i64) -> String {
     value

@@ -6,6 +6,7 @@
 pub mod format;
 pub mod model;
 pub mod query;
+pub mod tags;
 pub mod view;
 
 pub use model::*;

@@ -36,6 +36,8 @@ pub enum AccessLevel {
     Developer,
     Maintainer,
     Owner,
+    /// Instance administrator (only protection rules name it; no membership has it).
+    Admin,
 }
 
 impl AccessLevel {
@@ -51,6 +53,16 @@ impl AccessLevel {
         }
     }
 
+    /// A protection rule's level (`MAINTAINER`, `owner`, `ADMIN`).
+    pub fn from_protection(value: &str) -> Option<Self> {
+        match value.to_ascii_lowercase().as_str() {
+            "maintainer" => Some(AccessLevel::Maintainer),
+            "owner" => Some(AccessLevel::Owner),
+            "admin" => Some(AccessLevel::Admin),
+            _ => None,
+        }
+    }
+
     /// The role's name as GitLab's UI writes it.
     pub fn label(self) -> &'static str {
         match self {
@@ -60,6 +72,7 @@ impl AccessLevel {
             AccessLevel::Developer => "Developer",
             AccessLevel::Maintainer => "Maintainer",
             AccessLevel::Owner => "Owner",
+            AccessLevel::Admin => "Administrator",
         }
     }
 }

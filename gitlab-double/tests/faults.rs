@@ -1,7 +1,6 @@
 //! Fault injection and controls: rate limits, server errors, latency, the control endpoint.
 #![allow(clippy::unwrap_used)]
 
-
 use std::time::{Duration, Instant};
 
 use crate::common::*;

@@ -2,7 +2,6 @@
 //! differences, mutations.
 #![allow(clippy::unwrap_used)]
 
-
 use crate::common::*;
 use reqwest::StatusCode;
 use serde_json::{json, Value};

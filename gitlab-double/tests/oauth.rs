@@ -2,7 +2,6 @@
 //! expiry, revocation.
 #![allow(clippy::unwrap_used)]
 
-
 use std::time::Duration;
 
 use crate::common::*;

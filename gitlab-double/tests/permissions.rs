@@ -1,7 +1,6 @@
 //! GitLab's permission model: visibility (404), registry access (403), scopes.
 #![allow(clippy::unwrap_used)]
 
-
 use crate::common::*;
 use reqwest::{Method, StatusCode};
 use serde_json::json;

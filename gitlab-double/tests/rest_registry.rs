@@ -2,7 +2,6 @@
 //! deletions, the cleanup policy and the 10,000-tag repository.
 #![allow(clippy::unwrap_used)]
 
-
 use std::time::Duration;
 
 use crate::common::*;

@@ -45,6 +45,30 @@ pub struct Config {
     pub demo: DemoConfig,
     /// Upper bound for one GitLab request.
     pub gitlab_timeout_secs: u64,
+    /// How the tag index talks to GitLab.
+    pub index: IndexSettings,
+}
+
+/// Limits for building tag indexes: what one user may cost GitLab, and how long an index lives.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct IndexSettings {
+    /// GitLab requests in flight at once for one user.
+    pub concurrency: usize,
+    /// GitLab requests per minute for one user (gitlab.com allows about 2,000).
+    pub requests_per_minute: u32,
+    /// How long an index is served before it is rebuilt in the background.
+    pub ttl_secs: u64,
+}
+
+impl Default for IndexSettings {
+    fn default() -> Self {
+        IndexSettings {
+            concurrency: 8,
+            requests_per_minute: 1_200,
+            ttl_secs: 300,
+        }
+    }
 }
 
 /// Knobs for the embedded GitLab double (demo mode only).
@@ -70,6 +94,8 @@ struct FileConfig {
     session_idle_minutes: Option<i64>,
     site_root: Option<PathBuf>,
     gitlab_timeout_secs: Option<u64>,
+    #[serde(default)]
+    index: Option<IndexSettings>,
     #[serde(default)]
     instances: Vec<InstanceConfig>,
     #[serde(default)]
@@ -167,6 +193,17 @@ impl Config {
             None => file_cfg.gitlab_timeout_secs.unwrap_or(15),
         };
 
+        let mut index = file_cfg.index.unwrap_or_default();
+        if let Some(v) = var("REGISTRY_DASH_INDEX_CONCURRENCY") {
+            index.concurrency = parse("REGISTRY_DASH_INDEX_CONCURRENCY", v)?;
+        }
+        if let Some(v) = var("REGISTRY_DASH_REQUESTS_PER_MINUTE") {
+            index.requests_per_minute = parse("REGISTRY_DASH_REQUESTS_PER_MINUTE", v)?;
+        }
+        if let Some(v) = var("REGISTRY_DASH_INDEX_TTL_SECS") {
+            index.ttl_secs = parse("REGISTRY_DASH_INDEX_TTL_SECS", v)?;
+        }
+
         let mut instances = file_cfg.instances;
         // A single instance can be given entirely through the environment.
         if let Some(base) = var("GITLAB_URL") {
@@ -217,6 +254,7 @@ impl Config {
             instances,
             demo,
             gitlab_timeout_secs,
+            index,
         };
         config.validate()?;
         Ok(config)
@@ -258,6 +296,16 @@ impl Config {
         if self.session_idle_minutes < 1 {
             return Err(ConfigError::Invalid(
                 "session_idle_minutes must be at least 1".into(),
+            ));
+        }
+        if !(1..=64).contains(&self.index.concurrency) {
+            return Err(ConfigError::Invalid(
+                "index concurrency must be between 1 and 64".into(),
+            ));
+        }
+        if self.index.requests_per_minute < 10 {
+            return Err(ConfigError::Invalid(
+                "index requests_per_minute must be at least 10".into(),
             ));
         }
         Ok(())

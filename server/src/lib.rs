@@ -9,6 +9,7 @@ pub mod gitlab;
 pub mod router;
 pub mod services;
 pub mod state;
+pub mod tags;
 pub mod web;
 
 use config::Config;

@@ -7,6 +7,9 @@ use crate::state::{Bff, Instance};
 use app::backend::Backend;
 use app::error::AppError;
 use async_trait::async_trait;
+use domain::tags::{
+    DeleteOutcome, DeletionPlan, RepositoryHeader, TagDetail, TagListPage, TagListView,
+};
 use domain::view::{
     GroupListView, PageCursor, ProjectListView, RepositoryListView, GROUPS_PER_PAGE,
     PROJECTS_PER_PAGE, REPOSITORIES_PER_PAGE,
@@ -22,6 +25,8 @@ use std::future::Future;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tower_sessions::Session;
+
+pub mod tags;
 
 /// Stop scanning member projects after this many (100 per GraphQL page).
 const MAX_PROJECTS_SCANNED: usize = 2_000;
@@ -46,7 +51,7 @@ pub struct BffBackend(pub Arc<Bff>);
 
 impl BffBackend {
     /// Runs a GitLab call with the user's token; on "token expired" refreshes once and retries.
-    async fn call<T, F, Fut>(
+    pub(crate) async fn call<T, F, Fut>(
         &self,
         session: &Session,
         instance: &Instance,
@@ -256,7 +261,7 @@ impl Owner {
     }
 }
 
-fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+pub(crate) fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     match mutex.lock() {
         Ok(guard) => guard,
         Err(poisoned) => poisoned.into_inner(),
@@ -289,7 +294,7 @@ fn repository_from_node(node: RepositoryNode, owner_path: &str) -> ImageReposito
 }
 
 /// GitLab's answer in the user's words. Internal details go to the log only.
-fn to_app_error(error: GitLabError, what: &str) -> AppError {
+pub(crate) fn to_app_error(error: GitLabError, what: &str) -> AppError {
     match error {
         GitLabError::Forbidden => AppError::Forbidden {
             what: what.to_string(),
@@ -310,6 +315,9 @@ fn to_app_error(error: GitLabError, what: &str) -> AppError {
                 detail: "GitLab sent an unexpected answer".into(),
             }
         }
+        GitLabError::Refused(message) => AppError::BadRequest {
+            message: format!("GitLab refused: {message}"),
+        },
         GitLabError::Rejected(detail) => {
             tracing::warn!(%detail, "GitLab rejected a request");
             AppError::BadRequest {
@@ -322,7 +330,7 @@ fn to_app_error(error: GitLabError, what: &str) -> AppError {
     }
 }
 
-fn capitalize(s: &str) -> String {
+pub(crate) fn capitalize(s: &str) -> String {
     let mut chars = s.chars();
     match chars.next() {
         Some(first) => first.to_uppercase().chain(chars).collect(),
@@ -330,7 +338,7 @@ fn capitalize(s: &str) -> String {
     }
 }
 
-fn access_of(project: &crate::gitlab::wire::Project) -> AccessLevel {
+pub(crate) fn access_of(project: &crate::gitlab::wire::Project) -> AccessLevel {
     let perms = project.permissions.clone().unwrap_or_default();
     let level = [perms.project_access, perms.group_access]
         .into_iter()
@@ -491,5 +499,71 @@ impl Backend for BffBackend {
             },
             page,
         ))
+    }
+
+    async fn tag_list(
+        &self,
+        session: &Session,
+        instance: &str,
+        repository_id: u64,
+        view: &TagListView,
+    ) -> Result<TagListPage, AppError> {
+        self.tag_list_page(session, instance, repository_id, view)
+            .await
+    }
+
+    async fn tag_detail(
+        &self,
+        session: &Session,
+        instance: &str,
+        repository_id: u64,
+        name: &str,
+    ) -> Result<TagDetail, AppError> {
+        self.tag_detail_page(session, instance, repository_id, name)
+            .await
+    }
+
+    async fn matching_tags(
+        &self,
+        session: &Session,
+        instance: &str,
+        repository_id: u64,
+        view: &TagListView,
+    ) -> Result<(Vec<String>, u64), AppError> {
+        self.matching_tag_names(session, instance, repository_id, view)
+            .await
+    }
+
+    async fn deletion_plan(
+        &self,
+        session: &Session,
+        instance: &str,
+        repository_id: u64,
+        names: Vec<String>,
+    ) -> Result<DeletionPlan, AppError> {
+        self.plan_tag_deletion(session, instance, repository_id, names)
+            .await
+    }
+
+    async fn delete_tags(
+        &self,
+        session: &Session,
+        instance: &str,
+        repository_id: u64,
+        names: Vec<String>,
+    ) -> Result<Vec<DeleteOutcome>, AppError> {
+        self.delete_tag_list(session, instance, repository_id, names)
+            .await
+    }
+
+    async fn delete_repository(
+        &self,
+        session: &Session,
+        instance: &str,
+        repository_id: u64,
+        confirm_path: &str,
+    ) -> Result<RepositoryHeader, AppError> {
+        self.delete_whole_repository(session, instance, repository_id, confirm_path)
+            .await
     }
 }

@@ -28,6 +28,10 @@ pub struct Bff {
     pub public_origin: String,
     pub(crate) refresh_locks: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
     pub(crate) project_scans: crate::services::ProjectScanCache,
+    /// Per-user access checks of image repositories (in front of the shared tag indexes).
+    pub(crate) repository_access: crate::services::tags::AccessCache,
+    /// Tag indexes, shared between users, and per-user GitLab request budgets.
+    pub tag_indexes: crate::tags::TagIndexes,
 }
 
 impl Bff {
@@ -81,6 +85,8 @@ impl Bff {
             public_origin: config.public_url.origin().ascii_serialization(),
             refresh_locks: Mutex::new(HashMap::new()),
             project_scans: Default::default(),
+            repository_access: Default::default(),
+            tag_indexes: crate::tags::TagIndexes::new(config.index.clone()),
         })
     }
 

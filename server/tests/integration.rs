@@ -1,8 +1,8 @@
 //! All integration tests in one binary: one link instead of one per file keeps
 //! build time and target-directory size down.
 
-mod common;
 mod auth_flow;
+mod common;
 mod multi_instance;
 mod pages;
 mod reference_examples;

@@ -2,7 +2,6 @@
 //! and a sign-in to one grants nothing on the other.
 #![allow(clippy::unwrap_used)]
 
-
 use crate::common::{location, Browser};
 use gitlab_double::{Double, DoubleConfig};
 use reqwest::StatusCode;

@@ -2,7 +2,6 @@
 //! GitLab's permission answers told apart, GitLab failures shown clearly.
 #![allow(clippy::unwrap_used)]
 
-
 use crate::common::{start, Browser};
 use reqwest::StatusCode;
 

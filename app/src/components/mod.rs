@@ -1,6 +1,7 @@
 //! Reusable widgets.
 
 mod copy_button;
+mod delete_dialog;
 mod error_view;
 mod header;
 mod loading;
@@ -11,6 +12,7 @@ mod search_form;
 mod theme_toggle;
 
 pub use copy_button::CopyButton;
+pub use delete_dialog::DeleteTagsDialog;
 pub use error_view::ErrorView;
 pub use header::Header;
 pub use loading::LoadingRows;

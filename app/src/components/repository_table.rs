@@ -68,7 +68,7 @@ pub fn RepositoryTable(
                             <tr data-repository=repo.path.clone()>
                                 <td>
                                     <div class="repo-name">
-                                        <strong>{repo.display_name().to_string()}</strong>
+                                        <a href=links::repository(&instance, repo.id)><strong>{repo.display_name().to_string()}</strong></a>
                                         {repo.status.map(|s| view! { <span class="badge danger">{s.label()}</span> })}
                                     </div>
                                     <div class="repo-location">

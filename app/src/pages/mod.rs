@@ -5,6 +5,7 @@ pub mod errors;
 pub mod groups;
 pub mod instance;
 pub mod projects;
+pub mod tags;
 
 use leptos::prelude::*;
 use leptos_router::hooks::use_location;

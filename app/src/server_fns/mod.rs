@@ -4,3 +4,4 @@
 pub mod groups;
 pub mod projects;
 pub mod session;
+pub mod tags;

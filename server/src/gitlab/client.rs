@@ -196,6 +196,133 @@ impl GitLabClient {
             next_page: header_number(&headers, "x-next-page").map(|n: u64| n as u32),
         })
     }
+
+    /// `GET …/registry/repositories/:rid/tags?page=&per_page=` — names only, name order.
+    pub async fn tag_names(
+        &self,
+        token: &str,
+        project_id: u64,
+        repository_id: u64,
+        page: u32,
+        per_page: u32,
+    ) -> Result<Paged<wire::TagSummary>, GitLabError> {
+        let query = format!(
+            "/api/v4/projects/{project_id}/registry/repositories/{repository_id}/tags?page={page}&per_page={per_page}"
+        );
+        let (items, headers) = self
+            .get_json::<Vec<wire::TagSummary>>(token, &query)
+            .await?;
+        Ok(Paged {
+            items,
+            total: header_number(&headers, "x-total"),
+            next_page: header_number(&headers, "x-next-page").map(|n: u64| n as u32),
+        })
+    }
+
+    /// `DELETE …/registry/repositories/:rid/tags/:tag_name`. Sent once: a failed delete is
+    /// reported, never retried behind the user's back.
+    pub async fn delete_tag(
+        &self,
+        token: &str,
+        project_id: u64,
+        repository_id: u64,
+        tag: &str,
+    ) -> Result<(), GitLabError> {
+        let path = format!(
+            "/api/v4/projects/{project_id}/registry/repositories/{repository_id}/tags/{}",
+            Self::encode_id(tag)
+        );
+        self.send_mutation(Method::DELETE, &path)
+            .await_token(token)
+            .await
+    }
+
+    /// `DELETE /projects/:id/registry/repositories/:rid` (GitLab schedules it: 202).
+    pub async fn delete_repository(
+        &self,
+        token: &str,
+        project_id: u64,
+        repository_id: u64,
+    ) -> Result<(), GitLabError> {
+        let path = format!("/api/v4/projects/{project_id}/registry/repositories/{repository_id}");
+        self.send_mutation(Method::DELETE, &path)
+            .await_token(token)
+            .await
+    }
+
+    fn send_mutation(&self, method: Method, path: &str) -> Mutation<'_> {
+        Mutation {
+            client: self,
+            method,
+            path: path.to_string(),
+        }
+    }
+}
+
+/// A mutation waiting for its token (kept apart from reads: no retries).
+struct Mutation<'a> {
+    client: &'a GitLabClient,
+    method: Method,
+    path: String,
+}
+
+impl Mutation<'_> {
+    async fn await_token(self, token: &str) -> Result<(), GitLabError> {
+        let url = self.client.url(&self.path)?;
+        let outcome = self
+            .client
+            .http
+            .request(self.method, url)
+            .bearer_auth(token)
+            .header(header::ACCEPT, "application/json")
+            .send()
+            .await;
+        let response = match outcome {
+            Ok(response) => response,
+            Err(e) if e.is_timeout() => {
+                return Err(GitLabError::Unavailable(
+                    "timed out; the change may or may not have happened".into(),
+                ))
+            }
+            Err(e) => return Err(GitLabError::Unavailable(without_url(&e))),
+        };
+        let status = response.status();
+        if status.is_success() {
+            return Ok(());
+        }
+        let retry_after = response
+            .headers()
+            .get(header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u64>().ok());
+        let body = response.text().await.unwrap_or_default();
+        Err(match status {
+            StatusCode::UNAUTHORIZED if body.contains("Token is expired") => {
+                GitLabError::TokenExpired
+            }
+            StatusCode::UNAUTHORIZED => GitLabError::Unauthorized,
+            StatusCode::TOO_MANY_REQUESTS => {
+                GitLabError::RateLimited(Duration::from_secs(retry_after.unwrap_or(60)))
+            }
+            StatusCode::NOT_FOUND => GitLabError::NotFound,
+            s if s.is_server_error() => GitLabError::Unavailable(format!("HTTP {}", s.as_u16())),
+            StatusCode::FORBIDDEN => GitLabError::Refused(gitlab_message(&body, "Forbidden")),
+            _ => GitLabError::Refused(gitlab_message(&body, status.as_str())),
+        })
+    }
+}
+
+/// GitLab's `{"message": …}` (a string, or an object of field errors), else a fallback.
+pub fn gitlab_message(body: &str, fallback: &str) -> String {
+    let parsed: Option<Value> = serde_json::from_str(body).ok();
+    let message = parsed
+        .as_ref()
+        .and_then(|v| v.get("message").or_else(|| v.get("error")));
+    match message {
+        Some(Value::String(s)) => short(s),
+        Some(other @ (Value::Object(_) | Value::Array(_))) => short(&other.to_string()),
+        _ => fallback.to_string(),
+    }
 }
 
 enum Failure {

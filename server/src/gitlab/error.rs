@@ -22,6 +22,9 @@ pub enum GitLabError {
     /// A body we could not read.
     #[error("GitLab sent an unexpected answer: {0}")]
     Malformed(String),
+    /// A mutation GitLab refused, with its own reason (403 protected tag, 400 …).
+    #[error("{0}")]
+    Refused(String),
     /// 400/405/422 and GraphQL errors: the request was refused as such.
     #[error("GitLab rejected the request: {0}")]
     Rejected(String),

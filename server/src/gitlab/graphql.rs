@@ -47,6 +47,270 @@ query GroupRepositories($fullPath: ID!, $name: String, $sort: ContainerRepositor
     )
 }
 
+/// One image repository with what its tag pages need: the viewer's rights, counts, owner.
+/// Also the per-request access check in front of the shared tag index.
+pub const REPOSITORY_HEADER: &str = r#"
+query RepositoryHeader($id: ContainerRepositoryID!) {
+  containerRepository(id: $id) {
+    id name path location createdAt tagsCount status expirationPolicyCleanupStatus
+    protectionRuleExists
+    userPermissions { destroyContainerRepository }
+    project { id fullPath name }
+  }
+}"#;
+
+const TAG_FIELDS: &str = r#"
+        name digest revision createdAt publishedAt totalSize mediaType
+        referrers { artifactType digest }
+        protection { minimumAccessLevelForPush minimumAccessLevelForDelete }"#;
+
+/// A page of tags in name order (at most 20: GitLab's limit for this connection).
+pub fn tags_page() -> String {
+    format!(
+        r#"
+query TagsPage($id: ContainerRepositoryID!, $after: String, $first: Int) {{
+  containerRepository(id: $id) {{
+    tagsCount
+    tags(first: $first, after: $after, sort: NAME_ASC, referrers: true) {{
+      nodes {{{TAG_FIELDS}
+      }}
+      pageInfo {{ hasNextPage endCursor }}
+    }}
+  }}
+}}"#
+    )
+}
+
+/// One tag in full: the list fields, the raw manifest and the index's platforms.
+pub fn tag_detail() -> String {
+    format!(
+        r#"
+query TagDetail($id: ContainerRepositoryID!, $name: String!) {{
+  containerRepository(id: $id) {{
+    tags(first: 20, name: $name, referrers: true) {{
+      nodes {{{TAG_FIELDS}
+        location path shortRevision
+      }}
+    }}
+    manifest(reference: $name)
+    tagDetails(name: $name) {{
+      platform {{ os architecture variant }}
+      manifests {{ digest mediaType size platform {{ os architecture variant }} }}
+    }}
+  }}
+}}"#
+    )
+}
+
+/// `{ containerRepository: … }` for the header query.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RepositoryHeaderData {
+    pub container_repository: Option<RepositoryHeaderNode>,
+}
+
+/// The header fields of an image repository.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RepositoryHeaderNode {
+    pub id: String,
+    pub name: String,
+    pub path: String,
+    pub location: String,
+    #[serde(default)]
+    pub created_at: Option<String>,
+    #[serde(default)]
+    pub tags_count: Option<u64>,
+    #[serde(default)]
+    pub status: Option<String>,
+    #[serde(default)]
+    pub expiration_policy_cleanup_status: Option<String>,
+    #[serde(default)]
+    pub protection_rule_exists: Option<bool>,
+    #[serde(default)]
+    pub user_permissions: Option<RepositoryPermissions>,
+    pub project: HeaderProject,
+}
+
+/// `userPermissions` of a repository.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RepositoryPermissions {
+    #[serde(default)]
+    pub destroy_container_repository: bool,
+}
+
+/// The owning project.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HeaderProject {
+    pub id: String,
+    pub full_path: String,
+    pub name: String,
+}
+
+/// `{ containerRepository: { tagsCount, tags } }`.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TagsPageData {
+    pub container_repository: Option<TagsOwner>,
+}
+
+/// The repository around a tag page.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TagsOwner {
+    #[serde(default)]
+    pub tags_count: Option<u64>,
+    pub tags: Option<Connection<TagNode>>,
+}
+
+/// One tag as GraphQL gives it.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TagNode {
+    pub name: String,
+    #[serde(default)]
+    pub digest: Option<String>,
+    #[serde(default)]
+    pub revision: Option<String>,
+    #[serde(default)]
+    pub created_at: Option<String>,
+    #[serde(default)]
+    pub published_at: Option<String>,
+    /// BigInt: a string on GitLab, tolerated as a number.
+    #[serde(default)]
+    pub total_size: Option<serde_json::Value>,
+    #[serde(default)]
+    pub media_type: Option<String>,
+    #[serde(default)]
+    pub referrers: Option<Vec<ReferrerNode>>,
+    #[serde(default)]
+    pub protection: Option<ProtectionNode>,
+    #[serde(default)]
+    pub location: Option<String>,
+    #[serde(default)]
+    pub path: Option<String>,
+    #[serde(default)]
+    pub short_revision: Option<String>,
+}
+
+/// A referrer.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ReferrerNode {
+    #[serde(default)]
+    pub artifact_type: Option<String>,
+    #[serde(default)]
+    pub digest: Option<String>,
+}
+
+/// A tag protection.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ProtectionNode {
+    #[serde(default)]
+    pub minimum_access_level_for_push: Option<String>,
+    #[serde(default)]
+    pub minimum_access_level_for_delete: Option<String>,
+}
+
+impl TagNode {
+    /// The domain tag.
+    pub fn into_tag(self) -> domain::tags::Tag {
+        use domain::format::parse_timestamp;
+        let size = match &self.total_size {
+            Some(serde_json::Value::String(s)) => s.parse().ok(),
+            Some(serde_json::Value::Number(n)) => n.as_u64(),
+            _ => None,
+        };
+        domain::tags::Tag {
+            name: self.name,
+            digest: self.digest.filter(|d| !d.is_empty()),
+            revision: self.revision.filter(|d| !d.is_empty()),
+            created_at: self.created_at.as_deref().and_then(parse_timestamp),
+            published_at: self.published_at.as_deref().and_then(parse_timestamp),
+            total_size: size,
+            media_type: self.media_type,
+            referrers: self
+                .referrers
+                .unwrap_or_default()
+                .into_iter()
+                .filter_map(|r| {
+                    Some(domain::tags::Referrer {
+                        artifact_type: r.artifact_type?,
+                        digest: r.digest?,
+                    })
+                })
+                .collect(),
+            protection: self.protection.map(|p| domain::tags::TagProtection {
+                minimum_access_level_for_push: p
+                    .minimum_access_level_for_push
+                    .as_deref()
+                    .and_then(domain::AccessLevel::from_protection),
+                minimum_access_level_for_delete: p
+                    .minimum_access_level_for_delete
+                    .as_deref()
+                    .and_then(domain::AccessLevel::from_protection),
+            }),
+        }
+    }
+}
+
+/// `{ containerRepository: { tags, manifest, tagDetails } }`.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TagDetailData {
+    pub container_repository: Option<TagDetailOwner>,
+}
+
+/// The repository around one tag's detail.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TagDetailOwner {
+    pub tags: Option<Connection<TagNode>>,
+    #[serde(default)]
+    pub manifest: Option<String>,
+    #[serde(default)]
+    pub tag_details: Option<TagDetailsNode>,
+}
+
+/// `ContainerRepositoryTagDetails`.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TagDetailsNode {
+    #[serde(default)]
+    pub platform: Option<PlatformNode>,
+    #[serde(default)]
+    pub manifests: Option<Vec<IndexManifestNode>>,
+}
+
+/// An image platform.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PlatformNode {
+    #[serde(default)]
+    pub os: Option<String>,
+    #[serde(default)]
+    pub architecture: Option<String>,
+    #[serde(default)]
+    pub variant: Option<String>,
+}
+
+/// One child of an index.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct IndexManifestNode {
+    #[serde(default)]
+    pub digest: Option<String>,
+    #[serde(default)]
+    pub media_type: Option<String>,
+    #[serde(default)]
+    pub size: Option<serde_json::Value>,
+    #[serde(default)]
+    pub platform: Option<PlatformNode>,
+}
+
 /// GraphQL's envelope.
 #[derive(Debug, Deserialize)]
 pub struct Response<T> {
@@ -86,6 +350,7 @@ pub struct ProjectsData {
 #[serde(rename_all = "camelCase")]
 pub struct Connection<T> {
     pub nodes: Vec<T>,
+    #[serde(default)]
     pub page_info: PageInfo,
 }
 

@@ -1,0 +1,210 @@
+use domain::format;
+use domain::tags::{DeleteOutcome, DeletionPlan, TYPED_CONFIRMATION_ABOVE};
+use leptos::prelude::*;
+
+use crate::error::AppError;
+use crate::server_fns::tags::{delete_tags, plan_deletion};
+
+/// Confirms and runs a tag deletion. Shows exactly the tags that will be deleted, with
+/// warnings (GitLab will refuse protected ones; `latest`; images other tags still use),
+/// asks to type the count above 20 tags, then reports per tag what GitLab did. Only the
+/// listed names are ever sent.
+#[component]
+pub fn DeleteTagsDialog(
+    #[prop(into)] instance: String,
+    repository_id: u64,
+    /// The tags the user chose, in their order.
+    names: Vec<String>,
+    /// Called when the dialog closes, with the names GitLab deleted.
+    on_close: Callback<Vec<String>>,
+) -> impl IntoView {
+    let count = names.len();
+    let plan = {
+        let instance = instance.clone();
+        let names = names.clone();
+        LocalResource::new(move || plan_deletion(instance.clone(), repository_id, names.clone()))
+    };
+    let typed = RwSignal::new(String::new());
+    let outcome = RwSignal::new(None::<Result<Vec<DeleteOutcome>, AppError>>);
+    let running = RwSignal::new(false);
+    let needs_typing = count > TYPED_CONFIRMATION_ABOVE;
+    let confirmed = move || !needs_typing || typed.get().trim() == count.to_string();
+    let confirm = {
+        let instance = instance.clone();
+        let names = names.clone();
+        move |_| {
+            if running.get_untracked() || !confirmed() {
+                return;
+            }
+            running.set(true);
+            let instance = instance.clone();
+            let names = names.clone();
+            leptos::task::spawn_local(async move {
+                let result = delete_tags(instance, repository_id, names).await;
+                outcome.set(Some(result));
+                running.set(false);
+            });
+        }
+    };
+    let close = move || {
+        let deleted = outcome
+            .get_untracked()
+            .and_then(Result::ok)
+            .map(|o| {
+                o.into_iter()
+                    .filter(|o| o.deleted)
+                    .map(|o| o.name)
+                    .collect()
+            })
+            .unwrap_or_default();
+        on_close.run(deleted);
+    };
+    let on_key = move |ev: leptos::ev::KeyboardEvent| {
+        if ev.key() == "Escape" && !running.get_untracked() {
+            close();
+        }
+    };
+    let title = if count == 1 {
+        format!("Delete tag {}?", names[0])
+    } else {
+        format!("Delete {} tags?", format::count(count as u64))
+    };
+    view! {
+        <div class="modal-backdrop">
+            <div class="modal" role="dialog" aria-modal="true" aria-labelledby="delete-title" on:keydown=on_key>
+                <h2 id="delete-title">{title}</h2>
+                {move || match outcome.get() {
+                    Some(result) => view! { <DeleteReport result /> }.into_any(),
+                    None => view! {
+                        <Suspense fallback=|| view! { <p class="muted" role="status">"Checking the tags…"</p> }>
+                            {move || Suspend::new(async move {
+                                match plan.await {
+                                    Err(error) => view! { <p class="error-text" role="alert">{error.to_string()}</p> }.into_any(),
+                                    Ok(plan) => view! { <PlanView plan /> }.into_any(),
+                                }
+                            })}
+                        </Suspense>
+                        {needs_typing.then(|| view! {
+                            <label class="field">
+                                <span>"Type " <strong>{count}</strong> " to confirm"</span>
+                                <input
+                                    type="text"
+                                    inputmode="numeric"
+                                    autocomplete="off"
+                                    data-testid="confirm-count"
+                                    prop:value=move || typed.get()
+                                    on:input=move |ev| typed.set(event_target_value(&ev))
+                                />
+                            </label>
+                        })}
+                    }.into_any(),
+                }}
+                <div class="modal-actions">
+                    {move || if outcome.get().is_some() {
+                        view! { <button type="button" class="button primary" autofocus on:click=move |_| close()>"Done"</button> }.into_any()
+                    } else {
+                        let confirm = confirm.clone();
+                        view! {
+                            <button type="button" class="button" on:click=move |_| close() disabled=move || running.get()>"Cancel"</button>
+                            <button
+                                type="button"
+                                class="button danger"
+                                disabled=move || running.get() || !confirmed()
+                                on:click=confirm
+                            >
+                                {move || if running.get() {
+                                    "Deleting…".to_string()
+                                } else if count == 1 {
+                                    "Delete tag".to_string()
+                                } else {
+                                    format!("Delete {} tags", format::count(count as u64))
+                                }}
+                            </button>
+                        }.into_any()
+                    }}
+                </div>
+            </div>
+        </div>
+    }
+}
+
+#[component]
+fn PlanView(plan: DeletionPlan) -> impl IntoView {
+    let refused = plan.tags.iter().filter(|t| t.refusal.is_some()).count();
+    let shared = plan
+        .tags
+        .iter()
+        .filter(|t| !t.shares_digest_with.is_empty())
+        .count();
+    let freed: u64 = plan
+        .tags
+        .iter()
+        .filter(|t| t.refusal.is_none() && t.shares_digest_with.is_empty())
+        .filter_map(|t| t.total_size)
+        .sum();
+    view! {
+        <p>
+            "These tags will be deleted from GitLab. This cannot be undone."
+            {(freed > 0).then(|| format!(" Up to {} of images no other tag uses.", format::bytes(freed)))}
+        </p>
+        <ul class="warnings">
+            {plan.includes_latest.then(|| view! {
+                <li class="warning">"“latest” is among them: anything pulling the default tag will break."</li>
+            })}
+            {(refused > 0).then(|| view! {
+                <li class="warning">{format::plural(refused as u64, "tag is", "tags are")} " protected or beyond your role: GitLab will refuse to delete them."</li>
+            })}
+            {(shared > 0).then(|| view! {
+                <li class="warning">{format::plural(shared as u64, "tag points", "tags point")} " at an image that other tags keep using; the image stays."</li>
+            })}
+            {(!plan.unknown.is_empty()).then(|| view! {
+                <li class="warning">{format::plural(plan.unknown.len() as u64, "tag was", "tags were")} " not found in the current list (deleted meanwhile?)."</li>
+            })}
+        </ul>
+        <ul class="delete-list" aria-label="Tags to delete">
+            {plan.tags.into_iter().map(|t| view! {
+                <li data-tag=t.name.clone()>
+                    <code>{t.name.clone()}</code>
+                    {t.refusal.map(|r| view! { <span class="badge danger" title=r.clone()>"will be refused"</span> <span class="muted small">{r}</span> })}
+                    {(!t.shares_digest_with.is_empty()).then(|| view! {
+                        <span class="muted small">" same image as " {t.shares_digest_with.join(", ")}</span>
+                    })}
+                </li>
+            }).collect_view()}
+            {plan.unknown.into_iter().map(|name| {
+                let label = name.clone();
+                view! { <li data-tag=name><code>{label}</code> <span class="badge">"not found"</span></li> }
+            }).collect_view()}
+        </ul>
+    }
+}
+
+#[component]
+fn DeleteReport(result: Result<Vec<DeleteOutcome>, AppError>) -> impl IntoView {
+    match result {
+        Err(error) => view! { <p class="error-text" role="alert">{error.to_string()} " Nothing was deleted."</p> }.into_any(),
+        Ok(outcomes) => {
+            let deleted = outcomes.iter().filter(|o| o.deleted).count() as u64;
+            let failed = outcomes.len() as u64 - deleted;
+            view! {
+                <p role="status" class="delete-summary">
+                    {format::plural(deleted, "tag deleted", "tags deleted")}
+                    {(failed > 0).then(|| format!(", {} not deleted", format::count(failed)))}
+                    "."
+                </p>
+                <ul class="delete-list" aria-label="Result per tag">
+                    {outcomes.into_iter().map(|o| view! {
+                        <li data-tag=o.name.clone() data-deleted=o.deleted.to_string()>
+                            <code>{o.name.clone()}</code>
+                            {if o.deleted {
+                                view! { <span class="badge success">"deleted"</span> }.into_any()
+                            } else {
+                                view! { <span class="badge danger">"not deleted"</span> <span class="small">{o.message.unwrap_or_default()}</span> }.into_any()
+                            }}
+                        </li>
+                    }).collect_view()}
+                </ul>
+            }.into_any()
+        }
+    }
+}

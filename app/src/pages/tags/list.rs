@@ -1,0 +1,581 @@
+use domain::format;
+use domain::tags::{
+    relative, IndexProgress, RepositoryHeader, Tag, TagKind, TagListPage, TagListView, TagSort,
+    TagSortKey, MAX_DELETE_BATCH, PAGE_SIZES,
+};
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_navigate;
+use std::time::Duration;
+
+use super::{use_repository_id, RepositoryBreadcrumbs, RepositoryDeleteButton};
+use crate::components::{
+    use_hydrated, CopyButton, DeleteTagsDialog, ErrorView, LoadingRows, Notices,
+};
+use crate::error::AppError;
+use crate::links;
+use crate::pages::instance::use_instance;
+use crate::pages::use_query_pairs;
+use crate::server_fns::tags::{matching_tags, tag_list};
+
+/// An image repository's tags: filter, sort and page over ALL tags, every bit of state in the
+/// URL; select and delete with a confirmation that lists exactly what goes.
+#[component]
+pub fn TagListPage() -> impl IntoView {
+    let instance = use_instance();
+    let repository_id = use_repository_id();
+    let pairs = use_query_pairs();
+    let parsed = Memo::new(move |_| TagListView::from_pairs(&pairs.get()));
+    let view_state = Memo::new(move |_| parsed.get().0);
+    // Bumped to poll an index that is still being built, and after deletions.
+    let refresh = RwSignal::new(0u32);
+    let data = Resource::new(
+        move || {
+            (
+                instance.get(),
+                repository_id.get(),
+                view_state.get(),
+                refresh.get(),
+            )
+        },
+        |(instance, id, view, _)| async move {
+            match id {
+                Some(id) => tag_list(instance, id, view).await,
+                None => Err(AppError::NotFound {
+                    what: "Image repository".into(),
+                }),
+            }
+        },
+    );
+    Effect::new(move |_| {
+        if let Some(Ok(page)) = data.get() {
+            if !page.progress.complete && page.progress.error.is_none() {
+                set_timeout(
+                    move || refresh.update(|n| *n += 1),
+                    Duration::from_millis(1000),
+                );
+            }
+        }
+    });
+    let selection = RwSignal::new(Vec::<String>::new());
+    let deleting = RwSignal::new(None::<Vec<String>>);
+    view! {
+        <Title text=move || format!("Tags · {}", data.get().and_then(Result::ok).map(|p| p.repository.path).unwrap_or_default()) />
+        {move || view! { <Notices notices=parsed.get().1 /> }}
+        <Transition fallback=|| view! { <LoadingRows /> }>
+            {move || Suspend::new(async move {
+                let instance = instance.get_untracked();
+                let view = view_state.get_untracked();
+                match data.await {
+                    Err(error) => view! { <ErrorView error /> }.into_any(),
+                    Ok(page) => view! {
+                        <TagListBody instance page view selection deleting refresh />
+                    }.into_any(),
+                }
+            })}
+        </Transition>
+        {move || deleting.get().map(|names| {
+            let instance = instance.get_untracked();
+            let id = repository_id.get_untracked().unwrap_or_default();
+            view! {
+                <DeleteTagsDialog
+                    instance
+                    repository_id=id
+                    names
+                    on_close=Callback::new(move |deleted: Vec<String>| {
+                        deleting.set(None);
+                        if !deleted.is_empty() {
+                            selection.update(|s| s.retain(|n| !deleted.contains(n)));
+                            refresh.update(|n| *n += 1);
+                        }
+                    })
+                />
+            }
+        })}
+    }
+}
+
+#[component]
+fn TagListBody(
+    instance: String,
+    page: TagListPage,
+    view: TagListView,
+    selection: RwSignal<Vec<String>>,
+    deleting: RwSignal<Option<Vec<String>>>,
+    refresh: RwSignal<u32>,
+) -> impl IntoView {
+    let repo = page.repository.clone();
+    let base = links::repository(&instance, repo.id);
+    let slice = page.slice.clone();
+    let delete_refusal = repo.tag_delete_refusal();
+    let summary = if view.is_filtered() {
+        format!(
+            "{} of {} match",
+            format::count(slice.matched),
+            format::plural(page.progress.indexed, "tag", "tags")
+        )
+    } else {
+        format::plural(slice.matched, "tag", "tags")
+    };
+    view! {
+        {view! { <RepositoryBreadcrumbs instance=instance.clone() repository=repo.clone() tag=None /> }.into_any()}
+        {view! { <div class="page-head">
+            <div>
+                <h1>{repo.display_name().to_string()}</h1>
+                <p class="repo-location">
+                    <code>{repo.location.clone()}</code>
+                    <CopyButton text=repo.location.clone() what=format!("image path {}", repo.location) />
+                </p>
+                <p class="muted">
+                    "Your role: " <strong>{repo.access.label()}</strong>
+                    {repo.status.map(|s| view! { " · " <span class="badge danger">{s.label()}</span> })}
+                    " · Cleanup: " {repo.cleanup_status.label()}
+                </p>
+            </div>
+            <RepositoryDeleteButton instance=instance.clone() repository=repo.clone() on_done=Callback::new(move |_| refresh.update(|n| *n += 1)) />
+        </div> }.into_any()}
+        <ProgressBanner progress=page.progress.clone() />
+        {view! { <FilterForm base=base.clone() view=view.clone() error=page.filter_error.clone() /> }.into_any()}
+        {view! { <div class="list-toolbar">
+            <p class="summary" role="status" data-testid="tag-summary">{summary}</p>
+            <SelectionBar instance=instance.clone() repository_id=repo.id view=view.clone() selection deleting refusal=delete_refusal.clone() />
+        </div> }.into_any()}
+        {delete_refusal.clone().map(|reason| view! {
+            <p class="notice muted" data-testid="delete-refusal">"You can’t delete tags here: " {reason}</p>
+        })}
+        {if slice.tags.is_empty() {
+            view! { <EmptyTags repo=repo.clone() view=view.clone() base=base.clone() indexed=page.progress.indexed /> }.into_any()
+        } else {
+            view! {
+                <TagTable instance=instance.clone() repo=repo.clone() tags=slice.tags.clone() view=view.clone() base=base.clone() now=page.now selection deleting />
+                <TagPager base=base.clone() view=view.clone() page=slice.page pages=slice.pages />
+            }.into_any()
+        }}
+    }
+}
+
+#[component]
+fn ProgressBanner(progress: IndexProgress) -> impl IntoView {
+    if let Some(error) = progress.error.clone() {
+        return view! {
+            <div class="banner warning" role="alert">
+                {error} " Showing the " {format::plural(progress.indexed, "tag", "tags")} " indexed so far."
+            </div>
+        }
+        .into_any();
+    }
+    if progress.complete {
+        return ().into_any();
+    }
+    let total = progress
+        .total
+        .unwrap_or(progress.indexed)
+        .max(progress.indexed);
+    view! {
+        <div class="banner progress" role="status" data-testid="index-progress">
+            <label>
+                <span>
+                    "Indexed " {format::count(progress.indexed)} " of " {format::count(total)} " tags. "
+                    "Sorting and filters cover the indexed tags; the list updates as more arrive."
+                </span>
+                <progress max=total.max(1) value=progress.indexed></progress>
+            </label>
+            <noscript><meta http-equiv="refresh" content="2" /></noscript>
+        </div>
+    }
+    .into_any()
+}
+
+/// The filters as a GET form: without JavaScript it submits to the URL; hydrated, it
+/// navigates to the canonical query for the same state.
+#[component]
+fn FilterForm(base: String, view: TagListView, error: Option<String>) -> impl IntoView {
+    let navigate = use_navigate();
+    let action = base.clone();
+    let on_submit = move |ev: leptos::ev::SubmitEvent| {
+        #[cfg(feature = "hydrate")]
+        {
+            use wasm_bindgen::JsCast;
+            let Some(form) = ev
+                .target()
+                .and_then(|t| t.dyn_into::<web_sys::HtmlFormElement>().ok())
+            else {
+                return;
+            };
+            let Some(query) = web_sys::FormData::new_with_form(&form)
+                .ok()
+                .and_then(|data| {
+                    web_sys::UrlSearchParams::new_with_str_sequence_sequence(data.as_ref()).ok()
+                })
+                .map(|params| String::from(params.to_string()))
+            else {
+                return;
+            };
+            ev.prevent_default();
+            let (state, _) = TagListView::from_pairs(&domain::query::parse(&query));
+            let state = state.with_page(1);
+            navigate(&format!("{action}{}", state.to_query()), Default::default());
+        }
+        #[cfg(not(feature = "hydrate"))]
+        let _ = (&ev, &navigate, &action);
+    };
+    let has_error = error.is_some();
+    let text = |v: Option<String>| v.unwrap_or_default();
+    view! {
+        <form method="get" action=base.clone() class="filter-form" role="search" aria-label="Filter tags" on:submit=on_submit>
+            <div class="filter-row">
+                <label class="field grow">
+                    <span>"Name"</span>
+                    <input
+                        type="search"
+                        name="q"
+                        value=view.name.clone()
+                        placeholder=if view.regex { "Regular expression, e.g. ^v1\\." } else { "Part of the tag name" }
+                        maxlength=domain::tags::MAX_FILTER_LEN
+                        autocomplete="off"
+                        aria-invalid=has_error.to_string()
+                        aria-describedby="name-filter-error"
+                    />
+                </label>
+                <label class="check">
+                    <input type="checkbox" name="re" value="1" checked=view.regex />
+                    " Regex (RE2)"
+                </label>
+                <label class="field">
+                    <span>"Sort"</span>
+                    <select name="sort">
+                        {TagSort::ALL.into_iter().map(|s| view! {
+                            <option value=s.as_param() selected=s == view.sort>{s.label()}</option>
+                        }).collect_view()}
+                    </select>
+                </label>
+            </div>
+            {error.map(|e| view! { <p id="name-filter-error" class="error-text" role="alert">{e} " The name filter is not applied."</p> })}
+            <details class="more-filters" open=view.older_than.is_some() || view.newer_than.is_some() || view.min_size.is_some() || view.max_size.is_some() || !view.kinds.is_empty()>
+                <summary>"More filters"</summary>
+                <div class="filter-row">
+                    <label class="field"><span>"Older than"</span>
+                        <input type="text" name="older" size="6" placeholder="e.g. 30d" value=text(view.older_than.as_ref().map(|a| a.text.clone())) />
+                    </label>
+                    <label class="field"><span>"Newer than"</span>
+                        <input type="text" name="newer" size="6" placeholder="e.g. 12h" value=text(view.newer_than.as_ref().map(|a| a.text.clone())) />
+                    </label>
+                    <label class="field"><span>"At least"</span>
+                        <input type="text" name="min" size="7" placeholder="e.g. 100MB" value=text(view.min_size.as_ref().map(|s| s.text.clone())) />
+                    </label>
+                    <label class="field"><span>"At most"</span>
+                        <input type="text" name="max" size="7" placeholder="e.g. 1GiB" value=text(view.max_size.as_ref().map(|s| s.text.clone())) />
+                    </label>
+                    <fieldset class="kinds">
+                        <legend>"Only"</legend>
+                        {TagKind::ALL.into_iter().map(|k| view! {
+                            <label class="check">
+                                <input type="checkbox" name="kind" value=k.as_param() checked=view.kinds.contains(&k) />
+                                " " {k.label()}
+                            </label>
+                        }).collect_view()}
+                    </fieldset>
+                    <label class="field"><span>"Per page"</span>
+                        <select name="per_page">
+                            {PAGE_SIZES.into_iter().map(|n| view! {
+                                <option value=n.to_string() selected=n == view.per_page>{n}</option>
+                            }).collect_view()}
+                        </select>
+                    </label>
+                </div>
+            </details>
+            <div class="filter-actions">
+                <button type="submit" class="button primary">"Apply"</button>
+                {(view.is_filtered() || view.sort != TagSort::default()).then(|| view! {
+                    <a class="button subtle" href=base.clone()>"Reset"</a>
+                })}
+            </div>
+        </form>
+    }
+}
+
+#[component]
+fn SelectionBar(
+    instance: String,
+    repository_id: u64,
+    view: TagListView,
+    selection: RwSignal<Vec<String>>,
+    deleting: RwSignal<Option<Vec<String>>>,
+    refusal: Option<String>,
+) -> impl IntoView {
+    let hydrated = use_hydrated();
+    let note = RwSignal::new(None::<String>);
+    let can_delete = refusal.is_none();
+    let select_all = move |_| {
+        let instance = instance.clone();
+        let view = view.clone();
+        note.set(Some("Selecting…".into()));
+        leptos::task::spawn_local(async move {
+            match matching_tags(instance, repository_id, view).await {
+                Ok((names, total)) => {
+                    note.set(Some(if total as usize > names.len() {
+                        format!(
+                            "Selected the first {} of {} matching tags (the most one deletion can take).",
+                            format::count(MAX_DELETE_BATCH as u64),
+                            format::count(total)
+                        )
+                    } else {
+                        format!("Selected all {} matching tags.", format::count(total))
+                    }));
+                    selection.set(names);
+                }
+                Err(error) => note.set(Some(error.to_string())),
+            }
+        });
+    };
+    view! {
+        <div class="selection-bar" aria-live="polite">
+            {move || {
+                let n = selection.with(Vec::len);
+                (n > 0).then(|| view! {
+                    <span data-testid="selection-count">{format::plural(n as u64, "tag selected", "tags selected")}</span>
+                    <button type="button" class="button subtle" on:click=move |_| { selection.set(Vec::new()); note.set(None); }>"Clear"</button>
+                    <button
+                        type="button"
+                        class="button danger"
+                        disabled=!can_delete
+                        on:click=move |_| deleting.set(Some(selection.get_untracked()))
+                    >"Delete selected…"</button>
+                })
+            }}
+            {can_delete.then(|| view! {
+                <button type="button" class="button subtle" disabled=move || !hydrated.get() on:click=select_all>
+                    "Select all matching"
+                </button>
+            })}
+            {move || note.get().map(|n| view! { <span class="muted small">{n}</span> })}
+        </div>
+    }
+}
+
+#[component]
+fn EmptyTags(
+    repo: RepositoryHeader,
+    view: TagListView,
+    base: String,
+    indexed: u64,
+) -> impl IntoView {
+    if view.is_filtered() && indexed > 0 {
+        view! {
+            <div class="empty-state">
+                <h2>"No tags match these filters"</h2>
+                <p><a href=base>"Clear the filters"</a></p>
+            </div>
+        }
+        .into_any()
+    } else {
+        view! {
+            <div class="empty-state">
+                <h2>"This image has no tags"</h2>
+                <p>"Push one, for example:"</p>
+                <pre><code>{format!("docker push {}:latest", repo.location)}</code></pre>
+            </div>
+        }
+        .into_any()
+    }
+}
+
+#[component]
+#[allow(clippy::too_many_arguments)]
+fn TagTable(
+    instance: String,
+    repo: RepositoryHeader,
+    tags: Vec<Tag>,
+    view: TagListView,
+    base: String,
+    now: i64,
+    selection: RwSignal<Vec<String>>,
+    deleting: RwSignal<Option<Vec<String>>>,
+) -> impl IntoView {
+    let hydrated = use_hydrated();
+    let names: Vec<String> = tags.iter().map(|t| t.name.clone()).collect();
+    let last_clicked = RwSignal::new(None::<usize>);
+    let repo_refusal = repo.tag_delete_refusal();
+    let list_query = view.to_query();
+    let header = |label: &'static str, key: TagSortKey, first_descending: bool| {
+        let current = view.sort;
+        let active = current.key == key;
+        let next = if active {
+            current.toggled()
+        } else {
+            TagSort {
+                key,
+                descending: first_descending,
+            }
+        };
+        let aria = match (active, current.descending) {
+            (false, _) => "none",
+            (true, false) => "ascending",
+            (true, true) => "descending",
+        };
+        let arrow = match aria {
+            "ascending" => " ↑",
+            "descending" => " ↓",
+            _ => "",
+        };
+        let href = format!("{base}{}", view.with_sort(next).to_query());
+        view! {
+            <th scope="col" aria-sort=aria class=if key == TagSortKey::Size { "num" } else { "" }>
+                <a href=href class="sort-link">{label}{arrow}</a>
+            </th>
+        }
+    };
+    let page_names = names.clone();
+    let all_on_page = move || {
+        selection.with(|s| !page_names.is_empty() && page_names.iter().all(|n| s.contains(n)))
+    };
+    let toggle_page_names = names.clone();
+    let toggle_page = move |_| {
+        let select = !toggle_page_names
+            .iter()
+            .all(|n| selection.with_untracked(|s| s.contains(n)));
+        selection.update(|s| {
+            for n in &toggle_page_names {
+                let has = s.contains(n);
+                if select && !has {
+                    s.push(n.clone());
+                } else if !select && has {
+                    s.retain(|x| x != n);
+                }
+            }
+        });
+    };
+    let can_select = repo_refusal.is_none();
+    view! {
+        <table class="data-table tags">
+            <caption class="visually-hidden">"Tags"</caption>
+            <thead>
+                <tr>
+                    <th scope="col" class="select">
+                        <input
+                            type="checkbox"
+                            aria-label="Select every tag on this page"
+                            disabled=move || !hydrated.get() || !can_select
+                            prop:checked=all_on_page
+                            on:change=toggle_page
+                        />
+                    </th>
+                    {header("Tag", TagSortKey::Name, false)}
+                    {header("Published", TagSortKey::Published, true)}
+                    {header("Size", TagSortKey::Size, true)}
+                    <th scope="col">"Digest"</th>
+                    <th scope="col"><span class="visually-hidden">"Actions"</span></th>
+                </tr>
+            </thead>
+            <tbody>
+                {tags.into_iter().enumerate().map(|(index, tag)| {
+                    let name = tag.name.clone();
+                    let href = format!("{}{}", links::tag(&instance, repo.id, &tag.name), list_query);
+                    let refusal = repo_refusal.clone().or_else(|| tag.deletable_by(repo.access).err());
+                    let row_names = names.clone();
+                    let checked_name = name.clone();
+                    let on_click = move |ev: leptos::ev::MouseEvent| {
+                        let target_checked = !selection.with_untracked(|s| s.contains(&row_names[index]));
+                        let range = match (ev.shift_key(), last_clicked.get_untracked()) {
+                            (true, Some(from)) => from.min(index)..=from.max(index),
+                            _ => index..=index,
+                        };
+                        selection.update(|s| {
+                            for n in &row_names[range] {
+                                let has = s.contains(n);
+                                if target_checked && !has {
+                                    s.push(n.clone());
+                                } else if !target_checked && has {
+                                    s.retain(|x| x != n);
+                                }
+                            }
+                        });
+                        last_clicked.set(Some(index));
+                    };
+                    let delete_name = name.clone();
+                    let timestamp = tag.timestamp();
+                    view! {
+                        <tr data-tag=name.clone()>
+                            <td class="select">
+                                <input
+                                    type="checkbox"
+                                    aria-label=format!("Select {name}")
+                                    disabled=move || !hydrated.get() || !can_select
+                                    prop:checked=move || selection.with(|s| s.contains(&checked_name))
+                                    on:click=on_click
+                                />
+                            </td>
+                            <td>
+                                <a href=href class="tag-name"><strong>{tag.name.clone()}</strong></a>
+                                <TagBadges tag=tag.clone() />
+                            </td>
+                            <td>
+                                <time
+                                    datetime=timestamp.map(|t| t.to_string()).unwrap_or_default()
+                                    title=timestamp.map(format::exact_unix).unwrap_or_default()
+                                >{relative(timestamp, now)}</time>
+                            </td>
+                            <td class="num">{tag.total_size.map(format::bytes).unwrap_or_else(|| "—".into())}</td>
+                            <td>
+                                {match tag.digest.clone() {
+                                    Some(digest) => view! {
+                                        <code title=digest.clone()>{domain::tags::short_digest(&digest)}</code>
+                                        <CopyButton text=digest.clone() what=format!("digest of {}", tag.name) />
+                                    }.into_any(),
+                                    None => view! { <span class="muted">"—"</span> }.into_any(),
+                                }}
+                            </td>
+                            <td class="actions">
+                                <button
+                                    type="button"
+                                    class="button subtle danger-text"
+                                    aria-label=format!("Delete {name}")
+                                    title=refusal.clone().unwrap_or_else(|| format!("Delete {name}"))
+                                    disabled=move || !hydrated.get() || refusal.is_some()
+                                    on:click=move |_| deleting.set(Some(vec![delete_name.clone()]))
+                                >"Delete"</button>
+                            </td>
+                        </tr>
+                    }
+                }).collect_view()}
+            </tbody>
+        </table>
+    }
+}
+
+/// Badges for what is special about a tag.
+#[component]
+pub fn TagBadges(tag: Tag) -> impl IntoView {
+    view! {
+        <span class="badges">
+            {tag.is_multi_arch().then(|| view! { <span class="badge info" title="An index with images for several platforms">"multi-arch"</span> })}
+            {tag.is_signed().then(|| view! { <span class="badge success" title="Has a signature referrer">"signed"</span> })}
+            {tag.is_protected().then(|| view! { <span class="badge warning" title="Matched by a tag protection rule">"protected"</span> })}
+            {tag.is_missing_manifest().then(|| view! { <span class="badge danger" title="GitLab cannot read this tag's manifest">"missing manifest"</span> })}
+        </span>
+    }
+}
+
+#[component]
+fn TagPager(base: String, view: TagListView, page: u32, pages: u32) -> impl IntoView {
+    let link = |p: u32| format!("{base}{}", view.with_page(p).to_query());
+    let prev = (page > 1).then(|| link(page - 1));
+    let next = (page < pages).then(|| link(page + 1));
+    let first = (page > 2).then(|| link(1));
+    let last = (page + 1 < pages).then(|| link(pages));
+    view! {
+        <nav class="pager" aria-label="Pagination">
+            {first.map(|href| view! { <a class="button subtle" href=href>"« First"</a> })}
+            {match prev {
+                Some(href) => view! { <a class="button" rel="prev" href=href>"← Previous"</a> }.into_any(),
+                None => view! { <span class="button" aria-disabled="true">"← Previous"</span> }.into_any(),
+            }}
+            <span class="pager-label" data-testid="page-label">{format!("Page {} of {}", format::count(page as u64), format::count(pages as u64))}</span>
+            {match next {
+                Some(href) => view! { <a class="button" rel="next" href=href>"Next →"</a> }.into_any(),
+                None => view! { <span class="button" aria-disabled="true">"Next →"</span> }.into_any(),
+            }}
+            {last.map(|href| view! { <a class="button subtle" href=href>"Last »"</a> })}
+        </nav>
+    }
+}

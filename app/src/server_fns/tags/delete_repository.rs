@@ -1,0 +1,18 @@
+use domain::tags::RepositoryHeader;
+use leptos::prelude::*;
+use leptos::server_fn::codec::Json;
+
+use crate::error::AppError;
+
+/// Schedules an image repository's deletion after its path was typed as confirmation.
+#[server(prefix = "/api/fn", endpoint = "delete_repository", input = Json)]
+pub async fn delete_repository(
+    instance: String,
+    repository_id: u64,
+    confirm_path: String,
+) -> Result<RepositoryHeader, AppError> {
+    let (backend, session) = crate::backend::request_context().await?;
+    backend
+        .delete_repository(&session, &instance, repository_id, &confirm_path)
+        .await
+}

@@ -1,0 +1,10 @@
+mod delete_repository;
+mod delete_tags;
+mod plan;
+mod tag_detail;
+mod tag_list;
+pub use delete_repository::*;
+pub use delete_tags::*;
+pub use plan::*;
+pub use tag_detail::*;
+pub use tag_list::*;

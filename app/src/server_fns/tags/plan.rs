@@ -1,0 +1,31 @@
+use domain::tags::{DeletionPlan, TagListView};
+use leptos::prelude::*;
+use leptos::server_fn::codec::Json;
+
+use crate::error::AppError;
+
+/// Every tag name matching a list view (for "select all matching"), and the full count.
+#[server(prefix = "/api/fn", endpoint = "matching_tags", input = Json)]
+pub async fn matching_tags(
+    instance: String,
+    repository_id: u64,
+    view: TagListView,
+) -> Result<(Vec<String>, u64), AppError> {
+    let (backend, session) = crate::backend::request_context().await?;
+    backend
+        .matching_tags(&session, &instance, repository_id, &view)
+        .await
+}
+
+/// What deleting these tags would do: refusals, shared images, `latest`.
+#[server(prefix = "/api/fn", endpoint = "deletion_plan", input = Json)]
+pub async fn plan_deletion(
+    instance: String,
+    repository_id: u64,
+    names: Vec<String>,
+) -> Result<DeletionPlan, AppError> {
+    let (backend, session) = crate::backend::request_context().await?;
+    backend
+        .deletion_plan(&session, &instance, repository_id, names)
+        .await
+}
