@@ -124,3 +124,19 @@ pub async fn request_context() -> Result<(Arc<dyn Backend>, Session), AppError> 
         })?;
     Ok((backend, session))
 }
+
+/// Gives a server function's error its HTTP status (401, 403, 404, 429, 502 …) instead of
+/// the default 500, so scripts and the browser's network panel see what happened. Only when
+/// called over HTTP: during a page render the page decides its own status.
+pub fn with_status<T>(result: Result<T, AppError>) -> Result<T, AppError> {
+    let over_http = leptos::prelude::use_context::<http::request::Parts>()
+        .is_some_and(|parts| parts.uri.path().starts_with("/api/"));
+    if let (Err(error), true) = (&result, over_http) {
+        if let Some(response) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>() {
+            if let Ok(status) = http::StatusCode::from_u16(error.status()) {
+                response.set_status(status);
+            }
+        }
+    }
+    result
+}

@@ -39,3 +39,24 @@ test('sign-out works without JavaScript', async ({ page }) => {
   await page.getByRole('button', { name: 'Sign out' }).click();
   await expect(page).toHaveURL(/\/login\?signed_out=1/);
 });
+
+test('tag lists read without JavaScript: a shared filtered view, the filter form, a tag page', async ({ page }) => {
+  // Wait out the index with plain reloads (the page refreshes itself while indexing).
+  await signIn(page, 'maria', '/i/demo/repositories/3?q=%5Ev1%5C.&re=1&sort=size_desc');
+  await expect(page.getByTestId('index-progress')).toHaveCount(0, { timeout: 60_000 });
+  await expect(page.getByTestId('tag-summary')).toContainText('of 10,000 tags match');
+  const first = await page.locator('table.tags tbody tr').first().getAttribute('data-tag');
+  expect(first).toMatch(/^v1\./);
+  // Plain GET form: change the filter, submit, the server renders the new view.
+  await page.getByRole('searchbox', { name: 'Name' }).fill('^v2\\.');
+  await page.getByRole('button', { name: 'Apply' }).click();
+  await expect(page).toHaveURL(/q=%5Ev2%5C\.&re=1&sort=size_desc/);
+  const names = await page.locator('table.tags tbody tr').evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-tag')));
+  expect(names.length).toBeGreaterThan(0);
+  expect(names.every((n) => /^v2\./.test(n ?? ''))).toBeTruthy();
+  // A tag page, and the way back to the same list.
+  await page.locator('table.tags tbody tr a.tag-name').first().click();
+  await expect(page.getByTestId('pull-by-tag')).toContainText('docker pull');
+  await page.getByRole('link', { name: /All tags of server/ }).click();
+  await expect(page).toHaveURL(/\/i\/demo\/repositories\/3\?q=%5Ev2%5C\.&re=1&sort=size_desc$/);
+});

@@ -6,3 +6,4 @@ mod common;
 mod multi_instance;
 mod pages;
 mod reference_examples;
+mod tags;

@@ -11,7 +11,7 @@ use super::prng::SplitMix64;
 use super::{
     CleanupSpec, CleanupStatus, Dataset, ExpirationPolicySpec, GroupSpec, ImageSpec, MemberSpec,
     PlatformSpec, ProjectSpec, ProtectionRulesSpec, RegistryAccessLevel, RepositorySpec,
-    RepositoryStatus, TagSpec, UserSpec, Visibility,
+    RepositoryStatus, TagProtectionRuleSpec, TagSpec, UserSpec, Visibility,
 };
 
 const MINUTE: u64 = 60;
@@ -215,6 +215,13 @@ fn acme_web(rng: &mut SplitMix64) -> ProjectSpec {
         name_regex_keep: Some(r"v\d+\.\d+\.\d+".to_owned()),
         next_run_in_seconds: Some(5 * HOUR),
     };
+    // `stable` is what production pulls: only maintainers may move or delete it.
+    p.protection_rules.tag_rules.push(TagProtectionRuleSpec {
+        id: 1,
+        tag_name_pattern: "^stable$".to_owned(),
+        minimum_access_level_for_push: "maintainer".to_owned(),
+        minimum_access_level_for_delete: "maintainer".to_owned(),
+    });
     p
 }
 

@@ -60,7 +60,6 @@ pub fn TagListPage() -> impl IntoView {
     let selection = RwSignal::new(Vec::<String>::new());
     let deleting = RwSignal::new(None::<Vec<String>>);
     view! {
-        <Title text=move || format!("Tags · {}", data.get().and_then(Result::ok).map(|p| p.repository.path).unwrap_or_default()) />
         {move || view! { <Notices notices=parsed.get().1 /> }}
         <Transition fallback=|| view! { <LoadingRows /> }>
             {move || Suspend::new(async move {
@@ -69,6 +68,7 @@ pub fn TagListPage() -> impl IntoView {
                 match data.await {
                     Err(error) => view! { <ErrorView error /> }.into_any(),
                     Ok(page) => view! {
+                        <Title text=format!("{} · tags", page.repository.path) />
                         <TagListBody instance page view selection deleting refresh />
                     }.into_any(),
                 }

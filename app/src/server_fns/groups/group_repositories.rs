@@ -12,8 +12,13 @@ pub async fn group_repositories(
     group_path: String,
     view: RepositoryListView,
 ) -> Result<(GroupDetails, RepositoryPage), AppError> {
-    let (backend, session) = crate::backend::request_context().await?;
-    backend
-        .group_repositories(&session, &instance, &group_path, &view)
-        .await
+    crate::backend::with_status(
+        async {
+            let (backend, session) = crate::backend::request_context().await?;
+            backend
+                .group_repositories(&session, &instance, &group_path, &view)
+                .await
+        }
+        .await,
+    )
 }

@@ -8,6 +8,11 @@ use crate::error::AppError;
 /// Groups the user can see, searched and paged.
 #[server(prefix = "/api/fn", endpoint = "groups", input = Json)]
 pub async fn list_groups(instance: String, view: GroupListView) -> Result<GroupPage, AppError> {
-    let (backend, session) = crate::backend::request_context().await?;
-    backend.groups(&session, &instance, &view).await
+    crate::backend::with_status(
+        async {
+            let (backend, session) = crate::backend::request_context().await?;
+            backend.groups(&session, &instance, &view).await
+        }
+        .await,
+    )
 }

@@ -11,6 +11,11 @@ pub async fn list_projects(
     instance: String,
     view: ProjectListView,
 ) -> Result<ProjectPage, AppError> {
-    let (backend, session) = crate::backend::request_context().await?;
-    backend.projects(&session, &instance, &view).await
+    crate::backend::with_status(
+        async {
+            let (backend, session) = crate::backend::request_context().await?;
+            backend.projects(&session, &instance, &view).await
+        }
+        .await,
+    )
 }

@@ -12,8 +12,13 @@ pub async fn project_repositories(
     project_path: String,
     view: RepositoryListView,
 ) -> Result<(ProjectDetails, RepositoryPage), AppError> {
-    let (backend, session) = crate::backend::request_context().await?;
-    backend
-        .project_repositories(&session, &instance, &project_path, &view)
-        .await
+    crate::backend::with_status(
+        async {
+            let (backend, session) = crate::backend::request_context().await?;
+            backend
+                .project_repositories(&session, &instance, &project_path, &view)
+                .await
+        }
+        .await,
+    )
 }

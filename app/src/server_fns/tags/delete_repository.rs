@@ -11,8 +11,13 @@ pub async fn delete_repository(
     repository_id: u64,
     confirm_path: String,
 ) -> Result<RepositoryHeader, AppError> {
-    let (backend, session) = crate::backend::request_context().await?;
-    backend
-        .delete_repository(&session, &instance, repository_id, &confirm_path)
-        .await
+    crate::backend::with_status(
+        async {
+            let (backend, session) = crate::backend::request_context().await?;
+            backend
+                .delete_repository(&session, &instance, repository_id, &confirm_path)
+                .await
+        }
+        .await,
+    )
 }

@@ -11,8 +11,13 @@ pub async fn delete_tags(
     repository_id: u64,
     names: Vec<String>,
 ) -> Result<Vec<DeleteOutcome>, AppError> {
-    let (backend, session) = crate::backend::request_context().await?;
-    backend
-        .delete_tags(&session, &instance, repository_id, names)
-        .await
+    crate::backend::with_status(
+        async {
+            let (backend, session) = crate::backend::request_context().await?;
+            backend
+                .delete_tags(&session, &instance, repository_id, names)
+                .await
+        }
+        .await,
+    )
 }

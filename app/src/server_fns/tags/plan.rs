@@ -11,10 +11,15 @@ pub async fn matching_tags(
     repository_id: u64,
     view: TagListView,
 ) -> Result<(Vec<String>, u64), AppError> {
-    let (backend, session) = crate::backend::request_context().await?;
-    backend
-        .matching_tags(&session, &instance, repository_id, &view)
-        .await
+    crate::backend::with_status(
+        async {
+            let (backend, session) = crate::backend::request_context().await?;
+            backend
+                .matching_tags(&session, &instance, repository_id, &view)
+                .await
+        }
+        .await,
+    )
 }
 
 /// What deleting these tags would do: refusals, shared images, `latest`.
@@ -24,8 +29,13 @@ pub async fn plan_deletion(
     repository_id: u64,
     names: Vec<String>,
 ) -> Result<DeletionPlan, AppError> {
-    let (backend, session) = crate::backend::request_context().await?;
-    backend
-        .deletion_plan(&session, &instance, repository_id, names)
-        .await
+    crate::backend::with_status(
+        async {
+            let (backend, session) = crate::backend::request_context().await?;
+            backend
+                .deletion_plan(&session, &instance, repository_id, names)
+                .await
+        }
+        .await,
+    )
 }

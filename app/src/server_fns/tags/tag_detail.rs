@@ -11,8 +11,13 @@ pub async fn load_tag_detail(
     repository_id: u64,
     name: String,
 ) -> Result<TagDetail, AppError> {
-    let (backend, session) = crate::backend::request_context().await?;
-    backend
-        .tag_detail(&session, &instance, repository_id, &name)
-        .await
+    crate::backend::with_status(
+        async {
+            let (backend, session) = crate::backend::request_context().await?;
+            backend
+                .tag_detail(&session, &instance, repository_id, &name)
+                .await
+        }
+        .await,
+    )
 }

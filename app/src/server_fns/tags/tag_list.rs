@@ -11,8 +11,13 @@ pub async fn tag_list(
     repository_id: u64,
     view: TagListView,
 ) -> Result<TagListPage, AppError> {
-    let (backend, session) = crate::backend::request_context().await?;
-    backend
-        .tag_list(&session, &instance, repository_id, &view)
-        .await
+    crate::backend::with_status(
+        async {
+            let (backend, session) = crate::backend::request_context().await?;
+            backend
+                .tag_list(&session, &instance, repository_id, &view)
+                .await
+        }
+        .await,
+    )
 }

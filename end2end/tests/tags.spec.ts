@@ -1,0 +1,148 @@
+import { test, expect, Page } from '@playwright/test';
+import { base, signIn, url, waitForHydration } from './helpers';
+
+const SERVER = '/i/demo/repositories/3'; // acme/platform/api/server: 10,000 tags
+const WEB_ROOT = '/i/demo/repositories/1'; // acme/web: `stable` is protected
+const WORKER = '/i/demo/repositories/2'; // acme/web/worker: 15 tags
+
+const rowNames = (page: Page) =>
+  page.locator('table.tags tbody tr').evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-tag')));
+
+/** Waits until the repository is fully indexed (the banner goes away). */
+async function indexed(page: Page) {
+  await expect(page.getByTestId('index-progress')).toHaveCount(0, { timeout: 60_000 });
+}
+
+test('10,000 tags: sort by size, filter by regex, open a tag, copy its pull command, come back to the same view', async ({
+  page,
+  context,
+}) => {
+  await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: base() });
+  await signIn(page, 'olivia', SERVER);
+  await waitForHydration(page);
+  await indexed(page);
+  await expect(page.getByTestId('tag-summary')).toHaveText('10,000 tags');
+
+  // Sort by size, largest first, from the column header (a plain link).
+  await page.getByRole('link', { name: /^Size/ }).click();
+  await expect(page).toHaveURL(url(`${SERVER}?sort=size_desc`));
+  await expect(page.getByRole('columnheader', { name: /Size/ })).toHaveAttribute('aria-sort', 'descending');
+
+  // Regex filter over all tags.
+  await page.getByRole('searchbox', { name: 'Name' }).fill('^v1\\.');
+  await page.getByLabel('Regex (RE2)').check();
+  await page.getByRole('button', { name: 'Apply' }).click();
+  await expect(page).toHaveURL(url(`${SERVER}?q=%5Ev1%5C.&re=1&sort=size_desc`));
+  await expect(page.getByTestId('tag-summary')).toContainText('of 10,000 tags match');
+  const names = await rowNames(page);
+  expect(names.length).toBe(50);
+  expect(names.every((n) => /^v1\./.test(n ?? ''))).toBeTruthy();
+  const sizes = await page
+    .locator('table.tags tbody tr td.num')
+    .evaluateAll((tds) => tds.map((td) => td.textContent ?? ''));
+  expect(sizes.length).toBe(50);
+
+  // Open the first tag, copy its pull command.
+  const first = names[0]!;
+  await page.locator(`tr[data-tag="${first}"] a.tag-name`).click();
+  await expect(page).toHaveURL(url(`${SERVER}/tags/${first}?q=%5Ev1%5C.&re=1&sort=size_desc`));
+  await expect(page.getByRole('heading', { level: 1 })).toContainText(first);
+  await waitForHydration(page);
+  const pull = page.getByTestId('pull-by-tag');
+  await expect(pull).toHaveText(new RegExp(`^docker pull .*/acme/platform/api/server:${first.replace(/\./g, '\\.')}$`));
+  await page.getByRole('button', { name: 'Copy pull command by tag' }).click();
+  expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(await pull.textContent());
+
+  // Back to the list: the same filtered, sorted view.
+  await page.getByRole('link', { name: /All tags of server/ }).click();
+  await expect(page).toHaveURL(url(`${SERVER}?q=%5Ev1%5C.&re=1&sort=size_desc`));
+  await expect(page.getByRole('searchbox', { name: 'Name' })).toHaveValue('^v1\\.');
+  expect(await rowNames(page)).toEqual(names);
+  // And the browser's back button returns to the tag.
+  await page.goBack();
+  await expect(page).toHaveURL(new RegExp(`/tags/${first.replace(/\./g, '\\.')}\\?`));
+});
+
+test('a bad regex is explained next to the field and nothing is lost', async ({ page }) => {
+  await signIn(page, 'olivia', `${WEB_ROOT}?q=v1.(&re=1`);
+  await expect(page.getByRole('alert')).toContainText('Not a valid regular expression');
+  await expect(page.getByRole('searchbox', { name: 'Name' })).toHaveValue('v1.(');
+  await expect(page.getByRole('searchbox', { name: 'Name' })).toHaveAttribute('aria-invalid', 'true');
+});
+
+test('a shared link survives signing in: a second browser lands on the same filtered view', async ({ page, browser }) => {
+  await signIn(page, 'olivia', SERVER);
+  await indexed(page);
+  const shared = `${SERVER}?q=main&sort=name_asc&per_page=20&page=2`;
+  await page.goto(url(shared));
+  const expected = await rowNames(page);
+  expect(expected.length).toBe(20);
+
+  const other = await browser.newContext();
+  const second = await other.newPage();
+  await second.goto(url(shared));
+  await expect(second).toHaveURL(/\/login\?/);
+  await second.getByRole('link', { name: /Sign in with the demo GitLab/ }).click();
+  await second.getByRole('button', { name: /@?maria\b/ }).first().click();
+  await expect(second).toHaveURL(url(shared));
+  await expect(second.getByTestId('page-label')).toHaveText('Page 2 of ' + (await page.getByTestId('page-label').textContent())!.split(' of ')[1]);
+  expect(await rowNames(second)).toEqual(expected);
+  await other.close();
+});
+
+test('a developer selects a shift-click range and deletes exactly those tags', async ({ page }) => {
+  await signIn(page, 'devon', `${WORKER}?sort=name_asc`);
+  await waitForHydration(page);
+  const before = await rowNames(page);
+  expect(before.length).toBe(15);
+  const pick = before.slice(1, 5) as string[];
+  await page.getByRole('checkbox', { name: `Select ${pick[0]}` }).click();
+  await page.getByRole('checkbox', { name: `Select ${pick[3]}` }).click({ modifiers: ['Shift'] });
+  await expect(page.getByTestId('selection-count')).toHaveText('4 tags selected');
+  await page.getByRole('button', { name: 'Delete selected…' }).click();
+  const dialog = page.getByRole('dialog');
+  await expect(dialog.getByRole('heading')).toHaveText('Delete 4 tags?');
+  const listed = await dialog
+    .getByRole('list', { name: 'Tags to delete' })
+    .locator('li')
+    .evaluateAll((lis) => lis.map((li) => li.getAttribute('data-tag')));
+  expect(listed).toEqual(pick);
+  await dialog.getByRole('button', { name: 'Delete 4 tags' }).click();
+  await expect(dialog.getByRole('status')).toHaveText('4 tags deleted.');
+  await dialog.getByRole('button', { name: 'Done' }).click();
+  await expect(page.getByRole('dialog')).toHaveCount(0);
+  await expect(page.getByTestId('tag-summary')).toHaveText('11 tags');
+  const after = await rowNames(page);
+  expect(after).toEqual(before.filter((n) => !pick.includes(n as string)));
+});
+
+test('a reporter sees deletion disabled, with the reason', async ({ page }) => {
+  await signIn(page, 'reese', WORKER);
+  await waitForHydration(page);
+  await expect(page.getByTestId('delete-refusal')).toContainText('needs the Developer role; yours is Reporter');
+  const deletes = page.locator('table.tags tbody tr td.actions button');
+  expect(await deletes.count()).toBeGreaterThan(0);
+  for (const button of await deletes.all()) await expect(button).toBeDisabled();
+  await expect(page.locator('table.tags tbody input[type=checkbox]').first()).toBeDisabled();
+  await expect(page.getByRole('button', { name: 'Delete repository…' })).toBeDisabled();
+});
+
+test('deleting a protected tag shows the warning first and GitLab’s refusal after', async ({ page }) => {
+  await signIn(page, 'devon', `${WEB_ROOT}?q=stable`);
+  await waitForHydration(page);
+  const row = page.locator('tr[data-tag="stable"]');
+  await expect(row.locator('.badge', { hasText: 'protected' })).toBeVisible();
+  // The row's own delete button is disabled for a developer: the rule needs a maintainer.
+  await expect(row.getByRole('button', { name: 'Delete stable' })).toBeDisabled();
+  // Selected anyway, the confirmation says GitLab will refuse it, and GitLab does.
+  await row.getByRole('checkbox').click();
+  await page.getByRole('button', { name: 'Delete selected…' }).click();
+  const dialog = page.getByRole('dialog');
+  await expect(dialog).toContainText('will be refused');
+  await expect(dialog).toContainText('same image as latest, v2.3.1');
+  await dialog.getByRole('button', { name: 'Delete tag' }).click();
+  await expect(dialog.getByRole('status')).toContainText('0 tags deleted, 1 not deleted');
+  await expect(dialog.locator('li[data-tag="stable"]')).toContainText('Protected tags cannot be deleted');
+  await dialog.getByRole('button', { name: 'Done' }).click();
+  await expect(page.locator('tr[data-tag="stable"]')).toBeVisible();
+});

@@ -1,0 +1,443 @@
+//! The tag index and the tag pages' server functions against the GitLab double: sorting
+//! and filtering over all tags, the request strategy, access checks, deletion.
+#![allow(clippy::unwrap_used)]
+
+use crate::common::{start, Browser};
+use domain::tags::{DeleteOutcome, DeletionPlan, TagDetail, TagListPage, TagListView};
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+use server::RunningServer;
+
+/// Repository ids of the demo dataset.
+const WEB_ROOT: u64 = 1;
+const WEB_WORKER: u64 = 2;
+const API_SERVER: u64 = 3;
+const CLI_ROOT: u64 = 7;
+
+fn view(query: &str) -> TagListView {
+    let (view, notices) = TagListView::from_pairs(&domain::query::parse(query));
+    assert!(notices.is_empty(), "{notices:?}");
+    view
+}
+
+async fn tag_list(browser: &Browser, repository: u64, query: &str) -> Result<TagListPage, Value> {
+    let response = browser
+        .server_fn(
+            "tag_list",
+            json!({ "instance": "demo", "repository_id": repository, "view": view(query) }),
+        )
+        .await;
+    let ok = response.status().is_success();
+    let body: Value = response.json().await.unwrap();
+    if ok {
+        Ok(serde_json::from_value(body).unwrap())
+    } else {
+        Err(body)
+    }
+}
+
+/// Polls until the repository's index is complete (the page's own polling, done by hand).
+async fn complete_list(browser: &Browser, repository: u64, query: &str) -> TagListPage {
+    for _ in 0..200 {
+        let page = tag_list(browser, repository, query).await.unwrap();
+        assert!(page.progress.error.is_none(), "{:?}", page.progress.error);
+        if page.progress.complete {
+            return page;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("the index did not complete");
+}
+
+async fn signed_in(server: &RunningServer, user: &str) -> Browser {
+    let browser = Browser::new(server);
+    browser.sign_in(user, "/i/demo").await;
+    browser
+}
+
+fn requests(server: &RunningServer) -> u64 {
+    server
+        .double
+        .as_ref()
+        .unwrap()
+        .double
+        .controls()
+        .request_count()
+}
+
+#[tokio::test]
+async fn sorting_covers_all_10000_tags_not_a_page() {
+    let server = start(&[]).await;
+    let browser = signed_in(&server, "olivia").await;
+    let first = complete_list(&browser, API_SERVER, "sort=size_desc&per_page=100").await;
+    assert_eq!(first.progress.indexed, 10_000);
+    assert_eq!(first.slice.pages, 100);
+    let mut all = first.slice.tags.clone();
+    for page in 2..=100 {
+        let next = tag_list(
+            &browser,
+            API_SERVER,
+            &format!("sort=size_desc&per_page=100&page={page}"),
+        )
+        .await
+        .unwrap();
+        all.extend(next.slice.tags);
+    }
+    assert_eq!(all.len(), 10_000);
+    let mut names: Vec<&str> = all.iter().map(|t| t.name.as_str()).collect();
+    names.sort();
+    names.dedup();
+    assert_eq!(
+        names.len(),
+        10_000,
+        "every tag exactly once across the pages"
+    );
+    let sizes: Vec<u64> = all.iter().map(|t| t.total_size.unwrap_or(0)).collect();
+    assert!(
+        sizes.windows(2).all(|w| w[0] >= w[1]),
+        "sizes descend across all pages"
+    );
+
+    // A regex filter sees the same tags as filtering the full list by hand.
+    let re = regex::Regex::new(r"^v1\.").unwrap();
+    let expected = all.iter().filter(|t| re.is_match(&t.name)).count() as u64;
+    assert!(expected > 0);
+    let filtered = tag_list(
+        &browser,
+        API_SERVER,
+        "q=%5Ev1%5C.&re=1&sort=name_asc&per_page=100",
+    )
+    .await
+    .unwrap();
+    assert_eq!(filtered.slice.matched, expected);
+    assert!(filtered.slice.tags.iter().all(|t| re.is_match(&t.name)));
+    let names: Vec<&str> = filtered
+        .slice
+        .tags
+        .iter()
+        .map(|t| t.name.as_str())
+        .collect();
+    let mut natural = names.clone();
+    natural.sort_by(|a, b| domain::tags::natural_cmp(a, b));
+    assert_eq!(names, natural, "name sort is natural (v1.9 before v1.10)");
+}
+
+#[tokio::test]
+async fn index_costs_hundreds_of_requests_not_ten_thousand() {
+    let server = start(&[]).await;
+    let browser = signed_in(&server, "olivia").await;
+    let before = requests(&server);
+    complete_list(&browser, API_SERVER, "").await;
+    let used = requests(&server) - before;
+    // 100 REST name pages + 500 GraphQL pages + access checks and polls, vs. 10,001 for
+    // one detail request per tag.
+    assert!(
+        used < 800,
+        "indexing 10,000 tags took {used} GitLab requests"
+    );
+
+    // Warm: a filtered, sorted page costs no index requests at all.
+    let before = requests(&server);
+    tag_list(&browser, API_SERVER, "q=main&sort=size_asc")
+        .await
+        .unwrap();
+    assert!(requests(&server) - before <= 2);
+}
+
+#[tokio::test]
+async fn without_the_metadata_database_the_cursor_chain_still_indexes_everything() {
+    let server = start(&[]).await;
+    server
+        .double
+        .as_ref()
+        .unwrap()
+        .double
+        .controls()
+        .set_metadata_db(false);
+    let browser = signed_in(&server, "olivia").await;
+    let page = complete_list(&browser, WEB_ROOT, "sort=name_asc&per_page=100").await;
+    assert_eq!(page.progress.indexed, 60);
+    assert_eq!(page.slice.tags.len(), 60);
+}
+
+#[tokio::test]
+async fn a_large_repository_shows_its_first_tags_while_the_index_completes() {
+    // 50 ms per GitLab request: hundreds of requests cannot finish within the page's wait.
+    let server = start(&[("REGISTRY_DASH_DEMO_LATENCY_MS", "50")]).await;
+    let browser = signed_in(&server, "olivia").await;
+    let page = tag_list(&browser, API_SERVER, "").await.unwrap();
+    assert!(!page.progress.complete);
+    assert_eq!(page.progress.total, Some(10_000));
+    assert!(page.progress.indexed >= 20, "the first page is there");
+    assert!(!page.slice.tags.is_empty());
+    let done = complete_list(&browser, API_SERVER, "").await;
+    assert_eq!(done.progress.indexed, 10_000);
+}
+
+#[tokio::test]
+async fn a_bad_regex_is_reported_and_the_rest_of_the_view_still_applies() {
+    let server = start(&[]).await;
+    let browser = signed_in(&server, "olivia").await;
+    let page = complete_list(&browser, WEB_ROOT, "q=v1.%28&re=1&sort=name_asc").await;
+    let error = page.filter_error.expect("the regex error is reported");
+    assert!(error.contains("regular expression"), "{error}");
+    assert_eq!(
+        page.slice.matched, 60,
+        "the list is shown without the name filter"
+    );
+    let page = tag_list(&browser, WEB_ROOT, "q=%28%3F%3Dv%29&re=1")
+        .await
+        .unwrap();
+    assert!(page.filter_error.unwrap().contains("RE2"));
+}
+
+#[tokio::test]
+async fn a_shared_index_is_never_served_without_the_callers_own_access() {
+    let server = start(&[]).await;
+    let owner = signed_in(&server, "olivia").await;
+    complete_list(&owner, API_SERVER, "").await;
+    // nora is no member of acme: GitLab does not show her the repository.
+    let outsider = signed_in(&server, "nora").await;
+    let refused = tag_list(&outsider, API_SERVER, "").await.unwrap_err();
+    assert!(refused.to_string().contains("NotFound"), "{refused}");
+    let plan = outsider
+        .server_fn(
+            "deletion_plan",
+            json!({"instance": "demo", "repository_id": API_SERVER, "names": ["latest"]}),
+        )
+        .await;
+    assert_eq!(plan.status(), StatusCode::NOT_FOUND);
+    // Signed out: nothing either.
+    let anonymous = Browser::new(&server);
+    let response = anonymous
+        .server_fn(
+            "tag_list",
+            json!({"instance": "demo", "repository_id": API_SERVER, "view": TagListView::default()}),
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn deleting_removes_exactly_the_confirmed_tags() {
+    let server = start(&[]).await;
+    let developer = signed_in(&server, "devon").await;
+    let before = complete_list(&developer, WEB_WORKER, "sort=name_asc").await;
+    assert_eq!(before.progress.indexed, 15);
+    let victims: Vec<String> = before.slice.tags[..2]
+        .iter()
+        .map(|t| t.name.clone())
+        .collect();
+
+    let plan: DeletionPlan = developer
+        .server_fn(
+            "deletion_plan",
+            json!({"instance": "demo", "repository_id": WEB_WORKER, "names": victims}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(plan.deletable(), 2);
+
+    let outcomes: Vec<DeleteOutcome> = developer
+        .server_fn(
+            "delete_tags",
+            json!({"instance": "demo", "repository_id": WEB_WORKER, "names": victims}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(outcomes.iter().all(|o| o.deleted), "{outcomes:?}");
+    let after = tag_list(&developer, WEB_WORKER, "sort=name_asc")
+        .await
+        .unwrap();
+    assert_eq!(after.slice.matched, 13);
+    let left: Vec<&str> = after.slice.tags.iter().map(|t| t.name.as_str()).collect();
+    assert!(victims.iter().all(|v| !left.contains(&v.as_str())));
+    let expected_left: Vec<&str> = before.slice.tags[2..]
+        .iter()
+        .map(|t| t.name.as_str())
+        .collect();
+    assert_eq!(left, expected_left, "nothing else was deleted");
+}
+
+#[tokio::test]
+async fn a_protected_tag_is_refused_with_gitlabs_reason_and_the_rest_goes() {
+    let server = start(&[]).await;
+    let developer = signed_in(&server, "devon").await;
+    complete_list(&developer, WEB_ROOT, "").await;
+    let names = json!(["stable", "v1.0.0"]);
+    let plan: DeletionPlan = developer
+        .server_fn(
+            "deletion_plan",
+            json!({"instance": "demo", "repository_id": WEB_ROOT, "names": names}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        plan.tags[0].refusal.is_some(),
+        "stable is protected: {plan:?}"
+    );
+    assert_eq!(plan.tags[0].shares_digest_with, ["latest", "v2.3.1"]);
+    let outcomes: Vec<DeleteOutcome> = developer
+        .server_fn(
+            "delete_tags",
+            json!({"instance": "demo", "repository_id": WEB_ROOT, "names": names}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(!outcomes[0].deleted);
+    assert!(
+        outcomes[0]
+            .message
+            .as_deref()
+            .unwrap_or("")
+            .to_lowercase()
+            .contains("protected"),
+        "{outcomes:?}"
+    );
+    assert!(outcomes[1].deleted);
+}
+
+#[tokio::test]
+async fn roles_below_developer_cannot_delete() {
+    let server = start(&[]).await;
+    let reporter = signed_in(&server, "reese").await;
+    let page = complete_list(&reporter, WEB_WORKER, "").await;
+    assert!(page.repository.tag_delete_refusal().is_some());
+    assert!(page.repository.repository_delete_refusal().is_some());
+    let response = reporter
+        .server_fn(
+            "delete_tags",
+            json!({"instance": "demo", "repository_id": WEB_WORKER, "names": ["one"]}),
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    let after = tag_list(&reporter, WEB_WORKER, "").await.unwrap();
+    assert_eq!(after.slice.matched, 15, "nothing was deleted");
+}
+
+#[tokio::test]
+async fn invalid_names_are_refused_before_anything_is_sent() {
+    let server = start(&[]).await;
+    let developer = signed_in(&server, "devon").await;
+    let before = requests(&server);
+    let response = developer
+        .server_fn(
+            "delete_tags",
+            json!({"instance": "demo", "repository_id": WEB_WORKER, "names": ["ok", "../etc"]}),
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(requests(&server), before, "no request reached GitLab");
+}
+
+#[tokio::test]
+async fn repository_deletion_needs_the_typed_path_and_a_maintainer() {
+    let server = start(&[]).await;
+    let maintainer = signed_in(&server, "maria").await;
+    let wrong = maintainer
+        .server_fn(
+            "delete_repository",
+            json!({"instance": "demo", "repository_id": WEB_WORKER, "confirm_path": "acme/web"}),
+        )
+        .await;
+    assert_eq!(wrong.status(), StatusCode::BAD_REQUEST);
+    let developer = signed_in(&server, "devon").await;
+    let refused = developer
+        .server_fn(
+            "delete_repository",
+            json!({"instance": "demo", "repository_id": WEB_WORKER, "confirm_path": "acme/web/worker"}),
+        )
+        .await;
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+    let done = maintainer
+        .server_fn(
+            "delete_repository",
+            json!({"instance": "demo", "repository_id": WEB_WORKER, "confirm_path": "acme/web/worker"}),
+        )
+        .await;
+    assert_eq!(done.status(), StatusCode::OK);
+    let header: domain::tags::RepositoryHeader = done.json().await.unwrap();
+    assert_eq!(
+        header.status,
+        Some(domain::RepositoryStatus::DeleteScheduled)
+    );
+}
+
+#[tokio::test]
+async fn tag_detail_shows_platforms_layers_and_other_tags_of_the_image() {
+    let server = start(&[]).await;
+    let browser = signed_in(&server, "olivia").await;
+    complete_list(&browser, WEB_ROOT, "").await;
+    let detail: TagDetail = browser
+        .server_fn(
+            "tag_detail",
+            json!({"instance": "demo", "repository_id": WEB_ROOT, "name": "stable"}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(detail.also_tagged, ["latest", "v2.3.1"]);
+    assert!(detail.tag.is_protected());
+    assert!(!detail.layers.is_empty() || !detail.platforms.is_empty());
+    assert!(detail.pull_by_digest().unwrap().contains("@sha256:"));
+
+    let cli = complete_list(&browser, CLI_ROOT, "kind=multi-arch").await;
+    let multi = &cli.slice.tags[0];
+    let detail: TagDetail = browser
+        .server_fn(
+            "tag_detail",
+            json!({"instance": "demo", "repository_id": CLI_ROOT, "name": multi.name}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(detail.platforms.len() >= 2, "{:?}", detail.platforms);
+
+    let missing = browser
+        .server_fn(
+            "tag_detail",
+            json!({"instance": "demo", "repository_id": WEB_ROOT, "name": "no-such-tag"}),
+        )
+        .await;
+    assert_eq!(missing.status(), StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn pages_render_on_the_server_with_the_view_from_the_url() {
+    let server = start(&[]).await;
+    let browser = signed_in(&server, "olivia").await;
+    complete_list(&browser, WEB_ROOT, "").await;
+    let html = browser
+        .get("/i/demo/repositories/1?q=rc&sort=name_desc")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("value=\"rc\""), "the filter is in the form");
+    assert!(html.contains("rc"), "matching tags are listed");
+    assert!(
+        !html.contains("data-tag=\"latest\""),
+        "non-matching tags are not"
+    );
+    let detail = browser
+        .get("/i/demo/repositories/1/tags/latest?q=rc")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(detail.contains("docker pull"));
+    assert!(
+        detail.contains("/i/demo/repositories/1?q=rc"),
+        "the way back keeps the view"
+    );
+}
