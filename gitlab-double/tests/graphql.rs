@@ -267,7 +267,10 @@ async fn mutations_delete_tags_and_schedule_repositories() {
     .await;
     assert_eq!(
         body["data"]["destroyContainerRepositoryTags"],
-        json!({ "deletedTagNames": ["stable", "v1.0.0"], "errors": [] })
+        json!({
+            "deletedTagNames": ["v1.0.0"],
+            "errors": ["Protected tags cannot be deleted: stable"]
+        })
     );
     let (_, _, list) = get(
         &gl.base_url,
@@ -275,7 +278,7 @@ async fn mutations_delete_tags_and_schedule_repositories() {
         Some(&devon),
     )
     .await;
-    assert_eq!(list["tags_count"], 58);
+    assert_eq!(list["tags_count"], 59);
     let too_many: Vec<String> = (0..21).map(|i| format!("t{i}")).collect();
     let (_, body) = gql(
         &gl.base_url,

@@ -336,7 +336,15 @@ async fn delete_tag_needs_developer_and_removes_it() {
     let gl = start().await;
     let reese = login(&gl.base_url, "reese").await;
     let devon = login(&gl.base_url, "devon").await;
-    let path = "/api/v4/projects/1001/registry/repositories/1/tags/stable";
+    // `stable` is protected (tag rule 1: delete needs a maintainer); `v2.3.1` shares its image.
+    let protected = "/api/v4/projects/1001/registry/repositories/1/tags/stable";
+    let (status, body) = call(Method::DELETE, &gl.base_url, protected, Some(&devon), None).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        body["message"],
+        "403 Forbidden - Protected tags cannot be deleted"
+    );
+    let path = "/api/v4/projects/1001/registry/repositories/1/tags/v2.3.1";
     let (status, body) = call(Method::DELETE, &gl.base_url, path, Some(&reese), None).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     assert_eq!(body, json!({ "message": "403 Forbidden" }));

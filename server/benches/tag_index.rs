@@ -87,7 +87,7 @@ async fn main() {
     let mut page = first;
     while !page.progress.complete {
         assert!(page.progress.error.is_none(), "{:?}", page.progress.error);
-        tokio::time::sleep(Duration::from_millis(10)).await;
+        tokio::time::sleep(Duration::from_millis(50)).await;
         page = tag_list(&browser, "").await;
     }
     let cold = started.elapsed();

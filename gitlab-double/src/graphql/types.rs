@@ -11,7 +11,7 @@ use super::paging::{offset_cursor, offset_window, position_window, PageArgs, Pag
 use super::{ctx, Ctx, NOT_AVAILABLE};
 use crate::clock;
 use crate::dataset::{CleanupStatus, RepositoryStatus};
-use crate::model::{access, Group, Image, Namespace, Project, Repository, TagView, World};
+use crate::model::{access, Group, Image, Namespace, Project, Repository, Tag, TagView, World};
 
 /// Default and maximum page size of GitLab connections.
 pub(crate) const MAX_PAGE_SIZE: usize = 100;
@@ -710,30 +710,31 @@ fn tag_page(
     sort: Option<TagSort>,
     args: &PageArgs,
 ) -> Result<TagPage> {
-    let mut views: Vec<TagView> = repo
+    // Work on references and sort keys; build the (costly) views only for the page.
+    let mut tags: Vec<&Tag> = repo
         .tags
         .values()
         .filter(|t| name.is_none_or(|n| t.name.contains(n)))
-        .map(|t| TagView::new(repo, t, metadata_db))
         .collect();
+    let view = |t: &&Tag| TagView::new(repo, t, metadata_db);
     if metadata_db {
         // The registry's own API: server-side sort, tag names as cursors, and (like GitLab's
         // externally paginated arrays) start/end cursors only when there is a page that way.
+        let published = |t: &Tag| {
+            repo.image_of(t)
+                .map(|_| t.updated_at.unwrap_or(t.pushed_at))
+        };
         match sort {
-            Some(TagSort::NameDesc) => views.reverse(),
-            Some(TagSort::PublishedAtAsc) => views.sort_by(|a, b| {
-                a.published_at
-                    .cmp(&b.published_at)
-                    .then(a.name.cmp(&b.name))
-            }),
-            Some(TagSort::PublishedAtDesc) => views.sort_by(|a, b| {
-                b.published_at
-                    .cmp(&a.published_at)
-                    .then(b.name.cmp(&a.name))
-            }),
+            Some(TagSort::NameDesc) => tags.reverse(),
+            Some(TagSort::PublishedAtAsc) => {
+                tags.sort_by(|a, b| published(a).cmp(&published(b)).then(a.name.cmp(&b.name)))
+            }
+            Some(TagSort::PublishedAtDesc) => {
+                tags.sort_by(|a, b| published(b).cmp(&published(a)).then(b.name.cmp(&a.name)))
+            }
             _ => {}
         }
-        let position = |cursor: &str| views.iter().position(|v| v.name == cursor);
+        let position = |cursor: &str| tags.iter().position(|t| t.name == cursor);
         let after = args
             .after
             .as_deref()
@@ -741,9 +742,9 @@ fn tag_page(
         let before = args
             .before
             .as_deref()
-            .map(|cursor| position(cursor).unwrap_or(views.len()));
-        let w = position_window(views.len(), after, before, args, TAGS_MAX_PAGE_SIZE)?;
-        let page: Vec<TagView> = views.drain(w.start..w.end).collect();
+            .map(|cursor| position(cursor).unwrap_or(tags.len()));
+        let w = position_window(tags.len(), after, before, args, TAGS_MAX_PAGE_SIZE)?;
+        let page: Vec<TagView> = tags[w.start..w.end].iter().map(view).collect();
         let cursors: Vec<String> = page.iter().map(|v| v.name.clone()).collect();
         let info = PageInfo {
             has_next_page: w.has_next,
@@ -771,10 +772,10 @@ fn tag_page(
             sort,
             Some(TagSort::NameDesc) | Some(TagSort::PublishedAtDesc)
         ) {
-            views.reverse();
+            tags.reverse();
         }
-        let w = offset_window(views.len(), args, TAGS_MAX_PAGE_SIZE)?;
-        let page: Vec<TagView> = views.drain(w.start..w.end).collect();
+        let w = offset_window(tags.len(), args, TAGS_MAX_PAGE_SIZE)?;
+        let page: Vec<TagView> = tags[w.start..w.end].iter().map(view).collect();
         let cursors: Vec<String> = (w.start..w.end).map(offset_cursor).collect();
         let info = PageInfo {
             has_next_page: w.has_next,

@@ -22,6 +22,9 @@ use tower_sessions::Session;
 /// How long one user's access check of one repository is reused.
 const ACCESS_TTL: Duration = Duration::from_secs(20);
 const ACCESS_CACHE_MAX: usize = 4_096;
+/// Repositories up to this many tags get a moment to index completely before the first
+/// answer, so they never flash a progress bar; larger ones answer with the first page.
+const SMALL_REPOSITORY: u64 = 200;
 /// Deletions in flight at once (each is one REST call).
 const DELETE_CONCURRENCY: usize = 4;
 
@@ -162,11 +165,13 @@ impl BffBackend {
                 s.complete || s.error.is_some() || !s.tags.is_empty()
             })
             .await;
-        index
-            .wait_until(Duration::from_millis(700), |s| {
-                s.complete || s.error.is_some()
-            })
-            .await;
+        if access.header.tags_count.unwrap_or(0) <= SMALL_REPOSITORY {
+            index
+                .wait_until(Duration::from_millis(700), |s| {
+                    s.complete || s.error.is_some()
+                })
+                .await;
+        }
         let now = crate::auth::records::now();
         let (filter, filter_error) = match view.filter(now) {
             Ok(filter) => (filter, None),
