@@ -198,6 +198,8 @@ pub struct ImageRepository {
     pub created_at: Option<String>,
     pub updated_at: Option<String>,
     pub tags_count: Option<u64>,
+    /// Deduplicated storage size (GitLab knows it only with the metadata database).
+    pub size: Option<u64>,
     pub cleanup_status: CleanupStatus,
     pub status: Option<RepositoryStatus>,
     /// Full path of the project that owns the repository.
@@ -292,6 +294,7 @@ mod tests {
             created_at: None,
             updated_at: None,
             tags_count: None,
+            size: None,
             cleanup_status: CleanupStatus::Unscheduled,
             status: None,
             project_path: "acme/web".into(),

@@ -2,10 +2,12 @@
 //! users in with GitLab OAuth, keeps their tokens in the server-side session and talks to
 //! GitLab on their behalf.
 
+pub mod api;
 pub mod auth;
 pub mod config;
 pub mod demo;
 pub mod gitlab;
+pub mod openapi;
 pub mod router;
 pub mod services;
 pub mod state;

@@ -62,6 +62,7 @@ pub fn build(config: &Config, bff: Arc<Bff>) -> Router {
 
     Router::new()
         .merge(bff_routes)
+        .merge(crate::api::routes(bff.clone()))
         .merge(pages)
         .nest_service("/pkg", ServeDir::new(&pkg_dir))
         .route_service("/favicon.svg", ServeFile::new(pkg_dir.join("favicon.svg")))

@@ -221,12 +221,14 @@ impl BffBackend {
             });
         };
         let page = connection.page_info;
+        let mut repositories: Vec<ImageRepository> = connection
+            .nodes
+            .into_iter()
+            .map(|node| repository_from_node(node, full_path))
+            .collect();
+        self.add_sizes(session, instance, &mut repositories).await;
         Ok(RepositoryPage {
-            repositories: connection
-                .nodes
-                .into_iter()
-                .map(|node| repository_from_node(node, full_path))
-                .collect(),
+            repositories,
             total: owner.container_repositories_count,
             next_cursor: page.has_next_page.then_some(page.end_cursor).flatten(),
             prev_cursor: page
@@ -235,6 +237,49 @@ impl BffBackend {
                 .flatten(),
             now: crate::auth::records::now(),
         })
+    }
+}
+
+impl BffBackend {
+    /// Sizes live only on each repository's details: one aliased GraphQL request fetches
+    /// them for the whole page. Best effort: without them the page still shows.
+    async fn add_sizes(
+        &self,
+        session: &Session,
+        instance: &Instance,
+        repositories: &mut [ImageRepository],
+    ) {
+        if repositories.is_empty() {
+            return;
+        }
+        let fields: String = repositories
+            .iter()
+            .map(|r| {
+                format!(
+                    "r{id}: containerRepository(id: \"gid://gitlab/ContainerRepository/{id}\") {{ size }}\n",
+                    id = r.id
+                )
+            })
+            .collect();
+        let query = format!("query RepositorySizes {{\n{fields}}}");
+        let sizes: Result<serde_json::Value, AppError> = self
+            .call(session, instance, "repository sizes", |token| {
+                let api = instance.api.clone();
+                let query = query.clone();
+                async move { api.graphql(&token, &query, json!({})).await }
+            })
+            .await;
+        match sizes {
+            Ok(data) => {
+                for repo in repositories.iter_mut() {
+                    repo.size = data[format!("r{}", repo.id)]["size"]
+                        .as_f64()
+                        .filter(|s| s.is_finite() && *s >= 0.0)
+                        .map(|s| s as u64);
+                }
+            }
+            Err(error) => tracing::info!(%error, "repository sizes unavailable"),
+        }
     }
 }
 
@@ -277,6 +322,7 @@ fn repository_from_node(node: RepositoryNode, owner_path: &str) -> ImageReposito
         created_at: node.created_at,
         updated_at: node.updated_at,
         tags_count: node.tags_count,
+        size: None,
         cleanup_status: node
             .expiration_policy_cleanup_status
             .as_deref()

@@ -32,6 +32,8 @@ pub struct Bff {
     pub(crate) repository_access: crate::services::tags::AccessCache,
     /// Tag indexes, shared between users, and per-user GitLab request budgets.
     pub tag_indexes: crate::tags::TagIndexes,
+    /// Users behind bearer tokens of API callers, briefly remembered.
+    pub(crate) bearer_users: crate::api::BearerCache,
 }
 
 impl Bff {
@@ -87,6 +89,7 @@ impl Bff {
             project_scans: Default::default(),
             repository_access: Default::default(),
             tag_indexes: crate::tags::TagIndexes::new(config.index.clone()),
+            bearer_users: Default::default(),
         })
     }
 

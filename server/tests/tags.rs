@@ -315,7 +315,7 @@ async fn roles_below_developer_cannot_delete() {
     let response = reporter
         .server_fn(
             "delete_tags",
-            json!({"instance": "demo", "repository_id": WEB_WORKER, "names": ["one"]}),
+            json!({"instance": "demo", "repository_id": WEB_WORKER, "names": ["v1.0.1"]}),
         )
         .await;
     assert_eq!(response.status(), StatusCode::FORBIDDEN);

@@ -52,6 +52,7 @@ pub fn RepositoryTable(
                     {header("Image", RepositorySort::NameAsc, RepositorySort::NameDesc)}
                     {show_project.then(|| view! { <th scope="col">"Project"</th> })}
                     <th scope="col" class="num">"Tags"</th>
+                    <th scope="col" class="num">"Size"</th>
                     {header("Created", RepositorySort::CreatedAsc, RepositorySort::CreatedDesc)}
                     {header("Updated", RepositorySort::UpdatedAsc, RepositorySort::UpdatedDesc)}
                     <th scope="col">"Cleanup"</th>
@@ -81,6 +82,9 @@ pub fn RepositoryTable(
                                 })}
                                 <td class="num">
                                     {repo.tags_count.map(format::count).unwrap_or_else(|| "—".into())}
+                                </td>
+                                <td class="num" title=if repo.size.is_none() { "GitLab reports sizes only with the metadata database" } else { "" }>
+                                    {repo.size.map(format::bytes).unwrap_or_else(|| "—".into())}
                                 </td>
                                 <td>
                                     <time datetime=created.clone().unwrap_or_default() title=created.as_deref().map(format::exact_time).unwrap_or_default()>

@@ -1,0 +1,210 @@
+//! The JSON API: session cookie or GitLab bearer token, clear errors, CSRF rules, and an
+//! OpenAPI document that lists every route.
+#![allow(clippy::unwrap_used)]
+
+use crate::common::{start, Browser};
+use reqwest::header::{AUTHORIZATION, ORIGIN};
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+
+async fn json_of(response: reqwest::Response) -> (StatusCode, Value) {
+    let status = response.status();
+    let body = response.json().await.unwrap();
+    (status, body)
+}
+
+#[tokio::test]
+async fn the_openapi_document_lists_every_route() {
+    let server = start(&[]).await;
+    let browser = Browser::new(&server);
+    let (status, doc) = json_of(browser.get("/api/v1/openapi.json").await).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(doc["openapi"], "3.1.0");
+    for path in server::api::PATHS {
+        assert!(doc["paths"].get(*path).is_some(), "{path} is documented");
+    }
+    // Every $ref resolves.
+    let text = doc.to_string();
+    for part in text.split("\"$ref\":\"#/components/").skip(1) {
+        let reference = part.split('"').next().unwrap();
+        let mut node = &doc["components"];
+        for key in reference.split('/') {
+            node = &node[key];
+        }
+        assert!(!node.is_null(), "{reference} resolves");
+    }
+}
+
+#[tokio::test]
+async fn a_signed_in_browser_reads_json_with_its_cookie() {
+    let server = start(&[]).await;
+    let browser = Browser::new(&server);
+    browser.sign_in("olivia", "/i/demo").await;
+    let (status, body) = json_of(
+        browser
+            .get("/api/v1/demo/repositories/1/tags?sort=name_asc&q=rc")
+            .await,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let names: Vec<&str> = body["slice"]["tags"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["name"].as_str().unwrap())
+        .collect();
+    assert!(!names.is_empty() && names.iter().all(|n| n.contains("rc")));
+
+    let (status, body) = json_of(
+        browser
+            .get("/api/v1/demo/projects/acme%2Fweb/repositories")
+            .await,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["owner"]["full_path"], "acme/web");
+    assert_eq!(body["page"]["repositories"].as_array().unwrap().len(), 2);
+
+    let (status, body) =
+        json_of(browser.get("/api/v1/demo/repositories/1/tags/latest").await).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body["also_tagged"], json!(["stable", "v2.3.1"]));
+}
+
+#[tokio::test]
+async fn bad_input_and_missing_things_are_clear_json_errors() {
+    let server = start(&[]).await;
+    let browser = Browser::new(&server);
+    let (status, body) = json_of(browser.get("/api/v1/demo/repositories/1/tags").await).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert_eq!(body["error"]["kind"], "NotSignedIn");
+
+    browser.sign_in("olivia", "/i/demo").await;
+    let (status, body) = json_of(
+        browser
+            .get("/api/v1/demo/repositories/1/tags?sort=random&per_page=7")
+            .await,
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(body["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("random"));
+    let (status, body) = json_of(
+        browser
+            .get("/api/v1/demo/repositories/1/tags?q=%28%3F%3Dx%29&re=1")
+            .await,
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(body["error"]["message"].as_str().unwrap().contains("RE2"));
+    let (status, body) = json_of(browser.get("/api/v1/demo/repositories/999/tags").await).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(body["error"]["kind"], "NotFound");
+    let (status, _) = json_of(browser.get("/api/v1/nowhere/user").await).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, body) = json_of(browser.get("/api/v1/demo/no-such-thing").await).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(body["error"]["kind"], "NotFound");
+}
+
+#[tokio::test]
+async fn cookie_mutations_need_our_origin() {
+    let server = start(&[]).await;
+    let browser = Browser::new(&server);
+    browser.sign_in("devon", "/i/demo").await;
+    let url = browser.url("/api/v1/demo/repositories/2/tag-deletions");
+    let forged = browser
+        .client
+        .post(&url)
+        .header(ORIGIN, "https://evil.example")
+        .json(&json!({"names": ["v1.0.1"]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forged.status(), StatusCode::FORBIDDEN);
+    let (status, body) = json_of(
+        browser
+            .client
+            .post(&url)
+            .header(ORIGIN, &browser.base)
+            .json(&json!({"names": ["v1.0.1"]}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body[0]["deleted"], true);
+}
+
+#[tokio::test]
+async fn scripts_use_a_gitlab_token_and_gitlab_decides() {
+    let server = start(&[]).await;
+    // Obtain a real GitLab token of devon's from the double (a script would use a PAT).
+    Browser::new(&server).sign_in("devon", "/i/demo").await;
+    let controls = server.double.as_ref().unwrap().double.controls();
+    let token = controls
+        .issued_tokens()
+        .into_iter()
+        .find(|t| t.user_id == 3)
+        .unwrap()
+        .access_token;
+    let script = reqwest::Client::new();
+    let api = |path: &str| format!("{}{path}", server.base_url);
+
+    let (status, body) = json_of(
+        script
+            .get(api("/api/v1/demo/user"))
+            .header(AUTHORIZATION, format!("Bearer {token}"))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body["username"], "devon");
+
+    // A bearer mutation needs no Origin (no cookie is involved) and GitLab's rules apply.
+    let (status, body) = json_of(
+        script
+            .post(api("/api/v1/demo/repositories/1/tag-deletions"))
+            .header(AUTHORIZATION, format!("Bearer {token}"))
+            .json(&json!({"names": ["stable", "v1.0.0"]}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body[0]["deleted"], false, "stable is protected");
+    assert_eq!(body[1]["deleted"], true);
+
+    let (status, body) = json_of(
+        script
+            .post(api("/api/v1/demo/repositories/1/tag-deletions"))
+            .header(AUTHORIZATION, format!("Bearer {token}"))
+            .json(&json!({"tags": ["x"]}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(body["error"]["kind"], "BadRequest");
+
+    let (status, body) = json_of(
+        script
+            .get(api("/api/v1/demo/repositories/1/tags"))
+            .header(AUTHORIZATION, "Bearer not-a-token")
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert_eq!(body["error"]["kind"], "NotSignedIn");
+    // No response ever carries the token.
+    assert!(!body.to_string().contains(&token));
+}
