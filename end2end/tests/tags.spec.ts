@@ -146,3 +146,44 @@ test('deleting a protected tag shows the warning first and GitLab’s refusal af
   await dialog.getByRole('button', { name: 'Done' }).click();
   await expect(page.locator('tr[data-tag="stable"]')).toBeVisible();
 });
+
+test('select all matching: a big selection must be confirmed by typing its count', async ({ page }) => {
+  await signIn(page, 'maria', `${SERVER}?q=%5Ev1%5C.&re=1`);
+  await waitForHydration(page);
+  await indexed(page);
+  const summary = (await page.getByTestId('tag-summary').textContent()) ?? '';
+  const matching = Number(summary.split(' of ')[0].replace(/,/g, ''));
+  expect(matching).toBeGreaterThan(20);
+  await page.getByRole('button', { name: 'Select all matching' }).click();
+  await expect(page.getByTestId('selection-count')).toHaveText(`${matching.toLocaleString('en-US')} tags selected`);
+  await page.getByRole('button', { name: 'Delete selected…' }).click();
+  const dialog = page.getByRole('dialog');
+  await expect(dialog.getByRole('list', { name: 'Tags to delete' }).locator('li')).toHaveCount(matching);
+  const confirm = dialog.getByRole('button', { name: /^Delete [\d,]+ tags$/ });
+  await expect(confirm).toBeDisabled();
+  await dialog.getByTestId('confirm-count').fill(String(matching - 1));
+  await expect(confirm).toBeDisabled();
+  await dialog.getByTestId('confirm-count').fill(String(matching));
+  await expect(confirm).toBeEnabled();
+  // Escape closes without deleting anything.
+  await page.keyboard.press('Escape');
+  await expect(page.getByRole('dialog')).toHaveCount(0);
+  await expect(page.getByTestId('tag-summary')).toHaveText(summary);
+});
+
+test('a maintainer deletes a repository after typing its path', async ({ page }) => {
+  await signIn(page, 'maria', '/i/demo/repositories/4'); // acme/platform/api/migrations
+  await waitForHydration(page);
+  await page.getByRole('button', { name: 'Delete repository…' }).click();
+  const dialog = page.getByRole('dialog');
+  const confirm = dialog.getByRole('button', { name: 'Delete repository' });
+  await expect(confirm).toBeDisabled();
+  await dialog.getByTestId('confirm-path').fill('acme/platform/api/migration');
+  await expect(confirm).toBeDisabled();
+  await dialog.getByTestId('confirm-path').fill('acme/platform/api/migrations');
+  await confirm.click();
+  await expect(dialog.getByRole('status')).toContainText('scheduled for deletion');
+  await dialog.getByRole('button', { name: 'Done' }).click();
+  await expect(page.locator('.page-head .badge.danger')).toHaveText('Scheduled for deletion');
+  await expect(page.getByRole('button', { name: 'Delete repository…' })).toBeDisabled();
+});

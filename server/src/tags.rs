@@ -29,6 +29,9 @@ use tokio::sync::{watch, OwnedSemaphorePermit, Semaphore};
 const GRAPHQL_TAGS_PER_PAGE: usize = 20;
 /// REST list page size (GitLab's maximum).
 const REST_PER_PAGE: u32 = 100;
+/// After a failed build (other than a rate limit, which says how long), wait this long
+/// before the next request may start another.
+const FAILURE_PAUSE: Duration = Duration::from_secs(5);
 /// Indexes kept in memory at once; the least recently used idle ones go first.
 const MAX_INDEXES: usize = 64;
 
@@ -100,6 +103,10 @@ pub struct IndexState {
     pub building: bool,
     /// Deleted through us since the current build started: never re-added by that build.
     deleted: HashSet<String>,
+    /// Names the current build has seen: what a build that resumed a partial list keeps.
+    seen: HashSet<String>,
+    /// After a failure, no new build before this instant (GitLab's Retry-After, or a pause).
+    retry_at: Option<Instant>,
     last_used: Option<Instant>,
 }
 
@@ -141,11 +148,13 @@ impl TagIndex {
                 tags: served,
                 fresh,
                 deleted,
+                seen,
                 ..
             } = state;
             let target = fresh.as_mut().unwrap_or(served);
             for tag in tags {
                 if !deleted.contains(&tag.name) {
+                    seen.insert(tag.name.clone());
                     target.insert(tag.name.clone(), tag);
                 }
             }
@@ -157,9 +166,16 @@ impl TagIndex {
             state.building = false;
             match outcome {
                 Ok(()) => {
-                    if let Some(fresh) = state.fresh.take() {
-                        state.tags = fresh;
+                    match state.fresh.take() {
+                        Some(fresh) => state.tags = fresh,
+                        // A resumed partial list: drop what GitLab no longer has.
+                        None => {
+                            let seen = std::mem::take(&mut state.seen);
+                            state.tags.retain(|name, _| seen.contains(name));
+                        }
                     }
+                    state.seen.clear();
+                    state.retry_at = None;
                     state.complete = true;
                     state.completed_at = Some(Instant::now());
                     state.error = None;
@@ -167,6 +183,12 @@ impl TagIndex {
                 }
                 Err(error) => {
                     state.fresh = None;
+                    state.seen.clear();
+                    let pause = match &error {
+                        GitLabError::RateLimited(wait) => *wait,
+                        _ => FAILURE_PAUSE,
+                    };
+                    state.retry_at = Some(Instant::now() + pause);
                     tracing::warn!(%error, "tag index build failed");
                     state.error = Some(match error {
                         GitLabError::RateLimited(wait) => format!(
@@ -297,16 +319,18 @@ impl TagIndexes {
             let stale = state.completed_at.is_none_or(|at| at.elapsed() >= ttl);
             let count_changed =
                 state.complete && gitlab_count.is_some_and(|n| Some(n) != state.total);
-            let start = !state.building && (!state.complete || stale || count_changed);
+            let paused = state.retry_at.is_some_and(|at| Instant::now() < at);
+            let start = !state.building && !paused && (!state.complete || stale || count_changed);
             if start {
                 state.building = true;
                 state.error = None;
                 state.deleted.clear();
+                state.seen.clear();
                 if state.complete {
                     state.fresh = Some(HashMap::new());
                 } else {
-                    state.tags.clear();
-                    state.total = gitlab_count;
+                    // Resume: keep serving what an earlier attempt indexed.
+                    state.total = gitlab_count.or(state.total);
                 }
             }
             start

@@ -175,6 +175,42 @@ async fn a_large_repository_shows_its_first_tags_while_the_index_completes() {
 }
 
 #[tokio::test]
+async fn gitlabs_rate_limit_stops_the_index_with_a_clear_message_and_keeps_what_it_has() {
+    let server = start(&[]).await;
+    let browser = signed_in(&server, "olivia").await;
+    let controls = server.double.as_ref().unwrap().double.controls();
+    // 60 requests per minute: far fewer than 10,000 tags need; GitLab asks to wait
+    // longer than a page may hold a request.
+    controls.set_rate_limit(Some(60));
+    let mut page = tag_list(&browser, API_SERVER, "").await.unwrap();
+    for _ in 0..100 {
+        if page.progress.error.is_some() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        page = match tag_list(&browser, API_SERVER, "").await {
+            Ok(page) => page,
+            // The per-request access check is cached, so the list itself keeps answering.
+            Err(body) => panic!("the list must keep answering: {body}"),
+        };
+    }
+    let error = page.progress.error.clone().expect("indexing stopped");
+    assert!(error.contains("rate limit"), "{error}");
+    assert!(!page.progress.complete);
+    assert!(
+        page.progress.indexed >= 20 && page.progress.indexed < 10_000,
+        "{:?}",
+        page.progress
+    );
+    assert_eq!(page.slice.tags.len() as u64, page.progress.indexed.min(50));
+    // Reloads meanwhile neither lose what was indexed nor hammer GitLab again.
+    let requests = controls.request_count();
+    let again = tag_list(&browser, API_SERVER, "").await.unwrap();
+    assert_eq!(again.progress.indexed, page.progress.indexed);
+    assert!(controls.request_count() - requests <= 2);
+}
+
+#[tokio::test]
 async fn a_bad_regex_is_reported_and_the_rest_of_the_view_still_applies() {
     let server = start(&[]).await;
     let browser = signed_in(&server, "olivia").await;
