@@ -3,6 +3,7 @@
 //! Compiled into the server and into the browser's wasm bundle, so everything here must
 //! stay deterministic and free of system calls (the caller passes "now" where it matters).
 
+pub mod cleanup;
 pub mod format;
 pub mod model;
 pub mod query;

@@ -1,0 +1,818 @@
+//! GitLab's cleanup policy, evaluated exactly as GitLab's CleanupTagsService decides, so a
+//! preview can say which tags a policy deletes and why. Pure: the caller passes "now".
+//!
+//! Per repository, in GitLab's order:
+//! 1. `latest` is never a candidate.
+//! 2. Candidates match `\A` + name_regex + `\z` and do not match `\A` + name_regex_keep + `\z`
+//!    (pasted in without parentheses, as GitLab does: `a|b` means "starts with a or ends
+//!    with b").
+//! 3. keep_n: candidates sorted by timestamp, newest first, a missing timestamp counting as
+//!    "now"; the first keep_n stay.
+//! 4. older_than: of the rest, only tags strictly older than now − older_than go; tags
+//!    without a timestamp stay.
+//! 5. Protected tags are skipped.
+//!
+//! Without the metadata database the timestamp is the image config's `created_at`; with it,
+//! the publish time, and steps 1–4 run per page of 1,000 tags in name order.
+
+use crate::tags::Tag;
+use serde::{Deserialize, Serialize};
+
+/// GitLab's longest policy regex.
+pub const MAX_REGEX_LEN: usize = 255;
+/// Tags per page GitLab evaluates at once with the metadata database.
+pub const METADATA_DB_PAGE: usize = 1_000;
+/// keep_n values GitLab accepts.
+pub const KEEP_N_VALUES: [u32; 6] = [1, 5, 10, 25, 50, 100];
+
+/// How often GitLab runs the policy.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Cadence {
+    #[default]
+    Daily,
+    Weekly,
+    Fortnightly,
+    Monthly,
+    Quarterly,
+}
+
+impl Cadence {
+    pub const ALL: [Cadence; 5] = [
+        Cadence::Daily,
+        Cadence::Weekly,
+        Cadence::Fortnightly,
+        Cadence::Monthly,
+        Cadence::Quarterly,
+    ];
+
+    /// GitLab's value: `1d`, `7d`, `14d`, `1month`, `3month`.
+    pub fn as_param(self) -> &'static str {
+        match self {
+            Cadence::Daily => "1d",
+            Cadence::Weekly => "7d",
+            Cadence::Fortnightly => "14d",
+            Cadence::Monthly => "1month",
+            Cadence::Quarterly => "3month",
+        }
+    }
+
+    pub fn from_param(value: &str) -> Option<Self> {
+        Cadence::ALL.into_iter().find(|c| c.as_param() == value)
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Cadence::Daily => "Every day",
+            Cadence::Weekly => "Every week",
+            Cadence::Fortnightly => "Every two weeks",
+            Cadence::Monthly => "Every month",
+            Cadence::Quarterly => "Every three months",
+        }
+    }
+}
+
+/// The age after which tags may be deleted.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum OlderThan {
+    Days7,
+    Days14,
+    Days30,
+    Days90,
+}
+
+impl OlderThan {
+    pub const ALL: [OlderThan; 4] = [
+        OlderThan::Days7,
+        OlderThan::Days14,
+        OlderThan::Days30,
+        OlderThan::Days90,
+    ];
+
+    /// GitLab's value: `7d`, `14d`, `30d`, `90d`.
+    pub fn as_param(self) -> &'static str {
+        match self {
+            OlderThan::Days7 => "7d",
+            OlderThan::Days14 => "14d",
+            OlderThan::Days30 => "30d",
+            OlderThan::Days90 => "90d",
+        }
+    }
+
+    pub fn from_param(value: &str) -> Option<Self> {
+        OlderThan::ALL.into_iter().find(|o| o.as_param() == value)
+    }
+
+    pub fn days(self) -> i64 {
+        match self {
+            OlderThan::Days7 => 7,
+            OlderThan::Days14 => 14,
+            OlderThan::Days30 => 30,
+            OlderThan::Days90 => 90,
+        }
+    }
+
+    pub fn seconds(self) -> i64 {
+        self.days() * 86_400
+    }
+}
+
+/// A cleanup policy as GitLab stores it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CleanupPolicy {
+    pub enabled: bool,
+    pub cadence: Cadence,
+    pub keep_n: Option<u32>,
+    pub older_than: Option<OlderThan>,
+    /// Tags to delete (GitLab's `name_regex`).
+    pub name_regex: Option<String>,
+    /// Tags to keep whatever else applies (`name_regex_keep`).
+    pub name_regex_keep: Option<String>,
+}
+
+impl Default for CleanupPolicy {
+    /// GitLab's form defaults for a new policy: every day, keep 10, older than 90 days,
+    /// delete `.*`.
+    fn default() -> Self {
+        CleanupPolicy {
+            enabled: false,
+            cadence: Cadence::Daily,
+            keep_n: Some(10),
+            older_than: Some(OlderThan::Days90),
+            name_regex: Some(".*".into()),
+            name_regex_keep: None,
+        }
+    }
+}
+
+/// Which policy field a validation error belongs to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum PolicyField {
+    KeepN,
+    NameRegex,
+    NameRegexKeep,
+}
+
+/// A policy GitLab would refuse, with the field to show it on.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+#[error("{message}")]
+pub struct PolicyError {
+    pub field: PolicyField,
+    pub message: String,
+}
+
+/// Checks a policy regex as GitLab does (RE2 syntax, at most 255 characters) and compiles
+/// it anchored exactly like GitLab: `\A` + regex + `\z`, no parentheses added.
+pub fn anchored_regex(pattern: &str, field: PolicyField) -> Result<regex::Regex, PolicyError> {
+    let error = |message: String| PolicyError { field, message };
+    if pattern.chars().count() > MAX_REGEX_LEN {
+        return Err(error(format!(
+            "GitLab accepts at most {MAX_REGEX_LEN} characters; this has {}.",
+            pattern.chars().count()
+        )));
+    }
+    crate::tags::compile_regex(pattern).map_err(|e| error(e.to_string()))?;
+    regex::RegexBuilder::new(&format!(r"\A{pattern}\z"))
+        .size_limit(1 << 20)
+        .build()
+        .map_err(|e| error(crate::tags::explain_regex_error(&e)))
+}
+
+/// True when a top-level `|` makes GitLab's anchoring differ from "the whole name matches
+/// one of these": `a|b` becomes `\Aa|b\z`.
+pub fn alternation_unanchored(pattern: &str) -> bool {
+    let mut depth = 0i32;
+    let mut escaped = false;
+    let mut in_class = false;
+    for c in pattern.chars() {
+        if escaped {
+            escaped = false;
+            continue;
+        }
+        match c {
+            '\\' => escaped = true,
+            '[' if !in_class => in_class = true,
+            ']' if in_class => in_class = false,
+            '(' if !in_class => depth += 1,
+            ')' if !in_class => depth -= 1,
+            '|' if !in_class && depth == 0 => return true,
+            _ => {}
+        }
+    }
+    false
+}
+
+/// A policy ready to evaluate.
+pub struct CompiledPolicy {
+    delete: Option<regex::Regex>,
+    keep: Option<regex::Regex>,
+    keep_n: Option<usize>,
+    older_than: Option<i64>,
+}
+
+impl CleanupPolicy {
+    /// Validates and compiles; errors name the field, as GitLab's would.
+    pub fn compile(&self) -> Result<CompiledPolicy, PolicyError> {
+        if let Some(n) = self.keep_n {
+            if !KEEP_N_VALUES.contains(&n) {
+                return Err(PolicyError {
+                    field: PolicyField::KeepN,
+                    message: format!("GitLab keeps 1, 5, 10, 25, 50 or 100 tags, not {n}."),
+                });
+            }
+        }
+        // GitLab anchors a missing delete regex to "", which matches no tag name.
+        let delete = match self.name_regex.as_deref() {
+            Some(p) if !p.is_empty() => Some(anchored_regex(p, PolicyField::NameRegex)?),
+            _ => None,
+        };
+        let keep = match self.name_regex_keep.as_deref() {
+            Some(p) if !p.is_empty() => Some(anchored_regex(p, PolicyField::NameRegexKeep)?),
+            _ => None,
+        };
+        Ok(CompiledPolicy {
+            delete,
+            keep,
+            keep_n: self.keep_n.map(|n| n as usize),
+            older_than: self.older_than.map(OlderThan::seconds),
+        })
+    }
+}
+
+/// Why a tag stays or goes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Reason {
+    /// `latest` is never deleted.
+    Latest,
+    /// The name does not match the delete regex.
+    NotMatched,
+    /// The name matches the keep regex (it wins over the delete regex).
+    KeepRegex,
+    /// Among the keep_n newest candidates (of its page, with the metadata database).
+    KeepN,
+    /// Not older than older_than.
+    TooNew,
+    /// No timestamp, so older_than cannot apply.
+    NoTimestamp,
+    /// Would be deleted, but a tag protection rule protects it.
+    Protected,
+    /// Matched, beyond keep_n, old enough: deleted.
+    Deleted,
+}
+
+impl Reason {
+    pub fn deletes(self) -> bool {
+        self == Reason::Deleted
+    }
+
+    /// For a preview row.
+    pub fn explain(self) -> &'static str {
+        match self {
+            Reason::Latest => "`latest` is always kept",
+            Reason::NotMatched => "does not match the delete regex",
+            Reason::KeepRegex => "matches the keep regex",
+            Reason::KeepN => "among the newest tags kept",
+            Reason::TooNew => "not older than the age limit",
+            Reason::NoTimestamp => "has no timestamp, so the age limit cannot apply",
+            Reason::Protected => "protected by a tag protection rule (skipped)",
+            Reason::Deleted => "matches, beyond the tags kept, old enough",
+        }
+    }
+}
+
+/// The decision for one tag.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TagDecision {
+    pub name: String,
+    pub reason: Reason,
+    /// keep_n decided between tags with equal timestamps at its boundary: GitLab's sort is
+    /// not stable, so it may keep a different one of them.
+    pub tie: bool,
+}
+
+/// Which timestamps and paging GitLab uses.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Mode {
+    /// Without the metadata database: config `created_at`, all tags at once.
+    Legacy,
+    /// With it: publish time, steps 1–4 per page of 1,000 tags in name order.
+    MetadataDatabase,
+}
+
+/// A tag as the engine needs it (borrowed from the index).
+fn timestamp(tag: &Tag, mode: Mode) -> Option<i64> {
+    match mode {
+        Mode::Legacy => tag.created_at,
+        Mode::MetadataDatabase => tag.published_at.or(tag.created_at),
+    }
+}
+
+impl CompiledPolicy {
+    /// Decides every tag. The result is in the input order.
+    pub fn evaluate(&self, tags: &[Tag], mode: Mode, now: i64) -> Vec<TagDecision> {
+        let mut decisions: Vec<TagDecision> = tags
+            .iter()
+            .map(|t| TagDecision {
+                name: t.name.clone(),
+                reason: Reason::NotMatched,
+                tie: false,
+            })
+            .collect();
+        match mode {
+            Mode::Legacy => {
+                let all: Vec<usize> = (0..tags.len()).collect();
+                self.evaluate_page(tags, &all, mode, now, &mut decisions);
+            }
+            Mode::MetadataDatabase => {
+                let mut order: Vec<usize> = (0..tags.len()).collect();
+                // Indexes usually hand tags over in name order already.
+                if !tags.is_sorted_by(|a, b| a.name <= b.name) {
+                    order.sort_unstable_by(|&a, &b| tags[a].name.cmp(&tags[b].name));
+                }
+                for page in order.chunks(METADATA_DB_PAGE) {
+                    self.evaluate_page(tags, page, mode, now, &mut decisions);
+                }
+            }
+        }
+        decisions
+    }
+
+    fn evaluate_page(
+        &self,
+        tags: &[Tag],
+        page: &[usize],
+        mode: Mode,
+        now: i64,
+        decisions: &mut [TagDecision],
+    ) {
+        // Steps 1 and 2.
+        let mut candidates: Vec<usize> = Vec::with_capacity(page.len());
+        for &i in page {
+            let name = tags[i].name.as_str();
+            let reason = if name == "latest" {
+                Reason::Latest
+            } else if !self.delete.as_ref().is_some_and(|r| r.is_match(name)) {
+                Reason::NotMatched
+            } else if self.keep.as_ref().is_some_and(|r| r.is_match(name)) {
+                Reason::KeepRegex
+            } else {
+                candidates.push(i);
+                continue;
+            };
+            decisions[i].reason = reason;
+        }
+        // Step 3: newest first, no timestamp counting as now.
+        let key = |i: usize| timestamp(&tags[i], mode).unwrap_or(now);
+        if let Some(keep_n) = self.keep_n {
+            if keep_n > 0 && !candidates.is_empty() {
+                candidates.sort_by(|&a, &b| {
+                    key(b)
+                        .cmp(&key(a))
+                        .then_with(|| tags[a].name.cmp(&tags[b].name))
+                });
+                let kept = keep_n.min(candidates.len());
+                if kept < candidates.len() && key(candidates[kept - 1]) == key(candidates[kept]) {
+                    let boundary = key(candidates[kept]);
+                    for &i in candidates.iter().filter(|&&i| key(i) == boundary) {
+                        decisions[i].tie = true;
+                    }
+                }
+                for &i in &candidates[..kept] {
+                    decisions[i].reason = Reason::KeepN;
+                }
+                candidates.drain(..kept);
+            }
+        }
+        // Steps 4–6.
+        let cutoff = self.older_than.map(|age| now - age);
+        for i in candidates {
+            let reason = match (cutoff, timestamp(&tags[i], mode)) {
+                (Some(_), None) => Reason::NoTimestamp,
+                (Some(cutoff), Some(ts)) if ts >= cutoff => Reason::TooNew,
+                _ if tags[i].is_protected() => Reason::Protected,
+                _ => Reason::Deleted,
+            };
+            decisions[i].reason = reason;
+        }
+    }
+}
+
+/// Counts for a repository's preview.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Summary {
+    pub deleted: u64,
+    pub kept: u64,
+    /// Bytes of images no kept tag still points at.
+    pub bytes_freed: u64,
+    pub without_timestamp: u64,
+    pub ties: u64,
+}
+
+/// Sums up decisions; `tags` and `decisions` are in the same order.
+pub fn summarize(tags: &[Tag], decisions: &[TagDecision]) -> Summary {
+    let mut summary = Summary::default();
+    let mut kept_digests = std::collections::HashSet::new();
+    for (tag, decision) in tags.iter().zip(decisions) {
+        if decision.reason.deletes() {
+            summary.deleted += 1;
+        } else {
+            summary.kept += 1;
+            if let Some(d) = &tag.digest {
+                kept_digests.insert(d.as_str());
+            }
+        }
+        if tag.created_at.is_none() && tag.published_at.is_none() {
+            summary.without_timestamp += 1;
+        }
+        if decision.tie {
+            summary.ties += 1;
+        }
+    }
+    let mut freed = std::collections::HashSet::new();
+    for (tag, decision) in tags.iter().zip(decisions) {
+        if let (true, Some(d), Some(size)) =
+            (decision.reason.deletes(), &tag.digest, tag.total_size)
+        {
+            if !kept_digests.contains(d.as_str()) && freed.insert(d.as_str()) {
+                summary.bytes_freed += size;
+            }
+        }
+    }
+    summary
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+    use rstest::rstest;
+
+    const NOW: i64 = 1_800_000_000;
+    const DAY: i64 = 86_400;
+
+    fn tag(name: &str, age_days: Option<i64>) -> Tag {
+        Tag {
+            name: name.into(),
+            digest: Some(format!("sha256:{name}")),
+            revision: None,
+            created_at: age_days.map(|d| NOW - d * DAY),
+            published_at: None,
+            total_size: Some(100),
+            media_type: None,
+            referrers: vec![],
+            protection: None,
+        }
+    }
+
+    fn policy(
+        delete: &str,
+        keep: Option<&str>,
+        keep_n: Option<u32>,
+        older: Option<OlderThan>,
+    ) -> CleanupPolicy {
+        CleanupPolicy {
+            enabled: true,
+            cadence: Cadence::Daily,
+            keep_n,
+            older_than: older,
+            name_regex: Some(delete.into()),
+            name_regex_keep: keep.map(String::from),
+        }
+    }
+
+    fn decide(p: &CleanupPolicy, tags: &[Tag]) -> Vec<(String, Reason)> {
+        p.compile()
+            .expect("valid policy")
+            .evaluate(tags, Mode::Legacy, NOW)
+            .into_iter()
+            .map(|d| (d.name, d.reason))
+            .collect()
+    }
+
+    fn reason_of(p: &CleanupPolicy, tags: &[Tag], name: &str) -> Reason {
+        decide(p, tags)
+            .into_iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, r)| r)
+            .expect("tag present")
+    }
+
+    #[rstest]
+    // Rule 1: latest is never a candidate, even when everything matches.
+    #[case::latest_kept(".*", None, None, None, "latest", Some(400), Reason::Latest)]
+    // Rule 2: anchoring — the whole name must match.
+    #[case::anchored_whole_name("v1", None, None, None, "v1.2", Some(400), Reason::NotMatched)]
+    #[case::anchored_match("v1.*", None, None, None, "v1.2", Some(400), Reason::Deleted)]
+    // GitLab pastes the regex without parentheses: `a|b` = starts with a OR ends with b.
+    #[case::alternation_start(
+        "dev|rc",
+        None,
+        None,
+        None,
+        "dev-build-7",
+        Some(400),
+        Reason::Deleted
+    )]
+    #[case::alternation_end("dev|rc", None, None, None, "v2-rc", Some(400), Reason::Deleted)]
+    #[case::alternation_middle(
+        "dev|rc",
+        None,
+        None,
+        None,
+        "a-dev-b",
+        Some(400),
+        Reason::NotMatched
+    )]
+    // Keep regex wins over the delete regex, and is anchored too.
+    #[case::keep_wins(".*", Some("v.*"), None, None, "v9", Some(400), Reason::KeepRegex)]
+    #[case::keep_anchored(".*", Some("v"), None, None, "v9", Some(400), Reason::Deleted)]
+    // Rule 4: strictly older than.
+    #[case::older_than_kept(".*", None, None, Some(OlderThan::Days7), "t", Some(3), Reason::TooNew)]
+    #[case::older_than_deleted(
+        ".*",
+        None,
+        None,
+        Some(OlderThan::Days7),
+        "t",
+        Some(8),
+        Reason::Deleted
+    )]
+    #[case::no_timestamp_kept(
+        ".*",
+        None,
+        None,
+        Some(OlderThan::Days7),
+        "t",
+        None,
+        Reason::NoTimestamp
+    )]
+    #[case::no_timestamp_no_age(".*", None, None, None, "t", None, Reason::Deleted)]
+    fn single_rules(
+        #[case] delete: &str,
+        #[case] keep: Option<&str>,
+        #[case] keep_n: Option<u32>,
+        #[case] older: Option<OlderThan>,
+        #[case] name: &str,
+        #[case] age: Option<i64>,
+        #[case] expected: Reason,
+    ) {
+        let p = policy(delete, keep, keep_n, older);
+        assert_eq!(reason_of(&p, &[tag(name, age)], name), expected);
+    }
+
+    #[test]
+    fn exactly_seven_days_old_is_not_older_than_seven_days() {
+        let mut t = tag("edge", None);
+        t.created_at = Some(NOW - 7 * DAY);
+        let p = policy(".*", None, None, Some(OlderThan::Days7));
+        assert_eq!(reason_of(&p, &[t.clone()], "edge"), Reason::TooNew);
+        t.created_at = Some(NOW - 7 * DAY - 1);
+        assert_eq!(reason_of(&p, &[t], "edge"), Reason::Deleted);
+    }
+
+    #[test]
+    fn keep_n_keeps_the_newest_candidates_and_missing_timestamps_count_as_now() {
+        let tags = [
+            tag("old", Some(300)),
+            tag("older", Some(400)),
+            tag("undated", None),
+            tag("new", Some(1)),
+            tag("latest", Some(0)),
+            tag("keepme", Some(500)),
+        ];
+        let p = policy(".*", Some("keep.*"), Some(1), None);
+        let d = decide(&p, &tags);
+        let r = |n: &str| d.iter().find(|(x, _)| x == n).map(|(_, r)| *r);
+        // latest and the keep-regex tag are not candidates and do not use up keep_n.
+        assert_eq!(r("latest"), Some(Reason::Latest));
+        assert_eq!(r("keepme"), Some(Reason::KeepRegex));
+        assert_eq!(
+            r("undated"),
+            Some(Reason::KeepN),
+            "no timestamp sorts as now"
+        );
+        assert_eq!(
+            r("new"),
+            Some(Reason::Deleted),
+            "newest dated, but undated counts as newer"
+        );
+        assert_eq!(r("old"), Some(Reason::Deleted));
+        assert_eq!(r("older"), Some(Reason::Deleted));
+    }
+
+    #[test]
+    fn keep_n_and_older_than_combine() {
+        let tags = [
+            tag("a", Some(100)),
+            tag("b", Some(50)),
+            tag("c", Some(10)),
+            tag("d", Some(2)),
+        ];
+        let p = policy(".*", None, Some(1), Some(OlderThan::Days30));
+        let d = decide(&p, &tags);
+        assert_eq!(
+            d.iter().map(|(_, r)| *r).collect::<Vec<_>>(),
+            [
+                Reason::Deleted,
+                Reason::Deleted,
+                Reason::TooNew,
+                Reason::KeepN
+            ]
+        );
+    }
+
+    #[test]
+    fn ties_at_the_keep_n_boundary_are_flagged() {
+        let tags = [tag("x", Some(5)), tag("y", Some(5)), tag("z", Some(9))];
+        let p = policy(".*", None, Some(1), None);
+        let d = p
+            .compile()
+            .expect("valid")
+            .evaluate(&tags, Mode::Legacy, NOW);
+        assert!(d[0].tie && d[1].tie, "x and y share the boundary timestamp");
+        assert!(!d[2].tie);
+        assert_eq!(d.iter().filter(|d| d.reason == Reason::KeepN).count(), 1);
+    }
+
+    #[test]
+    fn protected_tags_are_skipped_only_when_they_would_go() {
+        let mut guarded = tag("release", Some(400));
+        guarded.protection = Some(crate::tags::TagProtection {
+            minimum_access_level_for_push: None,
+            minimum_access_level_for_delete: Some(crate::AccessLevel::Maintainer),
+        });
+        let p = policy(".*", None, None, Some(OlderThan::Days90));
+        assert_eq!(
+            reason_of(&p, &[guarded.clone()], "release"),
+            Reason::Protected
+        );
+        let young = Tag {
+            created_at: Some(NOW - DAY),
+            ..guarded
+        };
+        assert_eq!(reason_of(&p, &[young], "release"), Reason::TooNew);
+    }
+
+    #[test]
+    fn no_delete_regex_deletes_nothing() {
+        let p = CleanupPolicy {
+            name_regex: None,
+            ..policy("", None, None, None)
+        };
+        assert_eq!(
+            reason_of(&p, &[tag("a", Some(999))], "a"),
+            Reason::NotMatched
+        );
+    }
+
+    #[test]
+    fn metadata_database_mode_uses_publish_time_and_pages_of_1000() {
+        let mut t = tag("t", Some(400));
+        t.published_at = Some(NOW - DAY);
+        let p = policy(".*", None, None, Some(OlderThan::Days30));
+        let compiled = p.compile().expect("valid");
+        assert_eq!(
+            compiled.evaluate(&[t.clone()], Mode::Legacy, NOW)[0].reason,
+            Reason::Deleted
+        );
+        assert_eq!(
+            compiled.evaluate(&[t], Mode::MetadataDatabase, NOW)[0].reason,
+            Reason::TooNew
+        );
+        // keep_n 10 over 2,500 tags: 10 per page of 1,000 names in name order.
+        let tags: Vec<Tag> = (0..2_500)
+            .map(|i| tag(&format!("t{i:05}"), Some(100 + i)))
+            .collect();
+        let p = policy(".*", None, Some(10), None);
+        let compiled = p.compile().expect("valid");
+        let kept = |mode| {
+            compiled
+                .evaluate(&tags, mode, NOW)
+                .iter()
+                .filter(|d| d.reason == Reason::KeepN)
+                .count()
+        };
+        assert_eq!(kept(Mode::Legacy), 10);
+        assert_eq!(kept(Mode::MetadataDatabase), 30);
+    }
+
+    #[rstest]
+    #[case("(?=v)x", PolicyField::NameRegex, "RE2")]
+    #[case("(a)\\1", PolicyField::NameRegex, "RE2")]
+    #[case("v1.(", PolicyField::NameRegex, "regular expression")]
+    fn bad_regexes_name_their_field(
+        #[case] re: &str,
+        #[case] field: PolicyField,
+        #[case] says: &str,
+    ) {
+        let error = policy(re, None, None, None)
+            .compile()
+            .err()
+            .expect("refused");
+        assert_eq!(error.field, field);
+        assert!(error.message.contains(says), "{}", error.message);
+        let error = policy(".*", Some(re), None, None)
+            .compile()
+            .err()
+            .expect("refused");
+        assert_eq!(error.field, PolicyField::NameRegexKeep);
+    }
+
+    #[test]
+    fn limits_are_gitlabs() {
+        let long = "a".repeat(256);
+        let error = policy(&long, None, None, None)
+            .compile()
+            .err()
+            .expect("too long");
+        assert!(error.message.contains("255"));
+        assert!(policy(&"a".repeat(255), None, None, None).compile().is_ok());
+        let error = policy(".*", None, Some(7), None)
+            .compile()
+            .err()
+            .expect("bad keep_n");
+        assert_eq!(error.field, PolicyField::KeepN);
+    }
+
+    #[rstest]
+    #[case("a|b", true)]
+    #[case("(a|b)", false)]
+    #[case("[|]", false)]
+    #[case("a\\|b", false)]
+    #[case("v.*", false)]
+    fn alternation_warning(#[case] re: &str, #[case] warn: bool) {
+        assert_eq!(alternation_unanchored(re), warn);
+    }
+
+    #[test]
+    fn summary_counts_bytes_of_images_nobody_keeps() {
+        let mut shared_a = tag("a", Some(400));
+        let mut shared_b = tag("b", Some(1));
+        shared_a.digest = Some("sha256:same".into());
+        shared_b.digest = Some("sha256:same".into());
+        let alone = tag("c", Some(400));
+        let tags = [shared_a, shared_b, alone];
+        let p = policy(".*", None, None, Some(OlderThan::Days30));
+        let d = p
+            .compile()
+            .expect("valid")
+            .evaluate(&tags, Mode::Legacy, NOW);
+        let s = summarize(&tags, &d);
+        assert_eq!((s.deleted, s.kept), (2, 1));
+        assert_eq!(s.bytes_freed, 100, "a's image is still used by b");
+    }
+
+    fn arb_tags() -> impl Strategy<Value = Vec<Tag>> {
+        proptest::collection::vec(
+            (
+                "[a-z]{1,3}|latest|v[0-9]",
+                proptest::option::of(0i64..200),
+                any::<bool>(),
+            ),
+            0..60,
+        )
+        .prop_map(|specs| {
+            let mut seen = std::collections::HashSet::new();
+            specs
+                .into_iter()
+                .filter(|(n, _, _)| seen.insert(n.clone()))
+                .map(|(n, age, protected)| {
+                    let mut t = tag(&n, age);
+                    if protected {
+                        t.protection = Some(crate::tags::TagProtection {
+                            minimum_access_level_for_push: None,
+                            minimum_access_level_for_delete: None,
+                        });
+                    }
+                    t
+                })
+                .collect()
+        })
+    }
+
+    proptest! {
+        #[test]
+        fn never_deletes_latest_or_keep_regex_matches(
+            tags in arb_tags(),
+            keep_n in proptest::option::of(proptest::sample::select(KEEP_N_VALUES.to_vec())),
+            older in proptest::option::of(proptest::sample::select(OlderThan::ALL.to_vec())),
+            metadata in any::<bool>(),
+        ) {
+            let p = policy(".*", Some("v[0-9]"), keep_n, older);
+            let mode = if metadata { Mode::MetadataDatabase } else { Mode::Legacy };
+            let decisions = p.compile().expect("valid").evaluate(&tags, mode, NOW);
+            for (t, d) in tags.iter().zip(&decisions) {
+                prop_assert_eq!(&t.name, &d.name);
+                let keep_match = t.name.len() == 2 && t.name.starts_with('v') && t.name.as_bytes()[1].is_ascii_digit();
+                if t.name == "latest" || keep_match || t.is_protected() {
+                    prop_assert!(!d.reason.deletes(), "{} was deleted", t.name);
+                }
+            }
+            // keep_n = n keeps at least min(n, candidates) candidates.
+            if let Some(n) = keep_n {
+                let candidates = decisions.iter().filter(|d| !matches!(d.reason, Reason::Latest | Reason::KeepRegex | Reason::NotMatched)).count();
+                let kept = decisions.iter().filter(|d| d.reason == Reason::KeepN).count();
+                prop_assert!(kept >= (n as usize).min(candidates));
+            }
+        }
+    }
+}
