@@ -367,14 +367,15 @@ fn json_body<T>(
     })
 }
 
+type NamesBody = Result<Json<Names>, axum::extract::rejection::JsonRejection>;
+
 async fn deletion_plan(
     State(api): State<Api>,
     caller: Caller,
     Path((instance, id)): Path<(String, u64)>,
-    body: Result<Json<Names>, axum::extract::rejection::JsonRejection>,
+    body: NamesBody,
 ) -> ApiResult {
-    let names = json_body(body)?.names;
-    let session = api.session(caller, &instance).await?;
+    let (session, names) = api.with_names(caller, &instance, body).await?;
     ok(api
         .backend
         .deletion_plan(&session, &instance, id, names)
@@ -385,14 +386,26 @@ async fn delete_tags(
     State(api): State<Api>,
     caller: Caller,
     Path((instance, id)): Path<(String, u64)>,
-    body: Result<Json<Names>, axum::extract::rejection::JsonRejection>,
+    body: NamesBody,
 ) -> ApiResult {
-    let names = json_body(body)?.names;
-    let session = api.session(caller, &instance).await?;
+    let (session, names) = api.with_names(caller, &instance, body).await?;
     ok(api
         .backend
         .delete_tags(&session, &instance, id, names)
         .await?)
+}
+
+impl Api {
+    /// The body's tag names (checked first: bad input costs GitLab nothing) and the session.
+    async fn with_names(
+        &self,
+        caller: Caller,
+        instance: &str,
+        body: NamesBody,
+    ) -> Result<(Session, Vec<String>), AppError> {
+        let names = json_body(body)?.names;
+        Ok((self.session(caller, instance).await?, names))
+    }
 }
 
 async fn delete_repository(

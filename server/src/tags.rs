@@ -383,23 +383,29 @@ impl BuildRequest {
         })
     }
 
+    /// One page of the REST tag list (names only).
+    async fn names_page(
+        &self,
+        page: u32,
+    ) -> Result<crate::gitlab::Paged<crate::gitlab::wire::TagSummary>, GitLabError> {
+        let _permit = self.budget.acquire().await;
+        self.api
+            .tag_names(
+                &self.token,
+                self.project_id,
+                self.repository_id,
+                page,
+                REST_PER_PAGE,
+            )
+            .await
+    }
+
     /// Every tag name through the REST list, pages in parallel, in byte order.
     async fn all_names(&self, total: u64) -> Result<Vec<String>, GitLabError> {
         let pages = total.div_ceil(u64::from(REST_PER_PAGE)).max(1) as u32;
         let mut names: Vec<String> = Vec::with_capacity(total as usize);
         let mut results = stream::iter(1..=pages)
-            .map(|page| async move {
-                let _permit = self.budget.acquire().await;
-                self.api
-                    .tag_names(
-                        &self.token,
-                        self.project_id,
-                        self.repository_id,
-                        page,
-                        REST_PER_PAGE,
-                    )
-                    .await
-            })
+            .map(|page| self.names_page(page))
             .buffer_unordered(self.concurrency);
         let mut last_page_full = false;
         while let Some(result) = results.next().await {
@@ -413,17 +419,7 @@ impl BuildRequest {
         // Tags pushed since GitLab counted: keep reading pages until one comes back short.
         let mut page = pages + 1;
         while last_page_full || names.len() as u64 >= u64::from(pages) * u64::from(REST_PER_PAGE) {
-            let _permit = self.budget.acquire().await;
-            let more = self
-                .api
-                .tag_names(
-                    &self.token,
-                    self.project_id,
-                    self.repository_id,
-                    page,
-                    REST_PER_PAGE,
-                )
-                .await?;
+            let more = self.names_page(page).await?;
             let short = more.items.len() < REST_PER_PAGE as usize;
             names.extend(more.items.into_iter().map(|t| t.name));
             if short {

@@ -49,6 +49,11 @@ async fn complete_list(browser: &Browser, repository: u64, query: &str) -> TagLi
     panic!("the index did not complete");
 }
 
+/// Calls a server function and reads its JSON answer.
+async fn call<T: serde::de::DeserializeOwned>(browser: &Browser, name: &str, body: Value) -> T {
+    browser.server_fn(name, body).await.json().await.unwrap()
+}
+
 async fn signed_in(server: &RunningServer, user: &str) -> Browser {
     let browser = Browser::new(server);
     browser.sign_in(user, "/i/demo").await;
@@ -265,26 +270,20 @@ async fn deleting_removes_exactly_the_confirmed_tags() {
         .map(|t| t.name.clone())
         .collect();
 
-    let plan: DeletionPlan = developer
-        .server_fn(
-            "deletion_plan",
-            json!({"instance": "demo", "repository_id": WEB_WORKER, "names": victims}),
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
+    let plan: DeletionPlan = call(
+        &developer,
+        "deletion_plan",
+        json!({"instance": "demo", "repository_id": WEB_WORKER, "names": victims}),
+    )
+    .await;
     assert_eq!(plan.deletable(), 2);
 
-    let outcomes: Vec<DeleteOutcome> = developer
-        .server_fn(
-            "delete_tags",
-            json!({"instance": "demo", "repository_id": WEB_WORKER, "names": victims}),
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
+    let outcomes: Vec<DeleteOutcome> = call(
+        &developer,
+        "delete_tags",
+        json!({"instance": "demo", "repository_id": WEB_WORKER, "names": victims}),
+    )
+    .await;
     assert!(outcomes.iter().all(|o| o.deleted), "{outcomes:?}");
     let after = tag_list(&developer, WEB_WORKER, "sort=name_asc")
         .await
@@ -305,29 +304,23 @@ async fn a_protected_tag_is_refused_with_gitlabs_reason_and_the_rest_goes() {
     let developer = signed_in(&server, "devon").await;
     complete_list(&developer, WEB_ROOT, "").await;
     let names = json!(["stable", "v1.0.0"]);
-    let plan: DeletionPlan = developer
-        .server_fn(
-            "deletion_plan",
-            json!({"instance": "demo", "repository_id": WEB_ROOT, "names": names}),
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
+    let plan: DeletionPlan = call(
+        &developer,
+        "deletion_plan",
+        json!({"instance": "demo", "repository_id": WEB_ROOT, "names": names}),
+    )
+    .await;
     assert!(
         plan.tags[0].refusal.is_some(),
         "stable is protected: {plan:?}"
     );
     assert_eq!(plan.tags[0].shares_digest_with, ["latest", "v2.3.1"]);
-    let outcomes: Vec<DeleteOutcome> = developer
-        .server_fn(
-            "delete_tags",
-            json!({"instance": "demo", "repository_id": WEB_ROOT, "names": names}),
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
+    let outcomes: Vec<DeleteOutcome> = call(
+        &developer,
+        "delete_tags",
+        json!({"instance": "demo", "repository_id": WEB_ROOT, "names": names}),
+    )
+    .await;
     assert!(!outcomes[0].deleted);
     assert!(
         outcomes[0]
@@ -412,15 +405,12 @@ async fn tag_detail_shows_platforms_layers_and_other_tags_of_the_image() {
     let server = start(&[]).await;
     let browser = signed_in(&server, "olivia").await;
     complete_list(&browser, WEB_ROOT, "").await;
-    let detail: TagDetail = browser
-        .server_fn(
-            "tag_detail",
-            json!({"instance": "demo", "repository_id": WEB_ROOT, "name": "stable"}),
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
+    let detail: TagDetail = call(
+        &browser,
+        "tag_detail",
+        json!({"instance": "demo", "repository_id": WEB_ROOT, "name": "stable"}),
+    )
+    .await;
     assert_eq!(detail.also_tagged, ["latest", "v2.3.1"]);
     assert!(detail.tag.is_protected());
     assert!(!detail.layers.is_empty() || !detail.platforms.is_empty());
@@ -428,15 +418,12 @@ async fn tag_detail_shows_platforms_layers_and_other_tags_of_the_image() {
 
     let cli = complete_list(&browser, CLI_ROOT, "kind=multi-arch").await;
     let multi = &cli.slice.tags[0];
-    let detail: TagDetail = browser
-        .server_fn(
-            "tag_detail",
-            json!({"instance": "demo", "repository_id": CLI_ROOT, "name": multi.name}),
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
+    let detail: TagDetail = call(
+        &browser,
+        "tag_detail",
+        json!({"instance": "demo", "repository_id": CLI_ROOT, "name": multi.name}),
+    )
+    .await;
     assert!(detail.platforms.len() >= 2, "{:?}", detail.platforms);
 
     let missing = browser
