@@ -23,6 +23,7 @@ mod faults;
 mod graphql;
 mod model;
 mod pagination;
+mod protection;
 mod rest;
 mod state;
 mod sync;

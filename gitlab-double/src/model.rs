@@ -130,10 +130,11 @@ pub(crate) struct RepositoryRule {
 }
 
 impl RepositoryRule {
-    /// GitLab's wildcard match: `*` matches anything, the rest literally, whole path.
+    /// GitLab's wildcard match (SQL `ILIKE`): `*` matches anything, the rest literally and
+    /// case-insensitively, whole path.
     pub fn matches(&self, path: &str) -> bool {
         let escaped = regex::escape(&self.pattern).replace(r"\*", ".*");
-        Regex::new(&format!("^{escaped}$")).is_ok_and(|r| r.is_match(path))
+        Regex::new(&format!("(?i)^{escaped}$")).is_ok_and(|r| r.is_match(path))
     }
 }
 
@@ -356,6 +357,10 @@ pub(crate) struct World {
     pub groups: Vec<Group>,
     pub projects: Vec<Project>,
     pub repositories: BTreeMap<u64, Arc<Repository>>,
+    /// Id of the next tag protection rule (ids are per kind, increasing, never reused).
+    pub next_tag_rule_id: u64,
+    /// Id of the next repository protection rule.
+    pub next_repository_rule_id: u64,
 }
 
 fn ago(now: OffsetDateTime, seconds: u64) -> OffsetDateTime {
@@ -541,11 +546,25 @@ impl World {
             }
             projects.push(project);
         }
+        let next_tag_rule_id = projects
+            .iter()
+            .flat_map(|p| p.tag_rules.iter().map(|r| r.id))
+            .max()
+            .unwrap_or(0)
+            + 1;
+        let next_repository_rule_id = projects
+            .iter()
+            .flat_map(|p| p.repository_rules.iter().map(|r| r.id))
+            .max()
+            .unwrap_or(0)
+            + 1;
         World {
             users,
             groups,
             projects,
             repositories,
+            next_tag_rule_id,
+            next_repository_rule_id,
         }
     }
 
@@ -731,6 +750,23 @@ impl World {
             .filter(|g| self.group_access(Some(user), g.id) > access::NONE)
             .map(|g| g.full_path.clone())
             .collect()
+    }
+
+    /// A tag protection rule by id, with its project.
+    pub fn tag_rule(&self, id: u64) -> Option<(&Project, &TagRule)> {
+        self.projects
+            .iter()
+            .find_map(|p| p.tag_rules.iter().find(|r| r.id == id).map(|r| (p, r)))
+    }
+
+    /// A repository protection rule by id, with its project.
+    pub fn repository_rule(&self, id: u64) -> Option<(&Project, &RepositoryRule)> {
+        self.projects.iter().find_map(|p| {
+            p.repository_rules
+                .iter()
+                .find(|r| r.id == id)
+                .map(|r| (p, r))
+        })
     }
 
     /// Strongest protection of a tag name in a project, if any rule matches.

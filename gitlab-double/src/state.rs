@@ -140,6 +140,12 @@ impl Double {
         Some(change(Arc::make_mut(repo)))
     }
 
+    /// Changes the whole world under the write lock, so checks and changes are atomic.
+    pub(crate) fn update_world<R>(&self, change: impl FnOnce(&mut World) -> R) -> R {
+        let mut guard = write(&self.inner.world);
+        change(Arc::make_mut(&mut guard))
+    }
+
     /// Changes one project; `None` if it does not exist.
     pub(crate) fn update_project<R>(
         &self,

@@ -6,4 +6,5 @@ mod faults;
 mod graphql;
 mod oauth;
 mod permissions;
+mod protection;
 mod rest_registry;

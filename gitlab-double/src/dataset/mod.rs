@@ -223,7 +223,8 @@ impl Default for ExpirationPolicySpec {
     }
 }
 
-/// Registry protection rules of a project (empty in the demo; kept so the model can grow).
+/// Registry protection rules of a project (the demo protects `stable` in `acme/web`); the
+/// REST and GraphQL protection-rule endpoints change them at run time.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 pub struct ProtectionRulesSpec {
@@ -550,6 +551,8 @@ impl Dataset {
         let mut project_ids = HashSet::new();
         let mut project_paths = HashSet::new();
         let mut repo_ids = HashSet::new();
+        let mut tag_rule_ids = HashSet::new();
+        let mut repository_rule_ids = HashSet::new();
         for p in &self.projects {
             if !project_ids.insert(p.id) {
                 return invalid(format!("duplicate project id {}", p.id));
@@ -576,6 +579,17 @@ impl Dataset {
                 ));
             }
             check_members(&p.members, &p.path_with_namespace)?;
+            // Rule ids are global per kind (GraphQL addresses rules by id alone).
+            for r in &p.protection_rules.tag_rules {
+                if !tag_rule_ids.insert(r.id) {
+                    return invalid(format!("duplicate tag protection rule id {}", r.id));
+                }
+            }
+            for r in &p.protection_rules.repository_rules {
+                if !repository_rule_ids.insert(r.id) {
+                    return invalid(format!("duplicate repository protection rule id {}", r.id));
+                }
+            }
             let mut names = HashSet::new();
             for r in &p.repositories {
                 if !repo_ids.insert(r.id) {

@@ -2,6 +2,7 @@
 
 mod mutations;
 mod paging;
+mod protection;
 mod types;
 
 use std::sync::Arc;

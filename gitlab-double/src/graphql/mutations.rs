@@ -1,8 +1,14 @@
-//! Registry mutations.
+//! Registry mutations (protection rules are implemented in `protection`).
 
 use async_graphql::{Context, Error, InputObject, Object, Result, SimpleObject};
 use time::OffsetDateTime;
 
+use super::protection::{
+    self, CreateRepositoryRuleInput, CreateRepositoryRulePayload, CreateTagRuleInput,
+    CreateTagRulePayload, DeleteRepositoryRuleInput, DeleteRepositoryRulePayload,
+    DeleteTagRuleInput, DeleteTagRulePayload, UpdateRepositoryRuleInput,
+    UpdateRepositoryRulePayload, UpdateTagRuleInput, UpdateTagRulePayload,
+};
 use super::types::{readable_repository, ContainerRepository, ContainerRepositoryId};
 use super::{ctx, Ctx, NOT_AVAILABLE};
 use crate::dataset::RepositoryStatus;
@@ -175,5 +181,59 @@ impl MutationRoot {
             container_repository: ContainerRepository { repo: fresh },
             errors: Vec::new(),
         }))
+    }
+
+    /// Creates a protection rule for container image tags (at most 5 per project; Maintainer).
+    async fn create_container_protection_tag_rule(
+        &self,
+        c: &Context<'_>,
+        input: CreateTagRuleInput,
+    ) -> Result<Option<CreateTagRulePayload>> {
+        protection::create_tag_rule(ctx(c), input).map(Some)
+    }
+
+    /// Updates a protection rule for container image tags.
+    async fn update_container_protection_tag_rule(
+        &self,
+        c: &Context<'_>,
+        input: UpdateTagRuleInput,
+    ) -> Result<Option<UpdateTagRulePayload>> {
+        protection::update_tag_rule(ctx(c), input).map(Some)
+    }
+
+    /// Deletes a protection rule for container image tags.
+    async fn delete_container_protection_tag_rule(
+        &self,
+        c: &Context<'_>,
+        input: DeleteTagRuleInput,
+    ) -> Result<Option<DeleteTagRulePayload>> {
+        protection::delete_tag_rule(ctx(c), input).map(Some)
+    }
+
+    /// Creates a container repository protection rule (at most 5 per project; Maintainer).
+    async fn create_container_protection_repository_rule(
+        &self,
+        c: &Context<'_>,
+        input: CreateRepositoryRuleInput,
+    ) -> Result<Option<CreateRepositoryRulePayload>> {
+        protection::create_repository_rule(ctx(c), input).map(Some)
+    }
+
+    /// Updates a container repository protection rule.
+    async fn update_container_protection_repository_rule(
+        &self,
+        c: &Context<'_>,
+        input: UpdateRepositoryRuleInput,
+    ) -> Result<Option<UpdateRepositoryRulePayload>> {
+        protection::update_repository_rule(ctx(c), input).map(Some)
+    }
+
+    /// Deletes a container repository protection rule.
+    async fn delete_container_protection_repository_rule(
+        &self,
+        c: &Context<'_>,
+        input: DeleteRepositoryRuleInput,
+    ) -> Result<Option<DeleteRepositoryRulePayload>> {
+        protection::delete_repository_rule(ctx(c), input).map(Some)
     }
 }

@@ -172,12 +172,21 @@ pub(crate) enum ProtectionLevel {
 }
 
 impl ProtectionLevel {
-    fn from_level(level: u8) -> Option<ProtectionLevel> {
+    pub(crate) fn from_level(level: u8) -> Option<ProtectionLevel> {
         match level {
             access::MAINTAINER => Some(ProtectionLevel::Maintainer),
             access::OWNER => Some(ProtectionLevel::Owner),
             access::ADMIN => Some(ProtectionLevel::Admin),
             _ => None,
+        }
+    }
+
+    /// The GitLab access level.
+    pub(crate) fn level(self) -> u8 {
+        match self {
+            ProtectionLevel::Maintainer => access::MAINTAINER,
+            ProtectionLevel::Owner => access::OWNER,
+            ProtectionLevel::Admin => access::ADMIN,
         }
     }
 }
@@ -417,6 +426,42 @@ impl ProjectNode {
             },
         )
         .map(Some)
+    }
+
+    /// Container repository protection rules (empty below Maintainer).
+    async fn container_protection_repository_rules(
+        &self,
+        c: &Context<'_>,
+        after: Option<String>,
+        before: Option<String>,
+        first: Option<i32>,
+        last: Option<i32>,
+    ) -> Result<Option<super::protection::RepositoryRuleConnection>> {
+        let args = PageArgs {
+            after,
+            before,
+            first,
+            last,
+        };
+        super::protection::repository_rule_connection(ctx(c), self.get(c)?, &args).map(Some)
+    }
+
+    /// Container image tag protection rules (empty below Maintainer).
+    async fn container_protection_tag_rules(
+        &self,
+        c: &Context<'_>,
+        after: Option<String>,
+        before: Option<String>,
+        first: Option<i32>,
+        last: Option<i32>,
+    ) -> Result<Option<super::protection::TagRuleConnection>> {
+        let args = PageArgs {
+            after,
+            before,
+            first,
+            last,
+        };
+        super::protection::tag_rule_connection(ctx(c), self.get(c)?, &args).map(Some)
     }
 }
 

@@ -4,13 +4,14 @@ mod cleanup;
 mod entities;
 mod groups;
 mod projects;
+mod protection;
 mod registry;
 mod users;
 
 use axum::http::header::{HeaderValue, CONTENT_TYPE, WWW_AUTHENTICATE};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, patch};
 use axum::{Json, Router};
 use serde_json::{json, Value};
 use time::OffsetDateTime;
@@ -364,11 +365,19 @@ pub(crate) fn routes() -> Router<Double> {
         )
         .route(
             "/api/v4/projects/{id}/registry/protection/repository/rules",
-            get(registry::repository_protection_rules),
+            get(protection::repository_rules).post(protection::create_repository_rule),
+        )
+        .route(
+            "/api/v4/projects/{id}/registry/protection/repository/rules/{rule_id}",
+            patch(protection::update_repository_rule).delete(protection::delete_repository_rule),
         )
         .route(
             "/api/v4/projects/{id}/registry/protection/tag/rules",
-            get(registry::tag_protection_rules),
+            get(protection::tag_rules),
+        )
+        .route(
+            "/api/v4/projects/{id}/registry/protection/tag/rules/{rule_id}",
+            patch(protection::update_tag_rule),
         )
         .route(
             "/api/v4/registry/repositories/{id}",

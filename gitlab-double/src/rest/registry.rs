@@ -18,7 +18,7 @@ use crate::pagination::{paginate, url_with_query, Counting, PageRequest, MAX_PER
 use crate::state::Double;
 
 /// The project, if the caller may read its registry (`404 Project Not Found` / `403 Forbidden`).
-fn registry_project<'w>(
+pub(super) fn registry_project<'w>(
     world: &'w World,
     caller: &Caller,
     reference: &str,
@@ -404,72 +404,4 @@ pub(super) async fn bulk_delete_tags(
         },
     );
     Ok(StatusCode::ACCEPTED.into_response())
-}
-
-/// `GET /projects/:id/registry/protection/repository/rules` (Maintainer).
-pub(super) async fn repository_protection_rules(
-    State(double): State<Double>,
-    headers: HeaderMap,
-    RawQuery(query): RawQuery,
-    Path(id): Path<String>,
-) -> Result<Response, ApiError> {
-    let caller = authenticate(&double, &headers, query.as_deref())?;
-    caller.require_read()?;
-    let world = double.world();
-    let project = registry_project(&world, &caller, &id)?;
-    if !world.can_admin_registry(caller.user_id, project) {
-        return Err(ApiError::Forbidden);
-    }
-    let rules: Vec<Value> = project
-        .repository_rules
-        .iter()
-        .map(|r| {
-            json!({
-                "id": r.id,
-                "project_id": project.id,
-                "repository_path_pattern": r.pattern,
-                "minimum_access_level_for_push": r.min_push.map(access::rule_name),
-                "minimum_access_level_for_delete": r.min_delete.map(access::rule_name),
-            })
-        })
-        .collect();
-    Ok(json_with(
-        StatusCode::OK,
-        HeaderMap::new(),
-        &Value::Array(rules),
-    ))
-}
-
-/// `GET /projects/:id/registry/protection/tag/rules` (Maintainer, metadata database).
-pub(super) async fn tag_protection_rules(
-    State(double): State<Double>,
-    headers: HeaderMap,
-    RawQuery(query): RawQuery,
-    Path(id): Path<String>,
-) -> Result<Response, ApiError> {
-    let caller = authenticate(&double, &headers, query.as_deref())?;
-    caller.require_read()?;
-    let world = double.world();
-    let project = registry_project(&world, &caller, &id)?;
-    if !world.can_admin_registry(caller.user_id, project) {
-        return Err(ApiError::Forbidden);
-    }
-    let rules: Vec<Value> = project
-        .tag_rules
-        .iter()
-        .map(|r| {
-            json!({
-                "id": r.id,
-                "project_id": project.id,
-                "tag_name_pattern": r.pattern,
-                "minimum_access_level_for_push": access::rule_name(r.min_push),
-                "minimum_access_level_for_delete": access::rule_name(r.min_delete),
-            })
-        })
-        .collect();
-    Ok(json_with(
-        StatusCode::OK,
-        HeaderMap::new(),
-        &Value::Array(rules),
-    ))
 }

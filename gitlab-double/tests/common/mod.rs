@@ -164,6 +164,24 @@ pub async fn call(
     (status, serde_json::from_str(&text).unwrap_or(Value::Null))
 }
 
+/// Any method with a JSON body: (status, JSON or null).
+pub async fn call_json(
+    method: reqwest::Method,
+    base: &str,
+    path: &str,
+    token: Option<&str>,
+    body: &Value,
+) -> (StatusCode, Value) {
+    let mut request = http().request(method, format!("{base}{path}")).json(body);
+    if let Some(t) = token {
+        request = request.bearer_auth(t);
+    }
+    let response = request.send().await.unwrap();
+    let status = response.status();
+    let text = response.text().await.unwrap();
+    (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+}
+
 /// POST a GraphQL query.
 pub async fn gql(
     base: &str,
