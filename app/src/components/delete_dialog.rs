@@ -64,6 +64,8 @@ pub fn DeleteTagsDialog(
             close();
         }
     };
+    let cancel = NodeRef::<leptos::html::Button>::new();
+    super::focus_on_mount(cancel);
     let title = if count == 1 {
         format!("Delete tag {}?", names[0])
     } else {
@@ -101,11 +103,13 @@ pub fn DeleteTagsDialog(
                 }}
                 <div class="modal-actions">
                     {move || if outcome.get().is_some() {
-                        view! { <button type="button" class="button primary" autofocus on:click=move |_| close()>"Done"</button> }.into_any()
+                        let done = NodeRef::<leptos::html::Button>::new();
+                        super::focus_on_mount(done);
+                        view! { <button type="button" class="button primary" node_ref=done on:click=move |_| close()>"Done"</button> }.into_any()
                     } else {
                         let confirm = confirm.clone();
                         view! {
-                            <button type="button" class="button" on:click=move |_| close() disabled=move || running.get()>"Cancel"</button>
+                            <button type="button" class="button" node_ref=cancel on:click=move |_| close() disabled=move || running.get()>"Cancel"</button>
                             <button
                                 type="button"
                                 class="button danger"

@@ -31,3 +31,13 @@ pub fn use_hydrated() -> ReadSignal<bool> {
     Effect::new(move |_| set_hydrated.set(true));
     hydrated
 }
+
+/// Moves keyboard focus to `target` once it is in the page (dialogs take focus when they
+/// open, so keyboard and screen-reader users land inside them).
+pub fn focus_on_mount(target: NodeRef<leptos::html::Button>) {
+    Effect::new(move |_| {
+        if let Some(element) = target.get() {
+            let _ = element.focus();
+        }
+    });
+}

@@ -25,7 +25,7 @@ pub fn GroupPage() -> impl IntoView {
         |(instance, path, view)| group_repositories(instance, path, view),
     );
     view! {
-        <Title text=move || group_path.get() />
+        <Title text=move || group_path.try_get().unwrap_or_default() />
         {move || view! { <Notices notices=parsed.get().1 /> }}
         <Transition fallback=|| view! { <LoadingRows /> }>
             {move || Suspend::new(async move {

@@ -24,7 +24,8 @@ pub fn ProjectPage() -> impl IntoView {
         |(instance, path, view)| project_repositories(instance, path, view),
     );
     view! {
-        <Title text=move || project_path.get() />
+        // try_get: the meta context may read the title after the route was disposed.
+        <Title text=move || project_path.try_get().unwrap_or_default() />
         {move || view! { <Notices notices=parsed.get().1 /> }}
         <Transition fallback=|| view! { <LoadingRows /> }>
             {move || Suspend::new(async move {

@@ -36,7 +36,7 @@ pub fn TagDetailPage() -> impl IntoView {
     let deleting = RwSignal::new(None::<Vec<String>>);
     let navigate = use_navigate();
     view! {
-        <Title text=move || format!("{} · tag", tag_name.get()) />
+        <Title text=move || format!("{} · tag", tag_name.try_get().unwrap_or_default()) />
         <Transition fallback=|| view! { <LoadingRows /> }>
             {move || Suspend::new(async move {
                 let instance = instance.get_untracked();

@@ -130,6 +130,12 @@ pub fn RepositoryDeleteButton(
             {refusal.map(|r| view! { <p class="muted small" data-testid="repository-delete-refusal">{r}</p> })}
         </div>
         {move || open.get().then(|| {
+            let field = NodeRef::<leptos::html::Input>::new();
+            Effect::new(move |_| {
+                if let Some(input) = field.get() {
+                    let _ = input.focus();
+                }
+            });
             let confirm = confirm.clone();
             let expected = expected.clone();
             let path = path.clone();
@@ -147,7 +153,7 @@ pub fn RepositoryDeleteButton(
                                     <p>"GitLab deletes every tag of this repository and then the repository itself, in the background. This cannot be undone."</p>
                                     <label class="field">
                                         <span>"Type " <code>{path}</code> " to confirm"</span>
-                                        <input type="text" autocomplete="off" data-testid="confirm-path"
+                                        <input type="text" autocomplete="off" data-testid="confirm-path" node_ref=field
                                             prop:value=move || typed.get()
                                             on:input=move |ev| typed.set(event_target_value(&ev)) />
                                     </label>
