@@ -24,8 +24,13 @@ cargo test --locked -p domain -p gitlab-double -p app -p server
 say "browser bundle (Trunk)"
 bash scripts/build-site.sh
 
-say "server binary for the end-to-end tests"
-cargo build --locked -p server --bin registry-dash
+# `cargo test` above already built target/debug/registry-dash (cargo builds a package's
+# binaries for its integration tests); a separate `cargo build` would compile the whole
+# dependency tree again with a different feature set.
+if [ ! -x target/debug/registry-dash ]; then
+  say "server binary for the end-to-end tests"
+  cargo build --locked -p server --bin registry-dash
+fi
 
 say "Playwright journeys in Chromium"
 (cd end2end && npx playwright test)

@@ -44,7 +44,8 @@ test('tag lists read without JavaScript: a shared filtered view, the filter form
   // Wait out the index with plain reloads (the page refreshes itself while indexing).
   await signIn(page, 'maria', '/i/demo/repositories/3?q=%5Ev1%5C.&re=1&sort=size_desc');
   await expect(page.getByTestId('index-progress')).toHaveCount(0, { timeout: 60_000 });
-  await expect(page.getByTestId('tag-summary')).toContainText('of 10,000 tags match');
+  // (The hydrated journeys may have deleted some of the 10,000 tags by now.)
+  await expect(page.getByTestId('tag-summary')).toContainText(/of [\d,]+ tags match/);
   const first = await page.locator('table.tags tbody tr').first().getAttribute('data-tag');
   expect(first).toMatch(/^v1\./);
   // Plain GET form: change the filter, submit, the server renders the new view.

@@ -187,3 +187,22 @@ test('a maintainer deletes a repository after typing its path', async ({ page })
   await expect(page.locator('.page-head .badge.danger')).toHaveText('Scheduled for deletion');
   await expect(page.getByRole('button', { name: 'Delete repository…' })).toBeDisabled();
 });
+
+test('a long deletion shows its progress and reports every tag', async ({ page }) => {
+  // Runs last in this file: the other journeys need the main-0… tags of this repository.
+  await signIn(page, 'maria', `${SERVER}?q=%5Emain-0&re=1`);
+  await waitForHydration(page);
+  await indexed(page);
+  const summary = (await page.getByTestId('tag-summary').textContent()) ?? '';
+  const matching = Number(summary.split(' of ')[0].replace(/,/g, ''));
+  expect(matching).toBeGreaterThan(100);
+  await page.getByRole('button', { name: 'Select all matching' }).click();
+  await page.getByRole('button', { name: 'Delete selected…' }).click();
+  const dialog = page.getByRole('dialog');
+  await dialog.getByTestId('confirm-count').fill(String(matching));
+  await dialog.getByRole('button', { name: `Delete ${matching} tags` }).click();
+  await expect(dialog.locator('.delete-progress')).toContainText(`of ${matching}`);
+  await expect(dialog.locator('.delete-summary')).toHaveText(`${matching} tags deleted.`, { timeout: 60_000 });
+  await dialog.getByRole('button', { name: 'Done' }).click();
+  await expect(page.getByRole('heading', { name: 'No tags match these filters' })).toBeVisible();
+});

@@ -1,6 +1,8 @@
 //! registry-dash's backend-for-frontend: serves the Leptos pages (SSR + hydration), signs
 //! users in with GitLab OAuth, keeps their tokens in the server-side session and talks to
 //! GitLab on their behalf.
+// Leptos view types nest deeply; computing their layouts needs more than the default 128.
+#![recursion_limit = "256"]
 
 pub mod api;
 pub mod auth;

@@ -5,6 +5,9 @@ use leptos::prelude::*;
 use crate::error::AppError;
 use crate::server_fns::tags::{delete_tags, plan_deletion};
 
+/// Tags per server call while deleting (progress moves in these steps).
+const DELETE_CHUNK: usize = 25;
+
 /// Confirms and runs a tag deletion. Shows exactly the tags that will be deleted, with
 /// warnings (GitLab will refuse protected ones; `latest`; images other tags still use),
 /// asks to type the count above 20 tags, then reports per tag what GitLab did. Only the
@@ -29,6 +32,9 @@ pub fn DeleteTagsDialog(
     let running = RwSignal::new(false);
     let needs_typing = count > TYPED_CONFIRMATION_ABOVE;
     let confirmed = move || !needs_typing || typed.get().trim() == count.to_string();
+    // Sent in chunks, so long deletions show progress and can be stopped between chunks.
+    let done = RwSignal::new(0usize);
+    let stop = RwSignal::new(false);
     let confirm = {
         let instance = instance.clone();
         let names = names.clone();
@@ -40,8 +46,38 @@ pub fn DeleteTagsDialog(
             let instance = instance.clone();
             let names = names.clone();
             leptos::task::spawn_local(async move {
-                let result = delete_tags(instance, repository_id, names).await;
-                outcome.set(Some(result));
+                let mut outcomes: Vec<DeleteOutcome> = Vec::with_capacity(names.len());
+                let mut interrupted: Option<String> = None;
+                for chunk in names.chunks(DELETE_CHUNK) {
+                    if stop.get_untracked() {
+                        interrupted = Some("Not attempted: you stopped the deletion.".into());
+                        break;
+                    }
+                    match delete_tags(instance.clone(), repository_id, chunk.to_vec()).await {
+                        Ok(chunk_outcomes) => {
+                            done.update(|d| *d += chunk_outcomes.len());
+                            outcomes.extend(chunk_outcomes);
+                        }
+                        Err(error) if outcomes.is_empty() => {
+                            outcome.set(Some(Err(error)));
+                            running.set(false);
+                            return;
+                        }
+                        Err(error) => {
+                            interrupted = Some(format!("Not attempted: {error}"));
+                            break;
+                        }
+                    }
+                }
+                if let Some(message) = interrupted {
+                    let attempted = outcomes.len();
+                    outcomes.extend(names[attempted..].iter().map(|name| DeleteOutcome {
+                        name: name.clone(),
+                        deleted: false,
+                        message: Some(message.clone()),
+                    }));
+                }
+                outcome.set(Some(Ok(outcomes)));
                 running.set(false);
             });
         }
@@ -101,6 +137,14 @@ pub fn DeleteTagsDialog(
                         })}
                     }.into_any(),
                 }}
+                {move || running.get().then(|| view! {
+                    <div class="delete-progress" role="status">
+                        <label>
+                            {move || format!("Deleted {} of {}…", format::count(done.get() as u64), format::count(count as u64))}
+                            <progress max=count value=move || done.get()></progress>
+                        </label>
+                    </div>
+                })}
                 <div class="modal-actions">
                     {move || if outcome.get().is_some() {
                         let done = NodeRef::<leptos::html::Button>::new();
@@ -109,7 +153,11 @@ pub fn DeleteTagsDialog(
                     } else {
                         let confirm = confirm.clone();
                         view! {
-                            <button type="button" class="button" node_ref=cancel on:click=move |_| close() disabled=move || running.get()>"Cancel"</button>
+                            <button type="button" class="button" node_ref=cancel
+                                on:click=move |_| if running.get_untracked() { stop.set(true) } else { close() }
+                                disabled=move || stop.get()>
+                                {move || if running.get() { "Stop" } else { "Cancel" }}
+                            </button>
                             <button
                                 type="button"
                                 class="button danger"
