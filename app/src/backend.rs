@@ -95,6 +95,22 @@ pub trait Backend: Send + Sync + 'static {
         repository_id: u64,
         names: Vec<String>,
     ) -> Result<Vec<DeleteOutcome>, AppError>;
+    /// A project's saved cleanup policy, the viewer's right to edit it, and every image
+    /// repository's tags for previews.
+    async fn cleanup_overview(
+        &self,
+        session: &Session,
+        instance: &str,
+        project_path: &str,
+    ) -> Result<domain::cleanup::CleanupOverview, AppError>;
+    /// Saves a project's cleanup policy through GitLab (Maintainer).
+    async fn save_cleanup_policy(
+        &self,
+        session: &Session,
+        instance: &str,
+        project_path: &str,
+        policy: &domain::cleanup::CleanupPolicy,
+    ) -> Result<domain::cleanup::SavedPolicy, AppError>;
     /// Schedules the repository's deletion; `confirm_path` must be its path, typed.
     async fn delete_repository(
         &self,

@@ -144,6 +144,95 @@ impl Default for CleanupPolicy {
     }
 }
 
+impl CleanupPolicy {
+    /// Reads a draft from URL query pairs on top of `base` (the saved policy): keys that are
+    /// absent keep the base value. Never fails; unusable values become notices.
+    pub fn from_pairs(
+        pairs: &[(String, String)],
+        base: &CleanupPolicy,
+    ) -> (CleanupPolicy, Vec<crate::view::Notice>) {
+        use crate::view::Notice;
+        let mut policy = base.clone();
+        let mut notices = Vec::new();
+        let text = |value: &str| {
+            let value = value.trim();
+            (!value.is_empty()).then(|| value.chars().take(MAX_REGEX_LEN + 1).collect::<String>())
+        };
+        for (key, value) in pairs {
+            let trimmed = value.trim();
+            match key.as_str() {
+                "enabled" => policy.enabled = matches!(trimmed, "1" | "true" | "on"),
+                "cadence" => match Cadence::from_param(trimmed) {
+                    Some(c) => policy.cadence = c,
+                    None => notices.push(Notice(format!(
+                        "“{value}” is not a cadence GitLab offers (1d, 7d, 14d, 1month, 3month)."
+                    ))),
+                },
+                "keep_n" if trimmed.is_empty() => policy.keep_n = None,
+                "keep_n" => match trimmed.parse::<u32>() {
+                    Ok(n) if KEEP_N_VALUES.contains(&n) => policy.keep_n = Some(n),
+                    _ => notices.push(Notice(format!(
+                        "GitLab keeps 1, 5, 10, 25, 50 or 100 tags, not “{value}”."
+                    ))),
+                },
+                "older_than" if trimmed.is_empty() => policy.older_than = None,
+                "older_than" => match OlderThan::from_param(trimmed) {
+                    Some(o) => policy.older_than = Some(o),
+                    None => notices.push(Notice(format!(
+                        "“{value}” is not an age GitLab offers (7d, 14d, 30d, 90d)."
+                    ))),
+                },
+                "name_regex" => policy.name_regex = text(value),
+                "name_regex_keep" => policy.name_regex_keep = text(value),
+                _ => {}
+            }
+        }
+        (policy, notices)
+    }
+
+    /// The full draft as a query string (every field, so a link carries the whole draft).
+    pub fn to_query(&self) -> String {
+        crate::query::build(&[
+            ("enabled", if self.enabled { "1" } else { "0" }.to_string()),
+            ("cadence", self.cadence.as_param().to_string()),
+            (
+                "keep_n",
+                self.keep_n.map(|n| n.to_string()).unwrap_or_default(),
+            ),
+            (
+                "older_than",
+                self.older_than
+                    .map(|o| o.as_param().to_string())
+                    .unwrap_or_default(),
+            ),
+            ("name_regex", self.name_regex.clone().unwrap_or_default()),
+            (
+                "name_regex_keep",
+                self.name_regex_keep.clone().unwrap_or_default(),
+            ),
+        ])
+    }
+
+    /// Warnings about what GitLab will do that people do not expect.
+    pub fn warnings(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        for (field, regex) in [
+            ("delete", &self.name_regex),
+            ("keep", &self.name_regex_keep),
+        ] {
+            if let Some(r) = regex.as_deref().filter(|r| alternation_unanchored(r)) {
+                out.push(format!(
+                    "The {field} regex “{r}” has a top-level “|”: GitLab anchors it as \\A{r}\\z, so the first alternative only has to match the start of a name and the last only the end. Wrap it in parentheses, (…|…), to match whole names."
+                ));
+            }
+        }
+        if self.name_regex.as_deref().is_none_or(str::is_empty) {
+            out.push("Without a delete regex GitLab deletes nothing.".into());
+        }
+        out
+    }
+}
+
 /// Which policy field a validation error belongs to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum PolicyField {
@@ -438,6 +527,101 @@ pub fn summarize(tags: &[Tag], decisions: &[TagDecision]) -> Summary {
         }
     }
     summary
+}
+
+/// The policy GitLab has saved for a project.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SavedPolicy {
+    pub policy: CleanupPolicy,
+    /// When GitLab runs it next (saving resets this).
+    pub next_run_at: Option<String>,
+    /// What GitLab holds that we could not read (an unknown cadence, say), told to the user.
+    pub notes: Vec<String>,
+}
+
+/// One image repository's tags, as the preview evaluates them.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PreviewRepository {
+    pub id: u64,
+    pub path: String,
+    pub tags: Vec<Tag>,
+    /// All tags are there (else the preview covers the indexed ones).
+    pub complete: bool,
+    pub total: Option<u64>,
+}
+
+/// Everything a policy page needs: the saved policy, who may edit it, every repository's tags.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CleanupOverview {
+    pub project: crate::ProjectDetails,
+    pub saved: SavedPolicy,
+    /// Why the viewer may not edit, if they may not.
+    pub edit_refusal: Option<String>,
+    pub mode: Mode,
+    pub repositories: Vec<PreviewRepository>,
+    pub now: i64,
+}
+
+/// A repository's preview under a draft policy.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RepositoryPreview {
+    pub id: u64,
+    pub path: String,
+    pub summary: Summary,
+    pub decisions: Vec<TagDecision>,
+    pub complete: bool,
+    pub warnings: Vec<String>,
+}
+
+/// Evaluates a draft over every repository of an overview.
+pub fn preview(
+    overview: &CleanupOverview,
+    draft: &CleanupPolicy,
+) -> Result<Vec<RepositoryPreview>, PolicyError> {
+    let compiled = draft.compile()?;
+    Ok(overview
+        .repositories
+        .iter()
+        .map(|repo| {
+            let decisions = compiled.evaluate(&repo.tags, overview.mode, overview.now);
+            let summary = summarize(&repo.tags, &decisions);
+            let mut warnings = Vec::new();
+            if summary.deleted > 0 && summary.kept <= u64::from(repo.tags.iter().any(|t| t.name == "latest")) {
+                warnings.push("Deletes every tag of this repository (except latest).".to_string());
+            }
+            if overview.mode == Mode::MetadataDatabase && repo.tags.len() > METADATA_DB_PAGE && draft.keep_n.is_some() {
+                warnings.push(format!(
+                    "GitLab applies keep_n per page of {METADATA_DB_PAGE} tags here: {} pages keep up to {} tags each, not {} in all.",
+                    repo.tags.len().div_ceil(METADATA_DB_PAGE),
+                    draft.keep_n.unwrap_or(0),
+                    draft.keep_n.unwrap_or(0)
+                ));
+            }
+            if summary.without_timestamp > 0 {
+                warnings.push(format!(
+                    "{} without a timestamp: keep_n counts them as the newest, and an age limit never deletes them.",
+                    crate::format::plural(summary.without_timestamp, "tag", "tags")
+                ));
+            }
+            if summary.ties > 0 {
+                warnings.push(format!(
+                    "{} share a timestamp at the keep_n boundary: GitLab may keep a different one of them.",
+                    crate::format::plural(summary.ties, "tag", "tags")
+                ));
+            }
+            if !repo.complete {
+                warnings.push("Not all tags are indexed yet: the counts cover the indexed tags.".to_string());
+            }
+            RepositoryPreview {
+                id: repo.id,
+                path: repo.path.clone(),
+                summary,
+                decisions,
+                complete: repo.complete,
+                warnings,
+            }
+        })
+        .collect())
 }
 
 #[cfg(test)]
@@ -741,6 +925,33 @@ mod tests {
     #[case("v.*", false)]
     fn alternation_warning(#[case] re: &str, #[case] warn: bool) {
         assert_eq!(alternation_unanchored(re), warn);
+    }
+
+    #[test]
+    fn drafts_round_trip_through_the_url_and_bad_values_are_noted() {
+        let draft = policy(
+            "(dev|rc)-.*",
+            Some("v.*"),
+            Some(25),
+            Some(OlderThan::Days14),
+        );
+        let pairs = crate::query::parse(&draft.to_query());
+        let (back, notices) = CleanupPolicy::from_pairs(&pairs, &CleanupPolicy::default());
+        assert!(notices.is_empty(), "{notices:?}");
+        assert_eq!(back, draft);
+        let bad = crate::query::parse("keep_n=7&older_than=1y&cadence=hourly&name_regex_keep=");
+        let (back, notices) = CleanupPolicy::from_pairs(&bad, &draft);
+        assert_eq!(notices.len(), 3);
+        assert_eq!(back.keep_n, Some(25), "a bad value keeps the base");
+        assert_eq!(back.name_regex_keep, None, "an empty value clears");
+    }
+
+    #[test]
+    fn warnings_point_at_gitlabs_anchoring() {
+        let w = policy("dev|rc", None, None, None).warnings();
+        assert_eq!(w.len(), 1);
+        assert!(w[0].contains("parentheses"));
+        assert!(policy("(dev|rc)", None, None, None).warnings().is_empty());
     }
 
     #[test]

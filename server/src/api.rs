@@ -56,6 +56,8 @@ pub const PATHS: &[&str] = &[
     "/api/v1/{instance}/repositories/{id}/deletion-plan",
     "/api/v1/{instance}/repositories/{id}/tag-deletions",
     "/api/v1/{instance}/repositories/{id}/deletion",
+    "/api/v1/{instance}/projects/{project}/cleanup-policy",
+    "/api/v1/{instance}/projects/{project}/cleanup-preview",
 ];
 
 pub fn routes(bff: Arc<Bff>) -> Router {
@@ -77,6 +79,8 @@ pub fn routes(bff: Arc<Bff>) -> Router {
         .route(at(8), post(deletion_plan))
         .route(at(9), post(delete_tags))
         .route(at(10), post(delete_repository))
+        .route(at(11), get(cleanup_policy).put(save_cleanup_policy))
+        .route(at(12), get(cleanup_preview))
         .fallback(|| async {
             ApiError(AppError::NotFound {
                 what: "This API path".into(),
@@ -420,6 +424,119 @@ async fn delete_repository(
         .backend
         .delete_repository(&session, &instance, id, &confirmation.confirm_path)
         .await?)
+}
+
+#[derive(Serialize)]
+struct PolicyAnswer {
+    saved: domain::cleanup::SavedPolicy,
+    edit_refusal: Option<String>,
+}
+
+async fn cleanup_policy(
+    State(api): State<Api>,
+    caller: Caller,
+    Path((instance, project)): Path<(String, String)>,
+) -> ApiResult {
+    let session = api.session(caller, &instance).await?;
+    let overview = api
+        .backend
+        .cleanup_overview(&session, &instance, &project)
+        .await?;
+    ok(PolicyAnswer {
+        saved: overview.saved,
+        edit_refusal: overview.edit_refusal,
+    })
+}
+
+/// The body of a policy `PUT`: GitLab's own field names and values.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PolicyBody {
+    enabled: bool,
+    cadence: String,
+    keep_n: Option<u32>,
+    older_than: Option<String>,
+    name_regex: Option<String>,
+    name_regex_keep: Option<String>,
+}
+
+async fn save_cleanup_policy(
+    State(api): State<Api>,
+    caller: Caller,
+    Path((instance, project)): Path<(String, String)>,
+    body: Result<Json<PolicyBody>, axum::extract::rejection::JsonRejection>,
+) -> ApiResult {
+    let body = json_body(body)?;
+    let pairs: Vec<(String, String)> = vec![
+        (
+            "enabled".into(),
+            if body.enabled { "1" } else { "0" }.into(),
+        ),
+        ("cadence".into(), body.cadence),
+        (
+            "keep_n".into(),
+            body.keep_n.map(|n| n.to_string()).unwrap_or_default(),
+        ),
+        ("older_than".into(), body.older_than.unwrap_or_default()),
+        ("name_regex".into(), body.name_regex.unwrap_or_default()),
+        (
+            "name_regex_keep".into(),
+            body.name_regex_keep.unwrap_or_default(),
+        ),
+    ];
+    let policy = view_from(
+        Some(domain::query::build(
+            &pairs
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.clone()))
+                .collect::<Vec<_>>(),
+        )),
+        |pairs| {
+            domain::cleanup::CleanupPolicy::from_pairs(
+                pairs,
+                &domain::cleanup::CleanupPolicy::default(),
+            )
+        },
+    )?;
+    let session = api.session(caller, &instance).await?;
+    ok(api
+        .backend
+        .save_cleanup_policy(&session, &instance, &project, &policy)
+        .await?)
+}
+
+#[derive(Serialize)]
+struct PreviewAnswer {
+    policy: domain::cleanup::CleanupPolicy,
+    mode: domain::cleanup::Mode,
+    warnings: Vec<String>,
+    repositories: Vec<domain::cleanup::RepositoryPreview>,
+}
+
+/// The draft in the query (on top of the saved policy) evaluated over every repository.
+async fn cleanup_preview(
+    State(api): State<Api>,
+    caller: Caller,
+    Path((instance, project)): Path<(String, String)>,
+    RawQuery(query): RawQuery,
+) -> ApiResult {
+    let session = api.session(caller, &instance).await?;
+    let overview = api
+        .backend
+        .cleanup_overview(&session, &instance, &project)
+        .await?;
+    let saved = overview.saved.policy.clone();
+    let draft = view_from(query, |pairs| {
+        domain::cleanup::CleanupPolicy::from_pairs(pairs, &saved)
+    })?;
+    let repositories = domain::cleanup::preview(&overview, &draft)
+        .map_err(|e| AppError::BadRequest { message: e.message })?;
+    ok(PreviewAnswer {
+        warnings: draft.warnings(),
+        policy: draft,
+        mode: overview.mode,
+        repositories,
+    })
 }
 
 async fn openapi() -> Json<Value> {

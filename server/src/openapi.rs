@@ -139,6 +139,28 @@ pub fn document() -> Value {
                                             "properties": { "confirm_path": { "type": "string", "description": "The repository's path, as confirmation." } } })),
                 "responses": answer("RepositoryHeader", "The repository, now scheduled for deletion")
             } },
+            "/api/v1/{instance}/projects/{project}/cleanup-policy": {
+                "get": {
+                    "summary": "The project's saved cleanup policy and whether the caller may edit it",
+                    "parameters": [instance(), { "name": "project", "in": "path", "required": true, "schema": { "type": "string" }, "description": "Full path, URL-encoded." }],
+                    "responses": answer("PolicyAnswer", "The saved policy")
+                },
+                "put": {
+                    "summary": "Save the cleanup policy (Maintainer); GitLab resets its next run",
+                    "parameters": [instance(), { "name": "project", "in": "path", "required": true, "schema": { "type": "string" } }],
+                    "requestBody": body(json!({ "$ref": "#/components/schemas/PolicyBody" })),
+                    "responses": answer("SavedPolicy", "The policy as GitLab saved it")
+                }
+            },
+            "/api/v1/{instance}/projects/{project}/cleanup-preview": { "get": {
+                "summary": "What a draft policy deletes in every repository of the project, tag by tag, with the rule that decided",
+                "description": "Query parameters are the draft (`enabled`, `cadence`, `keep_n`, `older_than`, `name_regex`, `name_regex_keep`); absent ones take the saved policy's values.",
+                "parameters": [instance(), { "name": "project", "in": "path", "required": true, "schema": { "type": "string" } },
+                    query("keep_n", "1, 5, 10, 25, 50 or 100; empty for none."), query("older_than", "7d, 14d, 30d or 90d; empty for none."),
+                    query("name_regex", "Tags to delete (RE2, anchored by GitLab as \\A…\\z)."), query("name_regex_keep", "Tags to keep."),
+                    query("cadence", "1d, 7d, 14d, 1month or 3month."), query("enabled", "1 or 0.")],
+                "responses": answer("Preview", "Per repository: counts, bytes freed, warnings and every tag's decision")
+            } },
             "/api/v1/openapi.json": { "get": {
                 "summary": "This document", "security": [],
                 "responses": { "200": { "description": "OpenAPI 3.1", "content": { "application/json": {} } } }
@@ -201,6 +223,21 @@ pub fn document() -> Value {
                 "DeletionPlan": { "type": "object", "properties": {
                     "tags": { "type": "array", "items": { "type": "object", "properties": { "name": { "type": "string" }, "refusal": { "type": ["string", "null"] }, "shares_digest_with": { "type": "array", "items": { "type": "string" } }, "total_size": { "type": ["integer", "null"] } } } },
                     "unknown": { "type": "array", "items": { "type": "string" } }, "includes_latest": { "type": "boolean" } } },
+                "PolicyBody": { "type": "object", "required": ["enabled", "cadence"], "additionalProperties": false, "properties": {
+                    "enabled": { "type": "boolean" }, "cadence": { "type": "string", "enum": ["1d", "7d", "14d", "1month", "3month"] },
+                    "keep_n": { "type": ["integer", "null"], "enum": [1, 5, 10, 25, 50, 100, null] },
+                    "older_than": { "type": ["string", "null"], "enum": ["7d", "14d", "30d", "90d", null] },
+                    "name_regex": { "type": ["string", "null"], "maxLength": 255 }, "name_regex_keep": { "type": ["string", "null"], "maxLength": 255 } } },
+                "SavedPolicy": { "type": "object", "properties": { "policy": { "type": "object" }, "next_run_at": { "type": ["string", "null"] }, "notes": { "type": "array", "items": { "type": "string" } } } },
+                "PolicyAnswer": { "type": "object", "properties": { "saved": { "$ref": "#/components/schemas/SavedPolicy" }, "edit_refusal": { "type": ["string", "null"] } } },
+                "Preview": { "type": "object", "properties": {
+                    "policy": { "type": "object" }, "mode": { "type": "string", "enum": ["Legacy", "MetadataDatabase"] },
+                    "warnings": { "type": "array", "items": { "type": "string" } },
+                    "repositories": { "type": "array", "items": { "type": "object", "properties": {
+                        "id": { "type": "integer" }, "path": { "type": "string" }, "complete": { "type": "boolean" },
+                        "summary": { "type": "object", "properties": { "deleted": { "type": "integer" }, "kept": { "type": "integer" }, "bytes_freed": { "type": "integer" }, "without_timestamp": { "type": "integer" }, "ties": { "type": "integer" } } },
+                        "warnings": { "type": "array", "items": { "type": "string" } },
+                        "decisions": { "type": "array", "items": { "type": "object", "properties": { "name": { "type": "string" }, "reason": { "type": "string", "enum": ["Latest", "NotMatched", "KeepRegex", "KeepN", "TooNew", "NoTimestamp", "Protected", "Deleted"] }, "tie": { "type": "boolean" } } } } } } } } },
                 "DeleteOutcomes": { "type": "array", "items": { "type": "object", "properties": { "name": { "type": "string" }, "deleted": { "type": "boolean" }, "message": { "type": ["string", "null"] } } } }
             }
         }

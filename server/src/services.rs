@@ -26,6 +26,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tower_sessions::Session;
 
+pub mod cleanup;
 pub mod tags;
 
 /// Stop scanning member projects after this many (100 per GraphQL page).
@@ -599,6 +600,27 @@ impl Backend for BffBackend {
         names: Vec<String>,
     ) -> Result<Vec<DeleteOutcome>, AppError> {
         self.delete_tag_list(session, instance, repository_id, names)
+            .await
+    }
+
+    async fn cleanup_overview(
+        &self,
+        session: &Session,
+        instance: &str,
+        project_path: &str,
+    ) -> Result<domain::cleanup::CleanupOverview, AppError> {
+        self.cleanup_overview_of(session, instance, project_path)
+            .await
+    }
+
+    async fn save_cleanup_policy(
+        &self,
+        session: &Session,
+        instance: &str,
+        project_path: &str,
+        policy: &domain::cleanup::CleanupPolicy,
+    ) -> Result<domain::cleanup::SavedPolicy, AppError> {
+        self.save_policy(session, instance, project_path, policy)
             .await
     }
 

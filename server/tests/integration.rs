@@ -3,6 +3,7 @@
 
 mod api;
 mod auth_flow;
+mod cleanup;
 mod common;
 mod multi_instance;
 mod pages;

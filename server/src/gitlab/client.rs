@@ -233,8 +233,9 @@ impl GitLabClient {
             Self::encode_id(tag)
         );
         self.send_mutation(Method::DELETE, &path)
-            .await_token(token)
+            .run(token)
             .await
+            .map(drop)
     }
 
     /// `DELETE /projects/:id/registry/repositories/:rid` (GitLab schedules it: 202).
@@ -246,8 +247,26 @@ impl GitLabClient {
     ) -> Result<(), GitLabError> {
         let path = format!("/api/v4/projects/{project_id}/registry/repositories/{repository_id}");
         self.send_mutation(Method::DELETE, &path)
-            .await_token(token)
+            .run(token)
             .await
+            .map(drop)
+    }
+
+    /// `PUT /projects/:id` with `container_expiration_policy_attributes`; GitLab answers
+    /// with the project, whose policy (with the new `next_run_at`) is returned.
+    pub async fn update_cleanup_policy(
+        &self,
+        token: &str,
+        project_id: u64,
+        attributes: Value,
+    ) -> Result<wire::ExpirationPolicy, GitLabError> {
+        let path = format!("/api/v4/projects/{project_id}");
+        let mut mutation = self.send_mutation(Method::PUT, &path);
+        mutation.body = Some(json!({ "container_expiration_policy_attributes": attributes }));
+        let body = mutation.run(token).await?;
+        serde_json::from_str::<wire::ProjectPolicyFragment>(&body)
+            .map(|p| p.container_expiration_policy)
+            .map_err(|e| GitLabError::Malformed(format!("project after update: {e}")))
     }
 
     fn send_mutation(&self, method: Method, path: &str) -> Mutation<'_> {
@@ -255,6 +274,7 @@ impl GitLabClient {
             client: self,
             method,
             path: path.to_string(),
+            body: None,
         }
     }
 }
@@ -264,19 +284,23 @@ struct Mutation<'a> {
     client: &'a GitLabClient,
     method: Method,
     path: String,
+    body: Option<Value>,
 }
 
 impl Mutation<'_> {
-    async fn await_token(self, token: &str) -> Result<(), GitLabError> {
+    /// Sends it once; the body of a successful answer.
+    async fn run(self, token: &str) -> Result<String, GitLabError> {
         let url = self.client.url(&self.path)?;
-        let outcome = self
+        let mut request = self
             .client
             .http
             .request(self.method, url)
             .bearer_auth(token)
-            .header(header::ACCEPT, "application/json")
-            .send()
-            .await;
+            .header(header::ACCEPT, "application/json");
+        if let Some(body) = &self.body {
+            request = request.json(body);
+        }
+        let outcome = request.send().await;
         let response = match outcome {
             Ok(response) => response,
             Err(e) if e.is_timeout() => {
@@ -288,7 +312,9 @@ impl Mutation<'_> {
         };
         let status = response.status();
         if status.is_success() {
-            return Ok(());
+            return response.text().await.map_err(|e| {
+                GitLabError::Unavailable(format!("reading body: {}", without_url(&e)))
+            });
         }
         let retry_after = response
             .headers()

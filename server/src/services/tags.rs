@@ -130,7 +130,7 @@ impl BffBackend {
             .retain(|(i, _, r), _| !(i == instance && *r == repository_id));
     }
 
-    fn index_for(&self, instance: &Instance, access: &Access) -> Arc<TagIndex> {
+    pub(crate) fn index_for(&self, instance: &Instance, access: &Access) -> Arc<TagIndex> {
         let indexes = &self.0.tag_indexes;
         indexes.ensure(
             &instance.info.name,

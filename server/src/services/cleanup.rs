@@ -1,0 +1,240 @@
+//! Cleanup policies: the saved policy, every repository's tags for the preview, saving.
+
+use super::{access_of, BffBackend};
+use crate::gitlab::graphql::{self, gid_number};
+use crate::gitlab::{wire, GitLabError};
+use crate::state::Instance;
+use app::error::AppError;
+use domain::cleanup::{
+    Cadence, CleanupOverview, CleanupPolicy, Mode, OlderThan, PreviewRepository, SavedPolicy,
+};
+use domain::{AccessLevel, ProjectDetails};
+use serde_json::json;
+use std::time::Duration;
+use tower_sessions::Session;
+
+/// Repositories a preview covers at most (each is one index).
+const MAX_PREVIEW_REPOSITORIES: usize = 100;
+/// How long the overview waits for indexes to complete before answering with what is there.
+const INDEX_WAIT: Duration = Duration::from_secs(15);
+
+/// GitLab's stored policy in our terms, noting what we could not read.
+pub(crate) fn saved_policy(policy: Option<wire::ExpirationPolicy>) -> SavedPolicy {
+    let Some(p) = policy else {
+        return SavedPolicy {
+            policy: CleanupPolicy::default(),
+            next_run_at: None,
+            notes: vec![
+                "GitLab has no cleanup policy for this project yet; these are its defaults.".into(),
+            ],
+        };
+    };
+    let mut notes = Vec::new();
+    let cadence = Cadence::from_param(&p.cadence).unwrap_or_else(|| {
+        notes.push(format!(
+            "GitLab's cadence “{}” is not one it offers today; shown as every day.",
+            p.cadence
+        ));
+        Cadence::Daily
+    });
+    let older_than = p.older_than.as_deref().and_then(|o| {
+        let parsed = OlderThan::from_param(o);
+        if parsed.is_none() {
+            notes.push(format!(
+                "GitLab's age limit “{o}” is not one it offers today; shown as none."
+            ));
+        }
+        parsed
+    });
+    SavedPolicy {
+        policy: CleanupPolicy {
+            enabled: p.enabled,
+            cadence,
+            keep_n: p.keep_n,
+            older_than,
+            name_regex: p.name_regex.filter(|r| !r.is_empty()),
+            name_regex_keep: p.name_regex_keep.filter(|r| !r.is_empty()),
+        },
+        next_run_at: p.next_run_at,
+        notes,
+    }
+}
+
+fn edit_refusal(access: AccessLevel) -> Option<String> {
+    (access < AccessLevel::Maintainer).then(|| {
+        format!(
+            "Editing cleanup policies needs the Maintainer role; yours is {}.",
+            access.label()
+        )
+    })
+}
+
+impl BffBackend {
+    async fn project_for_policy(
+        &self,
+        session: &Session,
+        instance: &Instance,
+        project_path: &str,
+    ) -> Result<wire::Project, AppError> {
+        self.call(session, instance, "the project", |token| {
+            let api = instance.api.clone();
+            let path = project_path.to_string();
+            async move { api.project(&token, &path).await }
+        })
+        .await
+    }
+
+    pub(crate) async fn cleanup_overview_of(
+        &self,
+        session: &Session,
+        instance: &str,
+        project_path: &str,
+    ) -> Result<CleanupOverview, AppError> {
+        let instance = self.0.instance(instance)?;
+        let project = self
+            .project_for_policy(session, instance, project_path)
+            .await?;
+        let access = access_of(&project);
+        // Every image repository of the project (GraphQL pages of 100).
+        let mut repositories: Vec<(u64, String)> = Vec::new();
+        let mut after: Option<String> = None;
+        loop {
+            let data: graphql::ProjectData = self
+                .call(
+                    session,
+                    instance,
+                    "the project's image repositories",
+                    |token| {
+                        let api = instance.api.clone();
+                        let variables = json!({
+                            "fullPath": project.path_with_namespace,
+                            "first": 100,
+                            "after": after,
+                            "sort": "NAME_ASC",
+                        });
+                        async move {
+                            api.graphql(&token, &graphql::project_repositories(), variables)
+                                .await
+                        }
+                    },
+                )
+                .await?;
+            let Some(connection) = data.project.and_then(|p| p.container_repositories) else {
+                break;
+            };
+            for node in connection.nodes {
+                if let Some(id) = gid_number(&node.id) {
+                    repositories.push((id, node.path));
+                }
+            }
+            if !connection.page_info.has_next_page || repositories.len() >= MAX_PREVIEW_REPOSITORIES
+            {
+                break;
+            }
+            after = connection.page_info.end_cursor;
+            if after.is_none() {
+                break;
+            }
+        }
+        repositories.truncate(MAX_PREVIEW_REPOSITORIES);
+        let mut indexes = Vec::with_capacity(repositories.len());
+        for (id, path) in &repositories {
+            let checked = self
+                .repository_access(session, instance, *id, false)
+                .await?;
+            indexes.push((*id, path.clone(), self.index_for(instance, &checked)));
+        }
+        let deadline = tokio::time::Instant::now() + INDEX_WAIT;
+        let mut preview = Vec::with_capacity(indexes.len());
+        for (id, path, index) in indexes {
+            let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+            index
+                .wait_until(left, |s| s.complete || s.error.is_some())
+                .await;
+            let (mut tags, complete, total) = index.read(|s| {
+                (
+                    s.tags.values().cloned().collect::<Vec<_>>(),
+                    s.complete,
+                    s.total,
+                )
+            });
+            tags.sort_unstable_by(|a, b| a.name.cmp(&b.name));
+            preview.push(PreviewRepository {
+                id,
+                path,
+                tags,
+                complete,
+                total,
+            });
+        }
+        let mode = if preview
+            .iter()
+            .flat_map(|r| &r.tags)
+            .any(|t| t.published_at.is_some())
+        {
+            Mode::MetadataDatabase
+        } else {
+            Mode::Legacy
+        };
+        Ok(CleanupOverview {
+            project: ProjectDetails {
+                id: project.id,
+                name: project.name.clone(),
+                full_path: project.path_with_namespace.clone(),
+                description: project.description.clone(),
+                visibility: project
+                    .visibility
+                    .clone()
+                    .unwrap_or_else(|| "private".into()),
+                web_url: project.web_url.clone(),
+                access,
+            },
+            saved: saved_policy(project.container_expiration_policy),
+            edit_refusal: edit_refusal(access),
+            mode,
+            repositories: preview,
+            now: crate::auth::records::now(),
+        })
+    }
+
+    pub(crate) async fn save_policy(
+        &self,
+        session: &Session,
+        instance: &str,
+        project_path: &str,
+        policy: &CleanupPolicy,
+    ) -> Result<SavedPolicy, AppError> {
+        let instance = self.0.instance(instance)?;
+        // GitLab would refuse what does not compile; say so before asking it.
+        policy
+            .compile()
+            .map_err(|e| AppError::BadRequest { message: e.message })?;
+        let project = self
+            .project_for_policy(session, instance, project_path)
+            .await?;
+        if let Some(reason) = edit_refusal(access_of(&project)) {
+            return Err(AppError::Forbidden { what: reason });
+        }
+        let attributes = json!({
+            "enabled": policy.enabled,
+            "cadence": policy.cadence.as_param(),
+            "keep_n": policy.keep_n,
+            "older_than": policy.older_than.map(OlderThan::as_param),
+            "name_regex": policy.name_regex.clone().unwrap_or_default(),
+            "name_regex_keep": policy.name_regex_keep.clone().unwrap_or_default(),
+        });
+        let token = self.0.access_token(session, instance).await?;
+        let saved = instance
+            .api
+            .update_cleanup_policy(&token, project.id, attributes)
+            .await
+            .map_err(|e| match e {
+                GitLabError::Refused(message) => AppError::BadRequest {
+                    message: format!("GitLab refused the policy: {message}"),
+                },
+                other => super::to_app_error(other, "the project's cleanup policy"),
+            })?;
+        tracing::info!(project = project.id, "cleanup policy saved");
+        Ok(saved_policy(Some(saved)))
+    }
+}

@@ -1,0 +1,147 @@
+//! Cleanup policies over the JSON API: the saved policy, a draft's preview tag by tag, saving.
+#![allow(clippy::unwrap_used)]
+
+use crate::common::{start, Browser};
+use reqwest::header::ORIGIN;
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+
+const POLICY: &str = "/api/v1/demo/projects/acme%2Fweb/cleanup-policy";
+const PREVIEW: &str = "/api/v1/demo/projects/acme%2Fweb/cleanup-preview";
+
+async fn get(browser: &Browser, path: &str) -> (StatusCode, Value) {
+    let response = browser.get(path).await;
+    (response.status(), response.json().await.unwrap())
+}
+
+fn reason<'a>(preview: &'a Value, repository: &str, tag: &str) -> &'a str {
+    preview["repositories"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["path"] == repository)
+        .unwrap()["decisions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["name"] == tag)
+        .unwrap()["reason"]
+        .as_str()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn the_saved_policy_and_who_may_edit_it() {
+    let server = start(&[]).await;
+    let maintainer = Browser::new(&server);
+    maintainer.sign_in("maria", "/i/demo").await;
+    let (status, body) = get(&maintainer, POLICY).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let saved = &body["saved"]["policy"];
+    assert_eq!(saved["keep_n"], 10);
+    assert_eq!(saved["older_than"], "Days90");
+    assert_eq!(saved["name_regex_keep"], r"v\d+\.\d+\.\d+");
+    assert!(body["saved"]["next_run_at"].is_string());
+    assert!(body["edit_refusal"].is_null());
+
+    let developer = Browser::new(&server);
+    developer.sign_in("devon", "/i/demo").await;
+    let (_, body) = get(&developer, POLICY).await;
+    assert!(body["edit_refusal"]
+        .as_str()
+        .unwrap()
+        .contains("Maintainer"));
+}
+
+#[tokio::test]
+async fn the_preview_explains_every_tag_with_gitlabs_rules() {
+    let server = start(&[]).await;
+    let browser = Browser::new(&server);
+    browser.sign_in("maria", "/i/demo").await;
+    let (status, preview) = get(&browser, PREVIEW).await;
+    assert_eq!(status, StatusCode::OK, "{preview}");
+    assert_eq!(preview["repositories"].as_array().unwrap().len(), 2);
+    assert_eq!(reason(&preview, "acme/web", "latest"), "Latest");
+    assert_eq!(reason(&preview, "acme/web", "v2.3.1"), "KeepRegex");
+    let root = &preview["repositories"][0];
+    let counted =
+        root["summary"]["deleted"].as_u64().unwrap() + root["summary"]["kept"].as_u64().unwrap();
+    assert_eq!(counted, 60, "every tag is decided");
+
+    // A draft in the query: keep everything with the keep regex, nothing goes.
+    let (_, keep_all) = get(&browser, &format!("{PREVIEW}?name_regex_keep=.*")).await;
+    for repo in keep_all["repositories"].as_array().unwrap() {
+        assert_eq!(repo["summary"]["deleted"], 0, "{repo}");
+    }
+    // GitLab's anchoring: `feature|main` = starts with "feature" or ends with "main".
+    let (_, alternation) = get(
+        &browser,
+        &format!("{PREVIEW}?name_regex=feature%7Cmain&name_regex_keep=&keep_n=&older_than="),
+    )
+    .await;
+    assert!(alternation["warnings"][0]
+        .as_str()
+        .unwrap()
+        .contains("parentheses"));
+    let decisions = alternation["repositories"][0]["decisions"]
+        .as_array()
+        .unwrap();
+    for d in decisions {
+        let name = d["name"].as_str().unwrap();
+        let expect_deleted =
+            name != "latest" && (name.starts_with("feature") || name.ends_with("main"));
+        let deleted = d["reason"] == "Deleted" || d["reason"] == "Protected";
+        assert_eq!(deleted, expect_deleted, "{name}: {}", d["reason"]);
+    }
+
+    let (status, body) = get(&browser, &format!("{PREVIEW}?name_regex=%28%3F%3Dv%29")).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(body["error"]["message"].as_str().unwrap().contains("RE2"));
+    let (status, _) = get(&browser, &format!("{PREVIEW}?keep_n=7")).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
+async fn maintainers_save_and_gitlab_keeps_it() {
+    let server = start(&[]).await;
+    let browser = Browser::new(&server);
+    browser.sign_in("maria", "/i/demo").await;
+    let put = |body: Value| {
+        browser
+            .client
+            .put(browser.url(POLICY))
+            .header(ORIGIN, &browser.base)
+            .json(&body)
+            .send()
+    };
+    let response = put(json!({
+        "enabled": true, "cadence": "7d", "keep_n": 25, "older_than": "30d",
+        "name_regex": "(feature|mr)-.*", "name_regex_keep": null
+    }))
+    .await
+    .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let (_, body) = get(&browser, POLICY).await;
+    let saved = &body["saved"]["policy"];
+    assert_eq!(saved["cadence"], "Weekly");
+    assert_eq!(saved["keep_n"], 25);
+    assert_eq!(saved["name_regex"], "(feature|mr)-.*");
+    assert!(saved["name_regex_keep"].is_null());
+
+    let refused = put(json!({"enabled": true, "cadence": "7d", "keep_n": 7}))
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), StatusCode::BAD_REQUEST);
+
+    let developer = Browser::new(&server);
+    developer.sign_in("devon", "/i/demo").await;
+    let forbidden = developer
+        .client
+        .put(developer.url(POLICY))
+        .header(ORIGIN, &developer.base)
+        .json(&json!({"enabled": false, "cadence": "1d"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forbidden.status(), StatusCode::FORBIDDEN);
+}
