@@ -19,6 +19,7 @@ use leptos_router::components::{ParentRoute, Route, Router, Routes};
 use leptos_router::{path, SsrMode};
 
 use pages::auth::SignInPage;
+use pages::cleanup::CleanupPolicyPage;
 use pages::errors::NotFoundPage;
 use pages::groups::{GroupListPage, GroupPage};
 use pages::instance::InstanceLayout;
@@ -102,6 +103,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("groups") view=GroupListPage ssr=SsrMode::Async />
                     <Route path=path!("groups/*path") view=GroupPage ssr=SsrMode::Async />
                     <Route path=path!("projects/*path") view=ProjectPage ssr=SsrMode::Async />
+                    <Route path=path!("cleanup/*path") view=CleanupPolicyPage ssr=SsrMode::Async />
                     <Route path=path!("repositories/:id") view=TagListPage ssr=SsrMode::Async />
                     <Route path=path!("repositories/:id/tags/:tag") view=TagDetailPage ssr=SsrMode::Async />
                 </ParentRoute>

@@ -63,6 +63,15 @@ pub fn tag(instance: &str, repository_id: u64, name: &str) -> String {
     )
 }
 
+/// A project's cleanup policy editor.
+pub fn cleanup(instance: &str, project_path: &str) -> String {
+    format!(
+        "/i/{}/cleanup/{}",
+        segment(instance),
+        full_path(project_path)
+    )
+}
+
 /// Starts the OAuth sign-in for an instance, coming back to `return_to` afterwards.
 pub fn sign_in(instance: &str, return_to: &str) -> String {
     format!(

@@ -396,6 +396,20 @@ fn timestamp(tag: &Tag, mode: Mode) -> Option<i64> {
 }
 
 impl CompiledPolicy {
+    /// Steps 1 and 2 alone, for a regex tester: how the name rules treat `name`
+    /// (`Deleted` here means "a candidate": keep_n, age and protection decide the rest).
+    pub fn name_rule(&self, name: &str) -> Reason {
+        if name == "latest" {
+            Reason::Latest
+        } else if !self.delete.as_ref().is_some_and(|r| r.is_match(name)) {
+            Reason::NotMatched
+        } else if self.keep.as_ref().is_some_and(|r| r.is_match(name)) {
+            Reason::KeepRegex
+        } else {
+            Reason::Deleted
+        }
+    }
+
     /// Decides every tag. The result is in the input order.
     pub fn evaluate(&self, tags: &[Tag], mode: Mode, now: i64) -> Vec<TagDecision> {
         let mut decisions: Vec<TagDecision> = tags

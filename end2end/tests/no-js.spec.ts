@@ -61,3 +61,11 @@ test('tag lists read without JavaScript: a shared filtered view, the filter form
   await page.getByRole('link', { name: /All tags of server/ }).click();
   await expect(page).toHaveURL(/\/i\/demo\/repositories\/3\?q=%5Ev2%5C\.&re=1&sort=size_desc$/);
 });
+
+test('a shared cleanup draft renders its preview on the server', async ({ page }) => {
+  await signIn(page, 'maria', '/i/demo/cleanup/acme/web?name_regex=.*&name_regex_keep=.*&keep_n=&older_than=');
+  await expect(page.getByTestId('preview-total')).toHaveText(/^0 tags deleted in 2 repositories/);
+  await page.goto(url('/i/demo/cleanup/acme/web?name_regex=.*&name_regex_keep=&keep_n=&older_than='));
+  await expect(page.getByTestId('preview-total')).not.toHaveText(/^0 tags deleted/);
+  await expect(page.getByLabel('Remove tags matching (regex)')).toHaveValue('.*');
+});

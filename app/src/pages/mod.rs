@@ -1,6 +1,7 @@
 //! Routed pages, one per file, grouped by area.
 
 pub mod auth;
+pub mod cleanup;
 pub mod errors;
 pub mod groups;
 pub mod instance;

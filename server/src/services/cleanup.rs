@@ -151,9 +151,18 @@ impl BffBackend {
             index
                 .wait_until(left, |s| s.complete || s.error.is_some())
                 .await;
+            // Only what the decision needs: the preview ships every tag to the browser.
             let (mut tags, complete, total) = index.read(|s| {
                 (
-                    s.tags.values().cloned().collect::<Vec<_>>(),
+                    s.tags
+                        .values()
+                        .map(|t| domain::tags::Tag {
+                            revision: None,
+                            media_type: None,
+                            referrers: Vec::new(),
+                            ..t.clone()
+                        })
+                        .collect::<Vec<_>>(),
                     s.complete,
                     s.total,
                 )

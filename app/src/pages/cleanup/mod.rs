@@ -1,0 +1,412 @@
+//! A project's cleanup policy: the editor, the live preview of what GitLab would delete
+//! (evaluated in the browser by the same engine as on the server), the difference to the
+//! saved policy, and a regex tester. The draft lives in the URL.
+
+use domain::cleanup::{
+    preview, Cadence, CleanupOverview, CleanupPolicy, OlderThan, PolicyField, Reason,
+    RepositoryPreview, KEEP_N_VALUES,
+};
+use domain::format;
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::{use_navigate, use_params_map};
+#[cfg(feature = "hydrate")]
+use leptos_router::NavigateOptions;
+
+use crate::components::{use_hydrated, ErrorView, LoadingRows, Notices};
+use crate::links;
+use crate::pages::instance::use_instance;
+use crate::pages::use_query_pairs;
+use crate::server_fns::cleanup::{load_cleanup_overview, save_cleanup_policy};
+
+/// Rows listed per repository in the preview (the counts always cover every tag).
+const ROWS_SHOWN: usize = 100;
+
+/// `/i/:instance/cleanup/*path`.
+#[component]
+pub fn CleanupPolicyPage() -> impl IntoView {
+    let instance = use_instance();
+    let params = use_params_map();
+    let project_path = Memo::new(move |_| {
+        params
+            .read()
+            .get("path")
+            .unwrap_or_default()
+            .trim_matches('/')
+            .to_string()
+    });
+    let data = Resource::new(
+        move || (instance.get(), project_path.get()),
+        |(instance, path)| load_cleanup_overview(instance, path),
+    );
+    view! {
+        <Title text=move || format!("Cleanup policy · {}", project_path.try_get().unwrap_or_default()) />
+        <Transition fallback=|| view! { <LoadingRows /> }>
+            {move || Suspend::new(async move {
+                match data.await {
+                    Err(error) => view! { <ErrorView error /> }.into_any(),
+                    Ok(overview) => view! { <Editor instance=instance.get_untracked() overview /> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn Editor(instance: String, overview: CleanupOverview) -> impl IntoView {
+    let pairs = use_query_pairs();
+    let saved = overview.saved.policy.clone();
+    let parsed = {
+        let saved = saved.clone();
+        Memo::new(move |_| CleanupPolicy::from_pairs(&pairs.get(), &saved))
+    };
+    let draft = Memo::new(move |_| parsed.get().0);
+    let overview = StoredValue::new(overview);
+    let saved_preview = overview.with_value(|o| preview(o, &o.saved.policy).ok());
+    let results = Memo::new(move |_| overview.with_value(|o| preview(o, &draft.get())));
+    let project = overview.with_value(|o| o.project.clone());
+    let base = links::cleanup(&instance, &project.full_path);
+    let refusal = overview.with_value(|o| o.edit_refusal.clone());
+    let next_run = overview.with_value(|o| o.saved.next_run_at.clone());
+    let notes: Vec<domain::view::Notice> = overview.with_value(|o| {
+        o.saved
+            .notes
+            .iter()
+            .cloned()
+            .map(domain::view::Notice)
+            .collect()
+    });
+    let mode = overview.with_value(|o| o.mode);
+    let changed = {
+        let saved = saved.clone();
+        Memo::new(move |_| draft.get() != saved)
+    };
+    view! {
+        <nav aria-label="Breadcrumb" class="breadcrumbs">
+            <ol>
+                <li><a href=links::projects(&instance)>"Projects"</a></li>
+                <li><a href=links::project(&instance, &project.full_path)>{project.full_path.clone()}</a></li>
+                <li aria-current="page">"Cleanup policy"</li>
+            </ol>
+        </nav>
+        <div class="page-head">
+            <div>
+                <h1>"Cleanup policy"</h1>
+                <p class="muted">
+                    {project.full_path.clone()} " · Your role: " <strong>{project.access.label()}</strong>
+                    " · " {match mode {
+                        domain::cleanup::Mode::MetadataDatabase => "GitLab uses its metadata database: publish times, 1,000 tags per page",
+                        domain::cleanup::Mode::Legacy => "GitLab without the metadata database: image build times, all tags at once",
+                    }}
+                </p>
+            </div>
+        </div>
+        {move || view! { <Notices notices=parsed.get().1 /> }}
+        {(!notes.is_empty()).then(|| view! { <Notices notices=notes.clone() /> })}
+        {refusal.clone().map(|r| view! { <p class="banner warning" data-testid="read-only">"Read only: " {r}</p> })}
+        <div class="policy-layout">
+            {view! { <PolicyForm base=base.clone() draft read_only=refusal.is_some() results /> }.into_any()}
+            <section class="panel preview" aria-labelledby="preview-title">
+                <h2 id="preview-title">"What GitLab would delete"</h2>
+                <DraftWarnings draft />
+                {move || match results.get() {
+                    Err(_) => view! { <p class="muted">"Fix the policy to see its preview."</p> }.into_any(),
+                    Ok(repos) => view! { <PreviewList repos saved=saved_preview.clone() /> }.into_any(),
+                }}
+            </section>
+        </div>
+        {view! { <SaveBar instance=instance.clone() project_path=project.full_path.clone() draft changed refusal=refusal.clone() next_run=next_run.clone() base=base.clone() /> }.into_any()}
+        {view! { <RegexTester draft /> }.into_any()}
+    }
+}
+
+/// The fields, as a GET form: without JavaScript "Preview" renders the draft on the server;
+/// hydrated, every change rewrites the URL (replacing history) and the preview follows.
+#[component]
+fn PolicyForm(
+    base: String,
+    draft: Memo<CleanupPolicy>,
+    read_only: bool,
+    results: Memo<Result<Vec<RepositoryPreview>, domain::cleanup::PolicyError>>,
+) -> impl IntoView {
+    let navigate = use_navigate();
+    let action = base.clone();
+    let on_change = move |ev: leptos::ev::Event| {
+        #[cfg(feature = "hydrate")]
+        {
+            use wasm_bindgen::JsCast;
+            let Some(form) = ev
+                .target()
+                .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+                .and_then(|e| e.closest("form").ok().flatten())
+                .and_then(|f| f.dyn_into::<web_sys::HtmlFormElement>().ok())
+            else {
+                return;
+            };
+            let Some(query) = web_sys::FormData::new_with_form(&form)
+                .ok()
+                .and_then(|data| {
+                    web_sys::UrlSearchParams::new_with_str_sequence_sequence(data.as_ref()).ok()
+                })
+                .map(|params| String::from(params.to_string()))
+            else {
+                return;
+            };
+            let mut pairs = domain::query::parse(&query);
+            if !pairs.iter().any(|(k, _)| k == "enabled") {
+                pairs.push(("enabled".into(), "0".into()));
+            }
+            let (policy, _) = CleanupPolicy::from_pairs(&pairs, &draft.get_untracked());
+            navigate(
+                &format!("{action}{}", policy.to_query()),
+                NavigateOptions {
+                    replace: true,
+                    scroll: false,
+                    ..Default::default()
+                },
+            );
+        }
+        #[cfg(not(feature = "hydrate"))]
+        let _ = (&ev, &navigate, &action, draft);
+    };
+    let on_submit = {
+        let on_change = on_change.clone();
+        move |ev: leptos::ev::SubmitEvent| {
+            if cfg!(feature = "hydrate") {
+                ev.prevent_default();
+                on_change(ev.into());
+            }
+        }
+    };
+    let error_for = move |field: PolicyField| {
+        move || match results.get() {
+            Err(e) if e.field == field => {
+                Some(view! { <p class="error-text" role="alert">{e.message}</p> })
+            }
+            _ => None,
+        }
+    };
+    let d = draft.get_untracked();
+    view! {
+        <form method="get" action=base class="panel policy-form" aria-label="Cleanup policy" on:input=on_change.clone() on:change=on_change on:submit=on_submit>
+            <fieldset disabled=read_only>
+                <label class="check"><input type="checkbox" name="enabled" value="1" checked=d.enabled /> " Enabled"</label>
+                <label class="field"><span>"Run cleanup"</span>
+                    <select name="cadence">
+                        {Cadence::ALL.into_iter().map(|c| view! { <option value=c.as_param() selected=c == d.cadence>{c.label()}</option> }).collect_view()}
+                    </select>
+                </label>
+                <label class="field"><span>"Keep the most recent"</span>
+                    <select name="keep_n">
+                        <option value="" selected=d.keep_n.is_none()>"Any number of tags (no limit)"</option>
+                        {KEEP_N_VALUES.into_iter().map(|n| view! { <option value=n.to_string() selected=d.keep_n == Some(n)>{format::plural(n as u64, "tag per image", "tags per image")}</option> }).collect_view()}
+                    </select>
+                    {error_for(PolicyField::KeepN)}
+                </label>
+                <label class="field"><span>"Remove tags older than"</span>
+                    <select name="older_than">
+                        <option value="" selected=d.older_than.is_none()>"Any age"</option>
+                        {OlderThan::ALL.into_iter().map(|o| view! { <option value=o.as_param() selected=d.older_than == Some(o)>{format!("{} days", o.days())}</option> }).collect_view()}
+                    </select>
+                </label>
+                <label class="field"><span>"Remove tags matching (regex)"</span>
+                    <input type="text" name="name_regex" value=d.name_regex.clone().unwrap_or_default() maxlength="255" autocomplete="off" spellcheck="false" />
+                    {error_for(PolicyField::NameRegex)}
+                </label>
+                <label class="field"><span>"Keep tags matching (regex; wins over remove)"</span>
+                    <input type="text" name="name_regex_keep" value=d.name_regex_keep.clone().unwrap_or_default() maxlength="255" autocomplete="off" spellcheck="false" />
+                    {error_for(PolicyField::NameRegexKeep)}
+                </label>
+            </fieldset>
+            <noscript><button type="submit" class="button">"Preview"</button></noscript>
+        </form>
+    }
+}
+
+#[component]
+fn DraftWarnings(draft: Memo<CleanupPolicy>) -> impl IntoView {
+    move || {
+        let warnings = draft.get().warnings();
+        (!warnings.is_empty()).then(|| {
+            view! {
+                <ul class="warnings">
+                    {warnings.into_iter().map(|w| view! { <li class="warning">{w}</li> }).collect_view()}
+                </ul>
+            }
+        })
+    }
+}
+
+#[component]
+fn PreviewList(
+    repos: Vec<RepositoryPreview>,
+    saved: Option<Vec<RepositoryPreview>>,
+) -> impl IntoView {
+    let deleted: u64 = repos.iter().map(|r| r.summary.deleted).sum();
+    let freed: u64 = repos.iter().map(|r| r.summary.bytes_freed).sum();
+    view! {
+        <p class="summary" data-testid="preview-total">
+            {format!("{} deleted in {}, {} freed", format::plural(deleted, "tag", "tags"), format::plural(repos.len() as u64, "repository", "repositories"), format::bytes(freed))}
+        </p>
+        {repos.into_iter().map(|repo| {
+            let before = saved.as_ref().and_then(|s| s.iter().find(|r| r.id == repo.id)).cloned();
+            view! { <RepositoryRow repo before /> }
+        }).collect_view()}
+    }
+}
+
+#[component]
+fn RepositoryRow(repo: RepositoryPreview, before: Option<RepositoryPreview>) -> impl IntoView {
+    let (newly_deleted, newly_kept) = match &before {
+        Some(b) => {
+            let was: std::collections::HashMap<&str, bool> = b
+                .decisions
+                .iter()
+                .map(|d| (d.name.as_str(), d.reason.deletes()))
+                .collect();
+            let mut del = Vec::new();
+            let mut kept = Vec::new();
+            for d in &repo.decisions {
+                match (was.get(d.name.as_str()), d.reason.deletes()) {
+                    (Some(false), true) => del.push(d.name.clone()),
+                    (Some(true), false) => kept.push(d.name.clone()),
+                    _ => {}
+                }
+            }
+            (del, kept)
+        }
+        None => (Vec::new(), Vec::new()),
+    };
+    let mut rows: Vec<_> = repo.decisions.clone();
+    rows.sort_by_key(|d| !d.reason.deletes());
+    let hidden = rows.len().saturating_sub(ROWS_SHOWN);
+    rows.truncate(ROWS_SHOWN);
+    let s = repo.summary.clone();
+    view! {
+        <details class="preview-repo" data-repository=repo.path.clone()>
+            <summary>
+                <strong>{repo.path.clone()}</strong>
+                <span class="counts" data-testid="repo-counts">
+                    {format!(" {} deleted · {} kept · {} freed", format::count(s.deleted), format::count(s.kept), format::bytes(s.bytes_freed))}
+                </span>
+                {(!newly_deleted.is_empty()).then(|| view! { <span class="badge danger">{format!("+{} newly deleted", newly_deleted.len())}</span> })}
+                {(!newly_kept.is_empty()).then(|| view! { <span class="badge success">{format!("{} newly kept", newly_kept.len())}</span> })}
+            </summary>
+            {(!repo.warnings.is_empty()).then(|| view! {
+                <ul class="warnings">{repo.warnings.iter().map(|w| view! { <li class="warning">{w.clone()}</li> }).collect_view()}</ul>
+            })}
+            {(!newly_deleted.is_empty()).then(|| view! {
+                <p class="small"><strong>"Newly deleted compared with the saved policy: "</strong>{newly_deleted.iter().take(50).cloned().collect::<Vec<_>>().join(", ")}</p>
+            })}
+            {(!newly_kept.is_empty()).then(|| view! {
+                <p class="small"><strong>"Newly kept: "</strong>{newly_kept.iter().take(50).cloned().collect::<Vec<_>>().join(", ")}</p>
+            })}
+            <table class="data-table decisions">
+                <thead><tr><th scope="col">"Tag"</th><th scope="col">"Decision"</th><th scope="col">"Why"</th></tr></thead>
+                <tbody>
+                    {rows.into_iter().map(|d| view! {
+                        <tr data-tag=d.name.clone() data-decision=if d.reason.deletes() { "delete" } else { "keep" }>
+                            <td><code>{d.name.clone()}</code></td>
+                            <td>{if d.reason.deletes() { view! { <span class="badge danger">"delete"</span> }.into_any() } else { view! { <span class="badge">"keep"</span> }.into_any() }}</td>
+                            <td class="small">{d.reason.explain()}{d.tie.then_some(" (tie at the keep limit)")}</td>
+                        </tr>
+                    }).collect_view()}
+                </tbody>
+            </table>
+            {(hidden > 0).then(|| view! { <p class="muted small">{format!("and {} more tags (kept)", format::count(hidden as u64))}</p> })}
+        </details>
+    }
+}
+
+#[component]
+fn SaveBar(
+    instance: String,
+    project_path: String,
+    draft: Memo<CleanupPolicy>,
+    changed: Memo<bool>,
+    refusal: Option<String>,
+    next_run: Option<String>,
+    base: String,
+) -> impl IntoView {
+    let hydrated = use_hydrated();
+    let status = RwSignal::new(None::<Result<String, String>>);
+    let saving = RwSignal::new(false);
+    let navigate = use_navigate();
+    let save = move |_| {
+        if saving.get_untracked() {
+            return;
+        }
+        saving.set(true);
+        let instance = instance.clone();
+        let project_path = project_path.clone();
+        let policy = draft.get_untracked();
+        let navigate = navigate.clone();
+        let base = base.clone();
+        leptos::task::spawn_local(async move {
+            let result = save_cleanup_policy(instance, project_path, policy).await;
+            saving.set(false);
+            match result {
+                Ok(saved) => {
+                    status.set(Some(Ok(format!(
+                        "Saved. GitLab runs it next {}.",
+                        saved
+                            .next_run_at
+                            .as_deref()
+                            .map(format::exact_time)
+                            .unwrap_or_else(|| "when it is enabled".into())
+                    ))));
+                    // Back to the saved state: the page reloads the policy from GitLab.
+                    navigate(&base, Default::default());
+                }
+                Err(error) => status.set(Some(Err(error.to_string()))),
+            }
+        });
+    };
+    let blocked = refusal.is_some();
+    view! {
+        <div class="panel save-bar">
+            <p class="muted small">
+                {match next_run.as_deref() {
+                    Some(at) => format!("Next run: {}. Saving resets it.", format::exact_time(at)),
+                    None => "Not scheduled. Saving an enabled policy schedules it.".to_string(),
+                }}
+            </p>
+            <button type="button" class="button primary" disabled=move || blocked || !hydrated.get() || !changed.get() || saving.get() on:click=save>
+                {move || if saving.get() { "Saving…" } else { "Save policy" }}
+            </button>
+            {move || status.get().map(|s| match s {
+                Ok(text) => view! { <span role="status" class="small">{text}</span> }.into_any(),
+                Err(text) => view! { <span role="alert" class="error-text small">{text}</span> }.into_any(),
+            })}
+        </div>
+    }
+}
+
+/// Type tag names, see which name rule decides each under the draft.
+#[component]
+fn RegexTester(draft: Memo<CleanupPolicy>) -> impl IntoView {
+    let names = RwSignal::new("latest\nv1.2.3\nmain-1a2b3c4\nfeature-login".to_string());
+    view! {
+        <section class="panel" aria-labelledby="tester-title">
+            <h2 id="tester-title">"Regex tester"</h2>
+            <label class="field"><span>"Tag names, one per line"</span>
+                <textarea rows="4" spellcheck="false" prop:value=move || names.get() on:input=move |ev| names.set(event_target_value(&ev))></textarea>
+            </label>
+            <ul class="tester" data-testid="regex-tester">
+                {move || {
+                    let compiled = draft.get().compile();
+                    names.get().lines().map(str::trim).filter(|n| !n.is_empty()).map(|name| {
+                        let verdict = match &compiled {
+                            Err(e) => e.message.clone(),
+                            Ok(c) => match c.name_rule(name) {
+                                Reason::Deleted => "matches the delete regex: deleted unless kept by count or age".to_string(),
+                                other => other.explain().to_string(),
+                            },
+                        };
+                        view! { <li><code>{name.to_string()}</code> " — " {verdict}</li> }
+                    }).collect_view()
+                }}
+            </ul>
+        </section>
+    }
+}

@@ -1,0 +1,4 @@
+mod overview;
+mod save;
+pub use overview::*;
+pub use save::*;
