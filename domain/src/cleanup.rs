@@ -251,7 +251,10 @@ pub struct PolicyError {
 
 /// Checks a policy regex as GitLab does (RE2 syntax, at most 255 characters) and compiles
 /// it anchored exactly like GitLab: `\A` + regex + `\z`, no parentheses added.
-pub fn anchored_regex(pattern: &str, field: PolicyField) -> Result<regex::Regex, PolicyError> {
+pub fn anchored_regex(
+    pattern: &str,
+    field: PolicyField,
+) -> Result<regex::bytes::Regex, PolicyError> {
     let error = |message: String| PolicyError { field, message };
     if pattern.chars().count() > MAX_REGEX_LEN {
         return Err(error(format!(
@@ -260,7 +263,8 @@ pub fn anchored_regex(pattern: &str, field: PolicyField) -> Result<regex::Regex,
         )));
     }
     crate::tags::compile_regex(pattern).map_err(|e| error(e.to_string()))?;
-    regex::RegexBuilder::new(&format!(r"\A{pattern}\z"))
+    regex::bytes::RegexBuilder::new(&format!(r"\A{pattern}\z"))
+        .unicode(false)
         .size_limit(1 << 20)
         .build()
         .map_err(|e| error(crate::tags::explain_regex_error(&e)))
@@ -292,8 +296,8 @@ pub fn alternation_unanchored(pattern: &str) -> bool {
 
 /// A policy ready to evaluate.
 pub struct CompiledPolicy {
-    delete: Option<regex::Regex>,
-    keep: Option<regex::Regex>,
+    delete: Option<regex::bytes::Regex>,
+    keep: Option<regex::bytes::Regex>,
     keep_n: Option<usize>,
     older_than: Option<i64>,
 }
@@ -401,9 +405,17 @@ impl CompiledPolicy {
     pub fn name_rule(&self, name: &str) -> Reason {
         if name == "latest" {
             Reason::Latest
-        } else if !self.delete.as_ref().is_some_and(|r| r.is_match(name)) {
+        } else if !self
+            .delete
+            .as_ref()
+            .is_some_and(|r| r.is_match(name.as_bytes()))
+        {
             Reason::NotMatched
-        } else if self.keep.as_ref().is_some_and(|r| r.is_match(name)) {
+        } else if self
+            .keep
+            .as_ref()
+            .is_some_and(|r| r.is_match(name.as_bytes()))
+        {
             Reason::KeepRegex
         } else {
             Reason::Deleted
@@ -453,9 +465,17 @@ impl CompiledPolicy {
             let name = tags[i].name.as_str();
             let reason = if name == "latest" {
                 Reason::Latest
-            } else if !self.delete.as_ref().is_some_and(|r| r.is_match(name)) {
+            } else if !self
+                .delete
+                .as_ref()
+                .is_some_and(|r| r.is_match(name.as_bytes()))
+            {
                 Reason::NotMatched
-            } else if self.keep.as_ref().is_some_and(|r| r.is_match(name)) {
+            } else if self
+                .keep
+                .as_ref()
+                .is_some_and(|r| r.is_match(name.as_bytes()))
+            {
                 Reason::KeepRegex
             } else {
                 candidates.push(i);

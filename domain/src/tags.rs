@@ -613,8 +613,11 @@ pub enum FilterError {
 
 /// Compiles a user regex with RE2 semantics (the `regex` crate refuses look-around and
 /// back-references, as RE2 does), unanchored, with bounded size.
-pub fn compile_regex(pattern: &str) -> Result<regex::Regex, FilterError> {
-    regex::RegexBuilder::new(pattern)
+pub fn compile_regex(pattern: &str) -> Result<regex::bytes::Regex, FilterError> {
+    regex::bytes::RegexBuilder::new(pattern)
+        // RE2's \d, \w and \s are ASCII, and tag names are ASCII: no Unicode tables needed
+        // (which also keeps them out of the wasm bundle).
+        .unicode(false)
         .size_limit(REGEX_SIZE_LIMIT)
         .build()
         .map_err(|e| FilterError::Regex(explain_regex_error(&e)))
@@ -645,7 +648,7 @@ pub fn explain_regex_error(error: &regex::Error) -> String {
 enum NameFilter {
     Any,
     Substring(String),
-    Regex(regex::Regex),
+    Regex(regex::bytes::Regex),
 }
 
 /// A compiled filter.
@@ -663,7 +666,7 @@ impl TagFilter {
         let name_ok = match &self.name {
             NameFilter::Any => true,
             NameFilter::Substring(s) => contains_ignore_case(&tag.name, s),
-            NameFilter::Regex(r) => r.is_match(&tag.name),
+            NameFilter::Regex(r) => r.is_match(tag.name.as_bytes()),
         };
         name_ok
             && self
