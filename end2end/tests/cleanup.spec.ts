@@ -59,3 +59,16 @@ test('a developer sees the policy read-only, with the reason', async ({ page }) 
   await expect(page.getByLabel('Keep tags matching (regex; wins over remove)')).toBeDisabled();
   await expect(page.getByRole('button', { name: 'Save policy' })).toBeDisabled();
 });
+
+test('the preview can list only the tags that would be deleted, and that view is in the URL too', async ({ page }) => {
+  await signIn(page, 'devon', `${EDITOR}?name_regex=feature-.*&name_regex_keep=&keep_n=&older_than=&show=deleted`);
+  await waitForHydration(page);
+  const rows = page.locator('.preview-repo tr[data-decision]');
+  expect(await rows.count()).toBeGreaterThan(0);
+  for (const decision of await rows.evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-decision')))) {
+    expect(decision).toBe('delete');
+  }
+  await page.getByTestId('toggle-deleted').click();
+  await expect(page).not.toHaveURL(/show=deleted/);
+  await expect(page.locator('.preview-repo tr[data-decision="keep"]').first()).toBeAttached();
+});

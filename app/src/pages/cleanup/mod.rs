@@ -61,6 +61,13 @@ fn Editor(instance: String, overview: CleanupOverview) -> impl IntoView {
         Memo::new(move |_| CleanupPolicy::from_pairs(&pairs.get(), &saved))
     };
     let draft = Memo::new(move |_| parsed.get().0);
+    // `show=deleted`: the preview lists only the tags that would go.
+    let only_deleted = Memo::new(move |_| {
+        pairs
+            .get()
+            .iter()
+            .any(|(k, v)| k == "show" && v == "deleted")
+    });
     let overview = StoredValue::new(overview);
     let saved_preview = overview.with_value(|o| preview(o, &o.saved.policy).ok());
     let results = Memo::new(move |_| overview.with_value(|o| preview(o, &draft.get())));
@@ -105,13 +112,25 @@ fn Editor(instance: String, overview: CleanupOverview) -> impl IntoView {
         {(!notes.is_empty()).then(|| view! { <Notices notices=notes.clone() /> })}
         {refusal.clone().map(|r| view! { <p class="banner warning" data-testid="read-only">"Read only: " {r}</p> })}
         <div class="policy-layout">
-            {view! { <PolicyForm base=base.clone() draft read_only=refusal.is_some() results /> }.into_any()}
+            {view! { <PolicyForm base=base.clone() draft read_only=refusal.is_some() results only_deleted /> }.into_any()}
             <section class="panel preview" aria-labelledby="preview-title">
                 <h2 id="preview-title">"What GitLab would delete"</h2>
                 <DraftWarnings draft />
+                {
+                    let base = base.clone();
+                    move || {
+                        let query = draft.get().to_query();
+                        let (href, label) = if only_deleted.get() {
+                            (format!("{base}{query}"), "Show every tag")
+                        } else {
+                            (format!("{base}{query}&show=deleted"), "Show only tags that would be deleted")
+                        };
+                        view! { <p class="small"><a href=href data-testid="toggle-deleted">{label}</a></p> }
+                    }
+                }
                 {move || match results.get() {
                     Err(_) => view! { <p class="muted">"Fix the policy to see its preview."</p> }.into_any(),
-                    Ok(repos) => view! { <PreviewList repos saved=saved_preview.clone() /> }.into_any(),
+                    Ok(repos) => view! { <PreviewList repos saved=saved_preview.clone() only_deleted=only_deleted.get() /> }.into_any(),
                 }}
             </section>
         </div>
@@ -128,6 +147,7 @@ fn PolicyForm(
     draft: Memo<CleanupPolicy>,
     read_only: bool,
     results: Memo<Result<Vec<RepositoryPreview>, domain::cleanup::PolicyError>>,
+    only_deleted: Memo<bool>,
 ) -> impl IntoView {
     let navigate = use_navigate();
     let action = base.clone();
@@ -157,8 +177,13 @@ fn PolicyForm(
                 pairs.push(("enabled".into(), "0".into()));
             }
             let (policy, _) = CleanupPolicy::from_pairs(&pairs, &draft.get_untracked());
+            let show = if only_deleted.get_untracked() {
+                "&show=deleted"
+            } else {
+                ""
+            };
             navigate(
-                &format!("{action}{}", policy.to_query()),
+                &format!("{action}{}{show}", policy.to_query()),
                 NavigateOptions {
                     replace: true,
                     scroll: false,
@@ -167,7 +192,7 @@ fn PolicyForm(
             );
         }
         #[cfg(not(feature = "hydrate"))]
-        let _ = (&ev, &navigate, &action, draft);
+        let _ = (&ev, &navigate, &action, draft, only_deleted);
     };
     let on_submit = {
         let on_change = on_change.clone();
@@ -218,6 +243,7 @@ fn PolicyForm(
                     {error_for(PolicyField::NameRegexKeep)}
                 </label>
             </fieldset>
+            {move || only_deleted.get().then(|| view! { <input type="hidden" name="show" value="deleted" /> })}
             <noscript><button type="submit" class="button">"Preview"</button></noscript>
         </form>
     }
@@ -241,6 +267,7 @@ fn DraftWarnings(draft: Memo<CleanupPolicy>) -> impl IntoView {
 fn PreviewList(
     repos: Vec<RepositoryPreview>,
     saved: Option<Vec<RepositoryPreview>>,
+    only_deleted: bool,
 ) -> impl IntoView {
     let deleted: u64 = repos.iter().map(|r| r.summary.deleted).sum();
     let freed: u64 = repos.iter().map(|r| r.summary.bytes_freed).sum();
@@ -250,13 +277,17 @@ fn PreviewList(
         </p>
         {repos.into_iter().map(|repo| {
             let before = saved.as_ref().and_then(|s| s.iter().find(|r| r.id == repo.id)).cloned();
-            view! { <RepositoryRow repo before /> }
+            view! { <RepositoryRow repo before only_deleted /> }
         }).collect_view()}
     }
 }
 
 #[component]
-fn RepositoryRow(repo: RepositoryPreview, before: Option<RepositoryPreview>) -> impl IntoView {
+fn RepositoryRow(
+    repo: RepositoryPreview,
+    before: Option<RepositoryPreview>,
+    only_deleted: bool,
+) -> impl IntoView {
     let (newly_deleted, newly_kept) = match &before {
         Some(b) => {
             let was: std::collections::HashMap<&str, bool> = b
@@ -277,13 +308,18 @@ fn RepositoryRow(repo: RepositoryPreview, before: Option<RepositoryPreview>) -> 
         }
         None => (Vec::new(), Vec::new()),
     };
-    let mut rows: Vec<_> = repo.decisions.clone();
+    let mut rows: Vec<_> = repo
+        .decisions
+        .iter()
+        .filter(|d| !only_deleted || d.reason.deletes())
+        .cloned()
+        .collect();
     rows.sort_by_key(|d| !d.reason.deletes());
     let hidden = rows.len().saturating_sub(ROWS_SHOWN);
     rows.truncate(ROWS_SHOWN);
     let s = repo.summary.clone();
     view! {
-        <details class="preview-repo" data-repository=repo.path.clone()>
+        <details class="preview-repo" data-repository=repo.path.clone() open=only_deleted>
             <summary>
                 <strong>{repo.path.clone()}</strong>
                 <span class="counts" data-testid="repo-counts">
@@ -313,7 +349,7 @@ fn RepositoryRow(repo: RepositoryPreview, before: Option<RepositoryPreview>) -> 
                     }).collect_view()}
                 </tbody>
             </table>
-            {(hidden > 0).then(|| view! { <p class="muted small">{format!("and {} more tags (kept)", format::count(hidden as u64))}</p> })}
+            {(hidden > 0).then(|| view! { <p class="muted small">{format!("and {} more tags", format::count(hidden as u64))}</p> })}
         </details>
     }
 }
