@@ -462,26 +462,10 @@ impl CompiledPolicy {
         // Steps 1 and 2.
         let mut candidates: Vec<usize> = Vec::with_capacity(page.len());
         for &i in page {
-            let name = tags[i].name.as_str();
-            let reason = if name == "latest" {
-                Reason::Latest
-            } else if !self
-                .delete
-                .as_ref()
-                .is_some_and(|r| r.is_match(name.as_bytes()))
-            {
-                Reason::NotMatched
-            } else if self
-                .keep
-                .as_ref()
-                .is_some_and(|r| r.is_match(name.as_bytes()))
-            {
-                Reason::KeepRegex
-            } else {
-                candidates.push(i);
-                continue;
-            };
-            decisions[i].reason = reason;
+            match self.name_rule(&tags[i].name) {
+                Reason::Deleted => candidates.push(i),
+                reason => decisions[i].reason = reason,
+            }
         }
         // Step 3: newest first, no timestamp counting as now.
         let key = |i: usize| timestamp(&tags[i], mode).unwrap_or(now);

@@ -41,3 +41,21 @@ pub fn focus_on_mount(target: NodeRef<leptos::html::Button>) {
         }
     });
 }
+
+/// The query string a form would submit (its current field values), read from the form the
+/// event happened in. Browser only.
+#[cfg(feature = "hydrate")]
+pub fn form_query(event: &web_sys::Event) -> Option<String> {
+    use wasm_bindgen::JsCast;
+    let form = event
+        .target()?
+        .dyn_into::<web_sys::Element>()
+        .ok()?
+        .closest("form")
+        .ok()??
+        .dyn_into::<web_sys::HtmlFormElement>()
+        .ok()?;
+    let data = web_sys::FormData::new_with_form(&form).ok()?;
+    let params = web_sys::UrlSearchParams::new_with_str_sequence_sequence(data.as_ref()).ok()?;
+    Some(String::from(params.to_string()))
+}

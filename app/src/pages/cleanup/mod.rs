@@ -154,22 +154,7 @@ fn PolicyForm(
     let on_change = move |ev: leptos::ev::Event| {
         #[cfg(feature = "hydrate")]
         {
-            use wasm_bindgen::JsCast;
-            let Some(form) = ev
-                .target()
-                .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
-                .and_then(|e| e.closest("form").ok().flatten())
-                .and_then(|f| f.dyn_into::<web_sys::HtmlFormElement>().ok())
-            else {
-                return;
-            };
-            let Some(query) = web_sys::FormData::new_with_form(&form)
-                .ok()
-                .and_then(|data| {
-                    web_sys::UrlSearchParams::new_with_str_sequence_sequence(data.as_ref()).ok()
-                })
-                .map(|params| String::from(params.to_string()))
-            else {
+            let Some(query) = crate::components::form_query(&ev) else {
                 return;
             };
             let mut pairs = domain::query::parse(&query);

@@ -195,20 +195,7 @@ fn FilterForm(base: String, view: TagListView, error: Option<String>) -> impl In
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
         #[cfg(feature = "hydrate")]
         {
-            use wasm_bindgen::JsCast;
-            let Some(form) = ev
-                .target()
-                .and_then(|t| t.dyn_into::<web_sys::HtmlFormElement>().ok())
-            else {
-                return;
-            };
-            let Some(query) = web_sys::FormData::new_with_form(&form)
-                .ok()
-                .and_then(|data| {
-                    web_sys::UrlSearchParams::new_with_str_sequence_sequence(data.as_ref()).ok()
-                })
-                .map(|params| String::from(params.to_string()))
-            else {
+            let Some(query) = crate::components::form_query(&ev) else {
                 return;
             };
             ev.prevent_default();
