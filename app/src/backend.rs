@@ -111,6 +111,25 @@ pub trait Backend: Send + Sync + 'static {
         project_path: &str,
         policy: &domain::cleanup::CleanupPolicy,
     ) -> Result<domain::cleanup::SavedPolicy, AppError>;
+    /// "Run now": GitLab's bulk delete with `policy`'s parameters in the confirmed
+    /// repositories (Maintainer), each only while the preview still deletes no more tags
+    /// than confirmed.
+    async fn run_cleanup_now(
+        &self,
+        session: &Session,
+        instance: &str,
+        project_path: &str,
+        policy: &domain::cleanup::CleanupPolicy,
+        confirmed: &[domain::cleanup::RunConfirmation],
+    ) -> Result<Vec<domain::cleanup::RunOutcome>, AppError>;
+    /// Creates, changes or deletes a protection rule (Maintainer); the rules afterwards.
+    async fn change_protection_rule(
+        &self,
+        session: &Session,
+        instance: &str,
+        project_path: &str,
+        change: &domain::protection::RuleChange,
+    ) -> Result<domain::protection::ProtectionRules, AppError>;
     /// Schedules the repository's deletion; `confirm_path` must be its path, typed.
     async fn delete_repository(
         &self,

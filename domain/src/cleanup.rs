@@ -15,6 +15,7 @@
 //! Without the metadata database the timestamp is the image config's `created_at`; with it,
 //! the publish time, and steps 1–4 run per page of 1,000 tags in name order.
 
+use crate::protection::{ProtectionRules, TagGuard};
 use crate::tags::Tag;
 use serde::{Deserialize, Serialize};
 
@@ -422,8 +423,20 @@ impl CompiledPolicy {
         }
     }
 
-    /// Decides every tag. The result is in the input order.
+    /// Decides every tag as the scheduled cleanup would, taking each tag's own protection.
+    /// The result is in the input order.
     pub fn evaluate(&self, tags: &[Tag], mode: Mode, now: i64) -> Vec<TagDecision> {
+        self.evaluate_guarded(tags, mode, now, &TagGuard::FromTags { actor: None })
+    }
+
+    /// Decides every tag, `guard` saying which tags protection rules keep.
+    pub fn evaluate_guarded(
+        &self,
+        tags: &[Tag],
+        mode: Mode,
+        now: i64,
+        guard: &TagGuard,
+    ) -> Vec<TagDecision> {
         let mut decisions: Vec<TagDecision> = tags
             .iter()
             .map(|t| TagDecision {
@@ -435,7 +448,7 @@ impl CompiledPolicy {
         match mode {
             Mode::Legacy => {
                 let all: Vec<usize> = (0..tags.len()).collect();
-                self.evaluate_page(tags, &all, mode, now, &mut decisions);
+                self.evaluate_page(tags, &all, mode, now, guard, &mut decisions);
             }
             Mode::MetadataDatabase => {
                 let mut order: Vec<usize> = (0..tags.len()).collect();
@@ -444,7 +457,7 @@ impl CompiledPolicy {
                     order.sort_unstable_by(|&a, &b| tags[a].name.cmp(&tags[b].name));
                 }
                 for page in order.chunks(METADATA_DB_PAGE) {
-                    self.evaluate_page(tags, page, mode, now, &mut decisions);
+                    self.evaluate_page(tags, page, mode, now, guard, &mut decisions);
                 }
             }
         }
@@ -457,6 +470,7 @@ impl CompiledPolicy {
         page: &[usize],
         mode: Mode,
         now: i64,
+        guard: &TagGuard,
         decisions: &mut [TagDecision],
     ) {
         // Steps 1 and 2.
@@ -495,7 +509,7 @@ impl CompiledPolicy {
             let reason = match (cutoff, timestamp(&tags[i], mode)) {
                 (Some(_), None) => Reason::NoTimestamp,
                 (Some(cutoff), Some(ts)) if ts >= cutoff => Reason::TooNew,
-                _ if tags[i].is_protected() => Reason::Protected,
+                _ if guard.protects(&tags[i]) => Reason::Protected,
                 _ => Reason::Deleted,
             };
             decisions[i].reason = reason;
@@ -578,6 +592,69 @@ pub struct CleanupOverview {
     pub mode: Mode,
     pub repositories: Vec<PreviewRepository>,
     pub now: i64,
+    /// The project's protection rules, when the viewer may read them (Maintainer, metadata
+    /// database). The preview then protects tags by these rules rather than by what the
+    /// index read, so a rule just created or deleted counts at once.
+    pub rules: Option<ProtectionRules>,
+    /// Why the rules are not shown, when they are not.
+    pub rules_note: Option<String>,
+}
+
+/// "Run now": the tags a user saw would go in one repository, confirmed.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RunConfirmation {
+    pub repository_id: u64,
+    /// How many tags the preview the user confirmed deletes there.
+    pub tags: u64,
+}
+
+/// What became of one repository's bulk delete.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum RunResult {
+    /// GitLab accepted it (202) and deletes in the background.
+    Accepted,
+    /// Not sent: the preview changed since it was confirmed.
+    Changed { now: u64 },
+    /// GitLab refused it (its once-an-hour limit, a protection rule, a role).
+    Refused(String),
+    /// Not sent, or the answer was lost.
+    Failed(String),
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RunOutcome {
+    pub repository_id: u64,
+    pub path: String,
+    pub tags: u64,
+    pub result: RunResult,
+}
+
+impl CleanupPolicy {
+    /// GitLab's bulk delete parameters for this policy (`DELETE …/tags`). GitLab needs a
+    /// delete regex; without one the policy deletes nothing and there is nothing to run.
+    pub fn bulk_delete_params(&self) -> Result<Vec<(&'static str, String)>, PolicyError> {
+        self.compile()?;
+        let delete = self
+            .name_regex
+            .clone()
+            .filter(|r| !r.is_empty())
+            .ok_or_else(|| PolicyError {
+                field: PolicyField::NameRegex,
+                message: "Running a cleanup needs a remove regex; without one nothing is deleted."
+                    .into(),
+            })?;
+        let mut params = vec![("name_regex_delete", delete)];
+        if let Some(keep) = self.name_regex_keep.clone().filter(|r| !r.is_empty()) {
+            params.push(("name_regex_keep", keep));
+        }
+        if let Some(n) = self.keep_n {
+            params.push(("keep_n", n.to_string()));
+        }
+        if let Some(age) = self.older_than {
+            params.push(("older_than", age.as_param().to_string()));
+        }
+        Ok(params)
+    }
 }
 
 /// A repository's preview under a draft policy.
@@ -596,12 +673,27 @@ pub fn preview(
     overview: &CleanupOverview,
     draft: &CleanupPolicy,
 ) -> Result<Vec<RepositoryPreview>, PolicyError> {
+    preview_as(overview, draft, None)
+}
+
+/// Evaluates a draft as GitLab would run it: scheduled (`actor` `None`: every tag rule
+/// protects) or as a bulk delete by a user of role `actor` (a tag rule protects only when it
+/// demands more than that role to delete).
+pub fn preview_as(
+    overview: &CleanupOverview,
+    draft: &CleanupPolicy,
+    actor: Option<crate::AccessLevel>,
+) -> Result<Vec<RepositoryPreview>, PolicyError> {
     let compiled = draft.compile()?;
+    let guard = match &overview.rules {
+        Some(rules) => TagGuard::from_rules(&rules.tag, actor),
+        None => TagGuard::FromTags { actor },
+    };
     Ok(overview
         .repositories
         .iter()
         .map(|repo| {
-            let decisions = compiled.evaluate(&repo.tags, overview.mode, overview.now);
+            let decisions = compiled.evaluate_guarded(&repo.tags, overview.mode, overview.now, &guard);
             let summary = summarize(&repo.tags, &decisions);
             let mut warnings = Vec::new();
             if summary.deleted > 0 && summary.kept <= u64::from(repo.tags.iter().any(|t| t.name == "latest")) {
@@ -852,6 +944,79 @@ mod tests {
             ..guarded
         };
         assert_eq!(reason_of(&p, &[young], "release"), Reason::TooNew);
+    }
+
+    #[test]
+    fn preview_protects_by_the_projects_rules_and_the_runner() {
+        // The index still says `old` is protected (a rule since deleted) and knows nothing of
+        // the new rule on `stable`: the rules in the overview decide.
+        let mut stale = tag("old", Some(400));
+        stale.protection = Some(crate::tags::TagProtection {
+            minimum_access_level_for_push: None,
+            minimum_access_level_for_delete: Some(crate::AccessLevel::Maintainer),
+        });
+        let mut overview = CleanupOverview {
+            project: crate::ProjectDetails {
+                id: 1,
+                name: "web".into(),
+                full_path: "acme/web".into(),
+                description: None,
+                visibility: "private".into(),
+                web_url: String::new(),
+                access: crate::AccessLevel::Maintainer,
+            },
+            saved: SavedPolicy {
+                policy: CleanupPolicy::default(),
+                next_run_at: None,
+                notes: Vec::new(),
+            },
+            edit_refusal: None,
+            mode: Mode::Legacy,
+            repositories: vec![PreviewRepository {
+                id: 1,
+                path: "acme/web".into(),
+                tags: vec![stale, tag("stable", Some(400))],
+                complete: true,
+                total: Some(2),
+            }],
+            now: NOW,
+            rules: None,
+            rules_note: None,
+        };
+        let p = policy(".*", None, None, Some(OlderThan::Days90));
+        let reasons = |overview: &CleanupOverview, actor| -> Vec<Reason> {
+            preview_as(overview, &p, actor).expect("valid")[0]
+                .decisions
+                .iter()
+                .map(|d| d.reason)
+                .collect()
+        };
+        assert_eq!(
+            reasons(&overview, None),
+            [Reason::Protected, Reason::Deleted]
+        );
+        overview.rules = Some(crate::protection::ProtectionRules {
+            repository: Vec::new(),
+            tag: vec![crate::protection::TagRule {
+                id: 1,
+                pattern: "^stable$".into(),
+                min_push: crate::AccessLevel::Maintainer,
+                min_delete: crate::AccessLevel::Maintainer,
+            }],
+        });
+        assert_eq!(
+            reasons(&overview, None),
+            [Reason::Deleted, Reason::Protected]
+        );
+        // A Maintainer's bulk delete may delete what only a Maintainer may delete.
+        assert_eq!(
+            reasons(&overview, Some(crate::AccessLevel::Maintainer)),
+            [Reason::Deleted, Reason::Deleted]
+        );
+        assert_eq!(
+            reasons(&overview, Some(crate::AccessLevel::Developer)),
+            [Reason::Deleted, Reason::Protected]
+        );
     }
 
     #[test]

@@ -6,6 +6,7 @@
 pub mod cleanup;
 pub mod format;
 pub mod model;
+pub mod protection;
 pub mod query;
 pub mod tags;
 pub mod view;

@@ -430,6 +430,8 @@ async fn delete_repository(
 struct PolicyAnswer {
     saved: domain::cleanup::SavedPolicy,
     edit_refusal: Option<String>,
+    rules: Option<domain::protection::ProtectionRules>,
+    rules_note: Option<String>,
 }
 
 async fn cleanup_policy(
@@ -445,6 +447,8 @@ async fn cleanup_policy(
     ok(PolicyAnswer {
         saved: overview.saved,
         edit_refusal: overview.edit_refusal,
+        rules: overview.rules,
+        rules_note: overview.rules_note,
     })
 }
 

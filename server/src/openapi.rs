@@ -229,7 +229,11 @@ pub fn document() -> Value {
                     "older_than": { "type": ["string", "null"], "enum": ["7d", "14d", "30d", "90d", null] },
                     "name_regex": { "type": ["string", "null"], "maxLength": 255 }, "name_regex_keep": { "type": ["string", "null"], "maxLength": 255 } } },
                 "SavedPolicy": { "type": "object", "properties": { "policy": { "type": "object" }, "next_run_at": { "type": ["string", "null"] }, "notes": { "type": "array", "items": { "type": "string" } } } },
-                "PolicyAnswer": { "type": "object", "properties": { "saved": { "$ref": "#/components/schemas/SavedPolicy" }, "edit_refusal": { "type": ["string", "null"] } } },
+                "PolicyAnswer": { "type": "object", "properties": { "saved": { "$ref": "#/components/schemas/SavedPolicy" }, "edit_refusal": { "type": ["string", "null"] },
+                    "rules": { "description": "The project's protection rules (Maintainers; null otherwise, with rules_note saying why)", "type": ["object", "null"], "properties": {
+                        "repository": { "type": "array", "items": { "type": "object", "properties": { "id": { "type": "integer" }, "pattern": { "type": "string" }, "min_push": { "type": ["string", "null"] }, "min_delete": { "type": ["string", "null"] } } } },
+                        "tag": { "type": "array", "items": { "type": "object", "properties": { "id": { "type": "integer" }, "pattern": { "type": "string" }, "min_push": { "type": "string" }, "min_delete": { "type": "string" } } } } } },
+                    "rules_note": { "type": ["string", "null"] } } },
                 "Preview": { "type": "object", "properties": {
                     "policy": { "type": "object" }, "mode": { "type": "string", "enum": ["Legacy", "MetadataDatabase"] },
                     "warnings": { "type": "array", "items": { "type": "string" } },

@@ -27,6 +27,7 @@ use std::time::{Duration, Instant};
 use tower_sessions::Session;
 
 pub mod cleanup;
+pub mod protection;
 pub mod tags;
 
 /// Stop scanning member projects after this many (100 per GraphQL page).
@@ -621,6 +622,29 @@ impl Backend for BffBackend {
         policy: &domain::cleanup::CleanupPolicy,
     ) -> Result<domain::cleanup::SavedPolicy, AppError> {
         self.save_policy(session, instance, project_path, policy)
+            .await
+    }
+
+    async fn run_cleanup_now(
+        &self,
+        session: &Session,
+        instance: &str,
+        project_path: &str,
+        policy: &domain::cleanup::CleanupPolicy,
+        confirmed: &[domain::cleanup::RunConfirmation],
+    ) -> Result<Vec<domain::cleanup::RunOutcome>, AppError> {
+        self.run_cleanup_now(session, instance, project_path, policy, confirmed)
+            .await
+    }
+
+    async fn change_protection_rule(
+        &self,
+        session: &Session,
+        instance: &str,
+        project_path: &str,
+        change: &domain::protection::RuleChange,
+    ) -> Result<domain::protection::ProtectionRules, AppError> {
+        self.change_rule(session, instance, project_path, change)
             .await
     }
 

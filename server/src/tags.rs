@@ -108,6 +108,8 @@ pub struct IndexState {
     /// After a failure, no new build before this instant (GitLab's Retry-After, or a pause).
     retry_at: Option<Instant>,
     last_used: Option<Instant>,
+    /// The project the repository belongs to (set by the first build request).
+    project_id: u64,
 }
 
 /// One repository's index and a channel that ticks on every change.
@@ -207,6 +209,11 @@ impl TagIndex {
         });
     }
 
+    /// Marks the index out of date: the next request rebuilds it (serving this list meanwhile).
+    pub fn expire(&self) {
+        self.write(|state| state.completed_at = None);
+    }
+
     /// Removes tags that were deleted through us.
     pub fn forget(&self, names: &[String]) {
         self.write(|state| {
@@ -287,6 +294,19 @@ impl TagIndexes {
             .cloned()
     }
 
+    /// Marks every index of a project's repositories out of date (after its protection rules
+    /// changed, say).
+    pub fn expire_project(&self, instance: &str, project_id: u64) {
+        let indexes: Vec<Arc<TagIndex>> = lock(&self.indexes)
+            .iter()
+            .filter(|((i, _), index)| i == instance && index.read(|s| s.project_id) == project_id)
+            .map(|(_, index)| index.clone())
+            .collect();
+        for index in indexes {
+            index.expire();
+        }
+    }
+
     /// The index of a repository, (re)building it in the background when it is missing,
     /// failed, older than the TTL, or disagrees with GitLab's current tag count.
     pub fn ensure(
@@ -316,6 +336,7 @@ impl TagIndexes {
         let ttl = Duration::from_secs(self.settings.ttl_secs);
         let start = index.write(|state| {
             state.last_used = Some(Instant::now());
+            state.project_id = request.project_id;
             let stale = state.completed_at.is_none_or(|at| at.elapsed() >= ttl);
             let count_changed =
                 state.complete && gitlab_count.is_some_and(|n| Some(n) != state.total);

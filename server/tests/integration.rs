@@ -7,5 +7,6 @@ mod cleanup;
 mod common;
 mod multi_instance;
 mod pages;
+mod protection;
 mod reference_examples;
 mod tags;

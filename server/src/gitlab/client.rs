@@ -269,6 +269,93 @@ impl GitLabClient {
             .map_err(|e| GitLabError::Malformed(format!("project after update: {e}")))
     }
 
+    /// `GET /projects/:id/registry/protection/repository/rules`.
+    pub async fn repository_rules(
+        &self,
+        token: &str,
+        project_id: u64,
+    ) -> Result<Vec<wire::RepositoryRule>, GitLabError> {
+        let path = format!("/api/v4/projects/{project_id}/registry/protection/repository/rules");
+        Ok(self.get_json(token, &path).await?.0)
+    }
+
+    /// `GET /projects/:id/registry/protection/tag/rules`.
+    pub async fn tag_rules(
+        &self,
+        token: &str,
+        project_id: u64,
+    ) -> Result<Vec<wire::TagRule>, GitLabError> {
+        let path = format!("/api/v4/projects/{project_id}/registry/protection/tag/rules");
+        Ok(self.get_json(token, &path).await?.0)
+    }
+
+    /// `POST`, `PATCH` or `DELETE` on `/projects/:id/registry/protection/<kind>/rules[/:id]`
+    /// (`kind` is `repository` or `tag`; GitLab creates and deletes tag rules only through
+    /// GraphQL). Sent once.
+    pub async fn change_rule(
+        &self,
+        token: &str,
+        method: Method,
+        project_id: u64,
+        kind: &str,
+        rule_id: Option<u64>,
+        body: Option<Value>,
+    ) -> Result<(), GitLabError> {
+        let mut path = format!("/api/v4/projects/{project_id}/registry/protection/{kind}/rules");
+        if let Some(id) = rule_id {
+            path.push_str(&format!("/{id}"));
+        }
+        let mut mutation = self.send_mutation(method, &path);
+        mutation.body = body;
+        mutation.run(token).await.map(drop)
+    }
+
+    /// Bulk `DELETE …/registry/repositories/:rid/tags` with a policy's parameters (query
+    /// string). GitLab answers 202 and deletes in the background. Sent once.
+    pub async fn bulk_delete_tags(
+        &self,
+        token: &str,
+        project_id: u64,
+        repository_id: u64,
+        params: &[(&str, String)],
+    ) -> Result<(), GitLabError> {
+        let query: String = url::form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(params.iter().map(|(k, v)| (*k, v.as_str())))
+            .finish();
+        let path = format!(
+            "/api/v4/projects/{project_id}/registry/repositories/{repository_id}/tags?{query}"
+        );
+        self.send_mutation(Method::DELETE, &path)
+            .run(token)
+            .await
+            .map(drop)
+    }
+
+    /// A GraphQL mutation, sent once. `T` is the `data` object.
+    pub async fn graphql_mutation<T: DeserializeOwned>(
+        &self,
+        token: &str,
+        query: &str,
+        variables: Value,
+    ) -> Result<T, GitLabError> {
+        let mut mutation = self.send_mutation(Method::POST, "/api/graphql");
+        mutation.body = Some(json!({ "query": query, "variables": variables }));
+        let body = mutation.run(token).await?;
+        let envelope: graphql::Response<T> = serde_json::from_str(&body)
+            .map_err(|e| GitLabError::Malformed(format!("GraphQL: {e}")))?;
+        match envelope.data {
+            Some(data) if envelope.errors.is_empty() => Ok(data),
+            _ => Err(GitLabError::Refused(
+                envelope
+                    .errors
+                    .into_iter()
+                    .map(|e| e.message)
+                    .collect::<Vec<_>>()
+                    .join("; "),
+            )),
+        }
+    }
+
     fn send_mutation(&self, method: Method, path: &str) -> Mutation<'_> {
         Mutation {
             client: self,
@@ -346,7 +433,30 @@ pub fn gitlab_message(body: &str, fallback: &str) -> String {
         .and_then(|v| v.get("message").or_else(|| v.get("error")));
     match message {
         Some(Value::String(s)) => short(s),
-        Some(other @ (Value::Object(_) | Value::Array(_))) => short(&other.to_string()),
+        Some(Value::Object(fields)) => {
+            // Rails' field errors: `{"error": ["…"]}` or `{"name_regex": ["is invalid"]}`.
+            let mut parts = Vec::new();
+            for (field, errors) in fields {
+                let texts: Vec<&str> = match errors {
+                    Value::Array(items) => items.iter().filter_map(Value::as_str).collect(),
+                    Value::String(s) => vec![s.as_str()],
+                    _ => Vec::new(),
+                };
+                for text in texts {
+                    if matches!(field.as_str(), "error" | "base") {
+                        parts.push(text.to_string());
+                    } else {
+                        parts.push(format!("{field} {text}"));
+                    }
+                }
+            }
+            if parts.is_empty() {
+                short(&Value::Object(fields.clone()).to_string())
+            } else {
+                short(&parts.join("; "))
+            }
+        }
+        Some(other @ Value::Array(_)) => short(&other.to_string()),
         _ => fallback.to_string(),
     }
 }

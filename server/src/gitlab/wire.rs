@@ -170,3 +170,25 @@ pub struct TokenResponse {
 pub struct ProjectPolicyFragment {
     pub container_expiration_policy: ExpirationPolicy,
 }
+
+/// `GET /projects/:id/registry/protection/repository/rules` item.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+pub struct RepositoryRule {
+    pub id: u64,
+    pub repository_path_pattern: String,
+    #[serde(default)]
+    pub minimum_access_level_for_push: Option<String>,
+    #[serde(default)]
+    pub minimum_access_level_for_delete: Option<String>,
+}
+
+/// `GET /projects/:id/registry/protection/tag/rules` item.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+pub struct TagRule {
+    pub id: u64,
+    pub tag_name_pattern: String,
+    #[serde(default)]
+    pub minimum_access_level_for_push: Option<String>,
+    #[serde(default)]
+    pub minimum_access_level_for_delete: Option<String>,
+}

@@ -6,15 +6,19 @@ use crate::gitlab::{wire, GitLabError};
 use crate::state::Instance;
 use app::error::AppError;
 use domain::cleanup::{
-    Cadence, CleanupOverview, CleanupPolicy, Mode, OlderThan, PreviewRepository, SavedPolicy,
+    preview_as, Cadence, CleanupOverview, CleanupPolicy, Mode, OlderThan, PreviewRepository,
+    RunConfirmation, RunOutcome, RunResult, SavedPolicy,
 };
 use domain::{AccessLevel, ProjectDetails};
+use futures::StreamExt;
 use serde_json::json;
 use std::time::Duration;
 use tower_sessions::Session;
 
 /// Repositories a preview covers at most (each is one index).
 const MAX_PREVIEW_REPOSITORIES: usize = 100;
+/// Repository access checks a policy page runs at once.
+const ACCESS_CHECKS_AT_ONCE: usize = 6;
 /// How long the overview waits for indexes to complete before answering with what is there.
 const INDEX_WAIT: Duration = Duration::from_secs(15);
 
@@ -60,6 +64,16 @@ pub(crate) fn saved_policy(policy: Option<wire::ExpirationPolicy>) -> SavedPolic
     }
 }
 
+/// Why a role may not run a cleanup (GitLab's bulk delete needs Maintainer).
+pub fn run_refusal(access: AccessLevel) -> Option<String> {
+    (access < AccessLevel::Maintainer).then(|| {
+        format!(
+            "Running a cleanup needs the Maintainer role; yours is {}.",
+            access.label()
+        )
+    })
+}
+
 fn edit_refusal(access: AccessLevel) -> Option<String> {
     (access < AccessLevel::Maintainer).then(|| {
         format!(
@@ -70,7 +84,7 @@ fn edit_refusal(access: AccessLevel) -> Option<String> {
 }
 
 impl BffBackend {
-    async fn project_for_policy(
+    pub(crate) async fn project_for_policy(
         &self,
         session: &Session,
         instance: &Instance,
@@ -137,13 +151,19 @@ impl BffBackend {
             }
         }
         repositories.truncate(MAX_PREVIEW_REPOSITORIES);
-        let mut indexes = Vec::with_capacity(repositories.len());
-        for (id, path) in &repositories {
-            let checked = self
-                .repository_access(session, instance, *id, false)
-                .await?;
-            indexes.push((*id, path.clone(), self.index_for(instance, &checked)));
-        }
+        // Each repository's access check (cached 20 s), a few at a time.
+        let checks: Vec<Result<_, AppError>> =
+            futures::stream::iter(repositories.into_iter().map(|(id, path)| async move {
+                let checked = self.repository_access(session, instance, id, false).await?;
+                Ok((id, path, self.index_for(instance, &checked)))
+            }))
+            .buffered(ACCESS_CHECKS_AT_ONCE)
+            .collect()
+            .await;
+        let indexes = checks.into_iter().collect::<Result<Vec<_>, _>>()?;
+        let (rules, rules_note) = self
+            .rules_for_page(session, instance, project.id, access)
+            .await?;
         let deadline = tokio::time::Instant::now() + INDEX_WAIT;
         let mut preview = Vec::with_capacity(indexes.len());
         for (id, path, index) in indexes {
@@ -203,6 +223,8 @@ impl BffBackend {
             mode,
             repositories: preview,
             now: crate::auth::records::now(),
+            rules,
+            rules_note,
         })
     }
 
@@ -245,5 +267,92 @@ impl BffBackend {
             })?;
         tracing::info!(project = project.id, "cleanup policy saved");
         Ok(saved_policy(Some(saved)))
+    }
+    /// "Run now": GitLab's bulk delete with the draft's parameters, in every repository the
+    /// user confirmed, and only where our preview (evaluated again now, as the user's role)
+    /// still deletes no more tags than the user confirmed.
+    pub(crate) async fn run_cleanup_now(
+        &self,
+        session: &Session,
+        instance_name: &str,
+        project_path: &str,
+        policy: &CleanupPolicy,
+        confirmed: &[RunConfirmation],
+    ) -> Result<Vec<RunOutcome>, AppError> {
+        let params = policy
+            .bulk_delete_params()
+            .map_err(|e| AppError::BadRequest { message: e.message })?;
+        if confirmed.is_empty() {
+            return Err(AppError::BadRequest {
+                message: "Nothing was confirmed, so nothing runs.".into(),
+            });
+        }
+        let overview = self
+            .cleanup_overview_of(session, instance_name, project_path)
+            .await?;
+        if let Some(reason) = run_refusal(overview.project.access) {
+            return Err(AppError::Forbidden { what: reason });
+        }
+        let instance = self.0.instance(instance_name)?;
+        let fresh = preview_as(&overview, policy, Some(overview.project.access))
+            .map_err(|e| AppError::BadRequest { message: e.message })?;
+        let token = self.0.access_token(session, instance).await?;
+        let mut outcomes = Vec::with_capacity(confirmed.len());
+        for confirmation in confirmed {
+            let Some(repo) = fresh.iter().find(|r| r.id == confirmation.repository_id) else {
+                outcomes.push(RunOutcome {
+                    repository_id: confirmation.repository_id,
+                    path: String::new(),
+                    tags: confirmation.tags,
+                    result: RunResult::Failed(
+                        "This repository is not in the project any more.".into(),
+                    ),
+                });
+                continue;
+            };
+            let now = repo.summary.deleted;
+            let result = if now > confirmation.tags {
+                RunResult::Changed { now }
+            } else {
+                match instance
+                    .api
+                    .bulk_delete_tags(&token, overview.project.id, repo.id, &params)
+                    .await
+                {
+                    Ok(()) => {
+                        if let Some(index) = self.0.tag_indexes.existing(&instance.info.name, repo.id)
+                        {
+                            index.expire();
+                        }
+                        RunResult::Accepted
+                    }
+                    Err(GitLabError::Refused(message)) => RunResult::Refused(message),
+                    Err(GitLabError::RateLimited(wait)) => RunResult::Refused(format!(
+                        "GitLab's rate limit: try again in {} s.",
+                        wait.as_secs().max(1)
+                    )),
+                    Err(GitLabError::NotFound) => {
+                        RunResult::Refused("GitLab no longer has this repository.".into())
+                    }
+                    Err(other) => RunResult::Failed(format!(
+                        "GitLab did not answer ({other}); it may or may not have started. Reload before trying again."
+                    )),
+                }
+            };
+            tracing::info!(
+                project = overview.project.id,
+                repository = repo.id,
+                confirmed = confirmation.tags,
+                outcome = ?result,
+                "cleanup run requested"
+            );
+            outcomes.push(RunOutcome {
+                repository_id: repo.id,
+                path: repo.path.clone(),
+                tags: confirmation.tags,
+                result,
+            });
+        }
+        Ok(outcomes)
     }
 }

@@ -1,0 +1,245 @@
+//! Protection rules and "Run now" through the server functions the policy page calls: rules
+//! change the preview at once, GitLab's limits hold, and a bulk delete runs only as confirmed.
+#![allow(clippy::unwrap_used)]
+
+use crate::common::{start, Browser};
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+use std::time::Duration;
+
+const POLICY: &str = "/api/v1/demo/projects/acme%2Fweb/cleanup-policy";
+const PREVIEW: &str = "/api/v1/demo/projects/acme%2Fweb/cleanup-preview";
+
+async fn get(browser: &Browser, path: &str) -> Value {
+    let response = browser.get(path).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    response.json().await.unwrap()
+}
+
+fn decisions<'a>(preview: &'a Value, repository: &str) -> &'a Vec<Value> {
+    preview["repositories"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["path"] == repository)
+        .unwrap()["decisions"]
+        .as_array()
+        .unwrap()
+}
+
+fn reason<'a>(preview: &'a Value, repository: &str, tag: &str) -> &'a str {
+    decisions(preview, repository)
+        .iter()
+        .find(|d| d["name"] == tag)
+        .unwrap()["reason"]
+        .as_str()
+        .unwrap()
+}
+
+async fn change(browser: &Browser, change: Value) -> (StatusCode, Value) {
+    let response = browser
+        .server_fn(
+            "change_protection_rule",
+            json!({"instance": "demo", "project_path": "acme/web", "change": change}),
+        )
+        .await;
+    let status = response.status();
+    let text = response.text().await.unwrap();
+    (
+        status,
+        serde_json::from_str(&text).unwrap_or(Value::String(text)),
+    )
+}
+
+fn create_tag(pattern: &str) -> Value {
+    json!({"CreateTag": {"pattern": pattern, "min_push": "Maintainer", "min_delete": "Maintainer"}})
+}
+
+#[tokio::test]
+async fn tag_rules_change_the_preview_at_once() {
+    let server = start(&[]).await;
+    let maria = Browser::new(&server);
+    maria.sign_in("maria", "/i/demo").await;
+    let all = format!("{PREVIEW}?name_regex=.*&name_regex_keep=&keep_n=&older_than=");
+    let before = get(&maria, &all).await;
+    assert_eq!(
+        reason(&before, "acme/web", "stable"),
+        "Protected",
+        "demo rule ^stable$"
+    );
+    let victim = decisions(&before, "acme/web")
+        .iter()
+        .find(|d| d["reason"] == "Deleted")
+        .unwrap()["name"]
+        .as_str()
+        .unwrap()
+        .to_string();
+
+    let (status, rules) = change(&maria, create_tag(&format!("^{victim}$"))).await;
+    assert_eq!(status, StatusCode::OK, "{rules}");
+    let created = rules["tag"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["pattern"] == format!("^{victim}$"))
+        .unwrap()["id"]
+        .as_u64()
+        .unwrap();
+    let policy = get(&maria, POLICY).await;
+    assert_eq!(policy["rules"]["tag"].as_array().unwrap().len(), 2);
+    let after = get(&maria, &all).await;
+    assert_eq!(reason(&after, "acme/web", &victim), "Protected");
+
+    // GitLab's checks, before GitLab is asked.
+    let (status, body) = change(&maria, create_tag(&format!("^{victim}$"))).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(body.to_string().contains("already exists"), "{body}");
+    let (status, body) = change(&maria, create_tag("(?<=v)1")).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(body.to_string().contains("RE2"), "{body}");
+    for pattern in ["^a", "^b", "^c"] {
+        assert_eq!(change(&maria, create_tag(pattern)).await.0, StatusCode::OK);
+    }
+    let (status, body) = change(&maria, create_tag("^d")).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(body.to_string().contains("at most 5"), "{body}");
+
+    let devon = Browser::new(&server);
+    devon.sign_in("devon", "/i/demo").await;
+    let (status, _) = change(&devon, json!({"DeleteTag": created})).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let policy = get(&devon, POLICY).await;
+    assert!(policy["rules"].is_null());
+    assert!(policy["rules_note"]
+        .as_str()
+        .unwrap()
+        .contains("Maintainer"));
+
+    let (status, rules) = change(&maria, json!({"DeleteTag": created})).await;
+    assert_eq!(status, StatusCode::OK, "{rules}");
+    assert_eq!(rules["tag"].as_array().unwrap().len(), 4);
+    let restored = get(&maria, &all).await;
+    assert_eq!(reason(&restored, "acme/web", &victim), "Deleted");
+}
+
+#[tokio::test]
+async fn repository_rules_round_trip_with_gitlabs_grammar() {
+    let server = start(&[]).await;
+    let maria = Browser::new(&server);
+    maria.sign_in("maria", "/i/demo").await;
+    let draft =
+        |pattern: &str| json!({"pattern": pattern, "min_push": null, "min_delete": "Owner"});
+    let (status, body) = change(&maria, json!({"CreateRepository": draft("other/web/*")})).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(body.to_string().contains("acme/web"), "{body}");
+    let (status, rules) = change(&maria, json!({"CreateRepository": draft("acme/web/*")})).await;
+    assert_eq!(status, StatusCode::OK, "{rules}");
+    let rule = rules["repository"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["pattern"] == "acme/web/*")
+        .unwrap()
+        .clone();
+    assert_eq!(rule["min_delete"], "Owner");
+    assert!(rule["min_push"].is_null());
+    let id = rule["id"].as_u64().unwrap();
+    let (status, rules) = change(
+        &maria,
+        json!({"UpdateRepository": [id, {"pattern": "acme/web/work*", "min_push": "Maintainer", "min_delete": null}]}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{rules}");
+    let updated = rules["repository"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["id"] == id)
+        .unwrap();
+    assert_eq!(updated["pattern"], "acme/web/work*");
+    assert_eq!(updated["min_push"], "Maintainer");
+    let (status, rules) = change(&maria, json!({"DeleteRepository": id})).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(rules["repository"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|r| r["id"] != id));
+}
+
+#[tokio::test]
+async fn run_now_deletes_only_what_was_confirmed_and_once_an_hour() {
+    let server = start(&[]).await;
+    let maria = Browser::new(&server);
+    maria.sign_in("maria", "/i/demo").await;
+    let mut policy = get(&maria, POLICY).await["saved"]["policy"].clone();
+    policy["name_regex"] = json!("main-.*");
+    policy["name_regex_keep"] = Value::Null;
+    policy["keep_n"] = Value::Null;
+    policy["older_than"] = Value::Null;
+    let preview = get(
+        &maria,
+        &format!("{PREVIEW}?name_regex=main-.*&name_regex_keep=&keep_n=&older_than="),
+    )
+    .await;
+    let worker = preview["repositories"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["path"] == "acme/web/worker")
+        .unwrap();
+    let id = worker["id"].as_u64().unwrap();
+    let doomed = worker["summary"]["deleted"].as_u64().unwrap();
+    assert!(doomed > 0);
+    let run = |tags: u64| {
+        maria.server_fn(
+            "run_cleanup_now",
+            json!({"instance": "demo", "project_path": "acme/web", "policy": policy.clone(),
+                   "confirmed": [{"repository_id": id, "tags": tags}]}),
+        )
+    };
+    // Confirmed fewer than the preview deletes now: not sent.
+    let outcome: Value = run(doomed - 1).await.json().await.unwrap();
+    assert_eq!(outcome[0]["result"]["Changed"]["now"], doomed, "{outcome}");
+
+    let outcome: Value = run(doomed).await.json().await.unwrap();
+    assert_eq!(outcome[0]["result"], "Accepted", "{outcome}");
+    // GitLab deletes in the background; the index is rebuilt on the next look.
+    let mut left = u64::MAX;
+    for _ in 0..50 {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let after = get(&maria, &format!("{PREVIEW}?name_regex=main-.*")).await;
+        let repo = after["repositories"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["id"] == id)
+            .unwrap()
+            .clone();
+        left = repo["decisions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|d| d["name"].as_str().unwrap().starts_with("main-"))
+            .count() as u64;
+        if left == 0 {
+            break;
+        }
+    }
+    assert_eq!(left, 0, "GitLab deleted the main-* tags");
+
+    let outcome: Value = run(0).await.json().await.unwrap();
+    let refused = outcome[0]["result"]["Refused"].as_str().unwrap();
+    assert!(refused.contains("once an hour"), "{refused}");
+
+    let devon = Browser::new(&server);
+    devon.sign_in("devon", "/i/demo").await;
+    let response = devon
+        .server_fn(
+            "run_cleanup_now",
+            json!({"instance": "demo", "project_path": "acme/web", "policy": policy,
+                   "confirmed": [{"repository_id": id, "tags": doomed}]}),
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+}
