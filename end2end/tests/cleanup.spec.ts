@@ -72,3 +72,73 @@ test('the preview can list only the tags that would be deleted, and that view is
   await expect(page).not.toHaveURL(/show=deleted/);
   await expect(page.locator('.preview-repo tr[data-decision="keep"]').first()).toBeAttached();
 });
+
+test('a maintainer protects a tag with a rule, the preview skips it at once, and deleting the rule undoes it', async ({ page }) => {
+  await signIn(page, 'maria', `${EDITOR}?name_regex=.*&name_regex_keep=&keep_n=&older_than=`);
+  await waitForHydration(page);
+  const row = page.locator('.preview-repo[data-repository="acme/web"] tr[data-tag="v2.3.1"]');
+  await expect(row).toHaveAttribute('data-decision', 'delete');
+  await page.evaluate(() => ((window as unknown as { marker: number }).marker = 7));
+
+  const form = page.getByRole('form', { name: 'Add a tag rule' });
+  const pattern = form.getByLabel('Pattern');
+  // GitLab's rules are checked while typing: RE2 only.
+  await pattern.fill('(?=v)2');
+  await expect(form.getByRole('alert')).toContainText('RE2');
+  await expect(form.getByRole('button', { name: 'Add rule' })).toBeDisabled();
+  await pattern.fill('^v2\\.3\\.1$');
+  await expect(form.getByTestId('rule-coverage')).toContainText('Matches 1 tag: v2.3.1');
+  await form.getByRole('button', { name: 'Add rule' }).click();
+
+  const rule = page.locator('table.rules[data-kind="tag"] tbody tr', { hasText: '^v2\\.3\\.1$' });
+  await expect(rule).toBeVisible();
+  await expect(page.locator('.rules-panel [role="status"]')).toContainText('protected');
+  await expect(row).toHaveAttribute('data-decision', 'keep');
+  await expect(row).toContainText('protected by a tag protection rule (skipped)');
+
+  // GitLab has it: a reload lists it.
+  await page.reload();
+  await waitForHydration(page);
+  await expect(rule).toBeVisible();
+  await expect(row).toHaveAttribute('data-decision', 'keep');
+
+  await rule.getByRole('button', { name: 'Delete rule ^v2\\.3\\.1$' }).click();
+  await rule.getByRole('button', { name: 'Delete', exact: true }).click();
+  await expect(rule).toHaveCount(0);
+  await expect(row).toHaveAttribute('data-decision', 'delete');
+});
+
+test('Run now deletes what the preview showed, after a typed count, and GitLab refuses a second run within the hour', async ({ page }) => {
+  const cli = '/i/demo/cleanup/opensource/cli?name_regex=edge-.*&name_regex_keep=&keep_n=&older_than=';
+  await signIn(page, 'maria', cli);
+  await waitForHydration(page);
+  const total = page.getByTestId('preview-total');
+  await expect(total).toHaveText(/^5 tags deleted in 1 repository/);
+
+  await page.getByTestId('run-now').click();
+  const dialog = page.getByRole('dialog', { name: 'Run the cleanup now?' });
+  await expect(dialog).toContainText('GitLab will delete 5 tags in 1 repository');
+  await expect(dialog).toContainText('not saved');
+  const run = dialog.getByRole('button', { name: 'Delete 5 tags now' });
+  await expect(run).toBeDisabled();
+  await dialog.getByTestId('confirm-run').fill('4');
+  await expect(run).toBeDisabled();
+  await dialog.getByTestId('confirm-run').fill('5');
+  await run.click();
+  await expect(dialog.getByTestId('run-report')).toContainText('GitLab is deleting 5 tags in the background');
+  await dialog.getByRole('button', { name: 'Done' }).click();
+  await expect(dialog).toHaveCount(0);
+  // The page looks again once GitLab has deleted them.
+  await expect(total).toHaveText(/^0 tags deleted in 1 repository/, { timeout: 20_000 });
+
+  // A second run in the same repository within the hour: GitLab's refusal, in its words.
+  await page.goto(url('/i/demo/cleanup/opensource/cli?name_regex=v0%5C.1%5C.0&name_regex_keep=&keep_n=&older_than='));
+  await waitForHydration(page);
+  await expect(total).toHaveText(/^1 tag deleted in 1 repository/);
+  await page.getByTestId('run-now').click();
+  await dialog.getByTestId('confirm-run').fill('1');
+  await dialog.getByRole('button', { name: 'Delete 1 tag now' }).click();
+  await expect(dialog.getByTestId('run-report')).toContainText('at most once an hour');
+  await dialog.getByRole('button', { name: 'Done' }).click();
+  await expect(total).toHaveText(/^1 tag deleted in 1 repository/);
+});

@@ -168,8 +168,12 @@ impl BffBackend {
         let mut preview = Vec::with_capacity(indexes.len());
         for (id, path, index) in indexes {
             let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+            // An index marked out of date (a run or a rule change through us) has no completion
+            // time until its rebuild finishes: wait for that rather than show the old list.
             index
-                .wait_until(left, |s| s.complete || s.error.is_some())
+                .wait_until(left, |s| {
+                    (s.complete && s.completed_at.is_some()) || s.error.is_some()
+                })
                 .await;
             // Only what the decision needs: the preview ships every tag to the browser.
             let (mut tags, complete, total) = index.read(|s| {

@@ -19,6 +19,11 @@ use crate::pages::instance::use_instance;
 use crate::pages::use_query_pairs;
 use crate::server_fns::cleanup::{load_cleanup_overview, save_cleanup_policy};
 
+mod rules;
+mod run;
+use rules::ProtectionRulesPanel;
+use run::RunNowDialog;
+
 /// Rows listed per repository in the preview (the counts always cover every tag).
 const ROWS_SHOWN: usize = 100;
 
@@ -45,7 +50,7 @@ pub fn CleanupPolicyPage() -> impl IntoView {
             {move || Suspend::new(async move {
                 match data.await {
                     Err(error) => view! { <ErrorView error /> }.into_any(),
-                    Ok(overview) => view! { <Editor instance=instance.get_untracked() overview /> }.into_any(),
+                    Ok(overview) => view! { <Editor instance=instance.get_untracked() overview reload=Callback::new(move |_| data.refetch()) /> }.into_any(),
                 }
             })}
         </Transition>
@@ -53,7 +58,7 @@ pub fn CleanupPolicyPage() -> impl IntoView {
 }
 
 #[component]
-fn Editor(instance: String, overview: CleanupOverview) -> impl IntoView {
+fn Editor(instance: String, overview: CleanupOverview, reload: Callback<()>) -> impl IntoView {
     let pairs = use_query_pairs();
     let saved = overview.saved.policy.clone();
     let parsed = {
@@ -68,14 +73,15 @@ fn Editor(instance: String, overview: CleanupOverview) -> impl IntoView {
             .iter()
             .any(|(k, v)| k == "show" && v == "deleted")
     });
-    let overview = StoredValue::new(overview);
-    let saved_preview = overview.with_value(|o| preview(o, &o.saved.policy).ok());
-    let results = Memo::new(move |_| overview.with_value(|o| preview(o, &draft.get())));
-    let project = overview.with_value(|o| o.project.clone());
+    // A signal: protection rule changes replace its rules, and the preview follows.
+    let overview = RwSignal::new(overview);
+    let saved_preview = Memo::new(move |_| overview.with(|o| preview(o, &o.saved.policy).ok()));
+    let results = Memo::new(move |_| overview.with(|o| preview(o, &draft.get())));
+    let project = overview.with_untracked(|o| o.project.clone());
     let base = links::cleanup(&instance, &project.full_path);
-    let refusal = overview.with_value(|o| o.edit_refusal.clone());
-    let next_run = overview.with_value(|o| o.saved.next_run_at.clone());
-    let notes: Vec<domain::view::Notice> = overview.with_value(|o| {
+    let refusal = overview.with_untracked(|o| o.edit_refusal.clone());
+    let next_run = overview.with_untracked(|o| o.saved.next_run_at.clone());
+    let notes: Vec<domain::view::Notice> = overview.with_untracked(|o| {
         o.saved
             .notes
             .iter()
@@ -83,7 +89,7 @@ fn Editor(instance: String, overview: CleanupOverview) -> impl IntoView {
             .map(domain::view::Notice)
             .collect()
     });
-    let mode = overview.with_value(|o| o.mode);
+    let mode = overview.with_untracked(|o| o.mode);
     let changed = {
         let saved = saved.clone();
         Memo::new(move |_| draft.get() != saved)
@@ -130,12 +136,13 @@ fn Editor(instance: String, overview: CleanupOverview) -> impl IntoView {
                 }
                 {move || match results.get() {
                     Err(_) => view! { <p class="muted">"Fix the policy to see its preview."</p> }.into_any(),
-                    Ok(repos) => view! { <PreviewList repos saved=saved_preview.clone() only_deleted=only_deleted.get() /> }.into_any(),
+                    Ok(repos) => view! { <PreviewList repos saved=saved_preview.get() only_deleted=only_deleted.get() /> }.into_any(),
                 }}
             </section>
         </div>
-        {view! { <SaveBar instance=instance.clone() project_path=project.full_path.clone() draft changed refusal=refusal.clone() next_run=next_run.clone() base=base.clone() /> }.into_any()}
+        {view! { <SaveBar instance=instance.clone() project_path=project.full_path.clone() draft changed refusal=refusal.clone() next_run=next_run.clone() base=base.clone() overview reload /> }.into_any()}
         {view! { <RegexTester draft /> }.into_any()}
+        {view! { <ProtectionRulesPanel instance=instance.clone() project_path=project.full_path.clone() overview can_edit=refusal.is_none() /> }.into_any()}
     }
 }
 
@@ -348,8 +355,35 @@ fn SaveBar(
     refusal: Option<String>,
     next_run: Option<String>,
     base: String,
+    overview: RwSignal<CleanupOverview>,
+    reload: Callback<()>,
 ) -> impl IntoView {
     let hydrated = use_hydrated();
+    let running = RwSignal::new(None::<CleanupPolicy>);
+    let run_dialog = {
+        let instance = instance.clone();
+        let project_path = project_path.clone();
+        move || {
+            running.get().map(|policy| {
+                view! {
+                    <RunNowDialog
+                        instance=instance.clone()
+                        project_path=project_path.clone()
+                        overview
+                        draft=changed.get_untracked()
+                        policy
+                        on_close=Callback::new(move |accepted: bool| {
+                            running.set(None);
+                            if accepted {
+                                // GitLab deletes in the background; look again shortly.
+                                set_timeout(move || reload.run(()), std::time::Duration::from_millis(1500));
+                            }
+                        })
+                    />
+                }
+            })
+        }
+    };
     let status = RwSignal::new(None::<Result<String, String>>);
     let saving = RwSignal::new(false);
     let navigate = use_navigate();
@@ -395,11 +429,18 @@ fn SaveBar(
             <button type="button" class="button primary" disabled=move || blocked || !hydrated.get() || !changed.get() || saving.get() on:click=save>
                 {move || if saving.get() { "Saving…" } else { "Save policy" }}
             </button>
+            <button type="button" class="button danger" data-testid="run-now"
+                title="GitLab's bulk delete with the policy on screen, after you confirm what it deletes"
+                disabled=move || blocked || !hydrated.get()
+                on:click=move |_| running.set(Some(draft.get_untracked()))>
+                "Run now…"
+            </button>
             {move || status.get().map(|s| match s {
                 Ok(text) => view! { <span role="status" class="small">{text}</span> }.into_any(),
                 Err(text) => view! { <span role="alert" class="error-text small">{text}</span> }.into_any(),
             })}
         </div>
+        {run_dialog}
     }
 }
 

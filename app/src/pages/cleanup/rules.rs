@@ -1,0 +1,439 @@
+//! The project's protection rules beside its cleanup policy: tag rules (which the preview
+//! honours at once) and repository rules, listed for everyone who may see them and edited by
+//! Maintainers with GitLab's limits checked as they type.
+
+use domain::cleanup::CleanupOverview;
+use domain::format;
+use domain::protection::{
+    repository_pattern_matches, tag_pattern, ProtectionRules, RepositoryRuleDraft, RuleChange,
+    RuleError, RuleField, TagRuleDraft, MAX_REPOSITORY_PATTERN, MAX_RULES, MAX_TAG_PATTERN,
+    RULE_LEVELS,
+};
+use domain::AccessLevel;
+use leptos::prelude::*;
+
+use crate::components::use_hydrated;
+use crate::server_fns::cleanup::change_protection_rule;
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Tag,
+    Repository,
+}
+
+impl Kind {
+    fn noun(self) -> &'static str {
+        match self {
+            Kind::Tag => "tag",
+            Kind::Repository => "repository",
+        }
+    }
+}
+
+/// A rule as the panel lists and edits it (levels optional for repository rules).
+#[derive(Clone, PartialEq)]
+struct Row {
+    kind: Kind,
+    id: u64,
+    pattern: String,
+    push: Option<AccessLevel>,
+    delete: Option<AccessLevel>,
+}
+
+fn rows(rules: &ProtectionRules, kind: Kind) -> Vec<Row> {
+    match kind {
+        Kind::Tag => rules
+            .tag
+            .iter()
+            .map(|r| Row {
+                kind,
+                id: r.id,
+                pattern: r.pattern.clone(),
+                push: Some(r.min_push),
+                delete: Some(r.min_delete),
+            })
+            .collect(),
+        Kind::Repository => rules
+            .repository
+            .iter()
+            .map(|r| Row {
+                kind,
+                id: r.id,
+                pattern: r.pattern.clone(),
+                push: r.min_push,
+                delete: r.min_delete,
+            })
+            .collect(),
+    }
+}
+
+fn level_label(level: Option<AccessLevel>) -> &'static str {
+    level.map_or("anyone with the role GitLab needs", AccessLevel::label)
+}
+
+fn level_param(level: Option<AccessLevel>) -> &'static str {
+    match level {
+        Some(AccessLevel::Maintainer) => "maintainer",
+        Some(AccessLevel::Owner) => "owner",
+        Some(AccessLevel::Admin) => "admin",
+        _ => "",
+    }
+}
+
+/// What a pattern covers in this project right now: tag names, or repository paths.
+fn matches(overview: &CleanupOverview, kind: Kind, pattern: &str) -> Result<Vec<String>, String> {
+    match kind {
+        Kind::Tag => {
+            let re = tag_pattern(pattern).map_err(|e| e.message)?;
+            let mut names: Vec<String> = overview
+                .repositories
+                .iter()
+                .flat_map(|r| r.tags.iter())
+                .filter(|t| re.is_match(t.name.as_bytes()))
+                .map(|t| t.name.clone())
+                .collect();
+            names.sort_unstable();
+            names.dedup();
+            Ok(names)
+        }
+        Kind::Repository => Ok(overview
+            .repositories
+            .iter()
+            .filter(|r| repository_pattern_matches(pattern, &r.path))
+            .map(|r| r.path.clone())
+            .collect()),
+    }
+}
+
+fn summary(found: &[String], noun: (&str, &str)) -> String {
+    if found.is_empty() {
+        return format!("Matches no {} now.", noun.0);
+    }
+    let shown: Vec<&str> = found.iter().take(8).map(String::as_str).collect();
+    let more = found.len().saturating_sub(shown.len());
+    format!(
+        "Matches {}: {}{}",
+        format::plural(found.len() as u64, noun.0, noun.1),
+        shown.join(", "),
+        if more > 0 {
+            format!(" and {more} more")
+        } else {
+            String::new()
+        }
+    )
+}
+
+fn nouns(kind: Kind) -> (&'static str, &'static str) {
+    match kind {
+        Kind::Tag => ("tag", "tags"),
+        Kind::Repository => ("repository", "repositories"),
+    }
+}
+
+/// The panel. `overview.rules` is replaced with GitLab's answer after every change, so the
+/// preview (which reads it) follows at once.
+#[component]
+pub fn ProtectionRulesPanel(
+    instance: String,
+    project_path: String,
+    overview: RwSignal<CleanupOverview>,
+    can_edit: bool,
+) -> impl IntoView {
+    let rules = Memo::new(move |_| overview.with(|o| o.rules.clone()));
+    let note = overview.with_untracked(|o| o.rules_note.clone());
+    let confirming = RwSignal::new(None::<(Kind, u64)>);
+    let editing = RwSignal::new(None::<Row>);
+    let status = RwSignal::new(None::<Result<String, String>>);
+    let busy = RwSignal::new(false);
+    let hydrated = use_hydrated();
+    let send = {
+        let instance = instance.clone();
+        let project_path = project_path.clone();
+        Callback::new(move |(change, done): (RuleChange, String)| {
+            if busy.get_untracked() {
+                return;
+            }
+            busy.set(true);
+            status.set(None);
+            let instance = instance.clone();
+            let project_path = project_path.clone();
+            leptos::task::spawn_local(async move {
+                let result = change_protection_rule(instance, project_path, change).await;
+                busy.set(false);
+                match result {
+                    Ok(fresh) => {
+                        overview.update(|o| o.rules = Some(fresh));
+                        confirming.set(None);
+                        editing.set(None);
+                        status.set(Some(Ok(done)));
+                    }
+                    Err(error) => status.set(Some(Err(error.to_string()))),
+                }
+            });
+        })
+    };
+    let table = move |kind: Kind| {
+        move || {
+            let Some(all) = rules.get() else {
+                return ().into_any();
+            };
+            let list = rows(&all, kind);
+            let count = list.len();
+            let heading = match kind {
+                Kind::Tag => "Tag rules",
+                Kind::Repository => "Repository rules",
+            };
+            view! {
+                <h3>{format!("{heading} ({count} of {MAX_RULES})")}</h3>
+                {if list.is_empty() {
+                    view! { <p class="muted small">{format!("No {} rules.", kind.noun())}</p> }.into_any()
+                } else {
+                    view! {
+                        <table class="data-table rules" data-kind=kind.noun()>
+                            <thead><tr>
+                                <th scope="col">"Pattern"</th>
+                                <th scope="col">"Push needs"</th>
+                                <th scope="col">"Delete needs"</th>
+                                <th scope="col">"Covers now"</th>
+                                {can_edit.then(|| view! { <th scope="col"><span class="visually-hidden">"Actions"</span></th> })}
+                            </tr></thead>
+                            <tbody>
+                                {list.into_iter().map(|row| {
+                                    let covered = overview.with_untracked(|o| matches(o, kind, &row.pattern)).unwrap_or_default();
+                                    let id = row.id;
+                                    let pattern = row.pattern.clone();
+                                    let edit_row = row.clone();
+                                    let delete_label = format!("Delete rule {}", row.pattern);
+                                    view! {
+                                        <tr data-rule=row.pattern.clone()>
+                                            <td><code>{row.pattern.clone()}</code></td>
+                                            <td>{level_label(row.push)}</td>
+                                            <td>{level_label(row.delete)}</td>
+                                            <td class="small" title=covered.join(", ")>{format::plural(covered.len() as u64, nouns(kind).0, nouns(kind).1)}</td>
+                                            {can_edit.then(|| view! {
+                                                <td><div class="actions">
+                                                    {move || if confirming.get() == Some((kind, id)) {
+                                                        let pattern = pattern.clone();
+                                                        view! {
+                                                            <span class="small">"Delete this rule? "</span>
+                                                            <button type="button" class="button danger small" disabled=move || busy.get()
+                                                                on:click=move |_| send.run((
+                                                                    match kind { Kind::Tag => RuleChange::DeleteTag(id), Kind::Repository => RuleChange::DeleteRepository(id) },
+                                                                    format!("Deleted the {} rule {}.", kind.noun(), pattern),
+                                                                ))>"Delete"</button>
+                                                            <button type="button" class="button small" on:click=move |_| confirming.set(None)>"Keep"</button>
+                                                        }.into_any()
+                                                    } else {
+                                                        let edit_row = edit_row.clone();
+                                                        view! {
+                                                            <button type="button" class="button small" disabled=move || !hydrated.get()
+                                                                on:click=move |_| { status.set(None); editing.set(Some(edit_row.clone())) }>"Edit"</button>
+                                                            <button type="button" class="button small" disabled=move || !hydrated.get()
+                                                                aria-label=delete_label.clone()
+                                                                on:click=move |_| confirming.set(Some((kind, id)))>"Delete"</button>
+                                                        }.into_any()
+                                                    }}
+                                                </div></td>
+                                            })}
+                                        </tr>
+                                    }
+                                }).collect_view()}
+                            </tbody>
+                        </table>
+                    }.into_any()
+                }}
+                {can_edit.then(|| view! { <RuleForm kind overview editing send busy /> })}
+            }
+            .into_any()
+        }
+    };
+    view! {
+        <section class="panel rules-panel" aria-labelledby="rules-title">
+            <h2 id="rules-title">"Protection rules"</h2>
+            <p class="muted small">
+                "GitLab's cleanup skips tags a tag rule protects; a bulk delete skips them when your role is below the rule's delete level. "
+                "Repository rules guard pushing to and deleting whole repositories. At most " {MAX_RULES} " of each kind."
+            </p>
+            {note.map(|n| view! { <p class="muted" data-testid="rules-note">{n}</p> })}
+            {table(Kind::Tag)}
+            {table(Kind::Repository)}
+            {move || status.get().map(|s| match s {
+                Ok(text) => view! { <p role="status" class="small">{text}</p> }.into_any(),
+                Err(text) => view! { <p role="alert" class="error-text small">{text}</p> }.into_any(),
+            })}
+        </section>
+    }
+}
+
+/// Adds a rule of `kind`, or edits the one in `editing` when it is of this kind. Checked with
+/// GitLab's rules on every keystroke; the pattern shows what it would cover.
+#[component]
+fn RuleForm(
+    kind: Kind,
+    overview: RwSignal<CleanupOverview>,
+    editing: RwSignal<Option<Row>>,
+    send: Callback<(RuleChange, String)>,
+    busy: RwSignal<bool>,
+) -> impl IntoView {
+    let hydrated = use_hydrated();
+    let pattern = RwSignal::new(String::new());
+    let push = RwSignal::new(Some(AccessLevel::Maintainer));
+    let delete = RwSignal::new(Some(AccessLevel::Maintainer));
+    let edited = Memo::new(move |_| editing.get().filter(|r| r.kind == kind).map(|r| r.id));
+    // Editing fills the fields; finishing (or cancelling) empties them.
+    Effect::new(move |_| match editing.get().filter(|r| r.kind == kind) {
+        Some(row) => {
+            pattern.set(row.pattern);
+            push.set(row.push);
+            delete.set(row.delete);
+        }
+        None => {
+            pattern.set(String::new());
+            push.set(Some(AccessLevel::Maintainer));
+            delete.set(Some(AccessLevel::Maintainer));
+        }
+    });
+    let change = move || -> Result<RuleChange, RuleError> {
+        let text = pattern.get().trim().to_string();
+        let change = match kind {
+            Kind::Tag => {
+                let draft = TagRuleDraft {
+                    pattern: text,
+                    min_push: push.get().unwrap_or(AccessLevel::Maintainer),
+                    min_delete: delete.get().unwrap_or(AccessLevel::Maintainer),
+                };
+                match edited.get() {
+                    Some(id) => RuleChange::UpdateTag(id, draft),
+                    None => RuleChange::CreateTag(draft),
+                }
+            }
+            Kind::Repository => {
+                let draft = RepositoryRuleDraft {
+                    pattern: text,
+                    min_push: push.get(),
+                    min_delete: delete.get(),
+                };
+                match edited.get() {
+                    Some(id) => RuleChange::UpdateRepository(id, draft),
+                    None => RuleChange::CreateRepository(draft),
+                }
+            }
+        };
+        overview.with(|o| {
+            let rules = o.rules.clone().unwrap_or_default();
+            change.validate(&rules, &o.project.full_path)
+        })?;
+        Ok(change)
+    };
+    let checked = Memo::new(move |_| {
+        if pattern.get().trim().is_empty() {
+            None
+        } else {
+            Some(change())
+        }
+    });
+    let error_on = move |field: RuleField| {
+        move || match checked.get() {
+            Some(Err(e)) if e.field == Some(field) => {
+                Some(view! { <p class="error-text small" role="alert">{e.message}</p> })
+            }
+            _ => None,
+        }
+    };
+    let form_error = move || match checked.get() {
+        Some(Err(e)) if e.field.is_none() => {
+            Some(view! { <p class="error-text small" role="alert">{e.message}</p> })
+        }
+        _ => None,
+    };
+    let coverage = move || {
+        let text = pattern.get();
+        let text = text.trim();
+        if text.is_empty()
+            || matches!(checked.get(), Some(Err(ref e)) if e.field == Some(RuleField::Pattern))
+        {
+            return None;
+        }
+        let found = overview.with(|o| matches(o, kind, text)).ok()?;
+        Some(
+            view! { <p class="small muted" data-testid="rule-coverage">{summary(&found, nouns(kind))}</p> },
+        )
+    };
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        if let Some(Ok(change)) = checked.get_untracked() {
+            let done = match &change {
+                RuleChange::CreateTag(d) => format!("Tags matching {} are protected.", d.pattern),
+                RuleChange::CreateRepository(d) => {
+                    format!("Repositories matching {} are protected.", d.pattern)
+                }
+                _ => "Rule saved.".to_string(),
+            };
+            send.run((change, done));
+        }
+    };
+    let level_select = move |label: &'static str, signal: RwSignal<Option<AccessLevel>>| {
+        view! {
+            <label class="field compact"><span>{label}</span>
+                <select on:change=move |ev| {
+                    let value = event_target_value(&ev);
+                    signal.set(RULE_LEVELS.into_iter().find(|l| level_param(Some(*l)) == value));
+                }>
+                    {(kind == Kind::Repository).then(|| view! {
+                        <option value="" selected=move || signal.get().is_none()>"No restriction"</option>
+                    })}
+                    {RULE_LEVELS.into_iter().map(|level| view! {
+                        <option value=level_param(Some(level)) selected=move || signal.get() == Some(level)>{level.label()}</option>
+                    }).collect_view()}
+                </select>
+            </label>
+        }
+    };
+    let repository_placeholder = overview.with_untracked(|o| format!("{}/*", o.project.full_path));
+    let (placeholder, max, hint) = match kind {
+        Kind::Tag => (
+            "^v\\d+\\.\\d+$".to_string(),
+            MAX_TAG_PATTERN,
+            "RE2, matched anywhere in the tag name (anchor with ^ and $).",
+        ),
+        Kind::Repository => (
+            repository_placeholder,
+            MAX_REPOSITORY_PATTERN,
+            "A repository path starting with the project's; * matches anything.",
+        ),
+    };
+    let title = move || match (kind, edited.get().is_some()) {
+        (Kind::Tag, false) => "Add a tag rule",
+        (Kind::Tag, true) => "Edit the tag rule",
+        (Kind::Repository, false) => "Add a repository rule",
+        (Kind::Repository, true) => "Edit the repository rule",
+    };
+    view! {
+        <form class="rule-form" aria-label=title data-kind=kind.noun() on:submit=submit>
+            <fieldset disabled=move || !hydrated.get() || busy.get()>
+                <legend class="small"><strong>{title}</strong></legend>
+                <label class="field"><span>"Pattern"</span>
+                    <input type="text" name="pattern" placeholder=placeholder maxlength=max.to_string() autocomplete="off" spellcheck="false"
+                        prop:value=move || pattern.get() on:input=move |ev| pattern.set(event_target_value(&ev)) />
+                    <span class="small muted">{hint}</span>
+                    {error_on(RuleField::Pattern)}
+                </label>
+                {coverage}
+                <div class="row">
+                    {level_select("Push needs", push)}
+                    {level_select("Delete needs", delete)}
+                </div>
+                {error_on(RuleField::Levels)}
+                {form_error}
+                <div class="row">
+                    <button type="submit" class="button primary small" disabled=move || !matches!(checked.get(), Some(Ok(_)))>
+                        {move || if edited.get().is_some() { "Save rule" } else { "Add rule" }}
+                    </button>
+                    {move || edited.get().is_some().then(|| view! {
+                        <button type="button" class="button small" on:click=move |_| editing.set(None)>"Cancel"</button>
+                    })}
+                </div>
+            </fieldset>
+        </form>
+    }
+}

@@ -1,0 +1,210 @@
+//! "Run now": GitLab's bulk delete with the policy on screen, after the user has seen exactly
+//! what it deletes (as their role: a bulk delete may delete tags the scheduled cleanup skips)
+//! and typed the number of tags.
+
+use domain::cleanup::{
+    preview, preview_as, CleanupOverview, CleanupPolicy, RunConfirmation, RunOutcome, RunResult,
+};
+use domain::format;
+use leptos::prelude::*;
+
+use crate::components::focus_on_mount;
+use crate::error::AppError;
+use crate::server_fns::cleanup::run_cleanup_now;
+
+/// One repository the run would touch.
+#[derive(Clone)]
+struct Planned {
+    id: u64,
+    path: String,
+    deleted: u64,
+    freed: u64,
+    /// Tags the scheduled cleanup skips as protected but this run deletes (the runner's role
+    /// may delete them).
+    unprotected: Vec<String>,
+}
+
+/// What the run would do, as `overview`'s viewer.
+fn plan(overview: &CleanupOverview, policy: &CleanupPolicy) -> Result<Vec<Planned>, String> {
+    policy.bulk_delete_params().map_err(|e| e.message)?;
+    let actor = Some(overview.project.access);
+    let run = preview_as(overview, policy, actor).map_err(|e| e.message)?;
+    let scheduled = preview(overview, policy).map_err(|e| e.message)?;
+    Ok(run
+        .into_iter()
+        .zip(scheduled)
+        .filter(|(r, _)| r.summary.deleted > 0)
+        .map(|(r, s)| {
+            let unprotected = r
+                .decisions
+                .iter()
+                .zip(&s.decisions)
+                .filter(|(a, b)| a.reason.deletes() && !b.reason.deletes())
+                .map(|(a, _)| a.name.clone())
+                .collect();
+            Planned {
+                id: r.id,
+                path: r.path,
+                deleted: r.summary.deleted,
+                freed: r.summary.bytes_freed,
+                unprotected,
+            }
+        })
+        .collect())
+}
+
+#[component]
+pub fn RunNowDialog(
+    instance: String,
+    project_path: String,
+    overview: RwSignal<CleanupOverview>,
+    policy: CleanupPolicy,
+    /// The policy differs from the saved one.
+    draft: bool,
+    /// Called on close; `true` when GitLab accepted a run (the page reloads its tags).
+    on_close: Callback<bool>,
+) -> impl IntoView {
+    let planned = overview.with_untracked(|o| plan(o, &policy));
+    let total: u64 = planned
+        .as_ref()
+        .map(|p| p.iter().map(|r| r.deleted).sum())
+        .unwrap_or(0);
+    let typed = RwSignal::new(String::new());
+    let running = RwSignal::new(false);
+    let outcome = RwSignal::new(None::<Result<Vec<RunOutcome>, AppError>>);
+    let confirmed = move || total > 0 && typed.get().trim() == total.to_string();
+    let run = {
+        let planned = planned.clone().unwrap_or_default();
+        move |_| {
+            if running.get_untracked() || !confirmed() {
+                return;
+            }
+            running.set(true);
+            let confirmations: Vec<RunConfirmation> = planned
+                .iter()
+                .map(|p| RunConfirmation {
+                    repository_id: p.id,
+                    tags: p.deleted,
+                })
+                .collect();
+            let instance = instance.clone();
+            let project_path = project_path.clone();
+            let policy = policy.clone();
+            leptos::task::spawn_local(async move {
+                let result = run_cleanup_now(instance, project_path, policy, confirmations).await;
+                running.set(false);
+                outcome.set(Some(result));
+            });
+        }
+    };
+    let close = move || {
+        let accepted = outcome.get_untracked().is_some_and(|o| {
+            o.is_ok_and(|list| list.iter().any(|r| r.result == RunResult::Accepted))
+        });
+        on_close.run(accepted);
+    };
+    let on_key = move |ev: leptos::ev::KeyboardEvent| {
+        if ev.key() == "Escape" && !running.get_untracked() {
+            close();
+        }
+    };
+    let cancel = NodeRef::<leptos::html::Button>::new();
+    focus_on_mount(cancel);
+    view! {
+        <div class="modal-backdrop">
+            <div class="modal" role="dialog" aria-modal="true" aria-labelledby="run-title" on:keydown=on_key>
+                <h2 id="run-title">"Run the cleanup now?"</h2>
+                {move || match outcome.get() {
+                    Some(result) => view! { <RunReport result /> }.into_any(),
+                    None => match planned.clone() {
+                        Err(message) => view! { <p class="error-text" role="alert">{message}</p> }.into_any(),
+                        Ok(list) if list.is_empty() => view! { <p>"This policy deletes no tags now, so there is nothing to run."</p> }.into_any(),
+                        Ok(list) => view! { <RunPlan list total draft /> }.into_any(),
+                    },
+                }}
+                {move || (outcome.get().is_none() && total > 0).then(|| view! {
+                    <label class="field">
+                        <span>"Type " <strong>{total}</strong> " to confirm"</span>
+                        <input type="text" inputmode="numeric" autocomplete="off" data-testid="confirm-run"
+                            prop:value=move || typed.get() on:input=move |ev| typed.set(event_target_value(&ev)) />
+                    </label>
+                })}
+                {move || running.get().then(|| view! { <p class="muted" role="status">"Asking GitLab…"</p> })}
+                <div class="modal-actions">
+                    {move || if outcome.get().is_some() {
+                        let done = NodeRef::<leptos::html::Button>::new();
+                        focus_on_mount(done);
+                        view! { <button type="button" class="button primary" node_ref=done on:click=move |_| close()>"Done"</button> }.into_any()
+                    } else {
+                        let run = run.clone();
+                        view! {
+                            <button type="button" class="button" node_ref=cancel disabled=move || running.get() on:click=move |_| close()>"Cancel"</button>
+                            <button type="button" class="button danger" disabled=move || running.get() || !confirmed() on:click=run>
+                                {format!("Delete {} now", format::plural(total, "tag", "tags"))}
+                            </button>
+                        }.into_any()
+                    }}
+                </div>
+            </div>
+        </div>
+    }
+}
+
+#[component]
+fn RunPlan(list: Vec<Planned>, total: u64, draft: bool) -> impl IntoView {
+    let freed: u64 = list.iter().map(|p| p.freed).sum();
+    let unprotected: Vec<String> = list.iter().flat_map(|p| p.unprotected.clone()).collect();
+    view! {
+        <p>
+            {format!(
+                "GitLab will delete {} in {}, freeing about {}. This cannot be undone.",
+                format::plural(total, "tag", "tags"),
+                format::plural(list.len() as u64, "repository", "repositories"),
+                format::bytes(freed)
+            )}
+        </p>
+        {draft.then(|| view! {
+            <p class="banner warning small">"This runs the policy on screen, which is not saved. The schedule keeps running the saved policy."</p>
+        })}
+        {(!unprotected.is_empty()).then(|| view! {
+            <p class="banner warning small" data-testid="run-unprotected">
+                {format!(
+                    "Your role may delete protected tags, so this run deletes {} the scheduled cleanup skips: {}.",
+                    format::plural(unprotected.len() as u64, "tag", "tags"),
+                    unprotected.iter().take(20).cloned().collect::<Vec<_>>().join(", ")
+                )}
+            </p>
+        })}
+        <table class="data-table">
+            <thead><tr><th scope="col">"Repository"</th><th scope="col">"Tags deleted"</th><th scope="col">"Freed"</th></tr></thead>
+            <tbody>
+                {list.into_iter().map(|p| view! {
+                    <tr><td>{p.path}</td><td>{format::count(p.deleted)}</td><td>{format::bytes(p.freed)}</td></tr>
+                }).collect_view()}
+            </tbody>
+        </table>
+        <p class="muted small">
+            "GitLab deletes in the background, at most once an hour per repository, and decides again when it runs: tags pushed meanwhile count too."
+        </p>
+    }
+}
+
+#[component]
+fn RunReport(result: Result<Vec<RunOutcome>, AppError>) -> impl IntoView {
+    match result {
+        Err(error) => view! { <p class="error-text" role="alert">{error.to_string()}</p> }.into_any(),
+        Ok(list) => view! {
+            <ul class="run-report" data-testid="run-report">
+                {list.into_iter().map(|o| {
+                    let (class, text) = match o.result {
+                        RunResult::Accepted => ("success", format!("GitLab is deleting {} in the background.", format::plural(o.tags, "tag", "tags"))),
+                        RunResult::Changed { now } => ("warning", format!("Not run: the preview changed and now deletes {} (you confirmed {}). Review it and run again.", format::count(now), format::count(o.tags))),
+                        RunResult::Refused(why) => ("danger", format!("GitLab refused: {why}")),
+                        RunResult::Failed(why) => ("danger", why),
+                    };
+                    view! { <li class=class><strong>{o.path}</strong> " — " {text}</li> }
+                }).collect_view()}
+            </ul>
+        }.into_any(),
+    }
+}
