@@ -14,7 +14,7 @@ say "cargo fmt --check"
 cargo fmt --all --check
 
 say "clippy (server side: domain, gitlab-double, app[ssr], server)"
-cargo clippy --locked -p domain -p gitlab-double -p app -p server --all-targets -- -D warnings
+cargo clippy --locked -p domain -p gitlab-double -p app -p server -p wasm-bench --all-targets -- -D warnings
 say "clippy (browser side: app[hydrate], frontend on wasm32)"
 cargo clippy --locked -p app -p frontend --target wasm32-unknown-unknown -- -D warnings
 
