@@ -68,4 +68,7 @@ test('a shared cleanup draft renders its preview on the server', async ({ page }
   await page.goto(url('/i/demo/cleanup/acme/web?name_regex=.*&name_regex_keep=&keep_n=&older_than='));
   await expect(page.getByTestId('preview-total')).not.toHaveText(/^0 tags deleted/);
   await expect(page.getByLabel('Remove tags matching (regex)')).toHaveValue('.*');
+  // The protection rules read without JavaScript too, and the preview honours them.
+  await expect(page.locator('table.rules[data-kind="tag"]')).toContainText('^stable$');
+  await expect(page.locator('.preview-repo[data-repository="acme/web"] tr[data-tag="stable"]')).toContainText('protected by a tag protection rule');
 });
