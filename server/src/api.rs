@@ -58,6 +58,8 @@ pub const PATHS: &[&str] = &[
     "/api/v1/{instance}/repositories/{id}/deletion",
     "/api/v1/{instance}/projects/{project}/cleanup-policy",
     "/api/v1/{instance}/projects/{project}/cleanup-preview",
+    "/api/v1/{instance}/projects/{project}/cleanup-runs",
+    "/api/v1/{instance}/projects/{project}/protection-rules",
 ];
 
 pub fn routes(bff: Arc<Bff>) -> Router {
@@ -81,6 +83,8 @@ pub fn routes(bff: Arc<Bff>) -> Router {
         .route(at(10), post(delete_repository))
         .route(at(11), get(cleanup_policy).put(save_cleanup_policy))
         .route(at(12), get(cleanup_preview))
+        .route(at(13), post(run_cleanup))
+        .route(at(14), post(change_protection_rule))
         .fallback(|| async {
             ApiError(AppError::NotFound {
                 what: "This API path".into(),
@@ -515,6 +519,34 @@ struct PreviewAnswer {
     mode: domain::cleanup::Mode,
     warnings: Vec<String>,
     repositories: Vec<domain::cleanup::RepositoryPreview>,
+    /// What "Run now" (GitLab's bulk delete, as the caller's role) would delete: post this
+    /// back as `confirmed` to run it.
+    run: Vec<domain::cleanup::RunConfirmation>,
+}
+
+/// The draft in the query on top of the saved policy, and the project's overview.
+async fn draft_and_overview(
+    api: &Api,
+    session: &Session,
+    instance: &str,
+    project: &str,
+    query: Option<String>,
+) -> Result<
+    (
+        domain::cleanup::CleanupPolicy,
+        domain::cleanup::CleanupOverview,
+    ),
+    AppError,
+> {
+    let overview = api
+        .backend
+        .cleanup_overview(session, instance, project)
+        .await?;
+    let saved = overview.saved.policy.clone();
+    let draft = view_from(query, |pairs| {
+        domain::cleanup::CleanupPolicy::from_pairs(pairs, &saved)
+    })?;
+    Ok((draft, overview))
 }
 
 /// The draft in the query (on top of the saved policy) evaluated over every repository.
@@ -525,22 +557,65 @@ async fn cleanup_preview(
     RawQuery(query): RawQuery,
 ) -> ApiResult {
     let session = api.session(caller, &instance).await?;
-    let overview = api
-        .backend
-        .cleanup_overview(&session, &instance, &project)
-        .await?;
-    let saved = overview.saved.policy.clone();
-    let draft = view_from(query, |pairs| {
-        domain::cleanup::CleanupPolicy::from_pairs(pairs, &saved)
-    })?;
-    let repositories = domain::cleanup::preview(&overview, &draft)
-        .map_err(|e| AppError::BadRequest { message: e.message })?;
+    let (draft, overview) = draft_and_overview(&api, &session, &instance, &project, query).await?;
+    let bad = |e: domain::cleanup::PolicyError| AppError::BadRequest { message: e.message };
+    let repositories = domain::cleanup::preview(&overview, &draft).map_err(bad)?;
+    let run = domain::cleanup::preview_as(&overview, &draft, Some(overview.project.access))
+        .map_err(bad)?
+        .into_iter()
+        .filter(|r| r.summary.deleted > 0)
+        .map(|r| domain::cleanup::RunConfirmation {
+            repository_id: r.id,
+            tags: r.summary.deleted,
+        })
+        .collect();
     ok(PreviewAnswer {
         warnings: draft.warnings(),
         policy: draft,
         mode: overview.mode,
         repositories,
+        run,
     })
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RunBody {
+    confirmed: Vec<domain::cleanup::RunConfirmation>,
+}
+
+/// "Run now" with the draft in the query: GitLab's bulk delete in each confirmed repository
+/// whose preview still deletes no more tags than confirmed.
+async fn run_cleanup(
+    State(api): State<Api>,
+    caller: Caller,
+    Path((instance, project)): Path<(String, String)>,
+    RawQuery(query): RawQuery,
+    body: Result<Json<RunBody>, axum::extract::rejection::JsonRejection>,
+) -> ApiResult {
+    let confirmed = json_body(body)?.confirmed;
+    let session = api.session(caller, &instance).await?;
+    let (draft, _) = draft_and_overview(&api, &session, &instance, &project, query).await?;
+    ok(api
+        .backend
+        .run_cleanup_now(&session, &instance, &project, &draft, &confirmed)
+        .await?)
+}
+
+/// One protection rule change (`{"CreateTag": {...}}`, `{"DeleteRepository": 3}`, …); the
+/// project's rules afterwards.
+async fn change_protection_rule(
+    State(api): State<Api>,
+    caller: Caller,
+    Path((instance, project)): Path<(String, String)>,
+    body: Result<Json<domain::protection::RuleChange>, axum::extract::rejection::JsonRejection>,
+) -> ApiResult {
+    let change = json_body(body)?;
+    let session = api.session(caller, &instance).await?;
+    ok(api
+        .backend
+        .change_protection_rule(&session, &instance, &project, &change)
+        .await?)
 }
 
 async fn openapi() -> Json<Value> {

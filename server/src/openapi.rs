@@ -38,6 +38,10 @@ fn error_response(description: &str) -> Value {
 
 /// The whole document.
 pub fn document() -> Value {
+    let draft_params = json!([instance(), { "name": "project", "in": "path", "required": true, "schema": { "type": "string" } },
+        query("keep_n", "1, 5, 10, 25, 50 or 100; empty for none."), query("older_than", "7d, 14d, 30d or 90d; empty for none."),
+        query("name_regex", "Tags to delete (RE2, anchored by GitLab as \\A…\\z)."), query("name_regex_keep", "Tags to keep."),
+        query("cadence", "1d, 7d, 14d, 1month or 3month."), query("enabled", "1 or 0.")]);
     let tag_query = vec![
         query("q", "Name filter: a substring, or an RE2 regex with `re=1`."),
         query("re", "`1`: `q` is a regular expression (RE2 syntax; look-around and back-references are refused)."),
@@ -155,11 +159,23 @@ pub fn document() -> Value {
             "/api/v1/{instance}/projects/{project}/cleanup-preview": { "get": {
                 "summary": "What a draft policy deletes in every repository of the project, tag by tag, with the rule that decided",
                 "description": "Query parameters are the draft (`enabled`, `cadence`, `keep_n`, `older_than`, `name_regex`, `name_regex_keep`); absent ones take the saved policy's values.",
-                "parameters": [instance(), { "name": "project", "in": "path", "required": true, "schema": { "type": "string" } },
-                    query("keep_n", "1, 5, 10, 25, 50 or 100; empty for none."), query("older_than", "7d, 14d, 30d or 90d; empty for none."),
-                    query("name_regex", "Tags to delete (RE2, anchored by GitLab as \\A…\\z)."), query("name_regex_keep", "Tags to keep."),
-                    query("cadence", "1d, 7d, 14d, 1month or 3month."), query("enabled", "1 or 0.")],
+                "parameters": draft_params.clone(),
                 "responses": answer("Preview", "Per repository: counts, bytes freed, warnings and every tag's decision")
+            } },
+            "/api/v1/{instance}/projects/{project}/cleanup-runs": { "post": {
+                "summary": "Run now: GitLab's bulk delete with the draft in the query, in the confirmed repositories (Maintainer)",
+                "description": "Post back the preview's `run` as `confirmed`. A repository is sent only while the draft, evaluated again as the caller's role, deletes no more tags there than confirmed (else `Changed`). GitLab deletes in the background and refuses a second run in a repository within the hour (`Refused`, in GitLab's words).",
+                "parameters": draft_params,
+                "requestBody": body(json!({ "type": "object", "required": ["confirmed"], "additionalProperties": false, "properties": {
+                    "confirmed": { "type": "array", "items": { "$ref": "#/components/schemas/RunConfirmation" } } } })),
+                "responses": answer("RunOutcomes", "One outcome per confirmed repository")
+            } },
+            "/api/v1/{instance}/projects/{project}/protection-rules": { "post": {
+                "summary": "Create, change or delete one protection rule (Maintainer); answers with the project's rules",
+                "description": "GitLab's limits are checked first (5 rules of each kind, RE2 tag patterns of at most 100 characters, repository paths starting with the project's path, no duplicates). Tag rules are created and deleted through GitLab's GraphQL API, everything else through REST.",
+                "parameters": [instance(), { "name": "project", "in": "path", "required": true, "schema": { "type": "string" } }],
+                "requestBody": body(json!({ "$ref": "#/components/schemas/RuleChange" })),
+                "responses": answer("ProtectionRules", "The project's rules after the change")
             } },
             "/api/v1/openapi.json": { "get": {
                 "summary": "This document", "security": [],
@@ -229,12 +245,28 @@ pub fn document() -> Value {
                     "older_than": { "type": ["string", "null"], "enum": ["7d", "14d", "30d", "90d", null] },
                     "name_regex": { "type": ["string", "null"], "maxLength": 255 }, "name_regex_keep": { "type": ["string", "null"], "maxLength": 255 } } },
                 "SavedPolicy": { "type": "object", "properties": { "policy": { "type": "object" }, "next_run_at": { "type": ["string", "null"] }, "notes": { "type": "array", "items": { "type": "string" } } } },
+                "RunConfirmation": { "type": "object", "required": ["repository_id", "tags"], "properties": { "repository_id": { "type": "integer" }, "tags": { "type": "integer", "description": "Tags the confirmed preview deletes there." } } },
+                "RunOutcomes": { "type": "array", "items": { "type": "object", "properties": {
+                    "repository_id": { "type": "integer" }, "path": { "type": "string" }, "tags": { "type": "integer" },
+                    "result": { "description": "\"Accepted\", {\"Changed\": {\"now\": n}}, {\"Refused\": \"GitLab's message\"} or {\"Failed\": \"…\"}" } } } },
+                "TagRuleDraft": { "type": "object", "required": ["pattern", "min_push", "min_delete"], "properties": { "pattern": { "type": "string", "maxLength": 100 }, "min_push": { "$ref": "#/components/schemas/RuleLevel" }, "min_delete": { "$ref": "#/components/schemas/RuleLevel" } } },
+                "RepositoryRuleDraft": { "type": "object", "required": ["pattern"], "properties": { "pattern": { "type": "string", "maxLength": 255 }, "min_push": { "oneOf": [{ "$ref": "#/components/schemas/RuleLevel" }, { "type": "null" }] }, "min_delete": { "oneOf": [{ "$ref": "#/components/schemas/RuleLevel" }, { "type": "null" }] } } },
+                "RuleLevel": { "type": "string", "enum": ["Maintainer", "Owner", "Admin"] },
+                "RuleChange": { "description": "Exactly one of these keys.", "type": "object", "minProperties": 1, "maxProperties": 1, "properties": {
+                    "CreateTag": { "$ref": "#/components/schemas/TagRuleDraft" },
+                    "UpdateTag": { "type": "array", "prefixItems": [{ "type": "integer" }, { "$ref": "#/components/schemas/TagRuleDraft" }] },
+                    "DeleteTag": { "type": "integer" },
+                    "CreateRepository": { "$ref": "#/components/schemas/RepositoryRuleDraft" },
+                    "UpdateRepository": { "type": "array", "prefixItems": [{ "type": "integer" }, { "$ref": "#/components/schemas/RepositoryRuleDraft" }] },
+                    "DeleteRepository": { "type": "integer" } } },
+                "ProtectionRules": { "type": "object", "properties": {
+                    "repository": { "type": "array", "items": { "type": "object", "properties": { "id": { "type": "integer" }, "pattern": { "type": "string" }, "min_push": { "type": ["string", "null"] }, "min_delete": { "type": ["string", "null"] } } } },
+                    "tag": { "type": "array", "items": { "type": "object", "properties": { "id": { "type": "integer" }, "pattern": { "type": "string" }, "min_push": { "type": "string" }, "min_delete": { "type": "string" } } } } } },
                 "PolicyAnswer": { "type": "object", "properties": { "saved": { "$ref": "#/components/schemas/SavedPolicy" }, "edit_refusal": { "type": ["string", "null"] },
-                    "rules": { "description": "The project's protection rules (Maintainers; null otherwise, with rules_note saying why)", "type": ["object", "null"], "properties": {
-                        "repository": { "type": "array", "items": { "type": "object", "properties": { "id": { "type": "integer" }, "pattern": { "type": "string" }, "min_push": { "type": ["string", "null"] }, "min_delete": { "type": ["string", "null"] } } } },
-                        "tag": { "type": "array", "items": { "type": "object", "properties": { "id": { "type": "integer" }, "pattern": { "type": "string" }, "min_push": { "type": "string" }, "min_delete": { "type": "string" } } } } } },
+                    "rules": { "description": "The project's protection rules (Maintainers; null otherwise, with rules_note saying why)", "oneOf": [{ "$ref": "#/components/schemas/ProtectionRules" }, { "type": "null" }] },
                     "rules_note": { "type": ["string", "null"] } } },
                 "Preview": { "type": "object", "properties": {
+                    "run": { "type": "array", "items": { "$ref": "#/components/schemas/RunConfirmation" }, "description": "What Run now would delete as the caller; post it back as `confirmed`." },
                     "policy": { "type": "object" }, "mode": { "type": "string", "enum": ["Legacy", "MetadataDatabase"] },
                     "warnings": { "type": "array", "items": { "type": "string" } },
                     "repositories": { "type": "array", "items": { "type": "object", "properties": {

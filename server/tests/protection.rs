@@ -243,3 +243,46 @@ async fn run_now_deletes_only_what_was_confirmed_and_once_an_hour() {
         .await;
     assert_eq!(response.status(), StatusCode::FORBIDDEN);
 }
+
+#[tokio::test]
+async fn the_api_runs_what_the_preview_offers_and_changes_rules() {
+    let server = start(&[]).await;
+    let maria = Browser::new(&server);
+    maria.sign_in("maria", "/i/demo").await;
+    let draft = "name_regex=edge-.*&name_regex_keep=&keep_n=&older_than=";
+    let preview = get(
+        &maria,
+        &format!("/api/v1/demo/projects/opensource%2Fcli/cleanup-preview?{draft}"),
+    )
+    .await;
+    assert_eq!(preview["run"], json!([{"repository_id": 7, "tags": 5}]));
+    let post = |path: String, body: Value| {
+        maria
+            .client
+            .post(maria.url(&path))
+            .header(reqwest::header::ORIGIN, &maria.base)
+            .json(&body)
+            .send()
+    };
+    let response = post(
+        format!("/api/v1/demo/projects/opensource%2Fcli/cleanup-runs?{draft}"),
+        json!({"confirmed": preview["run"]}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let outcomes: Value = response.json().await.unwrap();
+    assert_eq!(outcomes[0]["result"], "Accepted", "{outcomes}");
+
+    let rules = "/api/v1/demo/projects/acme%2Fweb/protection-rules".to_string();
+    let response = post(rules.clone(), create_tag("^release-")).await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let body: Value = response.json().await.unwrap();
+    assert!(body["tag"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|r| r["pattern"] == "^release-"));
+    let response = post(rules, json!({"Protect": "everything"})).await.unwrap();
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+}
