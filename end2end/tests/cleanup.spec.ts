@@ -106,6 +106,20 @@ test('a maintainer protects a tag with a rule, the preview skips it at once, and
   await rule.getByRole('button', { name: 'Delete', exact: true }).click();
   await expect(rule).toHaveCount(0);
   await expect(row).toHaveAttribute('data-decision', 'delete');
+
+  // Run now would run as Maria: a Maintainer may delete `stable` (its rule asks for a
+  // Maintainer), which the scheduled cleanup skips; the dialog says so. Repositories can be
+  // left out, and the count to type follows. Nothing is run here.
+  await page.getByTestId('run-now').click();
+  const dialog = page.getByRole('dialog', { name: 'Run the cleanup now?' });
+  await expect(dialog.getByTestId('run-unprotected')).toContainText('stable');
+  await expect(dialog.getByTestId('run-summary')).toContainText('in 2 repositories');
+  const before = Number((await dialog.locator('label.field strong').textContent())!.replace(/,/g, ''));
+  await dialog.getByRole('checkbox', { name: 'acme/web/worker' }).uncheck();
+  await expect(dialog.getByTestId('run-summary')).toContainText('in 1 repository');
+  await expect(dialog.locator('label.field strong')).not.toHaveText(String(before));
+  await page.keyboard.press('Escape');
+  await expect(dialog).toHaveCount(0);
 });
 
 test('Run now deletes what the preview showed, after a typed count, and GitLab refuses a second run within the hour', async ({ page }) => {

@@ -65,14 +65,33 @@ pub fn RunNowDialog(
     on_close: Callback<bool>,
 ) -> impl IntoView {
     let planned = overview.with_untracked(|o| plan(o, &policy));
-    let total: u64 = planned
-        .as_ref()
-        .map(|p| p.iter().map(|r| r.deleted).sum())
-        .unwrap_or(0);
+    // Every repository the policy deletes in is selected; the user may leave some out.
+    let selected = RwSignal::new(
+        planned
+            .as_ref()
+            .map(|p| {
+                p.iter()
+                    .map(|r| r.id)
+                    .collect::<std::collections::BTreeSet<u64>>()
+            })
+            .unwrap_or_default(),
+    );
+    let total = {
+        let planned = planned.clone().unwrap_or_default();
+        Memo::new(move |_| {
+            selected.with(|chosen| {
+                planned
+                    .iter()
+                    .filter(|p| chosen.contains(&p.id))
+                    .map(|p| p.deleted)
+                    .sum::<u64>()
+            })
+        })
+    };
     let typed = RwSignal::new(String::new());
     let running = RwSignal::new(false);
     let outcome = RwSignal::new(None::<Result<Vec<RunOutcome>, AppError>>);
-    let confirmed = move || total > 0 && typed.get().trim() == total.to_string();
+    let confirmed = move || total.get() > 0 && typed.get().trim() == total.get().to_string();
     let run = {
         let planned = planned.clone().unwrap_or_default();
         move |_| {
@@ -80,8 +99,10 @@ pub fn RunNowDialog(
                 return;
             }
             running.set(true);
+            let chosen = selected.get_untracked();
             let confirmations: Vec<RunConfirmation> = planned
                 .iter()
+                .filter(|p| chosen.contains(&p.id))
                 .map(|p| RunConfirmation {
                     repository_id: p.id,
                     tags: p.deleted,
@@ -119,12 +140,12 @@ pub fn RunNowDialog(
                     None => match planned.clone() {
                         Err(message) => view! { <p class="error-text" role="alert">{message}</p> }.into_any(),
                         Ok(list) if list.is_empty() => view! { <p>"This policy deletes no tags now, so there is nothing to run."</p> }.into_any(),
-                        Ok(list) => view! { <RunPlan list total draft /> }.into_any(),
+                        Ok(list) => view! { <RunPlan list total selected draft /> }.into_any(),
                     },
                 }}
-                {move || (outcome.get().is_none() && total > 0).then(|| view! {
+                {move || (outcome.get().is_none() && total.get() > 0).then(|| view! {
                     <label class="field">
-                        <span>"Type " <strong>{total}</strong> " to confirm"</span>
+                        <span>"Type " <strong>{move || total.get()}</strong> " to confirm"</span>
                         <input type="text" inputmode="numeric" autocomplete="off" data-testid="confirm-run"
                             prop:value=move || typed.get() on:input=move |ev| typed.set(event_target_value(&ev)) />
                     </label>
@@ -140,7 +161,7 @@ pub fn RunNowDialog(
                         view! {
                             <button type="button" class="button" node_ref=cancel disabled=move || running.get() on:click=move |_| close()>"Cancel"</button>
                             <button type="button" class="button danger" disabled=move || running.get() || !confirmed() on:click=run>
-                                {format!("Delete {} now", format::plural(total, "tag", "tags"))}
+                                {move || format!("Delete {} now", format::plural(total.get(), "tag", "tags"))}
                             </button>
                         }.into_any()
                     }}
@@ -151,35 +172,86 @@ pub fn RunNowDialog(
 }
 
 #[component]
-fn RunPlan(list: Vec<Planned>, total: u64, draft: bool) -> impl IntoView {
-    let freed: u64 = list.iter().map(|p| p.freed).sum();
-    let unprotected: Vec<String> = list.iter().flat_map(|p| p.unprotected.clone()).collect();
+fn RunPlan(
+    list: Vec<Planned>,
+    total: Memo<u64>,
+    selected: RwSignal<std::collections::BTreeSet<u64>>,
+    draft: bool,
+) -> impl IntoView {
+    let summary = {
+        let list = list.clone();
+        move || {
+            let chosen = selected.get();
+            let runs: Vec<&Planned> = list.iter().filter(|p| chosen.contains(&p.id)).collect();
+            let freed: u64 = runs.iter().map(|p| p.freed).sum();
+            if runs.is_empty() {
+                "Choose at least one repository.".to_string()
+            } else {
+                format!(
+                    "GitLab will delete {} in {}, freeing about {}. This cannot be undone.",
+                    format::plural(total.get(), "tag", "tags"),
+                    format::plural(runs.len() as u64, "repository", "repositories"),
+                    format::bytes(freed)
+                )
+            }
+        }
+    };
+    let unprotected = {
+        let list = list.clone();
+        move || -> Vec<String> {
+            selected.with(|chosen| {
+                list.iter()
+                    .filter(|p| chosen.contains(&p.id))
+                    .flat_map(|p| p.unprotected.clone())
+                    .collect()
+            })
+        }
+    };
+    let several = list.len() > 1;
     view! {
-        <p>
-            {format!(
-                "GitLab will delete {} in {}, freeing about {}. This cannot be undone.",
-                format::plural(total, "tag", "tags"),
-                format::plural(list.len() as u64, "repository", "repositories"),
-                format::bytes(freed)
-            )}
-        </p>
+        <p data-testid="run-summary">{summary}</p>
         {draft.then(|| view! {
             <p class="banner warning small">"This runs the policy on screen, which is not saved. The schedule keeps running the saved policy."</p>
         })}
-        {(!unprotected.is_empty()).then(|| view! {
-            <p class="banner warning small" data-testid="run-unprotected">
-                {format!(
-                    "Your role may delete protected tags, so this run deletes {} the scheduled cleanup skips: {}.",
-                    format::plural(unprotected.len() as u64, "tag", "tags"),
-                    unprotected.iter().take(20).cloned().collect::<Vec<_>>().join(", ")
-                )}
-            </p>
-        })}
+        {move || {
+            let unprotected = unprotected();
+            (!unprotected.is_empty()).then(|| view! {
+                <p class="banner warning small" data-testid="run-unprotected">
+                    {format!(
+                        "Your role may delete protected tags, so this run deletes {} the scheduled cleanup skips: {}.",
+                        format::plural(unprotected.len() as u64, "tag", "tags"),
+                        unprotected.iter().take(20).cloned().collect::<Vec<_>>().join(", ")
+                    )}
+                </p>
+            })
+        }}
         <table class="data-table">
-            <thead><tr><th scope="col">"Repository"</th><th scope="col">"Tags deleted"</th><th scope="col">"Freed"</th></tr></thead>
+            <thead><tr><th scope="col">"Run in"</th><th scope="col">"Tags deleted"</th><th scope="col">"Freed"</th></tr></thead>
             <tbody>
-                {list.into_iter().map(|p| view! {
-                    <tr><td>{p.path}</td><td>{format::count(p.deleted)}</td><td>{format::bytes(p.freed)}</td></tr>
+                {list.into_iter().map(|p| {
+                    let id = p.id;
+                    view! {
+                        <tr>
+                            <td>
+                                {if several {
+                                    view! {
+                                        <label class="check">
+                                            <input type="checkbox" prop:checked=move || selected.with(|s| s.contains(&id))
+                                                on:change=move |ev| {
+                                                    let on = event_target_checked(&ev);
+                                                    selected.update(|s| { if on { s.insert(id); } else { s.remove(&id); } });
+                                                } />
+                                            " " {p.path.clone()}
+                                        </label>
+                                    }.into_any()
+                                } else {
+                                    view! { <span>{p.path.clone()}</span> }.into_any()
+                                }}
+                            </td>
+                            <td>{format::count(p.deleted)}</td>
+                            <td>{format::bytes(p.freed)}</td>
+                        </tr>
+                    }
                 }).collect_view()}
             </tbody>
         </table>
