@@ -315,7 +315,13 @@ impl BffBackend {
                 continue;
             };
             let now = repo.summary.deleted;
-            let result = if now > confirmation.tags {
+            let result = if !repo.complete {
+                // Our count covers only the indexed tags; GitLab would decide over all of them.
+                RunResult::Failed(
+                    "Not every tag of this repository is indexed yet, so the preview is not the whole picture. Nothing was sent; try again once it is."
+                        .into(),
+                )
+            } else if now > confirmation.tags {
                 RunResult::Changed { now }
             } else {
                 match instance

@@ -19,6 +19,8 @@ struct Planned {
     path: String,
     deleted: u64,
     freed: u64,
+    /// Every tag is indexed (else the run is not offered: the count would be partial).
+    complete: bool,
     /// Tags the scheduled cleanup skips as protected but this run deletes (the runner's role
     /// may delete them).
     unprotected: Vec<String>,
@@ -47,6 +49,7 @@ fn plan(overview: &CleanupOverview, policy: &CleanupPolicy) -> Result<Vec<Planne
                 path: r.path,
                 deleted: r.summary.deleted,
                 freed: r.summary.bytes_freed,
+                complete: r.complete,
                 unprotected,
             }
         })
@@ -71,6 +74,7 @@ pub fn RunNowDialog(
             .as_ref()
             .map(|p| {
                 p.iter()
+                    .filter(|r| r.complete)
                     .map(|r| r.id)
                     .collect::<std::collections::BTreeSet<u64>>()
             })
@@ -233,7 +237,9 @@ fn RunPlan(
                     view! {
                         <tr>
                             <td>
-                                {if several {
+                                {if !p.complete {
+                                    view! { <span>{p.path.clone()} <span class="small muted">" (still indexing: not offered)"</span></span> }.into_any()
+                                } else if several {
                                     view! {
                                         <label class="check">
                                             <input type="checkbox" prop:checked=move || selected.with(|s| s.contains(&id))
