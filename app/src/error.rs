@@ -14,6 +14,9 @@ pub enum AppError {
     /// GitLab said the user's role does not allow this.
     #[error("You do not have access to {what}.")]
     Forbidden { what: String },
+    /// The user's role does not allow this action (the reason is a whole sentence).
+    #[error("{reason}")]
+    NotAllowed { reason: String },
     /// GitLab does not know it, or does not show it to this user.
     #[error("{what} was not found.")]
     NotFound { what: String },
@@ -39,7 +42,7 @@ impl AppError {
     pub fn status(&self) -> u16 {
         match self {
             AppError::NotSignedIn { .. } => 401,
-            AppError::Forbidden { .. } => 403,
+            AppError::Forbidden { .. } | AppError::NotAllowed { .. } => 403,
             AppError::NotFound { .. } | AppError::UnknownInstance { .. } => 404,
             AppError::GitLabUnavailable { .. } => 502,
             AppError::RateLimited { .. } => 429,
@@ -53,6 +56,7 @@ impl AppError {
         match self {
             AppError::NotSignedIn { .. } => "Sign in to continue",
             AppError::Forbidden { .. } => "Access denied",
+            AppError::NotAllowed { .. } => "Not allowed with your role",
             AppError::NotFound { .. } | AppError::UnknownInstance { .. } => "Not found",
             AppError::GitLabUnavailable { .. } => "GitLab is unreachable",
             AppError::RateLimited { .. } => "Too many requests",

@@ -485,10 +485,13 @@ impl CompiledPolicy {
         let key = |i: usize| timestamp(&tags[i], mode).unwrap_or(now);
         if let Some(keep_n) = self.keep_n {
             if keep_n > 0 && !candidates.is_empty() {
+                // Ties: GitLab sorts ascending by timestamp and reverses, so among equal
+                // timestamps the later name comes first (as the GitLab double does; Ruby's sort
+                // is not stable, hence the tie warning).
                 candidates.sort_by(|&a, &b| {
                     key(b)
                         .cmp(&key(a))
-                        .then_with(|| tags[a].name.cmp(&tags[b].name))
+                        .then_with(|| tags[b].name.cmp(&tags[a].name))
                 });
                 let kept = keep_n.min(candidates.len());
                 if kept < candidates.len() && key(candidates[kept - 1]) == key(candidates[kept]) {
@@ -667,6 +670,9 @@ pub struct CleanupOverview {
     pub rules: Option<ProtectionRules>,
     /// Why the rules are not shown, when they are not.
     pub rules_note: Option<String>,
+    /// The role a bulk delete ("Run now") runs as: the viewer's, or `Admin` for an instance
+    /// administrator, whom no tag rule binds.
+    pub runner: crate::AccessLevel,
 }
 
 /// "Run now": the tags a user saw would go in one repository, confirmed.
@@ -675,6 +681,39 @@ pub struct RunConfirmation {
     pub repository_id: u64,
     /// How many tags the preview the user confirmed deletes there.
     pub tags: u64,
+    /// [`fingerprint`] of exactly those tags' names.
+    pub fingerprint: String,
+}
+
+impl RunConfirmation {
+    /// What a repository's preview would have the user confirm.
+    pub fn of(repository: &RepositoryPreview) -> RunConfirmation {
+        RunConfirmation {
+            repository_id: repository.id,
+            tags: repository.summary.deleted,
+            fingerprint: fingerprint(&repository.decisions),
+        }
+    }
+}
+
+/// A fingerprint of the set of tags the decisions delete (64-bit FNV-1a over the sorted
+/// names): the same in the browser and on the server, so a run is sent only for exactly the
+/// tags the user saw, not merely as many.
+pub fn fingerprint(decisions: &[TagDecision]) -> String {
+    let mut names: Vec<&str> = decisions
+        .iter()
+        .filter(|d| d.reason.deletes())
+        .map(|d| d.name.as_str())
+        .collect();
+    names.sort_unstable();
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for name in names {
+        for byte in name.bytes().chain(std::iter::once(b'\n')) {
+            hash ^= u64::from(byte);
+            hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+    }
+    format!("{hash:016x}")
 }
 
 /// What became of one repository's bulk delete.
@@ -682,8 +721,10 @@ pub struct RunConfirmation {
 pub enum RunResult {
     /// GitLab accepted it (202) and deletes in the background.
     Accepted,
-    /// Not sent: the preview changed since it was confirmed.
+    /// Not sent: the preview changed since it was confirmed (`now` tags would go now).
     Changed { now: u64 },
+    /// Not sent: the policy deletes nothing there now.
+    Nothing,
     /// GitLab refused it (its once-an-hour limit, a protection rule, a role).
     Refused(String),
     /// Not sent, or the answer was lost.
@@ -1016,6 +1057,37 @@ mod tests {
     }
 
     #[test]
+    fn fingerprints_name_the_deleted_set_not_its_size() {
+        let d = |name: &str, reason| TagDecision {
+            name: name.into(),
+            reason,
+            tie: false,
+        };
+        let a = [
+            d("x", Reason::Deleted),
+            d("y", Reason::Deleted),
+            d("z", Reason::KeepN),
+        ];
+        let same = [
+            d("z", Reason::TooNew),
+            d("y", Reason::Deleted),
+            d("x", Reason::Deleted),
+        ];
+        let other = [
+            d("x", Reason::Deleted),
+            d("y", Reason::KeepN),
+            d("z", Reason::Deleted),
+        ];
+        assert_eq!(fingerprint(&a), fingerprint(&same));
+        assert_ne!(fingerprint(&a), fingerprint(&other));
+        // Name boundaries count: ["ab", "c"] is not ["a", "bc"].
+        assert_ne!(
+            fingerprint(&[d("ab", Reason::Deleted), d("c", Reason::Deleted)]),
+            fingerprint(&[d("a", Reason::Deleted), d("bc", Reason::Deleted)])
+        );
+    }
+
+    #[test]
     fn a_preview_survives_the_compact_wire_form() {
         let mut tags: Vec<Tag> = (0..50)
             .map(|i| {
@@ -1091,6 +1163,7 @@ mod tests {
             now: NOW,
             rules: None,
             rules_note: None,
+            runner: crate::AccessLevel::Maintainer,
         };
         let p = policy(".*", None, None, Some(OlderThan::Days90));
         let reasons = |overview: &CleanupOverview, actor| -> Vec<Reason> {
@@ -1109,8 +1182,8 @@ mod tests {
             tag: vec![crate::protection::TagRule {
                 id: 1,
                 pattern: "^stable$".into(),
-                min_push: crate::AccessLevel::Maintainer,
-                min_delete: crate::AccessLevel::Maintainer,
+                min_push: Some(crate::AccessLevel::Maintainer),
+                min_delete: Some(crate::AccessLevel::Maintainer),
             }],
         });
         assert_eq!(

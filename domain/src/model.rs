@@ -25,6 +25,9 @@ pub struct Viewer {
     pub avatar_url: Option<String>,
     /// Instance the user signed in to.
     pub instance: String,
+    /// A GitLab instance administrator (GitLab's protection rules do not bind them).
+    #[serde(default)]
+    pub is_admin: bool,
 }
 
 /// Access levels as GitLab numbers them.

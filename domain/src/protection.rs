@@ -23,13 +23,21 @@ pub const RULE_LEVELS: [AccessLevel; 3] = [
     AccessLevel::Admin,
 ];
 
-/// A tag protection rule: who may push and who may delete tags whose name matches.
+/// A tag protection rule: who may push and who may delete tags whose name matches. A rule
+/// without levels is GitLab's immutable-tag rule: nobody may change or delete those tags.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TagRule {
     pub id: u64,
     pub pattern: String,
-    pub min_push: AccessLevel,
-    pub min_delete: AccessLevel,
+    pub min_push: Option<AccessLevel>,
+    pub min_delete: Option<AccessLevel>,
+}
+
+impl TagRule {
+    /// GitLab's immutable-tag rule (no levels).
+    pub fn is_immutable(&self) -> bool {
+        self.min_push.is_none() && self.min_delete.is_none()
+    }
 }
 
 /// A repository protection rule (`*` wildcards over the repository path).
@@ -208,7 +216,12 @@ impl RuleChange {
             RuleChange::CreateTag(draft) | RuleChange::UpdateTag(_, draft) => {
                 let id = match self {
                     RuleChange::UpdateTag(id, _) => {
-                        find(&rules.tag, *id, |r| r.id)?;
+                        if find(&rules.tag, *id, |r| r.id)?.is_immutable() {
+                            return Err(error(
+                                None,
+                                "Immutable tag rules are managed in GitLab; this dashboard does not change them.",
+                            ));
+                        }
                         Some(*id)
                     }
                     _ => None,
@@ -232,17 +245,21 @@ impl RuleChange {
                 Ok(())
             }
             RuleChange::CreateRepository(draft) | RuleChange::UpdateRepository(_, draft) => {
-                let id = match self {
+                let existing = match self {
                     RuleChange::UpdateRepository(id, _) => {
-                        find(&rules.repository, *id, |r| r.id)?;
-                        Some(*id)
+                        Some(find(&rules.repository, *id, |r| r.id)?)
                     }
                     _ => None,
                 };
+                let id = existing.map(|r| r.id);
                 if id.is_none() && rules.repository.len() >= MAX_RULES {
                     return Err(limit("repository"));
                 }
-                check_repository_pattern(&draft.pattern, project_path)?;
+                // GitLab checks the project prefix only for a new or changed pattern (a rule
+                // from before a project was renamed keeps its pattern).
+                if existing.is_none_or(|r| r.pattern != draft.pattern) {
+                    check_repository_pattern(&draft.pattern, project_path)?;
+                }
                 if rules
                     .repository
                     .iter()
@@ -326,20 +343,25 @@ pub enum TagGuard {
     FromTags { actor: Option<AccessLevel> },
     /// The project's rules, compiled.
     FromRules {
-        rules: Vec<(regex::bytes::Regex, AccessLevel)>,
+        rules: Vec<(regex::bytes::Regex, Option<AccessLevel>)>,
         actor: Option<AccessLevel>,
+        /// Some rule did not compile here: the tags' own protection counts too.
+        fallback: bool,
     },
 }
 
 impl TagGuard {
-    /// Compiles `rules`; a pattern that does not compile protects nothing (GitLab would not
-    /// have stored it).
+    /// Compiles `rules`. A pattern GitLab stored but this engine cannot compile falls back to
+    /// the protection GitLab reported on each tag, so nothing is shown as deletable that
+    /// GitLab protects.
     pub fn from_rules(rules: &[TagRule], actor: Option<AccessLevel>) -> TagGuard {
+        let compiled: Vec<_> = rules
+            .iter()
+            .filter_map(|r| tag_pattern(&r.pattern).ok().map(|re| (re, r.min_delete)))
+            .collect();
         TagGuard::FromRules {
-            rules: rules
-                .iter()
-                .filter_map(|r| tag_pattern(&r.pattern).ok().map(|re| (re, r.min_delete)))
-                .collect(),
+            fallback: compiled.len() < rules.len(),
+            rules: compiled,
             actor,
         }
     }
@@ -355,9 +377,16 @@ impl TagGuard {
                 .protection
                 .as_ref()
                 .is_some_and(|p| blocks(*actor, p.minimum_access_level_for_delete)),
-            TagGuard::FromRules { rules, actor } => rules
-                .iter()
-                .any(|(re, min)| re.is_match(tag.name.as_bytes()) && blocks(*actor, Some(*min))),
+            TagGuard::FromRules {
+                rules,
+                actor,
+                fallback,
+            } => {
+                rules
+                    .iter()
+                    .any(|(re, min)| re.is_match(tag.name.as_bytes()) && blocks(*actor, *min))
+                    || (*fallback && TagGuard::FromTags { actor: *actor }.protects(tag))
+            }
         }
     }
 }
@@ -385,8 +414,8 @@ mod tests {
                 .map(|(i, p)| TagRule {
                     id: i as u64 + 1,
                     pattern: (*p).into(),
-                    min_push: AccessLevel::Maintainer,
-                    min_delete: AccessLevel::Maintainer,
+                    min_push: Some(AccessLevel::Maintainer),
+                    min_delete: Some(AccessLevel::Maintainer),
                 })
                 .collect(),
         }
@@ -459,6 +488,73 @@ mod tests {
     }
 
     #[test]
+    fn immutable_rules_and_rules_this_engine_cannot_read_stay_protective() {
+        let tag = |name: &str, protected: bool| Tag {
+            name: name.into(),
+            digest: None,
+            revision: None,
+            created_at: None,
+            published_at: None,
+            total_size: None,
+            media_type: None,
+            referrers: Vec::new(),
+            protection: protected.then_some(TagProtection {
+                minimum_access_level_for_push: None,
+                minimum_access_level_for_delete: None,
+            }),
+        };
+        let immutable = TagRule {
+            id: 1,
+            pattern: "^v".into(),
+            min_push: None,
+            min_delete: None,
+        };
+        assert!(
+            TagGuard::from_rules(std::slice::from_ref(&immutable), Some(AccessLevel::Owner))
+                .protects(&tag("v1", false))
+        );
+        let rules = ProtectionRules {
+            repository: Vec::new(),
+            tag: vec![immutable.clone()],
+        };
+        let edit = RuleChange::UpdateTag(1, tag_draft("^w"));
+        assert!(edit.validate(&rules, "acme/web").is_err());
+        // A pattern GitLab stored that does not compile here: trust the tags' own protection.
+        let odd = TagRule {
+            id: 2,
+            pattern: "(?=x)".into(),
+            ..immutable
+        };
+        let guard = TagGuard::from_rules(&[odd], None);
+        assert!(guard.protects(&tag("a", true)));
+        assert!(!guard.protects(&tag("b", false)));
+    }
+
+    #[test]
+    fn a_renamed_projects_old_repository_rule_keeps_its_pattern() {
+        let rules = ProtectionRules {
+            repository: vec![RepositoryRule {
+                id: 4,
+                pattern: "old-name/web/*".into(),
+                min_push: None,
+                min_delete: Some(AccessLevel::Owner),
+            }],
+            tag: Vec::new(),
+        };
+        let draft = |pattern: &str| RepositoryRuleDraft {
+            pattern: pattern.into(),
+            min_push: Some(AccessLevel::Maintainer),
+            min_delete: Some(AccessLevel::Owner),
+        };
+        assert!(RuleChange::UpdateRepository(4, draft("old-name/web/*"))
+            .validate(&rules, "acme/web")
+            .is_ok());
+        assert!(RuleChange::UpdateRepository(4, draft("old-name/web/x*"))
+            .validate(&rules, "acme/web")
+            .is_err());
+    }
+
+    #[test]
     fn repository_wildcards_cover_whole_paths() {
         assert!(repository_pattern_matches("acme/web/*", "acme/web/worker"));
         assert!(repository_pattern_matches("acme/web/*", "Acme/Web/Worker"));
@@ -489,8 +585,8 @@ mod tests {
         let rules = vec![TagRule {
             id: 1,
             pattern: "stable".into(),
-            min_push: AccessLevel::Maintainer,
-            min_delete: AccessLevel::Owner,
+            min_push: Some(AccessLevel::Maintainer),
+            min_delete: Some(AccessLevel::Owner),
         }];
         let scheduled = TagGuard::from_rules(&rules, None);
         // Unanchored, like GitLab.

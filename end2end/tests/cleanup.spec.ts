@@ -84,7 +84,8 @@ test('a maintainer protects a tag with a rule, the preview skips it at once, and
   const pattern = form.getByLabel('Pattern');
   // GitLab's rules are checked while typing: RE2 only.
   await pattern.fill('(?=v)2');
-  await expect(form.getByRole('alert')).toContainText('RE2');
+  await expect(form.getByTestId('rule-error')).toContainText('RE2');
+  await expect(pattern).toHaveAttribute('aria-invalid', 'true');
   await expect(form.getByRole('button', { name: 'Add rule' })).toBeDisabled();
   await pattern.fill('^v2\\.3\\.1$');
   await expect(form.getByTestId('rule-coverage')).toContainText('Matches 1 tag: v2.3.1');

@@ -208,6 +208,7 @@ impl Api {
                     name: user.name,
                     avatar_url: user.avatar_url,
                     instance: instance.to_string(),
+                    is_admin: user.is_admin,
                 };
                 if let Ok(mut cache) = self.bff.bearer_users.lock() {
                     if cache.len() >= BEARER_CACHE_MAX {
@@ -560,14 +561,12 @@ async fn cleanup_preview(
     let (draft, overview) = draft_and_overview(&api, &session, &instance, &project, query).await?;
     let bad = |e: domain::cleanup::PolicyError| AppError::BadRequest { message: e.message };
     let repositories = domain::cleanup::preview(&overview, &draft).map_err(bad)?;
-    let run = domain::cleanup::preview_as(&overview, &draft, Some(overview.project.access))
+    // Only fully indexed repositories: a partial count would not say what GitLab deletes.
+    let run = domain::cleanup::preview_as(&overview, &draft, Some(overview.runner))
         .map_err(bad)?
-        .into_iter()
-        .filter(|r| r.summary.deleted > 0)
-        .map(|r| domain::cleanup::RunConfirmation {
-            repository_id: r.id,
-            tags: r.summary.deleted,
-        })
+        .iter()
+        .filter(|r| r.summary.deleted > 0 && r.complete)
+        .map(domain::cleanup::RunConfirmation::of)
         .collect();
     ok(PreviewAnswer {
         warnings: draft.warnings(),

@@ -172,37 +172,67 @@ async fn run_now_deletes_only_what_was_confirmed_and_once_an_hour() {
     let server = start(&[]).await;
     let maria = Browser::new(&server);
     maria.sign_in("maria", "/i/demo").await;
-    let mut policy = get(&maria, POLICY).await["saved"]["policy"].clone();
-    policy["name_regex"] = json!("main-.*");
-    policy["name_regex_keep"] = Value::Null;
-    policy["keep_n"] = Value::Null;
-    policy["older_than"] = Value::Null;
-    let preview = get(
-        &maria,
-        &format!("{PREVIEW}?name_regex=main-.*&name_regex_keep=&keep_n=&older_than="),
-    )
-    .await;
-    let worker = preview["repositories"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|r| r["path"] == "acme/web/worker")
-        .unwrap();
-    let id = worker["id"].as_u64().unwrap();
-    let doomed = worker["summary"]["deleted"].as_u64().unwrap();
-    assert!(doomed > 0);
-    let run = |tags: u64| {
+    let saved = get(&maria, POLICY).await["saved"]["policy"].clone();
+    let policy_for = |regex: &str| {
+        let mut policy = saved.clone();
+        policy["name_regex"] = json!(regex);
+        policy["name_regex_keep"] = Value::Null;
+        policy["keep_n"] = Value::Null;
+        policy["older_than"] = Value::Null;
+        policy
+    };
+    // What the policy page would have the user confirm in acme/web/worker.
+    let offer = |regex: &'static str| {
+        let maria = &maria;
+        async move {
+            let preview = get(
+                maria,
+                &format!("{PREVIEW}?name_regex={regex}&name_regex_keep=&keep_n=&older_than="),
+            )
+            .await;
+            let worker = preview["repositories"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|r| r["path"] == "acme/web/worker")
+                .unwrap()["id"]
+                .clone();
+            preview["run"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|r| r["repository_id"] == worker)
+                .unwrap()
+                .clone()
+        }
+    };
+    let run = |regex: &str, confirmation: Value| {
         maria.server_fn(
             "run_cleanup_now",
-            json!({"instance": "demo", "project_path": "acme/web", "policy": policy.clone(),
-                   "confirmed": [{"repository_id": id, "tags": tags}]}),
+            json!({"instance": "demo", "project_path": "acme/web", "policy": policy_for(regex),
+                   "confirmed": [confirmation]}),
         )
     };
-    // Confirmed fewer than the preview deletes now: not sent.
-    let outcome: Value = run(doomed - 1).await.json().await.unwrap();
+    let confirmation = offer("main-.*").await;
+    let id = confirmation["repository_id"].as_u64().unwrap();
+    let doomed = confirmation["tags"].as_u64().unwrap();
+    assert!(doomed > 0);
+
+    // The same number of tags but another set, or another number: not sent.
+    let mut other_set = confirmation.clone();
+    other_set["fingerprint"] = json!("0000000000000000");
+    let outcome: Value = run("main-.*", other_set).await.json().await.unwrap();
+    assert_eq!(outcome[0]["result"]["Changed"]["now"], doomed, "{outcome}");
+    let mut fewer = confirmation.clone();
+    fewer["tags"] = json!(doomed - 1);
+    let outcome: Value = run("main-.*", fewer).await.json().await.unwrap();
     assert_eq!(outcome[0]["result"]["Changed"]["now"], doomed, "{outcome}");
 
-    let outcome: Value = run(doomed).await.json().await.unwrap();
+    let outcome: Value = run("main-.*", confirmation.clone())
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(outcome[0]["result"], "Accepted", "{outcome}");
     // GitLab deletes in the background; the index is rebuilt on the next look.
     let mut left = u64::MAX;
@@ -228,7 +258,15 @@ async fn run_now_deletes_only_what_was_confirmed_and_once_an_hour() {
     }
     assert_eq!(left, 0, "GitLab deleted the main-* tags");
 
-    let outcome: Value = run(0).await.json().await.unwrap();
+    // Nothing left to delete: not sent.
+    let outcome: Value = run("main-.*", confirmation).await.json().await.unwrap();
+    assert_eq!(outcome[0]["result"], "Nothing", "{outcome}");
+    // Something else in the same repository within the hour: GitLab refuses.
+    let outcome: Value = run("v1\\.0\\.0", offer("v1%5C.0%5C.0").await)
+        .await
+        .json()
+        .await
+        .unwrap();
     let refused = outcome[0]["result"]["Refused"].as_str().unwrap();
     assert!(refused.contains("once an hour"), "{refused}");
 
@@ -237,8 +275,8 @@ async fn run_now_deletes_only_what_was_confirmed_and_once_an_hour() {
     let response = devon
         .server_fn(
             "run_cleanup_now",
-            json!({"instance": "demo", "project_path": "acme/web", "policy": policy,
-                   "confirmed": [{"repository_id": id, "tags": doomed}]}),
+            json!({"instance": "demo", "project_path": "acme/web", "policy": policy_for("main-.*"),
+                   "confirmed": [{"repository_id": id, "tags": 1, "fingerprint": "x"}]}),
         )
         .await;
     assert_eq!(response.status(), StatusCode::FORBIDDEN);
@@ -255,7 +293,8 @@ async fn the_api_runs_what_the_preview_offers_and_changes_rules() {
         &format!("/api/v1/demo/projects/opensource%2Fcli/cleanup-preview?{draft}"),
     )
     .await;
-    assert_eq!(preview["run"], json!([{"repository_id": 7, "tags": 5}]));
+    assert_eq!(preview["run"][0]["repository_id"], 7);
+    assert_eq!(preview["run"][0]["tags"], 5);
     let post = |path: String, body: Value| {
         maria
             .client

@@ -168,6 +168,7 @@ pub async fn callback(
             name: user.name,
             avatar_url: user.avatar_url,
             instance: instance.info.name.clone(),
+            is_admin: user.is_admin,
         },
     };
     // New privilege level, new session id: defeats session fixation.

@@ -13,6 +13,9 @@ pub struct User {
     pub avatar_url: Option<String>,
     #[serde(default)]
     pub web_url: Option<String>,
+    /// Present (and true) only for instance administrators.
+    #[serde(default)]
+    pub is_admin: bool,
 }
 
 /// `permissions` on `GET /projects/:id`.

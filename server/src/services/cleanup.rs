@@ -6,8 +6,8 @@ use crate::gitlab::{wire, GitLabError};
 use crate::state::Instance;
 use app::error::AppError;
 use domain::cleanup::{
-    preview_as, Cadence, CleanupOverview, CleanupPolicy, Mode, OlderThan, PreviewRepository,
-    RunConfirmation, RunOutcome, RunResult, SavedPolicy,
+    fingerprint, preview_as, Cadence, CleanupOverview, CleanupPolicy, Mode, OlderThan,
+    PreviewRepository, RunConfirmation, RunOutcome, RunResult, SavedPolicy,
 };
 use domain::{AccessLevel, ProjectDetails};
 use futures::StreamExt;
@@ -61,6 +61,30 @@ pub(crate) fn saved_policy(policy: Option<wire::ExpirationPolicy>) -> SavedPolic
         },
         next_run_at: p.next_run_at,
         notes,
+    }
+}
+
+/// A bulk delete GitLab did not accept, in the user's terms.
+fn run_failure(error: GitLabError) -> RunResult {
+    match error {
+        GitLabError::Refused(message) => RunResult::Refused(message),
+        GitLabError::Forbidden => {
+            RunResult::Refused("GitLab says your role may not do this here.".into())
+        }
+        GitLabError::RateLimited(wait) => RunResult::Refused(format!(
+            "GitLab's rate limit: try again in {} s.",
+            wait.as_secs().max(1)
+        )),
+        GitLabError::NotFound => RunResult::Refused("GitLab no longer has this repository.".into()),
+        GitLabError::TokenExpired | GitLabError::Unauthorized => RunResult::Failed(
+            "Not sent: your GitLab sign-in has expired. Sign in again and retry.".into(),
+        ),
+        GitLabError::Unavailable(detail) => RunResult::Failed(format!(
+            "GitLab did not answer ({detail}); it may or may not have started. Reload before trying again."
+        )),
+        GitLabError::Malformed(_) | GitLabError::Rejected(_) => RunResult::Failed(
+            "GitLab sent an unexpected answer; reload to see whether it started.".into(),
+        ),
     }
 }
 
@@ -209,7 +233,13 @@ impl BffBackend {
         } else {
             Mode::Legacy
         };
+        let is_admin = self
+            .0
+            .auth_record(session, instance)
+            .await?
+            .is_some_and(|r| r.viewer.is_admin);
         Ok(CleanupOverview {
+            runner: if is_admin { AccessLevel::Admin } else { access },
             project: ProjectDetails {
                 id: project.id,
                 name: project.name.clone(),
@@ -248,7 +278,7 @@ impl BffBackend {
             .project_for_policy(session, instance, project_path)
             .await?;
         if let Some(reason) = edit_refusal(access_of(&project)) {
-            return Err(AppError::Forbidden { what: reason });
+            return Err(AppError::NotAllowed { reason });
         }
         let attributes = json!({
             "enabled": policy.enabled,
@@ -291,14 +321,32 @@ impl BffBackend {
                 message: "Nothing was confirmed, so nothing runs.".into(),
             });
         }
+        let mut once = std::collections::HashSet::new();
+        if !confirmed.iter().all(|c| once.insert(c.repository_id)) {
+            return Err(AppError::BadRequest {
+                message: "Each repository may be confirmed once.".into(),
+            });
+        }
+        let instance = self.0.instance(instance_name)?;
+        // Read the confirmed repositories' tags from GitLab again: the check below must not
+        // rest on the list the user's page was built from.
+        let asked = std::time::Instant::now();
+        for c in confirmed {
+            if let Some(index) = self
+                .0
+                .tag_indexes
+                .existing(&instance.info.name, c.repository_id)
+            {
+                index.expire();
+            }
+        }
         let overview = self
             .cleanup_overview_of(session, instance_name, project_path)
             .await?;
         if let Some(reason) = run_refusal(overview.project.access) {
-            return Err(AppError::Forbidden { what: reason });
+            return Err(AppError::NotAllowed { reason });
         }
-        let instance = self.0.instance(instance_name)?;
-        let fresh = preview_as(&overview, policy, Some(overview.project.access))
+        let fresh = preview_as(&overview, policy, Some(overview.runner))
             .map_err(|e| AppError::BadRequest { message: e.message })?;
         let token = self.0.access_token(session, instance).await?;
         let mut outcomes = Vec::with_capacity(confirmed.len());
@@ -306,22 +354,37 @@ impl BffBackend {
             let Some(repo) = fresh.iter().find(|r| r.id == confirmation.repository_id) else {
                 outcomes.push(RunOutcome {
                     repository_id: confirmation.repository_id,
-                    path: String::new(),
+                    path: format!("repository {}", confirmation.repository_id),
                     tags: confirmation.tags,
                     result: RunResult::Failed(
-                        "This repository is not in the project any more.".into(),
+                        "Not among the project's image repositories the preview covers; nothing was sent."
+                            .into(),
                     ),
                 });
                 continue;
             };
+            let reread = self
+                .0
+                .tag_indexes
+                .existing(&instance.info.name, repo.id)
+                .is_some_and(|index| {
+                    index.read(|s| {
+                        s.complete
+                            && s.error.is_none()
+                            && s.completed_at.is_some_and(|at| at >= asked)
+                    })
+                });
             let now = repo.summary.deleted;
-            let result = if !repo.complete {
-                // Our count covers only the indexed tags; GitLab would decide over all of them.
+            let result = if !reread {
                 RunResult::Failed(
-                    "Not every tag of this repository is indexed yet, so the preview is not the whole picture. Nothing was sent; try again once it is."
+                    "Its tags could not be read again from GitLab in time (a large repository takes a while), so nothing was sent. Try again in a moment."
                         .into(),
                 )
-            } else if now > confirmation.tags {
+            } else if now == 0 {
+                RunResult::Nothing
+            } else if now != confirmation.tags
+                || fingerprint(&repo.decisions) != confirmation.fingerprint
+            {
                 RunResult::Changed { now }
             } else {
                 match instance
@@ -330,23 +393,14 @@ impl BffBackend {
                     .await
                 {
                     Ok(()) => {
-                        if let Some(index) = self.0.tag_indexes.existing(&instance.info.name, repo.id)
+                        if let Some(index) =
+                            self.0.tag_indexes.existing(&instance.info.name, repo.id)
                         {
                             index.expire();
                         }
                         RunResult::Accepted
                     }
-                    Err(GitLabError::Refused(message)) => RunResult::Refused(message),
-                    Err(GitLabError::RateLimited(wait)) => RunResult::Refused(format!(
-                        "GitLab's rate limit: try again in {} s.",
-                        wait.as_secs().max(1)
-                    )),
-                    Err(GitLabError::NotFound) => {
-                        RunResult::Refused("GitLab no longer has this repository.".into())
-                    }
-                    Err(other) => RunResult::Failed(format!(
-                        "GitLab did not answer ({other}); it may or may not have started. Reload before trying again."
-                    )),
+                    Err(error) => run_failure(error),
                 }
             };
             tracing::info!(

@@ -72,14 +72,12 @@ fn repository_rule(rule: wire::RepositoryRule) -> RepositoryRule {
 }
 
 fn tag_rule(rule: wire::TagRule) -> TagRule {
-    // GitLab requires both levels on tag rules; a missing one reads as the weakest.
+    // Both levels missing: GitLab's immutable-tag rule.
     TagRule {
         id: rule.id,
         pattern: rule.tag_name_pattern,
-        min_push: level(rule.minimum_access_level_for_push.as_deref())
-            .unwrap_or(AccessLevel::Maintainer),
-        min_delete: level(rule.minimum_access_level_for_delete.as_deref())
-            .unwrap_or(AccessLevel::Maintainer),
+        min_push: level(rule.minimum_access_level_for_push.as_deref()),
+        min_delete: level(rule.minimum_access_level_for_delete.as_deref()),
     }
 }
 
@@ -177,8 +175,8 @@ impl BffBackend {
             .await?;
         let access = access_of(&project);
         if access < AccessLevel::Maintainer {
-            return Err(AppError::Forbidden {
-                what: format!(
+            return Err(AppError::NotAllowed {
+                reason: format!(
                     "Changing protection rules needs the Maintainer role; yours is {}.",
                     access.label()
                 ),

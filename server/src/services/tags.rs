@@ -408,7 +408,7 @@ impl BffBackend {
             .repository_access(session, instance, repository_id, true)
             .await?;
         if let Some(reason) = access.header.tag_delete_refusal() {
-            return Err(AppError::Forbidden { what: reason });
+            return Err(AppError::NotAllowed { reason });
         }
         let (project_id, id) = (access.header.project_id, access.header.id);
         let budget = self.0.tag_indexes.budget(&instance.info.name, access.user);
@@ -487,7 +487,7 @@ impl BffBackend {
             });
         }
         if let Some(reason) = access.header.repository_delete_refusal() {
-            return Err(AppError::Forbidden { what: reason });
+            return Err(AppError::NotAllowed { reason });
         }
         let (project_id, id) = (access.header.project_id, access.header.id);
         instance

@@ -372,11 +372,12 @@ fn SaveBar(
                         overview
                         draft=changed.get_untracked()
                         policy
-                        on_close=Callback::new(move |accepted: bool| {
+                        on_close=Callback::new(move |attempted: bool| {
                             running.set(None);
-                            if accepted {
-                                // GitLab deletes in the background; look again shortly.
-                                set_timeout(move || reload.run(()), std::time::Duration::from_millis(1500));
+                            if attempted {
+                                // GitLab deletes in the background; look again shortly (the
+                                // page may be gone by then).
+                                set_timeout(move || { reload.try_run(()); }, std::time::Duration::from_millis(1500));
                             }
                         })
                     />

@@ -12,7 +12,7 @@ use domain::protection::{
 use domain::AccessLevel;
 use leptos::prelude::*;
 
-use crate::components::use_hydrated;
+use crate::components::{focus_on_mount, use_hydrated};
 use crate::server_fns::cleanup::change_protection_rule;
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -38,6 +38,8 @@ struct Row {
     pattern: String,
     push: Option<AccessLevel>,
     delete: Option<AccessLevel>,
+    /// GitLab's immutable-tag rule: listed, never edited here.
+    immutable: bool,
 }
 
 fn rows(rules: &ProtectionRules, kind: Kind) -> Vec<Row> {
@@ -49,8 +51,9 @@ fn rows(rules: &ProtectionRules, kind: Kind) -> Vec<Row> {
                 kind,
                 id: r.id,
                 pattern: r.pattern.clone(),
-                push: Some(r.min_push),
-                delete: Some(r.min_delete),
+                push: r.min_push,
+                delete: r.min_delete,
+                immutable: r.is_immutable(),
             })
             .collect(),
         Kind::Repository => rules
@@ -62,13 +65,19 @@ fn rows(rules: &ProtectionRules, kind: Kind) -> Vec<Row> {
                 pattern: r.pattern.clone(),
                 push: r.min_push,
                 delete: r.min_delete,
+                immutable: false,
             })
             .collect(),
     }
 }
 
-fn level_label(level: Option<AccessLevel>) -> &'static str {
-    level.map_or("anyone with the role GitLab needs", AccessLevel::label)
+fn level_label(kind: Kind, level: Option<AccessLevel>) -> &'static str {
+    match (kind, level) {
+        (_, Some(level)) => level.label(),
+        // A tag rule without levels is immutable: nobody may push or delete.
+        (Kind::Tag, None) => "nobody (immutable)",
+        (Kind::Repository, None) => "no restriction",
+    }
 }
 
 fn level_param(level: Option<AccessLevel>) -> &'static str {
@@ -207,16 +216,29 @@ pub fn ProtectionRulesPanel(
                                     view! {
                                         <tr data-rule=row.pattern.clone()>
                                             <td><code>{row.pattern.clone()}</code></td>
-                                            <td>{level_label(row.push)}</td>
-                                            <td>{level_label(row.delete)}</td>
-                                            <td class="small" title=covered.join(", ")>{format::plural(covered.len() as u64, nouns(kind).0, nouns(kind).1)}</td>
+                                            <td>{level_label(kind, row.push)}</td>
+                                            <td>{level_label(kind, row.delete)}</td>
+                                            <td class="small">
+                                                {if covered.is_empty() {
+                                                    view! { <span>{format!("no {}", nouns(kind).1)}</span> }.into_any()
+                                                } else {
+                                                    view! {
+                                                        <details class="covers">
+                                                            <summary>{format::plural(covered.len() as u64, nouns(kind).0, nouns(kind).1)}</summary>
+                                                            <span>{covered.iter().take(50).cloned().collect::<Vec<_>>().join(", ")}{(covered.len() > 50).then_some(", …")}</span>
+                                                        </details>
+                                                    }.into_any()
+                                                }}
+                                            </td>
                                             {can_edit.then(|| view! {
                                                 <td><div class="actions">
                                                     {move || if confirming.get() == Some((kind, id)) {
                                                         let pattern = pattern.clone();
+                                                        let confirm = NodeRef::<leptos::html::Button>::new();
+                                                        focus_on_mount(confirm);
                                                         view! {
                                                             <span class="small">"Delete this rule? "</span>
-                                                            <button type="button" class="button danger small" disabled=move || busy.get()
+                                                            <button type="button" class="button danger small" node_ref=confirm disabled=move || busy.get()
                                                                 on:click=move |_| send.run((
                                                                     match kind { Kind::Tag => RuleChange::DeleteTag(id), Kind::Repository => RuleChange::DeleteRepository(id) },
                                                                     format!("Deleted the {} rule {}.", kind.noun(), pattern),
@@ -225,8 +247,12 @@ pub fn ProtectionRulesPanel(
                                                         }.into_any()
                                                     } else {
                                                         let edit_row = edit_row.clone();
+                                                        let immutable = edit_row.immutable;
+                                                        let edit_label = format!("Edit rule {}", edit_row.pattern);
                                                         view! {
-                                                            <button type="button" class="button small" disabled=move || !hydrated.get()
+                                                            <button type="button" class="button small" aria-label=edit_label
+                                                                title=immutable.then_some("Immutable tag rules are managed in GitLab")
+                                                                disabled=move || !hydrated.get() || immutable
                                                                 on:click=move |_| { status.set(None); editing.set(Some(edit_row.clone())) }>"Edit"</button>
                                                             <button type="button" class="button small" disabled=move || !hydrated.get()
                                                                 aria-label=delete_label.clone()
@@ -332,20 +358,18 @@ fn RuleForm(
             Some(change())
         }
     });
-    let error_on = move |field: RuleField| {
-        move || match checked.get() {
-            Some(Err(e)) if e.field == Some(field) => {
-                Some(view! { <p class="error-text small" role="alert">{e.message}</p> })
-            }
-            _ => None,
-        }
-    };
-    let form_error = move || match checked.get() {
-        Some(Err(e)) if e.field.is_none() => {
-            Some(view! { <p class="error-text small" role="alert">{e.message}</p> })
-        }
+    // Shown in polite live regions: they change as the user types.
+    let pattern_error = move || match checked.get() {
+        Some(Err(e)) if e.field == Some(RuleField::Pattern) => Some(e.message),
         _ => None,
     };
+    let other_error = move || match checked.get() {
+        Some(Err(e)) if e.field != Some(RuleField::Pattern) => Some(e.message),
+        _ => None,
+    };
+    let hint_id = format!("{}-pattern-hint", kind.noun());
+    let error_id = format!("{}-pattern-error", kind.noun());
+    let described_by = format!("{hint_id} {error_id}");
     let coverage = move || {
         let text = pattern.get();
         let text = text.trim();
@@ -375,15 +399,18 @@ fn RuleForm(
     let level_select = move |label: &'static str, signal: RwSignal<Option<AccessLevel>>| {
         view! {
             <label class="field compact"><span>{label}</span>
-                <select on:change=move |ev| {
-                    let value = event_target_value(&ev);
-                    signal.set(RULE_LEVELS.into_iter().find(|l| level_param(Some(*l)) == value));
-                }>
+                <select
+                    prop:value=move || level_param(signal.get())
+                    on:change=move |ev| {
+                        let value = event_target_value(&ev);
+                        signal.set(RULE_LEVELS.into_iter().find(|l| level_param(Some(*l)) == value));
+                    }
+                >
                     {(kind == Kind::Repository).then(|| view! {
-                        <option value="" selected=move || signal.get().is_none()>"No restriction"</option>
+                        <option value="" selected=signal.get_untracked().is_none()>"No restriction"</option>
                     })}
                     {RULE_LEVELS.into_iter().map(|level| view! {
-                        <option value=level_param(Some(level)) selected=move || signal.get() == Some(level)>{level.label()}</option>
+                        <option value=level_param(Some(level)) selected=signal.get_untracked() == Some(level)>{level.label()}</option>
                     }).collect_view()}
                 </select>
             </label>
@@ -414,17 +441,17 @@ fn RuleForm(
                 <legend class="small"><strong>{title}</strong></legend>
                 <label class="field"><span>"Pattern"</span>
                     <input type="text" name="pattern" placeholder=placeholder maxlength=max.to_string() autocomplete="off" spellcheck="false"
+                        aria-describedby=described_by aria-invalid=move || pattern_error().is_some().then_some("true")
                         prop:value=move || pattern.get() on:input=move |ev| pattern.set(event_target_value(&ev)) />
-                    <span class="small muted">{hint}</span>
-                    {error_on(RuleField::Pattern)}
                 </label>
+                <p class="small muted hint" id=hint_id>{hint}</p>
+                <p class="error-text small" id=error_id aria-live="polite" data-testid="rule-error">{pattern_error}</p>
                 {coverage}
                 <div class="row">
                     {level_select("Push needs", push)}
                     {level_select("Delete needs", delete)}
                 </div>
-                {error_on(RuleField::Levels)}
-                {form_error}
+                <p class="error-text small" aria-live="polite">{other_error}</p>
                 <div class="row">
                     <button type="submit" class="button primary small" disabled=move || !matches!(checked.get(), Some(Ok(_)))>
                         {move || if edited.get().is_some() { "Save rule" } else { "Add rule" }}

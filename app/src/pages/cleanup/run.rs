@@ -17,6 +17,8 @@ use crate::server_fns::cleanup::run_cleanup_now;
 struct Planned {
     id: u64,
     path: String,
+    /// What the user confirms by running: the count and the exact set of names.
+    confirmation: RunConfirmation,
     deleted: u64,
     freed: u64,
     /// Every tag is indexed (else the run is not offered: the count would be partial).
@@ -29,7 +31,7 @@ struct Planned {
 /// What the run would do, as `overview`'s viewer.
 fn plan(overview: &CleanupOverview, policy: &CleanupPolicy) -> Result<Vec<Planned>, String> {
     policy.bulk_delete_params().map_err(|e| e.message)?;
-    let actor = Some(overview.project.access);
+    let actor = Some(overview.runner);
     let run = preview_as(overview, policy, actor).map_err(|e| e.message)?;
     let scheduled = preview(overview, policy).map_err(|e| e.message)?;
     Ok(run
@@ -46,7 +48,8 @@ fn plan(overview: &CleanupOverview, policy: &CleanupPolicy) -> Result<Vec<Planne
                 .collect();
             Planned {
                 id: r.id,
-                path: r.path,
+                confirmation: RunConfirmation::of(&r),
+                path: r.path.clone(),
                 deleted: r.summary.deleted,
                 freed: r.summary.bytes_freed,
                 complete: r.complete,
@@ -107,10 +110,7 @@ pub fn RunNowDialog(
             let confirmations: Vec<RunConfirmation> = planned
                 .iter()
                 .filter(|p| chosen.contains(&p.id))
-                .map(|p| RunConfirmation {
-                    repository_id: p.id,
-                    tags: p.deleted,
-                })
+                .map(|p| p.confirmation.clone())
                 .collect();
             let instance = instance.clone();
             let project_path = project_path.clone();
@@ -122,12 +122,8 @@ pub fn RunNowDialog(
             });
         }
     };
-    let close = move || {
-        let accepted = outcome.get_untracked().is_some_and(|o| {
-            o.is_ok_and(|list| list.iter().any(|r| r.result == RunResult::Accepted))
-        });
-        on_close.run(accepted);
-    };
+    // After any attempt the page reads GitLab again: deletions started, or the preview changed.
+    let close = move || on_close.run(outcome.get_untracked().is_some());
     let on_key = move |ev: leptos::ev::KeyboardEvent| {
         if ev.key() == "Escape" && !running.get_untracked() {
             close();
@@ -188,7 +184,10 @@ fn RunPlan(
             let chosen = selected.get();
             let runs: Vec<&Planned> = list.iter().filter(|p| chosen.contains(&p.id)).collect();
             let freed: u64 = runs.iter().map(|p| p.freed).sum();
-            if runs.is_empty() {
+            if runs.is_empty() && list.iter().all(|p| !p.complete) {
+                "The tags are still being indexed; close this and try again in a moment."
+                    .to_string()
+            } else if runs.is_empty() {
                 "Choose at least one repository.".to_string()
             } else {
                 format!(
@@ -276,7 +275,8 @@ fn RunReport(result: Result<Vec<RunOutcome>, AppError>) -> impl IntoView {
                 {list.into_iter().map(|o| {
                     let (class, text) = match o.result {
                         RunResult::Accepted => ("success", format!("GitLab is deleting {} in the background.", format::plural(o.tags, "tag", "tags"))),
-                        RunResult::Changed { now } => ("warning", format!("Not run: the preview changed and now deletes {} (you confirmed {}). Review it and run again.", format::count(now), format::count(o.tags))),
+                        RunResult::Changed { now } => ("warning", format!("Not run: GitLab's tags changed since the preview, which now deletes {} (you confirmed {}). The page reloads; review it and run again.", format::plural(now, "tag", "tags"), format::count(o.tags))),
+                        RunResult::Nothing => ("warning", "Not run: the policy deletes nothing there now.".to_string()),
                         RunResult::Refused(why) => ("danger", format!("GitLab refused: {why}")),
                         RunResult::Failed(why) => ("danger", why),
                     };
