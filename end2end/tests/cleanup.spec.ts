@@ -103,10 +103,15 @@ test('a maintainer protects a tag with a rule, the preview skips it at once, and
   await expect(rule).toBeVisible();
   await expect(row).toHaveAttribute('data-decision', 'keep');
 
+  // A half-typed repository rule survives changes to the tag rules.
+  const repoPattern = page.getByRole('form', { name: 'Add a repository rule' }).getByLabel('Pattern');
+  await repoPattern.fill('acme/web/wor*');
+  await expect(page.getByRole('form', { name: 'Add a repository rule' }).getByTestId('rule-coverage')).toContainText('Matches 1 repository: acme/web/worker');
   await rule.getByRole('button', { name: 'Delete rule ^v2\\.3\\.1$' }).click();
   await rule.getByRole('button', { name: 'Delete', exact: true }).click();
   await expect(rule).toHaveCount(0);
   await expect(row).toHaveAttribute('data-decision', 'delete');
+  await expect(repoPattern).toHaveValue('acme/web/wor*');
 
   // Run now would run as Maria: a Maintainer may delete `stable` (its rule asks for a
   // Maintainer), which the scheduled cleanup skips; the dialog says so. Repositories can be

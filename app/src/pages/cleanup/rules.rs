@@ -154,7 +154,10 @@ pub fn ProtectionRulesPanel(
     let editing = RwSignal::new(None::<Row>);
     let status = RwSignal::new(None::<Result<String, String>>);
     let busy = RwSignal::new(false);
+    // The kind of the last change GitLab accepted: that form empties itself.
+    let finished = RwSignal::new(None::<Kind>);
     let hydrated = use_hydrated();
+    let editable = can_edit && overview.with_untracked(|o| o.rules.is_some());
     let send = {
         let instance = instance.clone();
         let project_path = project_path.clone();
@@ -162,6 +165,12 @@ pub fn ProtectionRulesPanel(
             if busy.get_untracked() {
                 return;
             }
+            let kind = match change {
+                RuleChange::CreateTag(_) | RuleChange::UpdateTag(..) | RuleChange::DeleteTag(_) => {
+                    Kind::Tag
+                }
+                _ => Kind::Repository,
+            };
             busy.set(true);
             status.set(None);
             let instance = instance.clone();
@@ -174,6 +183,7 @@ pub fn ProtectionRulesPanel(
                         overview.update(|o| o.rules = Some(fresh));
                         confirming.set(None);
                         editing.set(None);
+                        finished.set(Some(kind));
                         status.set(Some(Ok(done)));
                     }
                     Err(error) => status.set(Some(Err(error.to_string()))),
@@ -268,7 +278,6 @@ pub fn ProtectionRulesPanel(
                         </table>
                     }.into_any()
                 }}
-                {can_edit.then(|| view! { <RuleForm kind overview editing send busy /> })}
             }
             .into_any()
         }
@@ -282,7 +291,9 @@ pub fn ProtectionRulesPanel(
             </p>
             {note.map(|n| view! { <p class="muted" data-testid="rules-note">{n}</p> })}
             {table(Kind::Tag)}
+            {editable.then(|| view! { <RuleForm kind=Kind::Tag overview editing send busy finished /> })}
             {table(Kind::Repository)}
+            {editable.then(|| view! { <RuleForm kind=Kind::Repository overview editing send busy finished /> })}
             {move || status.get().map(|s| match s {
                 Ok(text) => view! { <p role="status" class="small">{text}</p> }.into_any(),
                 Err(text) => view! { <p role="alert" class="error-text small">{text}</p> }.into_any(),
@@ -300,24 +311,33 @@ fn RuleForm(
     editing: RwSignal<Option<Row>>,
     send: Callback<(RuleChange, String)>,
     busy: RwSignal<bool>,
+    finished: RwSignal<Option<Kind>>,
 ) -> impl IntoView {
     let hydrated = use_hydrated();
     let pattern = RwSignal::new(String::new());
     let push = RwSignal::new(Some(AccessLevel::Maintainer));
     let delete = RwSignal::new(Some(AccessLevel::Maintainer));
     let edited = Memo::new(move |_| editing.get().filter(|r| r.kind == kind).map(|r| r.id));
-    // Editing fills the fields; finishing (or cancelling) empties them.
-    Effect::new(move |_| match editing.get().filter(|r| r.kind == kind) {
-        Some(row) => {
-            pattern.set(row.pattern);
-            push.set(row.push);
-            delete.set(row.delete);
+    // Editing a rule of this kind fills the fields; finishing or cancelling that edit, or a
+    // rule of this kind being added, empties them. Changes to the other kind leave them be.
+    let edited_row = Memo::new(move |_| editing.get().filter(|r| r.kind == kind));
+    Effect::new(move |previous: Option<Option<Row>>| {
+        let current = edited_row.get();
+        let added_here = finished.get() == Some(kind);
+        match &current {
+            Some(row) => {
+                pattern.set(row.pattern.clone());
+                push.set(row.push);
+                delete.set(row.delete);
+            }
+            None if added_here || previous.flatten().is_some() => {
+                pattern.set(String::new());
+                push.set(Some(AccessLevel::Maintainer));
+                delete.set(Some(AccessLevel::Maintainer));
+            }
+            None => {}
         }
-        None => {
-            pattern.set(String::new());
-            push.set(Some(AccessLevel::Maintainer));
-            delete.set(Some(AccessLevel::Maintainer));
-        }
+        current
     });
     let change = move || -> Result<RuleChange, RuleError> {
         let text = pattern.get().trim().to_string();
