@@ -397,6 +397,21 @@ mod tests {
     use super::*;
     use crate::tags::{Tag, TagProtection};
 
+    /// A tag with a name and nothing else.
+    fn bare(name: &str) -> Tag {
+        Tag {
+            name: name.into(),
+            digest: None,
+            revision: None,
+            created_at: None,
+            published_at: None,
+            total_size: None,
+            media_type: None,
+            referrers: Vec::new(),
+            protection: None,
+        }
+    }
+
     fn tag_draft(pattern: &str) -> TagRuleDraft {
         TagRuleDraft {
             pattern: pattern.into(),
@@ -490,18 +505,11 @@ mod tests {
     #[test]
     fn immutable_rules_and_rules_this_engine_cannot_read_stay_protective() {
         let tag = |name: &str, protected: bool| Tag {
-            name: name.into(),
-            digest: None,
-            revision: None,
-            created_at: None,
-            published_at: None,
-            total_size: None,
-            media_type: None,
-            referrers: Vec::new(),
             protection: protected.then_some(TagProtection {
                 minimum_access_level_for_push: None,
                 minimum_access_level_for_delete: None,
             }),
+            ..bare(name)
         };
         let immutable = TagRule {
             id: 1,
@@ -571,17 +579,7 @@ mod tests {
 
     #[test]
     fn guards_protect_by_rule_and_by_actor() {
-        let tag = |name: &str| Tag {
-            name: name.into(),
-            digest: None,
-            revision: None,
-            created_at: None,
-            published_at: None,
-            total_size: None,
-            media_type: None,
-            referrers: Vec::new(),
-            protection: None,
-        };
+        let tag = bare;
         let rules = vec![TagRule {
             id: 1,
             pattern: "stable".into(),

@@ -1,7 +1,7 @@
 //! Cleanup policies over the JSON API: the saved policy, a draft's preview tag by tag, saving.
 #![allow(clippy::unwrap_used)]
 
-use crate::common::{start, Browser};
+use crate::common::{preview_reason as reason, start, Browser};
 use reqwest::header::ORIGIN;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
@@ -12,22 +12,6 @@ const PREVIEW: &str = "/api/v1/demo/projects/acme%2Fweb/cleanup-preview";
 async fn get(browser: &Browser, path: &str) -> (StatusCode, Value) {
     let response = browser.get(path).await;
     (response.status(), response.json().await.unwrap())
-}
-
-fn reason<'a>(preview: &'a Value, repository: &str, tag: &str) -> &'a str {
-    preview["repositories"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|r| r["path"] == repository)
-        .unwrap()["decisions"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|d| d["name"] == tag)
-        .unwrap()["reason"]
-        .as_str()
-        .unwrap()
 }
 
 #[tokio::test]

@@ -2,7 +2,7 @@
 //! change the preview at once, GitLab's limits hold, and a bulk delete runs only as confirmed.
 #![allow(clippy::unwrap_used)]
 
-use crate::common::{start, Browser};
+use crate::common::{preview_decisions as decisions, preview_reason as reason, start, Browser};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 use std::time::Duration;
@@ -14,26 +14,6 @@ async fn get(browser: &Browser, path: &str) -> Value {
     let response = browser.get(path).await;
     assert_eq!(response.status(), StatusCode::OK);
     response.json().await.unwrap()
-}
-
-fn decisions<'a>(preview: &'a Value, repository: &str) -> &'a Vec<Value> {
-    preview["repositories"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|r| r["path"] == repository)
-        .unwrap()["decisions"]
-        .as_array()
-        .unwrap()
-}
-
-fn reason<'a>(preview: &'a Value, repository: &str, tag: &str) -> &'a str {
-    decisions(preview, repository)
-        .iter()
-        .find(|d| d["name"] == tag)
-        .unwrap()["reason"]
-        .as_str()
-        .unwrap()
 }
 
 async fn change(browser: &Browser, change: Value) -> (StatusCode, Value) {

@@ -142,3 +142,28 @@ pub fn set_cookies(headers: &HeaderMap) -> Vec<String> {
         .map(|v| v.to_str().unwrap().to_string())
         .collect()
 }
+
+/// The decisions of one repository in a cleanup preview answer (`/cleanup-preview`).
+pub fn preview_decisions<'a>(
+    preview: &'a serde_json::Value,
+    repository: &str,
+) -> &'a Vec<serde_json::Value> {
+    preview["repositories"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["path"] == repository)
+        .unwrap()["decisions"]
+        .as_array()
+        .unwrap()
+}
+
+/// The reason a cleanup preview gives for one tag.
+pub fn preview_reason<'a>(preview: &'a serde_json::Value, repository: &str, tag: &str) -> &'a str {
+    preview_decisions(preview, repository)
+        .iter()
+        .find(|d| d["name"] == tag)
+        .unwrap()["reason"]
+        .as_str()
+        .unwrap()
+}
