@@ -124,8 +124,12 @@ test('a maintainer protects a tag with a rule, the preview skips it at once, and
   await dialog.getByRole('checkbox', { name: 'acme/web/worker' }).uncheck();
   await expect(dialog.getByTestId('run-summary')).toContainText('in 1 repository');
   await expect(dialog.locator('label.field strong')).not.toHaveText(String(before));
+  // Tab stays inside the dialog; Escape closes it and focus returns to "Run now…".
+  for (let i = 0; i < 12; i++) await page.keyboard.press('Tab');
+  expect(await dialog.evaluate((d) => d.contains(document.activeElement))).toBe(true);
   await page.keyboard.press('Escape');
   await expect(dialog).toHaveCount(0);
+  await expect(page.getByTestId('run-now')).toBeFocused();
 });
 
 test('Run now deletes what the preview showed, after a typed count, and GitLab refuses a second run within the hour', async ({ page }) => {

@@ -96,6 +96,7 @@ pub fn DeleteTagsDialog(
         on_close.run(deleted);
     };
     let on_key = move |ev: leptos::ev::KeyboardEvent| {
+        crate::components::keep_tab_inside(&ev);
         if ev.key() == "Escape" && !running.get_untracked() {
             close();
         }

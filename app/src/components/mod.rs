@@ -32,6 +32,51 @@ pub fn use_hydrated() -> ReadSignal<bool> {
     hydrated
 }
 
+/// Keeps Tab and Shift+Tab inside a modal dialog: call it from the dialog element's keydown
+/// handler. From the last control Tab goes to the first, and Shift+Tab the other way.
+pub fn keep_tab_inside(ev: &leptos::ev::KeyboardEvent) {
+    #[cfg(feature = "hydrate")]
+    {
+        use wasm_bindgen::{JsCast, JsValue};
+        const FOCUSABLE: &str = "button:not([disabled]), input:not([disabled]), \
+             select:not([disabled]), textarea:not([disabled]), a[href], summary, \
+             [tabindex]:not([tabindex='-1'])";
+        if ev.key() != "Tab" {
+            return;
+        }
+        let Some(dialog) = ev
+            .current_target()
+            .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+        else {
+            return;
+        };
+        let Ok(nodes) = dialog.query_selector_all(FOCUSABLE) else {
+            return;
+        };
+        let controls: Vec<web_sys::HtmlElement> = (0..nodes.length())
+            .filter_map(|i| nodes.item(i))
+            .filter_map(|n| n.dyn_into().ok())
+            .collect();
+        let (Some(first), Some(last)) = (controls.first(), controls.last()) else {
+            return;
+        };
+        let active: Option<JsValue> = web_sys::window()
+            .and_then(|w| w.document())
+            .and_then(|d| d.active_element())
+            .map(Into::into);
+        let is_active = |el: &web_sys::HtmlElement| active.as_ref() == Some(el.as_ref());
+        if ev.shift_key() && is_active(first) {
+            ev.prevent_default();
+            let _ = last.focus();
+        } else if !ev.shift_key() && is_active(last) {
+            ev.prevent_default();
+            let _ = first.focus();
+        }
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = ev;
+}
+
 /// Moves keyboard focus to `target` once it is in the page (dialogs take focus when they
 /// open, so keyboard and screen-reader users land inside them).
 pub fn focus_on_mount(target: NodeRef<leptos::html::Button>) {

@@ -360,6 +360,8 @@ fn SaveBar(
 ) -> impl IntoView {
     let hydrated = use_hydrated();
     let running = RwSignal::new(None::<CleanupPolicy>);
+    // Focus goes back to the button that opened the dialog.
+    let run_button = NodeRef::<leptos::html::Button>::new();
     let run_dialog = {
         let instance = instance.clone();
         let project_path = project_path.clone();
@@ -374,6 +376,9 @@ fn SaveBar(
                         policy
                         on_close=Callback::new(move |attempted: bool| {
                             running.set(None);
+                            if let Some(button) = run_button.get_untracked() {
+                                let _ = button.focus();
+                            }
                             if attempted {
                                 // GitLab deletes in the background; look again shortly (the
                                 // page may be gone by then).
@@ -430,7 +435,7 @@ fn SaveBar(
             <button type="button" class="button primary" disabled=move || blocked || !hydrated.get() || !changed.get() || saving.get() on:click=save>
                 {move || if saving.get() { "Saving…" } else { "Save policy" }}
             </button>
-            <button type="button" class="button danger" data-testid="run-now"
+            <button type="button" class="button danger" data-testid="run-now" node_ref=run_button
                 title="GitLab's bulk delete with the policy on screen, after you confirm what it deletes"
                 disabled=move || blocked || !hydrated.get()
                 on:click=move |_| running.set(Some(draft.get_untracked()))>

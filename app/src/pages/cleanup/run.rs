@@ -125,6 +125,7 @@ pub fn RunNowDialog(
     // After any attempt the page reads GitLab again: deletions started, or the preview changed.
     let close = move || on_close.run(outcome.get_untracked().is_some());
     let on_key = move |ev: leptos::ev::KeyboardEvent| {
+        crate::components::keep_tab_inside(&ev);
         if ev.key() == "Escape" && !running.get_untracked() {
             close();
         }

@@ -46,6 +46,7 @@ pub fn ProjectPage() -> impl IntoView {
                                         <span class="badge">{project.visibility.clone()}</span>
                                         " Your role: " <strong>{project.access.label()}</strong>
                                         " · " <a href=links::cleanup(&instance, &project.full_path)>"Cleanup policy"</a>
+                                        " · " <a href=format!("{}#rules-title", links::cleanup(&instance, &project.full_path))>"Protection rules"</a>
                                         " · " <a href=project.web_url.clone() rel="external noopener">"Open in GitLab ↗"</a>
                                     </p>
                                 </div>

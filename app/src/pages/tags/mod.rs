@@ -142,7 +142,7 @@ pub fn RepositoryDeleteButton(
             view! {
                 <div class="modal-backdrop">
                     <div class="modal" role="dialog" aria-modal="true" aria-labelledby="delete-repo-title"
-                        on:keydown=move |ev: leptos::ev::KeyboardEvent| if ev.key() == "Escape" && !running.get_untracked() { close() }>
+                        on:keydown=move |ev: leptos::ev::KeyboardEvent| { crate::components::keep_tab_inside(&ev); if ev.key() == "Escape" && !running.get_untracked() { close() } }>
                         <h2 id="delete-repo-title">"Delete repository " <code>{path.clone()}</code> "?"</h2>
                         {move || match message.get() {
                             Some(Ok(text)) => view! { <p role="status" class="delete-summary">{text}</p> }.into_any(),
