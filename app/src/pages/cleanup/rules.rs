@@ -152,7 +152,8 @@ pub fn ProtectionRulesPanel(
     let note = overview.with_untracked(|o| o.rules_note.clone());
     let confirming = RwSignal::new(None::<(Kind, u64)>);
     let editing = RwSignal::new(None::<Row>);
-    let status = RwSignal::new(None::<Result<String, String>>);
+    // GitLab's answer to the last change, shown under the rules of its kind.
+    let status = RwSignal::new(None::<(Kind, Result<String, String>)>);
     let busy = RwSignal::new(false);
     // The kind of the last change GitLab accepted: that form empties itself.
     let finished = RwSignal::new(None::<Kind>);
@@ -184,12 +185,27 @@ pub fn ProtectionRulesPanel(
                         confirming.set(None);
                         editing.set(None);
                         finished.set(Some(kind));
-                        status.set(Some(Ok(done)));
+                        status.set(Some((kind, Ok(done))));
                     }
-                    Err(error) => status.set(Some(Err(error.to_string()))),
+                    Err(error) => status.set(Some((kind, Err(error.to_string())))),
                 }
             });
         })
+    };
+    let status_of = move |kind: Kind| {
+        move || {
+            status
+                .get()
+                .filter(|(k, _)| *k == kind)
+                .map(|(_, s)| match s {
+                    Ok(text) => {
+                        view! { <p role="status" class="small rule-status">{text}</p> }.into_any()
+                    }
+                    Err(text) => {
+                        view! { <p role="alert" class="error-text small">{text}</p> }.into_any()
+                    }
+                })
+        }
     };
     let table = move |kind: Kind| {
         move || {
@@ -292,12 +308,10 @@ pub fn ProtectionRulesPanel(
             {note.map(|n| view! { <p class="muted" data-testid="rules-note">{n}</p> })}
             {table(Kind::Tag)}
             {editable.then(|| view! { <RuleForm kind=Kind::Tag overview editing send busy finished /> })}
+            {status_of(Kind::Tag)}
             {table(Kind::Repository)}
             {editable.then(|| view! { <RuleForm kind=Kind::Repository overview editing send busy finished /> })}
-            {move || status.get().map(|s| match s {
-                Ok(text) => view! { <p role="status" class="small">{text}</p> }.into_any(),
-                Err(text) => view! { <p role="alert" class="error-text small">{text}</p> }.into_any(),
-            })}
+            {status_of(Kind::Repository)}
         </section>
     }
 }
