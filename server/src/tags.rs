@@ -112,6 +112,14 @@ pub struct IndexState {
     project_id: u64,
 }
 
+impl IndexState {
+    /// Every tag is there and nothing marked the list out of date since (a rule change or a
+    /// run through us expires it; TTL staleness does not count: that list is still served).
+    pub fn is_current(&self) -> bool {
+        self.complete && self.completed_at.is_some()
+    }
+}
+
 /// One repository's index and a channel that ticks on every change.
 pub struct TagIndex {
     state: RwLock<IndexState>,

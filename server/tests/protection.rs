@@ -69,6 +69,15 @@ async fn tag_rules_change_the_preview_at_once() {
     assert_eq!(policy["rules"]["tag"].as_array().unwrap().len(), 2);
     let after = get(&maria, &all).await;
     assert_eq!(reason(&after, "acme/web", &victim), "Protected");
+    // The tag list read the tags again: the new rule's tag is listed as protected.
+    let protected = get(&maria, "/api/v1/demo/repositories/1/tags?kind=protected").await;
+    let names: Vec<&str> = protected["slice"]["tags"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["name"].as_str().unwrap())
+        .collect();
+    assert!(names.contains(&victim.as_str()), "{names:?}");
 
     // GitLab's checks, before GitLab is asked.
     let (status, body) = change(&maria, create_tag(&format!("^{victim}$"))).await;

@@ -195,9 +195,7 @@ impl BffBackend {
             // An index marked out of date (a run or a rule change through us) has no completion
             // time until its rebuild finishes: wait for that rather than show the old list.
             index
-                .wait_until(left, |s| {
-                    (s.complete && s.completed_at.is_some()) || s.error.is_some()
-                })
+                .wait_until(left, |s| s.is_current() || s.error.is_some())
                 .await;
             // Only what the decision needs: the preview ships every tag to the browser.
             let (mut tags, complete, total) = index.read(|s| {

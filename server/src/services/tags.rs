@@ -168,7 +168,7 @@ impl BffBackend {
         if access.header.tags_count.unwrap_or(0) <= SMALL_REPOSITORY {
             index
                 .wait_until(Duration::from_millis(700), |s| {
-                    s.complete || s.error.is_some()
+                    s.is_current() || s.error.is_some()
                 })
                 .await;
         }
@@ -365,7 +365,9 @@ impl BffBackend {
             .await?;
         let index = self.index_for(instance, &access);
         index
-            .wait_until(Duration::from_secs(10), |s| s.complete || s.error.is_some())
+            .wait_until(Duration::from_secs(10), |s| {
+                s.is_current() || s.error.is_some()
+            })
             .await;
         Ok(index.read(|state| {
             domain::tags::plan_deletion(state.tags.values(), &names, access.header.access)
