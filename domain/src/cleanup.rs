@@ -585,6 +585,9 @@ pub struct PreviewRepository {
     /// All tags are there (else the preview covers the indexed ones).
     pub complete: bool,
     pub total: Option<u64>,
+    /// What GitLab's cleanup worker last did here.
+    #[serde(default)]
+    pub cleanup_status: crate::CleanupStatus,
 }
 
 /// A preview's tags on the wire: one array per tag, `[name, digest, created, published, size,
@@ -778,6 +781,10 @@ pub struct RepositoryPreview {
     pub warnings: Vec<String>,
 }
 
+/// Deletions in one repository from which the preview warns that GitLab may need several
+/// (time-boxed) runs.
+const LARGE_RUN: u64 = 1_000;
+
 /// Evaluates a draft over every repository of an overview.
 pub fn preview(
     overview: &CleanupOverview,
@@ -831,6 +838,22 @@ pub fn preview_as(
             }
             if !repo.complete {
                 warnings.push("Not all tags are indexed yet: the counts cover the indexed tags.".to_string());
+            }
+            // Partial runs: GitLab's scheduled cleanups work within a time budget.
+            match repo.cleanup_status {
+                crate::CleanupStatus::Unfinished => warnings.push(
+                    "GitLab's last scheduled cleanup here stopped before it finished (runs have a time budget); it resumes on a later run, so tags it should delete may still be listed.".to_string(),
+                ),
+                crate::CleanupStatus::Ongoing => warnings.push(
+                    "GitLab's cleanup is running here right now: these tags may be changing.".to_string(),
+                ),
+                _ => {}
+            }
+            if summary.deleted >= LARGE_RUN {
+                warnings.push(format!(
+                    "GitLab runs cleanups within a time budget: deleting {} here may take several runs, each leaving the repository's cleanup \u{201c}unfinished\u{201d} until the last.",
+                    crate::format::plural(summary.deleted, "tag", "tags")
+                ));
             }
             RepositoryPreview {
                 id: repo.id,
@@ -1109,6 +1132,7 @@ mod tests {
             tags,
             complete: true,
             total: Some(50),
+            cleanup_status: crate::CleanupStatus::Unscheduled,
         };
         let json = serde_json::to_string(&repository).expect("serializes");
         assert!(!json.contains("\"referrers\""), "compact: {json}");
@@ -1127,16 +1151,10 @@ mod tests {
         assert_eq!(back.tags[4].protection, repository.tags[4].protection);
     }
 
-    #[test]
-    fn preview_protects_by_the_projects_rules_and_the_runner() {
-        // The index still says `old` is protected (a rule since deleted) and knows nothing of
-        // the new rule on `stable`: the rules in the overview decide.
-        let mut stale = tag("old", Some(400));
-        stale.protection = Some(crate::tags::TagProtection {
-            minimum_access_level_for_push: None,
-            minimum_access_level_for_delete: Some(crate::AccessLevel::Maintainer),
-        });
-        let mut overview = CleanupOverview {
+    /// An overview of project acme/web with one repository holding `tags`, seen by a
+    /// Maintainer, without the metadata database.
+    fn one_repository(tags: Vec<Tag>) -> CleanupOverview {
+        CleanupOverview {
             project: crate::ProjectDetails {
                 id: 1,
                 name: "web".into(),
@@ -1156,15 +1174,43 @@ mod tests {
             repositories: vec![PreviewRepository {
                 id: 1,
                 path: "acme/web".into(),
-                tags: vec![stale, tag("stable", Some(400))],
+                total: Some(tags.len() as u64),
+                tags,
                 complete: true,
-                total: Some(2),
+                cleanup_status: crate::CleanupStatus::Unscheduled,
             }],
             now: NOW,
             rules: None,
             rules_note: None,
             runner: crate::AccessLevel::Maintainer,
+        }
+    }
+
+    #[test]
+    fn large_deletions_warn_that_gitlab_may_need_several_runs() {
+        let warned = |n: i64| {
+            let tags = (0..n).map(|i| tag(&format!("t{i}"), Some(400))).collect();
+            let p = policy(".*", None, None, Some(OlderThan::Days90));
+            preview(&one_repository(tags), &p).expect("valid")[0]
+                .warnings
+                .iter()
+                .any(|w| w.contains("several runs"))
         };
+        assert!(!warned(999));
+        assert!(warned(1_000));
+    }
+
+    #[test]
+    fn preview_protects_by_the_projects_rules_and_the_runner() {
+        // The index still says `old` is protected (a rule since deleted) and knows nothing of
+        // the new rule on `stable`: the rules in the overview decide.
+        let mut stale = tag("old", Some(400));
+        stale.protection = Some(crate::tags::TagProtection {
+            minimum_access_level_for_push: None,
+            minimum_access_level_for_delete: Some(crate::AccessLevel::Maintainer),
+        });
+        let mut overview = one_repository(vec![stale, tag("stable", Some(400))]);
+        overview.repositories[0].cleanup_status = crate::CleanupStatus::Unfinished;
         let p = policy(".*", None, None, Some(OlderThan::Days90));
         let reasons = |overview: &CleanupOverview, actor| -> Vec<Reason> {
             preview_as(overview, &p, actor).expect("valid")[0]
@@ -1173,6 +1219,11 @@ mod tests {
                 .map(|d| d.reason)
                 .collect()
         };
+        // GitLab's last run here was partial: said so.
+        assert!(preview(&overview, &p).expect("valid")[0]
+            .warnings
+            .iter()
+            .any(|w| w.contains("stopped before it finished")));
         assert_eq!(
             reasons(&overview, None),
             [Reason::Protected, Reason::Deleted]

@@ -129,8 +129,9 @@ pub struct GroupPage {
 }
 
 /// What the cleanup policy worker last did to a repository (GitLab's ContainerRepositoryCleanupStatus).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub enum CleanupStatus {
+    #[default]
     Unscheduled,
     Scheduled,
     Ongoing,

@@ -179,7 +179,8 @@ impl BffBackend {
         let checks: Vec<Result<_, AppError>> =
             futures::stream::iter(repositories.into_iter().map(|(id, path)| async move {
                 let checked = self.repository_access(session, instance, id, false).await?;
-                Ok((id, path, self.index_for(instance, &checked)))
+                let status = checked.header.cleanup_status;
+                Ok((id, path, status, self.index_for(instance, &checked)))
             }))
             .buffered(ACCESS_CHECKS_AT_ONCE)
             .collect()
@@ -190,7 +191,7 @@ impl BffBackend {
             .await?;
         let deadline = tokio::time::Instant::now() + INDEX_WAIT;
         let mut preview = Vec::with_capacity(indexes.len());
-        for (id, path, index) in indexes {
+        for (id, path, cleanup_status, index) in indexes {
             let left = deadline.saturating_duration_since(tokio::time::Instant::now());
             // An index marked out of date (a run or a rule change through us) has no completion
             // time until its rebuild finishes: wait for that rather than show the old list.
@@ -220,6 +221,7 @@ impl BffBackend {
                 tags,
                 complete,
                 total,
+                cleanup_status,
             });
         }
         let mode = if preview
