@@ -166,3 +166,12 @@ test('Run now deletes what the preview showed, after a typed count, and GitLab r
   await dialog.getByRole('button', { name: 'Done' }).click();
   await expect(total).toHaveText(/^1 tag deleted in 1 repository/);
 });
+
+test('a policy that deletes thousands of tags warns that GitLab may need several runs', async ({ page }) => {
+  await signIn(page, 'maria', '/i/demo/cleanup/acme/platform/api?name_regex=main-.*&name_regex_keep=&keep_n=&older_than=');
+  await waitForHydration(page);
+  const server = page.locator('.preview-repo[data-repository="acme/platform/api/server"]');
+  await expect(server.getByTestId('repo-counts')).toContainText('deleted');
+  await server.locator('summary').first().click();
+  await expect(server.locator('.warnings')).toContainText('may take several runs');
+});
