@@ -32,6 +32,8 @@ impl Browser {
         let client = Client::builder()
             .cookie_provider(jar.clone())
             .redirect(reqwest::redirect::Policy::none())
+            // A request that hangs fails the test instead of stalling the whole run.
+            .timeout(std::time::Duration::from_secs(30))
             .build()
             .unwrap();
         Browser {
