@@ -1,18 +1,12 @@
-//! The GitLab client parses every example payload GitLab documents (shared/gitlab-reference).
+//! The GitLab client parses every example payload of GitLab's docs the BFF reads
+//! (fixtures/gitlab-reference/examples, sources in its README).
 #![allow(clippy::unwrap_used)]
 
 use server::gitlab::wire;
 use std::path::PathBuf;
 
 fn examples_dir() -> PathBuf {
-    let dir =
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/gitlab-reference/examples");
-    assert!(
-        dir.is_dir(),
-        "GitLab reference examples not found at {} (the repository must be cloned with shared/ beside it)",
-        dir.display()
-    );
-    dir
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../fixtures/gitlab-reference/examples")
 }
 
 fn read(name: &str) -> String {

@@ -205,20 +205,13 @@ pub fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
 }
 
 // ---------------------------------------------------------------------------------------------
-// GitLab's JSON schemas (shared/gitlab-reference/schemas), with documented, minimal adjustments.
+// GitLab's JSON schemas (fixtures/gitlab-reference/schemas), with documented, minimal adjustments.
 // ---------------------------------------------------------------------------------------------
 
-/// `../../shared/gitlab-reference` from the crate: the repository is checked out with `shared/`
-/// next to it.
+/// The repository's copy of GitLab's reference payloads and schemas (`fixtures/gitlab-reference`,
+/// sources in its README).
 pub fn reference_dir() -> PathBuf {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/gitlab-reference");
-    assert!(
-        dir.join("schemas").is_dir(),
-        "GitLab reference schemas not found at {}: check out the repository with its `shared/` \
-         directory beside it (…/main and …/shared/gitlab-reference/schemas)",
-        dir.display()
-    );
-    dir
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../fixtures/gitlab-reference")
 }
 
 fn read_schema(relative: &str) -> Value {
@@ -258,7 +251,7 @@ fn inline_refs(value: &mut Value, dir: &str) {
 }
 
 /// Differences between GitLab's fixture schemas (written for older GitLab) and what current
-/// GitLab sends, each documented in shared/GITLAB_API.md or GitLab's own type definitions.
+/// GitLab sends, each documented in GitLab's API docs or its own type definitions.
 /// Everything else, including `additionalProperties: false`, is kept.
 fn adjust(relative: &str, schema: &mut Value) {
     let props = |s: &mut Value| s["properties"].as_object_mut().unwrap().clone();
