@@ -16,6 +16,7 @@ export default async function globalSetup() {
     env: {
       ...process.env,
       REGISTRY_DASH_LISTEN: '127.0.0.1:0',
+      REGISTRY_DASH_DEMO: '1',
       REGISTRY_DASH_SITE_ROOT: siteRoot,
       RUST_LOG: process.env.RUST_LOG ?? 'warn,server=info',
     },

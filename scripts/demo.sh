@@ -8,4 +8,4 @@ export PATH="$HOME/.cargo/bin:$PATH"
 bash scripts/setup.sh
 bash scripts/build-site.sh
 cargo build --locked --release -p server --bin registry-dash
-exec target/release/registry-dash
+exec target/release/registry-dash --demo "$@"

@@ -1,12 +1,21 @@
-//! The port between server functions and the BFF's services (server-side only).
+//! The port between server functions and the BFF's services (server side only).
 //!
-//! The server crate implements [`Backend`] and puts a [`BackendHandle`] into every request's
-//! extensions; server functions pull it out together with the session. This keeps data
-//! flowing one way (page → server fn → service → GitLab) without the UI crate knowing the
-//! GitLab client.
+//! A request first becomes a [`Caller`]: who is asking (the GitLab user), on which instance,
+//! with which credential. The server resolves it once, from the session or from a bearer
+//! token, before any other work; every service method then takes the caller, so no service
+//! can run for nobody. The services implement the per-feature traits below directly, and the
+//! server puts a [`Backend`] (one handle per feature) into every request's extensions.
+//!
+//! Inputs reach the services only as their validating types ([`NamespacePath`],
+//! [`TagNames`], views read back through their query strings): a server function turns its
+//! raw arguments into those after the caller is known, with the same constructors the URL
+//! and the JSON API use.
 
 use crate::error::AppError;
 use async_trait::async_trait;
+use domain::cleanup::{CleanupOverview, CleanupPolicy, RunConfirmation, RunOutcome, SavedPolicy};
+use domain::input::{NamespacePath, TagName, TagNames};
+use domain::protection::{ProtectionRules, RuleChange};
 use domain::tags::{
     DeleteOutcome, DeletionPlan, RepositoryHeader, TagDetail, TagListPage, TagListView,
 };
@@ -17,161 +26,217 @@ use domain::{
 use std::sync::Arc;
 use tower_sessions::Session;
 
-/// Everything the UI can ask of the BFF. Every method that touches GitLab checks the session.
+/// A GitLab access token. Never printed: `Debug` says only that it is there.
+#[derive(Clone, PartialEq, Eq)]
+pub struct AccessToken(String);
+
+impl AccessToken {
+    pub fn new(secret: String) -> Self {
+        AccessToken(secret)
+    }
+
+    /// The secret itself, for the `Authorization` header of a GitLab request.
+    pub fn secret(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for AccessToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("AccessToken(…)")
+    }
+}
+
+/// Identifies one credential for caches: a digest of the instance and the token, so a cached
+/// answer is only ever reused for the very credential GitLab checked.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct CredentialKey(pub [u8; 16]);
+
+/// How the caller's GitLab calls are authorised (implemented by the server).
 #[async_trait]
-pub trait Backend: Send + Sync + 'static {
+pub trait Credential: Send + Sync {
+    /// The access token to send now.
+    fn token(&self) -> AccessToken;
+    /// The cache key of the current token.
+    fn key(&self) -> CredentialKey;
+    /// GitLab said `stale` expired: a fresh token (a browser sign-in refreshes; a bearer
+    /// token cannot, so its caller is signed out).
+    async fn renew(&self, stale: &AccessToken) -> Result<AccessToken, AppError>;
+    /// GitLab refused the credential outright (revoked, or not a token): forget it.
+    async fn revoked(&self);
+    /// A sign-in kept in the browser's session, as opposed to a script's bearer token.
+    fn is_session(&self) -> bool;
+}
+
+/// Who is asking: resolved once per request, before anything costs a GitLab call.
+#[derive(Clone)]
+pub struct Caller {
+    /// The configured instance's name.
+    pub instance: String,
+    /// The GitLab user behind the credential, as GitLab reported it at sign-in (or when the
+    /// bearer token was checked).
+    pub viewer: Viewer,
+    pub credential: Arc<dyn Credential>,
+}
+
+impl std::fmt::Debug for Caller {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Caller")
+            .field("instance", &self.instance)
+            .field("user", &self.viewer.username)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Sign-in state: the instances, and the caller behind a session.
+#[async_trait]
+pub trait SignIn: Send + Sync + 'static {
     /// Configured GitLab instances (no secrets).
     fn instances(&self) -> Vec<InstanceInfo>;
-    /// The signed-in user on `instance`, or [`AppError::NotSignedIn`].
-    async fn viewer(&self, session: &Session, instance: &str) -> Result<Viewer, AppError>;
-    /// Projects the user can see that have registry images.
+    /// The caller signed in to `instance` in this session, refreshing the token when it is
+    /// about to expire; [`AppError::NotSignedIn`] without a sign-in.
+    async fn caller(&self, session: &Session, instance: &str) -> Result<Caller, AppError>;
+}
+
+/// Projects, groups and their image repositories.
+#[async_trait]
+pub trait Browse: Send + Sync + 'static {
+    /// Projects the caller can see that have registry images.
     async fn projects(
         &self,
-        session: &Session,
-        instance: &str,
+        caller: &Caller,
         view: &ProjectListView,
     ) -> Result<ProjectPage, AppError>;
-    /// Groups the user can see.
-    async fn groups(
-        &self,
-        session: &Session,
-        instance: &str,
-        view: &GroupListView,
-    ) -> Result<GroupPage, AppError>;
+    /// Groups the caller can see.
+    async fn groups(&self, caller: &Caller, view: &GroupListView) -> Result<GroupPage, AppError>;
     /// One project and a page of its image repositories.
     async fn project_repositories(
         &self,
-        session: &Session,
-        instance: &str,
-        project_path: &str,
+        caller: &Caller,
+        project: &NamespacePath,
         view: &RepositoryListView,
     ) -> Result<(ProjectDetails, RepositoryPage), AppError>;
     /// One group and a page of the image repositories of all its projects.
     async fn group_repositories(
         &self,
-        session: &Session,
-        instance: &str,
-        group_path: &str,
+        caller: &Caller,
+        group: &NamespacePath,
         view: &RepositoryListView,
     ) -> Result<(GroupDetails, RepositoryPage), AppError>;
+}
+
+/// Tags of an image repository, and deleting them.
+#[async_trait]
+pub trait Tags: Send + Sync + 'static {
     /// A page of an image repository's tags, filtered and sorted over all of them.
     async fn tag_list(
         &self,
-        session: &Session,
-        instance: &str,
+        caller: &Caller,
         repository_id: u64,
         view: &TagListView,
     ) -> Result<TagListPage, AppError>;
     /// One tag in full.
     async fn tag_detail(
         &self,
-        session: &Session,
-        instance: &str,
+        caller: &Caller,
         repository_id: u64,
-        name: &str,
+        name: &TagName,
     ) -> Result<TagDetail, AppError>;
     /// Names of every tag matching the view's filters, in the view's order (at most
     /// [`domain::tags::MAX_DELETE_BATCH`]), and how many matched in all.
     async fn matching_tags(
         &self,
-        session: &Session,
-        instance: &str,
+        caller: &Caller,
         repository_id: u64,
         view: &TagListView,
     ) -> Result<(Vec<String>, u64), AppError>;
     /// What deleting `names` would do, for the confirmation dialog.
     async fn deletion_plan(
         &self,
-        session: &Session,
-        instance: &str,
+        caller: &Caller,
         repository_id: u64,
-        names: Vec<String>,
+        names: &TagNames,
     ) -> Result<DeletionPlan, AppError>;
-    /// Deletes exactly the named tags (the user confirmed this list), reporting each.
+    /// Deletes exactly the named tags (the user confirmed this list), reporting each. Runs
+    /// to the end even if the request goes away or the server is asked to stop.
     async fn delete_tags(
         &self,
-        session: &Session,
-        instance: &str,
+        caller: &Caller,
         repository_id: u64,
-        names: Vec<String>,
+        names: TagNames,
     ) -> Result<Vec<DeleteOutcome>, AppError>;
-    /// A project's saved cleanup policy, the viewer's right to edit it, and every image
-    /// repository's tags for previews.
-    async fn cleanup_overview(
-        &self,
-        session: &Session,
-        instance: &str,
-        project_path: &str,
-    ) -> Result<domain::cleanup::CleanupOverview, AppError>;
-    /// Saves a project's cleanup policy through GitLab (Maintainer).
-    async fn save_cleanup_policy(
-        &self,
-        session: &Session,
-        instance: &str,
-        project_path: &str,
-        policy: &domain::cleanup::CleanupPolicy,
-    ) -> Result<domain::cleanup::SavedPolicy, AppError>;
-    /// "Run now": GitLab's bulk delete with `policy`'s parameters in the confirmed
-    /// repositories (Maintainer), each only while the preview still deletes no more tags
-    /// than confirmed.
-    async fn run_cleanup_now(
-        &self,
-        session: &Session,
-        instance: &str,
-        project_path: &str,
-        policy: &domain::cleanup::CleanupPolicy,
-        confirmed: &[domain::cleanup::RunConfirmation],
-    ) -> Result<Vec<domain::cleanup::RunOutcome>, AppError>;
-    /// Creates, changes or deletes a protection rule (Maintainer); the rules afterwards.
-    async fn change_protection_rule(
-        &self,
-        session: &Session,
-        instance: &str,
-        project_path: &str,
-        change: &domain::protection::RuleChange,
-    ) -> Result<domain::protection::ProtectionRules, AppError>;
     /// Schedules the repository's deletion; `confirm_path` must be its path, typed.
     async fn delete_repository(
         &self,
-        session: &Session,
-        instance: &str,
+        caller: &Caller,
         repository_id: u64,
         confirm_path: &str,
     ) -> Result<RepositoryHeader, AppError>;
 }
 
-/// Cloneable handle stored in request extensions.
-#[derive(Clone)]
-pub struct BackendHandle(pub Arc<dyn Backend>);
+/// Cleanup policies, Run now and protection rules.
+#[async_trait]
+pub trait Cleanup: Send + Sync + 'static {
+    /// A project's saved cleanup policy, the caller's right to edit it, and every image
+    /// repository's tags for previews.
+    async fn overview(
+        &self,
+        caller: &Caller,
+        project: &NamespacePath,
+    ) -> Result<CleanupOverview, AppError>;
+    /// Saves a project's cleanup policy through GitLab (Maintainer).
+    async fn save_policy(
+        &self,
+        caller: &Caller,
+        project: &NamespacePath,
+        policy: &CleanupPolicy,
+    ) -> Result<SavedPolicy, AppError>;
+    /// "Run now": GitLab's bulk delete with `policy`'s parameters in the confirmed
+    /// repositories (Maintainer), each only while the preview still deletes exactly the
+    /// confirmed tags.
+    async fn run_now(
+        &self,
+        caller: &Caller,
+        project: &NamespacePath,
+        policy: &CleanupPolicy,
+        confirmed: &[RunConfirmation],
+    ) -> Result<Vec<RunOutcome>, AppError>;
+    /// Creates, changes or deletes a protection rule (Maintainer); the rules afterwards.
+    async fn change_rule(
+        &self,
+        caller: &Caller,
+        project: &NamespacePath,
+        change: &RuleChange,
+    ) -> Result<ProtectionRules, AppError>;
+}
 
-/// The backend and the caller's session, for a server function.
-pub async fn request_context() -> Result<(Arc<dyn Backend>, Session), AppError> {
-    let axum::Extension(BackendHandle(backend)) =
-        leptos_axum::extract::<axum::Extension<BackendHandle>>()
-            .await
-            .map_err(|_| AppError::Internal {
-                message: "the backend is not configured".into(),
-            })?;
+/// The services, one handle per feature; cloned into every request's extensions.
+#[derive(Clone)]
+pub struct Backend {
+    pub sign_in: Arc<dyn SignIn>,
+    pub browse: Arc<dyn Browse>,
+    pub tags: Arc<dyn Tags>,
+    pub cleanup: Arc<dyn Cleanup>,
+}
+
+/// The backend, for a server function that needs no caller (the public instance list).
+pub async fn backend() -> Result<Backend, AppError> {
+    let axum::Extension(backend) = leptos_axum::extract::<axum::Extension<Backend>>()
+        .await
+        .map_err(|_| AppError::Internal {
+            message: "the backend is not configured".into(),
+        })?;
+    Ok(backend)
+}
+
+/// The backend and the caller signed in to `instance`, resolved before anything else.
+pub async fn caller(instance: &str) -> Result<(Backend, Caller), AppError> {
+    let backend = backend().await?;
     let session = leptos_axum::extract::<Session>()
         .await
         .map_err(|_| AppError::Internal {
             message: "sessions are not configured".into(),
         })?;
-    Ok((backend, session))
-}
-
-/// Gives a server function's error its HTTP status (401, 403, 404, 429, 502 …) instead of
-/// the default 500, so scripts and the browser's network panel see what happened. Only when
-/// called over HTTP: during a page render the page decides its own status.
-pub fn with_status<T>(result: Result<T, AppError>) -> Result<T, AppError> {
-    let over_http = leptos::prelude::use_context::<http::request::Parts>()
-        .is_some_and(|parts| parts.uri.path().starts_with("/api/"));
-    if let (Err(error), true) = (&result, over_http) {
-        if let Some(response) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>() {
-            if let Ok(status) = http::StatusCode::from_u16(error.status()) {
-                response.set_status(status);
-            }
-        }
-    }
-    result
+    let caller = backend.sign_in.caller(&session, instance).await?;
+    Ok((backend, caller))
 }

@@ -1,5 +1,6 @@
 //! The one error type every server function returns: user-facing words, no internals.
 
+use domain::Subject;
 use leptos::server_fn::codec::JsonEncoding;
 use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
 use serde::{Deserialize, Serialize};
@@ -13,13 +14,13 @@ pub enum AppError {
     NotSignedIn { instance: String },
     /// GitLab said the user's role does not allow this.
     #[error("You do not have access to {what}.")]
-    Forbidden { what: String },
+    Forbidden { what: Subject },
     /// The user's role does not allow this action (the reason is a whole sentence).
     #[error("{reason}")]
     NotAllowed { reason: String },
     /// GitLab does not know it, or does not show it to this user.
-    #[error("{what} was not found.")]
-    NotFound { what: String },
+    #[error("{} was not found.", what.capitalized())]
+    NotFound { what: Subject },
     /// The URL names an instance that is not configured.
     #[error("There is no GitLab instance called “{instance}” here.")]
     UnknownInstance { instance: String },
@@ -29,12 +30,21 @@ pub enum AppError {
     /// GitLab's rate limit was hit and the retry budget ran out.
     #[error("GitLab asked us to slow down. Try again in {retry_after_secs} s.")]
     RateLimited { retry_after_secs: u64 },
+    /// The dashboard is too busy right now, or restarting.
+    #[error("The dashboard is busy or restarting. Try again in {retry_after_secs} s.")]
+    Unavailable { retry_after_secs: u64 },
     /// The request itself was wrong.
     #[error("{message}")]
     BadRequest { message: String },
     /// Anything else; the details are in the server log.
     #[error("Something went wrong on our side: {message}")]
     Internal { message: String },
+}
+
+impl From<domain::input::InputError> for AppError {
+    fn from(error: domain::input::InputError) -> Self {
+        AppError::BadRequest { message: error.0 }
+    }
 }
 
 impl AppError {
@@ -46,6 +56,7 @@ impl AppError {
             AppError::NotFound { .. } | AppError::UnknownInstance { .. } => 404,
             AppError::GitLabUnavailable { .. } => 502,
             AppError::RateLimited { .. } => 429,
+            AppError::Unavailable { .. } => 503,
             AppError::BadRequest { .. } => 400,
             AppError::Internal { .. } => 500,
         }
@@ -60,9 +71,23 @@ impl AppError {
             AppError::NotFound { .. } | AppError::UnknownInstance { .. } => "Not found",
             AppError::GitLabUnavailable { .. } => "GitLab is unreachable",
             AppError::RateLimited { .. } => "Too many requests",
+            AppError::Unavailable { .. } => "Try again in a moment",
             AppError::BadRequest { .. } => "That request did not work",
             AppError::Internal { .. } => "Something went wrong",
         }
+    }
+}
+
+/// serde's message without the decoder's framing ("error deserializing …: ", " at line 1
+/// column 66"): what is left is the constructor's own sentence.
+fn readable_decode_error(message: &str) -> String {
+    let message = message
+        .split_once(": ")
+        .filter(|(head, _)| head.starts_with("error deserializing"))
+        .map_or(message, |(_, rest)| rest);
+    match message.rfind(" at line ") {
+        Some(at) => message[..at].to_string(),
+        None => message.to_string(),
     }
 }
 
@@ -77,6 +102,10 @@ impl FromServerFnError for AppError {
             ServerFnErrorErr::Args(msg) | ServerFnErrorErr::MissingArg(msg) => {
                 AppError::BadRequest { message: msg }
             }
+            // On the server: the arguments did not pass their validating constructors.
+            ServerFnErrorErr::Deserialization(msg) => AppError::BadRequest {
+                message: readable_decode_error(&msg),
+            },
             other => AppError::Internal {
                 message: other.to_string(),
             },

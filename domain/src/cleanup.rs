@@ -28,6 +28,7 @@ pub const KEEP_N_VALUES: [u32; 6] = [1, 5, 10, 25, 50, 100];
 
 /// How often GitLab runs the policy.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum Cadence {
     #[default]
     Daily,
@@ -74,6 +75,7 @@ impl Cadence {
 
 /// The age after which tags may be deleted.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum OlderThan {
     Days7,
     Days14,
@@ -117,8 +119,12 @@ impl OlderThan {
     }
 }
 
-/// A cleanup policy as GitLab stores it.
+/// A cleanup policy as GitLab stores it. As data it is checked on arrival (GitLab's values
+/// for `keep_n`, regexes of at most [`MAX_REGEX_LEN`] characters); whether the regexes
+/// compile is checked where the policy is used, after the caller is known.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "PolicyFields")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CleanupPolicy {
     pub enabled: bool,
     pub cadence: Cadence,
@@ -128,6 +134,32 @@ pub struct CleanupPolicy {
     pub name_regex: Option<String>,
     /// Tags to keep whatever else applies (`name_regex_keep`).
     pub name_regex_keep: Option<String>,
+}
+
+/// [`CleanupPolicy`]'s fields as they arrive, before [`CleanupPolicy::checked`].
+#[derive(Deserialize)]
+struct PolicyFields {
+    enabled: bool,
+    cadence: Cadence,
+    keep_n: Option<u32>,
+    older_than: Option<OlderThan>,
+    name_regex: Option<String>,
+    name_regex_keep: Option<String>,
+}
+
+impl TryFrom<PolicyFields> for CleanupPolicy {
+    type Error = PolicyError;
+    fn try_from(f: PolicyFields) -> Result<Self, PolicyError> {
+        CleanupPolicy {
+            enabled: f.enabled,
+            cadence: f.cadence,
+            keep_n: f.keep_n,
+            older_than: f.older_than,
+            name_regex: f.name_regex,
+            name_regex_keep: f.name_regex_keep,
+        }
+        .checked()
+    }
 }
 
 impl Default for CleanupPolicy {
@@ -146,6 +178,33 @@ impl Default for CleanupPolicy {
 }
 
 impl CleanupPolicy {
+    /// The policy if its values are ones GitLab accepts (without compiling the regexes).
+    pub fn checked(self) -> Result<Self, PolicyError> {
+        if let Some(n) = self.keep_n {
+            if !KEEP_N_VALUES.contains(&n) {
+                return Err(PolicyError {
+                    field: PolicyField::KeepN,
+                    message: format!("GitLab keeps 1, 5, 10, 25, 50 or 100 tags, not {n}."),
+                });
+            }
+        }
+        for (field, regex) in [
+            (PolicyField::NameRegex, &self.name_regex),
+            (PolicyField::NameRegexKeep, &self.name_regex_keep),
+        ] {
+            let length = regex.as_deref().map_or(0, |r| r.chars().count());
+            if length > MAX_REGEX_LEN {
+                return Err(PolicyError {
+                    field,
+                    message: format!(
+                        "GitLab accepts at most {MAX_REGEX_LEN} characters; this has {length}."
+                    ),
+                });
+            }
+        }
+        Ok(self)
+    }
+
     /// Reads a draft from URL query pairs on top of `base` (the saved policy): keys that are
     /// absent keep the base value. Never fails; unusable values become notices.
     pub fn from_pairs(
@@ -334,6 +393,7 @@ impl CleanupPolicy {
 
 /// Why a tag stays or goes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum Reason {
     /// `latest` is never deleted.
     Latest,
@@ -375,6 +435,7 @@ impl Reason {
 
 /// The decision for one tag.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TagDecision {
     pub name: String,
     pub reason: Reason,
@@ -385,6 +446,7 @@ pub struct TagDecision {
 
 /// Which timestamps and paging GitLab uses.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum Mode {
     /// Without the metadata database: config `created_at`, all tags at once.
     Legacy,
@@ -522,6 +584,7 @@ impl CompiledPolicy {
 
 /// Counts for a repository's preview.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Summary {
     pub deleted: u64,
     pub kept: u64,
@@ -566,6 +629,7 @@ pub fn summarize(tags: &[Tag], decisions: &[TagDecision]) -> Summary {
 
 /// The policy GitLab has saved for a project.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SavedPolicy {
     pub policy: CleanupPolicy,
     /// When GitLab runs it next (saving resets this).
@@ -680,12 +744,45 @@ pub struct CleanupOverview {
 
 /// "Run now": the tags a user saw would go in one repository, confirmed.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RunConfirmation {
     pub repository_id: u64,
     /// How many tags the preview the user confirmed deletes there.
     pub tags: u64,
     /// [`fingerprint`] of exactly those tags' names.
     pub fingerprint: String,
+}
+
+/// Repositories one policy preview (and so one run) covers at most.
+pub const MAX_RUN_REPOSITORIES: usize = 100;
+
+/// A run's confirmations, checked: 1 to [`MAX_RUN_REPOSITORIES`], each repository once, each
+/// with a fingerprint as [`fingerprint`] writes it.
+pub fn check_confirmations(confirmed: &[RunConfirmation]) -> Result<(), crate::input::InputError> {
+    use crate::input::InputError;
+    if confirmed.is_empty() {
+        return Err(InputError("Nothing was confirmed, so nothing runs.".into()));
+    }
+    if confirmed.len() > MAX_RUN_REPOSITORIES {
+        return Err(InputError(format!(
+            "A run covers at most {MAX_RUN_REPOSITORIES} repositories; {} were confirmed.",
+            confirmed.len()
+        )));
+    }
+    let mut once = std::collections::HashSet::with_capacity(confirmed.len());
+    for c in confirmed {
+        if !once.insert(c.repository_id) {
+            return Err(InputError("Each repository may be confirmed once.".into()));
+        }
+        let well_formed =
+            c.fingerprint.len() == 16 && c.fingerprint.bytes().all(|b| b.is_ascii_hexdigit());
+        if c.repository_id == 0 || !well_formed {
+            return Err(InputError(
+                "A confirmation is not one the preview gave; nothing runs.".into(),
+            ));
+        }
+    }
+    Ok(())
 }
 
 impl RunConfirmation {
@@ -721,6 +818,7 @@ pub fn fingerprint(decisions: &[TagDecision]) -> String {
 
 /// What became of one repository's bulk delete.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum RunResult {
     /// GitLab accepted it (202) and deletes in the background.
     Accepted,
@@ -735,6 +833,7 @@ pub enum RunResult {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RunOutcome {
     pub repository_id: u64,
     pub path: String,
@@ -772,6 +871,7 @@ impl CleanupPolicy {
 
 /// A repository's preview under a draft policy.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RepositoryPreview {
     pub id: u64,
     pub path: String,
@@ -872,6 +972,37 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
     use rstest::rstest;
+
+    #[test]
+    fn policies_arriving_as_data_are_checked() {
+        let ok = r#"{"enabled":true,"cadence":"Daily","keep_n":10,"older_than":null,"name_regex":".*","name_regex_keep":null}"#;
+        assert!(serde_json::from_str::<CleanupPolicy>(ok).is_ok());
+        let bad_keep = ok.replace("\"keep_n\":10", "\"keep_n\":3");
+        assert!(serde_json::from_str::<CleanupPolicy>(&bad_keep).is_err());
+        let long = ok.replace(".*", &"a".repeat(MAX_REGEX_LEN + 1));
+        let error = serde_json::from_str::<CleanupPolicy>(&long).expect_err("too long");
+        assert!(error.to_string().contains("at most 255"), "{error}");
+    }
+
+    #[test]
+    fn run_confirmations_are_checked() {
+        let c = |id, fp: &str| RunConfirmation {
+            repository_id: id,
+            tags: 1,
+            fingerprint: fp.into(),
+        };
+        assert!(check_confirmations(&[c(1, "0123456789abcdef")]).is_ok());
+        assert!(check_confirmations(&[]).is_err());
+        assert!(
+            check_confirmations(&[c(1, "0123456789abcdef"), c(1, "0123456789abcdef")]).is_err()
+        );
+        assert!(check_confirmations(&[c(1, "zz")]).is_err());
+        assert!(check_confirmations(&[c(0, "0123456789abcdef")]).is_err());
+        let many: Vec<_> = (1..=MAX_RUN_REPOSITORIES as u64 + 1)
+            .map(|id| c(id, "0123456789abcdef"))
+            .collect();
+        assert!(check_confirmations(&many).is_err());
+    }
 
     const NOW: i64 = 1_800_000_000;
     const DAY: i64 = 86_400;

@@ -5,6 +5,7 @@
 
 pub mod cleanup;
 pub mod format;
+pub mod input;
 pub mod model;
 pub mod protection;
 pub mod query;

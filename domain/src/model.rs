@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 
 /// A GitLab instance the dashboard can sign in to, as the UI may see it (no secrets).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct InstanceInfo {
     /// Short name used in URLs, e.g. `gitlab` or `demo`.
     pub name: String,
@@ -18,6 +19,7 @@ pub struct InstanceInfo {
 
 /// The signed-in GitLab user.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Viewer {
     pub id: u64,
     pub username: String,
@@ -32,6 +34,7 @@ pub struct Viewer {
 
 /// Access levels as GitLab numbers them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum AccessLevel {
     NoAccess,
     Guest,
@@ -82,6 +85,7 @@ impl AccessLevel {
 
 /// A project in the project list.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ProjectSummary {
     pub id: u64,
     pub name: String,
@@ -95,6 +99,7 @@ pub struct ProjectSummary {
 
 /// One page of projects with registry images.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ProjectPage {
     pub projects: Vec<ProjectSummary>,
     /// Projects matching the search that have images (across all pages).
@@ -109,6 +114,7 @@ pub struct ProjectPage {
 
 /// A group in the group list.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct GroupSummary {
     pub id: u64,
     pub name: String,
@@ -120,6 +126,7 @@ pub struct GroupSummary {
 
 /// One page of groups.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct GroupPage {
     pub groups: Vec<GroupSummary>,
     pub total: Option<u64>,
@@ -130,6 +137,7 @@ pub struct GroupPage {
 
 /// What the cleanup policy worker last did to a repository (GitLab's ContainerRepositoryCleanupStatus).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum CleanupStatus {
     #[default]
     Unscheduled,
@@ -162,6 +170,7 @@ impl CleanupStatus {
 
 /// Deletion state of a repository (GitLab's `status`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum RepositoryStatus {
     DeleteScheduled,
     DeleteOngoing,
@@ -191,6 +200,7 @@ impl RepositoryStatus {
 
 /// A container image repository.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ImageRepository {
     pub id: u64,
     /// Name inside the project; empty for the project's root image.
@@ -223,6 +233,7 @@ impl ImageRepository {
 
 /// A page of image repositories, with GitLab's cursors for the neighbouring pages.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RepositoryPage {
     pub repositories: Vec<ImageRepository>,
     /// Repositories in the project or group (all, not only those matching the search).
@@ -235,6 +246,7 @@ pub struct RepositoryPage {
 
 /// A project with its registry header data.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ProjectDetails {
     pub id: u64,
     pub name: String,
@@ -248,6 +260,7 @@ pub struct ProjectDetails {
 
 /// A group with its header data.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct GroupDetails {
     pub id: u64,
     pub name: String,
@@ -255,6 +268,70 @@ pub struct GroupDetails {
     pub description: Option<String>,
     pub visibility: String,
     pub web_url: String,
+}
+
+/// What a request was about, for errors: "You do not have access to project acme/web",
+/// "Tag “v1” of image repository 7 was not found". Typed, so every error about the same
+/// thing says it the same way.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Subject {
+    /// The signed-in user's GitLab account.
+    User,
+    /// The projects list.
+    Projects,
+    /// The groups list.
+    Groups,
+    Project(String),
+    Group(String),
+    /// The container registry of a project or group (its image repository list).
+    Registry(String),
+    /// An image repository by id.
+    Repository(u64),
+    /// The image repository a link names, when the link's id is not a number.
+    RepositoryLink,
+    Tag {
+        repository: u64,
+        name: String,
+    },
+    /// A project's cleanup policy.
+    CleanupPolicy(String),
+    /// A project's protection rules.
+    ProtectionRules(String),
+    /// A GitLab API path that is not ours to answer.
+    ApiPath,
+}
+
+impl Subject {
+    /// The subject at the start of a sentence ("Project acme/web").
+    pub fn capitalized(&self) -> String {
+        let text = self.to_string();
+        let mut chars = text.chars();
+        match chars.next() {
+            Some(first) => first.to_uppercase().chain(chars).collect(),
+            None => text,
+        }
+    }
+}
+
+impl std::fmt::Display for Subject {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Subject::User => f.write_str("your GitLab user"),
+            Subject::Projects => f.write_str("your projects"),
+            Subject::Groups => f.write_str("your groups"),
+            Subject::Project(path) => write!(f, "project {path}"),
+            Subject::Group(path) => write!(f, "group {path}"),
+            Subject::Registry(path) => write!(f, "the container registry of {path}"),
+            Subject::Repository(id) => write!(f, "image repository {id}"),
+            Subject::RepositoryLink => f.write_str("this image repository"),
+            Subject::Tag { repository, name } => {
+                write!(f, "tag “{name}” of image repository {repository}")
+            }
+            Subject::CleanupPolicy(path) => write!(f, "the cleanup policy of {path}"),
+            Subject::ProtectionRules(path) => write!(f, "the protection rules of {path}"),
+            Subject::ApiPath => f.write_str("this API path"),
+        }
+    }
 }
 
 #[cfg(test)]
@@ -304,5 +381,21 @@ mod tests {
             project_path: "acme/web".into(),
         };
         assert_eq!(repo.display_name(), "acme/web");
+    }
+
+    #[test]
+    fn subjects_read_as_words() {
+        assert_eq!(
+            Subject::Project("acme/web".into()).capitalized(),
+            "Project acme/web"
+        );
+        assert_eq!(
+            Subject::Tag {
+                repository: 7,
+                name: "v1".into()
+            }
+            .to_string(),
+            "tag “v1” of image repository 7"
+        );
     }
 }

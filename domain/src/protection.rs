@@ -26,6 +26,7 @@ pub const RULE_LEVELS: [AccessLevel; 3] = [
 /// A tag protection rule: who may push and who may delete tags whose name matches. A rule
 /// without levels is GitLab's immutable-tag rule: nobody may change or delete those tags.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TagRule {
     pub id: u64,
     pub pattern: String,
@@ -42,6 +43,7 @@ impl TagRule {
 
 /// A repository protection rule (`*` wildcards over the repository path).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RepositoryRule {
     pub id: u64,
     pub pattern: String,
@@ -51,6 +53,7 @@ pub struct RepositoryRule {
 
 /// A project's rules, as GitLab lists them to a Maintainer.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ProtectionRules {
     pub repository: Vec<RepositoryRule>,
     pub tag: Vec<TagRule>,
@@ -58,6 +61,7 @@ pub struct ProtectionRules {
 
 /// A tag rule's fields, for creating or changing one.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TagRuleDraft {
     pub pattern: String,
     pub min_push: AccessLevel,
@@ -66,14 +70,19 @@ pub struct TagRuleDraft {
 
 /// A repository rule's fields, for creating or changing one.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RepositoryRuleDraft {
     pub pattern: String,
     pub min_push: Option<AccessLevel>,
     pub min_delete: Option<AccessLevel>,
 }
 
-/// One change to a project's rules.
+/// One change to a project's rules. As data it is checked on arrival for what needs no
+/// GitLab answer (pattern lengths, rule ids); [`RuleChange::validate`] then checks it
+/// against the project's rules.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "RuleChangeFields")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum RuleChange {
     CreateTag(TagRuleDraft),
     UpdateTag(u64, TagRuleDraft),
@@ -81,6 +90,33 @@ pub enum RuleChange {
     CreateRepository(RepositoryRuleDraft),
     UpdateRepository(u64, RepositoryRuleDraft),
     DeleteRepository(u64),
+}
+
+/// [`RuleChange`] as it arrives, before its shape is checked.
+#[derive(Deserialize)]
+enum RuleChangeFields {
+    CreateTag(TagRuleDraft),
+    UpdateTag(u64, TagRuleDraft),
+    DeleteTag(u64),
+    CreateRepository(RepositoryRuleDraft),
+    UpdateRepository(u64, RepositoryRuleDraft),
+    DeleteRepository(u64),
+}
+
+impl TryFrom<RuleChangeFields> for RuleChange {
+    type Error = RuleError;
+    fn try_from(fields: RuleChangeFields) -> Result<Self, RuleError> {
+        let change = match fields {
+            RuleChangeFields::CreateTag(d) => RuleChange::CreateTag(d),
+            RuleChangeFields::UpdateTag(id, d) => RuleChange::UpdateTag(id, d),
+            RuleChangeFields::DeleteTag(id) => RuleChange::DeleteTag(id),
+            RuleChangeFields::CreateRepository(d) => RuleChange::CreateRepository(d),
+            RuleChangeFields::UpdateRepository(id, d) => RuleChange::UpdateRepository(id, d),
+            RuleChangeFields::DeleteRepository(id) => RuleChange::DeleteRepository(id),
+        };
+        change.check_shape()?;
+        Ok(change)
+    }
 }
 
 /// Why a change cannot be made, tied to the field to show it on (`None`: the whole form).
@@ -210,6 +246,33 @@ pub fn repository_pattern_matches(pattern: &str, path: &str) -> bool {
 }
 
 impl RuleChange {
+    /// What can be checked without the project's rules: rule ids are GitLab ids, patterns
+    /// are within GitLab's lengths (so nothing larger is ever compiled or sent).
+    pub fn check_shape(&self) -> Result<(), RuleError> {
+        let (id, pattern, max) = match self {
+            RuleChange::CreateTag(d) => (None, Some(&d.pattern), MAX_TAG_PATTERN),
+            RuleChange::UpdateTag(id, d) => (Some(*id), Some(&d.pattern), MAX_TAG_PATTERN),
+            RuleChange::DeleteTag(id) | RuleChange::DeleteRepository(id) => (Some(*id), None, 0),
+            RuleChange::CreateRepository(d) => (None, Some(&d.pattern), MAX_REPOSITORY_PATTERN),
+            RuleChange::UpdateRepository(id, d) => {
+                (Some(*id), Some(&d.pattern), MAX_REPOSITORY_PATTERN)
+            }
+        };
+        if id == Some(0) {
+            return Err(error(None, "Rule ids are positive numbers."));
+        }
+        if let Some(pattern) = pattern {
+            let length = pattern.chars().count();
+            if length > max {
+                return Err(error(
+                    Some(RuleField::Pattern),
+                    format!("GitLab accepts at most {max} characters; this has {length}."),
+                ));
+            }
+        }
+        Ok(())
+    }
+
     /// GitLab's checks, made before asking it: limits, duplicates, pattern syntax, levels.
     pub fn validate(&self, rules: &ProtectionRules, project_path: &str) -> Result<(), RuleError> {
         match self {
@@ -396,6 +459,16 @@ mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
     use crate::tags::{Tag, TagProtection};
+
+    #[test]
+    fn rule_changes_arriving_as_data_are_checked_for_shape() {
+        let ok = r#"{"CreateTag":{"pattern":"^v","min_push":"Maintainer","min_delete":"Owner"}}"#;
+        assert!(serde_json::from_str::<RuleChange>(ok).is_ok());
+        let long = ok.replace("^v", &"a".repeat(MAX_TAG_PATTERN + 1));
+        assert!(serde_json::from_str::<RuleChange>(&long).is_err());
+        assert!(serde_json::from_str::<RuleChange>(r#"{"DeleteTag":0}"#).is_err());
+        assert!(serde_json::from_str::<RuleChange>(r#"{"DeleteRepository":3}"#).is_ok());
+    }
 
     /// A tag with a name and nothing else.
     fn bare(name: &str) -> Tag {

@@ -25,6 +25,7 @@ const SIGNATURE_TYPES: [&str; 3] = [
 
 /// A referrer of a tag's manifest: a signature, an SBOM, an attestation.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Referrer {
     pub artifact_type: String,
     pub digest: String,
@@ -48,6 +49,7 @@ impl Referrer {
 
 /// The protection of a tag by a tag protection rule: the least role that may push or delete.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TagProtection {
     pub minimum_access_level_for_push: Option<crate::AccessLevel>,
     pub minimum_access_level_for_delete: Option<crate::AccessLevel>,
@@ -55,6 +57,7 @@ pub struct TagProtection {
 
 /// One tag with the details the list needs.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Tag {
     pub name: String,
     /// Manifest digest; `None` when the manifest is missing.
@@ -405,8 +408,9 @@ impl SizeBound {
 }
 
 /// Everything that shapes the tag list, as it appears in the URL:
-/// `?q=&re=1&older=&newer=&min=&max=&kind=…&sort=&page=&per_page=`.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+/// `?q=&re=1&older=&newer=&min=&max=&kind=…&sort=&page=&per_page=`. As data it travels as
+/// that query string and is read back strictly (see [`crate::view::parse_strict`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TagListView {
     /// Name filter: substring, or a regex when `regex` is set.
     pub name: String,
@@ -486,7 +490,7 @@ impl TagListView {
                     ))),
                 },
                 "page" => match value_trimmed.parse::<u32>() {
-                    Ok(page) if page >= 1 => view.page = page,
+                    Ok(page) if (1..=crate::view::MAX_PAGE).contains(&page) => view.page = page,
                     _ => notices.push(Notice(format!(
                         "“{value}” is not a page number; showing the first page."
                     ))),
@@ -604,6 +608,8 @@ impl TagListView {
     }
 }
 
+crate::view_serde_as_query!(TagListView);
+
 /// Why a filter could not be compiled.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
 pub enum FilterError {
@@ -699,6 +705,7 @@ fn contains_ignore_case(haystack: &str, lower_needle: &str) -> bool {
 
 /// One page of the filtered, sorted list.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TagSlice {
     pub tags: Vec<Tag>,
     /// Tags matching the filter (over all indexed tags).
@@ -748,6 +755,7 @@ pub fn select<'a>(
 
 /// An image repository as its tag pages show it, with the viewer's rights.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RepositoryHeader {
     pub id: u64,
     /// Name inside the project; empty for the root image.
@@ -808,6 +816,7 @@ impl RepositoryHeader {
 
 /// How far the tag index of a repository is.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct IndexProgress {
     pub indexed: u64,
     /// Tags GitLab reports for the repository, when known.
@@ -821,6 +830,7 @@ pub struct IndexProgress {
 
 /// One page of a repository's tag list, with everything the page shows.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TagListPage {
     pub repository: RepositoryHeader,
     pub progress: IndexProgress,
@@ -832,6 +842,7 @@ pub struct TagListPage {
 
 /// One layer, or the config blob, of an image manifest.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Blob {
     pub digest: String,
     pub size: Option<u64>,
@@ -840,6 +851,7 @@ pub struct Blob {
 
 /// One platform of a multi-arch index.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PlatformImage {
     pub os: Option<String>,
     pub architecture: Option<String>,
@@ -867,6 +879,7 @@ impl PlatformImage {
 
 /// Everything the tag detail page shows.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TagDetail {
     pub repository: RepositoryHeader,
     pub tag: Tag,
@@ -875,9 +888,26 @@ pub struct TagDetail {
     pub config: Option<Blob>,
     pub layers: Vec<Blob>,
     pub platforms: Vec<PlatformImage>,
-    /// The other tags with the same manifest digest.
+    /// The other tags with the same manifest digest: the first [`ALSO_TAGGED_SHOWN`] in
+    /// natural order; `also_tagged_more` counts the rest.
     pub also_tagged: Vec<String>,
+    #[serde(default)]
+    pub also_tagged_more: u64,
     pub now: i64,
+}
+
+/// Other tags of the same image a tag page names (the rest are counted).
+pub const ALSO_TAGGED_SHOWN: usize = 50;
+
+/// The first `shown` names in natural order and how many more there are.
+pub fn first_names(mut names: Vec<&str>, shown: usize) -> (Vec<String>, u64) {
+    let more = names.len().saturating_sub(shown);
+    if more > 0 {
+        names.select_nth_unstable_by(shown, |a, b| natural_cmp(a, b));
+        names.truncate(shown);
+    }
+    names.sort_by(|a, b| natural_cmp(a, b));
+    (names.into_iter().map(str::to_string).collect(), more as u64)
 }
 
 impl TagDetail {
@@ -895,6 +925,7 @@ impl TagDetail {
 
 /// What happened to one tag of a confirmed deletion.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DeleteOutcome {
     pub name: String,
     pub deleted: bool,
@@ -906,20 +937,29 @@ pub struct DeleteOutcome {
 pub const MAX_DELETE_BATCH: usize = 1_000;
 /// Above this many tags the confirmation asks to type the count.
 pub const TYPED_CONFIRMATION_ABOVE: usize = 20;
+/// Staying tags named per deleted tag that shares their image (the rest are counted): a
+/// plan for 1,000 tags of an image with 10,000 tags stays small.
+pub const SHARED_NAMES_SHOWN: usize = 5;
 
 /// One tag of a deletion the user is about to confirm, with what they should know.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PlannedDeletion {
     pub name: String,
     /// Why GitLab will refuse it (protection rule, role), if it will.
     pub refusal: Option<String>,
     /// Tags that stay and point at the same image: deleting this tag leaves the image there.
+    /// The first [`SHARED_NAMES_SHOWN`] in natural order; `shares_digest_more` counts the rest.
     pub shares_digest_with: Vec<String>,
+    /// How many more staying tags share the image than `shares_digest_with` lists.
+    #[serde(default)]
+    pub shares_digest_more: u64,
     pub total_size: Option<u64>,
 }
 
 /// What a confirmation dialog shows before a deletion.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DeletionPlan {
     pub tags: Vec<PlannedDeletion>,
     /// Selected names the index does not know (deleted meanwhile or not indexed yet).
@@ -959,23 +999,24 @@ pub fn plan_deletion<'a>(
             plan.unknown.push(name.clone());
             continue;
         };
-        let mut shares: Vec<String> = tag
+        let shares: Vec<&str> = tag
             .digest
             .as_deref()
             .and_then(|d| by_digest.get(d))
             .map(|names| {
                 names
                     .iter()
-                    .filter(|n| !selected.contains(**n))
-                    .map(|n| n.to_string())
+                    .copied()
+                    .filter(|n| !selected.contains(*n))
                     .collect()
             })
             .unwrap_or_default();
-        shares.sort_by(|a, b| natural_cmp(a, b));
+        let (shares, more) = first_names(shares, SHARED_NAMES_SHOWN);
         plan.tags.push(PlannedDeletion {
             name: name.clone(),
             refusal: tag.deletable_by(access).err(),
             shares_digest_with: shares,
+            shares_digest_more: more,
             total_size: tag.total_size,
         });
     }
@@ -1245,6 +1286,33 @@ mod tests {
         assert_eq!(plan.tags[0].shares_digest_with, ["stable"]);
         assert!(plan.tags[2].refusal.is_some());
         assert_eq!(plan.deletable(), 2);
+    }
+
+    #[test]
+    fn a_plan_names_a_few_tags_sharing_an_image_and_counts_the_rest() {
+        let mut all: Vec<Tag> = (0..5_000)
+            .map(|i| {
+                let mut t = tag(&format!("build-{i}"), None, None);
+                t.digest = Some("sha256:one".into());
+                t
+            })
+            .collect();
+        all.push(tag("other", None, None));
+        let names: Vec<String> = (0..1_000).map(|i| format!("build-{i}")).collect();
+        let plan = plan_deletion(all.iter(), &names, crate::AccessLevel::Developer);
+        assert_eq!(plan.tags.len(), 1_000);
+        let first = &plan.tags[0];
+        assert_eq!(
+            first.shares_digest_with,
+            [
+                "build-1000",
+                "build-1001",
+                "build-1002",
+                "build-1003",
+                "build-1004"
+            ]
+        );
+        assert_eq!(first.shares_digest_more, 4_000 - 5);
     }
 
     #[test]

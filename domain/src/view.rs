@@ -2,6 +2,12 @@
 //!
 //! Parsing never fails: a bad value falls back to the default and yields a notice the page
 //! shows, so a mangled shared link still opens something useful and says what it ignored.
+//!
+//! The query string is also each view's only constructor for every other transport: a view
+//! travels to server functions as its canonical query string and is read back with
+//! [`parse_strict`], where any notice is an error. So a view from a URL, a form, the JSON API
+//! or a server function's arguments has passed the same checks (page sizes, search length,
+//! cursor shape) before any service sees it.
 
 use crate::query;
 use serde::{Deserialize, Serialize};
@@ -14,20 +20,70 @@ pub const PROJECTS_PER_PAGE: u32 = 20;
 pub const GROUPS_PER_PAGE: u32 = 20;
 /// Repositories shown per page.
 pub const REPOSITORIES_PER_PAGE: u32 = 20;
+/// Highest page number a list accepts.
+pub const MAX_PAGE: u32 = 100_000;
+/// Longest query string a view is read from when it arrives as data (a URL's is bounded by
+/// the server's header limits).
+pub const MAX_VIEW_QUERY_LEN: usize = 8 * 1024;
+
+/// Reads a view from a query string, refusing it when the lenient parser had to ignore or
+/// change anything: the form for data that did not come from a person's address bar.
+pub fn parse_strict<V>(
+    raw: &str,
+    parse: impl Fn(&[(String, String)]) -> (V, Vec<Notice>),
+) -> Result<V, crate::input::InputError> {
+    if raw.len() > MAX_VIEW_QUERY_LEN {
+        return Err(crate::input::InputError(format!(
+            "The view is longer than {MAX_VIEW_QUERY_LEN} characters."
+        )));
+    }
+    let (view, notices) = parse(&query::parse(raw));
+    if notices.is_empty() {
+        Ok(view)
+    } else {
+        Err(crate::input::InputError(
+            notices
+                .into_iter()
+                .map(|n| n.0)
+                .collect::<Vec<_>>()
+                .join(" "),
+        ))
+    }
+}
+
+/// Serde for a view type: its canonical query string, read back with [`parse_strict`].
+#[macro_export]
+macro_rules! view_serde_as_query {
+    ($view:ty) => {
+        impl serde::Serialize for $view {
+            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                serializer.serialize_str(&self.to_query())
+            }
+        }
+
+        impl<'de> serde::Deserialize<'de> for $view {
+            fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                let raw = String::deserialize(deserializer)?;
+                $crate::view::parse_strict(&raw, <$view>::from_pairs)
+                    .map_err(serde::de::Error::custom)
+            }
+        }
+    };
+}
 
 /// Something in the URL that was ignored, in words for the user.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Notice(pub String);
 
 /// State of the project list (`/i/:instance`): `?q=&page=`.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ProjectListView {
     pub search: String,
     pub page: u32,
 }
 
 /// State of the group list (`/i/:instance/groups`): `?q=&page=`.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct GroupListView {
     pub search: String,
     pub page: u32,
@@ -106,7 +162,7 @@ pub enum PageCursor {
 }
 
 /// State of an image repository list (project or group): `?q=&sort=&after=|before=`.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct RepositoryListView {
     pub search: String,
     pub sort: RepositorySort,
@@ -127,7 +183,7 @@ fn clean_search(raw: &str, notices: &mut Vec<Notice>) -> String {
 
 fn parse_page(raw: &str, notices: &mut Vec<Notice>) -> u32 {
     match raw.trim().parse::<u32>() {
-        Ok(page) if page >= 1 => page,
+        Ok(page) if (1..=MAX_PAGE).contains(&page) => page,
         _ => {
             notices.push(Notice(format!(
                 "“{raw}” is not a page number; showing the first page."
@@ -266,11 +322,44 @@ impl RepositoryListView {
     }
 }
 
+view_serde_as_query!(ProjectListView);
+view_serde_as_query!(GroupListView);
+view_serde_as_query!(RepositoryListView);
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn views_travel_as_their_query_and_are_checked_on_arrival() {
+        let view = RepositoryListView {
+            search: "web".into(),
+            sort: RepositorySort::CreatedDesc,
+            cursor: Some(PageCursor::After("abc".into())),
+        };
+        let json = serde_json::to_string(&view).unwrap();
+        assert_eq!(json, r#""?q=web&sort=created_desc&after=abc""#);
+        assert_eq!(
+            serde_json::from_str::<RepositoryListView>(&json).unwrap(),
+            view
+        );
+        // What a page would merely note is refused as data.
+        assert!(serde_json::from_str::<ProjectListView>(r#""page=0""#).is_err());
+        for bad in [r#""sort=bogus""#, r#""after=%3Cscript%3E""#] {
+            assert!(
+                serde_json::from_str::<RepositoryListView>(bad).is_err(),
+                "{bad}"
+            );
+        }
+        let long = format!("\"q={}\"", "a".repeat(MAX_SEARCH_LEN + 1));
+        assert!(serde_json::from_str::<ProjectListView>(&long).is_err());
+        let huge = format!("\"x={}\"", "a".repeat(MAX_VIEW_QUERY_LEN));
+        assert!(serde_json::from_str::<GroupListView>(&huge).is_err());
+        let far = format!("\"page={}\"", MAX_PAGE + 1);
+        assert!(serde_json::from_str::<ProjectListView>(&far).is_err());
+    }
 
     fn pairs(raw: &str) -> Vec<(String, String)> {
         query::parse(raw)

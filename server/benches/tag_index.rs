@@ -75,8 +75,14 @@ async fn main() {
     println!("tag index benchmark: 10,000 tags, {latency} ms latency per GitLab request");
     println!(
         "index settings: {} requests in flight per user, {} requests per minute",
-        server.bff.tag_indexes.settings.concurrency,
-        server.bff.tag_indexes.settings.requests_per_minute
+        server.state.services.gateway.indexes.settings.concurrency,
+        server
+            .state
+            .services
+            .gateway
+            .indexes
+            .settings
+            .requests_per_minute
     );
 
     // Cold: from the first page request until the index is complete.

@@ -1,12 +1,16 @@
-//! Demo mode: with no GitLab configured, the GitLab double runs in-process on loopback and
-//! the dashboard signs in against it like against any GitLab.
+//! Demo mode: the GitLab double runs in-process on loopback and the dashboard signs in
+//! against it like against any GitLab. Only when asked for (`--demo`), and only on a
+//! loopback address (checked with the configuration).
 
 use crate::config::{Config, InstanceConfig};
 use gitlab_double::{Double, DoubleConfig, OAuthApp};
 use std::time::Duration;
 
-const DEMO_CLIENT_ID: &str = "registry-dash-demo";
-const DEMO_CLIENT_SECRET: &str = "registry-dash-demo-secret";
+/// The demo OAuth application (tests use it to obtain tokens with chosen scopes).
+pub const DEMO_CLIENT_ID: &str = "registry-dash-demo";
+pub const DEMO_CLIENT_SECRET: &str = "registry-dash-demo-secret";
+/// The demo instance's name in URLs.
+pub const DEMO_INSTANCE: &str = "demo";
 
 /// The embedded double, serving on loopback.
 #[derive(Clone)]
@@ -23,7 +27,7 @@ pub async fn start_double(config: &Config) -> anyhow::Result<(DemoDouble, Instan
         clients: vec![OAuthApp {
             client_id: DEMO_CLIENT_ID.into(),
             client_secret: DEMO_CLIENT_SECRET.into(),
-            redirect_uris: vec![config.redirect_uri()],
+            redirect_uris: vec![config.redirect_uri(DEMO_INSTANCE)],
             name: "registry-dash (demo)".into(),
             confidential: true,
         }],
@@ -49,7 +53,7 @@ pub async fn start_double(config: &Config) -> anyhow::Result<(DemoDouble, Instan
         double,
     };
     let instance = InstanceConfig {
-        name: "demo".into(),
+        name: DEMO_INSTANCE.into(),
         label: Some("the demo GitLab".into()),
         base_url: url::Url::parse(&running.base_url)?,
         client_id: DEMO_CLIENT_ID.into(),

@@ -11,16 +11,32 @@
 //! pushed meanwhile are not skipped.
 //!
 //! An index is shared by everyone who can read the repository, but never served without a
-//! fresh access check of the caller's own token (see `services`). Every GitLab request of a
-//! build goes through the triggering user's [`Budget`].
+//! fresh access check of the caller's own credential (see `services::tags`). Every GitLab
+//! request of a build goes through the triggering user's [`Budget`]; when GitLab stops a
+//! build (a 429, an outage, an expired token), the pause is that user's alone: the next
+//! request of another user starts the build again with their own token and budget.
+//!
+//! Memory: all indexes live in one `moka` cache bounded in bytes (configuration
+//! `index.memory_mib`), least recently used first out. An index re-weighs itself as it
+//! grows, so a build in progress (and the old list it is replacing) counts; an index pushed
+//! out stops its build at the next page. An index that alone would not fit stops with a
+//! message saying so. A complete index is rebuilt after its TTL, stretched to twice its last
+//! build's duration, so a repository that takes longer to index than the TTL is not rebuilt
+//! back to back.
 
 use crate::config::IndexSettings;
+use crate::errors;
 use crate::gitlab::graphql::{self, TagNode};
 use crate::gitlab::{GitLabClient, GitLabError};
+use crate::metrics::Metrics;
 use domain::tags::Tag;
 use futures::stream::{self, StreamExt};
+use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
+use moka::notification::RemovalCause;
 use serde_json::json;
 use std::collections::{HashMap, HashSet};
+use std::num::NonZeroU32;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 use tokio::sync::{watch, OwnedSemaphorePermit, Semaphore};
@@ -29,11 +45,14 @@ use tokio::sync::{watch, OwnedSemaphorePermit, Semaphore};
 const GRAPHQL_TAGS_PER_PAGE: usize = 20;
 /// REST list page size (GitLab's maximum).
 const REST_PER_PAGE: u32 = 100;
-/// After a failed build (other than a rate limit, which says how long), wait this long
-/// before the next request may start another.
+/// After a failed build (other than a rate limit, which says how long), the user who
+/// triggered it waits this long before their next request may start another.
 const FAILURE_PAUSE: Duration = Duration::from_secs(5);
-/// Indexes kept in memory at once; the least recently used idle ones go first.
-const MAX_INDEXES: usize = 64;
+/// Budgets of users not seen for this long are dropped.
+const BUDGET_IDLE: Duration = Duration::from_secs(600);
+/// Budgets kept at most (each is a few hundred bytes).
+const MAX_BUDGETS: u64 = 100_000;
+const MIB: u64 = 1024 * 1024;
 
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     mutex
@@ -42,47 +61,49 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 }
 
 /// One user's allowance of GitLab requests: at most `concurrency` in flight and
-/// `requests_per_minute` on average (a token bucket that holds one minute's worth).
+/// `requests_per_minute` on average (GCRA with a minute's worth of burst), and a pause when
+/// GitLab told this user to slow down.
 pub struct Budget {
     permits: Arc<Semaphore>,
-    bucket: Mutex<(f64, Instant)>,
-    per_minute: f64,
+    limiter: DefaultDirectRateLimiter,
+    paused_until: Mutex<Option<Instant>>,
+    metrics: Arc<Metrics>,
 }
 
 impl Budget {
-    pub fn new(concurrency: usize, requests_per_minute: u32) -> Self {
-        let per_minute = f64::from(requests_per_minute.max(1));
+    pub fn new(concurrency: usize, requests_per_minute: u32, metrics: Arc<Metrics>) -> Self {
+        let per_minute = NonZeroU32::new(requests_per_minute.max(1)).unwrap_or(NonZeroU32::MIN);
         Budget {
             permits: Arc::new(Semaphore::new(concurrency.max(1))),
-            bucket: Mutex::new((per_minute, Instant::now())),
-            per_minute,
+            limiter: RateLimiter::direct(Quota::per_minute(per_minute)),
+            paused_until: Mutex::new(None),
+            metrics,
         }
     }
 
-    /// Waits for a slot and a token; hold the permit for the request's duration.
+    /// Waits for a slot and for the rate; hold the permit for the request's duration.
     pub async fn acquire(&self) -> Option<OwnedSemaphorePermit> {
+        let started = Instant::now();
         let permit = self.permits.clone().acquire_owned().await.ok()?;
-        loop {
-            let wait = {
-                let mut bucket = lock(&self.bucket);
-                let now = Instant::now();
-                let refill = now.duration_since(bucket.1).as_secs_f64() * self.per_minute / 60.0;
-                bucket.0 = (bucket.0 + refill).min(self.per_minute);
-                bucket.1 = now;
-                if bucket.0 >= 1.0 {
-                    bucket.0 -= 1.0;
-                    None
-                } else {
-                    Some(Duration::from_secs_f64(
-                        (1.0 - bucket.0) * 60.0 / self.per_minute,
-                    ))
-                }
-            };
-            match wait {
-                None => return Some(permit),
-                Some(wait) => tokio::time::sleep(wait).await,
-            }
+        self.limiter.until_ready().await;
+        let waited = started.elapsed();
+        if waited >= Duration::from_millis(1) {
+            self.metrics.budget_waits.inc();
+            self.metrics
+                .budget_wait_seconds
+                .inc_by(waited.as_secs_f64());
         }
+        Some(permit)
+    }
+
+    /// No new builds for this user until `wait` has passed.
+    pub fn pause(&self, wait: Duration) {
+        *lock(&self.paused_until) = Some(Instant::now() + wait);
+    }
+
+    /// Whether GitLab asked this user to wait and the wait is not over.
+    pub fn paused(&self) -> bool {
+        lock(&self.paused_until).is_some_and(|until| Instant::now() < until)
     }
 }
 
@@ -105,9 +126,9 @@ pub struct IndexState {
     deleted: HashSet<String>,
     /// Names the current build has seen: what a build that resumed a partial list keeps.
     seen: HashSet<String>,
-    /// After a failure, no new build before this instant (GitLab's Retry-After, or a pause).
-    retry_at: Option<Instant>,
-    last_used: Option<Instant>,
+    /// How long the last complete build took.
+    last_build: Option<Duration>,
+    build_started: Option<Instant>,
     /// The project the repository belongs to (set by the first build request).
     project_id: u64,
 }
@@ -118,12 +139,49 @@ impl IndexState {
     pub fn is_current(&self) -> bool {
         self.complete && self.completed_at.is_some()
     }
+
+    fn bytes(&self) -> usize {
+        let map = |m: &HashMap<String, Tag>| m.values().map(tag_bytes).sum::<usize>();
+        let names = |s: &HashSet<String>| {
+            s.iter()
+                .map(|n| n.len() + std::mem::size_of::<String>() + 8)
+                .sum::<usize>()
+        };
+        std::mem::size_of::<IndexState>()
+            + map(&self.tags)
+            + self.fresh.as_ref().map_or(0, map)
+            + names(&self.seen)
+            + names(&self.deleted)
+    }
+}
+
+/// Estimated bytes one indexed tag holds (the tag, its strings, and the map entry keyed by
+/// a copy of its name).
+pub fn tag_bytes(tag: &Tag) -> usize {
+    let text = |s: &Option<String>| s.as_deref().map_or(0, str::len);
+    std::mem::size_of::<Tag>()
+        + std::mem::size_of::<String>()
+        + 2 * tag.name.len()
+        + text(&tag.digest)
+        + text(&tag.revision)
+        + text(&tag.media_type)
+        + tag
+            .referrers
+            .iter()
+            .map(|r| {
+                std::mem::size_of::<domain::tags::Referrer>() + r.artifact_type.len() + r.digest.len()
+            })
+            .sum::<usize>()
+        // Hash table slack.
+        + 16
 }
 
 /// One repository's index and a channel that ticks on every change.
 pub struct TagIndex {
     state: RwLock<IndexState>,
     changed: watch::Sender<u64>,
+    bytes: AtomicUsize,
+    cancelled: AtomicBool,
 }
 
 impl TagIndex {
@@ -131,6 +189,8 @@ impl TagIndex {
         TagIndex {
             state: RwLock::new(IndexState::default()),
             changed: watch::channel(0).0,
+            bytes: AtomicUsize::new(std::mem::size_of::<IndexState>()),
+            cancelled: AtomicBool::new(false),
         }
     }
 
@@ -143,10 +203,17 @@ impl TagIndex {
     fn write<R>(&self, f: impl FnOnce(&mut IndexState) -> R) -> R {
         let result = {
             let mut state = self.state.write().unwrap_or_else(|p| p.into_inner());
-            f(&mut state)
+            let result = f(&mut state);
+            self.bytes.store(state.bytes(), Ordering::Relaxed);
+            result
         };
         self.changed.send_modify(|n| *n += 1);
         result
+    }
+
+    /// Estimated bytes this index holds now.
+    pub fn bytes(&self) -> usize {
+        self.bytes.load(Ordering::Relaxed)
     }
 
     fn add(&self, tags: Vec<Tag>, total: Option<u64>) {
@@ -171,9 +238,10 @@ impl TagIndex {
         });
     }
 
-    fn finish(&self, outcome: Result<(), GitLabError>) {
+    fn finish(&self, outcome: Result<(), BuildError>) {
         self.write(|state| {
             state.building = false;
+            let took = state.build_started.take().map(|at| at.elapsed());
             match outcome {
                 Ok(()) => {
                     match state.fresh.take() {
@@ -185,33 +253,23 @@ impl TagIndex {
                         }
                     }
                     state.seen.clear();
-                    state.retry_at = None;
+                    state.deleted.clear();
                     state.complete = true;
                     state.completed_at = Some(Instant::now());
+                    state.last_build = took;
                     state.error = None;
                     state.total = Some(state.tags.len() as u64);
                 }
                 Err(error) => {
                     state.fresh = None;
                     state.seen.clear();
-                    let pause = match &error {
-                        GitLabError::RateLimited(wait) => *wait,
-                        _ => FAILURE_PAUSE,
-                    };
-                    state.retry_at = Some(Instant::now() + pause);
-                    tracing::warn!(%error, "tag index build failed");
-                    state.error = Some(match error {
-                        GitLabError::RateLimited(wait) => format!(
-                            "GitLab's rate limit stopped indexing; it resumes on a reload after {} s.",
-                            wait.as_secs().max(1)
-                        ),
-                        GitLabError::TokenExpired | GitLabError::Unauthorized => {
-                            "Your GitLab session expired while indexing; reload to continue."
-                                .into()
-                        }
-                        _ => "GitLab stopped answering while the tags were indexed; reload to try again."
-                            .into(),
-                    });
+                    state.deleted.clear();
+                    if let BuildError::TooLarge(_) = error {
+                        // What is there would only be a misleading part: free it.
+                        state.tags.clear();
+                        state.complete = false;
+                    }
+                    state.error = Some(error.message());
                 }
             }
         });
@@ -240,18 +298,68 @@ impl TagIndex {
         });
     }
 
+    /// Stops a running build at its next GitLab request.
+    fn cancel(&self) {
+        self.cancelled.store(true, Ordering::Relaxed);
+        self.changed.send_modify(|n| *n += 1);
+    }
+
+    fn is_cancelled(&self) -> bool {
+        self.cancelled.load(Ordering::Relaxed)
+    }
+
     /// Waits until `ready` holds or `timeout` passes.
     pub async fn wait_until(&self, timeout: Duration, ready: impl Fn(&IndexState) -> bool) {
         let mut changes = self.changed.subscribe();
         let deadline = tokio::time::Instant::now() + timeout;
         loop {
-            if self.read(&ready) {
+            if self.read(&ready) || self.is_cancelled() {
                 return;
             }
             match tokio::time::timeout_at(deadline, changes.changed()).await {
                 Ok(Ok(())) => continue,
                 _ => return,
             }
+        }
+    }
+}
+
+/// Why a build stopped.
+#[derive(Debug)]
+enum BuildError {
+    GitLab(GitLabError),
+    /// Pushed out of memory by other indexes.
+    Evicted,
+    /// This index alone needs more than the configured memory (MiB).
+    TooLarge(u64),
+}
+
+impl From<GitLabError> for BuildError {
+    fn from(error: GitLabError) -> Self {
+        BuildError::GitLab(error)
+    }
+}
+
+impl BuildError {
+    fn message(&self) -> String {
+        match self {
+            BuildError::GitLab(GitLabError::RateLimited(wait)) => format!(
+                "GitLab's rate limit stopped indexing; it resumes on a reload after {} s.",
+                wait.as_secs().max(1)
+            ),
+            BuildError::GitLab(GitLabError::TokenExpired | GitLabError::Unauthorized) => {
+                "Your GitLab session expired while indexing; reload to continue.".into()
+            }
+            BuildError::GitLab(error) => format!(
+                "Indexing stopped: {} Reload to try again.",
+                errors::sentence(error)
+            ),
+            BuildError::Evicted => {
+                "This index was dropped to keep the dashboard within its memory bound; reload to index again.".into()
+            }
+            BuildError::TooLarge(mib) => format!(
+                "This repository has more tags than the dashboard's tag index may hold in memory ({mib} MiB); an administrator can raise index memory_mib."
+            ),
         }
     }
 }
@@ -266,92 +374,97 @@ pub struct BuildRequest {
     pub concurrency: usize,
 }
 
+type IndexKey = (String, u64);
+
 /// Every index and every user's budget.
 pub struct TagIndexes {
-    indexes: Mutex<HashMap<(String, u64), Arc<TagIndex>>>,
-    budgets: Mutex<HashMap<(String, u64), Arc<Budget>>>,
+    indexes: moka::sync::Cache<IndexKey, Arc<TagIndex>>,
+    budgets: moka::sync::Cache<(String, u64), Arc<Budget>>,
     pub settings: IndexSettings,
+    metrics: Arc<Metrics>,
 }
 
 impl TagIndexes {
-    pub fn new(settings: IndexSettings) -> Self {
+    pub fn new(settings: IndexSettings, metrics: Arc<Metrics>) -> Self {
+        let indexes = moka::sync::Cache::builder()
+            .max_capacity(settings.memory_mib * MIB)
+            .eviction_policy(moka::policy::EvictionPolicy::lru())
+            .weigher(|_: &IndexKey, index: &Arc<TagIndex>| crate::caches::weight(index.bytes()))
+            .eviction_listener(|_, index: Arc<TagIndex>, cause| {
+                if matches!(cause, RemovalCause::Size | RemovalCause::Expired) {
+                    index.cancel();
+                }
+            })
+            .build();
         TagIndexes {
-            indexes: Mutex::new(HashMap::new()),
-            budgets: Mutex::new(HashMap::new()),
+            indexes,
+            budgets: moka::sync::Cache::builder()
+                .max_capacity(MAX_BUDGETS)
+                .time_to_idle(BUDGET_IDLE)
+                .build(),
             settings,
+            metrics,
         }
     }
 
     /// The budget of one user on one instance.
     pub fn budget(&self, instance: &str, user: u64) -> Arc<Budget> {
-        lock(&self.budgets)
-            .entry((instance.to_string(), user))
-            .or_insert_with(|| {
-                Arc::new(Budget::new(
-                    self.settings.concurrency,
-                    self.settings.requests_per_minute,
-                ))
-            })
-            .clone()
+        self.budgets.get_with((instance.to_string(), user), || {
+            Arc::new(Budget::new(
+                self.settings.concurrency,
+                self.settings.requests_per_minute,
+                self.metrics.clone(),
+            ))
+        })
     }
 
     /// The index of a repository, if one exists.
     pub fn existing(&self, instance: &str, repository_id: u64) -> Option<Arc<TagIndex>> {
-        lock(&self.indexes)
-            .get(&(instance.to_string(), repository_id))
-            .cloned()
+        self.indexes.get(&(instance.to_string(), repository_id))
     }
 
     /// Marks every index of a project's repositories out of date (after its protection rules
     /// changed, say).
     pub fn expire_project(&self, instance: &str, project_id: u64) {
-        let indexes: Vec<Arc<TagIndex>> = lock(&self.indexes)
-            .iter()
-            .filter(|((i, _), index)| i == instance && index.read(|s| s.project_id) == project_id)
-            .map(|(_, index)| index.clone())
-            .collect();
-        for index in indexes {
-            index.expire();
+        for (key, index) in self.indexes.iter() {
+            if key.0 == instance && index.read(|s| s.project_id) == project_id {
+                index.expire();
+            }
         }
     }
 
+    /// Indexes held, and their estimated bytes.
+    pub fn usage(&self) -> (u64, u64) {
+        self.indexes.run_pending_tasks();
+        (self.indexes.entry_count(), self.indexes.weighted_size())
+    }
+
     /// The index of a repository, (re)building it in the background when it is missing,
-    /// failed, older than the TTL, or disagrees with GitLab's current tag count.
+    /// failed, older than its TTL, or disagrees with GitLab's current tag count; never while
+    /// the triggering user's budget is paused by GitLab.
     pub fn ensure(
         &self,
         instance: &str,
         gitlab_count: Option<u64>,
         request: BuildRequest,
     ) -> Arc<TagIndex> {
-        let index = {
-            let mut indexes = lock(&self.indexes);
-            let key = (instance.to_string(), request.repository_id);
-            if !indexes.contains_key(&key) && indexes.len() >= MAX_INDEXES {
-                let victim = indexes
-                    .iter()
-                    .filter(|(_, i)| !i.read(|s| s.building))
-                    .min_by_key(|(_, i)| i.read(|s| s.last_used))
-                    .map(|(k, _)| k.clone());
-                if let Some(victim) = victim {
-                    indexes.remove(&victim);
-                }
-            }
-            indexes
-                .entry(key)
-                .or_insert_with(|| Arc::new(TagIndex::new()))
-                .clone()
-        };
+        let key = (instance.to_string(), request.repository_id);
+        let index = self
+            .indexes
+            .get_with(key.clone(), || Arc::new(TagIndex::new()));
         let ttl = Duration::from_secs(self.settings.ttl_secs);
+        let paused = request.budget.paused();
         let start = index.write(|state| {
-            state.last_used = Some(Instant::now());
             state.project_id = request.project_id;
+            // A repository that takes long to index is not rebuilt back to back.
+            let ttl = ttl.max(state.last_build.map_or(Duration::ZERO, |d| d * 2));
             let stale = state.completed_at.is_none_or(|at| at.elapsed() >= ttl);
             let count_changed =
                 state.complete && gitlab_count.is_some_and(|n| Some(n) != state.total);
-            let paused = state.retry_at.is_some_and(|at| Instant::now() < at);
             let start = !state.building && !paused && (!state.complete || stale || count_changed);
             if start {
                 state.building = true;
+                state.build_started = Some(Instant::now());
                 state.error = None;
                 state.deleted.clear();
                 state.seen.clear();
@@ -365,14 +478,38 @@ impl TagIndexes {
             start
         });
         if start {
-            let build_index = index.clone();
+            let builder = Builder {
+                index: index.clone(),
+                key,
+                cache: self.indexes.clone(),
+                capacity: self.settings.memory_mib * MIB,
+                request,
+            };
             tokio::spawn(async move {
-                let outcome = build(&build_index, &request).await;
-                build_index.finish(outcome);
+                let outcome = builder.build().await;
+                if let Err(BuildError::GitLab(error)) = &outcome {
+                    tracing::warn!(%error, repository = builder.key.1, "tag index build failed");
+                    builder.request.budget.pause(match error {
+                        GitLabError::RateLimited(wait) => *wait,
+                        GitLabError::TokenExpired | GitLabError::Unauthorized => Duration::ZERO,
+                        _ => FAILURE_PAUSE,
+                    });
+                }
+                builder.index.finish(outcome);
+                builder.reweigh();
             });
         }
         index
     }
+}
+
+/// A running build: the index, where it lives, and the request it runs as.
+struct Builder {
+    index: Arc<TagIndex>,
+    key: IndexKey,
+    cache: moka::sync::Cache<IndexKey, Arc<TagIndex>>,
+    capacity: u64,
+    request: BuildRequest,
 }
 
 /// A page of tags from GraphQL.
@@ -383,16 +520,51 @@ struct GraphQlPage {
     end_cursor: Option<String>,
 }
 
-impl BuildRequest {
-    async fn graphql_page(&self, after: Option<&str>) -> Result<GraphQlPage, GitLabError> {
-        let _permit = self.budget.acquire().await;
-        let data: graphql::TagsPageData = self
+impl Builder {
+    /// Tells the cache the index's new size (evicting others, or this one, to stay within
+    /// the bound); an index no longer in the cache stops building.
+    fn reweigh(&self) {
+        let held = self
+            .cache
+            .get(&self.key)
+            .is_some_and(|current| Arc::ptr_eq(&current, &self.index));
+        if held {
+            self.cache.insert(self.key.clone(), self.index.clone());
+            self.cache.run_pending_tasks();
+        } else {
+            self.index.cancel();
+        }
+    }
+
+    fn add(&self, tags: Vec<Tag>, total: Option<u64>) -> Result<(), BuildError> {
+        self.index.add(tags, total);
+        if self.index.bytes() as u64 > self.capacity {
+            return Err(BuildError::TooLarge(self.capacity / MIB));
+        }
+        self.reweigh();
+        self.check()
+    }
+
+    fn check(&self) -> Result<(), BuildError> {
+        if self.index.is_cancelled() {
+            Err(BuildError::Evicted)
+        } else {
+            Ok(())
+        }
+    }
+
+    async fn graphql_page(&self, after: Option<&str>) -> Result<GraphQlPage, BuildError> {
+        self.check()?;
+        let r = &self.request;
+        let _permit = r.budget.acquire().await;
+        self.check()?;
+        let data: graphql::TagsPageData = r
             .api
             .graphql(
-                &self.token,
+                &r.token,
                 &graphql::tags_page(),
                 json!({
-                    "id": format!("gid://gitlab/ContainerRepository/{}", self.repository_id),
+                    "id": format!("gid://gitlab/ContainerRepository/{}", r.repository_id),
                     "after": after,
                     "first": GRAPHQL_TAGS_PER_PAGE,
                 }),
@@ -416,26 +588,24 @@ impl BuildRequest {
     async fn names_page(
         &self,
         page: u32,
-    ) -> Result<crate::gitlab::Paged<crate::gitlab::wire::TagSummary>, GitLabError> {
-        let _permit = self.budget.acquire().await;
-        self.api
-            .tag_names(
-                &self.token,
-                self.project_id,
-                self.repository_id,
-                page,
-                REST_PER_PAGE,
-            )
-            .await
+    ) -> Result<crate::gitlab::Paged<crate::gitlab::wire::TagSummary>, BuildError> {
+        self.check()?;
+        let r = &self.request;
+        let _permit = r.budget.acquire().await;
+        self.check()?;
+        Ok(r.api
+            .tag_names(&r.token, r.project_id, r.repository_id, page, REST_PER_PAGE)
+            .await?)
     }
 
     /// Every tag name through the REST list, pages in parallel, in byte order.
-    async fn all_names(&self, total: u64) -> Result<Vec<String>, GitLabError> {
-        let pages = total.div_ceil(u64::from(REST_PER_PAGE)).max(1) as u32;
-        let mut names: Vec<String> = Vec::with_capacity(total as usize);
+    async fn all_names(&self, total: u64) -> Result<Vec<String>, BuildError> {
+        let pages =
+            u32::try_from(total.div_ceil(u64::from(REST_PER_PAGE)).max(1)).unwrap_or(u32::MAX);
+        let mut names: Vec<String> = Vec::new();
         let mut results = stream::iter(1..=pages)
             .map(|page| self.names_page(page))
-            .buffer_unordered(self.concurrency);
+            .buffer_unordered(self.request.concurrency);
         let mut last_page_full = false;
         while let Some(result) = results.next().await {
             let page = result?;
@@ -446,7 +616,7 @@ impl BuildRequest {
         }
         drop(results);
         // Tags pushed since GitLab counted: keep reading pages until one comes back short.
-        let mut page = pages + 1;
+        let mut page = pages.saturating_add(1);
         while last_page_full || names.len() as u64 >= u64::from(pages) * u64::from(REST_PER_PAGE) {
             let more = self.names_page(page).await?;
             let short = more.items.len() < REST_PER_PAGE as usize;
@@ -455,25 +625,21 @@ impl BuildRequest {
                 break;
             }
             last_page_full = false;
-            page += 1;
+            page = page.saturating_add(1);
         }
         names.sort_unstable();
         names.dedup();
         Ok(names)
     }
 
-    /// GraphQL pages from `after` until the chunk's end (`boundary`, inclusive) is reached.
-    async fn chunk(
-        &self,
-        after: String,
-        boundary: Option<String>,
-    ) -> Result<Vec<Tag>, GitLabError> {
-        let mut out = Vec::new();
+    /// GraphQL pages from `after` until the chunk's end (`boundary`, inclusive) is reached;
+    /// each page goes into the index as it arrives.
+    async fn chunk(&self, after: String, boundary: Option<String>) -> Result<(), BuildError> {
         let mut cursor = Some(after);
         loop {
             let page = self.graphql_page(cursor.as_deref()).await?;
             let last = page.tags.last().map(|t| t.name.clone());
-            out.extend(page.tags);
+            self.add(page.tags, None)?;
             if !page.has_next {
                 break;
             }
@@ -487,71 +653,71 @@ impl BuildRequest {
                 None => break,
             }
         }
-        Ok(out)
+        Ok(())
     }
-}
 
-async fn build(index: &TagIndex, request: &BuildRequest) -> Result<(), GitLabError> {
-    let first = request.graphql_page(None).await?;
-    let first_names: Vec<String> = first.tags.iter().map(|t| t.name.clone()).collect();
-    let (has_next, end_cursor, total) = (first.has_next, first.end_cursor.clone(), first.total);
-    index.add(first.tags, total);
-    if !has_next {
-        return Ok(());
-    }
-    let names_are_cursors = end_cursor.is_some() && end_cursor.as_ref() == first_names.last();
-    if names_are_cursors {
-        let names = request.all_names(total.unwrap_or(0)).await?;
-        if names.len() > first_names.len() && names[..first_names.len()] == first_names[..] {
-            let starts: Vec<(String, Option<String>)> = (first_names.len()..names.len())
-                .step_by(GRAPHQL_TAGS_PER_PAGE)
-                .map(|k| {
-                    let boundary = names.get(k + GRAPHQL_TAGS_PER_PAGE - 1).cloned();
-                    let is_last = k + GRAPHQL_TAGS_PER_PAGE >= names.len();
-                    (names[k - 1].clone(), if is_last { None } else { boundary })
-                })
-                .collect();
-            let mut chunks = stream::iter(starts)
-                .map(|(after, boundary)| request.chunk(after, boundary))
-                .buffer_unordered(request.concurrency);
-            while let Some(chunk) = chunks.next().await {
-                index.add(chunk?, None);
-            }
+    async fn build(&self) -> Result<(), BuildError> {
+        let first = self.graphql_page(None).await?;
+        let first_names: Vec<String> = first.tags.iter().map(|t| t.name.clone()).collect();
+        let (has_next, end_cursor, total) = (first.has_next, first.end_cursor.clone(), first.total);
+        self.add(first.tags, total)?;
+        if !has_next {
             return Ok(());
         }
-        tracing::info!("tag names and GraphQL order disagree; walking the cursor chain");
+        let names_are_cursors = end_cursor.is_some() && end_cursor.as_ref() == first_names.last();
+        if names_are_cursors {
+            let names = self.all_names(total.unwrap_or(0)).await?;
+            if names.len() > first_names.len() && names[..first_names.len()] == first_names[..] {
+                let starts: Vec<(String, Option<String>)> = (first_names.len()..names.len())
+                    .step_by(GRAPHQL_TAGS_PER_PAGE)
+                    .map(|k| {
+                        let boundary = names.get(k + GRAPHQL_TAGS_PER_PAGE - 1).cloned();
+                        let is_last = k + GRAPHQL_TAGS_PER_PAGE >= names.len();
+                        (names[k - 1].clone(), if is_last { None } else { boundary })
+                    })
+                    .collect();
+                drop(names);
+                let mut chunks = stream::iter(starts)
+                    .map(|(after, boundary)| self.chunk(after, boundary))
+                    .buffer_unordered(self.request.concurrency);
+                while let Some(chunk) = chunks.next().await {
+                    chunk?;
+                }
+                return Ok(());
+            }
+            tracing::info!("tag names and GraphQL order disagree; walking the cursor chain");
+        }
+        let Some(cursor) = end_cursor else {
+            return Ok(());
+        };
+        self.chunk(cursor, None).await
     }
-    let Some(cursor) = end_cursor else {
-        return Ok(());
-    };
-    let tags = request.chunk(cursor, None).await?;
-    index.add(tags, None);
-    Ok(())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn metrics() -> Arc<Metrics> {
+        Arc::new(Metrics::new())
+    }
+
     #[tokio::test]
     async fn budget_limits_the_rate() {
-        let budget = Budget::new(4, 600); // 10 per second, bucket of 600
-        {
-            let mut bucket = lock(&budget.bucket);
-            bucket.0 = 0.0;
-            bucket.1 = Instant::now();
-        }
+        let budget = Budget::new(4, 600, metrics()); // 10 per second, burst of 600
+                                                     // Use up the burst.
+        while budget.limiter.check().is_ok() {}
         let started = Instant::now();
         for _ in 0..3 {
             let _permit = budget.acquire().await;
         }
-        // Three tokens at 10/s from an empty bucket take at least ~0.3 s.
+        // Three requests at 10/s from an empty allowance take at least ~0.3 s.
         assert!(started.elapsed() >= Duration::from_millis(250));
     }
 
     #[tokio::test]
     async fn budget_limits_concurrency() {
-        let budget = Arc::new(Budget::new(2, 10_000));
+        let budget = Arc::new(Budget::new(2, 10_000, metrics()));
         let a = budget.acquire().await;
         let b = budget.acquire().await;
         assert!(a.is_some() && b.is_some());
@@ -560,6 +726,17 @@ mod tests {
         drop(a);
         let third = tokio::time::timeout(Duration::from_millis(500), budget.acquire()).await;
         assert!(third.is_ok());
+    }
+
+    #[test]
+    fn a_pause_is_the_users_own() {
+        let indexes = TagIndexes::new(IndexSettings::default(), metrics());
+        let a = indexes.budget("demo", 1);
+        let b = indexes.budget("demo", 2);
+        a.pause(Duration::from_secs(60));
+        assert!(a.paused());
+        assert!(!b.paused());
+        assert!(indexes.budget("demo", 1).paused(), "the same budget again");
     }
 
     fn tag(name: &str) -> Tag {
@@ -591,17 +768,50 @@ mod tests {
     }
 
     #[test]
-    fn a_rebuild_keeps_serving_the_old_list_until_done() {
+    fn a_rebuild_keeps_serving_the_old_list_until_done_and_counts_both() {
         let index = TagIndex::new();
         index.add(vec![tag("old")], Some(1));
         index.finish(Ok(()));
+        let one = index.bytes();
         index.write(|s| {
             s.building = true;
             s.fresh = Some(HashMap::new());
         });
         index.add(vec![tag("new")], None);
         assert!(index.read(|s| s.tags.contains_key("old")));
+        assert!(index.bytes() > one, "the rebuild's list counts too");
         index.finish(Ok(()));
         assert!(index.read(|s| s.tags.contains_key("new") && !s.tags.contains_key("old")));
+    }
+
+    #[test]
+    fn indexes_stay_within_their_memory_bound_and_evicted_ones_stop() {
+        let settings = IndexSettings {
+            memory_mib: 1,
+            ..IndexSettings::default()
+        };
+        let indexes = TagIndexes::new(settings, metrics());
+        let mut held = Vec::new();
+        for repository in 0..20u64 {
+            let index = indexes
+                .indexes
+                .get_with(("demo".into(), repository), || Arc::new(TagIndex::new()));
+            index.add(
+                (0..2_000).map(|i| tag(&format!("tag-{i:06}"))).collect(),
+                None,
+            );
+            indexes
+                .indexes
+                .insert(("demo".into(), repository), index.clone());
+            held.push(index);
+        }
+        let (count, bytes) = indexes.usage();
+        assert!(bytes <= MIB, "{bytes}");
+        assert!(count < 20);
+        assert!(
+            held[0].is_cancelled(),
+            "the least recently used index was pushed out"
+        );
+        assert!(!held[19].is_cancelled());
     }
 }

@@ -34,10 +34,18 @@ async fn pages_need_a_sign_in_and_come_back_to_the_same_url() {
 async fn sign_in_rotates_the_session_id_and_sets_safe_cookies() {
     let server = start(&[]).await;
     let browser = Browser::new(&server);
+    // A session someone planted before the sign-in (fixation) is not the one after it.
+    browser.jar.add_cookie_str(
+        "registry_dash_session=planted-by-an-attacker",
+        &url::Url::parse(&browser.base).unwrap(),
+    );
     let authorize = browser.begin_login("/i/demo").await;
-    let before = browser
-        .session_cookie()
-        .expect("a session exists during sign-in");
+    let before = "registry_dash_session=planted-by-an-attacker".to_string();
+    // A sign-in in progress is no session: only the browser's sign-in cookie.
+    let login_cookie = browser
+        .cookie("registry_dash_login")
+        .expect("the sign-in cookie ties the sign-in to this browser");
+    assert_eq!(login_cookie.len(), 43);
     // GitLab gets the PKCE challenge and a state; never the verifier.
     let params: std::collections::HashMap<_, _> = authorize.query_pairs().into_owned().collect();
     assert_eq!(
@@ -72,7 +80,9 @@ async fn an_unknown_state_is_refused() {
     let server = start(&[]).await;
     let browser = Browser::new(&server);
     browser.begin_login("/i/demo").await;
-    let response = browser.get("/auth/callback?code=abc&state=forged").await;
+    let response = browser
+        .get("/auth/callback/demo?code=abc&state=forged")
+        .await;
     assert!(location(response.headers()).starts_with("/login?error=state"));
 
     // A state started in another browser does not work in this one.
@@ -110,7 +120,7 @@ async fn a_code_redeemed_with_the_wrong_pkce_verifier_fails() {
         .into_owned();
     let response = browser
         .client
-        .get(browser.url("/auth/callback"))
+        .get(browser.url("/auth/callback/demo"))
         .query(&[("code", code_b.as_str()), ("state", state_a.as_str())])
         .send()
         .await
@@ -132,7 +142,7 @@ async fn a_denied_sign_in_says_so() {
         .into_owned();
     let response = browser
         .client
-        .get(browser.url("/auth/callback"))
+        .get(browser.url("/auth/callback/demo"))
         .query(&[("error", "access_denied"), ("state", state.as_str())])
         .send()
         .await

@@ -43,13 +43,15 @@ scopes = ["read_api"]
         server.double.is_none(),
         "configured instances mean no demo double"
     );
-    let callback = format!("{}/auth/callback", server.base_url);
-    one.double
-        .controls()
-        .register_redirect_uri("registry-dash-demo", &callback);
-    two.double
-        .controls()
-        .register_redirect_uri("registry-dash-demo", &callback);
+    // Each instance's application has its own callback (RFC 9700's mix-up defence).
+    one.double.controls().register_redirect_uri(
+        "registry-dash-demo",
+        &format!("{}/auth/callback/one", server.base_url),
+    );
+    two.double.controls().register_redirect_uri(
+        "registry-dash-demo",
+        &format!("{}/auth/callback/two", server.base_url),
+    );
 
     let browser = Browser::new(&server);
     let html = browser.get("/login").await.text().await.unwrap();
@@ -97,4 +99,21 @@ scopes = ["read_api"]
     assert!(html.contains("@devon"), "instance two knows devon");
     let html = browser.get("/i/one").await.text().await.unwrap();
     assert!(html.contains("@maria"), "instance one still knows maria");
+
+    // Mix-up: an answer from instance two delivered to instance one's callback is refused.
+    let mixed = Browser::new(&server);
+    let login = mixed
+        .client
+        .get(mixed.url("/auth/login?instance=two&return_to=/i/two"))
+        .send()
+        .await
+        .unwrap();
+    let authorize = url::Url::parse(location(login.headers())).unwrap();
+    let mut callback = mixed.approve_at_gitlab(&authorize, "devon").await;
+    assert!(callback.path().ends_with("/auth/callback/two"));
+    callback.set_path("/auth/callback/one");
+    let (_, to) = mixed.finish_login(&callback).await;
+    assert!(to.starts_with("/login?error=state"), "{to}");
+    assert_eq!(mixed.get("/i/two").await.status(), StatusCode::SEE_OTHER);
+    assert_eq!(mixed.get("/i/one").await.status(), StatusCode::SEE_OTHER);
 }

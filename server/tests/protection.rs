@@ -265,7 +265,7 @@ async fn run_now_deletes_only_what_was_confirmed_and_once_an_hour() {
         .server_fn(
             "run_cleanup_now",
             json!({"instance": "demo", "project_path": "acme/web", "policy": policy_for("main-.*"),
-                   "confirmed": [{"repository_id": id, "tags": 1, "fingerprint": "x"}]}),
+                   "confirmed": [{"repository_id": id, "tags": 1, "fingerprint": "0123456789abcdef"}]}),
         )
         .await;
     assert_eq!(response.status(), StatusCode::FORBIDDEN);

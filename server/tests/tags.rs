@@ -2,7 +2,7 @@
 //! and filtering over all tags, the request strategy, access checks, deletion.
 #![allow(clippy::unwrap_used)]
 
-use crate::common::{start, Browser};
+use crate::common::{requests, start, Browser};
 use domain::tags::{DeleteOutcome, DeletionPlan, TagDetail, TagListPage, TagListView};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
@@ -58,16 +58,6 @@ async fn signed_in(server: &RunningServer, user: &str) -> Browser {
     let browser = Browser::new(server);
     browser.sign_in(user, "/i/demo").await;
     browser
-}
-
-fn requests(server: &RunningServer) -> u64 {
-    server
-        .double
-        .as_ref()
-        .unwrap()
-        .double
-        .controls()
-        .request_count()
 }
 
 #[tokio::test]

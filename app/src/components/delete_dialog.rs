@@ -219,8 +219,12 @@ fn PlanView(plan: DeletionPlan) -> impl IntoView {
                 <li data-tag=t.name.clone()>
                     <code>{t.name.clone()}</code>
                     {t.refusal.map(|r| view! { <span class="badge danger" title=r.clone()>"will be refused"</span> <span class="muted small">{r}</span> })}
-                    {(!t.shares_digest_with.is_empty()).then(|| view! {
-                        <span class="muted small">" same image as " {t.shares_digest_with.join(", ")}</span>
+                    {(!t.shares_digest_with.is_empty()).then(|| {
+                        let more = (t.shares_digest_more > 0)
+                            .then(|| format!(" and {} more", t.shares_digest_more));
+                        view! {
+                            <span class="muted small">" same image as " {t.shares_digest_with.join(", ")} {more}</span>
+                        }
                     })}
                 </li>
             }).collect_view()}

@@ -39,7 +39,9 @@ pub fn ErrorView(error: AppError) -> impl IntoView {
             }
             .into_any()
         }
-        AppError::GitLabUnavailable { .. } | AppError::RateLimited { .. } => view! {
+        AppError::GitLabUnavailable { .. }
+        | AppError::RateLimited { .. }
+        | AppError::Unavailable { .. } => view! {
             <a class="button" href=here rel="external">"Try again"</a>
         }
         .into_any(),

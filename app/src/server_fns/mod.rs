@@ -1,5 +1,6 @@
-//! Server functions: one per file, each thin — take the session, call the backend.
-//! Every one checks the session itself through the backend; none mutates on GET.
+//! Server functions: one per file, each thin: resolve the caller first (no sign-in, no work),
+//! then build the inputs with their validating constructors, then call one service. None
+//! mutates on GET.
 
 pub mod cleanup;
 pub mod groups;

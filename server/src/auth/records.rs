@@ -1,5 +1,8 @@
-//! What the server-side session holds. Tokens never leave the server: these records are
+//! What the server keeps about sign-ins. Tokens never leave the server: [`AuthRecord`]s are
 //! stored by tower-sessions in the session store; the browser holds only the session id.
+//! A sign-in in progress ([`PendingLogin`]) is not in any session at all: it waits in a
+//! bounded cache under a digest of its OAuth `state`, tied to the browser by a random
+//! cookie, so anonymous visitors never create session records.
 
 use domain::Viewer;
 use serde::{Deserialize, Serialize};
@@ -9,14 +12,9 @@ pub fn auth_key(instance: &str) -> String {
     format!("auth.{instance}")
 }
 
-/// Session key of the sign-ins in progress.
-pub const PENDING_KEY: &str = "pending_logins";
-
-/// At most this many sign-ins in progress per session (several tabs), oldest dropped first.
-pub const MAX_PENDING: usize = 5;
-
-/// A sign-in in progress expires after this many seconds.
-pub const PENDING_TTL_SECS: i64 = 600;
+/// Session key of the time (unix seconds) the session's first sign-in happened: the
+/// session's absolute lifetime counts from it.
+pub const SIGNED_IN_AT_KEY: &str = "signed_in_at";
 
 /// The user's GitLab tokens for one instance.
 #[derive(Clone, Serialize, Deserialize)]
@@ -48,13 +46,14 @@ impl AuthRecord {
 }
 
 /// A sign-in between the redirect to GitLab and the callback.
-#[derive(Clone, Serialize, Deserialize)]
+#[derive(Clone)]
 pub struct PendingLogin {
     pub instance: String,
-    pub state: String,
     pub pkce_verifier: String,
     pub return_to: String,
-    pub created_at: i64,
+    /// Hex digest of the browser's sign-in cookie: only the browser that started the
+    /// sign-in can finish it (login CSRF).
+    pub browser: String,
 }
 
 impl std::fmt::Debug for PendingLogin {

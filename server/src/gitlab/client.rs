@@ -1,11 +1,14 @@
 use super::error::GitLabError;
 use super::graphql;
 use super::wire;
+use crate::metrics::Metrics;
 use percent_encoding::{utf8_percent_encode, NON_ALPHANUMERIC};
 use reqwest::{header, Method, RequestBuilder, StatusCode};
 use serde::de::DeserializeOwned;
 use serde_json::{json, Value};
+use std::sync::Arc;
 use std::time::Duration;
+use std::time::Instant;
 use url::Url;
 
 /// How many times a read is tried in all (first try + retries).
@@ -23,18 +26,20 @@ pub struct Paged<T> {
     pub next_page: Option<u32>,
 }
 
-/// Talks to one GitLab instance. The host is fixed at construction (configuration), and
-/// every path segment taken from user input is percent-encoded.
+/// Talks to one GitLab instance. The host is fixed at construction (configuration), every
+/// path segment taken from user input is percent-encoded, and a URL whose path would change
+/// when resolved (a dot segment) is refused before it is sent.
 #[derive(Clone)]
 pub struct GitLabClient {
     http: reqwest::Client,
     base: Url,
+    metrics: Arc<Metrics>,
 }
 
 impl GitLabClient {
     /// A client for `base` (GitLab's root URL). Redirects are not followed: an API that
     /// redirects is a misconfiguration, and following could leak the token elsewhere.
-    pub fn new(base: Url, timeout: Duration) -> Result<Self, GitLabError> {
+    pub fn new(base: Url, timeout: Duration, metrics: Arc<Metrics>) -> Result<Self, GitLabError> {
         let http = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .timeout(timeout)
@@ -42,7 +47,11 @@ impl GitLabClient {
             .user_agent(concat!("registry-dash/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| GitLabError::Unavailable(format!("HTTP client: {e}")))?;
-        Ok(GitLabClient { http, base })
+        Ok(GitLabClient {
+            http,
+            base,
+            metrics,
+        })
     }
 
     /// The instance's base URL.
@@ -52,8 +61,37 @@ impl GitLabClient {
 
     fn url(&self, path_and_query: &str) -> Result<Url, GitLabError> {
         let base = self.base.as_str().trim_end_matches('/');
-        Url::parse(&format!("{base}{path_and_query}"))
-            .map_err(|e| GitLabError::Malformed(format!("bad URL: {e}")))
+        let url = Url::parse(&format!("{base}{path_and_query}"))
+            .map_err(|e| GitLabError::Malformed(format!("bad URL: {e}")))?;
+        // `%2E%2E` counts as `..` for URL parsers: a path that resolves to anything but
+        // itself would reach another endpoint. Inputs are validated long before this; this
+        // is the last line.
+        let base_path = self.base.path().trim_end_matches('/');
+        let path = path_and_query.split('?').next().unwrap_or_default();
+        if url.path() != format!("{base_path}{path}") {
+            return Err(GitLabError::Malformed(
+                "refused a GitLab URL with a dot segment".into(),
+            ));
+        }
+        Ok(url)
+    }
+
+    /// A probe for readiness: GitLab's API answers (401 without a token is an answer).
+    pub async fn reachable(&self) -> Result<(), GitLabError> {
+        let url = self.url("/api/v4/user")?;
+        let started = Instant::now();
+        let outcome = self.http.get(url).send().await;
+        let status = outcome.as_ref().map(|r| r.status());
+        self.metrics
+            .gitlab("probe", outcome_label(&status), started.elapsed());
+        match outcome {
+            Ok(response) if !response.status().is_server_error() => Ok(()),
+            Ok(response) => Err(GitLabError::Unavailable(format!(
+                "HTTP {}",
+                response.status().as_u16()
+            ))),
+            Err(e) => Err(transport_error(&e)),
+        }
     }
 
     /// Encodes a project or group id/path for a REST path segment (`acme/web` → `acme%2Fweb`).
@@ -64,12 +102,17 @@ impl GitLabClient {
     /// Sends a safe (read-only) request with retries for transient failures and short 429s.
     async fn send_read(
         &self,
+        kind: &'static str,
         build: impl Fn() -> RequestBuilder,
     ) -> Result<reqwest::Response, GitLabError> {
         let mut attempt = 0;
         loop {
             attempt += 1;
+            let started = Instant::now();
             let outcome = build().send().await;
+            let status = outcome.as_ref().map(|r| r.status());
+            self.metrics
+                .gitlab(kind, outcome_label(&status), started.elapsed());
             let error = match outcome {
                 Ok(response) => match classify(response).await {
                     Ok(response) => return Ok(response),
@@ -83,9 +126,7 @@ impl GitLabClient {
                     }
                     Err(Failure::Final(error)) => error,
                 },
-                Err(e) if e.is_timeout() => GitLabError::Unavailable("timed out".into()),
-                Err(e) if e.is_connect() => GitLabError::Unavailable("could not connect".into()),
-                Err(e) => GitLabError::Unavailable(format!("request failed: {}", without_url(&e))),
+                Err(e) => transport_error(&e),
             };
             if error.is_transient() && attempt < MAX_ATTEMPTS {
                 let backoff = Duration::from_millis(150 * 3u64.pow(attempt - 1));
@@ -99,12 +140,13 @@ impl GitLabClient {
 
     async fn get_json<T: DeserializeOwned>(
         &self,
+        kind: &'static str,
         token: &str,
         path_and_query: &str,
     ) -> Result<(T, header::HeaderMap), GitLabError> {
         let url = self.url(path_and_query)?;
         let response = self
-            .send_read(|| {
+            .send_read(kind, || {
                 self.http
                     .request(Method::GET, url.clone())
                     .bearer_auth(token)
@@ -131,7 +173,7 @@ impl GitLabClient {
         let url = self.url("/api/graphql")?;
         let body = json!({ "query": query, "variables": variables });
         let response = self
-            .send_read(|| {
+            .send_read("graphql", || {
                 self.http
                     .request(Method::POST, url.clone())
                     .bearer_auth(token)
@@ -160,19 +202,19 @@ impl GitLabClient {
 
     /// `GET /api/v4/user`.
     pub async fn current_user(&self, token: &str) -> Result<wire::User, GitLabError> {
-        Ok(self.get_json(token, "/api/v4/user").await?.0)
+        Ok(self.get_json("user", token, "/api/v4/user").await?.0)
     }
 
     /// `GET /api/v4/projects/:id` (id or full path).
     pub async fn project(&self, token: &str, id: &str) -> Result<wire::Project, GitLabError> {
         let path = format!("/api/v4/projects/{}", Self::encode_id(id));
-        Ok(self.get_json(token, &path).await?.0)
+        Ok(self.get_json("project", token, &path).await?.0)
     }
 
     /// `GET /api/v4/groups/:id` (id or full path), without its project list.
     pub async fn group(&self, token: &str, id: &str) -> Result<wire::Group, GitLabError> {
         let path = format!("/api/v4/groups/{}?with_projects=false", Self::encode_id(id));
-        Ok(self.get_json(token, &path).await?.0)
+        Ok(self.get_json("group", token, &path).await?.0)
     }
 
     /// `GET /api/v4/groups?search=&page=&per_page=` — groups visible to the user.
@@ -189,7 +231,9 @@ impl GitLabClient {
             query.push_str("&search=");
             query.push_str(&Self::encode_id(search));
         }
-        let (items, headers) = self.get_json::<Vec<wire::Group>>(token, &query).await?;
+        let (items, headers) = self
+            .get_json::<Vec<wire::Group>>("groups", token, &query)
+            .await?;
         Ok(Paged {
             items,
             total: header_number(&headers, "x-total"),
@@ -210,7 +254,7 @@ impl GitLabClient {
             "/api/v4/projects/{project_id}/registry/repositories/{repository_id}/tags?page={page}&per_page={per_page}"
         );
         let (items, headers) = self
-            .get_json::<Vec<wire::TagSummary>>(token, &query)
+            .get_json::<Vec<wire::TagSummary>>("tag_names", token, &query)
             .await?;
         Ok(Paged {
             items,
@@ -232,7 +276,7 @@ impl GitLabClient {
             "/api/v4/projects/{project_id}/registry/repositories/{repository_id}/tags/{}",
             Self::encode_id(tag)
         );
-        self.send_mutation(Method::DELETE, &path)
+        self.send_mutation("delete_tag", Method::DELETE, &path)
             .run(token)
             .await
             .map(drop)
@@ -246,7 +290,7 @@ impl GitLabClient {
         repository_id: u64,
     ) -> Result<(), GitLabError> {
         let path = format!("/api/v4/projects/{project_id}/registry/repositories/{repository_id}");
-        self.send_mutation(Method::DELETE, &path)
+        self.send_mutation("delete_repository", Method::DELETE, &path)
             .run(token)
             .await
             .map(drop)
@@ -261,7 +305,7 @@ impl GitLabClient {
         attributes: Value,
     ) -> Result<wire::ExpirationPolicy, GitLabError> {
         let path = format!("/api/v4/projects/{project_id}");
-        let mut mutation = self.send_mutation(Method::PUT, &path);
+        let mut mutation = self.send_mutation("update_policy", Method::PUT, &path);
         mutation.body = Some(json!({ "container_expiration_policy_attributes": attributes }));
         let body = mutation.run(token).await?;
         serde_json::from_str::<wire::ProjectPolicyFragment>(&body)
@@ -276,7 +320,7 @@ impl GitLabClient {
         project_id: u64,
     ) -> Result<Vec<wire::RepositoryRule>, GitLabError> {
         let path = format!("/api/v4/projects/{project_id}/registry/protection/repository/rules");
-        Ok(self.get_json(token, &path).await?.0)
+        Ok(self.get_json("repository_rules", token, &path).await?.0)
     }
 
     /// `GET /projects/:id/registry/protection/tag/rules`.
@@ -286,7 +330,7 @@ impl GitLabClient {
         project_id: u64,
     ) -> Result<Vec<wire::TagRule>, GitLabError> {
         let path = format!("/api/v4/projects/{project_id}/registry/protection/tag/rules");
-        Ok(self.get_json(token, &path).await?.0)
+        Ok(self.get_json("tag_rules", token, &path).await?.0)
     }
 
     /// `POST`, `PATCH` or `DELETE` on `/projects/:id/registry/protection/<kind>/rules[/:id]`
@@ -305,7 +349,7 @@ impl GitLabClient {
         if let Some(id) = rule_id {
             path.push_str(&format!("/{id}"));
         }
-        let mut mutation = self.send_mutation(method, &path);
+        let mut mutation = self.send_mutation("change_rule", method, &path);
         mutation.body = body;
         mutation.run(token).await.map(drop)
     }
@@ -325,7 +369,7 @@ impl GitLabClient {
         let path = format!(
             "/api/v4/projects/{project_id}/registry/repositories/{repository_id}/tags?{query}"
         );
-        self.send_mutation(Method::DELETE, &path)
+        self.send_mutation("bulk_delete", Method::DELETE, &path)
             .run(token)
             .await
             .map(drop)
@@ -338,7 +382,7 @@ impl GitLabClient {
         query: &str,
         variables: Value,
     ) -> Result<T, GitLabError> {
-        let mut mutation = self.send_mutation(Method::POST, "/api/graphql");
+        let mut mutation = self.send_mutation("graphql_mutation", Method::POST, "/api/graphql");
         mutation.body = Some(json!({ "query": query, "variables": variables }));
         let body = mutation.run(token).await?;
         let envelope: graphql::Response<T> = serde_json::from_str(&body)
@@ -356,9 +400,10 @@ impl GitLabClient {
         }
     }
 
-    fn send_mutation(&self, method: Method, path: &str) -> Mutation<'_> {
+    fn send_mutation(&self, kind: &'static str, method: Method, path: &str) -> Mutation<'_> {
         Mutation {
             client: self,
+            kind,
             method,
             path: path.to_string(),
             body: None,
@@ -369,6 +414,7 @@ impl GitLabClient {
 /// A mutation waiting for its token (kept apart from reads: no retries).
 struct Mutation<'a> {
     client: &'a GitLabClient,
+    kind: &'static str,
     method: Method,
     path: String,
     body: Option<Value>,
@@ -387,7 +433,12 @@ impl Mutation<'_> {
         if let Some(body) = &self.body {
             request = request.json(body);
         }
+        let started = Instant::now();
         let outcome = request.send().await;
+        let status = outcome.as_ref().map(|r| r.status());
+        self.client
+            .metrics
+            .gitlab(self.kind, outcome_label(&status), started.elapsed());
         let response = match outcome {
             Ok(response) => response,
             Err(e) if e.is_timeout() => {
@@ -507,6 +558,31 @@ fn short(body: &str) -> String {
     trimmed.replace(['\n', '\r'], " ")
 }
 
+/// The metrics label of a response or a failed send.
+fn outcome_label(status: &Result<StatusCode, &reqwest::Error>) -> &'static str {
+    match status {
+        Ok(s) if s.is_success() => "ok",
+        Ok(s) if *s == StatusCode::UNAUTHORIZED => "unauthorized",
+        Ok(s) if *s == StatusCode::FORBIDDEN => "forbidden",
+        Ok(s) if *s == StatusCode::NOT_FOUND => "not_found",
+        Ok(s) if *s == StatusCode::TOO_MANY_REQUESTS => "rate_limited",
+        Ok(s) if s.is_server_error() => "server_error",
+        Ok(_) => "client_error",
+        Err(e) if e.is_timeout() => "timeout",
+        Err(_) => "unreachable",
+    }
+}
+
+fn transport_error(e: &reqwest::Error) -> GitLabError {
+    if e.is_timeout() {
+        GitLabError::Unavailable("timed out".into())
+    } else if e.is_connect() {
+        GitLabError::Unavailable("could not connect".into())
+    } else {
+        GitLabError::Unavailable(format!("request failed: {}", without_url(e)))
+    }
+}
+
 /// reqwest errors print the URL; ours never carry secrets in URLs, but keep logs terse.
 fn without_url(error: &reqwest::Error) -> String {
     let mut text = error.to_string();
@@ -526,6 +602,7 @@ fn header_number<T: std::str::FromStr>(headers: &header::HeaderMap, name: &str) 
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used)]
     use super::*;
 
     #[test]
@@ -533,5 +610,20 @@ mod tests {
         assert_eq!(GitLabClient::encode_id("acme/web"), "acme%2Fweb");
         assert_eq!(GitLabClient::encode_id("a/../b"), "a%2F%2E%2E%2Fb");
         assert_eq!(GitLabClient::encode_id("42"), "42");
+    }
+
+    #[test]
+    fn a_url_that_would_climb_out_of_its_endpoint_is_refused() {
+        let client = GitLabClient::new(
+            Url::parse("https://gitlab.example/").unwrap(),
+            Duration::from_secs(1),
+            Arc::new(Metrics::new()),
+        )
+        .unwrap();
+        for id in ["..", "."] {
+            let path = format!("/api/v4/projects/{}", GitLabClient::encode_id(id));
+            assert!(client.url(&path).is_err(), "{path}");
+        }
+        assert!(client.url("/api/v4/projects/acme%2Fweb?x=1").is_ok());
     }
 }

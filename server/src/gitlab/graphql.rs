@@ -423,7 +423,17 @@ pub struct FullPath {
 
 /// The numeric id at the end of a GitLab global id (`gid://gitlab/Project/7` → 7).
 pub fn gid_number(gid: &str) -> Option<u64> {
-    gid.rsplit('/').next()?.parse().ok()
+    gid.rsplit('/').next()?.parse().ok().filter(|id| *id > 0)
+}
+
+/// [`gid_number`], where an unreadable id is GitLab sending something unexpected (never 0).
+pub fn gid(gid: &str) -> Result<u64, super::GitLabError> {
+    gid_number(gid).ok_or_else(|| {
+        super::GitLabError::Malformed(format!(
+            "not a GitLab global id: {}",
+            gid.chars().take(80).collect::<String>()
+        ))
+    })
 }
 
 #[cfg(test)]
@@ -434,5 +444,7 @@ mod tests {
     fn global_ids() {
         assert_eq!(gid_number("gid://gitlab/ContainerRepository/42"), Some(42));
         assert_eq!(gid_number("nonsense"), None);
+        assert_eq!(gid_number("gid://gitlab/Project/0"), None);
+        assert!(gid("gid://gitlab/Project/").is_err());
     }
 }

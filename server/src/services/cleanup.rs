@@ -1,22 +1,32 @@
-//! Cleanup policies: the saved policy, every repository's tags for the preview, saving.
+//! Cleanup policies: the saved policy, every repository's tags for the preview, saving, and
+//! "Run now".
+//!
+//! Run now never rests on what the user's page was built from: after the caller's role is
+//! checked and the confirmed repositories are found among the project's own, their indexes
+//! are read from GitLab again, the policy is evaluated again as the caller's role, and
+//! GitLab's bulk delete is sent only where exactly the confirmed set of tags (count and
+//! fingerprint of the names) would go. The sending runs to its end in a tracked task.
 
-use super::{access_of, BffBackend};
-use crate::gitlab::graphql::{self, gid_number};
+use super::{access_of, Gateway, TagService};
+use crate::errors;
+use crate::gitlab::graphql::{self, gid};
 use crate::gitlab::{wire, GitLabError};
-use crate::state::Instance;
+use app::backend::{Caller, Cleanup};
 use app::error::AppError;
+use async_trait::async_trait;
 use domain::cleanup::{
-    fingerprint, preview_as, Cadence, CleanupOverview, CleanupPolicy, Mode, OlderThan,
-    PreviewRepository, RunConfirmation, RunOutcome, RunResult, SavedPolicy,
+    check_confirmations, fingerprint, preview_as, Cadence, CleanupOverview, CleanupPolicy, Mode,
+    OlderThan, PreviewRepository, RunConfirmation, RunOutcome, RunResult, SavedPolicy,
+    KEEP_N_VALUES, MAX_REGEX_LEN, MAX_RUN_REPOSITORIES,
 };
-use domain::{AccessLevel, ProjectDetails};
+use domain::input::NamespacePath;
+use domain::protection::{ProtectionRules, RuleChange};
+use domain::{AccessLevel, ProjectDetails, Subject};
 use futures::StreamExt;
 use serde_json::json;
+use std::sync::Arc;
 use std::time::Duration;
-use tower_sessions::Session;
 
-/// Repositories a preview covers at most (each is one index).
-const MAX_PREVIEW_REPOSITORIES: usize = 100;
 /// Repository access checks a policy page runs at once.
 const ACCESS_CHECKS_AT_ONCE: usize = 6;
 /// How long the overview waits for indexes to complete before answering with what is there.
@@ -41,6 +51,28 @@ pub(crate) fn saved_policy(policy: Option<wire::ExpirationPolicy>) -> SavedPolic
         ));
         Cadence::Daily
     });
+    let keep_n = p.keep_n.filter(|n| {
+        let known = KEEP_N_VALUES.contains(n);
+        if !known {
+            notes.push(format!(
+                "GitLab keeps {n} tags, which is not a value it offers today; shown as none."
+            ));
+        }
+        known
+    });
+    let mut regex = |name: &str, value: Option<String>| {
+        value.filter(|r| !r.is_empty()).filter(|r| {
+            let fits = r.chars().count() <= MAX_REGEX_LEN;
+            if !fits {
+                notes.push(format!(
+                    "GitLab's {name} regex is longer than {MAX_REGEX_LEN} characters, which it no longer accepts; shown as empty."
+                ));
+            }
+            fits
+        })
+    };
+    let name_regex = regex("remove", p.name_regex);
+    let name_regex_keep = regex("keep", p.name_regex_keep);
     let older_than = p.older_than.as_deref().and_then(|o| {
         let parsed = OlderThan::from_param(o);
         if parsed.is_none() {
@@ -54,37 +86,13 @@ pub(crate) fn saved_policy(policy: Option<wire::ExpirationPolicy>) -> SavedPolic
         policy: CleanupPolicy {
             enabled: p.enabled,
             cadence,
-            keep_n: p.keep_n,
+            keep_n,
             older_than,
-            name_regex: p.name_regex.filter(|r| !r.is_empty()),
-            name_regex_keep: p.name_regex_keep.filter(|r| !r.is_empty()),
+            name_regex,
+            name_regex_keep,
         },
         next_run_at: p.next_run_at,
         notes,
-    }
-}
-
-/// A bulk delete GitLab did not accept, in the user's terms.
-fn run_failure(error: GitLabError) -> RunResult {
-    match error {
-        GitLabError::Refused(message) => RunResult::Refused(message),
-        GitLabError::Forbidden => {
-            RunResult::Refused("GitLab says your role may not do this here.".into())
-        }
-        GitLabError::RateLimited(wait) => RunResult::Refused(format!(
-            "GitLab's rate limit: try again in {} s.",
-            wait.as_secs().max(1)
-        )),
-        GitLabError::NotFound => RunResult::Refused("GitLab no longer has this repository.".into()),
-        GitLabError::TokenExpired | GitLabError::Unauthorized => RunResult::Failed(
-            "Not sent: your GitLab sign-in has expired. Sign in again and retry.".into(),
-        ),
-        GitLabError::Unavailable(detail) => RunResult::Failed(format!(
-            "GitLab did not answer ({detail}); it may or may not have started. Reload before trying again."
-        )),
-        GitLabError::Malformed(_) | GitLabError::Rejected(_) => RunResult::Failed(
-            "GitLab sent an unexpected answer; reload to see whether it started.".into(),
-        ),
     }
 }
 
@@ -107,66 +115,81 @@ fn edit_refusal(access: AccessLevel) -> Option<String> {
     })
 }
 
-impl BffBackend {
-    pub(crate) async fn project_for_policy(
-        &self,
-        session: &Session,
-        instance: &Instance,
-        project_path: &str,
-    ) -> Result<wire::Project, AppError> {
-        self.call(session, instance, "the project", |token| {
-            let api = instance.api.clone();
-            let path = project_path.to_string();
-            async move { api.project(&token, &path).await }
-        })
-        .await
+/// A bulk delete GitLab did not accept, in the user's terms.
+fn run_failure(error: GitLabError) -> RunResult {
+    match error {
+        GitLabError::TokenExpired | GitLabError::Unauthorized => RunResult::Failed(
+            "Not sent: your GitLab sign-in has expired. Sign in again and retry.".into(),
+        ),
+        GitLabError::Unavailable(detail) => RunResult::Failed(format!(
+            "GitLab did not answer ({detail}); it may or may not have started. Reload before trying again."
+        )),
+        GitLabError::Malformed(_) | GitLabError::Rejected(_) => RunResult::Failed(
+            "GitLab sent an unexpected answer; reload to see whether it started.".into(),
+        ),
+        other => RunResult::Refused(errors::sentence(&other)),
+    }
+}
+
+/// Policies, previews, runs and protection rules.
+pub struct CleanupService {
+    pub(crate) gw: Arc<Gateway>,
+    tags: Arc<TagService>,
+}
+
+impl CleanupService {
+    pub fn new(gw: Arc<Gateway>, tags: Arc<TagService>) -> Self {
+        CleanupService { gw, tags }
     }
 
-    pub(crate) async fn cleanup_overview_of(
+    /// The project with the caller's permissions.
+    pub(crate) async fn project(
         &self,
-        session: &Session,
-        instance: &str,
-        project_path: &str,
-    ) -> Result<CleanupOverview, AppError> {
-        let instance = self.0.instance(instance)?;
-        let project = self
-            .project_for_policy(session, instance, project_path)
-            .await?;
-        let access = access_of(&project);
-        // Every image repository of the project (GraphQL pages of 100).
+        caller: &Caller,
+        path: &NamespacePath,
+    ) -> Result<wire::Project, AppError> {
+        self.gw
+            .call(caller, Subject::Project(path.to_string()), |api, token| {
+                let path = path.to_string();
+                async move { api.project(&token, &path).await }
+            })
+            .await
+    }
+
+    /// Every image repository of the project (GraphQL pages of 100), at most
+    /// [`MAX_RUN_REPOSITORIES`].
+    async fn repositories(
+        &self,
+        caller: &Caller,
+        project: &wire::Project,
+    ) -> Result<Vec<(u64, String)>, AppError> {
+        let subject = Subject::Registry(project.path_with_namespace.clone());
         let mut repositories: Vec<(u64, String)> = Vec::new();
         let mut after: Option<String> = None;
         loop {
             let data: graphql::ProjectData = self
-                .call(
-                    session,
-                    instance,
-                    "the project's image repositories",
-                    |token| {
-                        let api = instance.api.clone();
-                        let variables = json!({
-                            "fullPath": project.path_with_namespace,
-                            "first": 100,
-                            "after": after,
-                            "sort": "NAME_ASC",
-                        });
-                        async move {
-                            api.graphql(&token, &graphql::project_repositories(), variables)
-                                .await
-                        }
-                    },
-                )
+                .gw
+                .call(caller, subject.clone(), |api, token| {
+                    let variables = json!({
+                        "fullPath": project.path_with_namespace,
+                        "first": 100,
+                        "after": after,
+                        "sort": "NAME_ASC",
+                    });
+                    async move {
+                        api.graphql(&token, &graphql::project_repositories(), variables)
+                            .await
+                    }
+                })
                 .await?;
             let Some(connection) = data.project.and_then(|p| p.container_repositories) else {
                 break;
             };
             for node in connection.nodes {
-                if let Some(id) = gid_number(&node.id) {
-                    repositories.push((id, node.path));
-                }
+                let id = gid(&node.id).map_err(|e| errors::app_error(e, subject.clone()))?;
+                repositories.push((id, node.path));
             }
-            if !connection.page_info.has_next_page || repositories.len() >= MAX_PREVIEW_REPOSITORIES
-            {
+            if !connection.page_info.has_next_page || repositories.len() >= MAX_RUN_REPOSITORIES {
                 break;
             }
             after = connection.page_info.end_cursor;
@@ -174,21 +197,30 @@ impl BffBackend {
                 break;
             }
         }
-        repositories.truncate(MAX_PREVIEW_REPOSITORIES);
-        // Each repository's access check (cached 20 s), a few at a time.
+        repositories.truncate(MAX_RUN_REPOSITORIES);
+        Ok(repositories)
+    }
+
+    /// The overview of a project already looked up, over the given repositories.
+    async fn overview_for(
+        &self,
+        caller: &Caller,
+        project: wire::Project,
+        repositories: Vec<(u64, String)>,
+    ) -> Result<CleanupOverview, AppError> {
+        let access = access_of(&project);
+        // Each repository's access check (cached per credential), a few at a time.
         let checks: Vec<Result<_, AppError>> =
             futures::stream::iter(repositories.into_iter().map(|(id, path)| async move {
-                let checked = self.repository_access(session, instance, id, false).await?;
-                let status = checked.header.cleanup_status;
-                Ok((id, path, status, self.index_for(instance, &checked)))
+                let header = self.tags.repository_access(caller, id, false).await?;
+                let index = self.tags.index_for(caller, &header)?;
+                Ok((id, path, header.cleanup_status, index))
             }))
             .buffered(ACCESS_CHECKS_AT_ONCE)
             .collect()
             .await;
         let indexes = checks.into_iter().collect::<Result<Vec<_>, _>>()?;
-        let (rules, rules_note) = self
-            .rules_for_page(session, instance, project.id, access)
-            .await?;
+        let (rules, rules_note) = self.rules_for_page(caller, &project, access).await?;
         let deadline = tokio::time::Instant::now() + INDEX_WAIT;
         let mut preview = Vec::with_capacity(indexes.len());
         for (id, path, cleanup_status, index) in indexes {
@@ -233,13 +265,12 @@ impl BffBackend {
         } else {
             Mode::Legacy
         };
-        let is_admin = self
-            .0
-            .auth_record(session, instance)
-            .await?
-            .is_some_and(|r| r.viewer.is_admin);
         Ok(CleanupOverview {
-            runner: if is_admin { AccessLevel::Admin } else { access },
+            runner: if caller.viewer.is_admin {
+                AccessLevel::Admin
+            } else {
+                access
+            },
             project: ProjectDetails {
                 id: project.id,
                 name: project.name.clone(),
@@ -261,25 +292,121 @@ impl BffBackend {
             rules_note,
         })
     }
+}
 
-    pub(crate) async fn save_policy(
+/// Sends the bulk deletes of a run, one repository after the other, each only while the
+/// fresh preview deletes exactly what was confirmed.
+async fn send_run(
+    gw: Arc<Gateway>,
+    caller: Caller,
+    overview: CleanupOverview,
+    policy: CleanupPolicy,
+    confirmed: Vec<RunConfirmation>,
+    asked: std::time::Instant,
+) -> Result<Vec<RunOutcome>, AppError> {
+    let params = policy
+        .bulk_delete_params()
+        .map_err(|e| AppError::BadRequest { message: e.message })?;
+    let fresh = preview_as(&overview, &policy, Some(overview.runner))
+        .map_err(|e| AppError::BadRequest { message: e.message })?;
+    let api = gw.instance(&caller)?.api.clone();
+    let token = caller.credential.token();
+    let mut outcomes = Vec::with_capacity(confirmed.len());
+    for confirmation in &confirmed {
+        let Some(repo) = fresh.iter().find(|r| r.id == confirmation.repository_id) else {
+            outcomes.push(RunOutcome {
+                repository_id: confirmation.repository_id,
+                path: format!("repository {}", confirmation.repository_id),
+                tags: confirmation.tags,
+                result: RunResult::Failed(
+                    "Not among the project's image repositories the preview covers; nothing was sent."
+                        .into(),
+                ),
+            });
+            continue;
+        };
+        let reread = gw
+            .indexes
+            .existing(&caller.instance, repo.id)
+            .is_some_and(|index| {
+                index.read(|s| {
+                    s.complete && s.error.is_none() && s.completed_at.is_some_and(|at| at >= asked)
+                })
+            });
+        let now = repo.summary.deleted;
+        let result = if !reread {
+            RunResult::Failed(
+                "Its tags could not be read again from GitLab in time (a large repository takes a while), so nothing was sent. Try again in a moment."
+                    .into(),
+            )
+        } else if now == 0 {
+            RunResult::Nothing
+        } else if now != confirmation.tags
+            || fingerprint(&repo.decisions) != confirmation.fingerprint
+        {
+            RunResult::Changed { now }
+        } else {
+            match api
+                .bulk_delete_tags(token.secret(), overview.project.id, repo.id, &params)
+                .await
+            {
+                Ok(()) => {
+                    if let Some(index) = gw.indexes.existing(&caller.instance, repo.id) {
+                        index.expire();
+                    }
+                    RunResult::Accepted
+                }
+                Err(error) => run_failure(error),
+            }
+        };
+        gw.audit(
+            &caller,
+            "cleanup_run",
+            &format!(
+                "project {} repository {} ({}); policy {}",
+                overview.project.full_path,
+                repo.id,
+                repo.path,
+                policy.to_query()
+            ),
+            &format!("confirmed {} tags: {result:?}", confirmation.tags),
+        );
+        outcomes.push(RunOutcome {
+            repository_id: repo.id,
+            path: repo.path.clone(),
+            tags: confirmation.tags,
+            result,
+        });
+    }
+    Ok(outcomes)
+}
+
+#[async_trait]
+impl Cleanup for CleanupService {
+    async fn overview(
         &self,
-        session: &Session,
-        instance: &str,
-        project_path: &str,
+        caller: &Caller,
+        project: &NamespacePath,
+    ) -> Result<CleanupOverview, AppError> {
+        let project = self.project(caller, project).await?;
+        let repositories = self.repositories(caller, &project).await?;
+        self.overview_for(caller, project, repositories).await
+    }
+
+    async fn save_policy(
+        &self,
+        caller: &Caller,
+        project: &NamespacePath,
         policy: &CleanupPolicy,
     ) -> Result<SavedPolicy, AppError> {
-        let instance = self.0.instance(instance)?;
+        let project = self.project(caller, project).await?;
+        if let Some(reason) = edit_refusal(access_of(&project)) {
+            return Err(AppError::NotAllowed { reason });
+        }
         // GitLab would refuse what does not compile; say so before asking it.
         policy
             .compile()
             .map_err(|e| AppError::BadRequest { message: e.message })?;
-        let project = self
-            .project_for_policy(session, instance, project_path)
-            .await?;
-        if let Some(reason) = edit_refusal(access_of(&project)) {
-            return Err(AppError::NotAllowed { reason });
-        }
         let attributes = json!({
             "enabled": policy.enabled,
             "cadence": policy.cadence.as_param(),
@@ -288,135 +415,88 @@ impl BffBackend {
             "name_regex": policy.name_regex.clone().unwrap_or_default(),
             "name_regex_keep": policy.name_regex_keep.clone().unwrap_or_default(),
         });
-        let token = self.0.access_token(session, instance).await?;
-        let saved = instance
-            .api
-            .update_cleanup_policy(&token, project.id, attributes)
+        let gw = self.gw.clone();
+        let owned_caller = caller.clone();
+        let described = policy.to_query();
+        self.gw
+            .to_the_end(async move {
+                let api = gw.instance(&owned_caller)?.api.clone();
+                let token = owned_caller.credential.token();
+                let result = api
+                    .update_cleanup_policy(token.secret(), project.id, attributes)
+                    .await;
+                gw.audit(
+                    &owned_caller,
+                    "save_cleanup_policy",
+                    &format!("project {}: {described}", project.path_with_namespace),
+                    &match &result {
+                        Ok(_) => "saved".to_string(),
+                        Err(error) => errors::sentence(error),
+                    },
+                );
+                match result {
+                    Ok(saved) => Ok(saved_policy(Some(saved))),
+                    Err(GitLabError::Refused(message)) => Err(AppError::BadRequest {
+                        message: format!("GitLab refused the policy: {message}"),
+                    }),
+                    Err(other) => Err(gw
+                        .failure(
+                            &owned_caller,
+                            other,
+                            Subject::CleanupPolicy(project.path_with_namespace.clone()),
+                        )
+                        .await),
+                }
+            })
             .await
-            .map_err(|e| match e {
-                GitLabError::Refused(message) => AppError::BadRequest {
-                    message: format!("GitLab refused the policy: {message}"),
-                },
-                other => super::to_app_error(other, "the project's cleanup policy"),
-            })?;
-        tracing::info!(project = project.id, "cleanup policy saved");
-        Ok(saved_policy(Some(saved)))
     }
-    /// "Run now": GitLab's bulk delete with the draft's parameters, in every repository the
-    /// user confirmed, and only where our preview (evaluated again now, as the user's role)
-    /// still deletes no more tags than the user confirmed.
-    pub(crate) async fn run_cleanup_now(
+
+    async fn run_now(
         &self,
-        session: &Session,
-        instance_name: &str,
-        project_path: &str,
+        caller: &Caller,
+        project: &NamespacePath,
         policy: &CleanupPolicy,
         confirmed: &[RunConfirmation],
     ) -> Result<Vec<RunOutcome>, AppError> {
-        let params = policy
+        check_confirmations(confirmed)?;
+        // Compiles the policy: only now, for a known caller.
+        policy
             .bulk_delete_params()
             .map_err(|e| AppError::BadRequest { message: e.message })?;
-        if confirmed.is_empty() {
-            return Err(AppError::BadRequest {
-                message: "Nothing was confirmed, so nothing runs.".into(),
-            });
-        }
-        let mut once = std::collections::HashSet::new();
-        if !confirmed.iter().all(|c| once.insert(c.repository_id)) {
-            return Err(AppError::BadRequest {
-                message: "Each repository may be confirmed once.".into(),
-            });
-        }
-        let instance = self.0.instance(instance_name)?;
-        // Read the confirmed repositories' tags from GitLab again: the check below must not
-        // rest on the list the user's page was built from.
-        let asked = std::time::Instant::now();
-        for c in confirmed {
-            if let Some(index) = self
-                .0
-                .tag_indexes
-                .existing(&instance.info.name, c.repository_id)
-            {
-                index.expire();
-            }
-        }
-        let overview = self
-            .cleanup_overview_of(session, instance_name, project_path)
-            .await?;
-        if let Some(reason) = run_refusal(overview.project.access) {
+        let project = self.project(caller, project).await?;
+        if let Some(reason) = run_refusal(access_of(&project)) {
             return Err(AppError::NotAllowed { reason });
         }
-        let fresh = preview_as(&overview, policy, Some(overview.runner))
-            .map_err(|e| AppError::BadRequest { message: e.message })?;
-        let token = self.0.access_token(session, instance).await?;
-        let mut outcomes = Vec::with_capacity(confirmed.len());
-        for confirmation in confirmed {
-            let Some(repo) = fresh.iter().find(|r| r.id == confirmation.repository_id) else {
-                outcomes.push(RunOutcome {
-                    repository_id: confirmation.repository_id,
-                    path: format!("repository {}", confirmation.repository_id),
-                    tags: confirmation.tags,
-                    result: RunResult::Failed(
-                        "Not among the project's image repositories the preview covers; nothing was sent."
-                            .into(),
-                    ),
-                });
-                continue;
-            };
-            let reread = self
-                .0
-                .tag_indexes
-                .existing(&instance.info.name, repo.id)
-                .is_some_and(|index| {
-                    index.read(|s| {
-                        s.complete
-                            && s.error.is_none()
-                            && s.completed_at.is_some_and(|at| at >= asked)
-                    })
-                });
-            let now = repo.summary.deleted;
-            let result = if !reread {
-                RunResult::Failed(
-                    "Its tags could not be read again from GitLab in time (a large repository takes a while), so nothing was sent. Try again in a moment."
-                        .into(),
-                )
-            } else if now == 0 {
-                RunResult::Nothing
-            } else if now != confirmation.tags
-                || fingerprint(&repo.decisions) != confirmation.fingerprint
-            {
-                RunResult::Changed { now }
-            } else {
-                match instance
-                    .api
-                    .bulk_delete_tags(&token, overview.project.id, repo.id, &params)
-                    .await
-                {
-                    Ok(()) => {
-                        if let Some(index) =
-                            self.0.tag_indexes.existing(&instance.info.name, repo.id)
-                        {
-                            index.expire();
-                        }
-                        RunResult::Accepted
-                    }
-                    Err(error) => run_failure(error),
+        let repositories = self.repositories(caller, &project).await?;
+        // Read the confirmed repositories' tags from GitLab again: the check must not rest
+        // on the list the user's page was built from. Only the project's own repositories.
+        let asked = std::time::Instant::now();
+        for c in confirmed {
+            if repositories.iter().any(|(id, _)| *id == c.repository_id) {
+                if let Some(index) = self.gw.indexes.existing(&caller.instance, c.repository_id) {
+                    index.expire();
                 }
-            };
-            tracing::info!(
-                project = overview.project.id,
-                repository = repo.id,
-                confirmed = confirmation.tags,
-                outcome = ?result,
-                "cleanup run requested"
-            );
-            outcomes.push(RunOutcome {
-                repository_id: repo.id,
-                path: repo.path.clone(),
-                tags: confirmation.tags,
-                result,
-            });
+            }
         }
-        Ok(outcomes)
+        let overview = self.overview_for(caller, project, repositories).await?;
+        self.gw
+            .to_the_end(send_run(
+                self.gw.clone(),
+                caller.clone(),
+                overview,
+                policy.clone(),
+                confirmed.to_vec(),
+                asked,
+            ))
+            .await
+    }
+
+    async fn change_rule(
+        &self,
+        caller: &Caller,
+        project: &NamespacePath,
+        change: &RuleChange,
+    ) -> Result<ProtectionRules, AppError> {
+        self.change_rule_of(caller, project, change).await
     }
 }

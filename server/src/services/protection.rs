@@ -1,18 +1,21 @@
 //! Protection rules: reading a project's rules, and changing them through GitLab (REST where
 //! GitLab has it, GraphQL for creating and deleting tag rules).
 
-use super::{access_of, BffBackend};
+use super::{access_of, CleanupService, Gateway};
+use crate::errors;
 use crate::gitlab::{wire, GitLabError};
-use crate::state::Instance;
+use app::backend::Caller;
 use app::error::AppError;
+use domain::input::NamespacePath;
 use domain::protection::{
     ProtectionRules, RepositoryRule, RepositoryRuleDraft, RuleChange, TagRule, TagRuleDraft,
 };
 use domain::AccessLevel;
+use domain::Subject;
 use reqwest::Method;
 use serde::Deserialize;
 use serde_json::{json, Value};
-use tower_sessions::Session;
+use std::sync::Arc;
 
 const CREATE_TAG_RULE: &str = "mutation($input: createContainerProtectionTagRuleInput!) {
   createContainerProtectionTagRule(input: $input) { errors containerProtectionTagRule { id } }
@@ -106,36 +109,121 @@ fn refused(errors: Vec<String>) -> Result<(), GitLabError> {
     }
 }
 
-impl BffBackend {
-    /// Both kinds of rules of a project (two requests, in parallel). Needs Maintainer.
-    pub(crate) async fn protection_rules(
-        &self,
-        session: &Session,
-        instance: &Instance,
-        project_id: u64,
-    ) -> Result<ProtectionRules, AppError> {
-        self.call(session, instance, "the protection rules", |token| {
-            let api = instance.api.clone();
-            async move {
-                let (repository, tag) = tokio::try_join!(
-                    api.repository_rules(&token, project_id),
-                    api.tag_rules(&token, project_id)
-                )?;
-                Ok(ProtectionRules {
-                    repository: repository.into_iter().map(repository_rule).collect(),
-                    tag: tag.into_iter().map(tag_rule).collect(),
-                })
-            }
-        })
-        .await
-    }
+/// Both kinds of rules of a project (two requests, in parallel). Needs Maintainer.
+pub(crate) async fn protection_rules(
+    gw: &Gateway,
+    caller: &Caller,
+    project: &wire::Project,
+) -> Result<ProtectionRules, AppError> {
+    let project_id = project.id;
+    gw.call(
+        caller,
+        Subject::ProtectionRules(project.path_with_namespace.clone()),
+        |api, token| async move {
+            let (repository, tag) = tokio::try_join!(
+                api.repository_rules(&token, project_id),
+                api.tag_rules(&token, project_id)
+            )?;
+            Ok(ProtectionRules {
+                repository: repository.into_iter().map(repository_rule).collect(),
+                tag: tag.into_iter().map(tag_rule).collect(),
+            })
+        },
+    )
+    .await
+}
 
+/// Sends one validated change to GitLab (REST where GitLab has it, GraphQL to create and
+/// delete tag rules).
+async fn send_change(
+    gw: &Gateway,
+    caller: &Caller,
+    project: &wire::Project,
+    change: &RuleChange,
+) -> Result<(), GitLabError> {
+    let token = caller.credential.token();
+    let token = token.secret();
+    let api = &gw
+        .instance(caller)
+        .map_err(|e| GitLabError::Unavailable(e.to_string()))?
+        .api;
+    let id = project.id;
+    match change {
+        RuleChange::CreateRepository(d) => {
+            api.change_rule(
+                token,
+                Method::POST,
+                id,
+                "repository",
+                None,
+                Some(repository_body(d)),
+            )
+            .await
+        }
+        RuleChange::UpdateRepository(rule, d) => {
+            api.change_rule(
+                token,
+                Method::PATCH,
+                id,
+                "repository",
+                Some(*rule),
+                Some(repository_body(d)),
+            )
+            .await
+        }
+        RuleChange::DeleteRepository(rule) => {
+            api.change_rule(token, Method::DELETE, id, "repository", Some(*rule), None)
+                .await
+        }
+        RuleChange::UpdateTag(rule, d) => {
+            api.change_rule(
+                token,
+                Method::PATCH,
+                id,
+                "tag",
+                Some(*rule),
+                Some(tag_body(d)),
+            )
+            .await
+        }
+        RuleChange::CreateTag(d) => {
+            let input = json!({ "input": {
+                "projectPath": project.path_with_namespace,
+                "tagNamePattern": d.pattern,
+                "minimumAccessLevelForPush": graphql_level(d.min_push),
+                "minimumAccessLevelForDelete": graphql_level(d.min_delete),
+            }});
+            let data = api
+                .graphql_mutation::<CreateTagRuleData>(token, CREATE_TAG_RULE, input)
+                .await?;
+            refused(
+                data.create_container_protection_tag_rule
+                    .map(|p| p.errors)
+                    .unwrap_or_default(),
+            )
+        }
+        RuleChange::DeleteTag(rule) => {
+            let input = json!({ "input": {
+                "id": format!("gid://gitlab/ContainerRegistry::Protection::TagRule/{rule}"),
+            }});
+            let data = api
+                .graphql_mutation::<DeleteTagRuleData>(token, DELETE_TAG_RULE, input)
+                .await?;
+            refused(
+                data.delete_container_protection_tag_rule
+                    .map(|p| p.errors)
+                    .unwrap_or_default(),
+            )
+        }
+    }
+}
+
+impl CleanupService {
     /// The rules for a policy page, or why they are not shown.
     pub(crate) async fn rules_for_page(
         &self,
-        session: &Session,
-        instance: &Instance,
-        project_id: u64,
+        caller: &Caller,
+        project: &wire::Project,
         access: AccessLevel,
     ) -> Result<(Option<ProtectionRules>, Option<String>), AppError> {
         if access < AccessLevel::Maintainer {
@@ -147,7 +235,7 @@ impl BffBackend {
                 )),
             ));
         }
-        match self.protection_rules(session, instance, project_id).await {
+        match protection_rules(&self.gw, caller, project).await {
             Ok(rules) => Ok((Some(rules), None)),
             Err(error @ (AppError::NotSignedIn { .. } | AppError::RateLimited { .. })) => {
                 Err(error)
@@ -161,18 +249,15 @@ impl BffBackend {
         }
     }
 
-    /// Validates and makes one change; answers with the project's rules afterwards.
-    pub(crate) async fn change_rule(
+    /// Validates and makes one change (to its end, whatever happens to the request);
+    /// answers with the project's rules afterwards.
+    pub(crate) async fn change_rule_of(
         &self,
-        session: &Session,
-        instance: &str,
-        project_path: &str,
+        caller: &Caller,
+        project_path: &NamespacePath,
         change: &RuleChange,
     ) -> Result<ProtectionRules, AppError> {
-        let instance = self.0.instance(instance)?;
-        let project = self
-            .project_for_policy(session, instance, project_path)
-            .await?;
+        let project = self.project(caller, project_path).await?;
         let access = access_of(&project);
         if access < AccessLevel::Maintainer {
             return Err(AppError::NotAllowed {
@@ -182,103 +267,51 @@ impl BffBackend {
                 ),
             });
         }
-        let rules = self.protection_rules(session, instance, project.id).await?;
+        let rules = protection_rules(&self.gw, caller, &project).await?;
         change
             .validate(&rules, &project.path_with_namespace)
             .map_err(|e| AppError::BadRequest { message: e.message })?;
-        let token = self.0.access_token(session, instance).await?;
-        let api = &instance.api;
-        let id = project.id;
-        let outcome = match change {
-            RuleChange::CreateRepository(d) => {
-                api.change_rule(
-                    &token,
-                    Method::POST,
-                    id,
-                    "repository",
-                    None,
-                    Some(repository_body(d)),
-                )
-                .await
-            }
-            RuleChange::UpdateRepository(rule, d) => {
-                api.change_rule(
-                    &token,
-                    Method::PATCH,
-                    id,
-                    "repository",
-                    Some(*rule),
-                    Some(repository_body(d)),
-                )
-                .await
-            }
-            RuleChange::DeleteRepository(rule) => {
-                api.change_rule(&token, Method::DELETE, id, "repository", Some(*rule), None)
-                    .await
-            }
-            RuleChange::UpdateTag(rule, d) => {
-                api.change_rule(
-                    &token,
-                    Method::PATCH,
-                    id,
-                    "tag",
-                    Some(*rule),
-                    Some(tag_body(d)),
-                )
-                .await
-            }
-            RuleChange::CreateTag(d) => {
-                let input = json!({ "input": {
-                    "projectPath": project.path_with_namespace,
-                    "tagNamePattern": d.pattern,
-                    "minimumAccessLevelForPush": graphql_level(d.min_push),
-                    "minimumAccessLevelForDelete": graphql_level(d.min_delete),
-                }});
-                match api
-                    .graphql_mutation::<CreateTagRuleData>(&token, CREATE_TAG_RULE, input)
-                    .await
-                {
-                    Ok(data) => refused(
-                        data.create_container_protection_tag_rule
-                            .map(|p| p.errors)
-                            .unwrap_or_default(),
+        let gw: Arc<Gateway> = self.gw.clone();
+        let (owned_caller, owned_change, owned_project) =
+            (caller.clone(), change.clone(), project.clone());
+        self.gw
+            .to_the_end(async move {
+                let result = send_change(&gw, &owned_caller, &owned_project, &owned_change).await;
+                gw.audit(
+                    &owned_caller,
+                    "change_protection_rule",
+                    &format!(
+                        "project {}: {}",
+                        owned_project.path_with_namespace,
+                        owned_change.describe()
                     ),
-                    Err(e) => Err(e),
+                    &match &result {
+                        Ok(()) => "done".to_string(),
+                        Err(error) => errors::sentence(error),
+                    },
+                );
+                match result {
+                    Ok(()) => Ok(()),
+                    Err(GitLabError::Refused(message)) => Err(AppError::BadRequest {
+                        message: format!("GitLab refused the rule: {message}"),
+                    }),
+                    Err(other) => Err(gw
+                        .failure(
+                            &owned_caller,
+                            other,
+                            Subject::ProtectionRules(owned_project.path_with_namespace.clone()),
+                        )
+                        .await),
                 }
-            }
-            RuleChange::DeleteTag(rule) => {
-                let input = json!({ "input": {
-                    "id": format!("gid://gitlab/ContainerRegistry::Protection::TagRule/{rule}"),
-                }});
-                match api
-                    .graphql_mutation::<DeleteTagRuleData>(&token, DELETE_TAG_RULE, input)
-                    .await
-                {
-                    Ok(data) => refused(
-                        data.delete_container_protection_tag_rule
-                            .map(|p| p.errors)
-                            .unwrap_or_default(),
-                    ),
-                    Err(e) => Err(e),
-                }
-            }
-        };
-        outcome.map_err(|e| match e {
-            GitLabError::Refused(message) => AppError::BadRequest {
-                message: format!("GitLab refused the rule: {message}"),
-            },
-            other => super::to_app_error(other, "the protection rules"),
-        })?;
-        tracing::info!(project = project.id, change = %change.describe(), "protection rules changed");
+            })
+            .await?;
         if matches!(
             change,
             RuleChange::CreateTag(_) | RuleChange::UpdateTag(..) | RuleChange::DeleteTag(_)
         ) {
             // Tag lists show protection as the index read it: read it again.
-            self.0
-                .tag_indexes
-                .expire_project(&instance.info.name, project.id);
+            self.gw.indexes.expire_project(&caller.instance, project.id);
         }
-        self.protection_rules(session, instance, project.id).await
+        protection_rules(&self.gw, caller, &project).await
     }
 }

@@ -1,178 +1,214 @@
 //! Tag pages: the access check in front of the shared tag index, the list, the detail page
 //! and confirmed deletions.
+//!
+//! Every read of a shared index is preceded by an access check of the caller's own
+//! credential (GraphQL `containerRepository` answers null to whoever may not read it, and
+//! the project's `permissions` give the role), cached per credential for
+//! `cache.access_ttl_secs`. Deletions re-check without the cache, then run in a
+//! tracked task to their end.
 
-use super::{access_of, lock, BffBackend};
-use crate::gitlab::graphql::{self, gid_number, RepositoryHeaderNode};
-use crate::gitlab::{GitLabClient, GitLabError};
-use crate::state::Instance;
-use crate::tags::{BuildRequest, TagIndex};
+use super::{access_of, Gateway};
+use crate::errors;
+use crate::gitlab::graphql::{self, gid, RepositoryHeaderNode};
+use crate::gitlab::GitLabError;
+use crate::index::{BuildRequest, TagIndex};
+use app::backend::{Caller, Tags};
 use app::error::AppError;
+use async_trait::async_trait;
+use domain::input::{TagName, TagNames};
 use domain::tags::{
-    select, Blob, DeleteOutcome, DeletionPlan, FilterError, IndexProgress, PlatformImage,
-    RepositoryHeader, TagDetail, TagListPage, TagListView, MAX_DELETE_BATCH,
+    first_names, select, Blob, DeleteOutcome, DeletionPlan, FilterError, IndexProgress,
+    PlatformImage, RepositoryHeader, TagDetail, TagListPage, TagListView, ALSO_TAGGED_SHOWN,
+    MAX_DELETE_BATCH,
 };
-use domain::{CleanupStatus, RepositoryStatus};
+use domain::{CleanupStatus, RepositoryStatus, Subject};
 use futures::stream::{self, StreamExt};
 use serde_json::{json, Value};
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
-use tower_sessions::Session;
+use std::sync::Arc;
+use std::time::Duration;
 
-/// How long one user's access check of one repository is reused.
-const ACCESS_TTL: Duration = Duration::from_secs(20);
-const ACCESS_CACHE_MAX: usize = 4_096;
 /// Repositories up to this many tags get a moment to index completely before the first
 /// answer, so they never flash a progress bar; larger ones answer with the first page.
 const SMALL_REPOSITORY: u64 = 200;
 /// Deletions in flight at once (each is one REST call).
 const DELETE_CONCURRENCY: usize = 4;
+/// How long a cold filtered list waits for the index to complete (it then answers with
+/// what is indexed and a progress bar).
+const FIRST_PAGE_WAIT: Duration = Duration::from_secs(10);
 
-/// (instance, user, repository) → when checked, what GitLab said.
-pub type AccessCache = Mutex<HashMap<(String, u64, u64), (Instant, RepositoryHeader)>>;
-
-/// A checked caller: the repository as they may see it, who they are, their token.
-pub(crate) struct Access {
-    pub header: RepositoryHeader,
-    pub user: u64,
-    pub token: String,
+/// Tag lists, tag pages, deletions.
+pub struct TagService {
+    gw: Arc<Gateway>,
 }
 
-/// GitLab's tag name rule (`[\w][\w.-]{0,127}`), checked before anything is sent.
-fn valid_tag_name(name: &str) -> bool {
-    let mut chars = name.chars();
-    let first_ok = chars
-        .next()
-        .is_some_and(|c| c.is_ascii_alphanumeric() || c == '_');
-    first_ok
-        && name.len() <= 128
-        && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'))
-}
+impl TagService {
+    pub fn new(gw: Arc<Gateway>) -> Self {
+        TagService { gw }
+    }
 
-impl BffBackend {
-    /// Checks with the caller's own token that they can read the repository (GitLab answers
-    /// null otherwise) and learns their role. Reused for a few seconds per user.
+    /// Checks with the caller's own credential that they can read the repository (GitLab
+    /// answers null otherwise) and learns their role. Reused for a few seconds per
+    /// credential; `fresh` asks GitLab again.
     pub(crate) async fn repository_access(
         &self,
-        session: &Session,
-        instance: &Instance,
+        caller: &Caller,
         repository_id: u64,
         fresh: bool,
-    ) -> Result<Access, AppError> {
-        let token = self.0.access_token(session, instance).await?;
-        let user = self
-            .0
-            .auth_record(session, instance)
-            .await?
-            .map(|r| r.viewer.id)
-            .ok_or_else(|| AppError::NotSignedIn {
-                instance: instance.info.name.clone(),
-            })?;
-        let key = (instance.info.name.clone(), user, repository_id);
-        if !fresh {
-            if let Some((at, header)) = lock(&self.0.repository_access).get(&key) {
-                if at.elapsed() < ACCESS_TTL {
-                    return Ok(Access {
-                        header: header.clone(),
-                        user,
-                        token,
-                    });
-                }
-            }
+    ) -> Result<Arc<RepositoryHeader>, AppError> {
+        let repository_id = super::repository_id(repository_id)?;
+        let key = (caller.credential.key(), repository_id);
+        if fresh {
+            self.gw.caches.access.invalidate(&key).await;
         }
-        let what = format!("image repository {repository_id}");
+        self.gw
+            .caches
+            .access
+            .try_get_with(key, self.check_access(caller, repository_id))
+            .await
+            .map_err(|e| (*e).clone())
+    }
+
+    async fn check_access(
+        &self,
+        caller: &Caller,
+        repository_id: u64,
+    ) -> Result<Arc<RepositoryHeader>, AppError> {
+        let subject = Subject::Repository(repository_id);
         let data: graphql::RepositoryHeaderData = self
-            .call(session, instance, &what, |token| {
-                let api = instance.api.clone();
-                async move {
-                    api.graphql(
-                        &token,
-                        graphql::REPOSITORY_HEADER,
-                        json!({ "id": format!("gid://gitlab/ContainerRepository/{repository_id}") }),
-                    )
-                    .await
-                }
+            .gw
+            .call(caller, subject.clone(), |api, token| async move {
+                api.graphql(
+                    &token,
+                    graphql::REPOSITORY_HEADER,
+                    json!({ "id": format!("gid://gitlab/ContainerRepository/{repository_id}") }),
+                )
+                .await
             })
             .await?;
         let node = data
             .container_repository
             .ok_or_else(|| AppError::NotFound {
-                what: super::capitalize(&what),
+                what: subject.clone(),
             })?;
-        let project_id = gid_number(&node.project.id).unwrap_or_default();
+        let project_id =
+            gid(&node.project.id).map_err(|e| errors::app_error(e, subject.clone()))?;
         let project = self
-            .call(session, instance, "the project", |token| {
-                let api = instance.api.clone();
-                async move { api.project(&token, &project_id.to_string()).await }
+            .gw
+            .call(caller, subject.clone(), |api, token| async move {
+                api.project(&token, &project_id.to_string()).await
             })
             .await?;
-        let header = header_from(node, project_id, access_of(&project));
-        {
-            let mut cache = lock(&self.0.repository_access);
-            if cache.len() >= ACCESS_CACHE_MAX {
-                cache.retain(|_, (at, _)| at.elapsed() < ACCESS_TTL);
-            }
-            if cache.len() < ACCESS_CACHE_MAX {
-                cache.insert(key, (Instant::now(), header.clone()));
-            }
-        }
-        // The token may have been refreshed by the calls above.
-        let token = self.0.access_token(session, instance).await?;
-        Ok(Access {
-            header,
-            user,
-            token,
-        })
+        let header = header_from(node, project_id, access_of(&project))
+            .map_err(|e| errors::app_error(e, subject))?;
+        Ok(Arc::new(header))
     }
 
-    fn forget_access(&self, instance: &str, repository_id: u64) {
-        lock(&self.0.repository_access)
-            .retain(|(i, _, r), _| !(i == instance && *r == repository_id));
-    }
-
-    pub(crate) fn index_for(&self, instance: &Instance, access: &Access) -> Arc<TagIndex> {
-        let indexes = &self.0.tag_indexes;
-        indexes.ensure(
-            &instance.info.name,
-            access.header.tags_count,
+    /// The repository's shared index, started or refreshed as the caller (whose access was
+    /// just checked) within the caller's budget.
+    pub(crate) fn index_for(
+        &self,
+        caller: &Caller,
+        header: &RepositoryHeader,
+    ) -> Result<Arc<TagIndex>, AppError> {
+        let indexes = &self.gw.indexes;
+        let api = self.gw.instance(caller)?.api.clone();
+        Ok(indexes.ensure(
+            &caller.instance,
+            header.tags_count,
             BuildRequest {
-                api: instance.api.clone(),
-                token: access.token.clone(),
-                project_id: access.header.project_id,
-                repository_id: access.header.id,
-                budget: indexes.budget(&instance.info.name, access.user),
+                api,
+                token: caller.credential.token().secret().to_string(),
+                project_id: header.project_id,
+                repository_id: header.id,
+                budget: indexes.budget(&caller.instance, caller.viewer.id),
                 concurrency: indexes.settings.concurrency,
             },
-        )
+        ))
     }
+}
 
-    pub(crate) async fn tag_list_page(
+/// Deletes each named tag once (a few at a time, within the user's budget), reports each,
+/// writes the audit event and updates the index.
+async fn delete_all(
+    gw: Arc<Gateway>,
+    caller: Caller,
+    header: Arc<RepositoryHeader>,
+    names: TagNames,
+) -> Result<Vec<DeleteOutcome>, AppError> {
+    {
+        let instance = gw.instance(&caller)?.clone();
+        let (project_id, id) = (header.project_id, header.id);
+        let budget = gw.indexes.budget(&caller.instance, caller.viewer.id);
+        let token = caller.credential.token().secret().to_string();
+        let outcomes: Vec<DeleteOutcome> = stream::iter(names)
+            .map(|name| {
+                let budget = budget.clone();
+                let api = instance.api.clone();
+                let token = token.clone();
+                async move {
+                    let _permit = budget.acquire().await;
+                    let result = api.delete_tag(&token, project_id, id, name.as_str()).await;
+                    let message = match result {
+                        Ok(()) => None,
+                        Err(GitLabError::NotFound) => {
+                            Some("GitLab does not have this tag (already deleted?).".into())
+                        }
+                        Err(error) => Some(errors::sentence(&error)),
+                    };
+                    DeleteOutcome {
+                        name: name.into_string(),
+                        deleted: message.is_none(),
+                        message,
+                    }
+                }
+            })
+            .buffered(DELETE_CONCURRENCY)
+            .collect()
+            .await;
+        let deleted: Vec<String> = outcomes
+            .iter()
+            .filter(|o| o.deleted)
+            .map(|o| o.name.clone())
+            .collect();
+        let failed: Vec<String> = outcomes
+            .iter()
+            .filter(|o| !o.deleted)
+            .map(|o| format!("{} ({})", o.name, o.message.as_deref().unwrap_or("")))
+            .collect();
+        gw.audit(
+            &caller,
+            "delete_tags",
+            &format!(
+                "project {} repository {} ({})",
+                header.project_path, id, header.path
+            ),
+            &format!(
+                "deleted {} [{}]; not deleted {} [{}]",
+                deleted.len(),
+                deleted.join(", "),
+                failed.len(),
+                failed.join(", ")
+            ),
+        );
+        if let Some(index) = gw.indexes.existing(&caller.instance, id) {
+            index.forget(&deleted);
+        }
+        gw.caches.forget_repository(id);
+        Ok(outcomes)
+    }
+}
+
+#[async_trait]
+impl Tags for TagService {
+    async fn tag_list(
         &self,
-        session: &Session,
-        instance: &str,
+        caller: &Caller,
         repository_id: u64,
         view: &TagListView,
     ) -> Result<TagListPage, AppError> {
-        let instance = self.0.instance(instance)?;
-        let access = self
-            .repository_access(session, instance, repository_id, false)
-            .await?;
-        let index = self.index_for(instance, &access);
-        // Show the first page as soon as there is one; give small repositories the moment
-        // they need to complete, so they never flash a progress bar.
-        index
-            .wait_until(Duration::from_secs(10), |s| {
-                s.complete || s.error.is_some() || !s.tags.is_empty()
-            })
-            .await;
-        if access.header.tags_count.unwrap_or(0) <= SMALL_REPOSITORY {
-            index
-                .wait_until(Duration::from_millis(700), |s| {
-                    s.is_current() || s.error.is_some()
-                })
-                .await;
-        }
+        let header = self.repository_access(caller, repository_id, false).await?;
         let now = crate::auth::records::now();
+        // The filter compiles only now, for a caller GitLab let read the repository.
         let (filter, filter_error) = match view.filter(now) {
             Ok(filter) => (filter, None),
             Err(FilterError::Regex(message)) => {
@@ -186,11 +222,33 @@ impl BffBackend {
                 (filter, Some(message))
             }
         };
+        let index = self.index_for(caller, &header)?;
+        if view.is_filtered() && filter_error.is_none() {
+            // A filtered view answers from the whole list, not from whatever is indexed yet.
+            index
+                .wait_until(FIRST_PAGE_WAIT, |s| s.is_current() || s.error.is_some())
+                .await;
+        } else {
+            // Show the first page as soon as there is one; give small repositories the moment
+            // they need to complete, so they never flash a progress bar.
+            index
+                .wait_until(FIRST_PAGE_WAIT, |s| {
+                    s.complete || s.error.is_some() || !s.tags.is_empty()
+                })
+                .await;
+            if header.tags_count.unwrap_or(0) <= SMALL_REPOSITORY {
+                index
+                    .wait_until(Duration::from_millis(700), |s| {
+                        s.is_current() || s.error.is_some()
+                    })
+                    .await;
+            }
+        }
         let (slice, progress) = index.read(|state| {
             let slice = select(state.tags.values(), view, &filter);
             let progress = IndexProgress {
                 indexed: state.tags.len() as u64,
-                total: state.total.or(access.header.tags_count),
+                total: state.total.or(header.tags_count),
                 complete: state.complete,
                 error: state.error.clone(),
                 age_secs: state.completed_at.map(|at| at.elapsed().as_secs()),
@@ -198,7 +256,7 @@ impl BffBackend {
             (slice, progress)
         });
         Ok(TagListPage {
-            repository: access.header,
+            repository: (*header).clone(),
             progress,
             slice,
             filter_error,
@@ -206,26 +264,20 @@ impl BffBackend {
         })
     }
 
-    pub(crate) async fn tag_detail_page(
+    async fn tag_detail(
         &self,
-        session: &Session,
-        instance: &str,
+        caller: &Caller,
         repository_id: u64,
-        name: &str,
+        name: &TagName,
     ) -> Result<TagDetail, AppError> {
-        let instance = self.0.instance(instance)?;
-        let what = format!("tag “{name}”");
-        if !valid_tag_name(name) {
-            return Err(AppError::NotFound {
-                what: super::capitalize(&what),
-            });
-        }
-        let access = self
-            .repository_access(session, instance, repository_id, false)
-            .await?;
+        let header = self.repository_access(caller, repository_id, false).await?;
+        let subject = Subject::Tag {
+            repository: repository_id,
+            name: name.to_string(),
+        };
         let data: graphql::TagDetailData = self
-            .call(session, instance, &what, |token| {
-                let api = instance.api.clone();
+            .gw
+            .call(caller, subject.clone(), |api, token| {
                 let name = name.to_string();
                 async move {
                     api.graphql(
@@ -240,21 +292,17 @@ impl BffBackend {
                 }
             })
             .await?;
-        let owner = data
-            .container_repository
-            .ok_or_else(|| AppError::NotFound {
-                what: format!("Image repository {repository_id}"),
-            })?;
+        let owner = data.container_repository.ok_or(AppError::NotFound {
+            what: Subject::Repository(repository_id),
+        })?;
         let node = owner
             .tags
-            .and_then(|c| c.nodes.into_iter().find(|n| n.name == name))
-            .ok_or_else(|| AppError::NotFound {
-                what: super::capitalize(&what),
-            })?;
+            .and_then(|c| c.nodes.into_iter().find(|n| n.name == name.as_str()))
+            .ok_or(AppError::NotFound { what: subject })?;
         let location = node
             .location
             .clone()
-            .unwrap_or_else(|| format!("{}:{name}", access.header.location));
+            .unwrap_or_else(|| format!("{}:{name}", header.location));
         let tag = node.into_tag();
         let manifest: Option<Value> = owner
             .manifest
@@ -280,63 +328,58 @@ impl BffBackend {
             }
         }
         // "Also tagged as" comes from the index; start it if this is the first visit.
-        let index = self.index_for(instance, &access);
+        let index = self.index_for(caller, &header)?;
         index
             .wait_until(Duration::from_millis(1500), |s| {
                 s.complete || s.error.is_some()
             })
             .await;
-        let also_tagged = match &tag.digest {
-            Some(digest) => {
-                let mut names: Vec<String> = index.read(|s| {
+        let (also_tagged, also_tagged_more) = match &tag.digest {
+            Some(digest) => index.read(|s| {
+                first_names(
                     s.tags
                         .values()
                         .filter(|t| t.name != tag.name && t.digest.as_ref() == Some(digest))
-                        .map(|t| t.name.clone())
-                        .collect()
-                });
-                names.sort_by(|a, b| domain::tags::natural_cmp(a, b));
-                names
-            }
-            None => Vec::new(),
+                        .map(|t| t.name.as_str())
+                        .collect(),
+                    ALSO_TAGGED_SHOWN,
+                )
+            }),
+            None => (Vec::new(), 0),
         };
         Ok(TagDetail {
-            repository: access.header,
+            repository: (*header).clone(),
             tag,
             location,
             config,
             layers,
             platforms,
             also_tagged,
+            also_tagged_more,
             now: crate::auth::records::now(),
         })
     }
 
-    pub(crate) async fn matching_tag_names(
+    async fn matching_tags(
         &self,
-        session: &Session,
-        instance: &str,
+        caller: &Caller,
         repository_id: u64,
         view: &TagListView,
     ) -> Result<(Vec<String>, u64), AppError> {
-        let instance = self.0.instance(instance)?;
+        let header = self.repository_access(caller, repository_id, false).await?;
         let filter =
             view.filter(crate::auth::records::now())
                 .map_err(|e| AppError::BadRequest {
                     message: e.to_string(),
                 })?;
-        let access = self
-            .repository_access(session, instance, repository_id, false)
-            .await?;
-        let index = self.index_for(instance, &access);
-        let everything = TagListView {
-            page: 1,
-            ..view.clone()
-        };
+        let index = self.index_for(caller, &header)?;
+        index
+            .wait_until(FIRST_PAGE_WAIT, |s| s.is_current() || s.error.is_some())
+            .await;
         Ok(index.read(|state| {
             let mut matched: Vec<&domain::tags::Tag> =
                 state.tags.values().filter(|t| filter.matches(t)).collect();
-            matched.sort_by(|a, b| everything.sort.compare(a, b));
+            matched.sort_by(|a, b| view.sort.compare(a, b));
             let total = matched.len() as u64;
             let names = matched
                 .into_iter()
@@ -347,170 +390,97 @@ impl BffBackend {
         }))
     }
 
-    pub(crate) async fn plan_tag_deletion(
+    async fn deletion_plan(
         &self,
-        session: &Session,
-        instance: &str,
+        caller: &Caller,
         repository_id: u64,
-        names: Vec<String>,
+        names: &TagNames,
     ) -> Result<DeletionPlan, AppError> {
-        let instance = self.0.instance(instance)?;
-        if names.len() > MAX_DELETE_BATCH {
-            return Err(AppError::BadRequest {
-                message: format!("At most {MAX_DELETE_BATCH} tags can be deleted at once."),
-            });
-        }
-        let access = self
-            .repository_access(session, instance, repository_id, false)
-            .await?;
-        let index = self.index_for(instance, &access);
+        let header = self.repository_access(caller, repository_id, false).await?;
+        let index = self.index_for(caller, &header)?;
         index
-            .wait_until(Duration::from_secs(10), |s| {
-                s.is_current() || s.error.is_some()
-            })
+            .wait_until(FIRST_PAGE_WAIT, |s| s.is_current() || s.error.is_some())
             .await;
-        Ok(index.read(|state| {
-            domain::tags::plan_deletion(state.tags.values(), &names, access.header.access)
-        }))
+        let names = names.to_strings();
+        Ok(index
+            .read(|state| domain::tags::plan_deletion(state.tags.values(), &names, header.access)))
     }
 
-    pub(crate) async fn delete_tag_list(
+    async fn delete_tags(
         &self,
-        session: &Session,
-        instance: &str,
+        caller: &Caller,
         repository_id: u64,
-        names: Vec<String>,
+        names: TagNames,
     ) -> Result<Vec<DeleteOutcome>, AppError> {
-        let instance = self.0.instance(instance)?;
-        let mut unique = Vec::with_capacity(names.len());
-        for name in names {
-            if !unique.contains(&name) {
-                unique.push(name);
-            }
-        }
-        if unique.is_empty() {
-            return Err(AppError::BadRequest {
-                message: "No tags were selected.".into(),
-            });
-        }
-        if unique.len() > MAX_DELETE_BATCH {
-            return Err(AppError::BadRequest {
-                message: format!(
-                    "At most {MAX_DELETE_BATCH} tags can be deleted at once; {} were selected.",
-                    unique.len()
-                ),
-            });
-        }
-        if let Some(bad) = unique.iter().find(|n| !valid_tag_name(n)) {
-            return Err(AppError::BadRequest {
-                message: format!("“{bad}” is not a tag name; nothing was deleted."),
-            });
-        }
-        let access = self
-            .repository_access(session, instance, repository_id, true)
-            .await?;
-        if let Some(reason) = access.header.tag_delete_refusal() {
+        let header = self.repository_access(caller, repository_id, true).await?;
+        if let Some(reason) = header.tag_delete_refusal() {
             return Err(AppError::NotAllowed { reason });
         }
-        let (project_id, id) = (access.header.project_id, access.header.id);
-        let budget = self.0.tag_indexes.budget(&instance.info.name, access.user);
-        let outcomes: Vec<DeleteOutcome> = stream::iter(unique)
-            .map(|name| {
-                let budget = budget.clone();
-                let api: GitLabClient = instance.api.clone();
-                let token = access.token.clone();
-                async move {
-                    let _permit = budget.acquire().await;
-                    let result = api.delete_tag(&token, project_id, id, &name).await;
-                    let message = match result {
-                        Ok(()) => None,
-                        Err(GitLabError::Refused(message)) => Some(message),
-                        Err(GitLabError::NotFound) => {
-                            Some("GitLab does not have this tag (already deleted?).".into())
-                        }
-                        Err(GitLabError::RateLimited(wait)) => Some(format!(
-                            "GitLab's rate limit: try again in {} s.",
-                            wait.as_secs().max(1)
-                        )),
-                        Err(GitLabError::TokenExpired | GitLabError::Unauthorized) => {
-                            Some("Your GitLab session ended; sign in again.".into())
-                        }
-                        Err(other) => Some(other.to_string()),
-                    };
-                    DeleteOutcome {
-                        name,
-                        deleted: message.is_none(),
-                        message,
-                    }
-                }
-            })
-            .buffered(DELETE_CONCURRENCY)
-            .collect()
-            .await;
-        let deleted: Vec<String> = outcomes
-            .iter()
-            .filter(|o| o.deleted)
-            .map(|o| o.name.clone())
-            .collect();
-        tracing::info!(
-            repository = repository_id,
-            deleted = deleted.len(),
-            failed = outcomes.len() - deleted.len(),
-            "tags deleted"
-        );
-        if let Some(index) = self
-            .0
-            .tag_indexes
-            .existing(&instance.info.name, repository_id)
-        {
-            index.forget(&deleted);
-        }
-        self.forget_access(&instance.info.name, repository_id);
-        Ok(outcomes)
+        self.gw
+            .to_the_end(delete_all(self.gw.clone(), caller.clone(), header, names))
+            .await
     }
 
-    pub(crate) async fn delete_whole_repository(
+    async fn delete_repository(
         &self,
-        session: &Session,
-        instance: &str,
+        caller: &Caller,
         repository_id: u64,
         confirm_path: &str,
     ) -> Result<RepositoryHeader, AppError> {
-        let instance = self.0.instance(instance)?;
-        let access = self
-            .repository_access(session, instance, repository_id, true)
-            .await?;
-        if confirm_path.trim() != access.header.path {
+        let header = self.repository_access(caller, repository_id, true).await?;
+        if confirm_path.trim() != header.path {
             return Err(AppError::BadRequest {
                 message: format!(
                     "Type the repository path “{}” exactly to confirm; nothing was deleted.",
-                    access.header.path
+                    header.path
                 ),
             });
         }
-        if let Some(reason) = access.header.repository_delete_refusal() {
+        if let Some(reason) = header.repository_delete_refusal() {
             return Err(AppError::NotAllowed { reason });
         }
-        let (project_id, id) = (access.header.project_id, access.header.id);
-        instance
-            .api
-            .delete_repository(&access.token, project_id, id)
-            .await
-            .map_err(|e| match e {
-                GitLabError::Refused(message) => AppError::BadRequest {
-                    message: format!("GitLab refused: {message}"),
-                },
-                other => super::to_app_error(other, "the image repository"),
-            })?;
-        tracing::info!(repository = repository_id, "repository deletion scheduled");
-        self.forget_access(&instance.info.name, repository_id);
+        let gw = self.gw.clone();
+        let owned_caller = caller.clone();
+        let target = header.clone();
+        self.gw
+            .to_the_end(async move {
+                let instance = gw.instance(&owned_caller)?;
+                let token = owned_caller.credential.token();
+                let result = instance
+                    .api
+                    .delete_repository(token.secret(), target.project_id, target.id)
+                    .await;
+                gw.audit(
+                    &owned_caller,
+                    "delete_repository",
+                    &format!(
+                        "project {} repository {} ({})",
+                        target.project_path, target.id, target.path
+                    ),
+                    &match &result {
+                        Ok(()) => "scheduled by GitLab".to_string(),
+                        Err(error) => errors::sentence(error),
+                    },
+                );
+                match result {
+                    Ok(()) => Ok(()),
+                    Err(GitLabError::Refused(message)) => Err(AppError::BadRequest {
+                        message: format!("GitLab refused: {message}"),
+                    }),
+                    Err(other) => Err(gw
+                        .failure(&owned_caller, other, Subject::Repository(target.id))
+                        .await),
+                }
+            })
+            .await?;
+        self.gw.caches.forget_repository(repository_id);
         Ok(self
-            .repository_access(session, instance, repository_id, true)
+            .repository_access(caller, repository_id, true)
             .await
-            .map(|a| a.header)
+            .map(|a| (*a).clone())
             .unwrap_or(RepositoryHeader {
                 status: Some(RepositoryStatus::DeleteScheduled),
-                ..access.header
+                ..(*header).clone()
             }))
     }
 }
@@ -519,9 +489,9 @@ fn header_from(
     node: RepositoryHeaderNode,
     project_id: u64,
     access: domain::AccessLevel,
-) -> RepositoryHeader {
-    RepositoryHeader {
-        id: gid_number(&node.id).unwrap_or_default(),
+) -> Result<RepositoryHeader, GitLabError> {
+    Ok(RepositoryHeader {
+        id: gid(&node.id)?,
         name: node.name,
         path: node.path,
         location: node.location,
@@ -543,7 +513,7 @@ fn header_from(
             .user_permissions
             .is_some_and(|p| p.destroy_container_repository),
         protection_rule_exists: node.protection_rule_exists.unwrap_or(false),
-    }
+    })
 }
 
 fn number(value: &Value) -> Option<u64> {
@@ -606,16 +576,6 @@ fn read_manifest(manifest: &Value) -> (Option<Blob>, Vec<Blob>, Vec<PlatformImag
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn tag_names_follow_gitlab_rules() {
-        assert!(valid_tag_name("v1.2.3-rc_1"));
-        assert!(valid_tag_name("_x"));
-        assert!(!valid_tag_name(""));
-        assert!(!valid_tag_name(".hidden"));
-        assert!(!valid_tag_name("a/b"));
-        assert!(!valid_tag_name(&"a".repeat(129)));
-    }
 
     #[test]
     fn manifests_are_read_for_layers_and_platforms() {

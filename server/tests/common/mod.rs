@@ -10,10 +10,13 @@ use std::sync::Arc;
 use url::Url;
 
 pub async fn start(extra: &[(&str, &str)]) -> RunningServer {
-    let mut vars = vec![(
-        "REGISTRY_DASH_LISTEN".to_string(),
-        "127.0.0.1:0".to_string(),
-    )];
+    let mut vars = vec![
+        (
+            "REGISTRY_DASH_LISTEN".to_string(),
+            "127.0.0.1:0".to_string(),
+        ),
+        ("REGISTRY_DASH_DEMO".to_string(), "1".to_string()),
+    ];
     vars.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
     let config = Config::load(None, &vars).unwrap();
     server::start(config).await.unwrap()
@@ -28,6 +31,11 @@ pub struct Browser {
 
 impl Browser {
     pub fn new(server: &RunningServer) -> Self {
+        Self::at(&server.base_url)
+    }
+
+    /// A browser for a dashboard at `base` (a server in another process, say).
+    pub fn at(base: &str) -> Self {
         let jar = Arc::new(reqwest::cookie::Jar::default());
         let client = Client::builder()
             .cookie_provider(jar.clone())
@@ -39,7 +47,7 @@ impl Browser {
         Browser {
             client,
             jar,
-            base: server.base_url.clone(),
+            base: base.to_string(),
         }
     }
 
@@ -76,6 +84,12 @@ impl Browser {
     }
 
     pub fn session_cookie(&self) -> Option<String> {
+        self.cookie("registry_dash_session")
+            .map(|v| format!("registry_dash_session={v}"))
+    }
+
+    /// A cookie's value as the browser holds it.
+    pub fn cookie(&self, name: &str) -> Option<String> {
         use reqwest::cookie::CookieStore;
         let url = Url::parse(&self.base).unwrap();
         let header = self.jar.cookies(&url)?;
@@ -83,8 +97,7 @@ impl Browser {
             .to_str()
             .unwrap()
             .split("; ")
-            .find(|c| c.starts_with("registry_dash_session="))
-            .map(str::to_string)
+            .find_map(|c| c.strip_prefix(&format!("{name}=")).map(str::to_string))
     }
 
     /// Starts sign-in; returns GitLab's authorize URL the browser is sent to.
@@ -131,6 +144,74 @@ impl Browser {
         assert_eq!(status, StatusCode::SEE_OTHER);
         assert_eq!(to, return_to);
     }
+}
+
+/// GitLab requests (REST and GraphQL) the embedded double has answered so far.
+pub fn requests(server: &RunningServer) -> u64 {
+    server
+        .double
+        .as_ref()
+        .unwrap()
+        .double
+        .controls()
+        .request_count()
+}
+
+/// A GitLab access token for `user` with exactly `scopes`, obtained from the double with the
+/// demo application as a script would (authorization code, then the token endpoint).
+pub async fn token_for(server: &RunningServer, user: &str, scopes: &str) -> String {
+    let double = &server.double.as_ref().unwrap().base_url;
+    let redirect = server.state.config.redirect_uri("demo");
+    let mut authorize = Url::parse(&format!("{double}/oauth/authorize")).unwrap();
+    authorize
+        .query_pairs_mut()
+        .append_pair("client_id", server::demo::DEMO_CLIENT_ID)
+        .append_pair("redirect_uri", &redirect)
+        .append_pair("response_type", "code")
+        .append_pair("scope", scopes)
+        .append_pair("state", "scripted-token-state");
+    let browser = Browser::new(server);
+    let callback = browser.approve_at_gitlab(&authorize, user).await;
+    let code = callback
+        .query_pairs()
+        .find(|(k, _)| k == "code")
+        .unwrap()
+        .1
+        .into_owned();
+    let answer: serde_json::Value = browser
+        .client
+        .post(format!("{double}/oauth/token"))
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("code", code.as_str()),
+            ("redirect_uri", redirect.as_str()),
+            ("client_id", server::demo::DEMO_CLIENT_ID),
+            ("client_secret", server::demo::DEMO_CLIENT_SECRET),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    answer["access_token"].as_str().unwrap().to_string()
+}
+
+/// Revokes a token at the double, as a user revoking it in GitLab's settings would.
+pub async fn revoke_at_gitlab(server: &RunningServer, token: &str) {
+    let double = &server.double.as_ref().unwrap().base_url;
+    let status = Client::new()
+        .post(format!("{double}/oauth/revoke"))
+        .form(&[
+            ("token", token),
+            ("client_id", server::demo::DEMO_CLIENT_ID),
+            ("client_secret", server::demo::DEMO_CLIENT_SECRET),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .status();
+    assert!(status.is_success(), "revocation at GitLab: {status}");
 }
 
 pub fn location(headers: &HeaderMap) -> &str {

@@ -28,7 +28,7 @@ pub fn TagDetailPage() -> impl IntoView {
             match id {
                 Some(id) => load_tag_detail(instance, id, name).await,
                 None => Err(AppError::NotFound {
-                    what: "Image repository".into(),
+                    what: domain::Subject::RepositoryLink,
                 }),
             }
         },
@@ -189,12 +189,16 @@ fn TagDetailBody(
             {if detail.also_tagged.is_empty() {
                 view! { <p class="muted">"No other tag points at this image."</p> }.into_any()
             } else {
+                let more = (detail.also_tagged_more > 0).then(|| view! {
+                    <p class="muted small">"and " {detail.also_tagged_more} " more"</p>
+                });
                 view! {
                     <ul class="inline-list" data-testid="also-tagged">
                         {detail.also_tagged.iter().map(|other| view! {
                             <li><a href=format!("{}{}", links::tag(&instance, repo.id, other), list_query)>{other.clone()}</a></li>
                         }).collect_view()}
                     </ul>
+                    {more}
                 }.into_any()
             }}
         </section> }.into_any()}

@@ -42,7 +42,7 @@ pub fn TagListPage() -> impl IntoView {
             match id {
                 Some(id) => tag_list(instance, id, view).await,
                 None => Err(AppError::NotFound {
-                    what: "Image repository".into(),
+                    what: domain::Subject::RepositoryLink,
                 }),
             }
         },

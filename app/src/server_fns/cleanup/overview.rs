@@ -10,13 +10,7 @@ pub async fn load_cleanup_overview(
     instance: String,
     project_path: String,
 ) -> Result<CleanupOverview, AppError> {
-    crate::backend::with_status(
-        async {
-            let (backend, session) = crate::backend::request_context().await?;
-            backend
-                .cleanup_overview(&session, &instance, &project_path)
-                .await
-        }
-        .await,
-    )
+    let (backend, caller) = crate::backend::caller(&instance).await?;
+    let project = domain::input::NamespacePath::project(&project_path)?;
+    backend.cleanup.overview(&caller, &project).await
 }

@@ -14,15 +14,13 @@ pub async fn run_cleanup_now(
     policy: CleanupPolicy,
     confirmed: Vec<RunConfirmation>,
 ) -> Result<Vec<RunOutcome>, AppError> {
-    crate::backend::with_status(
-        async {
-            let (backend, session) = crate::backend::request_context().await?;
-            backend
-                .run_cleanup_now(&session, &instance, &project_path, &policy, &confirmed)
-                .await
-        }
-        .await,
-    )
+    let (backend, caller) = crate::backend::caller(&instance).await?;
+    let project = domain::input::NamespacePath::project(&project_path)?;
+    domain::cleanup::check_confirmations(&confirmed)?;
+    backend
+        .cleanup
+        .run_now(&caller, &project, &policy, &confirmed)
+        .await
 }
 
 /// Creates, changes or deletes one protection rule (Maintainer); answers with the rules.
@@ -32,13 +30,10 @@ pub async fn change_protection_rule(
     project_path: String,
     change: RuleChange,
 ) -> Result<ProtectionRules, AppError> {
-    crate::backend::with_status(
-        async {
-            let (backend, session) = crate::backend::request_context().await?;
-            backend
-                .change_protection_rule(&session, &instance, &project_path, &change)
-                .await
-        }
-        .await,
-    )
+    let (backend, caller) = crate::backend::caller(&instance).await?;
+    let project = domain::input::NamespacePath::project(&project_path)?;
+    backend
+        .cleanup
+        .change_rule(&caller, &project, &change)
+        .await
 }

@@ -11,13 +11,10 @@ pub async fn save_cleanup_policy(
     project_path: String,
     policy: CleanupPolicy,
 ) -> Result<SavedPolicy, AppError> {
-    crate::backend::with_status(
-        async {
-            let (backend, session) = crate::backend::request_context().await?;
-            backend
-                .save_cleanup_policy(&session, &instance, &project_path, &policy)
-                .await
-        }
-        .await,
-    )
+    let (backend, caller) = crate::backend::caller(&instance).await?;
+    let project = domain::input::NamespacePath::project(&project_path)?;
+    backend
+        .cleanup
+        .save_policy(&caller, &project, &policy)
+        .await
 }

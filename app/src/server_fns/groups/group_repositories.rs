@@ -12,13 +12,10 @@ pub async fn group_repositories(
     group_path: String,
     view: RepositoryListView,
 ) -> Result<(GroupDetails, RepositoryPage), AppError> {
-    crate::backend::with_status(
-        async {
-            let (backend, session) = crate::backend::request_context().await?;
-            backend
-                .group_repositories(&session, &instance, &group_path, &view)
-                .await
-        }
-        .await,
-    )
+    let (backend, caller) = crate::backend::caller(&instance).await?;
+    let group = domain::input::NamespacePath::group(&group_path)?;
+    backend
+        .browse
+        .group_repositories(&caller, &group, &view)
+        .await
 }

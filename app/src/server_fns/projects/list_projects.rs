@@ -11,11 +11,6 @@ pub async fn list_projects(
     instance: String,
     view: ProjectListView,
 ) -> Result<ProjectPage, AppError> {
-    crate::backend::with_status(
-        async {
-            let (backend, session) = crate::backend::request_context().await?;
-            backend.projects(&session, &instance, &view).await
-        }
-        .await,
-    )
+    let (backend, caller) = crate::backend::caller(&instance).await?;
+    backend.browse.projects(&caller, &view).await
 }

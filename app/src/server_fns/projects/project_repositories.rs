@@ -12,13 +12,10 @@ pub async fn project_repositories(
     project_path: String,
     view: RepositoryListView,
 ) -> Result<(ProjectDetails, RepositoryPage), AppError> {
-    crate::backend::with_status(
-        async {
-            let (backend, session) = crate::backend::request_context().await?;
-            backend
-                .project_repositories(&session, &instance, &project_path, &view)
-                .await
-        }
-        .await,
-    )
+    let (backend, caller) = crate::backend::caller(&instance).await?;
+    let project = domain::input::NamespacePath::project(&project_path)?;
+    backend
+        .browse
+        .project_repositories(&caller, &project, &view)
+        .await
 }

@@ -6,6 +6,6 @@ use crate::error::AppError;
 /// The GitLab instances a user can sign in to. Public: the sign-in page needs it.
 #[server(prefix = "/api/fn", endpoint = "instances")]
 pub async fn list_instances() -> Result<Vec<InstanceInfo>, AppError> {
-    let (backend, _session) = crate::backend::request_context().await?;
-    Ok(backend.instances())
+    let backend = crate::backend::backend().await?;
+    Ok(backend.sign_in.instances())
 }

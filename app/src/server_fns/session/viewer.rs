@@ -7,11 +7,6 @@ use crate::error::AppError;
 /// The signed-in user on an instance.
 #[server(prefix = "/api/fn", endpoint = "viewer", input = Json)]
 pub async fn current_viewer(instance: String) -> Result<Viewer, AppError> {
-    crate::backend::with_status(
-        async {
-            let (backend, session) = crate::backend::request_context().await?;
-            backend.viewer(&session, &instance).await
-        }
-        .await,
-    )
+    let (_, caller) = crate::backend::caller(&instance).await?;
+    Ok(caller.viewer)
 }

@@ -11,13 +11,9 @@ pub async fn delete_repository(
     repository_id: u64,
     confirm_path: String,
 ) -> Result<RepositoryHeader, AppError> {
-    crate::backend::with_status(
-        async {
-            let (backend, session) = crate::backend::request_context().await?;
-            backend
-                .delete_repository(&session, &instance, repository_id, &confirm_path)
-                .await
-        }
-        .await,
-    )
+    let (backend, caller) = crate::backend::caller(&instance).await?;
+    backend
+        .tags
+        .delete_repository(&caller, repository_id, &confirm_path)
+        .await
 }

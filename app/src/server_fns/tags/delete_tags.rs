@@ -11,13 +11,10 @@ pub async fn delete_tags(
     repository_id: u64,
     names: Vec<String>,
 ) -> Result<Vec<DeleteOutcome>, AppError> {
-    crate::backend::with_status(
-        async {
-            let (backend, session) = crate::backend::request_context().await?;
-            backend
-                .delete_tags(&session, &instance, repository_id, names)
-                .await
-        }
-        .await,
-    )
+    let (backend, caller) = crate::backend::caller(&instance).await?;
+    let names = domain::input::TagNames::new(names)?;
+    backend
+        .tags
+        .delete_tags(&caller, repository_id, names)
+        .await
 }

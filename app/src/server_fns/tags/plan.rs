@@ -11,15 +11,11 @@ pub async fn matching_tags(
     repository_id: u64,
     view: TagListView,
 ) -> Result<(Vec<String>, u64), AppError> {
-    crate::backend::with_status(
-        async {
-            let (backend, session) = crate::backend::request_context().await?;
-            backend
-                .matching_tags(&session, &instance, repository_id, &view)
-                .await
-        }
-        .await,
-    )
+    let (backend, caller) = crate::backend::caller(&instance).await?;
+    backend
+        .tags
+        .matching_tags(&caller, repository_id, &view)
+        .await
 }
 
 /// What deleting these tags would do: refusals, shared images, `latest`.
@@ -29,13 +25,10 @@ pub async fn plan_deletion(
     repository_id: u64,
     names: Vec<String>,
 ) -> Result<DeletionPlan, AppError> {
-    crate::backend::with_status(
-        async {
-            let (backend, session) = crate::backend::request_context().await?;
-            backend
-                .deletion_plan(&session, &instance, repository_id, names)
-                .await
-        }
-        .await,
-    )
+    let (backend, caller) = crate::backend::caller(&instance).await?;
+    let names = domain::input::TagNames::new(names)?;
+    backend
+        .tags
+        .deletion_plan(&caller, repository_id, &names)
+        .await
 }

@@ -11,13 +11,15 @@ pub async fn load_tag_detail(
     repository_id: u64,
     name: String,
 ) -> Result<TagDetail, AppError> {
-    crate::backend::with_status(
-        async {
-            let (backend, session) = crate::backend::request_context().await?;
-            backend
-                .tag_detail(&session, &instance, repository_id, &name)
-                .await
-        }
-        .await,
-    )
+    let (backend, caller) = crate::backend::caller(&instance).await?;
+    // A name no tag can have is simply not there.
+    let tag = domain::input::TagName::parse(&name).map_err(|_| AppError::NotFound {
+        what: domain::Subject::Tag {
+            repository: repository_id,
+            name: domain::input::quoted(&name)
+                .trim_matches(['“', '”'])
+                .to_string(),
+        },
+    })?;
+    backend.tags.tag_detail(&caller, repository_id, &tag).await
 }

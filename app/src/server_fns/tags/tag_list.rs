@@ -11,13 +11,6 @@ pub async fn tag_list(
     repository_id: u64,
     view: TagListView,
 ) -> Result<TagListPage, AppError> {
-    crate::backend::with_status(
-        async {
-            let (backend, session) = crate::backend::request_context().await?;
-            backend
-                .tag_list(&session, &instance, repository_id, &view)
-                .await
-        }
-        .await,
-    )
+    let (backend, caller) = crate::backend::caller(&instance).await?;
+    backend.tags.tag_list(&caller, repository_id, &view).await
 }

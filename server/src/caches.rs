@@ -1,0 +1,276 @@
+//! Every short-lived cache in front of GitLab, in one place, each bounded in bytes.
+//!
+//! All are `moka` caches with a weigher that estimates an entry's bytes (its own size plus
+//! the heap it owns) and a capacity from the configuration, so none can grow past its bound
+//! whatever callers send. Entries are keyed by *credential* (a digest of the instance and
+//! the token, see [`CredentialKey`]), never by user: an answer GitLab gave to one token is
+//! only ever reused for that same token, and when GitLab refuses a token every entry of it
+//! is dropped at once ([`Caches::forget_credential`]). Lifetimes are seconds (configuration
+//! `cache.access_ttl_secs`, `cache.users_ttl_secs`, at most 300), so a token revoked at GitLab
+//! stops working for cached reads soon even when GitLab is not asked again.
+//!
+//! `get_with`-style loading gives single flight: concurrent requests for the same key wait
+//! for one GitLab request instead of each sending their own.
+
+use crate::auth::records::PendingLogin;
+use crate::config::CacheSettings;
+use app::backend::CredentialKey;
+use app::error::AppError;
+use domain::tags::RepositoryHeader;
+use domain::{ProjectSummary, Viewer};
+use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
+use moka::future::Cache;
+use std::num::NonZeroU32;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// How long a scan of a user's projects is reused (paging through it should not re-scan).
+pub const PROJECT_SCAN_TTL: Duration = Duration::from_secs(30);
+/// How long a sign-in may take between the redirect to GitLab and the callback.
+pub const PENDING_LOGIN_TTL: Duration = Duration::from_secs(600);
+
+/// Approximate memory an entry holds: its inline size plus the heap it owns.
+pub trait Weigh {
+    fn weigh(&self) -> usize;
+}
+
+fn text(s: &str) -> usize {
+    s.len()
+}
+
+fn opt(s: &Option<String>) -> usize {
+    s.as_deref().map_or(0, text)
+}
+
+impl Weigh for String {
+    fn weigh(&self) -> usize {
+        std::mem::size_of::<String>() + self.len()
+    }
+}
+
+impl Weigh for Viewer {
+    fn weigh(&self) -> usize {
+        std::mem::size_of::<Viewer>()
+            + text(&self.username)
+            + text(&self.name)
+            + opt(&self.avatar_url)
+            + text(&self.instance)
+    }
+}
+
+impl Weigh for RepositoryHeader {
+    fn weigh(&self) -> usize {
+        std::mem::size_of::<RepositoryHeader>()
+            + text(&self.name)
+            + text(&self.path)
+            + text(&self.location)
+            + text(&self.project_path)
+            + text(&self.project_name)
+    }
+}
+
+impl Weigh for ProjectSummary {
+    fn weigh(&self) -> usize {
+        std::mem::size_of::<ProjectSummary>()
+            + text(&self.name)
+            + text(&self.full_path)
+            + opt(&self.description)
+            + text(&self.visibility)
+            + text(&self.web_url)
+    }
+}
+
+impl Weigh for PendingLogin {
+    fn weigh(&self) -> usize {
+        std::mem::size_of::<PendingLogin>()
+            + text(&self.instance)
+            + text(&self.pkce_verifier)
+            + text(&self.return_to)
+            + text(&self.browser)
+    }
+}
+
+impl<T: Weigh> Weigh for Arc<T> {
+    fn weigh(&self) -> usize {
+        (**self).weigh()
+    }
+}
+
+impl Weigh for () {
+    fn weigh(&self) -> usize {
+        0
+    }
+}
+
+/// The result of scanning a user's member projects for images.
+#[derive(Clone, Debug)]
+pub struct ProjectScan {
+    pub with_images: Vec<ProjectSummary>,
+    pub without_images: u64,
+    pub truncated: bool,
+}
+
+impl Weigh for ProjectScan {
+    fn weigh(&self) -> usize {
+        std::mem::size_of::<ProjectScan>()
+            + self.with_images.iter().map(Weigh::weigh).sum::<usize>()
+    }
+}
+
+/// Bytes → moka's per-entry weight (saturating: one entry never outweighs 4 GiB).
+pub fn weight(bytes: usize) -> u32 {
+    u32::try_from(bytes).unwrap_or(u32::MAX)
+}
+
+const MIB: u64 = 1024 * 1024;
+
+/// A byte-bounded cache whose entries live `ttl`; keys weigh `key_bytes` each.
+fn bounded<K, V>(mib: u64, ttl: Duration, key_bytes: usize) -> Cache<K, V>
+where
+    K: std::hash::Hash + Eq + Send + Sync + 'static,
+    V: Weigh + Clone + Send + Sync + 'static,
+{
+    Cache::builder()
+        .max_capacity(mib * MIB)
+        .weigher(move |_k: &K, v: &V| weight(key_bytes + v.weigh()))
+        .time_to_live(ttl)
+        .support_invalidation_closures()
+        .build()
+}
+
+/// The caches, owned by the server state.
+pub struct Caches {
+    /// (credential, repository id) → the repository as that credential may see it.
+    pub access: Cache<(CredentialKey, u64), Arc<RepositoryHeader>>,
+    /// (credential, search) → the user's projects with images.
+    pub project_scans: Cache<(CredentialKey, String), Arc<ProjectScan>>,
+    /// Bearer credential → the GitLab user GitLab said it belongs to.
+    pub bearer_users: Cache<CredentialKey, Arc<Viewer>>,
+    /// Bearer credentials GitLab refused (401), refused without asking for a while.
+    pub refused_bearers: Cache<CredentialKey, ()>,
+    /// Digest of an OAuth `state` → the sign-in it belongs to (single use).
+    pub pending_logins: Cache<[u8; 32], Arc<PendingLogin>>,
+    /// Credential → its JSON API request rate (a GCRA limiter each).
+    api_rates: moka::sync::Cache<CredentialKey, Arc<DefaultDirectRateLimiter>>,
+    api_quota: Quota,
+}
+
+/// Rate limiters kept for credentials seen in the last minutes (each is a few dozen bytes).
+const MAX_API_RATES: u64 = 200_000;
+
+impl Caches {
+    /// `api_per_minute`: JSON API requests one credential may make per minute.
+    pub fn new(settings: &CacheSettings, api_per_minute: u32) -> Self {
+        let key = std::mem::size_of::<(CredentialKey, u64)>();
+        let per_minute = NonZeroU32::new(api_per_minute).unwrap_or(NonZeroU32::MIN);
+        Caches {
+            api_rates: moka::sync::Cache::builder()
+                .max_capacity(MAX_API_RATES)
+                .time_to_idle(Duration::from_secs(120))
+                .build(),
+            api_quota: Quota::per_minute(per_minute),
+            access: bounded(
+                settings.access_mib,
+                Duration::from_secs(settings.access_ttl_secs),
+                key,
+            ),
+            project_scans: bounded(settings.projects_mib, PROJECT_SCAN_TTL, key + 64),
+            bearer_users: bounded(
+                settings.users_mib,
+                Duration::from_secs(settings.users_ttl_secs),
+                key,
+            ),
+            refused_bearers: bounded(1, Duration::from_secs(settings.users_ttl_secs), key),
+            pending_logins: bounded(settings.users_mib, PENDING_LOGIN_TTL, 32),
+        }
+    }
+
+    /// Drops every cached answer for a credential (GitLab refused it, or its sign-in ended).
+    pub async fn forget_credential(&self, credential: CredentialKey) {
+        // Only fails when invalidation closures are not enabled, which `bounded` does.
+        let _ = self
+            .access
+            .invalidate_entries_if(move |(c, _), _| *c == credential);
+        let _ = self
+            .project_scans
+            .invalidate_entries_if(move |(c, _), _| *c == credential);
+        self.bearer_users.invalidate(&credential).await;
+    }
+
+    /// Counts one JSON API request of a credential; over its rate, the answer is a 429
+    /// with the time until the next request is allowed.
+    pub fn admit_api_request(&self, credential: CredentialKey) -> Result<(), AppError> {
+        let limiter = self
+            .api_rates
+            .get_with(credential, || Arc::new(RateLimiter::direct(self.api_quota)));
+        limiter.check().map_err(|not_until| {
+            let wait = not_until.wait_time_from(governor::clock::Clock::now(
+                &governor::clock::DefaultClock::default(),
+            ));
+            AppError::RateLimited {
+                retry_after_secs: wait.as_secs().max(1),
+            }
+        })
+    }
+
+    /// Drops every credential's access check of a repository (it was changed or deleted).
+    pub fn forget_repository(&self, repository_id: u64) {
+        let _ = self
+            .access
+            .invalidate_entries_if(move |(_, r), _| *r == repository_id);
+    }
+
+    /// Bytes held by all these caches (for metrics).
+    pub fn weighted_size(&self) -> u64 {
+        self.access.weighted_size()
+            + self.project_scans.weighted_size()
+            + self.bearer_users.weighted_size()
+            + self.refused_bearers.weighted_size()
+            + self.pending_logins.weighted_size()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn caches_stay_within_their_byte_bound() {
+        let cache: Cache<u64, Arc<String>> = bounded(1, Duration::from_secs(60), 8);
+        for i in 0..10_000u64 {
+            cache.insert(i, Arc::new("x".repeat(1_000))).await;
+        }
+        cache.run_pending_tasks().await;
+        assert!(cache.weighted_size() <= MIB, "{}", cache.weighted_size());
+        assert!(cache.entry_count() < 1_100);
+    }
+
+    #[tokio::test]
+    async fn forgetting_a_credential_drops_only_its_entries() {
+        let caches = Caches::new(&CacheSettings::default(), 600);
+        let (a, b) = (CredentialKey([1; 16]), CredentialKey([2; 16]));
+        let header = |id| {
+            Arc::new(RepositoryHeader {
+                id,
+                name: String::new(),
+                path: "p".into(),
+                location: "l".into(),
+                project_id: 1,
+                project_path: "p".into(),
+                project_name: "p".into(),
+                tags_count: None,
+                status: None,
+                cleanup_status: domain::CleanupStatus::Unscheduled,
+                access: domain::AccessLevel::Developer,
+                can_delete_repository: false,
+                protection_rule_exists: false,
+            })
+        };
+        caches.access.insert((a, 1), header(1)).await;
+        caches.access.insert((b, 1), header(1)).await;
+        caches.forget_credential(a).await;
+        caches.access.run_pending_tasks().await;
+        assert!(caches.access.get(&(a, 1)).await.is_none());
+        assert!(caches.access.get(&(b, 1)).await.is_some());
+    }
+}

@@ -1,0 +1,646 @@
+//! The BFF as an attacker meets it: anonymous floods, oversized bodies, 200,000 names,
+//! megabyte regexes, `per_page` abuse, dot segments, tokens GitLab never checked or has
+//! revoked, slow clients, too many requests at once, slow GitLab, panics.
+#![allow(clippy::unwrap_used)]
+
+use crate::common::{requests, revoke_at_gitlab, start, token_for, Browser};
+use reqwest::header::{AUTHORIZATION, RETRY_AFTER};
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+use std::time::{Duration, Instant};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+/// The 10,000-tag repository of the demo dataset, and a 60-tag one.
+const SERVER_REPO: u64 = 3;
+const WEB_ROOT: u64 = 1;
+
+/// A GET sent byte for byte as written (no client-side path normalisation).
+async fn raw_get(addr: std::net::SocketAddr, path: &str, cookie: &str) -> (u16, String) {
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let request = format!(
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nCookie: {cookie}\r\nConnection: close\r\n\r\n"
+    );
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).await.unwrap();
+    let status = answer
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    (status, answer)
+}
+
+async fn signed_in(server: &server::RunningServer, user: &str) -> Browser {
+    let browser = Browser::new(server);
+    browser.sign_in(user, "/i/demo").await;
+    browser
+}
+
+#[tokio::test]
+async fn anonymous_requests_cost_no_gitlab_call_and_no_session() {
+    let server = start(&[]).await;
+    let anonymous = Browser::new(&server);
+    let before = requests(&server);
+    // A burst of server-function calls without a sign-in: refused before the body is read.
+    let calls = (0..200).map(|i| {
+        let anonymous = &anonymous;
+        async move {
+            anonymous
+                .server_fn(
+                    "tag_list",
+                    json!({"instance": "demo", "repository_id": i, "view": "q=%5Ev"}),
+                )
+                .await
+                .status()
+        }
+    });
+    for status in futures::future::join_all(calls).await {
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+    }
+    // A 2 MB body of names from nobody is not even read.
+    let names: Vec<String> = (0..200_000).map(|i| format!("t{i}")).collect();
+    let response = anonymous
+        .server_fn(
+            "delete_tags",
+            json!({"instance": "demo", "repository_id": SERVER_REPO, "names": names}),
+        )
+        .await;
+    // Refused by its size or by the missing sign-in; either way never parsed.
+    assert!(
+        [StatusCode::UNAUTHORIZED, StatusCode::PAYLOAD_TOO_LARGE].contains(&response.status()),
+        "{}",
+        response.status()
+    );
+    let response = anonymous
+        .server_fn(
+            "delete_tags",
+            json!({"instance": "demo", "repository_id": SERVER_REPO, "names": ["a"]}),
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["NotSignedIn"]["instance"], "demo");
+    // The JSON API without a credential, and pages.
+    for _ in 0..100 {
+        let response = anonymous
+            .get(&format!("/api/v1/demo/repositories/{SERVER_REPO}/tags?q=x"))
+            .await;
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    }
+    assert_eq!(
+        anonymous.get("/i/demo/repositories/3").await.status(),
+        StatusCode::SEE_OTHER
+    );
+    // Starting sign-ins creates no sessions (they wait in a bounded cache instead).
+    for _ in 0..300 {
+        assert_eq!(
+            Browser::new(&server).get("/auth/login").await.status(),
+            StatusCode::SEE_OTHER
+        );
+    }
+    assert_eq!(server.state.sessions.count().await, 0);
+    assert_eq!(requests(&server), before, "GitLab was never asked");
+}
+
+#[tokio::test]
+async fn oversized_and_abusive_input_is_refused_before_gitlab_is_asked() {
+    let server = start(&[]).await;
+    let devon = signed_in(&server, "devon").await;
+    let before = requests(&server);
+
+    // 200,000 names: over the body limit.
+    let names: Vec<String> = (0..200_000).map(|i| format!("t{i}")).collect();
+    let response = devon
+        .server_fn(
+            "delete_tags",
+            json!({"instance": "demo", "repository_id": SERVER_REPO, "names": names}),
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    // 1,001 names fit in a body but not in one deletion; counted before they are read.
+    let names: Vec<String> = (0..1_001).map(|i| format!("t{i}")).collect();
+    let response = devon
+        .server_fn(
+            "delete_tags",
+            json!({"instance": "demo", "repository_id": SERVER_REPO, "names": names}),
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    let text = response.text().await.unwrap();
+    assert!(text.contains("At most 1000"), "{text}");
+
+    // Views arrive as their query strings and are read strictly.
+    for (view, needle) in [
+        (
+            "per_page=4294967295".to_string(),
+            "Pages hold 20, 50 or 100",
+        ),
+        ("page=4294967295".to_string(), "not a page number"),
+        (format!("re=1&q={}", "a".repeat(300)), "longer than 255"),
+        (format!("q={}", "a".repeat(100_000)), "longer than 8192"),
+    ] {
+        let response = devon
+            .server_fn(
+                "tag_list",
+                json!({"instance": "demo", "repository_id": SERVER_REPO, "view": view}),
+            )
+            .await;
+        let status = response.status();
+        let text = response.text().await.unwrap();
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{needle}: {text}");
+        assert!(text.contains(needle), "{needle}: {text}");
+    }
+    // A megabyte regex: over the body limit as data, over the header limit in a URL.
+    let megabyte = "(a|b)*".repeat(180_000);
+    let response = devon
+        .server_fn(
+            "tag_list",
+            json!({"instance": "demo", "repository_id": SERVER_REPO,
+                   "view": format!("re=1&q={megabyte}")}),
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    let url = devon.url(&format!(
+        "/api/v1/demo/repositories/{SERVER_REPO}/tags?re=1&q={megabyte}"
+    ));
+    match devon.client.get(url).send().await {
+        Ok(response) => assert!(response.status().is_client_error(), "{}", response.status()),
+        Err(error) => assert!(!error.is_timeout(), "{error}"),
+    }
+    // Ids GitLab never gives out.
+    let response = devon
+        .server_fn(
+            "tag_list",
+            json!({"instance": "demo", "repository_id": 0, "view": ""}),
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::NOT_FOUND);
+    // An instance name that is no instance's, and is not echoed in full.
+    let response = devon
+        .server_fn(
+            "tag_list",
+            json!({"instance": "x".repeat(5_000), "repository_id": 1, "view": ""}),
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::NOT_FOUND);
+    assert!(response.text().await.unwrap().len() < 500);
+    assert_eq!(requests(&server), before, "GitLab was never asked");
+
+    // Repeated names are one deletion each, found in linear time.
+    let names = vec!["v2.3.1".to_string(); 1_000];
+    let plan: Value = devon
+        .server_fn(
+            "deletion_plan",
+            json!({"instance": "demo", "repository_id": WEB_ROOT, "names": names}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(plan["tags"].as_array().unwrap().len(), 1, "{plan}");
+}
+
+#[tokio::test]
+async fn dot_segments_never_reach_another_gitlab_endpoint() {
+    let server = start(&[]).await;
+    let maria = signed_in(&server, "maria").await;
+    let before = requests(&server);
+    // Sent as written: an HTTP client library would resolve the dot segments itself.
+    let cookie = maria.session_cookie().unwrap();
+    for path in [
+        "/api/v1/demo/projects/..%2F..%2Fuser/repositories",
+        "/api/v1/demo/projects/%2E%2E/cleanup-policy",
+        "/api/v1/demo/projects/%2e%2e%2fadmin/cleanup-policy",
+        "/api/v1/demo/projects/acme%2F..%2Folivia%2Fsecret/cleanup-policy",
+        "/api/v1/demo/groups/%2E/repositories",
+    ] {
+        let (status, body) = raw_get(server.addr, path, &cookie).await;
+        assert_eq!(status, 400, "{path}: {body}");
+        assert!(body.contains("\"BadRequest\""), "{path}: {body}");
+    }
+    for project in ["..", ".", "acme/../olivia/secret", "acme/web/.."] {
+        let response = maria
+            .server_fn(
+                "project_repositories",
+                json!({"instance": "demo", "project_path": project, "view": ""}),
+            )
+            .await;
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{project}");
+    }
+    assert_eq!(requests(&server), before, "GitLab was never asked");
+}
+
+#[tokio::test]
+async fn a_cache_never_vouches_for_a_credential_gitlab_did_not_check() {
+    let server = start(&[
+        ("REGISTRY_DASH_CACHE_ACCESS_TTL_SECS", "1"),
+        ("REGISTRY_DASH_CACHE_USERS_TTL_SECS", "1"),
+    ])
+    .await;
+    // Maria's browser reads the repository, so her access to it is cached (for her session).
+    let browser = signed_in(&server, "maria").await;
+    let tags = format!("/api/v1/demo/repositories/{WEB_ROOT}/tags");
+    assert_eq!(browser.get(&tags).await.status(), StatusCode::OK);
+
+    // A token of hers that may only read her profile reads no registry data.
+    let profile_only = token_for(&server, "maria", "read_user").await;
+    let response = browser
+        .client
+        .get(browser.url(&tags))
+        .header(AUTHORIZATION, format!("Bearer {profile_only}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+
+    // A full token reads, until she revokes it at GitLab; her browser keeps reading.
+    let token = token_for(&server, "maria", "api").await;
+    let script = Browser::new(&server);
+    let as_script = || {
+        script
+            .client
+            .get(script.url(&tags))
+            .header(AUTHORIZATION, format!("Bearer {token}"))
+            .send()
+    };
+    assert_eq!(as_script().await.unwrap().status(), StatusCode::OK);
+    revoke_at_gitlab(&server, &token).await;
+    tokio::time::sleep(Duration::from_millis(1_500)).await;
+    let response = as_script().await.unwrap();
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(browser.get(&tags).await.status(), StatusCode::OK);
+    // GitLab refused it once; it is refused again without asking GitLab.
+    let before = requests(&server);
+    assert_eq!(
+        as_script().await.unwrap().status(),
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(requests(&server), before);
+}
+
+#[tokio::test]
+async fn a_token_revoked_at_gitlab_signs_the_browser_out_and_drops_its_cached_answers() {
+    let server = start(&[]).await;
+    let browser = signed_in(&server, "maria").await;
+    let tags = format!("/api/v1/demo/repositories/{WEB_ROOT}/tags");
+    assert_eq!(browser.get(&tags).await.status(), StatusCode::OK);
+    let double = server.double.as_ref().unwrap().double.clone();
+    for issued in double.controls().issued_tokens() {
+        revoke_at_gitlab(&server, &issued.access_token).await;
+    }
+    // The tag page asks GitLab (the tag's details): 401, and the sign-in is gone…
+    let detail = browser
+        .get(&format!("/api/v1/demo/repositories/{WEB_ROOT}/tags/latest"))
+        .await;
+    assert_eq!(detail.status(), StatusCode::UNAUTHORIZED);
+    // …so the list, whose access check was cached, is not served either.
+    assert_eq!(browser.get(&tags).await.status(), StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn slow_clients_are_cut_off_and_others_are_served() {
+    let server = start(&[("REGISTRY_DASH_HEADER_READ_TIMEOUT_SECS", "1")]).await;
+    let mut slow = tokio::net::TcpStream::connect(server.addr).await.unwrap();
+    slow.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
+        .await
+        .unwrap();
+    let started = Instant::now();
+    // Meanwhile others are served.
+    let browser = Browser::new(&server);
+    assert_eq!(browser.get("/healthz").await.status(), StatusCode::OK);
+    let mut buffer = [0u8; 1024];
+    let read = tokio::time::timeout(Duration::from_secs(5), slow.read(&mut buffer))
+        .await
+        .expect("the server closes a connection whose headers never finish");
+    let closed = match read {
+        Ok(0) => true,
+        Ok(n) => String::from_utf8_lossy(&buffer[..n]).contains("408"),
+        Err(_) => true,
+    };
+    assert!(closed);
+    assert!(started.elapsed() < Duration::from_secs(4));
+}
+
+#[tokio::test]
+async fn too_many_requests_at_once_are_shed_with_retry_after() {
+    let server = start(&[("REGISTRY_DASH_MAX_IN_FLIGHT", "2")]).await;
+    let mut browsers = Vec::new();
+    for user in ["maria", "devon", "reese", "olivia"] {
+        browsers.push(signed_in(&server, user).await);
+    }
+    // GitLab slows down: every request now takes 600 ms.
+    server
+        .double
+        .as_ref()
+        .unwrap()
+        .double
+        .controls()
+        .set_latency(Duration::from_millis(600), Duration::ZERO);
+    let started = Instant::now();
+    let requests = browsers.iter().cycle().take(8).map(|b| async move {
+        let response = b.get("/api/v1/demo/groups").await;
+        let retry = response
+            .headers()
+            .get(RETRY_AFTER)
+            .map(|v| v.to_str().unwrap().to_string());
+        (response.status(), retry, started.elapsed())
+    });
+    let answers = futures::future::join_all(requests).await;
+    let shed: Vec<_> = answers
+        .iter()
+        .filter(|(status, _, _)| *status == StatusCode::SERVICE_UNAVAILABLE)
+        .collect();
+    let served = answers
+        .iter()
+        .filter(|(status, _, _)| *status == StatusCode::OK)
+        .count();
+    assert!(served >= 2, "{answers:?}");
+    assert!(!shed.is_empty(), "{answers:?}");
+    for (_, retry, at) in &shed {
+        assert_eq!(retry.as_deref(), Some("1"));
+        assert!(
+            *at < Duration::from_millis(500),
+            "shed at once, not queued: {at:?}"
+        );
+    }
+    // Operations endpoints are never shed.
+    assert_eq!(browsers[0].get("/healthz").await.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn a_request_slower_than_its_timeout_is_a_503() {
+    let server = start(&[("REGISTRY_DASH_REQUEST_TIMEOUT_SECS", "1")]).await;
+    let maria = signed_in(&server, "maria").await;
+    server
+        .double
+        .as_ref()
+        .unwrap()
+        .double
+        .controls()
+        .set_latency(Duration::from_millis(1_500), Duration::ZERO);
+    let started = Instant::now();
+    let response = maria.get("/api/v1/demo/groups").await;
+    assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert!(response.headers().contains_key(RETRY_AFTER));
+    assert!(started.elapsed() < Duration::from_millis(1_400));
+}
+
+#[tokio::test]
+async fn each_credential_has_its_own_api_rate() {
+    let server = start(&[("REGISTRY_DASH_API_REQUESTS_PER_MINUTE", "5")]).await;
+    let maria = signed_in(&server, "maria").await;
+    let devon = signed_in(&server, "devon").await;
+    for _ in 0..5 {
+        assert_eq!(
+            maria.get("/api/v1/demo/user").await.status(),
+            StatusCode::OK
+        );
+    }
+    let limited = maria.get("/api/v1/demo/user").await;
+    assert_eq!(limited.status(), StatusCode::TOO_MANY_REQUESTS);
+    let retry: u64 = limited.headers()[RETRY_AFTER]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=60).contains(&retry));
+    let body: Value = limited.json().await.unwrap();
+    assert_eq!(body["error"]["kind"], "RateLimited");
+    assert_eq!(
+        devon.get("/api/v1/demo/user").await.status(),
+        StatusCode::OK
+    );
+}
+
+#[tokio::test]
+async fn unknown_bearer_tokens_are_checked_with_gitlab_at_a_bounded_rate() {
+    let server = start(&[("REGISTRY_DASH_BEARER_CHECKS_PER_MINUTE", "3")]).await;
+    let script = Browser::new(&server);
+    let ask = |token: String| {
+        script
+            .client
+            .get(script.url("/api/v1/demo/user"))
+            .header(AUTHORIZATION, format!("Bearer {token}"))
+            .send()
+    };
+    let before = requests(&server);
+    let mut statuses = Vec::new();
+    for i in 0..6 {
+        statuses.push(ask(format!("made-up-token-{i}")).await.unwrap().status());
+    }
+    assert_eq!(
+        statuses,
+        [
+            StatusCode::UNAUTHORIZED,
+            StatusCode::UNAUTHORIZED,
+            StatusCode::UNAUTHORIZED,
+            StatusCode::TOO_MANY_REQUESTS,
+            StatusCode::TOO_MANY_REQUESTS,
+            StatusCode::TOO_MANY_REQUESTS,
+        ]
+    );
+    assert_eq!(
+        requests(&server) - before,
+        3,
+        "only three checks reached GitLab"
+    );
+    // A token GitLab refused is refused again without asking.
+    assert_eq!(
+        ask("made-up-token-0".into()).await.unwrap().status(),
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(requests(&server) - before, 3);
+    // An absurd header is refused as such.
+    let response = script
+        .client
+        .get(script.url("/api/v1/demo/user"))
+        .header(AUTHORIZATION, format!("Bearer {}", "x".repeat(600)))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
+async fn a_panic_answers_500_with_the_request_id() {
+    use axum::body::Body;
+    use axum::http::Request;
+    use tower::ServiceExt;
+    let server = start(&[]).await;
+    let state = server.state.clone();
+    let app = axum::Router::new()
+        .route(
+            "/boom",
+            axum::routing::get(|| async {
+                if true {
+                    panic!("a handler bug");
+                }
+                "unreachable"
+            }),
+        )
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            server::http::observe::observe,
+        ));
+    let response = app
+        .oneshot(
+            Request::get("/boom")
+                .header("x-request-id", "trace-me-42")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    assert_eq!(response.headers()["x-request-id"], "trace-me-42");
+    let body = axum::body::to_bytes(response.into_body(), 10_000)
+        .await
+        .unwrap();
+    assert!(String::from_utf8_lossy(&body).contains("trace-me-42"));
+    assert!(state
+        .metrics
+        .encode()
+        .contains("registry_dash_panics_total 1"));
+}
+
+#[tokio::test]
+async fn health_readiness_and_metrics() {
+    let site = std::env::temp_dir().join(format!("rd-site-{}", std::process::id()));
+    std::fs::create_dir_all(site.join("pkg")).unwrap();
+    std::fs::write(site.join("pkg/frontend_bg.wasm"), b"\0asm").unwrap();
+    let server = start(&[("REGISTRY_DASH_SITE_ROOT", site.to_str().unwrap())]).await;
+    let browser = Browser::new(&server);
+    assert_eq!(browser.get("/healthz").await.status(), StatusCode::OK);
+    let ready = browser.get("/readyz").await;
+    assert_eq!(ready.status(), StatusCode::OK);
+    let report: Value = ready.json().await.unwrap();
+    assert_eq!(report["gitlab"]["demo"], "ok", "{report}");
+    assert_eq!(report["sessions"], "ok");
+
+    browser.sign_in("maria", "/i/demo").await;
+    assert_eq!(
+        browser
+            .get("/api/v1/demo/repositories/1/tags")
+            .await
+            .status(),
+        StatusCode::OK
+    );
+    let metrics = browser.get("/metrics").await.text().await.unwrap();
+    for needle in [
+        "registry_dash_http_requests_total{route=\"/api/v1/{instance}/repositories/{id}/tags\",method=\"GET\",status=\"200\"} 1",
+        "registry_dash_gitlab_requests_total{kind=\"graphql\",outcome=\"ok\"}",
+        "registry_dash_gitlab_request_duration_seconds_count{kind=\"graphql\"}",
+        "registry_dash_sessions 1",
+        "registry_dash_tag_indexes 1",
+        "registry_dash_tag_index_bytes",
+        "registry_dash_budget_waits_total",
+    ] {
+        assert!(metrics.contains(needle), "{needle} in\n{metrics}");
+    }
+
+    // Not ready without the site's files, nor when GitLab fails.
+    let empty = std::env::temp_dir().join(format!("rd-nosite-{}", std::process::id()));
+    let server = start(&[("REGISTRY_DASH_SITE_ROOT", empty.to_str().unwrap())]).await;
+    let report: Value = Browser::new(&server)
+        .get("/readyz")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(report["ready"], false);
+    assert!(report["site"].as_str().unwrap().starts_with("missing"));
+    let server = start(&[("REGISTRY_DASH_SITE_ROOT", site.to_str().unwrap())]).await;
+    server
+        .double
+        .as_ref()
+        .unwrap()
+        .double
+        .controls()
+        .set_error_rate(1.0);
+    let ready = Browser::new(&server).get("/readyz").await;
+    assert_eq!(ready.status(), StatusCode::SERVICE_UNAVAILABLE);
+    let report: Value = ready.json().await.unwrap();
+    assert_ne!(report["gitlab"]["demo"], "ok", "{report}");
+}
+
+#[tokio::test]
+async fn https_deployments_get_hsts_and_host_prefixed_cookies() {
+    let server = start(&[("REGISTRY_DASH_PUBLIC_URL", "https://dash.example.test")]).await;
+    let browser = Browser::new(&server);
+    let page = browser.get("/login").await;
+    assert_eq!(
+        page.headers()["strict-transport-security"],
+        "max-age=31536000"
+    );
+    let login = browser.get("/auth/login").await;
+    let cookie = crate::common::set_cookies(login.headers()).join("\n");
+    assert!(
+        cookie.starts_with("__Host-registry_dash_login="),
+        "{cookie}"
+    );
+    assert!(
+        cookie.contains("; Path=/") && cookie.contains("; Secure"),
+        "{cookie}"
+    );
+    // Over http there is no HSTS.
+    let plain = start(&[]).await;
+    let page = Browser::new(&plain).get("/login").await;
+    assert!(!page.headers().contains_key("strict-transport-security"));
+}
+
+#[tokio::test]
+async fn sessions_end_after_their_absolute_lifetime_and_reading_extends_idle_ones() {
+    use tower_sessions::session::Id;
+    use tower_sessions::SessionStore;
+    let server = start(&[]).await;
+    let browser = signed_in(&server, "maria").await;
+    let id: Id = browser
+        .cookie("registry_dash_session")
+        .unwrap()
+        .parse()
+        .unwrap();
+    let store = &server.state.sessions;
+    let first = store.load(&id).await.unwrap().unwrap().expiry_date;
+    tokio::time::sleep(Duration::from_millis(1_100)).await;
+    assert_eq!(browser.get("/i/demo").await.status(), StatusCode::OK);
+    let later = store.load(&id).await.unwrap().unwrap().expiry_date;
+    assert!(later > first, "reading a page moved the idle expiry on");
+
+    // Thirteen hours after sign-in the session is over, however active.
+    let mut record = store.load(&id).await.unwrap().unwrap();
+    let thirteen_hours_ago = time::OffsetDateTime::now_utc().unix_timestamp() - 13 * 3600;
+    record
+        .data
+        .insert("signed_in_at".into(), json!(thirteen_hours_ago));
+    store.save(&record).await.unwrap();
+    let page = browser.get("/i/demo").await;
+    assert_eq!(page.status(), StatusCode::SEE_OTHER);
+    assert!(
+        store.load(&id).await.unwrap().is_none(),
+        "the session is gone"
+    );
+}
+
+#[tokio::test]
+async fn signing_out_revokes_the_token_at_an_http_gitlab() {
+    let server = start(&[]).await;
+    let browser = signed_in(&server, "maria").await;
+    let double = server.double.as_ref().unwrap();
+    let tokens = double.double.controls().issued_tokens();
+    let token = tokens.last().unwrap().access_token.clone();
+    let user = format!("{}/api/v4/user", double.base_url);
+    let gitlab = reqwest::Client::new();
+    let status = |token: String| {
+        let request = gitlab.get(&user).bearer_auth(token).send();
+        async move { request.await.unwrap().status() }
+    };
+    assert_eq!(status(token.clone()).await, StatusCode::OK);
+    let response = browser.post_form("/auth/logout", &[]).await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        status(token).await,
+        StatusCode::UNAUTHORIZED,
+        "GitLab no longer accepts the token"
+    );
+}
