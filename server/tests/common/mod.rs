@@ -19,7 +19,23 @@ pub async fn start(extra: &[(&str, &str)]) -> RunningServer {
     ];
     vars.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
     let config = Config::load(None, &vars).unwrap();
-    server::start(config).await.unwrap()
+    servers()
+        .spawn(async move { server::start(config).await })
+        .await
+        .unwrap()
+        .unwrap()
+}
+
+/// One long-lived multi-threaded runtime for every server the tests start, as in production.
+fn servers() -> &'static tokio::runtime::Runtime {
+    static RUNTIME: std::sync::OnceLock<tokio::runtime::Runtime> = std::sync::OnceLock::new();
+    RUNTIME.get_or_init(|| {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap()
+    })
 }
 
 /// A browser stand-in: keeps cookies, never follows redirects by itself.
