@@ -224,3 +224,171 @@ async fn scripts_use_a_gitlab_token_and_gitlab_decides() {
     // No response ever carries the token.
     assert!(!body.to_string().contains(&token));
 }
+
+/// The schema the document gives for a response (path template, method, status), with the
+/// document's components beside it so its `$ref`s resolve.
+fn response_schema(doc: &Value, path: &str, method: &str, status: u16) -> Value {
+    let schema = doc["paths"][path][method]["responses"][status.to_string()]["content"]
+        ["application/json"]["schema"]
+        .clone();
+    assert!(!schema.is_null(), "{method} {path} documents {status}");
+    let mut root = schema.as_object().unwrap().clone();
+    root.insert("components".into(), doc["components"].clone());
+    Value::Object(root)
+}
+
+/// Checks a real answer against the document: the status is documented and the body fits.
+async fn conforms(doc: &Value, path: &str, method: &str, response: reqwest::Response) -> Value {
+    let status = response.status().as_u16();
+    let body: Value = response.json().await.unwrap();
+    let schema = response_schema(doc, path, method, status);
+    let validator = jsonschema::options().build(&schema).unwrap();
+    let errors: Vec<String> = validator
+        .iter_errors(&body)
+        .map(|e| format!("{e} at {}", e.instance_path()))
+        .collect();
+    assert!(
+        errors.is_empty(),
+        "{method} {path} {status} does not match the document:\n{}\n{body}",
+        errors.join("\n")
+    );
+    body
+}
+
+#[tokio::test]
+async fn real_answers_match_the_openapi_document() {
+    let server = start(&[]).await;
+    let maria = Browser::new(&server);
+    let (_, doc) = json_of(maria.get("/api/v1/openapi.json").await).await;
+    // Errors first: signed out.
+    let r = maria.get("/api/v1/demo/user").await;
+    conforms(&doc, "/api/v1/{instance}/user", "get", r).await;
+    maria.sign_in("maria", "/i/demo").await;
+    let get = |path: &'static str, template: &'static str| {
+        let maria = &maria;
+        let doc = &doc;
+        async move { conforms(doc, template, "get", maria.get(path).await).await }
+    };
+    get("/api/v1/instances", "/api/v1/instances").await;
+    get("/api/v1/demo/user", "/api/v1/{instance}/user").await;
+    get("/api/v1/demo/projects?q=a", "/api/v1/{instance}/projects").await;
+    get("/api/v1/demo/groups", "/api/v1/{instance}/groups").await;
+    get(
+        "/api/v1/demo/projects/acme%2Fweb/repositories",
+        "/api/v1/{instance}/projects/{project}/repositories",
+    )
+    .await;
+    get(
+        "/api/v1/demo/groups/acme/repositories?sort=updated_desc",
+        "/api/v1/{instance}/groups/{group}/repositories",
+    )
+    .await;
+    let tags = get(
+        "/api/v1/demo/repositories/1/tags?per_page=100&sort=name_asc",
+        "/api/v1/{instance}/repositories/{id}/tags",
+    )
+    .await;
+    assert!(!tags["slice"]["tags"].as_array().unwrap().is_empty());
+    // The schemas bite: a tag page is no user.
+    let user = response_schema(&doc, "/api/v1/{instance}/user", "get", 200);
+    assert!(!jsonschema::options().build(&user).unwrap().is_valid(&tags));
+    get(
+        "/api/v1/demo/repositories/1/tags?per_page=7",
+        "/api/v1/{instance}/repositories/{id}/tags",
+    )
+    .await;
+    get(
+        "/api/v1/demo/repositories/1/tags/latest",
+        "/api/v1/{instance}/repositories/{id}/tags/{tag}",
+    )
+    .await;
+    get(
+        "/api/v1/demo/repositories/7/tags/latest",
+        "/api/v1/{instance}/repositories/{id}/tags/{tag}",
+    )
+    .await;
+    get(
+        "/api/v1/demo/repositories/1/tags/no-such-tag",
+        "/api/v1/{instance}/repositories/{id}/tags/{tag}",
+    )
+    .await;
+    get(
+        "/api/v1/demo/projects/acme%2Fweb/cleanup-policy",
+        "/api/v1/{instance}/projects/{project}/cleanup-policy",
+    )
+    .await;
+    let preview = get(
+        "/api/v1/demo/projects/opensource%2Fcli/cleanup-preview?name_regex=edge-.*&keep_n=&older_than=",
+        "/api/v1/{instance}/projects/{project}/cleanup-preview",
+    )
+    .await;
+    let post = |path: &'static str, template: &'static str, body: Value| {
+        let maria = &maria;
+        let doc = &doc;
+        async move {
+            let response = maria
+                .client
+                .post(maria.url(path))
+                .header(ORIGIN, &maria.base)
+                .json(&body)
+                .send()
+                .await
+                .unwrap();
+            conforms(doc, template, "post", response).await
+        }
+    };
+    post(
+        "/api/v1/demo/repositories/1/deletion-plan",
+        "/api/v1/{instance}/repositories/{id}/deletion-plan",
+        json!({"names": ["latest", "stable", "gone"]}),
+    )
+    .await;
+    post(
+        "/api/v1/demo/repositories/1/tag-deletions",
+        "/api/v1/{instance}/repositories/{id}/tag-deletions",
+        json!({"names": ["v1.0.0", "stable"]}),
+    )
+    .await;
+    post(
+        "/api/v1/demo/repositories/1/tag-deletions",
+        "/api/v1/{instance}/repositories/{id}/tag-deletions",
+        json!({"names": []}),
+    )
+    .await;
+    post(
+        "/api/v1/demo/projects/opensource%2Fcli/cleanup-runs?name_regex=edge-.*&keep_n=&older_than=",
+        "/api/v1/{instance}/projects/{project}/cleanup-runs",
+        json!({"confirmed": preview["run"]}),
+    )
+    .await;
+    post(
+        "/api/v1/demo/projects/acme%2Fweb/protection-rules",
+        "/api/v1/{instance}/projects/{project}/protection-rules",
+        json!({"CreateTag": {"pattern": "^release-", "min_push": "Maintainer", "min_delete": "Owner"}}),
+    )
+    .await;
+    post(
+        "/api/v1/demo/repositories/5/deletion",
+        "/api/v1/{instance}/repositories/{id}/deletion",
+        json!({"confirm_path": "acme/platform/api/legacy"}),
+    )
+    .await;
+    let put = maria
+        .client
+        .put(maria.url("/api/v1/demo/projects/acme%2Fweb/cleanup-policy"))
+        .header(ORIGIN, &maria.base)
+        .json(
+            &json!({"enabled": true, "cadence": "7d", "keep_n": 5, "older_than": "30d",
+                      "name_regex": "main-.*", "name_regex_keep": null}),
+        )
+        .send()
+        .await
+        .unwrap();
+    conforms(
+        &doc,
+        "/api/v1/{instance}/projects/{project}/cleanup-policy",
+        "put",
+        put,
+    )
+    .await;
+}
