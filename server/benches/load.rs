@@ -1,0 +1,369 @@
+//! Load benchmark (prints numbers; asserts nothing): many signed-in users on warm views.
+//!
+//! Starts the release `registry-dash` binary in demo mode (the GitLab double in its process,
+//! every GitLab request delayed by `--latency-ms`), signs in `--users` browsers through the
+//! real OAuth flow (sessions of the demo users in turn, so each has its own token and its
+//! own caches), warms the 10,000-tag repository's index, then lets every user loop for
+//! `--secs` seconds: think for a random time (exponential, mean `--think-ms`), then one of
+//!
+//! - the JSON API's tag list with an RE2 filter and a size sort (50 %),
+//! - the server-rendered tag page with a name filter (30 %),
+//! - the tag list server function the hydrated page calls (20 %).
+//!
+//! Scenarios: `normal`; `faults`: the same with 10 % of GitLab requests failing with a 5xx
+//! and, from 20 s to 30 s, GitLab's rate limit at 60 requests per minute (a 429 burst).
+//! Reports requests/s, latency percentiles, answers other than 200 by status, and the
+//! server process's peak and final RSS (BFF and its in-process double).
+//!
+//! Run: `cargo bench -p server --bench load [-- --users 500 --secs 60 --think-ms 2000
+//! --latency-ms 5 --scenario all|normal|faults]`
+
+#![allow(clippy::unwrap_used)]
+
+#[path = "../tests/common/mod.rs"]
+mod common;
+
+use common::Browser;
+use rand::Rng;
+use serde_json::{json, Value};
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_registry-dash");
+const REPOSITORY: u64 = 3;
+const USERS: [&str; 4] = ["olivia", "maria", "devon", "reese"];
+
+struct Args {
+    users: usize,
+    secs: u64,
+    think_ms: u64,
+    latency_ms: u64,
+    scenario: String,
+}
+
+fn args() -> Args {
+    let argv: Vec<String> = std::env::args().collect();
+    let value = |name: &str, default: &str| -> String {
+        argv.iter()
+            .position(|a| a == name)
+            .and_then(|i| argv.get(i + 1))
+            .cloned()
+            .unwrap_or_else(|| default.to_string())
+    };
+    Args {
+        users: value("--users", "500").parse().unwrap(),
+        secs: value("--secs", "60").parse().unwrap(),
+        think_ms: value("--think-ms", "2000").parse().unwrap(),
+        latency_ms: value("--latency-ms", "5").parse().unwrap(),
+        scenario: value("--scenario", "all"),
+    }
+}
+
+struct Server {
+    child: Child,
+    base: String,
+    double: String,
+}
+
+impl Server {
+    fn start(latency_ms: u64) -> Server {
+        let mut child = Command::new(BIN)
+            .arg("--demo")
+            .env("REGISTRY_DASH_LISTEN", "127.0.0.1:0")
+            .env("REGISTRY_DASH_DEMO_LATENCY_MS", latency_ms.to_string())
+            // The benchmark is the only client: no per-credential API cap in the way.
+            .env("REGISTRY_DASH_API_REQUESTS_PER_MINUTE", "100000")
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let stdout = child.stdout.take().unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                let _ = tx.send(line);
+            }
+        });
+        let (mut base, mut double) = (None, None);
+        while base.is_none() || double.is_none() {
+            let line = rx.recv_timeout(Duration::from_secs(60)).unwrap();
+            if let Some(url) = line.strip_prefix("registry-dash listening on ") {
+                base = Some(url.to_string());
+            }
+            if let Some(url) = line.strip_prefix("gitlab double at ") {
+                double = Some(url.to_string());
+            }
+        }
+        Server {
+            child,
+            base: base.unwrap(),
+            double: double.unwrap(),
+        }
+    }
+
+    /// Peak and current resident memory of the server process, in MiB.
+    fn rss(&self) -> (f64, f64) {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
+            .unwrap_or_default();
+        let field = |name: &str| {
+            status
+                .lines()
+                .find(|l| l.starts_with(name))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|kb| kb.parse::<f64>().ok())
+                .map_or(0.0, |kb| kb / 1024.0)
+        };
+        (field("VmHWM:"), field("VmRSS:"))
+    }
+
+    async fn controls(&self, body: Value) {
+        reqwest::Client::new()
+            .post(format!("{}/-/double/controls", self.double))
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// One request of a user's loop; its status and latency.
+async fn one(browser: &Browser, rng: &mut rand::rngs::StdRng) -> (u16, Duration) {
+    let started = Instant::now();
+    let pick: f64 = rng.gen();
+    let response = if pick < 0.5 {
+        let page = rng.gen_range(1..=5);
+        browser
+            .client
+            .get(browser.url(&format!(
+                "/api/v1/demo/repositories/{REPOSITORY}/tags?q=%5Emain-%5B0-9a-f%5D%7B2%7D&re=1&sort=size_desc&page={page}"
+            )))
+            .send()
+            .await
+    } else if pick < 0.8 {
+        browser
+            .client
+            .get(browser.url(&format!(
+                "/i/demo/repositories/{REPOSITORY}?q=v2&sort=name_asc"
+            )))
+            .send()
+            .await
+    } else {
+        browser
+            .client
+            .post(browser.url("/api/fn/tag_list"))
+            .header("origin", &browser.base)
+            .json(&json!({"instance": "demo", "repository_id": REPOSITORY,
+                          "view": "q=mr-1&sort=published_asc&per_page=100"}))
+            .send()
+            .await
+    };
+    let status = match response {
+        Ok(response) => {
+            let status = response.status().as_u16();
+            // Read the whole body: that is what a browser waits for.
+            let _ = response.bytes().await;
+            status
+        }
+        Err(_) => 0,
+    };
+    (status, started.elapsed())
+}
+
+struct Report {
+    latencies: Vec<Duration>,
+    statuses: BTreeMap<u16, u64>,
+    elapsed: Duration,
+}
+
+async fn run(browsers: &[Arc<Browser>], secs: u64, think_ms: u64) -> Report {
+    let started = Instant::now();
+    let deadline = started + Duration::from_secs(secs);
+    let tasks: Vec<_> = browsers
+        .iter()
+        .enumerate()
+        .map(|(i, browser)| {
+            let browser = browser.clone();
+            tokio::spawn(async move {
+                use rand::SeedableRng;
+                let mut rng = rand::rngs::StdRng::seed_from_u64(i as u64);
+                let mut seen = Vec::new();
+                loop {
+                    // Exponential think time with the given mean.
+                    let u: f64 = rng.gen_range(f64::EPSILON..1.0);
+                    let think = Duration::from_secs_f64(-u.ln() * think_ms as f64 / 1000.0);
+                    if Instant::now() + think >= deadline {
+                        break;
+                    }
+                    tokio::time::sleep(think).await;
+                    seen.push(one(&browser, &mut rng).await);
+                }
+                seen
+            })
+        })
+        .collect();
+    let mut latencies = Vec::new();
+    let mut statuses = BTreeMap::new();
+    for task in tasks {
+        for (status, latency) in task.await.unwrap() {
+            latencies.push(latency);
+            *statuses.entry(status).or_insert(0) += 1;
+        }
+    }
+    latencies.sort();
+    Report {
+        latencies,
+        statuses,
+        elapsed: started.elapsed(),
+    }
+}
+
+fn print(name: &str, report: &Report, server: &Server) {
+    let n = report.latencies.len();
+    let at = |q: f64| {
+        report
+            .latencies
+            .get(((n as f64 * q) as usize).min(n.saturating_sub(1)))
+            .map_or(0.0, |d| d.as_secs_f64() * 1000.0)
+    };
+    let ok = report.statuses.get(&200).copied().unwrap_or(0);
+    let errors: Vec<String> = report
+        .statuses
+        .iter()
+        .filter(|(s, _)| **s != 200)
+        .map(|(s, c)| {
+            format!(
+                "{c}×{}",
+                if *s == 0 {
+                    "no answer".to_string()
+                } else {
+                    s.to_string()
+                }
+            )
+        })
+        .collect();
+    let (peak, now) = server.rss();
+    println!("{name}:");
+    println!(
+        "  requests: {n} in {:.1} s = {:.0}/s; 200: {ok}; other: {}",
+        report.elapsed.as_secs_f64(),
+        n as f64 / report.elapsed.as_secs_f64(),
+        if errors.is_empty() {
+            "none".into()
+        } else {
+            errors.join(", ")
+        }
+    );
+    println!(
+        "  latency ms: p50 {:.1}, p90 {:.1}, p99 {:.1}, max {:.1}",
+        at(0.50),
+        at(0.90),
+        at(0.99),
+        at(1.0)
+    );
+    println!("  server RSS: peak {peak:.0} MiB, now {now:.0} MiB");
+}
+
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() {
+    let args = args();
+    let server = Server::start(args.latency_ms);
+    println!(
+        "registry-dash {} on {}; {} users, {} s, think {} ms (mean), GitLab latency {} ms",
+        env!("CARGO_PKG_VERSION"),
+        server.base,
+        args.users,
+        args.secs,
+        args.think_ms,
+        args.latency_ms
+    );
+    // Sign everyone in (20 at a time), through the real OAuth flow.
+    let started = Instant::now();
+    let mut browsers = Vec::with_capacity(args.users);
+    for batch in (0..args.users).collect::<Vec<_>>().chunks(20) {
+        let signed = futures::future::join_all(batch.iter().map(|i| {
+            let base = server.base.clone();
+            async move {
+                let browser = Browser::at(&base);
+                browser.sign_in(USERS[i % USERS.len()], "/i/demo").await;
+                Arc::new(browser)
+            }
+        }))
+        .await;
+        browsers.extend(signed);
+    }
+    println!(
+        "signed in {} users in {:.1} s",
+        browsers.len(),
+        started.elapsed().as_secs_f64()
+    );
+    // Warm: the index is complete and every user has been checked once.
+    loop {
+        let page: Value = browsers[0]
+            .client
+            .get(browsers[0].url(&format!("/api/v1/demo/repositories/{REPOSITORY}/tags")))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        if page["progress"]["complete"] == true {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    futures::future::join_all(browsers.iter().map(|b| async move {
+        use rand::SeedableRng;
+        let mut rng = rand::rngs::StdRng::seed_from_u64(0);
+        one(b, &mut rng).await
+    }))
+    .await;
+
+    if matches!(args.scenario.as_str(), "all" | "normal") {
+        let report = run(&browsers, args.secs, args.think_ms).await;
+        print("normal", &report, &server);
+    }
+    if matches!(args.scenario.as_str(), "all" | "faults") {
+        server.controls(json!({"error_rate": 0.1})).await;
+        let burst = {
+            let double = server.double.clone();
+            tokio::spawn(async move {
+                tokio::time::sleep(Duration::from_secs(20)).await;
+                let client = reqwest::Client::new();
+                let url = format!("{double}/-/double/controls");
+                client
+                    .post(&url)
+                    .json(&json!({"rate_limit_per_minute": 60}))
+                    .send()
+                    .await
+                    .unwrap();
+                tokio::time::sleep(Duration::from_secs(10)).await;
+                client
+                    .post(&url)
+                    .json(&json!({"rate_limit_per_minute": null}))
+                    .send()
+                    .await
+                    .unwrap();
+            })
+        };
+        let report = run(&browsers, args.secs, args.think_ms).await;
+        burst.await.unwrap();
+        server.controls(json!({"error_rate": 0.0})).await;
+        print(
+            "faults (10 % GitLab 5xx; GitLab's rate limit 60/min from 20 s to 30 s)",
+            &report,
+            &server,
+        );
+    }
+}
