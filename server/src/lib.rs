@@ -13,6 +13,7 @@ pub mod api;
 pub mod auth;
 pub mod caches;
 pub mod check;
+pub mod clock;
 pub mod config;
 pub mod demo;
 pub mod errors;

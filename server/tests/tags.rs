@@ -206,6 +206,35 @@ async fn gitlabs_rate_limit_stops_the_index_with_a_clear_message_and_keeps_what_
 }
 
 #[tokio::test]
+async fn one_users_rate_limit_does_not_stall_the_shared_index_for_others() {
+    let server = start(&[]).await;
+    let olivia = signed_in(&server, "olivia").await;
+    let maria = signed_in(&server, "maria").await;
+    let controls = server.double.as_ref().unwrap().double.controls();
+    // GitLab's limit is per user: olivia's build runs out of her allowance and GitLab
+    // tells her to wait.
+    controls.set_rate_limit(Some(60));
+    let mut page = tag_list(&olivia, API_SERVER, "").await.unwrap();
+    for _ in 0..100 {
+        if page.progress.error.is_some() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        page = tag_list(&olivia, API_SERVER, "").await.unwrap();
+    }
+    assert!(page.progress.error.is_some(), "olivia's build stopped");
+    controls.set_rate_limit(None);
+    // Olivia waits as GitLab asked: her reload does not start the build again…
+    let hers = tag_list(&olivia, API_SERVER, "").await.unwrap();
+    assert!(hers.progress.error.is_some(), "{:?}", hers.progress);
+    // …but maria's request does, with her own token, and it completes for everyone.
+    let theirs = complete_list(&maria, API_SERVER, "").await;
+    assert_eq!(theirs.progress.indexed, 10_000);
+    let hers = tag_list(&olivia, API_SERVER, "").await.unwrap();
+    assert!(hers.progress.complete && hers.progress.error.is_none());
+}
+
+#[tokio::test]
 async fn a_bad_regex_is_reported_and_the_rest_of_the_view_still_applies() {
     let server = start(&[]).await;
     let browser = signed_in(&server, "olivia").await;

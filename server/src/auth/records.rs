@@ -65,7 +65,4 @@ impl std::fmt::Debug for PendingLogin {
     }
 }
 
-/// Unix seconds now.
-pub fn now() -> i64 {
-    time::OffsetDateTime::now_utc().unix_timestamp()
-}
+pub use crate::clock::now;

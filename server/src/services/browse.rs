@@ -207,7 +207,7 @@ impl BrowseService {
                 .has_previous_page
                 .then_some(page.start_cursor)
                 .flatten(),
-            now: crate::auth::records::now(),
+            now: crate::clock::now(),
         })
     }
 

@@ -287,7 +287,7 @@ impl CleanupService {
             edit_refusal: edit_refusal(access),
             mode,
             repositories: preview,
-            now: crate::auth::records::now(),
+            now: crate::clock::now(),
             rules,
             rules_note,
         })

@@ -207,7 +207,7 @@ impl Tags for TagService {
         view: &TagListView,
     ) -> Result<TagListPage, AppError> {
         let header = self.repository_access(caller, repository_id, false).await?;
-        let now = crate::auth::records::now();
+        let now = crate::clock::now();
         // The filter compiles only now, for a caller GitLab let read the repository.
         let (filter, filter_error) = match view.filter(now) {
             Ok(filter) => (filter, None),
@@ -356,7 +356,7 @@ impl Tags for TagService {
             platforms,
             also_tagged,
             also_tagged_more,
-            now: crate::auth::records::now(),
+            now: crate::clock::now(),
         })
     }
 
@@ -367,11 +367,11 @@ impl Tags for TagService {
         view: &TagListView,
     ) -> Result<(Vec<String>, u64), AppError> {
         let header = self.repository_access(caller, repository_id, false).await?;
-        let filter =
-            view.filter(crate::auth::records::now())
-                .map_err(|e| AppError::BadRequest {
-                    message: e.to_string(),
-                })?;
+        let filter = view
+            .filter(crate::clock::now())
+            .map_err(|e| AppError::BadRequest {
+                message: e.to_string(),
+            })?;
         let index = self.index_for(caller, &header)?;
         index
             .wait_until(FIRST_PAGE_WAIT, |s| s.is_current() || s.error.is_some())
