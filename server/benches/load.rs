@@ -22,17 +22,16 @@
 
 #[path = "../tests/common/mod.rs"]
 mod common;
+mod support;
 
 use common::Browser;
 use rand::Rng;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+use support::{arg, ServerProcess};
 
-const BIN: &str = env!("CARGO_BIN_EXE_registry-dash");
 const REPOSITORY: u64 = 3;
 const USERS: [&str; 4] = ["olivia", "maria", "devon", "reese"];
 
@@ -45,96 +44,35 @@ struct Args {
 }
 
 fn args() -> Args {
-    let argv: Vec<String> = std::env::args().collect();
-    let value = |name: &str, default: &str| -> String {
-        argv.iter()
-            .position(|a| a == name)
-            .and_then(|i| argv.get(i + 1))
-            .cloned()
-            .unwrap_or_else(|| default.to_string())
-    };
     Args {
-        users: value("--users", "500").parse().unwrap(),
-        secs: value("--secs", "60").parse().unwrap(),
-        think_ms: value("--think-ms", "2000").parse().unwrap(),
-        latency_ms: value("--latency-ms", "5").parse().unwrap(),
-        scenario: value("--scenario", "all"),
+        users: arg("--users", "500").parse().unwrap(),
+        secs: arg("--secs", "60").parse().unwrap(),
+        think_ms: arg("--think-ms", "2000").parse().unwrap(),
+        latency_ms: arg("--latency-ms", "5").parse().unwrap(),
+        scenario: arg("--scenario", "all"),
     }
 }
 
-struct Server {
-    child: Child,
-    base: String,
-    double: String,
+/// The binary in demo mode, the benchmark its only client.
+fn start(latency_ms: u64) -> ServerProcess {
+    ServerProcess::start(
+        &["--demo"],
+        &[
+            ("REGISTRY_DASH_DEMO_LATENCY_MS", latency_ms.to_string()),
+            // No per-credential API cap in the way of the measurement.
+            ("REGISTRY_DASH_API_REQUESTS_PER_MINUTE", "100000".into()),
+        ],
+    )
 }
 
-impl Server {
-    fn start(latency_ms: u64) -> Server {
-        let mut child = Command::new(BIN)
-            .arg("--demo")
-            .env("REGISTRY_DASH_LISTEN", "127.0.0.1:0")
-            .env("REGISTRY_DASH_DEMO_LATENCY_MS", latency_ms.to_string())
-            // The benchmark is the only client: no per-credential API cap in the way.
-            .env("REGISTRY_DASH_API_REQUESTS_PER_MINUTE", "100000")
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let stdout = child.stdout.take().unwrap();
-        let (tx, rx) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                let _ = tx.send(line);
-            }
-        });
-        let (mut base, mut double) = (None, None);
-        while base.is_none() || double.is_none() {
-            let line = rx.recv_timeout(Duration::from_secs(60)).unwrap();
-            if let Some(url) = line.strip_prefix("registry-dash listening on ") {
-                base = Some(url.to_string());
-            }
-            if let Some(url) = line.strip_prefix("gitlab double at ") {
-                double = Some(url.to_string());
-            }
-        }
-        Server {
-            child,
-            base: base.unwrap(),
-            double: double.unwrap(),
-        }
-    }
-
-    /// Peak and current resident memory of the server process, in MiB.
-    fn rss(&self) -> (f64, f64) {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
-            .unwrap_or_default();
-        let field = |name: &str| {
-            status
-                .lines()
-                .find(|l| l.starts_with(name))
-                .and_then(|l| l.split_whitespace().nth(1))
-                .and_then(|kb| kb.parse::<f64>().ok())
-                .map_or(0.0, |kb| kb / 1024.0)
-        };
-        (field("VmHWM:"), field("VmRSS:"))
-    }
-
-    async fn controls(&self, body: Value) {
-        reqwest::Client::new()
-            .post(format!("{}/-/double/controls", self.double))
-            .json(&body)
-            .send()
-            .await
-            .unwrap();
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+async fn controls(server: &ServerProcess, body: Value) {
+    let double = server.double.as_deref().unwrap();
+    reqwest::Client::new()
+        .post(format!("{double}/-/double/controls"))
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
 }
 
 /// One request of a user's loop; its status and latency.
@@ -228,7 +166,7 @@ async fn run(browsers: &[Arc<Browser>], secs: u64, think_ms: u64) -> Report {
     }
 }
 
-fn print(name: &str, report: &Report, server: &Server) {
+fn print(name: &str, report: &Report, server: &ServerProcess) {
     let n = report.latencies.len();
     let at = |q: f64| {
         report
@@ -277,7 +215,7 @@ fn print(name: &str, report: &Report, server: &Server) {
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
     let args = args();
-    let server = Server::start(args.latency_ms);
+    let server = start(args.latency_ms);
     println!(
         "registry-dash {} on {}; {} users, {} s, think {} ms (mean), GitLab latency {} ms",
         env!("CARGO_PKG_VERSION"),
@@ -335,9 +273,9 @@ async fn main() {
         print("normal", &report, &server);
     }
     if matches!(args.scenario.as_str(), "all" | "faults") {
-        server.controls(json!({"error_rate": 0.1})).await;
+        controls(&server, json!({"error_rate": 0.1})).await;
         let burst = {
-            let double = server.double.clone();
+            let double = server.double.clone().unwrap();
             tokio::spawn(async move {
                 tokio::time::sleep(Duration::from_secs(20)).await;
                 let client = reqwest::Client::new();
@@ -359,7 +297,7 @@ async fn main() {
         };
         let report = run(&browsers, args.secs, args.think_ms).await;
         burst.await.unwrap();
-        server.controls(json!({"error_rate": 0.0})).await;
+        controls(&server, json!({"error_rate": 0.0})).await;
         print(
             "faults (10 % GitLab 5xx; GitLab's rate limit 60/min from 20 s to 30 s)",
             &report,

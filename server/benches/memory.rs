@@ -14,24 +14,13 @@
 
 #[path = "../tests/common/mod.rs"]
 mod common;
+mod support;
 
 use common::Browser;
 use gitlab_double::{Dataset, Double, DoubleConfig, OAuthApp};
 use serde_json::{json, Value};
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
-
-const BIN: &str = env!("CARGO_BIN_EXE_registry-dash");
-
-fn arg(name: &str, default: u64) -> u64 {
-    let argv: Vec<String> = std::env::args().collect();
-    argv.iter()
-        .position(|a| a == name)
-        .and_then(|i| argv.get(i + 1))
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
+use support::{arg, ServerProcess};
 
 fn dataset(repositories: u64, tags: u64) -> Dataset {
     let repos: Vec<Value> = (1..=repositories)
@@ -47,66 +36,28 @@ fn dataset(repositories: u64, tags: u64) -> Dataset {
     Dataset::from_json_str(&data.to_string()).unwrap()
 }
 
-struct Server {
-    child: Child,
-    base: String,
-}
-
-impl Server {
-    fn start(gitlab: &str, bound_mib: u64) -> Server {
-        let dir = std::env::temp_dir().join(format!("rd-memory-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let config = dir.join("config.toml");
-        std::fs::write(
-            &config,
-            format!(
-                "listen = \"127.0.0.1:0\"\n[index]\nmemory_mib = {bound_mib}\n[[instances]]\nname = \"lab\"\nbase_url = \"{gitlab}\"\nclient_id = \"bench\"\nclient_secret = \"bench-secret\"\n"
-            ),
-        )
-        .unwrap();
-        let mut child = Command::new(BIN)
-            .args(["--config", config.to_str().unwrap()])
-            .env("RUST_LOG", "warn")
-            .envs(std::env::vars().filter(|(k, _)| k.starts_with("MALLOC_")))
-            // Index as fast as the double answers: this measures memory, not GitLab's limit.
-            .env("REGISTRY_DASH_REQUESTS_PER_MINUTE", "1000000")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let stdout = child.stdout.take().unwrap();
-        let (tx, rx) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                if let Some(url) = line.strip_prefix("registry-dash listening on ") {
-                    let _ = tx.send(url.to_string());
-                }
-            }
-        });
-        let base = rx.recv_timeout(Duration::from_secs(60)).unwrap();
-        Server { child, base }
-    }
-
-    fn rss(&self) -> (f64, f64) {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
-            .unwrap_or_default();
-        let field = |name: &str| {
-            status
-                .lines()
-                .find(|l| l.starts_with(name))
-                .and_then(|l| l.split_whitespace().nth(1))
-                .and_then(|kb| kb.parse::<f64>().ok())
-                .map_or(0.0, |kb| kb / 1024.0)
-        };
-        (field("VmHWM:"), field("VmRSS:"))
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+/// The binary configured for the double at `gitlab`, with the given index memory bound.
+fn start(gitlab: &str, bound_mib: u64) -> ServerProcess {
+    let dir = std::env::temp_dir().join(format!("rd-memory-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let config = dir.join("config.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "listen = \"127.0.0.1:0\"\n[index]\nmemory_mib = {bound_mib}\n[[instances]]\nname = \"lab\"\nbase_url = \"{gitlab}\"\nclient_id = \"bench\"\nclient_secret = \"bench-secret\"\n"
+        ),
+    )
+    .unwrap();
+    let mut env: Vec<(&str, String)> = vec![
+        // Index as fast as the double answers: this measures memory, not GitLab's limit.
+        ("REGISTRY_DASH_REQUESTS_PER_MINUTE", "1000000".into()),
+    ];
+    // Allocator knobs (MALLOC_ARENA_MAX, …) pass through, for experiments.
+    let malloc: Vec<(String, String)> = std::env::vars()
+        .filter(|(k, _)| k.starts_with("MALLOC_"))
+        .collect();
+    env.extend(malloc.iter().map(|(k, v)| (k.as_str(), v.clone())));
+    ServerProcess::start(&["--config", config.to_str().unwrap()], &env)
 }
 
 fn metric(text: &str, name: &str) -> f64 {
@@ -118,7 +69,7 @@ fn metric(text: &str, name: &str) -> f64 {
 }
 
 async fn measure(double: &Double, gitlab: &str, bound_mib: u64, repositories: u64) {
-    let server = Server::start(gitlab, bound_mib);
+    let server = start(gitlab, bound_mib);
     double
         .controls()
         .register_redirect_uri("bench", &format!("{}/auth/callback/lab", server.base));
@@ -179,9 +130,9 @@ async fn measure(double: &Double, gitlab: &str, bound_mib: u64, repositories: u6
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
-    let bound = arg("--bound-mib", 64);
-    let repositories = arg("--repositories", 20);
-    let tags = arg("--tags", 10_000);
+    let bound: u64 = arg("--bound-mib", "64").parse().unwrap();
+    let repositories: u64 = arg("--repositories", "20").parse().unwrap();
+    let tags: u64 = arg("--tags", "10000").parse().unwrap();
     let started = Instant::now();
     let running = Double::spawn(DoubleConfig {
         dataset: dataset(repositories, tags),

@@ -2,7 +2,7 @@
 //! OpenAPI document that lists every route.
 #![allow(clippy::unwrap_used)]
 
-use crate::common::{start, Browser};
+use crate::common::{controls, start, Browser};
 use reqwest::header::{AUTHORIZATION, ORIGIN};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
@@ -160,7 +160,7 @@ async fn scripts_use_a_gitlab_token_and_gitlab_decides() {
     let server = start(&[]).await;
     // Obtain a real GitLab token of devon's from the double (a script would use a PAT).
     Browser::new(&server).sign_in("devon", "/i/demo").await;
-    let controls = server.double.as_ref().unwrap().double.controls();
+    let controls = controls(&server);
     let token = controls
         .issued_tokens()
         .into_iter()

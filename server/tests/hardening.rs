@@ -3,7 +3,7 @@
 //! revoked, slow clients, too many requests at once, slow GitLab, panics.
 #![allow(clippy::unwrap_used)]
 
-use crate::common::{requests, revoke_at_gitlab, start, token_for, Browser};
+use crate::common::{controls, requests, revoke_at_gitlab, signed_in, start, token_for, Browser};
 use reqwest::header::{AUTHORIZATION, RETRY_AFTER};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
@@ -56,12 +56,6 @@ async fn refused_unread(browser: &Browser, name: &str, body: Value, statuses: &[
         ),
         Err(error) => assert!(!error.is_timeout() && error.is_request(), "{error}"),
     }
-}
-
-async fn signed_in(server: &server::RunningServer, user: &str) -> Browser {
-    let browser = Browser::new(server);
-    browser.sign_in(user, "/i/demo").await;
-    browser
 }
 
 #[tokio::test]
@@ -353,13 +347,7 @@ async fn too_many_requests_at_once_are_shed_with_retry_after() {
         browsers.push(signed_in(&server, user).await);
     }
     // GitLab slows down: every request now takes 600 ms.
-    server
-        .double
-        .as_ref()
-        .unwrap()
-        .double
-        .controls()
-        .set_latency(Duration::from_millis(600), Duration::ZERO);
+    controls(&server).set_latency(Duration::from_millis(600), Duration::ZERO);
     let started = Instant::now();
     let requests = browsers.iter().cycle().take(8).map(|b| async move {
         let response = b.get("/api/v1/demo/groups").await;
@@ -395,13 +383,7 @@ async fn too_many_requests_at_once_are_shed_with_retry_after() {
 async fn a_request_slower_than_its_timeout_is_a_503() {
     let server = start(&[("REGISTRY_DASH_REQUEST_TIMEOUT_SECS", "1")]).await;
     let maria = signed_in(&server, "maria").await;
-    server
-        .double
-        .as_ref()
-        .unwrap()
-        .double
-        .controls()
-        .set_latency(Duration::from_millis(1_500), Duration::ZERO);
+    controls(&server).set_latency(Duration::from_millis(1_500), Duration::ZERO);
     let started = Instant::now();
     let response = maria.get("/api/v1/demo/groups").await;
     assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
@@ -574,13 +556,7 @@ async fn health_readiness_and_metrics() {
     assert_eq!(report["ready"], false);
     assert!(report["site"].as_str().unwrap().starts_with("missing"));
     let server = start(&[("REGISTRY_DASH_SITE_ROOT", site.to_str().unwrap())]).await;
-    server
-        .double
-        .as_ref()
-        .unwrap()
-        .double
-        .controls()
-        .set_error_rate(1.0);
+    controls(&server).set_error_rate(1.0);
     let ready = Browser::new(&server).get("/readyz").await;
     assert_eq!(ready.status(), StatusCode::SERVICE_UNAVAILABLE);
     let report: Value = ready.json().await.unwrap();

@@ -2,11 +2,10 @@
 //! and filtering over all tags, the request strategy, access checks, deletion.
 #![allow(clippy::unwrap_used)]
 
-use crate::common::{requests, start, Browser};
+use crate::common::{controls, requests, signed_in, start, Browser};
 use domain::tags::{DeleteOutcome, DeletionPlan, TagDetail, TagListPage, TagListView};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
-use server::RunningServer;
 
 /// Repository ids of the demo dataset.
 const WEB_ROOT: u64 = 1;
@@ -52,12 +51,6 @@ async fn complete_list(browser: &Browser, repository: u64, query: &str) -> TagLi
 /// Calls a server function and reads its JSON answer.
 async fn call<T: serde::de::DeserializeOwned>(browser: &Browser, name: &str, body: Value) -> T {
     browser.server_fn(name, body).await.json().await.unwrap()
-}
-
-async fn signed_in(server: &RunningServer, user: &str) -> Browser {
-    let browser = Browser::new(server);
-    browser.sign_in(user, "/i/demo").await;
-    browser
 }
 
 #[tokio::test]
@@ -142,13 +135,7 @@ async fn index_costs_hundreds_of_requests_not_ten_thousand() {
 #[tokio::test]
 async fn without_the_metadata_database_the_cursor_chain_still_indexes_everything() {
     let server = start(&[]).await;
-    server
-        .double
-        .as_ref()
-        .unwrap()
-        .double
-        .controls()
-        .set_metadata_db(false);
+    controls(&server).set_metadata_db(false);
     let browser = signed_in(&server, "olivia").await;
     let page = complete_list(&browser, WEB_ROOT, "sort=name_asc&per_page=100").await;
     assert_eq!(page.progress.indexed, 60);
@@ -173,7 +160,7 @@ async fn a_large_repository_shows_its_first_tags_while_the_index_completes() {
 async fn gitlabs_rate_limit_stops_the_index_with_a_clear_message_and_keeps_what_it_has() {
     let server = start(&[]).await;
     let browser = signed_in(&server, "olivia").await;
-    let controls = server.double.as_ref().unwrap().double.controls();
+    let controls = controls(&server);
     // 60 requests per minute: far fewer than 10,000 tags need; GitLab asks to wait
     // longer than a page may hold a request.
     controls.set_rate_limit(Some(60));
@@ -210,7 +197,7 @@ async fn one_users_rate_limit_does_not_stall_the_shared_index_for_others() {
     let server = start(&[]).await;
     let olivia = signed_in(&server, "olivia").await;
     let maria = signed_in(&server, "maria").await;
-    let controls = server.double.as_ref().unwrap().double.controls();
+    let controls = controls(&server);
     // GitLab's limit is per user: olivia's build runs out of her allowance and GitLab
     // tells her to wait.
     controls.set_rate_limit(Some(60));

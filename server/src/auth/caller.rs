@@ -132,6 +132,16 @@ impl SignInService {
         }
     }
 
+    /// Whether the session is signed in to `instance` and within its lifetime (a cheap
+    /// check, no GitLab call).
+    pub async fn signed_in(&self, session: &Session, instance: &str) -> bool {
+        !self.expired(session).await.unwrap_or(true)
+            && matches!(
+                session.get::<serde_json::Value>(&auth_key(instance)).await,
+                Ok(Some(_))
+            )
+    }
+
     /// Whether the session holds a sign-in for any instance (a cheap check, no GitLab call).
     pub async fn signed_in_anywhere(&self, session: &Session) -> bool {
         for instance in self.gw.instances.iter() {

@@ -1,7 +1,6 @@
 //! HTTP plumbing around the pages: security headers, the CSRF origin check, the sign-in
 //! gates (pages and server functions), and idle-session extension.
 
-use crate::auth::records::auth_key;
 use crate::state::AppState;
 use app::error::AppError;
 use axum::extract::{Request, State};
@@ -119,26 +118,20 @@ pub async fn require_sign_in(
             let name = percent_encoding::percent_decode_str(name)
                 .decode_utf8_lossy()
                 .into_owned();
-            if state.services.gateway.instances.get(&name).is_ok() {
-                let expired = state.sign_in.expired(&session).await.unwrap_or(true);
-                let signed_in = !expired
-                    && matches!(
-                        session.get::<serde_json::Value>(&auth_key(&name)).await,
-                        Ok(Some(_))
-                    );
-                if !signed_in {
-                    let here = request
-                        .uri()
-                        .path_and_query()
-                        .map(|pq| pq.as_str().to_string())
-                        .unwrap_or(path);
-                    return Redirect::to(&format!(
-                        "/login?instance={}&return_to={}",
-                        domain::query::encode_value(&name),
-                        domain::query::encode_value(&here)
-                    ))
-                    .into_response();
-                }
+            if state.services.gateway.instances.get(&name).is_ok()
+                && !state.sign_in.signed_in(&session, &name).await
+            {
+                let here = request
+                    .uri()
+                    .path_and_query()
+                    .map(|pq| pq.as_str().to_string())
+                    .unwrap_or(path);
+                return Redirect::to(&format!(
+                    "/login?instance={}&return_to={}",
+                    domain::query::encode_value(&name),
+                    domain::query::encode_value(&here)
+                ))
+                .into_response();
             }
         }
     }
@@ -227,14 +220,9 @@ pub async fn extend_session(
 
 /// `/`: the first instance's projects when signed in there, else the sign-in page.
 pub async fn home(State(state): State<AppState>, session: Session) -> Response {
-    if !state.sign_in.expired(&session).await.unwrap_or(true) {
-        for instance in state.services.gateway.instances.iter() {
-            if let Ok(Some(_)) = session
-                .get::<serde_json::Value>(&auth_key(&instance.info.name))
-                .await
-            {
-                return Redirect::to(&app::links::projects(&instance.info.name)).into_response();
-            }
+    for instance in state.services.gateway.instances.iter() {
+        if state.sign_in.signed_in(&session, &instance.info.name).await {
+            return Redirect::to(&app::links::projects(&instance.info.name)).into_response();
         }
     }
     Redirect::to("/login").into_response()

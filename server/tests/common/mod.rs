@@ -162,15 +162,21 @@ impl Browser {
     }
 }
 
+/// The embedded double's knobs (latency, faults, rate limit, tokens).
+pub fn controls(server: &RunningServer) -> &gitlab_double::Controls {
+    server.double.as_ref().unwrap().double.controls()
+}
+
 /// GitLab requests (REST and GraphQL) the embedded double has answered so far.
 pub fn requests(server: &RunningServer) -> u64 {
-    server
-        .double
-        .as_ref()
-        .unwrap()
-        .double
-        .controls()
-        .request_count()
+    controls(server).request_count()
+}
+
+/// A browser signed in as `user` through the real OAuth flow.
+pub async fn signed_in(server: &RunningServer, user: &str) -> Browser {
+    let browser = Browser::new(server);
+    browser.sign_in(user, "/i/demo").await;
+    browser
 }
 
 /// A GitLab access token for `user` with exactly `scopes`, obtained from the double with the
