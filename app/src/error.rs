@@ -33,6 +33,9 @@ pub enum AppError {
     /// The dashboard is too busy right now, or restarting.
     #[error("The dashboard is busy or restarting. Try again in {retry_after_secs} s.")]
     Unavailable { retry_after_secs: u64 },
+    /// The request's body is larger than the server accepts.
+    #[error("The request is larger than the dashboard accepts.")]
+    TooLarge,
     /// The request itself was wrong.
     #[error("{message}")]
     BadRequest { message: String },
@@ -58,6 +61,7 @@ impl AppError {
             AppError::RateLimited { .. } => 429,
             AppError::Unavailable { .. } => 503,
             AppError::BadRequest { .. } => 400,
+            AppError::TooLarge => 413,
             AppError::Internal { .. } => 500,
         }
     }
@@ -72,7 +76,7 @@ impl AppError {
             AppError::GitLabUnavailable { .. } => "GitLab is unreachable",
             AppError::RateLimited { .. } => "Too many requests",
             AppError::Unavailable { .. } => "Try again in a moment",
-            AppError::BadRequest { .. } => "That request did not work",
+            AppError::BadRequest { .. } | AppError::TooLarge => "That request did not work",
             AppError::Internal { .. } => "Something went wrong",
         }
     }

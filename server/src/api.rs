@@ -72,10 +72,12 @@ impl IntoResponse for ApiError {
         } else {
             tracing::info!(status = status.as_u16(), error = %self.0, "API request refused");
         }
-        let kind = serde_json::to_value(&self.0)
-            .ok()
-            .and_then(|v| v.as_object().and_then(|o| o.keys().next().cloned()))
-            .unwrap_or_else(|| "Internal".into());
+        let kind = match serde_json::to_value(&self.0) {
+            Ok(serde_json::Value::Object(fields)) => fields.keys().next().cloned(),
+            Ok(serde_json::Value::String(unit)) => Some(unit),
+            _ => None,
+        }
+        .unwrap_or_else(|| "Internal".into());
         let body = ErrorBody {
             error: ErrorDetail {
                 kind,
@@ -146,6 +148,9 @@ pub struct ApiJson<T>(pub T);
 
 impl From<JsonRejection> for ApiError {
     fn from(rejection: JsonRejection) -> Self {
+        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            return ApiError(AppError::TooLarge);
+        }
         ApiError(AppError::BadRequest {
             message: format!(
                 "The request body is not what this endpoint takes: {}",
@@ -503,11 +508,16 @@ async fn tags(
     RawQuery(query): RawQuery,
 ) -> ApiResult<TagListPage> {
     let view = view_from(query, TagListView::from_pairs)?;
-    let page = state.services.tags.tag_list(&caller, id, &view).await?;
-    if let Some(message) = page.filter_error {
-        return Err(AppError::BadRequest { message }.into());
+    // A filter that does not compile is a 400 before the repository is even looked at.
+    if let Err(error) = view.filter(crate::clock::now()) {
+        return Err(AppError::BadRequest {
+            message: error.to_string(),
+        }
+        .into());
     }
-    Ok(Json(page))
+    Ok(Json(
+        state.services.tags.tag_list(&caller, id, &view).await?,
+    ))
 }
 
 #[utoipa::path(get, path = "/api/v1/{instance}/repositories/{id}/tags/{tag}", tag = "tags",

@@ -26,6 +26,8 @@ use std::time::Duration;
 
 /// How long a scan of a user's projects is reused (paging through it should not re-scan).
 pub const PROJECT_SCAN_TTL: Duration = Duration::from_secs(30);
+/// How long a bearer token GitLab accepted skips the rate for checking unknown tokens.
+pub const ACCEPTED_BEARER_TTL: Duration = Duration::from_secs(600);
 /// How long a sign-in may take between the redirect to GitLab and the callback.
 pub const PENDING_LOGIN_TTL: Duration = Duration::from_secs(600);
 
@@ -124,7 +126,9 @@ pub fn weight(bytes: usize) -> u32 {
 
 const MIB: u64 = 1024 * 1024;
 
-/// A byte-bounded cache whose entries live `ttl`; keys weigh `key_bytes` each.
+/// A byte-bounded cache whose entries live `ttl`; keys weigh `key_bytes` each. When full,
+/// moka admits a new entry only if it is asked for more often than what it would push
+/// out, so a flood of one-off keys cannot evict what is in use.
 fn bounded<K, V>(mib: u64, ttl: Duration, key_bytes: usize) -> Cache<K, V>
 where
     K: std::hash::Hash + Eq + Send + Sync + 'static,
@@ -138,6 +142,21 @@ where
         .build()
 }
 
+/// [`bounded`] for entries each used once (sign-ins in progress): the oldest go first, so
+/// a new entry is always admitted.
+fn bounded_lru<K, V>(mib: u64, ttl: Duration, key_bytes: usize) -> Cache<K, V>
+where
+    K: std::hash::Hash + Eq + Send + Sync + 'static,
+    V: Weigh + Clone + Send + Sync + 'static,
+{
+    Cache::builder()
+        .max_capacity(mib * MIB)
+        .eviction_policy(moka::policy::EvictionPolicy::lru())
+        .weigher(move |_k: &K, v: &V| weight(key_bytes + v.weigh()))
+        .time_to_live(ttl)
+        .build()
+}
+
 /// The caches, owned by the server state.
 pub struct Caches {
     /// (credential, repository id) → the repository as that credential may see it.
@@ -148,6 +167,9 @@ pub struct Caches {
     pub bearer_users: Cache<CredentialKey, Arc<Viewer>>,
     /// Bearer credentials GitLab refused (401), refused without asking for a while.
     pub refused_bearers: Cache<CredentialKey, ()>,
+    /// Bearer credentials GitLab accepted in the last minutes: checking them again is not
+    /// held to the server-wide rate for unknown tokens (GitLab still decides each time).
+    pub accepted_bearers: Cache<CredentialKey, ()>,
     /// Digest of an OAuth `state` → the sign-in it belongs to (single use).
     pub pending_logins: Cache<[u8; 32], Arc<PendingLogin>>,
     /// Credential → its JSON API request rate (a GCRA limiter each).
@@ -181,7 +203,8 @@ impl Caches {
                 key,
             ),
             refused_bearers: bounded(1, Duration::from_secs(settings.users_ttl_secs), key),
-            pending_logins: bounded(settings.users_mib, PENDING_LOGIN_TTL, 32),
+            accepted_bearers: bounded(1, ACCEPTED_BEARER_TTL, key),
+            pending_logins: bounded_lru(settings.users_mib, PENDING_LOGIN_TTL, 32),
         }
     }
 
@@ -226,6 +249,7 @@ impl Caches {
             + self.project_scans.weighted_size()
             + self.bearer_users.weighted_size()
             + self.refused_bearers.weighted_size()
+            + self.accepted_bearers.weighted_size()
             + self.pending_logins.weighted_size()
     }
 }

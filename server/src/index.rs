@@ -48,6 +48,15 @@ const REST_PER_PAGE: u32 = 100;
 /// After a failed build (other than a rate limit, which says how long), the user who
 /// triggered it waits this long before their next request may start another.
 const FAILURE_PAUSE: Duration = Duration::from_secs(5);
+/// A repository too large for the configured index memory is not tried again before this.
+const TOO_LARGE_PAUSE: Duration = Duration::from_secs(300);
+/// Bytes an indexed tag takes on average, with the allocator slack (measured: about 630
+/// for GitLab's tags, see `tag_bytes`): a repository whose tag count times this does not
+/// fit is refused before its build pushes every other index out.
+const TYPICAL_TAG_BYTES: u64 = 630 + 630 / ALLOCATOR_SLACK as u64;
+/// A complete index whose tag count GitLab reports differently is rebuilt, but not more
+/// often than this (a repository CI pushes to all day changes its count all day).
+const RECOUNT_INTERVAL: Duration = Duration::from_secs(30);
 /// Budgets of users not seen for this long are dropped.
 const BUDGET_IDLE: Duration = Duration::from_secs(600);
 /// Budgets kept at most (each is a few hundred bytes).
@@ -107,9 +116,16 @@ impl Budget {
         *lock(&self.paused_until) = Some(Instant::now() + wait);
     }
 
+    /// How much longer GitLab asked this user to wait, if it did.
+    pub fn paused_for(&self) -> Option<Duration> {
+        lock(&self.paused_until)
+            .and_then(|until| until.checked_duration_since(Instant::now()))
+            .filter(|left| !left.is_zero())
+    }
+
     /// Whether GitLab asked this user to wait and the wait is not over.
     pub fn paused(&self) -> bool {
-        lock(&self.paused_until).is_some_and(|until| Instant::now() < until)
+        self.paused_for().is_some()
     }
 }
 
@@ -137,6 +153,13 @@ pub struct IndexState {
     /// How long the last complete build took.
     last_build: Option<Duration>,
     build_started: Option<Instant>,
+    /// When the build that produced the current complete list started.
+    list_read_from: Option<Instant>,
+    /// The list was marked out of date while a build ran: that build's list does not
+    /// count as current, and the build runs again once it ends.
+    rerun: bool,
+    /// No new build before this instant (this repository does not fit in memory).
+    not_before: Option<Instant>,
     /// The project the repository belongs to (set by the first build request).
     project_id: u64,
 }
@@ -146,6 +169,14 @@ impl IndexState {
     /// run through us expires it; TTL staleness does not count: that list is still served).
     pub fn is_current(&self) -> bool {
         self.complete && self.completed_at.is_some()
+    }
+
+    /// Every tag is there, read by a build that started after `instant` (what a change that
+    /// must rest on GitLab's current tags, such as Run now, waits for).
+    pub fn read_since(&self, instant: Instant) -> bool {
+        self.is_current()
+            && self.error.is_none()
+            && self.list_read_from.is_some_and(|at| at >= instant)
     }
 
     /// Heap the entries own, counted from scratch (see [`tag_bytes`]).
@@ -281,7 +312,8 @@ impl TagIndex {
     fn finish(&self, outcome: Result<(), BuildError>) {
         self.write(|state| {
             state.building = false;
-            let took = state.build_started.take().map(|at| at.elapsed());
+            let started = state.build_started.take();
+            let took = started.map(|at| at.elapsed());
             match outcome {
                 Ok(()) => {
                     match state.fresh.take() {
@@ -295,7 +327,9 @@ impl TagIndex {
                     state.seen = HashSet::new();
                     state.deleted = HashSet::new();
                     state.complete = true;
-                    state.completed_at = Some(Instant::now());
+                    // Marked out of date meanwhile: this list is not current (see `rerun`).
+                    state.completed_at = (!state.rerun).then(Instant::now);
+                    state.list_read_from = started;
                     state.last_build = took;
                     state.error = None;
                     state.total = Some(state.tags.len() as u64);
@@ -304,10 +338,13 @@ impl TagIndex {
                     state.fresh = None;
                     state.seen = HashSet::new();
                     state.deleted = HashSet::new();
+                    state.rerun = false;
                     if let BuildError::TooLarge(_) = error {
-                        // What is there would only be a misleading part: free it.
-                        state.tags.clear();
+                        // What is there would only be a misleading part: free it, and do
+                        // not try again soon (the repository will not have shrunk).
+                        state.tags = HashMap::new();
                         state.complete = false;
+                        state.not_before = Some(Instant::now() + TOO_LARGE_PAUSE);
                     }
                     state.error = Some(error.message());
                 }
@@ -316,9 +353,33 @@ impl TagIndex {
         });
     }
 
-    /// Marks the index out of date: the next request rebuilds it (serving this list meanwhile).
+    /// Marks the index out of date: the next request rebuilds it (serving this list
+    /// meanwhile); a build running now runs again when it ends, since it may have read
+    /// pages from before the change.
     pub fn expire(&self) {
-        self.write(|state| state.completed_at = None);
+        self.write(|state| {
+            state.completed_at = None;
+            if state.building {
+                state.rerun = true;
+            }
+        });
+    }
+
+    /// Starts the next build in the state (the caller spawns it).
+    fn begin_build(state: &mut IndexState, gitlab_count: Option<u64>) {
+        state.building = true;
+        state.rerun = false;
+        state.build_started = Some(Instant::now());
+        state.error = None;
+        state.deleted.clear();
+        state.seen.clear();
+        if state.complete {
+            state.fresh = Some(HashMap::new());
+        } else {
+            // Resume: keep serving what an earlier attempt indexed.
+            state.total = gitlab_count.or(state.total);
+        }
+        state.heap = state.entries_heap();
     }
 
     /// Removes tags that were deleted through us.
@@ -491,32 +552,49 @@ impl TagIndexes {
         request: BuildRequest,
     ) -> Arc<TagIndex> {
         let key = (instance.to_string(), request.repository_id);
-        let index = self
+        let mut index = self
             .indexes
             .get_with(key.clone(), || Arc::new(TagIndex::new()));
+        if index.is_cancelled() {
+            // Pushed out (perhaps put back by a build's last re-weighing): start afresh.
+            index = Arc::new(TagIndex::new());
+            self.indexes.insert(key.clone(), index.clone());
+        }
+        let capacity = self.settings.memory_mib * MIB;
         let ttl = Duration::from_secs(self.settings.ttl_secs);
-        let paused = request.budget.paused();
+        let paused = request.budget.paused_for();
+        let too_large =
+            gitlab_count.is_some_and(|n| n.saturating_mul(TYPICAL_TAG_BYTES) > capacity);
         let start = index.write(|state| {
             state.project_id = request.project_id;
+            if too_large && !state.complete && !state.building {
+                state.error = Some(BuildError::TooLarge(capacity / MIB).message());
+                return false;
+            }
+            let held_off = state.not_before.is_some_and(|at| Instant::now() < at);
             // A repository that takes long to index is not rebuilt back to back.
             let ttl = ttl.max(state.last_build.map_or(Duration::ZERO, |d| d * 2));
-            let stale = state.completed_at.is_none_or(|at| at.elapsed() >= ttl);
-            let count_changed =
-                state.complete && gitlab_count.is_some_and(|n| Some(n) != state.total);
-            let start = !state.building && !paused && (!state.complete || stale || count_changed);
-            if start {
-                state.building = true;
-                state.build_started = Some(Instant::now());
-                state.error = None;
-                state.deleted.clear();
-                state.seen.clear();
-                if state.complete {
-                    state.fresh = Some(HashMap::new());
-                } else {
-                    // Resume: keep serving what an earlier attempt indexed.
-                    state.total = gitlab_count.or(state.total);
+            let age = state.completed_at.map(|at| at.elapsed());
+            let stale = age.is_none_or(|age| age >= ttl);
+            let count_changed = state.complete
+                && gitlab_count.is_some_and(|n| Some(n) != state.total)
+                && age.is_none_or(|age| {
+                    age >= RECOUNT_INTERVAL.max(state.last_build.unwrap_or_default())
+                });
+            let wanted = !state.complete || stale || count_changed;
+            if let (Some(left), true, false) = (paused, wanted, state.building) {
+                if !state.complete && state.error.is_none() {
+                    // Say why nothing happens, instead of an empty list that never fills.
+                    state.error = Some(format!(
+                        "GitLab asked you to wait before more requests; indexing resumes on a reload after {} s.",
+                        left.as_secs().max(1)
+                    ));
                 }
-                state.heap = state.entries_heap();
+                return false;
+            }
+            let start = !state.building && !held_off && wanted;
+            if start {
+                TagIndex::begin_build(state, gitlab_count);
             }
             start
         });
@@ -525,21 +603,36 @@ impl TagIndexes {
                 index: index.clone(),
                 key,
                 cache: self.indexes.clone(),
-                capacity: self.settings.memory_mib * MIB,
+                capacity,
                 request,
             };
             tokio::spawn(async move {
-                let outcome = builder.build().await;
-                if let Err(BuildError::GitLab(error)) = &outcome {
-                    tracing::warn!(%error, repository = builder.key.1, "tag index build failed");
-                    builder.request.budget.pause(match error {
-                        GitLabError::RateLimited(wait) => *wait,
-                        GitLabError::TokenExpired | GitLabError::Unauthorized => Duration::ZERO,
-                        _ => FAILURE_PAUSE,
+                loop {
+                    let outcome = builder.build().await;
+                    let ok = outcome.is_ok();
+                    if let Err(BuildError::GitLab(error)) = &outcome {
+                        tracing::warn!(%error, repository = builder.key.1, "tag index build failed");
+                        builder.request.budget.pause(match error {
+                            GitLabError::RateLimited(wait) => *wait,
+                            GitLabError::TokenExpired | GitLabError::Unauthorized => Duration::ZERO,
+                            _ => FAILURE_PAUSE,
+                        });
+                    }
+                    let again = builder.index.write(|state| {
+                        let again = ok && state.rerun;
+                        state.rerun = again;
+                        again
                     });
+                    builder.index.finish(outcome);
+                    builder.reweigh();
+                    if !again || builder.index.is_cancelled() {
+                        break;
+                    }
+                    // Marked out of date while it ran: read GitLab again, as the same user.
+                    builder
+                        .index
+                        .write(|state| TagIndex::begin_build(state, None));
                 }
-                builder.index.finish(outcome);
-                builder.reweigh();
             });
         }
         index
@@ -808,6 +901,29 @@ mod tests {
         names.sort();
         assert_eq!(names, ["b", "c"]);
         assert_eq!(index.read(|s| s.total), Some(2));
+    }
+
+    #[test]
+    fn a_list_marked_out_of_date_during_its_build_is_not_current() {
+        let index = TagIndex::new();
+        let asked_before = Instant::now();
+        index.write(|s| TagIndex::begin_build(s, Some(1)));
+        index.add(vec![tag("a")], Some(1));
+        // Run now asks for GitLab's current tags while this build runs.
+        let asked = Instant::now();
+        index.expire();
+        index.write(|s| assert!(s.rerun));
+        index.finish(Ok(()));
+        assert!(
+            !index.read(|s| s.is_current()),
+            "pages may predate the change"
+        );
+        assert!(!index.read(|s| s.read_since(asked)));
+        // The build that runs again starts after the question: its list answers it.
+        index.write(|s| TagIndex::begin_build(s, None));
+        index.add(vec![tag("a")], None);
+        index.finish(Ok(()));
+        assert!(index.read(|s| s.read_since(asked) && s.read_since(asked_before)));
     }
 
     #[test]

@@ -214,11 +214,37 @@ async fn one_users_rate_limit_does_not_stall_the_shared_index_for_others() {
     // Olivia waits as GitLab asked: her reload does not start the build again…
     let hers = tag_list(&olivia, API_SERVER, "").await.unwrap();
     assert!(hers.progress.error.is_some(), "{:?}", hers.progress);
+    // A repository she never opened says why it stays empty.
+    let other = tag_list(&olivia, WEB_WORKER, "").await.unwrap();
+    let why = other.progress.error.clone().unwrap_or_default();
+    assert!(
+        why.contains("GitLab asked you to wait"),
+        "{:?}",
+        other.progress
+    );
     // …but maria's request does, with her own token, and it completes for everyone.
     let theirs = complete_list(&maria, API_SERVER, "").await;
     assert_eq!(theirs.progress.indexed, 10_000);
     let hers = tag_list(&olivia, API_SERVER, "").await.unwrap();
     assert!(hers.progress.complete && hers.progress.error.is_none());
+}
+
+#[tokio::test]
+async fn a_repository_too_large_for_the_index_memory_says_so_without_pushing_others_out() {
+    let server = start(&[("REGISTRY_DASH_INDEX_MEMORY_MIB", "2")]).await;
+    let olivia = signed_in(&server, "olivia").await;
+    let small = complete_list(&olivia, WEB_ROOT, "").await;
+    assert_eq!(small.progress.indexed, 60);
+    let before = requests(&server);
+    let large = tag_list(&olivia, API_SERVER, "").await.unwrap();
+    let error = large.progress.error.clone().unwrap_or_default();
+    assert!(error.contains("memory_mib"), "{:?}", large.progress);
+    assert_eq!(large.progress.indexed, 0);
+    // Refused before any tag was fetched (only the access check asked GitLab)…
+    assert!(requests(&server) - before <= 2);
+    // …and the small repository's index is still there.
+    let again = tag_list(&olivia, WEB_ROOT, "").await.unwrap();
+    assert!(again.progress.complete && again.progress.error.is_none());
 }
 
 #[tokio::test]

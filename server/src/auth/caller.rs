@@ -171,7 +171,13 @@ impl SignInService {
             .caches
             .bearer_users
             .try_get_with(key, async {
-                if let Err(not_until) = self.bearer_checks.check() {
+                let known = self.gw.caches.accepted_bearers.contains_key(&key);
+                let over = if known {
+                    None
+                } else {
+                    self.bearer_checks.check().err()
+                };
+                if let Some(not_until) = over {
                     let wait = not_until.wait_time_from(governor::clock::Clock::now(
                         &governor::clock::DefaultClock::default(),
                     ));
@@ -180,18 +186,22 @@ impl SignInService {
                     });
                 }
                 match instance.api.current_user(&token).await {
-                    Ok(user) => Ok(Arc::new(Viewer {
-                        id: user.id,
-                        username: user.username,
-                        name: user.name,
-                        avatar_url: user.avatar_url,
-                        instance: instance_name.to_string(),
-                        is_admin: user.is_admin,
-                    })),
+                    Ok(user) => {
+                        self.gw.caches.accepted_bearers.insert(key, ()).await;
+                        Ok(Arc::new(Viewer {
+                            id: user.id,
+                            username: user.username,
+                            name: user.name,
+                            avatar_url: user.avatar_url,
+                            instance: instance_name.to_string(),
+                            is_admin: user.is_admin,
+                        }))
+                    }
                     Err(
                         crate::gitlab::GitLabError::Unauthorized
                         | crate::gitlab::GitLabError::TokenExpired,
                     ) => {
+                        self.gw.caches.accepted_bearers.invalidate(&key).await;
                         self.gw.caches.refused_bearers.insert(key, ()).await;
                         Err(not_signed_in(instance_name))
                     }
@@ -380,6 +390,7 @@ impl Credential for BearerCredential {
     }
 
     async fn revoked(&self) {
+        self.gw.caches.accepted_bearers.invalidate(&self.key).await;
         self.gw.caches.refused_bearers.insert(self.key, ()).await;
         self.gw.caches.bearer_users.invalidate(&self.key).await;
     }

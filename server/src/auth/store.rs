@@ -43,8 +43,10 @@ impl moka::Expiry<Id, Record> for IdleExpiry {
 impl MemoryStore {
     pub fn new(max_sessions: u64, idle: Duration) -> Self {
         MemoryStore {
+            // The least recently used session goes first: a new sign-in is always kept.
             cache: Cache::builder()
                 .max_capacity(max_sessions)
+                .eviction_policy(moka::policy::EvictionPolicy::lru())
                 .expire_after(IdleExpiry(idle))
                 .build(),
             idle,

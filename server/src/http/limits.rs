@@ -14,6 +14,7 @@ use axum::response::{IntoResponse, Response};
 use axum::BoxError;
 use axum::Router;
 use std::time::Duration;
+use tower::limit::GlobalConcurrencyLimitLayer;
 use tower::ServiceBuilder;
 
 /// Wraps `router` in the limits.
@@ -31,7 +32,9 @@ pub fn apply(router: Router, limits: &Limits, state: &AppState) -> Router {
                     async move { overloaded(error, &metrics) }
                 }))
                 .load_shed()
-                .concurrency_limit(limits.max_in_flight)
+                // One count for the whole server: the router applies layers per route, and
+                // a plain concurrency limit would count each route apart.
+                .layer(GlobalConcurrencyLimitLayer::new(limits.max_in_flight))
                 .timeout(timeout),
         )
 }

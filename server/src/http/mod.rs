@@ -5,7 +5,7 @@
 //! 2. security headers (HSTS over https);
 //! 3. `/healthz`, `/readyz`, `/metrics` (never shed, never behind a session);
 //! 4. limits: requests in flight (503 + Retry-After beyond), timeout, body size;
-//! 5. CSRF origin check for mutations;
+//! 5. compression; CSRF origin check for mutations;
 //! 6. the session (cookie `registry_dash_session`, `__Host-` over https), idle extension;
 //! 7. sign-in gates: pages redirect to sign-in, server functions answer 401 before their
 //!    body is read;
@@ -92,8 +92,6 @@ pub fn router(state: AppState) -> Router {
         .nest_service("/pkg", ServeDir::new(&pkg_dir))
         .route_service("/favicon.svg", ServeFile::new(pkg_dir.join("favicon.svg")))
         .layer(Extension(state.backend()))
-        // brotli/gzip: the wasm bundle shrinks to about a third on the wire.
-        .layer(CompressionLayer::new())
         .layer(middleware::from_fn(security::server_fn_errors))
         .layer(middleware::from_fn_with_state(
             state.clone(),
@@ -111,8 +109,12 @@ pub fn router(state: AppState) -> Router {
         .layer(middleware::from_fn_with_state(
             state.clone(),
             security::same_origin_mutations,
-        ));
-    let app = limits::apply(app, &state.config.limits, &state);
+        ))
+        // brotli/gzip, outside everything that reads a response body (server functions'
+        // error statuses): the wasm bundle shrinks to about a third on the wire.
+        .layer(CompressionLayer::new());
+    let app = limits::apply(app, &state.config.limits, &state)
+        .layer(middleware::from_fn(security::json_too_large));
 
     let operations: Router = Router::new()
         .route("/healthz", get(health::healthz))

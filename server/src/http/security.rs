@@ -203,6 +203,34 @@ pub async fn server_fn_errors(request: Request, next: Next) -> Response {
     Response::from_parts(parts, axum::body::Body::from(bytes))
 }
 
+/// A body refused for its size (413, decided from `Content-Length` before anything is
+/// read) is answered in the error format of the API it was sent to.
+pub async fn json_too_large(request: Request, next: Next) -> Response {
+    let api = request.uri().path().starts_with("/api/v1/");
+    let server_fn = request.uri().path().starts_with("/api/fn/");
+    let response = next.run(request).await;
+    let is_json = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
+    if response.status() != StatusCode::PAYLOAD_TOO_LARGE || is_json {
+        return response;
+    }
+    if api {
+        return crate::api::ApiError(AppError::TooLarge).into_response();
+    }
+    if server_fn {
+        let body = serde_json::to_string(&AppError::TooLarge).unwrap_or_default();
+        return (
+            StatusCode::PAYLOAD_TOO_LARGE,
+            [(header::CONTENT_TYPE, "application/json")],
+            body,
+        )
+            .into_response();
+    }
+    response
+}
+
 /// Reading counts as activity: a live session's idle expiry moves on with every request,
 /// without rewriting its data (see `auth::store`).
 pub async fn extend_session(

@@ -1,5 +1,8 @@
-//! Accepting connections: HTTP/1.1 and HTTP/2 through hyper, a bounded number of open
-//! connections, a header-read timeout against slow clients, and a graceful stop.
+//! Accepting connections: HTTP/1.1 through hyper, a bounded number of open connections, a
+//! header-read timeout against slow clients (hyper also runs it while a keep-alive
+//! connection waits for its next request, so idle connections close too), and a graceful
+//! stop. HTTP/2 is left to the TLS-terminating proxy in front: plain-text HTTP/2 has no
+//! idle limit in hyper, so one client could hold every connection slot.
 //!
 //! On shutdown: stop accepting at once, let every connection finish the request it is on
 //! (keep-alive ends after it), and let tracked destructive work (deletions, runs) finish;
@@ -7,8 +10,8 @@
 
 use crate::config::Limits;
 use axum::Router;
-use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
-use hyper_util::server::conn::auto;
+use hyper::server::conn::http1;
+use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
 use std::future::Future;
@@ -26,17 +29,11 @@ pub async fn serve(
     tasks: TaskTracker,
     shutdown: impl Future<Output = ()> + Send,
 ) {
-    let mut builder = auto::Builder::new(TokioExecutor::new());
+    let mut builder = http1::Builder::new();
     builder
-        .http1()
         .timer(TokioTimer::new())
         .header_read_timeout(Duration::from_secs(limits.header_read_timeout_secs))
         .keep_alive(true);
-    builder
-        .http2()
-        .timer(TokioTimer::new())
-        .keep_alive_interval(Duration::from_secs(30));
-    let builder = Arc::new(builder);
     let graceful = GracefulShutdown::new();
     let connections = Arc::new(Semaphore::new(limits.max_connections));
     let mut shutdown = std::pin::pin!(shutdown);
@@ -62,9 +59,7 @@ pub async fn serve(
         };
         let _ = stream.set_nodelay(true);
         let service = TowerToHyperService::new(app.clone());
-        let connection = builder
-            .serve_connection(TokioIo::new(stream), service)
-            .into_owned();
+        let connection = builder.serve_connection(TokioIo::new(stream), service);
         let connection = graceful.watch(connection);
         tokio::spawn(async move {
             if let Err(error) = connection.await {

@@ -328,11 +328,8 @@ async fn send_run(
         let reread = gw
             .indexes
             .existing(&caller.instance, repo.id)
-            .is_some_and(|index| {
-                index.read(|s| {
-                    s.complete && s.error.is_none() && s.completed_at.is_some_and(|at| at >= asked)
-                })
-            });
+            // Read by a build that started after Run now was asked for.
+            .is_some_and(|index| index.read(|s| s.read_since(asked)));
         let now = repo.summary.deleted;
         let result = if !reread {
             RunResult::Failed(
