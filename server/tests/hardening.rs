@@ -159,6 +159,25 @@ async fn oversized_and_abusive_input_is_refused_before_gitlab_is_asked() {
         .unwrap();
     assert_eq!(response.status(), StatusCode::BAD_REQUEST);
 
+    // The JSON API answers an oversized body in its own error format.
+    let huge: Vec<String> = (0..100_000).map(|i| format!("tag-{i}")).collect();
+    let answer = reqwest::Client::builder()
+        .cookie_provider(devon.jar.clone())
+        .pool_max_idle_per_host(0)
+        .build()
+        .unwrap()
+        .post(devon.url(&format!(
+            "/api/v1/demo/repositories/{SERVER_REPO}/tag-deletions"
+        )))
+        .header(reqwest::header::ORIGIN, &devon.base)
+        .json(&json!({ "names": huge }))
+        .send()
+        .await;
+    if let Ok(response) = answer {
+        assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
+        let body: Value = response.json().await.unwrap();
+        assert_eq!(body["error"]["kind"], "TooLarge");
+    }
     // Views arrive as their query strings and are read strictly.
     for (view, needle) in [
         (
