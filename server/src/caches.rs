@@ -20,6 +20,7 @@ use domain::tags::RepositoryHeader;
 use domain::{ProjectSummary, Viewer};
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use moka::future::Cache;
+use moka::policy::EvictionPolicy;
 use std::num::NonZeroU32;
 use std::sync::Arc;
 use std::time::Duration;
@@ -126,20 +127,15 @@ pub fn weight(bytes: usize) -> u32 {
 
 const MIB: u64 = 1024 * 1024;
 
-/// A byte-bounded cache whose entries live `ttl`; keys weigh `key_bytes` each. When full,
-/// moka admits a new entry only if it is asked for more often than what it would push
-/// out, so a flood of one-off keys cannot evict what is in use.
+/// A byte-bounded cache whose entries live `ttl`; keys weigh `key_bytes` each. With
+/// moka's default policy a full cache admits a new entry only if it is asked for more often
+/// than what it would push out, so a flood of one-off keys cannot evict what is in use.
 fn bounded<K, V>(mib: u64, ttl: Duration, key_bytes: usize) -> Cache<K, V>
 where
     K: std::hash::Hash + Eq + Send + Sync + 'static,
     V: Weigh + Clone + Send + Sync + 'static,
 {
-    Cache::builder()
-        .max_capacity(mib * MIB)
-        .weigher(move |_k: &K, v: &V| weight(key_bytes + v.weigh()))
-        .time_to_live(ttl)
-        .support_invalidation_closures()
-        .build()
+    bounded_with(mib, ttl, key_bytes, EvictionPolicy::default())
 }
 
 /// [`bounded`] for entries each used once (sign-ins in progress): the oldest go first, so
@@ -149,11 +145,25 @@ where
     K: std::hash::Hash + Eq + Send + Sync + 'static,
     V: Weigh + Clone + Send + Sync + 'static,
 {
+    bounded_with(mib, ttl, key_bytes, EvictionPolicy::lru())
+}
+
+fn bounded_with<K, V>(
+    mib: u64,
+    ttl: Duration,
+    key_bytes: usize,
+    policy: EvictionPolicy,
+) -> Cache<K, V>
+where
+    K: std::hash::Hash + Eq + Send + Sync + 'static,
+    V: Weigh + Clone + Send + Sync + 'static,
+{
     Cache::builder()
         .max_capacity(mib * MIB)
-        .eviction_policy(moka::policy::EvictionPolicy::lru())
+        .eviction_policy(policy)
         .weigher(move |_k: &K, v: &V| weight(key_bytes + v.weigh()))
         .time_to_live(ttl)
+        .support_invalidation_closures()
         .build()
 }
 

@@ -138,6 +138,13 @@ pub async fn require_sign_in(
     next.run(request).await
 }
 
+/// An error as a server function answers it: the [`AppError`] as JSON, with its status.
+fn server_fn_error(error: &AppError) -> Response {
+    let status = StatusCode::from_u16(error.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let body = serde_json::to_string(error).unwrap_or_default();
+    (status, [(header::CONTENT_TYPE, "application/json")], body).into_response()
+}
+
 /// Server functions other than the public instance list need a signed-in session before
 /// their arguments are even read: an anonymous client's body is never parsed.
 pub async fn server_fn_gate(
@@ -158,14 +165,7 @@ pub async fn server_fn_gate(
                 .first()
                 .map(|i| i.info.name.clone())
                 .unwrap_or_default();
-            let error = AppError::NotSignedIn { instance };
-            let body = serde_json::to_string(&error).unwrap_or_default();
-            return (
-                StatusCode::UNAUTHORIZED,
-                [(header::CONTENT_TYPE, "application/json")],
-                body,
-            )
-                .into_response();
+            return server_fn_error(&AppError::NotSignedIn { instance });
         }
     }
     next.run(request).await
@@ -220,13 +220,7 @@ pub async fn json_too_large(request: Request, next: Next) -> Response {
         return crate::api::ApiError(AppError::TooLarge).into_response();
     }
     if server_fn {
-        let body = serde_json::to_string(&AppError::TooLarge).unwrap_or_default();
-        return (
-            StatusCode::PAYLOAD_TOO_LARGE,
-            [(header::CONTENT_TYPE, "application/json")],
-            body,
-        )
-            .into_response();
+        return server_fn_error(&AppError::TooLarge);
     }
     response
 }

@@ -301,12 +301,10 @@ async fn send_run(
     caller: Caller,
     overview: CleanupOverview,
     policy: CleanupPolicy,
+    params: Vec<(&'static str, String)>,
     confirmed: Vec<RunConfirmation>,
     asked: std::time::Instant,
 ) -> Result<Vec<RunOutcome>, AppError> {
-    let params = policy
-        .bulk_delete_params()
-        .map_err(|e| AppError::BadRequest { message: e.message })?;
     let fresh = preview_as(&overview, &policy, Some(overview.runner))
         .map_err(|e| AppError::BadRequest { message: e.message })?;
     let api = gw.instance(&caller)?.api.clone();
@@ -457,7 +455,7 @@ impl Cleanup for CleanupService {
     ) -> Result<Vec<RunOutcome>, AppError> {
         check_confirmations(confirmed)?;
         // Compiles the policy: only now, for a known caller.
-        policy
+        let params = policy
             .bulk_delete_params()
             .map_err(|e| AppError::BadRequest { message: e.message })?;
         let project = self.project(caller, project).await?;
@@ -482,6 +480,7 @@ impl Cleanup for CleanupService {
                 caller.clone(),
                 overview,
                 policy.clone(),
+                params,
                 confirmed.to_vec(),
                 asked,
             ))
