@@ -50,7 +50,7 @@ pub fn SignInPage() -> impl IntoView {
                                                 {instance.demo.then(|| view! {
                                                     <p class="demo-note">
                                                         <strong>"Demo mode."</strong>
-                                                        " No GitLab is configured, so this dashboard runs against its built-in GitLab double with seeded demo data. Pick any demo user on the next page."
+                                                        " This dashboard was started with --demo: it runs against its built-in GitLab double with seeded demo data. Pick any demo user on the next page."
                                                     </p>
                                                 })}
                                             </li>
