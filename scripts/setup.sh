@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what building and testing need, each only when missing, all pinned:
 #   wasm32 target, wasm-bindgen-cli (= the wasm-bindgen in Cargo.lock), Trunk, wasm-opt
-#   (npm binaryen 132), and with --e2e also Debian's Chromium and the Playwright packages.
+#   (npm binaryen 132), Debian's redis-server and haproxy (the multi-replica tests start them
+#   on loopback), and with --e2e also Debian's Chromium and the Playwright packages.
 # Nothing is downloaded from GitHub: every tool comes from crates.io, npm or Debian.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -46,12 +47,29 @@ npm_install() { # dir
 }
 npm_install tools
 
+apt_install() { # package...
+  export DEBIAN_FRONTEND=noninteractive
+  [ -n "${apt_updated:-}" ] || { apt-get update -qq; apt_updated=1; }
+  apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+}
+
+missing=()
+[ -x /usr/bin/redis-server ] || missing+=(redis-server)
+[ -x /usr/sbin/haproxy ] || missing+=(haproxy)
+if [ ${#missing[@]} -gt 0 ]; then
+  say "installing Debian's ${missing[*]} (the multi-replica tests start them on loopback)"
+  apt_install "${missing[@]}"
+  # Debian's packages start system-wide services where an init system runs; the tests
+  # start their own on free ports, so none is needed.
+  for service in redis-server haproxy; do
+    service "$service" stop >/dev/null 2>&1 || true
+  done
+fi
+
 if $want_e2e; then
   if [ ! -x /usr/bin/chromium ]; then
     say "installing Debian's chromium"
-    export DEBIAN_FRONTEND=noninteractive
-    apt-get update -qq
-    apt-get install -y -qq chromium >/dev/null
+    apt_install chromium
   fi
   npm_install end2end
 fi

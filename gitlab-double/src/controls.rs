@@ -34,6 +34,7 @@ struct Knobs {
 pub struct Controls {
     knobs: Mutex<Knobs>,
     request_count: AtomicU64,
+    refresh_count: AtomicU64,
     fault_counter: AtomicU64,
     seed: u64,
     pub(crate) tokens: Mutex<TokenStore>,
@@ -82,6 +83,7 @@ impl Controls {
                 token_ttl: config.token_ttl,
             }),
             request_count: AtomicU64::new(0),
+            refresh_count: AtomicU64::new(0),
             fault_counter: AtomicU64::new(0),
             seed: config.seed,
             tokens: Mutex::new(TokenStore::default()),
@@ -144,6 +146,15 @@ impl Controls {
     /// Number of `/api` requests (REST and GraphQL) received so far, including refused ones.
     pub fn request_count(&self) -> u64 {
         self.request_count.load(Ordering::Relaxed)
+    }
+
+    /// Refresh tokens presented to the token endpoint so far (redeemed or refused).
+    pub fn refresh_count(&self) -> u64 {
+        self.refresh_count.load(Ordering::Relaxed)
+    }
+
+    pub(crate) fn count_refresh(&self) {
+        self.refresh_count.fetch_add(1, Ordering::Relaxed);
     }
 
     /// Adds a callback URL to a registered application; `false` if the client is unknown.

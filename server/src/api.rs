@@ -216,7 +216,8 @@ impl FromRequestParts<AppState> for ApiCaller {
             .services
             .gateway
             .caches
-            .admit_api_request(caller.credential.key())?;
+            .admit_api_request(caller.credential.key())
+            .await?;
         Ok(ApiCaller(caller))
     }
 }

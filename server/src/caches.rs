@@ -14,6 +14,7 @@
 
 use crate::auth::records::PendingLogin;
 use crate::config::CacheSettings;
+use crate::shared::Redis;
 use app::backend::CredentialKey;
 use app::error::AppError;
 use domain::tags::RepositoryHeader;
@@ -29,8 +30,6 @@ use std::time::Duration;
 pub const PROJECT_SCAN_TTL: Duration = Duration::from_secs(30);
 /// How long a bearer token GitLab accepted skips the rate for checking unknown tokens.
 pub const ACCEPTED_BEARER_TTL: Duration = Duration::from_secs(600);
-/// How long a sign-in may take between the redirect to GitLab and the callback.
-pub const PENDING_LOGIN_TTL: Duration = Duration::from_secs(600);
 
 /// Approximate memory an entry holds: its inline size plus the heap it owns.
 pub trait Weigh {
@@ -140,7 +139,7 @@ where
 
 /// [`bounded`] for entries each used once (sign-ins in progress): the oldest go first, so
 /// a new entry is always admitted.
-fn bounded_lru<K, V>(mib: u64, ttl: Duration, key_bytes: usize) -> Cache<K, V>
+pub(crate) fn bounded_lru<K, V>(mib: u64, ttl: Duration, key_bytes: usize) -> Cache<K, V>
 where
     K: std::hash::Hash + Eq + Send + Sync + 'static,
     V: Weigh + Clone + Send + Sync + 'static,
@@ -180,27 +179,83 @@ pub struct Caches {
     /// Bearer credentials GitLab accepted in the last minutes: checking them again is not
     /// held to the server-wide rate for unknown tokens (GitLab still decides each time).
     pub accepted_bearers: Cache<CredentialKey, ()>,
-    /// Digest of an OAuth `state` → the sign-in it belongs to (single use).
-    pub pending_logins: Cache<[u8; 32], Arc<PendingLogin>>,
-    /// Credential → its JSON API request rate (a GCRA limiter each).
-    api_rates: moka::sync::Cache<CredentialKey, Arc<DefaultDirectRateLimiter>>,
-    api_quota: Quota,
+    /// Credential → its JSON API request rate.
+    api_rates: Rate,
 }
 
-/// Rate limiters kept for credentials seen in the last minutes (each is a few dozen bytes).
-const MAX_API_RATES: u64 = 200_000;
+/// Rate limiters kept in process for keys seen in the last minutes (each is a few dozen
+/// bytes).
+const MAX_LOCAL_RATES: u64 = 200_000;
+
+/// A rate per key: `per_minute` requests on average with a minute's worth of burst (GCRA).
+/// With Redis it holds for the whole deployment (see `shared`); without, or while Redis
+/// does not answer, for this process.
+pub struct Rate {
+    name: &'static str,
+    per_minute: u32,
+    local: moka::sync::Cache<String, Arc<DefaultDirectRateLimiter>>,
+    redis: Option<Redis>,
+}
+
+impl Rate {
+    pub fn new(redis: Option<Redis>, name: &'static str, per_minute: u32) -> Self {
+        Rate {
+            name,
+            per_minute: per_minute.max(1),
+            // A limiter idle for more than a minute is full again: dropping it loses nothing.
+            local: moka::sync::Cache::builder()
+                .max_capacity(MAX_LOCAL_RATES)
+                .time_to_idle(Duration::from_secs(90))
+                .build(),
+            redis,
+        }
+    }
+
+    fn check_locally(&self, key: &str) -> Result<(), Duration> {
+        let per_minute = NonZeroU32::new(self.per_minute).unwrap_or(NonZeroU32::MIN);
+        let limiter = self.local.get_with(key.to_string(), || {
+            Arc::new(RateLimiter::direct(Quota::per_minute(per_minute)))
+        });
+        limiter.check().map_err(|not_until| {
+            not_until.wait_time_from(governor::clock::Clock::now(
+                &governor::clock::DefaultClock::default(),
+            ))
+        })
+    }
+
+    /// Counts one request of `key`; `Err(wait)` when over the rate.
+    pub async fn check(&self, key: &str) -> Result<(), Duration> {
+        let Some(redis) = &self.redis else {
+            return self.check_locally(key);
+        };
+        let shared_key = redis.key("rate", &format!("{}:{key}", self.name));
+        match redis
+            .admit(&shared_key, self.per_minute, self.per_minute)
+            .await
+        {
+            Ok(None) => Ok(()),
+            Ok(Some(wait)) => Err(wait),
+            Err(error) => {
+                tracing::warn!(%error, rate = self.name, "shared rate unavailable; counting in this process");
+                self.check_locally(key)
+            }
+        }
+    }
+
+    /// Waits until one request of `key` is allowed, and counts it.
+    pub async fn until_ready(&self, key: &str) {
+        while let Err(wait) = self.check(key).await {
+            tokio::time::sleep(wait.max(Duration::from_millis(1))).await;
+        }
+    }
+}
 
 impl Caches {
     /// `api_per_minute`: JSON API requests one credential may make per minute.
-    pub fn new(settings: &CacheSettings, api_per_minute: u32) -> Self {
+    pub fn new(settings: &CacheSettings, api_per_minute: u32, redis: Option<Redis>) -> Self {
         let key = std::mem::size_of::<(CredentialKey, u64)>();
-        let per_minute = NonZeroU32::new(api_per_minute).unwrap_or(NonZeroU32::MIN);
         Caches {
-            api_rates: moka::sync::Cache::builder()
-                .max_capacity(MAX_API_RATES)
-                .time_to_idle(Duration::from_secs(120))
-                .build(),
-            api_quota: Quota::per_minute(per_minute),
+            api_rates: Rate::new(redis, "api", api_per_minute),
             access: bounded(
                 settings.access_mib,
                 Duration::from_secs(settings.access_ttl_secs),
@@ -214,7 +269,6 @@ impl Caches {
             ),
             refused_bearers: bounded(1, Duration::from_secs(settings.users_ttl_secs), key),
             accepted_bearers: bounded(1, ACCEPTED_BEARER_TTL, key),
-            pending_logins: bounded_lru(settings.users_mib, PENDING_LOGIN_TTL, 32),
         }
     }
 
@@ -232,18 +286,13 @@ impl Caches {
 
     /// Counts one JSON API request of a credential; over its rate, the answer is a 429
     /// with the time until the next request is allowed.
-    pub fn admit_api_request(&self, credential: CredentialKey) -> Result<(), AppError> {
-        let limiter = self
-            .api_rates
-            .get_with(credential, || Arc::new(RateLimiter::direct(self.api_quota)));
-        limiter.check().map_err(|not_until| {
-            let wait = not_until.wait_time_from(governor::clock::Clock::now(
-                &governor::clock::DefaultClock::default(),
-            ));
-            AppError::RateLimited {
+    pub async fn admit_api_request(&self, credential: CredentialKey) -> Result<(), AppError> {
+        self.api_rates
+            .check(&hex::encode(credential.0))
+            .await
+            .map_err(|wait| AppError::RateLimited {
                 retry_after_secs: wait.as_secs().max(1),
-            }
-        })
+            })
     }
 
     /// Drops every credential's access check of a repository (it was changed or deleted).
@@ -260,7 +309,6 @@ impl Caches {
             + self.bearer_users.weighted_size()
             + self.refused_bearers.weighted_size()
             + self.accepted_bearers.weighted_size()
-            + self.pending_logins.weighted_size()
     }
 }
 
@@ -281,7 +329,7 @@ mod tests {
 
     #[tokio::test]
     async fn forgetting_a_credential_drops_only_its_entries() {
-        let caches = Caches::new(&CacheSettings::default(), 600);
+        let caches = Caches::new(&CacheSettings::default(), 600, None);
         let (a, b) = (CredentialKey([1; 16]), CredentialKey([2; 16]));
         let header = |id| {
             Arc::new(RepositoryHeader {

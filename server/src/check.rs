@@ -5,7 +5,8 @@
 //! answer), and the OAuth application's credentials are accepted (a token request with a
 //! made-up authorization code must fail with `invalid_grant`, which GitLab only says after
 //! it has accepted the client id and secret; `invalid_client` means they are wrong). It
-//! prints the redirect URI each application must have registered.
+//! prints the redirect URI each application must have registered. With `redis_url`, Redis
+//! must answer too.
 
 use crate::config::Config;
 use crate::instances::Instance;
@@ -47,6 +48,23 @@ pub async fn check(config: &Config) -> Vec<Finding> {
             )
         },
     });
+    if let Some(settings) = &config.redis {
+        let answer = match crate::shared::Redis::new(settings) {
+            Ok(redis) => redis.ping().await,
+            Err(error) => Err(error),
+        };
+        findings.push(Finding {
+            ok: answer.is_ok(),
+            text: match answer {
+                Ok(()) => format!(
+                    "Redis {} answers (prefix “{}”): sessions and budgets are shared",
+                    settings.redacted_url(),
+                    settings.prefix
+                ),
+                Err(error) => format!("Redis {} does not answer: {error}", settings.redacted_url()),
+            },
+        });
+    }
     let timeout = Duration::from_secs(config.gitlab_timeout_secs);
     let http = match reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())

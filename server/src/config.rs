@@ -84,6 +84,39 @@ pub struct Config {
     /// Bounds on inbound requests.
     pub limits: Limits,
     pub log_format: LogFormat,
+    /// Shared state for several replicas; `None`: everything lives in this process.
+    pub redis: Option<RedisSettings>,
+}
+
+/// Where replicas share sessions, sign-ins in progress, refresh locks, rate budgets and tag
+/// indexes.
+#[derive(Clone, PartialEq, Eq)]
+pub struct RedisSettings {
+    /// `redis://[user:password@]host[:port][/db]`, `rediss://…` (TLS) or `unix:///path`.
+    pub url: Url,
+    /// Prefix of every key, so several deployments can share one Redis.
+    pub prefix: String,
+}
+
+impl std::fmt::Debug for RedisSettings {
+    // The password in the URL never reaches a log line.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RedisSettings")
+            .field("url", &self.redacted_url())
+            .field("prefix", &self.prefix)
+            .finish()
+    }
+}
+
+impl RedisSettings {
+    /// The URL without its password, for logs and `check-config`.
+    pub fn redacted_url(&self) -> String {
+        let mut url = self.url.clone();
+        if url.password().is_some() {
+            let _ = url.set_password(Some("***"));
+        }
+        url.to_string()
+    }
 }
 
 /// Limits for building tag indexes: what one user may cost GitLab, how long an index lives,
@@ -161,8 +194,12 @@ pub struct Limits {
     pub max_body_kib: usize,
     /// JSON API requests per minute for one credential (token or session).
     pub api_requests_per_minute: u32,
-    /// Checks of unknown bearer tokens with GitLab per minute, for the whole server.
+    /// Checks of unknown bearer tokens with GitLab per minute, for the whole server (the
+    /// whole deployment with Redis).
     pub bearer_checks_per_minute: u32,
+    /// Sign-ins started per minute, for the whole server (the whole deployment with Redis):
+    /// bounds how many sign-ins in progress are kept.
+    pub logins_per_minute: u32,
     /// After SIGTERM or SIGINT: how long requests in flight may take to finish.
     pub shutdown_grace_secs: u64,
 }
@@ -177,6 +214,7 @@ impl Default for Limits {
             max_body_kib: 512,
             api_requests_per_minute: 600,
             bearer_checks_per_minute: 600,
+            logins_per_minute: 1_200,
             shutdown_grace_secs: 30,
         }
     }
@@ -210,6 +248,8 @@ struct FileConfig {
     gitlab_timeout_secs: Option<u64>,
     log_format: Option<LogFormat>,
     demo_mode: Option<bool>,
+    redis_url: Option<Url>,
+    redis_prefix: Option<String>,
     #[serde(default)]
     index: Option<IndexSettings>,
     #[serde(default)]
@@ -390,6 +430,7 @@ impl Config {
             "REGISTRY_DASH_MAX_BODY_KIB" => max_body_kib,
             "REGISTRY_DASH_API_REQUESTS_PER_MINUTE" => api_requests_per_minute,
             "REGISTRY_DASH_BEARER_CHECKS_PER_MINUTE" => bearer_checks_per_minute,
+            "REGISTRY_DASH_LOGINS_PER_MINUTE" => logins_per_minute,
             "REGISTRY_DASH_SHUTDOWN_GRACE_SECS" => shutdown_grace_secs,
         );
 
@@ -434,7 +475,19 @@ impl Config {
             demo.port = Some(parse("REGISTRY_DASH_DEMO_PORT", v)?);
         }
 
+        let redis_url = match var("REGISTRY_DASH_REDIS_URL") {
+            Some(v) => Some(parse("REGISTRY_DASH_REDIS_URL", v)?),
+            None => file_cfg.redis_url,
+        };
+        let redis = redis_url.map(|url| RedisSettings {
+            url,
+            prefix: var("REGISTRY_DASH_REDIS_PREFIX")
+                .or(file_cfg.redis_prefix.clone())
+                .unwrap_or_else(|| "registry-dash".into()),
+        });
+
         let config = Config {
+            redis,
             listen,
             public_url,
             cookie_secure,
@@ -457,6 +510,28 @@ impl Config {
 
     fn validate(&self) -> Result<(), ConfigError> {
         let invalid = |message: String| Err(ConfigError::Invalid(message));
+        if let Some(redis) = &self.redis {
+            if !matches!(
+                redis.url.scheme(),
+                "redis" | "rediss" | "unix" | "redis+unix"
+            ) {
+                return invalid(format!(
+                    "redis_url “{}” must start with redis://, rediss:// or unix://",
+                    redis.redacted_url()
+                ));
+            }
+            let prefix_ok = (1..=64).contains(&redis.prefix.len())
+                && redis
+                    .prefix
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"-_.:".contains(&b));
+            if !prefix_ok {
+                return invalid(format!(
+                    "redis_prefix “{}” must be 1–64 letters, digits, '-', '_', '.' or ':'",
+                    redis.prefix
+                ));
+            }
+        }
         let mut seen = std::collections::HashSet::new();
         for instance in &self.instances {
             if !domain::input::plausible_instance_name(&instance.name) {
@@ -603,9 +678,13 @@ impl Config {
         if !(16..=64 * 1024).contains(&l.max_body_kib) {
             return invalid("limits max_body_kib must be between 16 and 65536".into());
         }
-        if l.api_requests_per_minute == 0 || l.bearer_checks_per_minute == 0 {
+        if l.api_requests_per_minute == 0
+            || l.bearer_checks_per_minute == 0
+            || l.logins_per_minute == 0
+        {
             return invalid(
-                "limits api_requests_per_minute and bearer_checks_per_minute must be at least 1"
+                "limits api_requests_per_minute, bearer_checks_per_minute and logins_per_minute \
+                 must be at least 1"
                     .into(),
             );
         }

@@ -24,18 +24,18 @@
 //! build's duration, so a repository that takes longer to index than the TTL is not rebuilt
 //! back to back.
 
+use crate::caches::Rate;
 use crate::config::IndexSettings;
 use crate::errors;
 use crate::gitlab::graphql::{self, TagNode};
 use crate::gitlab::{GitLabClient, GitLabError};
 use crate::metrics::Metrics;
+use crate::shared::Redis;
 use domain::tags::Tag;
 use futures::stream::{self, StreamExt};
-use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use moka::notification::RemovalCause;
 use serde_json::json;
 use std::collections::{HashMap, HashSet};
-use std::num::NonZeroU32;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
@@ -75,22 +75,24 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
         .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
-/// One user's allowance of GitLab requests: at most `concurrency` in flight and
-/// `requests_per_minute` on average (GCRA with a minute's worth of burst), and a pause when
-/// GitLab told this user to slow down.
+/// One user's allowance of GitLab requests: at most `concurrency` in flight (per process)
+/// and `requests_per_minute` on average (GCRA with a minute's worth of burst; for the whole
+/// deployment with Redis), and a pause when GitLab told this user to slow down.
 pub struct Budget {
     permits: Arc<Semaphore>,
-    limiter: DefaultDirectRateLimiter,
+    rate: Arc<Rate>,
+    /// The user's key in `rate`.
+    key: String,
     paused_until: Mutex<Option<Instant>>,
     metrics: Arc<Metrics>,
 }
 
 impl Budget {
-    pub fn new(concurrency: usize, requests_per_minute: u32, metrics: Arc<Metrics>) -> Self {
-        let per_minute = NonZeroU32::new(requests_per_minute.max(1)).unwrap_or(NonZeroU32::MIN);
+    pub fn new(concurrency: usize, rate: Arc<Rate>, key: String, metrics: Arc<Metrics>) -> Self {
         Budget {
             permits: Arc::new(Semaphore::new(concurrency.max(1))),
-            limiter: RateLimiter::direct(Quota::per_minute(per_minute)),
+            rate,
+            key,
             paused_until: Mutex::new(None),
             metrics,
         }
@@ -100,7 +102,7 @@ impl Budget {
     pub async fn acquire(&self) -> Option<OwnedSemaphorePermit> {
         let started = Instant::now();
         let permit = self.permits.clone().acquire_owned().await.ok()?;
-        self.limiter.until_ready().await;
+        self.rate.until_ready(&self.key).await;
         let waited = started.elapsed();
         if waited >= Duration::from_millis(1) {
             self.metrics.budget_waits.inc();
@@ -483,12 +485,14 @@ type IndexKey = (String, u64);
 pub struct TagIndexes {
     indexes: moka::sync::Cache<IndexKey, Arc<TagIndex>>,
     budgets: moka::sync::Cache<(String, u64), Arc<Budget>>,
+    /// Every user's GitLab request rate (see [`Budget`]).
+    rate: Arc<Rate>,
     pub settings: IndexSettings,
     metrics: Arc<Metrics>,
 }
 
 impl TagIndexes {
-    pub fn new(settings: IndexSettings, metrics: Arc<Metrics>) -> Self {
+    pub fn new(settings: IndexSettings, metrics: Arc<Metrics>, redis: Option<Redis>) -> Self {
         let indexes = moka::sync::Cache::builder()
             .max_capacity(settings.memory_mib * MIB)
             .eviction_policy(moka::policy::EvictionPolicy::lru())
@@ -505,6 +509,7 @@ impl TagIndexes {
                 .max_capacity(MAX_BUDGETS)
                 .time_to_idle(BUDGET_IDLE)
                 .build(),
+            rate: Arc::new(Rate::new(redis, "gitlab", settings.requests_per_minute)),
             settings,
             metrics,
         }
@@ -515,7 +520,8 @@ impl TagIndexes {
         self.budgets.get_with((instance.to_string(), user), || {
             Arc::new(Budget::new(
                 self.settings.concurrency,
-                self.settings.requests_per_minute,
+                self.rate.clone(),
+                format!("{instance}:{user}"),
                 self.metrics.clone(),
             ))
         })
@@ -840,9 +846,11 @@ mod tests {
 
     #[tokio::test]
     async fn budget_limits_the_rate() {
-        let budget = Budget::new(4, 600, metrics()); // 10 per second, burst of 600
-                                                     // Use up the burst.
-        while budget.limiter.check().is_ok() {}
+        // 10 per second, burst of 600.
+        let rate = Arc::new(Rate::new(None, "test", 600));
+        let budget = Budget::new(4, rate.clone(), "u".into(), metrics());
+        // Use up the burst.
+        while rate.check("u").await.is_ok() {}
         let started = Instant::now();
         for _ in 0..3 {
             let _permit = budget.acquire().await;
@@ -853,7 +861,8 @@ mod tests {
 
     #[tokio::test]
     async fn budget_limits_concurrency() {
-        let budget = Arc::new(Budget::new(2, 10_000, metrics()));
+        let rate = Arc::new(Rate::new(None, "test", 10_000));
+        let budget = Arc::new(Budget::new(2, rate, "u".into(), metrics()));
         let a = budget.acquire().await;
         let b = budget.acquire().await;
         assert!(a.is_some() && b.is_some());
@@ -866,7 +875,7 @@ mod tests {
 
     #[test]
     fn a_pause_is_the_users_own() {
-        let indexes = TagIndexes::new(IndexSettings::default(), metrics());
+        let indexes = TagIndexes::new(IndexSettings::default(), metrics(), None);
         let a = indexes.budget("demo", 1);
         let b = indexes.budget("demo", 2);
         a.pause(Duration::from_secs(60));
@@ -949,7 +958,7 @@ mod tests {
             memory_mib: 1,
             ..IndexSettings::default()
         };
-        let indexes = TagIndexes::new(settings, metrics());
+        let indexes = TagIndexes::new(settings, metrics(), None);
         let mut held = Vec::new();
         for repository in 0..20u64 {
             let index = indexes

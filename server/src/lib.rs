@@ -23,6 +23,7 @@ pub mod index;
 pub mod instances;
 pub mod metrics;
 pub mod services;
+pub mod shared;
 pub mod state;
 pub mod telemetry;
 

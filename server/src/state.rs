@@ -1,6 +1,7 @@
 //! The one context behind every request: configuration, services, sessions, metrics.
 
-use crate::auth::store::MemoryStore;
+use crate::auth::pending::PendingLogins;
+use crate::auth::store::{MemoryStore, RedisStore, Sessions};
 use crate::auth::SignInService;
 use crate::caches::Caches;
 use crate::config::Config;
@@ -8,6 +9,7 @@ use crate::index::TagIndexes;
 use crate::instances::{Instance, Instances};
 use crate::metrics::Metrics;
 use crate::services::{Gateway, Services};
+use crate::shared::Redis;
 use app::backend::Backend;
 use std::sync::Arc;
 use std::time::Duration;
@@ -19,7 +21,11 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub services: Services,
     pub sign_in: Arc<SignInService>,
-    pub sessions: MemoryStore,
+    pub sessions: Sessions,
+    /// Sign-ins between the redirect to GitLab and the callback.
+    pub logins: Arc<PendingLogins>,
+    /// Shared state of several replicas, when configured.
+    pub redis: Option<Redis>,
     /// For GitLab's OAuth token and revoke endpoints: no redirects (SSRF), short timeouts.
     pub oauth_http: reqwest::Client,
     pub metrics: Arc<Metrics>,
@@ -35,6 +41,7 @@ impl AppState {
         instances: Vec<crate::config::InstanceConfig>,
     ) -> anyhow::Result<Self> {
         let metrics = Arc::new(Metrics::new());
+        let redis = config.redis.as_ref().map(Redis::new).transpose()?;
         let timeout = Duration::from_secs(config.gitlab_timeout_secs);
         let mut built = Vec::new();
         for cfg in &instances {
@@ -53,8 +60,12 @@ impl AppState {
             .build()?;
         let gateway = Arc::new(Gateway {
             instances: Instances::new(built),
-            caches: Caches::new(&config.cache, config.limits.api_requests_per_minute),
-            indexes: TagIndexes::new(config.index.clone(), metrics.clone()),
+            caches: Caches::new(
+                &config.cache,
+                config.limits.api_requests_per_minute,
+                redis.clone(),
+            ),
+            indexes: TagIndexes::new(config.index.clone(), metrics.clone(), redis.clone()),
             metrics: metrics.clone(),
             tasks: TaskTracker::new(),
         });
@@ -62,10 +73,19 @@ impl AppState {
             Duration::from_secs(u64::try_from(config.session_idle_minutes).unwrap_or(1) * 60);
         let absolute =
             Duration::from_secs(u64::try_from(config.session_absolute_hours).unwrap_or(1) * 3600);
-        let sessions = MemoryStore::new(config.max_sessions, idle);
+        let sessions = match &redis {
+            Some(redis) => Sessions::Redis(RedisStore::new(redis.clone(), idle)),
+            None => Sessions::Memory(MemoryStore::new(config.max_sessions, idle)),
+        };
+        let logins = Arc::new(PendingLogins::new(
+            redis.clone(),
+            config.cache.users_mib,
+            config.limits.logins_per_minute,
+        ));
         let sign_in = Arc::new(SignInService::new(
             gateway.clone(),
             sessions.clone(),
+            redis.clone(),
             oauth_http.clone(),
             absolute,
             config.limits.bearer_checks_per_minute,
@@ -77,6 +97,8 @@ impl AppState {
             services: Services::new(gateway),
             sign_in,
             sessions,
+            logins,
+            redis,
             oauth_http,
             metrics,
         })

@@ -11,4 +11,5 @@ mod pages;
 mod process;
 mod protection;
 mod reference_examples;
+mod replicas;
 mod tags;

@@ -454,6 +454,7 @@ pub(super) async fn token(
                 return invalid_client();
             };
             let controls = double.controls();
+            controls.count_refresh();
             let mut store = lock(&controls.tokens);
             let Some(old) = store.by_refresh(refresh).cloned() else {
                 return invalid_grant();

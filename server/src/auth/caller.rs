@@ -5,8 +5,10 @@
 //!   the session older than its absolute lifetime: signed out). A token about to expire is
 //!   refreshed first, one refresh at a time per sign-in (GitLab rotates refresh tokens, so
 //!   two concurrent refreshes with the same token would sign the user out): under the
-//!   sign-in's lock the record is read again from the store, and a token another request
-//!   already refreshed is used as is.
+//!   sign-in's lock (in process, and in Redis across replicas when configured) the record
+//!   is read again from the store, and a token another request already refreshed is used
+//!   as is. The new pair is written into the stored session as one field, atomically,
+//!   never by saving the request's whole (older) copy of the session.
 //! - **Bearer**: the token is checked with GitLab (`GET /user`) and the user remembered for
 //!   `cache.users_ttl_secs` under a digest of the token, never the token itself; a
 //!   token GitLab refuses is refused without asking for as long.
@@ -14,17 +16,17 @@
 //!   turn into a flood of GitLab requests.
 
 use super::records::{auth_key, now, AuthRecord, SIGNED_IN_AT_KEY};
-use super::store::MemoryStore;
+use super::store::Sessions;
+use crate::caches::Rate;
 use crate::instances::Instance;
 use crate::services::Gateway;
+use crate::shared::Redis;
 use app::backend::{AccessToken, Caller, Credential, CredentialKey, SignIn};
 use app::error::AppError;
 use async_trait::async_trait;
 use domain::{InstanceInfo, Subject, Viewer};
-use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use oauth2::{RefreshToken, RequestTokenError, TokenResponse};
 use sha2::{Digest, Sha256};
-use std::num::NonZeroU32;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tower_sessions::{Session, SessionStore};
@@ -58,19 +60,27 @@ fn not_signed_in(instance: &str) -> AppError {
     }
 }
 
-fn session_error(error: tower_sessions::session::Error) -> AppError {
+/// The session store did not answer (Redis down): a 503, try again shortly.
+fn session_error(error: impl std::fmt::Display) -> AppError {
     tracing::error!(%error, "session store error");
-    AppError::Internal {
-        message: "your session could not be read".into(),
+    AppError::Unavailable {
+        retry_after_secs: 5,
     }
 }
+
+/// Longest a replica may hold a sign-in's refresh lock in Redis (a replica that dies while
+/// refreshing blocks the others at most this long).
+const REFRESH_LOCK_TTL: Duration = Duration::from_secs(30);
+/// Longest a request waits for another replica's refresh of the same sign-in.
+const REFRESH_LOCK_WAIT: Duration = Duration::from_secs(20);
 
 /// What session credentials share: the HTTP client for GitLab's token endpoint, the store
 /// (to re-read a record under the refresh lock) and the per-sign-in refresh locks.
 struct Shared {
     oauth_http: reqwest::Client,
-    sessions: MemoryStore,
+    sessions: Sessions,
     refresh_locks: moka::sync::Cache<String, Arc<tokio::sync::Mutex<()>>>,
+    redis: Option<Redis>,
 }
 
 impl Shared {
@@ -84,25 +94,47 @@ impl Shared {
         let record = self.sessions.load(&id).await.ok()??;
         serde_json::from_value(record.data.get(key)?.clone()).ok()
     }
+
+    /// Writes (or with `None` removes) the sign-in `key` in the stored session.
+    async fn store(
+        &self,
+        session: &Session,
+        key: &str,
+        record: Option<&AuthRecord>,
+    ) -> Result<(), AppError> {
+        let Some(id) = session.id() else {
+            return Ok(());
+        };
+        let value = record
+            .map(serde_json::to_value)
+            .transpose()
+            .map_err(session_error)?;
+        self.sessions
+            .set_field(&id, key, value)
+            .await
+            .map_err(session_error)
+    }
 }
 
-/// Resolves callers; implements the UI's [`SignIn`].
+/// Resolves callers; implements the UI's [`SignIn`]. Checks of unknown bearer tokens are
+/// rate limited for the whole deployment.
 pub struct SignInService {
     gw: Arc<Gateway>,
     shared: Arc<Shared>,
     absolute_secs: i64,
-    bearer_checks: DefaultDirectRateLimiter,
+    bearer_checks: Rate,
 }
 
 impl SignInService {
     pub fn new(
         gw: Arc<Gateway>,
-        sessions: MemoryStore,
+        sessions: Sessions,
+        redis: Option<Redis>,
         oauth_http: reqwest::Client,
         absolute: Duration,
         bearer_checks_per_minute: u32,
     ) -> Self {
-        let per_minute = NonZeroU32::new(bearer_checks_per_minute).unwrap_or(NonZeroU32::MIN);
+        let redis_for_rates = redis.clone();
         SignInService {
             gw,
             shared: Arc::new(Shared {
@@ -112,9 +144,10 @@ impl SignInService {
                     .max_capacity(100_000)
                     .time_to_idle(Duration::from_secs(600))
                     .build(),
+                redis: redis.clone(),
             }),
             absolute_secs: i64::try_from(absolute.as_secs()).unwrap_or(i64::MAX),
-            bearer_checks: RateLimiter::direct(Quota::per_minute(per_minute)),
+            bearer_checks: Rate::new(redis_for_rates, "bearer-checks", bearer_checks_per_minute),
         }
     }
 
@@ -133,26 +166,32 @@ impl SignInService {
     }
 
     /// Whether the session is signed in to `instance` and within its lifetime (a cheap
-    /// check, no GitLab call).
-    pub async fn signed_in(&self, session: &Session, instance: &str) -> bool {
-        !self.expired(session).await.unwrap_or(true)
-            && matches!(
-                session.get::<serde_json::Value>(&auth_key(instance)).await,
-                Ok(Some(_))
-            )
+    /// check, no GitLab call); an error when the session store does not answer.
+    pub async fn signed_in(&self, session: &Session, instance: &str) -> Result<bool, AppError> {
+        Ok(!self.expired(session).await?
+            && session
+                .get::<serde_json::Value>(&auth_key(instance))
+                .await
+                .map_err(session_error)?
+                .is_some())
     }
 
-    /// Whether the session holds a sign-in for any instance (a cheap check, no GitLab call).
-    pub async fn signed_in_anywhere(&self, session: &Session) -> bool {
+    /// Whether the session holds a live sign-in for any instance (a cheap check, no GitLab
+    /// call); an error when the session store does not answer.
+    pub async fn signed_in_anywhere(&self, session: &Session) -> Result<bool, AppError> {
+        if self.expired(session).await? {
+            return Ok(false);
+        }
         for instance in self.gw.instances.iter() {
-            if let Ok(Some(_)) = session
+            let record = session
                 .get::<serde_json::Value>(&auth_key(&instance.info.name))
                 .await
-            {
-                return true;
+                .map_err(session_error)?;
+            if record.is_some() {
+                return Ok(true);
             }
         }
-        false
+        Ok(false)
     }
 
     /// The caller behind a bearer token (see the module docs).
@@ -175,12 +214,9 @@ impl SignInService {
                 let over = if known {
                     None
                 } else {
-                    self.bearer_checks.check().err()
+                    self.bearer_checks.check("all").await.err()
                 };
-                if let Some(not_until) = over {
-                    let wait = not_until.wait_time_from(governor::clock::Clock::now(
-                        &governor::clock::DefaultClock::default(),
-                    ));
+                if let Some(wait) = over {
                     return Err(AppError::RateLimited {
                         retry_after_secs: wait.as_secs().max(1),
                     });
@@ -278,12 +314,45 @@ impl Credential for SessionCredential {
     }
 
     async fn renew(&self, stale: &AccessToken) -> Result<AccessToken, AppError> {
+        let lock_key = lock(&self.record).lock_key.clone();
+        // One refresh at a time in this process, then across replicas.
+        let local = self.shared.refresh_lock(&lock_key);
+        let _local = local.lock().await;
+        let Some(redis) = &self.shared.redis else {
+            return self.renew_locked(stale).await;
+        };
+        let held = redis
+            .lock(
+                &redis.key("refresh", &lock_key),
+                REFRESH_LOCK_TTL,
+                REFRESH_LOCK_WAIT,
+            )
+            .await
+            .map_err(session_error)?
+            .ok_or(AppError::Unavailable {
+                retry_after_secs: 5,
+            })?;
+        let renewed = self.renew_locked(stale).await;
+        held.release().await;
+        renewed
+    }
+
+    async fn revoked(&self) {
+        let key = auth_key(&self.instance.info.name);
+        let _ = self.shared.store(&self.session, &key, None).await;
+    }
+
+    fn is_session(&self) -> bool {
+        true
+    }
+}
+
+impl SessionCredential {
+    /// [`Credential::renew`] under the sign-in's refresh lock.
+    async fn renew_locked(&self, stale: &AccessToken) -> Result<AccessToken, AppError> {
         let name = self.instance.info.name.clone();
         let key = auth_key(&name);
         let current = lock(&self.record).clone();
-        let refresh_lock = self.shared.refresh_lock(&current.lock_key);
-        let _guard = refresh_lock.lock().await;
-
         let latest = self
             .shared
             .stored_record(&self.session, &key)
@@ -291,19 +360,12 @@ impl Credential for SessionCredential {
             .unwrap_or(current);
         if latest.access_token != stale.secret() && !latest.expires_soon(now(), REFRESH_MARGIN_SECS)
         {
-            self.session
-                .insert(&key, &latest)
-                .await
-                .map_err(session_error)?;
             let token = AccessToken::new(latest.access_token.clone());
             *lock(&self.record) = latest;
             return Ok(token);
         }
         let Some(refresh_token) = latest.refresh_token.clone() else {
-            self.session
-                .remove::<AuthRecord>(&key)
-                .await
-                .map_err(session_error)?;
+            self.shared.store(&self.session, &key, None).await?;
             return Err(not_signed_in(&name));
         };
         let outcome = self
@@ -325,12 +387,10 @@ impl Credential for SessionCredential {
                         .map(|d| now() + i64::try_from(d.as_secs()).unwrap_or(i64::MAX / 2)),
                     ..latest
                 };
-                self.session
-                    .insert(&key, &record)
-                    .await
-                    .map_err(session_error)?;
-                // Save now, so concurrent requests that re-read the store see the new pair.
-                self.session.save().await.map_err(session_error)?;
+                // Stored before the lock is released, so the next holder reads the new pair.
+                self.shared
+                    .store(&self.session, &key, Some(&record))
+                    .await?;
                 tracing::info!(instance = %name, user = %record.viewer.username, "refreshed GitLab token");
                 let token = AccessToken::new(record.access_token.clone());
                 *lock(&self.record) = record;
@@ -338,10 +398,7 @@ impl Credential for SessionCredential {
             }
             Err(RequestTokenError::ServerResponse(response)) => {
                 tracing::info!(instance = %name, error = ?response.error(), "GitLab refused the refresh; signing out");
-                self.session
-                    .remove::<AuthRecord>(&key)
-                    .await
-                    .map_err(session_error)?;
+                self.shared.store(&self.session, &key, None).await?;
                 Err(not_signed_in(&name))
             }
             Err(other) => {
@@ -351,17 +408,6 @@ impl Credential for SessionCredential {
                 })
             }
         }
-    }
-
-    async fn revoked(&self) {
-        let _ = self
-            .session
-            .remove::<AuthRecord>(&auth_key(&self.instance.info.name))
-            .await;
-    }
-
-    fn is_session(&self) -> bool {
-        true
     }
 }
 

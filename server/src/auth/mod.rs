@@ -4,6 +4,7 @@
 //! token.
 
 pub mod caller;
+pub mod pending;
 pub mod records;
 pub mod return_to;
 pub mod routes;

@@ -1,7 +1,7 @@
 //! What the server keeps about sign-ins. Tokens never leave the server: [`AuthRecord`]s are
 //! stored by tower-sessions in the session store; the browser holds only the session id.
-//! A sign-in in progress ([`PendingLogin`]) is not in any session at all: it waits in a
-//! bounded cache under a digest of its OAuth `state`, tied to the browser by a random
+//! A sign-in in progress ([`PendingLogin`]) is not in any session at all: it waits in
+//! `auth::pending` under a digest of its OAuth `state`, tied to the browser by a random
 //! cookie, so anonymous visitors never create session records.
 
 use domain::Viewer;
@@ -46,7 +46,7 @@ impl AuthRecord {
 }
 
 /// A sign-in between the redirect to GitLab and the callback.
-#[derive(Clone)]
+#[derive(Clone, Serialize, Deserialize)]
 pub struct PendingLogin {
     pub instance: String,
     pub pkce_verifier: String,

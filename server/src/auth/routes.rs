@@ -2,13 +2,14 @@
 //! they write the session and set cookies (never done while rendering a page).
 //!
 //! A sign-in in progress is not a session: `login` keeps the PKCE verifier and where to go
-//! afterwards in a bounded cache under a digest of the OAuth `state`, and ties it to the
+//! afterwards in `auth::pending` under a digest of the OAuth `state`, and ties it to the
 //! browser with a random cookie (`registry_dash_login`, `__Host-` over https). The callback
 //! takes the entry out (single use) only if the browser's cookie matches and the callback
 //! arrived on the path of the instance the sign-in started with (RFC 9700's mix-up
 //! defence: each instance has its own redirect URI). Only a successful sign-in creates a
 //! session, with a new id (no fixation).
 
+use super::pending::NotStarted;
 use super::records::{auth_key, now, AuthRecord, PendingLogin, SIGNED_IN_AT_KEY};
 use super::return_to;
 use crate::state::AppState;
@@ -23,7 +24,6 @@ use oauth2::{
 use rand::RngCore;
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
-use std::sync::Arc;
 use tower_sessions::Session;
 
 /// Query of `/auth/login`.
@@ -125,21 +125,29 @@ pub async fn login(
         request = request.add_scope(Scope::new(scope.clone()));
     }
     let (url, oauth_state) = request.url();
-    state
-        .services
-        .gateway
-        .caches
-        .pending_logins
-        .insert(
+    let started = state
+        .logins
+        .put(
             state_key(oauth_state.secret()),
-            Arc::new(PendingLogin {
+            PendingLogin {
                 instance: instance.info.name.clone(),
                 pkce_verifier: verifier.secret().clone(),
-                return_to,
+                return_to: return_to.clone(),
                 browser: hex_digest(&nonce),
-            }),
+            },
         )
         .await;
+    match started {
+        Ok(()) => {}
+        Err(NotStarted::Busy) => {
+            tracing::warn!("sign-ins are starting faster than limits.logins_per_minute");
+            return sign_in_page("busy", &return_to);
+        }
+        Err(NotStarted::Store(error)) => {
+            tracing::error!(%error, "could not keep a sign-in in progress");
+            return sign_in_page("sessions", &return_to);
+        }
+    }
     let mut response = Redirect::to(url.as_str()).into_response();
     let attributes = format!(
         "{cookie}={nonce}; Path=/; Max-Age=600; HttpOnly; SameSite=Lax{}",
@@ -168,14 +176,16 @@ pub async fn callback(
         return sign_in_page("state", "/");
     };
     // Single use: taken out whatever happens next.
-    let Some(login) = gateway
-        .caches
-        .pending_logins
-        .remove(&state_key(oauth_state))
-        .await
-    else {
-        tracing::info!("OAuth callback with unknown or expired state");
-        return sign_in_page("state", "/");
+    let login = match state.logins.take(&state_key(oauth_state)).await {
+        Ok(Some(login)) => login,
+        Ok(None) => {
+            tracing::info!("OAuth callback with unknown or expired state");
+            return sign_in_page("state", "/");
+        }
+        Err(error) => {
+            tracing::error!(%error, "could not read a sign-in in progress");
+            return sign_in_page("sessions", "/");
+        }
     };
     let browser = cookie_value(&headers, login_cookie_name(state.config.cookie_secure))
         .map(|nonce| hex_digest(&nonce))

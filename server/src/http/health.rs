@@ -1,5 +1,6 @@
 //! `/healthz` (the process answers), `/readyz` (it can serve: site files present, session
-//! store answering, every GitLab instance reachable) and `/metrics` (Prometheus).
+//! store and Redis (when configured) answering, every GitLab instance reachable) and
+//! `/metrics` (Prometheus).
 //!
 //! Readiness asks GitLab at most once per [`READY_TTL`] however often it is probed, and
 //! concurrent probes wait for the same check. GitLab is "reachable" when its API answers at
@@ -33,6 +34,8 @@ pub struct Report {
     pub ready: bool,
     pub site: String,
     pub sessions: String,
+    /// `ok`, `not configured` (one process), or why Redis does not answer.
+    pub redis: String,
     pub gitlab: BTreeMap<String, String>,
 }
 
@@ -73,6 +76,13 @@ async fn check(state: &AppState) -> Report {
         Ok(_) => "ok".to_string(),
         Err(error) => format!("not answering: {error}"),
     };
+    let redis = match &state.redis {
+        None => "not configured".to_string(),
+        Some(redis) => match redis.ping().await {
+            Ok(()) => "ok".to_string(),
+            Err(error) => format!("not answering: {error}"),
+        },
+    };
     let probes = state
         .services
         .gateway
@@ -89,14 +99,18 @@ async fn check(state: &AppState) -> Report {
         .await
         .into_iter()
         .collect();
-    let ready = site == "ok" && sessions == "ok" && gitlab.values().all(|v| v == "ok");
+    let ready = site == "ok"
+        && sessions == "ok"
+        && matches!(redis.as_str(), "ok" | "not configured")
+        && gitlab.values().all(|v| v == "ok");
     if !ready {
-        tracing::warn!(%site, %sessions, ?gitlab, "not ready");
+        tracing::warn!(%site, %sessions, %redis, ?gitlab, "not ready");
     }
     Report {
         ready,
         site,
         sessions,
+        redis,
         gitlab,
     }
 }
@@ -111,10 +125,9 @@ pub async fn metrics(State(state): State<AppState>) -> Response {
         .metrics
         .cache_bytes
         .set(gauge_value(gateway.caches.weighted_size()));
-    state
-        .metrics
-        .sessions
-        .set(gauge_value(state.sessions.count().await));
+    if let Some(sessions) = state.sessions.count().await {
+        state.metrics.sessions.set(gauge_value(sessions));
+    }
     (
         [(
             header::CONTENT_TYPE,

@@ -59,10 +59,15 @@ fn overloaded(error: BoxError, metrics: &crate::metrics::Metrics) -> Response {
             "The dashboard could not answer. Try again in a moment.\n",
         )
     };
+    unavailable(retry, message)
+}
+
+/// A 503 saying when to try again, in words.
+pub fn unavailable(retry_after_secs: u64, message: &'static str) -> Response {
     (
         StatusCode::SERVICE_UNAVAILABLE,
         [
-            (header::RETRY_AFTER, retry.to_string()),
+            (header::RETRY_AFTER, retry_after_secs.to_string()),
             (
                 header::CONTENT_TYPE,
                 "text/plain; charset=utf-8".to_string(),

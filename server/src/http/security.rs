@@ -118,9 +118,15 @@ pub async fn require_sign_in(
             let name = percent_encoding::percent_decode_str(name)
                 .decode_utf8_lossy()
                 .into_owned();
-            if state.services.gateway.instances.get(&name).is_ok()
-                && !state.sign_in.signed_in(&session, &name).await
-            {
+            let signed_in = if state.services.gateway.instances.get(&name).is_ok() {
+                state.sign_in.signed_in(&session, &name).await
+            } else {
+                Ok(true)
+            };
+            if signed_in.is_err() {
+                return session_store_down();
+            }
+            if signed_in == Ok(false) {
                 let here = request
                     .uri()
                     .path_and_query()
@@ -136,6 +142,15 @@ pub async fn require_sign_in(
         }
     }
     next.run(request).await
+}
+
+/// The session store (Redis) does not answer: nothing can be said about the sign-in.
+fn session_store_down() -> Response {
+    super::limits::unavailable(
+        5,
+        "The dashboard cannot read sessions right now (its session store is not answering). \
+         Try again in a moment; nothing was changed.\n",
+    )
 }
 
 /// An error as a server function answers it: the [`AppError`] as JSON, with its status.
@@ -156,8 +171,11 @@ pub async fn server_fn_gate(
     let path = request.uri().path();
     let public = path == "/api/fn/instances";
     if path.starts_with("/api/fn/") && !public {
-        let expired = state.sign_in.expired(&session).await.unwrap_or(true);
-        if expired || !state.sign_in.signed_in_anywhere(&session).await {
+        let signed_in = match state.sign_in.signed_in_anywhere(&session).await {
+            Ok(signed_in) => signed_in,
+            Err(error) => return server_fn_error(&error),
+        };
+        if !signed_in {
             let instance = state
                 .services
                 .gateway
@@ -235,7 +253,9 @@ pub async fn extend_session(
 ) -> Response {
     let response = next.run(request).await;
     if let Some(id) = session.id() {
-        state.sessions.touch(&id).await;
+        if let Err(error) = state.sessions.touch(&id).await {
+            tracing::warn!(%error, "could not extend a session");
+        }
     }
     response
 }
@@ -243,7 +263,10 @@ pub async fn extend_session(
 /// `/`: the first instance's projects when signed in there, else the sign-in page.
 pub async fn home(State(state): State<AppState>, session: Session) -> Response {
     for instance in state.services.gateway.instances.iter() {
-        if state.sign_in.signed_in(&session, &instance.info.name).await {
+        let Ok(signed_in) = state.sign_in.signed_in(&session, &instance.info.name).await else {
+            return session_store_down();
+        };
+        if signed_in {
             return Redirect::to(&app::links::projects(&instance.info.name)).into_response();
         }
     }

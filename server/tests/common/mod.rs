@@ -2,6 +2,8 @@
 //! cookie-keeping HTTP client that signs in through the real OAuth flow.
 #![allow(clippy::unwrap_used, dead_code)]
 
+pub mod cluster;
+
 use reqwest::header::{HeaderMap, LOCATION, ORIGIN, SET_COOKIE};
 use reqwest::{Client, Response, StatusCode};
 use server::config::Config;
@@ -27,7 +29,7 @@ pub async fn start(extra: &[(&str, &str)]) -> RunningServer {
 }
 
 /// One long-lived multi-threaded runtime for every server the tests start, as in production.
-fn servers() -> &'static tokio::runtime::Runtime {
+pub fn servers() -> &'static tokio::runtime::Runtime {
     static RUNTIME: std::sync::OnceLock<tokio::runtime::Runtime> = std::sync::OnceLock::new();
     RUNTIME.get_or_init(|| {
         tokio::runtime::Builder::new_multi_thread()

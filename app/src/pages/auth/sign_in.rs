@@ -79,6 +79,12 @@ fn sign_in_error_message(code: &str) -> String {
             "GitLab could not be reached to complete the sign-in. Please try again shortly.".into()
         }
         "instance" => "That GitLab instance is not configured here.".into(),
+        "busy" => "Too many sign-ins are starting right now. Please try again in a minute.".into(),
+        "sessions" => {
+            "The dashboard cannot keep sign-ins right now: its session store is not answering. \
+             Please try again shortly."
+                .into()
+        }
         _ => "Sign-in did not complete. Please try again.".into(),
     }
 }
