@@ -177,6 +177,13 @@ impl Redis {
         Ok((wait_ms > 0).then(|| Duration::from_millis(wait_ms)))
     }
 
+    /// Milliseconds since the epoch by Redis' clock (the clock all replicas share).
+    pub async fn now_ms(&self) -> Result<i64, SharedError> {
+        let mut connection = self.connection();
+        let (secs, micros): (i64, i64) = redis::cmd("TIME").query_async(&mut connection).await?;
+        Ok(secs * 1000 + micros / 1000)
+    }
+
     /// `SET key value PX ttl`.
     pub async fn put(&self, key: &str, value: &[u8], ttl: Duration) -> Result<(), SharedError> {
         let mut connection = self.connection();
@@ -192,6 +199,15 @@ impl Redis {
     }
 }
 
+static EXTEND: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r"if redis.call('GET', KEYS[1]) == ARGV[1] then
+            return redis.call('PEXPIRE', KEYS[1], ARGV[2])
+          end
+          return 0",
+    )
+});
+
 /// A held Redis lock; [`RedisLock::release`] it when done (it also expires on its own).
 pub struct RedisLock {
     redis: Redis,
@@ -200,8 +216,26 @@ pub struct RedisLock {
 }
 
 impl RedisLock {
+    /// Keeps the lock for `ttl` from now; `false` when it expired and is no longer this
+    /// holder's.
+    pub async fn extend(&self, ttl: Duration) -> Result<bool, SharedError> {
+        let mut connection = self.redis.connection();
+        let extended: i64 = EXTEND
+            .key(&self.key)
+            .arg(&self.token)
+            .arg(u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX))
+            .invoke_async(&mut connection)
+            .await?;
+        Ok(extended == 1)
+    }
+
+    /// The lock's random token (scripts check it before acting for the holder).
+    pub fn token(&self) -> &str {
+        &self.token
+    }
+
     /// Releases the lock if this holder still has it.
-    pub async fn release(self) {
+    pub async fn release(&self) {
         let mut connection = self.redis.connection();
         let released: Result<i64, _> = RELEASE
             .key(&self.key)

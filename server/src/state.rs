@@ -65,7 +65,11 @@ impl AppState {
                 config.limits.api_requests_per_minute,
                 redis.clone(),
             ),
-            indexes: TagIndexes::new(config.index.clone(), metrics.clone(), redis.clone()),
+            indexes: Arc::new(TagIndexes::new(
+                config.index.clone(),
+                metrics.clone(),
+                redis.clone(),
+            )),
             metrics: metrics.clone(),
             tasks: TaskTracker::new(),
         });

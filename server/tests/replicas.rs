@@ -6,7 +6,10 @@
 
 use crate::common::cluster::Cluster;
 use crate::common::{location, Browser};
+use crate::tags::{call, complete_list, tag_list, API_SERVER, WEB_WORKER};
+use domain::tags::DeleteOutcome;
 use reqwest::StatusCode;
+use serde_json::json;
 use std::time::{Duration, Instant};
 use url::Url;
 
@@ -228,4 +231,66 @@ async fn a_redis_outage_is_said_clearly_and_service_resumes_when_redis_returns()
     assert!(location(page.headers()).starts_with("/login"));
     browser.sign_in("maria", "/i/demo").await;
     assert_eq!(browser.get("/i/demo").await.status(), StatusCode::OK);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replicas_share_one_tag_index_and_every_deletion() {
+    let cluster = Cluster::start(2, &[]).await;
+    let olivia = Browser::at(&cluster.url());
+    olivia.sign_in("olivia", "/i/demo").await;
+    let (a, b) = (
+        olivia.via(&cluster.replica_url(0)),
+        olivia.via(&cluster.replica_url(1)),
+    );
+    let before = cluster.double.controls().request_count();
+    // The same 10,000-tag list opened on both replicas at once: one builds, one follows.
+    let (first, second) = tokio::join!(
+        complete_list(&a, API_SERVER, "sort=size_desc"),
+        complete_list(&b, API_SERVER, "sort=size_desc"),
+    );
+    let used = cluster.double.controls().request_count() - before;
+    assert_eq!(first.progress.indexed, 10_000);
+    assert_eq!(second.progress.indexed, 10_000);
+    assert_eq!(first.slice.tags, second.slice.tags);
+    // One build is about 600 requests (see `tags`); two would be twice that.
+    assert!(
+        used < 800,
+        "two replicas indexing 10,000 tags took {used} GitLab requests"
+    );
+
+    // Filtering on either replica answers from the shared index, without indexing again.
+    let before = cluster.double.controls().request_count();
+    let on_a = tag_list(&a, API_SERVER, "q=main&sort=name_asc")
+        .await
+        .unwrap();
+    let on_b = tag_list(&b, API_SERVER, "q=main&sort=name_asc")
+        .await
+        .unwrap();
+    assert!(on_a.slice.matched > 0);
+    assert_eq!(on_a.slice, on_b.slice);
+    assert!(cluster.double.controls().request_count() - before <= 4);
+
+    // A deletion through one replica is gone from the other's next answer.
+    let devon = Browser::at(&cluster.url());
+    devon.sign_in("devon", "/i/demo").await;
+    let (a, b) = (
+        devon.via(&cluster.replica_url(0)),
+        devon.via(&cluster.replica_url(1)),
+    );
+    let listed = complete_list(&b, WEB_WORKER, "sort=name_asc").await;
+    assert_eq!(listed.progress.indexed, 15);
+    let victims: Vec<String> = listed.slice.tags[..2]
+        .iter()
+        .map(|t| t.name.clone())
+        .collect();
+    let outcomes: Vec<DeleteOutcome> = call(
+        &a,
+        "delete_tags",
+        json!({"instance": "demo", "repository_id": WEB_WORKER, "names": victims}),
+    )
+    .await;
+    assert!(outcomes.iter().all(|o| o.deleted), "{outcomes:?}");
+    let after = tag_list(&b, WEB_WORKER, "sort=name_asc").await.unwrap();
+    assert_eq!(after.slice.matched, 13);
+    assert!(after.slice.tags.iter().all(|t| !victims.contains(&t.name)));
 }

@@ -9,8 +9,8 @@ use serde_json::{json, Value};
 
 /// Repository ids of the demo dataset.
 const WEB_ROOT: u64 = 1;
-const WEB_WORKER: u64 = 2;
-const API_SERVER: u64 = 3;
+pub(crate) const WEB_WORKER: u64 = 2;
+pub(crate) const API_SERVER: u64 = 3;
 const CLI_ROOT: u64 = 7;
 
 fn view(query: &str) -> TagListView {
@@ -19,7 +19,11 @@ fn view(query: &str) -> TagListView {
     view
 }
 
-async fn tag_list(browser: &Browser, repository: u64, query: &str) -> Result<TagListPage, Value> {
+pub(crate) async fn tag_list(
+    browser: &Browser,
+    repository: u64,
+    query: &str,
+) -> Result<TagListPage, Value> {
     let response = browser
         .server_fn(
             "tag_list",
@@ -36,7 +40,7 @@ async fn tag_list(browser: &Browser, repository: u64, query: &str) -> Result<Tag
 }
 
 /// Polls until the repository's index is complete (the page's own polling, done by hand).
-async fn complete_list(browser: &Browser, repository: u64, query: &str) -> TagListPage {
+pub(crate) async fn complete_list(browser: &Browser, repository: u64, query: &str) -> TagListPage {
     for _ in 0..200 {
         let page = tag_list(browser, repository, query).await.unwrap();
         assert!(page.progress.error.is_none(), "{:?}", page.progress.error);
@@ -49,7 +53,11 @@ async fn complete_list(browser: &Browser, repository: u64, query: &str) -> TagLi
 }
 
 /// Calls a server function and reads its JSON answer.
-async fn call<T: serde::de::DeserializeOwned>(browser: &Browser, name: &str, body: Value) -> T {
+pub(crate) async fn call<T: serde::de::DeserializeOwned>(
+    browser: &Browser,
+    name: &str,
+    body: Value,
+) -> T {
     browser.server_fn(name, body).await.json().await.unwrap()
 }
 

@@ -213,7 +213,7 @@ impl CleanupService {
         let checks: Vec<Result<_, AppError>> =
             futures::stream::iter(repositories.into_iter().map(|(id, path)| async move {
                 let header = self.tags.repository_access(caller, id, false).await?;
-                let index = self.tags.index_for(caller, &header)?;
+                let index = self.tags.index_for(caller, &header).await?;
                 Ok((id, path, header.cleanup_status, index))
             }))
             .buffered(ACCESS_CHECKS_AT_ONCE)
@@ -346,9 +346,7 @@ async fn send_run(
                 .await
             {
                 Ok(()) => {
-                    if let Some(index) = gw.indexes.existing(&caller.instance, repo.id) {
-                        index.expire();
-                    }
+                    gw.indexes.expire(&caller.instance, &[repo.id]).await;
                     RunResult::Accepted
                 }
                 Err(error) => run_failure(error),
@@ -466,13 +464,12 @@ impl Cleanup for CleanupService {
         // Read the confirmed repositories' tags from GitLab again: the check must not rest
         // on the list the user's page was built from. Only the project's own repositories.
         let asked = std::time::Instant::now();
-        for c in confirmed {
-            if repositories.iter().any(|(id, _)| *id == c.repository_id) {
-                if let Some(index) = self.gw.indexes.existing(&caller.instance, c.repository_id) {
-                    index.expire();
-                }
-            }
-        }
+        let own: Vec<u64> = confirmed
+            .iter()
+            .map(|c| c.repository_id)
+            .filter(|id| repositories.iter().any(|(own, _)| own == id))
+            .collect();
+        self.gw.indexes.expire(&caller.instance, &own).await;
         let overview = self.overview_for(caller, project, repositories).await?;
         self.gw
             .to_the_end(send_run(

@@ -36,7 +36,7 @@ pub use tags::TagService;
 pub struct Gateway {
     pub instances: Instances,
     pub caches: Caches,
-    pub indexes: TagIndexes,
+    pub indexes: Arc<TagIndexes>,
     pub metrics: Arc<Metrics>,
     /// Work that must run to its end even if its request goes away: deletions, runs,
     /// policy and rule changes. Shutdown waits for it (within the grace period).

@@ -310,7 +310,10 @@ impl CleanupService {
             RuleChange::CreateTag(_) | RuleChange::UpdateTag(..) | RuleChange::DeleteTag(_)
         ) {
             // Tag lists show protection as the index read it: read it again.
-            self.gw.indexes.expire_project(&caller.instance, project.id);
+            self.gw
+                .indexes
+                .expire_project(&caller.instance, project.id)
+                .await;
         }
         protection_rules(&self.gw, caller, &project).await
     }

@@ -105,25 +105,27 @@ impl TagService {
 
     /// The repository's shared index, started or refreshed as the caller (whose access was
     /// just checked) within the caller's budget.
-    pub(crate) fn index_for(
+    pub(crate) async fn index_for(
         &self,
         caller: &Caller,
         header: &RepositoryHeader,
     ) -> Result<Arc<TagIndex>, AppError> {
         let indexes = &self.gw.indexes;
         let api = self.gw.instance(caller)?.api.clone();
-        Ok(indexes.ensure(
-            &caller.instance,
-            header.tags_count,
-            BuildRequest {
-                api,
-                token: caller.credential.token().secret().to_string(),
-                project_id: header.project_id,
-                repository_id: header.id,
-                budget: indexes.budget(&caller.instance, caller.viewer.id),
-                concurrency: indexes.settings.concurrency,
-            },
-        ))
+        Ok(indexes
+            .ensure(
+                &caller.instance,
+                header.tags_count,
+                BuildRequest {
+                    api,
+                    token: caller.credential.token().secret().to_string(),
+                    project_id: header.project_id,
+                    repository_id: header.id,
+                    budget: indexes.budget(&caller.instance, caller.viewer.id),
+                    concurrency: indexes.settings.concurrency,
+                },
+            )
+            .await)
     }
 }
 
@@ -190,9 +192,7 @@ async fn delete_all(
                 failed.join(", ")
             ),
         );
-        if let Some(index) = gw.indexes.existing(&caller.instance, id) {
-            index.forget(&deleted);
-        }
+        gw.indexes.forget(&caller.instance, id, &deleted).await;
         gw.caches.forget_repository(id);
         Ok(outcomes)
     }
@@ -222,7 +222,7 @@ impl Tags for TagService {
                 (filter, Some(message))
             }
         };
-        let index = self.index_for(caller, &header)?;
+        let index = self.index_for(caller, &header).await?;
         if view.is_filtered() && filter_error.is_none() {
             // A filtered view answers from the whole list, not from whatever is indexed yet.
             index
@@ -328,7 +328,7 @@ impl Tags for TagService {
             }
         }
         // "Also tagged as" comes from the index; start it if this is the first visit.
-        let index = self.index_for(caller, &header)?;
+        let index = self.index_for(caller, &header).await?;
         index
             .wait_until(Duration::from_millis(1500), |s| {
                 s.complete || s.error.is_some()
@@ -372,7 +372,7 @@ impl Tags for TagService {
             .map_err(|e| AppError::BadRequest {
                 message: e.to_string(),
             })?;
-        let index = self.index_for(caller, &header)?;
+        let index = self.index_for(caller, &header).await?;
         index
             .wait_until(FIRST_PAGE_WAIT, |s| s.is_current() || s.error.is_some())
             .await;
@@ -397,7 +397,7 @@ impl Tags for TagService {
         names: &TagNames,
     ) -> Result<DeletionPlan, AppError> {
         let header = self.repository_access(caller, repository_id, false).await?;
-        let index = self.index_for(caller, &header)?;
+        let index = self.index_for(caller, &header).await?;
         index
             .wait_until(FIRST_PAGE_WAIT, |s| s.is_current() || s.error.is_some())
             .await;

@@ -45,6 +45,8 @@ pub struct Browser {
     pub client: Client,
     pub jar: Arc<reqwest::cookie::Jar>,
     pub base: String,
+    /// The `Origin` its POSTs carry (the site's public URL).
+    pub origin: String,
 }
 
 impl Browser {
@@ -66,6 +68,18 @@ impl Browser {
             client,
             jar,
             base: base.to_string(),
+            origin: base.to_string(),
+        }
+    }
+
+    /// The same browser (cookies and origin) sending its requests to `base`: one replica
+    /// of several behind the public URL, say.
+    pub fn via(&self, base: &str) -> Browser {
+        Browser {
+            client: self.client.clone(),
+            jar: self.jar.clone(),
+            base: base.to_string(),
+            origin: self.origin.clone(),
         }
     }
 
@@ -81,7 +95,7 @@ impl Browser {
     pub async fn post_form(&self, path: &str, form: &[(&str, &str)]) -> Response {
         self.client
             .post(self.url(path))
-            .header(ORIGIN, &self.base)
+            .header(ORIGIN, &self.origin)
             .form(form)
             .send()
             .await
@@ -92,7 +106,7 @@ impl Browser {
     pub async fn server_fn(&self, name: &str, body: serde_json::Value) -> Response {
         self.client
             .post(self.url(&format!("/api/fn/{name}")))
-            .header(ORIGIN, &self.base)
+            .header(ORIGIN, &self.origin)
             .header("content-type", "application/json")
             .header("accept", "application/json")
             .json(&body)

@@ -23,6 +23,11 @@
 //! message saying so. A complete index is rebuilt after its TTL, stretched to twice its last
 //! build's duration, so a repository that takes longer to index than the TTL is not rebuilt
 //! back to back.
+//!
+//! With Redis, replicas share indexes: one builds under a lease and publishes, the others
+//! follow and read (see [`shared`]).
+
+pub mod shared;
 
 use crate::caches::Rate;
 use crate::config::IndexSettings;
@@ -30,11 +35,12 @@ use crate::errors;
 use crate::gitlab::graphql::{self, TagNode};
 use crate::gitlab::{GitLabClient, GitLabError};
 use crate::metrics::Metrics;
-use crate::shared::Redis;
+use crate::shared::{Redis, RedisLock};
 use domain::tags::Tag;
 use futures::stream::{self, StreamExt};
 use moka::notification::RemovalCause;
 use serde_json::json;
+use shared::{Meta, SharedIndexes};
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
@@ -164,6 +170,10 @@ pub struct IndexState {
     not_before: Option<Instant>,
     /// The project the repository belongs to (set by the first build request).
     project_id: u64,
+    /// The shared snapshot this copy was read from or published as.
+    shared_gen: Option<String>,
+    /// A task follows another replica's build of this index.
+    following: bool,
 }
 
 impl IndexState {
@@ -487,6 +497,8 @@ pub struct TagIndexes {
     budgets: moka::sync::Cache<(String, u64), Arc<Budget>>,
     /// Every user's GitLab request rate (see [`Budget`]).
     rate: Arc<Rate>,
+    /// Indexes shared with other replicas, when Redis is configured.
+    shared: Option<SharedIndexes>,
     pub settings: IndexSettings,
     metrics: Arc<Metrics>,
 }
@@ -509,7 +521,12 @@ impl TagIndexes {
                 .max_capacity(MAX_BUDGETS)
                 .time_to_idle(BUDGET_IDLE)
                 .build(),
-            rate: Arc::new(Rate::new(redis, "gitlab", settings.requests_per_minute)),
+            rate: Arc::new(Rate::new(
+                redis.clone(),
+                "gitlab",
+                settings.requests_per_minute,
+            )),
+            shared: redis.map(SharedIndexes::new),
             settings,
             metrics,
         }
@@ -533,12 +550,43 @@ impl TagIndexes {
     }
 
     /// Marks every index of a project's repositories out of date (after its protection rules
-    /// changed, say).
-    pub fn expire_project(&self, instance: &str, project_id: u64) {
+    /// changed, say), on every replica.
+    pub async fn expire_project(&self, instance: &str, project_id: u64) {
+        if let Some(shared) = &self.shared {
+            if let Err(error) = shared.expire_project(instance, project_id).await {
+                tracing::warn!(%error, "could not mark shared indexes out of date");
+            }
+        }
         for (key, index) in self.indexes.iter() {
             if key.0 == instance && index.read(|s| s.project_id) == project_id {
                 index.expire();
             }
+        }
+    }
+
+    /// Marks repositories' indexes out of date (after a run through us), on every replica.
+    pub async fn expire(&self, instance: &str, repositories: &[u64]) {
+        if let Some(shared) = &self.shared {
+            if let Err(error) = shared.expire(instance, repositories).await {
+                tracing::warn!(%error, "could not mark shared indexes out of date");
+            }
+        }
+        for repository in repositories {
+            if let Some(index) = self.existing(instance, *repository) {
+                index.expire();
+            }
+        }
+    }
+
+    /// Removes tags deleted through us from the repository's index, on every replica.
+    pub async fn forget(&self, instance: &str, repository: u64, names: &[String]) {
+        if let Some(shared) = &self.shared {
+            if let Err(error) = shared.forget(instance, repository, names).await {
+                tracing::warn!(%error, "could not share a deletion with other replicas");
+            }
+        }
+        if let Some(index) = self.existing(instance, repository) {
+            index.forget(names);
         }
     }
 
@@ -548,30 +596,105 @@ impl TagIndexes {
         (self.indexes.entry_count(), self.indexes.weighted_size())
     }
 
+    /// The local copy of a repository's index (a fresh one if the old was pushed out).
+    fn local(&self, key: &IndexKey) -> Arc<TagIndex> {
+        let index = self
+            .indexes
+            .get_with(key.clone(), || Arc::new(TagIndex::new()));
+        if !index.is_cancelled() {
+            return index;
+        }
+        // Pushed out (perhaps put back by a build's last re-weighing): start afresh.
+        let index = Arc::new(TagIndex::new());
+        self.indexes.insert(key.clone(), index.clone());
+        index
+    }
+
+    /// Tells the cache an index's new size (after it was replaced by a shared snapshot).
+    fn reweigh(&self, key: &IndexKey, index: &Arc<TagIndex>) {
+        let held = self
+            .indexes
+            .get(key)
+            .is_some_and(|current| Arc::ptr_eq(&current, index));
+        if held {
+            self.indexes.insert(key.clone(), index.clone());
+        }
+    }
+
     /// The index of a repository, (re)building it in the background when it is missing,
     /// failed, older than its TTL, or disagrees with GitLab's current tag count; never while
-    /// the triggering user's budget is paused by GitLab.
-    pub fn ensure(
-        &self,
+    /// the triggering user's budget is paused by GitLab. With Redis, the shared copy is read
+    /// first, and a build starts only under the repository's lease; another replica's build
+    /// is followed instead.
+    pub async fn ensure(
+        self: &Arc<Self>,
         instance: &str,
         gitlab_count: Option<u64>,
         request: BuildRequest,
     ) -> Arc<TagIndex> {
         let key = (instance.to_string(), request.repository_id);
-        let mut index = self
-            .indexes
-            .get_with(key.clone(), || Arc::new(TagIndex::new()));
-        if index.is_cancelled() {
-            // Pushed out (perhaps put back by a build's last re-weighing): start afresh.
-            index = Arc::new(TagIndex::new());
-            self.indexes.insert(key.clone(), index.clone());
+        let index = self.local(&key);
+        let Some(shared) = &self.shared else {
+            if self.reserve(&index, gitlab_count, &request) {
+                self.start_build(index.clone(), key, gitlab_count, request, None)
+                    .await;
+            }
+            return index;
+        };
+        let held = index.read(|s| s.shared_gen.clone());
+        let leased = match shared.read(instance, key.1, held.as_deref(), None).await {
+            Ok(remote) => {
+                let leased = remote.leased;
+                if shared::apply(&index, remote) {
+                    self.reweigh(&key, &index);
+                }
+                leased
+            }
+            Err(error) => {
+                // Redis does not answer: this replica serves and builds on its own.
+                tracing::warn!(%error, "shared index unavailable; using this replica's own");
+                if self.reserve(&index, gitlab_count, &request) {
+                    self.start_build(index.clone(), key, gitlab_count, request, None)
+                        .await;
+                }
+                return index;
+            }
+        };
+        if !self.reserve(&index, gitlab_count, &request) {
+            return index;
         }
+        let lease = if leased {
+            Ok(None)
+        } else {
+            shared.lease(instance, key.1).await
+        };
+        match lease {
+            Ok(Some(lease)) => {
+                self.start_build(index.clone(), key, gitlab_count, request, Some(lease))
+                    .await;
+            }
+            Ok(None) => {
+                index.write(|s| s.building = false);
+                self.follow(index.clone(), key, gitlab_count, request);
+            }
+            Err(error) => {
+                tracing::warn!(%error, "no build lease; building on this replica alone");
+                self.start_build(index.clone(), key, gitlab_count, request, None)
+                    .await;
+            }
+        }
+        index
+    }
+
+    /// Decides whether the index needs a build now and, if so, marks it building (so one
+    /// request starts it); says why not where a user would otherwise wait for nothing.
+    fn reserve(&self, index: &TagIndex, gitlab_count: Option<u64>, request: &BuildRequest) -> bool {
         let capacity = self.settings.memory_mib * MIB;
         let ttl = Duration::from_secs(self.settings.ttl_secs);
         let paused = request.budget.paused_for();
         let too_large =
             gitlab_count.is_some_and(|n| n.saturating_mul(TYPICAL_TAG_BYTES) > capacity);
-        let start = index.write(|state| {
+        index.write(|state| {
             state.project_id = request.project_id;
             if too_large && !state.complete && !state.building {
                 state.error = Some(BuildError::TooLarge(capacity / MIB).message());
@@ -598,50 +721,251 @@ impl TagIndexes {
                 }
                 return false;
             }
-            let start = !state.building && !held_off && wanted;
+            let start = !state.building && !state.following && !held_off && wanted;
             if start {
-                TagIndex::begin_build(state, gitlab_count);
+                state.building = true;
             }
             start
-        });
-        if start {
-            let builder = Builder {
-                index: index.clone(),
-                key,
-                cache: self.indexes.clone(),
-                capacity,
-                request,
-            };
-            tokio::spawn(async move {
+        })
+    }
+
+    /// Follows another replica's build: reads its progress until its lease ends, then
+    /// ensures the index again as this request (taking over if that build died or left the
+    /// list out of date).
+    fn follow(
+        self: &Arc<Self>,
+        index: Arc<TagIndex>,
+        key: IndexKey,
+        gitlab_count: Option<u64>,
+        request: BuildRequest,
+    ) {
+        let Some(shared) = self.shared.clone() else {
+            return;
+        };
+        let first = index.write(|s| !std::mem::replace(&mut s.following, true));
+        if !first {
+            return;
+        }
+        let this = self.clone();
+        let follower: std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>> =
+            Box::pin(async move {
+                let until = Instant::now() + FOLLOW_AT_MOST;
                 loop {
-                    let outcome = builder.build().await;
-                    let ok = outcome.is_ok();
-                    if let Err(BuildError::GitLab(error)) = &outcome {
-                        tracing::warn!(%error, repository = builder.key.1, "tag index build failed");
-                        builder.request.budget.pause(match error {
-                            GitLabError::RateLimited(wait) => *wait,
-                            GitLabError::TokenExpired | GitLabError::Unauthorized => Duration::ZERO,
-                            _ => FAILURE_PAUSE,
-                        });
-                    }
-                    let again = builder.index.write(|state| {
-                        let again = ok && state.rerun;
-                        state.rerun = again;
-                        again
-                    });
-                    builder.index.finish(outcome);
-                    builder.reweigh();
-                    if !again || builder.index.is_cancelled() {
+                    tokio::time::sleep(shared::FOLLOW_EVERY).await;
+                    if index.is_cancelled() || Instant::now() >= until {
                         break;
                     }
-                    // Marked out of date while it ran: read GitLab again, as the same user.
-                    builder
-                        .index
-                        .write(|state| TagIndex::begin_build(state, None));
+                    let held = index.read(|s| s.shared_gen.clone());
+                    match shared.read(&key.0, key.1, held.as_deref(), None).await {
+                        Ok(remote) => {
+                            let leased = remote.leased;
+                            if shared::apply(&index, remote) {
+                                this.reweigh(&key, &index);
+                            }
+                            if !leased {
+                                break;
+                            }
+                        }
+                        Err(error) => {
+                            tracing::warn!(%error, "stopped following a shared index build");
+                            break;
+                        }
+                    }
+                }
+                index.write(|s| s.following = false);
+                if !index.is_cancelled() {
+                    this.ensure(&key.0, gitlab_count, request).await;
                 }
             });
+        tokio::spawn(follower);
+    }
+
+    /// Starts a reserved build in the background; with a lease, it is shared as it goes.
+    async fn start_build(
+        &self,
+        index: Arc<TagIndex>,
+        key: IndexKey,
+        gitlab_count: Option<u64>,
+        request: BuildRequest,
+        lease: Option<RedisLock>,
+    ) {
+        let publisher = match (lease, &self.shared) {
+            (Some(lease), Some(shared)) => match shared.now().await {
+                Ok(started) => Some(Publisher {
+                    shared: shared.clone(),
+                    lease,
+                    started: std::sync::atomic::AtomicI64::new(started),
+                }),
+                Err(error) => {
+                    tracing::warn!(%error, "building without sharing");
+                    lease.release().await;
+                    None
+                }
+            },
+            _ => None,
+        };
+        index.write(|state| TagIndex::begin_build(state, gitlab_count));
+        let builder = Arc::new(Builder {
+            index,
+            key,
+            cache: self.indexes.clone(),
+            capacity: self.settings.memory_mib * MIB,
+            request,
+        });
+        tokio::spawn(async move {
+            let publisher = publisher.map(Arc::new);
+            loop {
+                let companion = publisher
+                    .clone()
+                    .map(|p| Companion::start(p, builder.clone()));
+                let outcome = builder.build().await;
+                if let Some(companion) = companion {
+                    companion.stop().await;
+                }
+                let ok = outcome.is_ok();
+                if let Err(BuildError::GitLab(error)) = &outcome {
+                    tracing::warn!(%error, repository = builder.key.1, "tag index build failed");
+                    builder.request.budget.pause(match error {
+                        GitLabError::RateLimited(wait) => *wait,
+                        GitLabError::TokenExpired | GitLabError::Unauthorized => Duration::ZERO,
+                        _ => FAILURE_PAUSE,
+                    });
+                }
+                let again = builder.index.write(|state| {
+                    let again = ok && state.rerun;
+                    state.rerun = again;
+                    again
+                });
+                builder.index.finish(outcome);
+                builder.reweigh();
+                if let (Some(publisher), true) = (&publisher, ok) {
+                    publisher.publish(&builder, true).await;
+                }
+                if !again || builder.index.is_cancelled() {
+                    break;
+                }
+                // Marked out of date while it ran: read GitLab again, as the same user.
+                if let Some(publisher) = &publisher {
+                    publisher.restart().await;
+                }
+                builder
+                    .index
+                    .write(|state| TagIndex::begin_build(state, None));
+            }
+            if let Some(publisher) = publisher {
+                publisher.lease.release().await;
+            }
+        });
+    }
+}
+
+/// Longest a replica follows another's build before checking for itself.
+const FOLLOW_AT_MOST: Duration = Duration::from_secs(600);
+
+/// A build's shared side: its lease and when it started reading (Redis' clock).
+struct Publisher {
+    shared: SharedIndexes,
+    lease: RedisLock,
+    started: std::sync::atomic::AtomicI64,
+}
+
+impl Publisher {
+    fn started(&self) -> i64 {
+        self.started.load(Ordering::Relaxed)
+    }
+
+    /// A rebuild starts reading now.
+    async fn restart(&self) {
+        if let Ok(now) = self.shared.now().await {
+            self.started.store(now, Ordering::Relaxed);
         }
-        index
+    }
+
+    /// Publishes what the build holds (`complete`: the finished list).
+    async fn publish(&self, builder: &Builder, complete: bool) {
+        let (meta, encoded) = builder.index.read(|state| {
+            let meta = Meta {
+                complete,
+                total: state.total,
+                read_from: self.started(),
+                completed: None,
+                last_build_ms: state
+                    .last_build
+                    .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX)),
+                project_id: state.project_id,
+            };
+            (meta, shared::encode(&shared::publishable(state)))
+        });
+        let published = async {
+            let snapshot = encoded?;
+            let meta = Meta {
+                completed: if complete {
+                    Some(self.shared.now().await?)
+                } else {
+                    None
+                },
+                ..meta
+            };
+            self.shared
+                .publish(&builder.key.0, builder.key.1, &self.lease, &meta, snapshot)
+                .await
+        };
+        match published.await {
+            Ok(Some(gen)) => builder.index.write(|s| s.shared_gen = Some(gen)),
+            Ok(None) => tracing::warn!(
+                repository = builder.key.1,
+                "lost the build lease; the index was not shared"
+            ),
+            Err(error) => tracing::warn!(%error, "could not share an index"),
+        }
+    }
+}
+
+/// Runs beside a shared build: renews the lease, picks up deletions and expiries made on
+/// other replicas, and publishes a first build's progress.
+struct Companion {
+    stop: Arc<tokio::sync::Notify>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Companion {
+    fn start(publisher: Arc<Publisher>, builder: Arc<Builder>) -> Self {
+        let stop = Arc::new(tokio::sync::Notify::new());
+        let stopped = stop.clone();
+        let task = tokio::spawn(async move {
+            loop {
+                tokio::select! {
+                    () = stopped.notified() => break,
+                    () = tokio::time::sleep(shared::PUBLISH_EVERY) => {}
+                }
+                if let Err(error) = publisher.lease.extend(shared::LEASE_TTL).await {
+                    tracing::warn!(%error, "could not renew a build lease");
+                }
+                let (key, started) = (&builder.key, publisher.started());
+                if let Ok(remote) = publisher
+                    .shared
+                    .read(&key.0, key.1, Some(shared::NO_TAGS), Some(started))
+                    .await
+                {
+                    if !remote.gone.is_empty() {
+                        builder.index.forget(&remote.gone);
+                    }
+                    if remote.expired >= started {
+                        builder.index.write(|s| s.rerun = true);
+                    }
+                }
+                let first_build = builder.index.read(|s| s.building && s.fresh.is_none());
+                if first_build {
+                    publisher.publish(&builder, false).await;
+                }
+            }
+        });
+        Companion { stop, task }
+    }
+
+    async fn stop(self) {
+        self.stop.notify_one();
+        let _ = self.task.await;
     }
 }
 
