@@ -4,8 +4,5 @@
 # environment or a TOML file instead (README.md, "Configuration").
 set -euo pipefail
 cd "$(dirname "$0")/.."
-export PATH="$HOME/.cargo/bin:$PATH"
-bash scripts/setup.sh
-bash scripts/build-site.sh
-cargo build --locked --release -p server --bin registry-dash
+bash scripts/build-release.sh
 exec target/release/registry-dash --demo "$@"

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs what building and testing need, each only when missing, all pinned:
 #   wasm32 target, wasm-bindgen-cli (= the wasm-bindgen in Cargo.lock), Trunk, wasm-opt
-#   (npm binaryen 132), Debian's redis-server and haproxy (the multi-replica tests start them
-#   on loopback), and with --e2e also Debian's Chromium and the Playwright packages.
+#   (npm binaryen 132); with --tests also Debian's redis-server and haproxy (the multi-replica
+#   tests start them on loopback) and Python's kubernetes-validate (pinned, in a venv under
+#   target/); with --e2e all that and Debian's Chromium and the Playwright packages.
 # Nothing is downloaded from GitHub: every tool comes from crates.io, npm or Debian.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -10,7 +11,13 @@ cd "$(dirname "$0")/.."
 WASM_BINDGEN_VERSION=0.2.130
 TRUNK_VERSION=0.21.14
 want_e2e=false
-[ "${1:-}" = "--e2e" ] && want_e2e=true
+want_tests=false
+case "${1:-}" in
+  --e2e) want_e2e=true; want_tests=true ;;
+  --tests) want_tests=true ;;
+  "") ;;
+  *) echo "usage: scripts/setup.sh [--tests|--e2e]" >&2; exit 2 ;;
+esac
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
 export PATH="$HOME/.cargo/bin:$PATH"
@@ -53,17 +60,28 @@ apt_install() { # package...
   apt-get install -y -qq --no-install-recommends "$@" >/dev/null
 }
 
-missing=()
-[ -x /usr/bin/redis-server ] || missing+=(redis-server)
-[ -x /usr/sbin/haproxy ] || missing+=(haproxy)
-if [ ${#missing[@]} -gt 0 ]; then
-  say "installing Debian's ${missing[*]} (the multi-replica tests start them on loopback)"
-  apt_install "${missing[@]}"
-  # Debian's packages start system-wide services where an init system runs; the tests
-  # start their own on free ports, so none is needed.
-  for service in redis-server haproxy; do
-    service "$service" stop >/dev/null 2>&1 || true
-  done
+if $want_tests; then
+  missing=()
+  [ -x /usr/bin/redis-server ] || missing+=(redis-server)
+  [ -x /usr/sbin/haproxy ] || missing+=(haproxy)
+  command -v python3 >/dev/null || missing+=(python3 python3-venv)
+  if [ ${#missing[@]} -gt 0 ]; then
+    say "installing Debian's ${missing[*]} (the multi-replica tests start them on loopback)"
+    apt_install "${missing[@]}"
+    # Debian's packages start system-wide services where an init system runs; the tests
+    # start their own on free ports, so none is needed.
+    for service in redis-server haproxy; do
+      service "$service" stop >/dev/null 2>&1 || true
+    done
+  fi
+  venv=target/validate-venv stamp=target/validate-venv/.installed-requirements
+  if [ ! -f "$stamp" ] || ! cmp -s deploy/requirements-validate.txt "$stamp"; then
+    say "installing kubernetes-validate (pinned) in $venv"
+    rm -rf "$venv"
+    python3 -m venv "$venv"
+    "$venv/bin/pip" install -q --no-deps -r deploy/requirements-validate.txt
+    cp deploy/requirements-validate.txt "$stamp"
+  fi
 fi
 
 if $want_e2e; then

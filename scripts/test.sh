@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every check and test: formatting, clippy (per package; ssr and hydrate never in one
-# build), unit + integration tests, the wasm bundle, and the Playwright journeys in Chromium
+# build), unit + integration tests (the multi-replica ones start redis-server and haproxy on
+# loopback), the wasm bundle, the deployment files, and the Playwright journeys in Chromium
 # (hydrated and with JavaScript disabled). Installs missing tools first.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -31,6 +32,9 @@ if [ ! -x target/debug/registry-dash ]; then
   say "server binary for the end-to-end tests"
   cargo build --locked -p server --bin registry-dash
 fi
+
+say "deployment: Kubernetes manifests (kubernetes-validate), their configuration, the Dockerfile"
+bash scripts/check-deploy.sh
 
 say "Playwright journeys in Chromium"
 (cd end2end && npx playwright test)
