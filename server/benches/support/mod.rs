@@ -2,6 +2,8 @@
 //! own, so that its resident memory is measured apart from the load generator's.
 #![allow(clippy::unwrap_used, dead_code)]
 
+pub mod traffic;
+
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
