@@ -2,9 +2,9 @@
 # (or podman/buildah); run with the configuration in the environment (README.md,
 # "Running it in production"); deploy/kubernetes/ has manifests for two replicas + Redis.
 #
-# The build stage runs scripts/build-release.sh, the same script scripts/demo.sh runs and
-# scripts/check-deploy.sh checks this file against: pinned tools from crates.io and npm,
-# nothing from GitHub.
+# The build stage runs scripts/build-release.sh (the setup and site scripts the tests run,
+# then the release server; scripts/check-deploy.sh checks this file against it): pinned
+# tools from crates.io and npm, nothing from GitHub.
 
 FROM rust:1.95-bookworm AS build
 RUN apt-get update \

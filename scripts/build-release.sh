@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds what production runs: the browser bundle (target/site) and the release server
-# (target/release/registry-dash). scripts/demo.sh and the Dockerfile both run exactly this.
+# (target/release/registry-dash), with the setup and site scripts the tests run. The
+# Dockerfile runs exactly this.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PATH"

@@ -74,7 +74,9 @@ need("RUN bash scripts/build-release.sh" in dockerfile, "the image builds with s
 for path in ("target/release/registry-dash", "target/site"):
     need(f"/src/{path}" in dockerfile, f"the image takes {path} from the build")
 need("USER 10001:10001" in dockerfile, "the image runs as the non-root user the pods expect")
-need("bash scripts/build-release.sh" in open("scripts/demo.sh").read(), "the demo builds the same way")
+release = open("scripts/build-release.sh").read()
+for script in ("scripts/setup.sh", "scripts/build-site.sh"):
+    need(f"bash {script}" in release, f"the release build runs {script}, as the tests do")
 
 if problems:
     print("deploy check failed:\n  " + "\n  ".join(problems), file=sys.stderr)

@@ -324,7 +324,10 @@ pub fn apply(index: &TagIndex, remote: Remote) -> bool {
         let Some(meta) = remote.meta else {
             return false;
         };
-        let replaced = match remote.tags {
+        // A partial list never replaces a complete one this replica still holds (the shared
+        // copy expired, say, and another replica's first build is under way).
+        let tags = remote.tags.filter(|_| meta.complete || !state.complete);
+        let replaced = match tags {
             Some(tags) => {
                 state.tags = tags.into_iter().map(|t| (t.name.clone(), t)).collect();
                 state.fresh = None;
