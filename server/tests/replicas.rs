@@ -4,8 +4,8 @@
 //! from.
 #![allow(clippy::unwrap_used)]
 
-use crate::common::cluster::Cluster;
-use crate::common::{location, Browser};
+use crate::common::cluster::{free_port, Cluster, RedisServer};
+use crate::common::{location, start, Browser};
 use crate::tags::{call, complete_list, tag_list, API_SERVER, WEB_WORKER};
 use domain::tags::DeleteOutcome;
 use reqwest::StatusCode;
@@ -293,4 +293,23 @@ async fn replicas_share_one_tag_index_and_every_deletion() {
     let after = tag_list(&b, WEB_WORKER, "sort=name_asc").await.unwrap();
     assert_eq!(after.slice.matched, 13);
     assert!(after.slice.tags.iter().all(|t| !victims.contains(&t.name)));
+}
+
+#[tokio::test]
+async fn a_server_started_while_redis_is_down_says_so_and_serves_once_it_is_up() {
+    let port = free_port();
+    let url = format!("redis://127.0.0.1:{port}/");
+    let server = start(&[("REGISTRY_DASH_REDIS_URL", url.as_str())]).await;
+    let browser = Browser::new(&server);
+    wait_for_redis_state(&browser, &server.base_url, false).await;
+    let login = browser.get("/auth/login?instance=demo").await;
+    let to = location(login.headers()).to_string();
+    assert!(to.starts_with("/login?error=sessions"), "{to}");
+    let page = browser.get(&to).await.text().await.unwrap();
+    assert!(page.contains("session store is not answering"), "{page}");
+
+    let _redis = RedisServer::start_on(port);
+    wait_for_redis_state(&browser, &server.base_url, true).await;
+    browser.sign_in("maria", "/i/demo").await;
+    assert_eq!(browser.get("/i/demo").await.status(), StatusCode::OK);
 }

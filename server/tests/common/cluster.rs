@@ -58,10 +58,12 @@ pub struct RedisServer {
 
 impl RedisServer {
     pub fn start() -> Self {
-        let mut redis = RedisServer {
-            port: free_port(),
-            child: None,
-        };
+        Self::start_on(free_port())
+    }
+
+    /// A server on `port` (one a dashboard was told about before Redis was up).
+    pub fn start_on(port: u16) -> Self {
+        let mut redis = RedisServer { port, child: None };
         redis.run();
         redis
     }
