@@ -24,14 +24,10 @@
 mod common;
 mod support;
 
-use common::Browser;
 use serde_json::{json, Value};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
-use support::traffic::{one, run, Report, REPOSITORY};
+use support::traffic::{run, sign_in_all, wait_complete, warm, Report};
 use support::{arg, ServerProcess};
-
-const USERS: [&str; 4] = ["olivia", "maria", "devon", "reese"];
 
 struct Args {
     users: usize,
@@ -93,48 +89,17 @@ async fn main() {
         args.think_ms,
         args.latency_ms
     );
-    // Sign everyone in (20 at a time), through the real OAuth flow.
+    // Sign everyone in, through the real OAuth flow.
     let started = Instant::now();
-    let mut browsers = Vec::with_capacity(args.users);
-    for batch in (0..args.users).collect::<Vec<_>>().chunks(20) {
-        let signed = futures::future::join_all(batch.iter().map(|i| {
-            let base = server.base.clone();
-            async move {
-                let browser = Browser::at(&base);
-                browser.sign_in(USERS[i % USERS.len()], "/i/demo").await;
-                Arc::new(browser)
-            }
-        }))
-        .await;
-        browsers.extend(signed);
-    }
+    let browsers = sign_in_all(&server.base, args.users).await;
     println!(
         "signed in {} users in {:.1} s",
         browsers.len(),
         started.elapsed().as_secs_f64()
     );
     // Warm: the index is complete and every user has been checked once.
-    loop {
-        let page: Value = browsers[0]
-            .client
-            .get(browsers[0].url(&format!("/api/v1/demo/repositories/{REPOSITORY}/tags")))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        if page["progress"]["complete"] == true {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-    futures::future::join_all(browsers.iter().map(|b| async move {
-        use rand::SeedableRng;
-        let mut rng = rand::rngs::StdRng::seed_from_u64(0);
-        one(b, &mut rng).await
-    }))
-    .await;
+    wait_complete(&browsers[0]).await;
+    warm(&browsers).await;
 
     if matches!(args.scenario.as_str(), "all" | "normal") {
         let report = run(&browsers, args.secs, args.think_ms).await;

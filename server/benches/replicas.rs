@@ -21,13 +21,9 @@ mod support;
 use common::cluster::{free_port, start_double, Haproxy, RedisServer};
 use common::Browser;
 use gitlab_double::Double;
-use serde_json::Value;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
-use support::traffic::{one, run, Report, REPOSITORY};
+use support::traffic::{run, sign_in_all, wait_complete, warm, Report};
 use support::{arg, ServerProcess};
-
-const USERS: [&str; 4] = ["olivia", "maria", "devon", "reese"];
 
 struct Args {
     users: usize,
@@ -68,54 +64,20 @@ fn replica(port: u16, public_url: &str, gitlab: &str, redis: Option<&str>) -> Se
     ServerProcess::start(&[], &env)
 }
 
+async fn wait_complete_at(browser: &Browser, base: &str) {
+    wait_complete(&browser.via(base)).await;
+}
+
 /// Opens the 10,000-tag list on every one of `bases` at once; the time until all are
 /// complete and the GitLab requests it took.
 async fn cold_index(browser: &Browser, bases: &[String], double: &Double) -> (Duration, u64) {
     let before = double.controls().request_count();
     let started = Instant::now();
-    futures::future::join_all(bases.iter().map(|base| async move {
-        let browser = browser.via(base);
-        loop {
-            let page: Value = browser
-                .client
-                .get(browser.url(&format!("/api/v1/demo/repositories/{REPOSITORY}/tags")))
-                .send()
-                .await
-                .unwrap()
-                .json()
-                .await
-                .unwrap();
-            if page["progress"]["complete"] == true {
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-    }))
-    .await;
+    futures::future::join_all(bases.iter().map(|base| wait_complete_at(browser, base))).await;
     (
         started.elapsed(),
         double.controls().request_count() - before,
     )
-}
-
-async fn sign_in_all(base: &str, users: usize) -> Vec<Arc<Browser>> {
-    let mut browsers = Vec::with_capacity(users);
-    for batch in (0..users).collect::<Vec<_>>().chunks(20) {
-        let signed = futures::future::join_all(batch.iter().map(|i| async move {
-            let browser = Browser::at(base);
-            browser.sign_in(USERS[i % USERS.len()], "/i/demo").await;
-            Arc::new(browser)
-        }))
-        .await;
-        browsers.extend(signed);
-    }
-    // Every user's access check is warm.
-    futures::future::join_all(browsers.iter().map(|b| async move {
-        use rand::SeedableRng;
-        one(b, &mut rand::rngs::StdRng::seed_from_u64(0)).await
-    }))
-    .await;
-    browsers
 }
 
 fn lost_sessions(report: &Report) -> u64 {
@@ -154,6 +116,7 @@ async fn main() {
             took.as_secs_f64()
         );
         let browsers = sign_in_all(&single.base, args.users).await;
+        warm(&browsers).await;
         let report = run(&browsers, args.secs, args.think_ms).await;
         println!("  warm traffic, {} users:", args.users);
         report.print();
@@ -184,6 +147,7 @@ async fn main() {
         took.as_secs_f64()
     );
     let browsers = sign_in_all(&proxy.url(), args.users).await;
+    warm(&browsers).await;
     let report = run(&browsers, args.secs, args.think_ms).await;
     println!("  warm traffic through the proxy, {} users:", args.users);
     report.print();

@@ -10,6 +10,51 @@ use std::time::{Duration, Instant};
 
 /// The 10,000-tag repository of the demo dataset.
 pub const REPOSITORY: u64 = 3;
+/// Demo users who can read it, signed in in turn.
+pub const USERS: [&str; 4] = ["olivia", "maria", "devon", "reese"];
+
+/// Signs `users` browsers in at `base` through the real OAuth flow, 20 at a time.
+pub async fn sign_in_all(base: &str, users: usize) -> Vec<Arc<Browser>> {
+    let mut browsers = Vec::with_capacity(users);
+    for batch in (0..users).collect::<Vec<_>>().chunks(20) {
+        let signed = futures::future::join_all(batch.iter().map(|i| async move {
+            let browser = Browser::at(base);
+            browser.sign_in(USERS[i % USERS.len()], "/i/demo").await;
+            Arc::new(browser)
+        }))
+        .await;
+        browsers.extend(signed);
+    }
+    browsers
+}
+
+/// Waits until `browser` sees the repository's index complete.
+pub async fn wait_complete(browser: &Browser) {
+    loop {
+        let page: serde_json::Value = browser
+            .client
+            .get(browser.url(&format!("/api/v1/demo/repositories/{REPOSITORY}/tags")))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        if page["progress"]["complete"] == true {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// One request per user, so that every user's access check is warm.
+pub async fn warm(browsers: &[Arc<Browser>]) {
+    futures::future::join_all(browsers.iter().map(|b| async move {
+        use rand::SeedableRng;
+        one(b, &mut rand::rngs::StdRng::seed_from_u64(0)).await
+    }))
+    .await;
+}
 
 /// One request of a user's loop; its status and latency.
 pub async fn one(browser: &Browser, rng: &mut rand::rngs::StdRng) -> (u16, Duration) {
