@@ -41,11 +41,9 @@ impl From<serde_json::Error> for SharedError {
 
 impl From<redis::RedisError> for SharedError {
     fn from(error: redis::RedisError) -> Self {
-        SharedError(format!(
-            "{:?}: {}",
-            error.kind(),
-            error.detail().unwrap_or("")
-        ))
+        // The client's message names the failure (a refused connection, a timeout, a script
+        // error), never the URL.
+        SharedError(error.to_string())
     }
 }
 
