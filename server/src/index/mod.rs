@@ -634,35 +634,35 @@ impl TagIndexes {
     ) -> Arc<TagIndex> {
         let key = (instance.to_string(), request.repository_id);
         let index = self.local(&key);
-        let Some(shared) = &self.shared else {
-            if self.reserve(&index, gitlab_count, &request) {
-                self.start_build(index.clone(), key, gitlab_count, request, None)
-                    .await;
-            }
-            return index;
-        };
-        let held = index.read(|s| s.shared_gen.clone());
-        let leased = match shared.read(instance, key.1, held.as_deref(), None).await {
-            Ok(remote) => {
-                let leased = remote.leased;
-                if shared::apply(&index, remote) {
-                    self.reweigh(&key, &index);
+        // `Some(leased)`: the shared state was read and applied; `None`: this replica is on
+        // its own (no Redis, or Redis does not answer).
+        let shared_state = match &self.shared {
+            None => None,
+            Some(shared) => {
+                let held = index.read(|s| s.shared_gen.clone());
+                match shared.read(instance, key.1, held.as_deref(), None).await {
+                    Ok(remote) => {
+                        let leased = remote.leased;
+                        if shared::apply(&index, remote) {
+                            self.reweigh(&key, &index);
+                        }
+                        Some(leased)
+                    }
+                    Err(error) => {
+                        tracing::warn!(%error, "shared index unavailable; using this replica's own");
+                        None
+                    }
                 }
-                leased
-            }
-            Err(error) => {
-                // Redis does not answer: this replica serves and builds on its own.
-                tracing::warn!(%error, "shared index unavailable; using this replica's own");
-                if self.reserve(&index, gitlab_count, &request) {
-                    self.start_build(index.clone(), key, gitlab_count, request, None)
-                        .await;
-                }
-                return index;
             }
         };
         if !self.reserve(&index, gitlab_count, &request) {
             return index;
         }
+        let (Some(shared), Some(leased)) = (&self.shared, shared_state) else {
+            self.start_build(index.clone(), key, gitlab_count, request, None)
+                .await;
+            return index;
+        };
         let lease = if leased {
             Ok(None)
         } else {

@@ -341,6 +341,7 @@ pub fn apply(index: &TagIndex, remote: Remote) -> bool {
             }
             None => false,
         };
+        let mut removed = false;
         if state.shared_gen.is_some() {
             state.list_read_from = Some(instant_ago(remote.now - meta.read_from));
             let current = meta.complete && remote.expired < meta.read_from;
@@ -349,13 +350,16 @@ pub fn apply(index: &TagIndex, remote: Remote) -> bool {
                 .filter(|_| current)
                 .map(|at| instant_ago(remote.now - at));
             for name in &remote.gone {
-                state.tags.remove(name);
+                removed |= state.tags.remove(name).is_some();
             }
             if state.complete {
                 state.total = Some(state.tags.len() as u64);
             }
         }
-        state.heap = state.entries_heap();
+        // Counting the heap walks every tag: only when the list changed, not on every read.
+        if replaced || removed {
+            state.heap = state.entries_heap();
+        }
         replaced
     })
 }
