@@ -339,7 +339,17 @@ impl Credential for SessionCredential {
 
     async fn revoked(&self) {
         let key = auth_key(&self.instance.info.name);
-        let _ = self.shared.store(&self.session, &key, None).await;
+        let ours = lock(&self.record).access_token.clone();
+        // A request that started with a token another request (or replica) has since
+        // replaced must not sign out the sign-in that replaced it.
+        let replaced = self
+            .shared
+            .stored_record(&self.session, &key)
+            .await
+            .is_some_and(|stored| stored.access_token != ours);
+        if !replaced {
+            let _ = self.shared.store(&self.session, &key, None).await;
+        }
     }
 
     fn is_session(&self) -> bool {

@@ -63,7 +63,14 @@ impl Gateway {
         let instance = self.instance(caller)?;
         let token = caller.credential.token();
         let outcome = match f(instance.api.clone(), token.secret().to_string()).await {
-            Err(GitLabError::TokenExpired) => {
+            // Refused as expired, or refused outright while a session's token was being
+            // replaced (GitLab revokes the old token when it rotates the pair): renewing
+            // takes the stored newer token, or refreshes, or signs out if that fails too.
+            Err(error)
+                if matches!(error, GitLabError::TokenExpired)
+                    || (matches!(error, GitLabError::Unauthorized)
+                        && caller.credential.is_session()) =>
+            {
                 let fresh = caller.credential.renew(&token).await?;
                 f(instance.api.clone(), fresh.secret().to_string()).await
             }
