@@ -372,3 +372,83 @@ async fn manifests_and_tag_details() {
     .unwrap();
     assert!((3..=8).contains(&raw["layers"].as_array().unwrap().len()));
 }
+
+/// `n` aliased tag pages of 20 in one query, GitLab's list fields on each.
+fn aliased_pages(n: usize) -> String {
+    let pages: String = (0..n)
+        .map(|i| {
+            format!(
+                " p{i}: tags(first: 20, sort: NAME_ASC) {{ nodes {{ ...T }} pageInfo {{ hasNextPage endCursor }} }}"
+            )
+        })
+        .collect();
+    format!(
+        "query($id: ContainerRepositoryID!) {{ containerRepository(id: $id) {{ tagsCount{pages} }} }}
+fragment T on ContainerRepositoryTag {{ name digest revision createdAt publishedAt totalSize mediaType
+  referrers {{ artifactType digest }} protection {{ minimumAccessLevelForPush minimumAccessLevelForDelete }} }}"
+    )
+}
+
+#[tokio::test]
+async fn queries_are_held_to_gitlabs_complexity_and_size_limits() {
+    let gl = start().await;
+    let token = login(&gl.base_url, "maria").await;
+    let id = json!({ "id": "gid://gitlab/ContainerRepository/3" });
+    // A sorted page of 20 with these fields costs (17 + 2) × 1.2 = 22; 11 pages and the
+    // repository around them cost 244, 12 pages 266: over GitLab's 250.
+    let (status, body) = gql(&gl.base_url, Some(&token), &aliased_pages(11), id.clone()).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(body["errors"].is_null(), "{body}");
+    let repo = &body["data"]["containerRepository"];
+    assert_eq!(repo["p10"]["nodes"].as_array().unwrap().len(), 20);
+    let (_, body) = gql(&gl.base_url, Some(&token), &aliased_pages(12), id.clone()).await;
+    assert!(body["data"].is_null(), "{body}");
+    assert!(body["errors"][0]["message"]
+        .as_str()
+        .unwrap()
+        .contains("complex"));
+
+    // More than 10,000 characters of query text.
+    let long = format!("{}\n#{}", aliased_pages(1), "x".repeat(10_000));
+    let (status, body) = gql(&gl.base_url, Some(&token), &long, id).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(body["errors"][0]["message"], "Query too large");
+}
+
+#[tokio::test]
+async fn without_metadata_db_tag_cursors_are_graphql_ruby_positions() {
+    let gl = start().await;
+    gl.double.controls().set_metadata_db(false);
+    let token = login(&gl.base_url, "maria").await;
+    let id = "gid://gitlab/ContainerRepository/3";
+    let page = |after: Option<String>| {
+        let (base, token) = (gl.base_url.clone(), token.clone());
+        async move {
+            let (_, body) = gql(
+                &base,
+                Some(&token),
+                DETAILS_QUERY,
+                json!({ "id": id, "first": 20, "after": after }),
+            )
+            .await;
+            body["data"]["containerRepository"]["tags"].clone()
+        }
+    };
+    let first = page(None).await;
+    // base64("20"): the cursor after the 20th tag.
+    assert_eq!(first["pageInfo"]["endCursor"], "MjA=");
+    let second = page(first["pageInfo"]["endCursor"].as_str().map(String::from)).await;
+    // A page from a cursor computed for position 40 is the third page.
+    let third = page(Some("NDA=".into())).await;
+    let names = |p: &Value| -> Vec<String> {
+        p["nodes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|n| n["name"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    assert_eq!(second["pageInfo"]["endCursor"], "NDA=");
+    assert!(names(&second).last() < names(&third).first());
+    assert_eq!(names(&third).len(), 20);
+}

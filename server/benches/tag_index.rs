@@ -1,16 +1,20 @@
 //! Benchmark (prints numbers; asserts nothing): the tag index against the GitLab double with
-//! 20 ms of latency on every GitLab request.
+//! 20 ms of latency on every GitLab request, with GitLab's registry metadata database and
+//! without it (legacy), each on a fresh server in the same run:
 //!
+//! - walk: GitLab's own tag page reading every tag: sequential GraphQL pages of 20 along the
+//!   cursor chain, with the fields GitLab's UI asks for (the baseline);
 //! - cold: the first full index of the 10,000-tag repository, through the BFF as a browser
 //!   triggers it;
 //! - naive: what a registry UI without an index does: list the names, then one REST detail
 //!   request per tag, one after the other (`--naive-sample N` measures N tags and
-//!   extrapolates; the default measures all of them);
+//!   extrapolates; default 500, 0 skips it);
 //! - warm: a filtered and sorted page served from the index (server time on loopback);
 //! - memory: the process's peak RSS (BFF and the in-process double) and the growth the index
 //!   causes.
 //!
-//! Run: `cargo bench -p server --bench tag_index [-- --latency-ms 20 --naive-sample 1000]`
+//! Run: `cargo bench -p server --bench tag_index [-- --latency-ms 20 --naive-sample 500
+//! --mode both|metadata|legacy]`
 
 #![allow(clippy::unwrap_used)]
 
@@ -63,29 +67,156 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
     sorted[index]
 }
 
-#[tokio::main]
-async fn main() {
-    let latency = arg("--latency-ms").unwrap_or(20);
-    let naive_sample = arg("--naive-sample");
+/// GitLab's own tag list query (the fields its registry page asks for), one page of 20.
+const GITLAB_UI_TAGS: &str = r#"
+query getContainerRepositoryTags($id: ContainerRepositoryID!, $first: Int, $after: String, $sort: ContainerRepositoryTagSort, $referrers: Boolean = false) {
+  containerRepository(id: $id) {
+    id
+    tagsCount
+    userPermissions { destroyContainerRepository }
+    tags(after: $after, first: $first, sort: $sort, referrers: $referrers) {
+      nodes {
+        digest location path name revision publishedAt createdAt shortRevision totalSize
+        userPermissions { destroyContainerRepositoryTag }
+        referrers @include(if: $referrers) { artifactType digest }
+        protection { minimumAccessLevelForPush minimumAccessLevelForDelete }
+      }
+      pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
+    }
+  }
+}"#;
+
+/// Time and GitLab requests of one way to read every tag.
+struct Run {
+    secs: f64,
+    requests: u64,
+}
+
+/// GitLab's page walking every tag: one GraphQL page of 20 after the other.
+async fn walk(gitlab: &str, token: &str, metadata_db: bool) -> (Run, usize) {
+    let http = reqwest::Client::new();
+    let started = Instant::now();
+    let (mut after, mut tags, mut requests): (Option<String>, usize, u64) = (None, 0, 0);
+    loop {
+        let body: serde_json::Value = http
+            .post(format!("{gitlab}/api/graphql"))
+            .bearer_auth(token)
+            .json(&json!({
+                "query": GITLAB_UI_TAGS,
+                "variables": {
+                    "id": format!("gid://gitlab/ContainerRepository/{REPOSITORY}"),
+                    "first": 20,
+                    "after": after,
+                    "sort": "NAME_ASC",
+                    "referrers": metadata_db,
+                },
+            }))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        requests += 1;
+        let connection = &body["data"]["containerRepository"]["tags"];
+        assert!(connection.is_object(), "{body}");
+        tags += connection["nodes"].as_array().map_or(0, Vec::len);
+        if !connection["pageInfo"]["hasNextPage"]
+            .as_bool()
+            .unwrap_or(false)
+        {
+            break;
+        }
+        after = connection["pageInfo"]["endCursor"]
+            .as_str()
+            .map(String::from);
+    }
+    let secs = started.elapsed().as_secs_f64();
+    (Run { secs, requests }, tags)
+}
+
+/// Names through REST, then one REST detail request per tag, one after the other (the
+/// details of `sample` tags measured, the rest extrapolated).
+async fn naive(gitlab: &str, token: &str, sample: usize) -> (f64, usize, f64) {
+    let http = reqwest::Client::new();
+    let started = Instant::now();
+    let mut names = Vec::new();
+    for page in 1..=100 {
+        let list: Vec<serde_json::Value> = http
+            .get(format!(
+                "{gitlab}/api/v4/projects/{PROJECT}/registry/repositories/{REPOSITORY}/tags?page={page}&per_page=100"
+            ))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        names.extend(
+            list.into_iter()
+                .filter_map(|t| t["name"].as_str().map(String::from)),
+        );
+    }
+    let listed = started.elapsed();
+    let sample = sample.min(names.len()).max(1);
+    for name in &names[..sample] {
+        let response = http
+            .get(format!(
+                "{gitlab}/api/v4/projects/{PROJECT}/registry/repositories/{REPOSITORY}/tags/{name}"
+            ))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap();
+        assert!(response.status().is_success());
+        let _: serde_json::Value = response.json().await.unwrap();
+    }
+    let per_tag = (started.elapsed() - listed).as_secs_f64() / sample as f64;
+    (
+        listed.as_secs_f64() + per_tag * names.len() as f64,
+        sample,
+        per_tag,
+    )
+}
+
+/// One mode on a fresh server: the walk, the product's cold index, warm pages, naive REST.
+async fn mode(latency: u64, metadata_db: bool, naive_sample: usize) {
     let server = start(&[("REGISTRY_DASH_DEMO_LATENCY_MS", &latency.to_string())]).await;
+    let controls = server.double.as_ref().unwrap().double.controls();
+    controls.set_metadata_db(metadata_db);
     let browser = Browser::new(&server);
     browser.sign_in("olivia", "/i/demo").await;
-    let controls = server.double.as_ref().unwrap().double.controls();
-    let rss_before = rss_kib("VmRSS:");
-    println!("tag index benchmark: 10,000 tags, {latency} ms latency per GitLab request");
+    let token = controls
+        .issued_tokens()
+        .into_iter()
+        .rev()
+        .find(|t| t.user_id == 1)
+        .unwrap()
+        .access_token;
+    let gitlab = server.double.as_ref().unwrap().base_url.clone();
+    let label = if metadata_db {
+        "with the metadata database"
+    } else {
+        "without the metadata database (legacy)"
+    };
+    println!("\n== {label} ==");
+
+    let before = controls.request_count();
+    let (walked, walked_tags) = walk(&gitlab, &token, metadata_db).await;
+    let walked = Run {
+        requests: controls.request_count() - before,
+        ..walked
+    };
     println!(
-        "index settings: {} requests in flight per user, {} requests per minute",
-        server.state.services.gateway.indexes.settings.concurrency,
-        server
-            .state
-            .services
-            .gateway
-            .indexes
-            .settings
-            .requests_per_minute
+        "GitLab's UI walk: {walked_tags} tags in {:.2} s, {} GitLab requests ({:.1} ms a page)",
+        walked.secs,
+        walked.requests,
+        walked.secs * 1e3 / walked.requests as f64
     );
 
     // Cold: from the first page request until the index is complete.
+    let rss_before = rss_kib("VmRSS:");
     let requests_before = controls.request_count();
     let started = Instant::now();
     let first = tag_list(&browser, "").await;
@@ -96,16 +227,23 @@ async fn main() {
         tokio::time::sleep(Duration::from_millis(50)).await;
         page = tag_list(&browser, "").await;
     }
-    let cold = started.elapsed();
-    let cold_requests = controls.request_count() - requests_before;
+    let cold = Run {
+        secs: started.elapsed().as_secs_f64(),
+        requests: controls.request_count() - requests_before,
+    };
     println!(
-        "cold index: first page after {:.0} ms, all {} tags after {:.2} s, {} GitLab requests",
+        "product cold index: first page after {:.0} ms, all {} tags after {:.2} s, {} GitLab requests (with the page's own access check)",
         first_page.as_secs_f64() * 1e3,
         page.progress.indexed,
-        cold.as_secs_f64(),
-        cold_requests
+        cold.secs,
+        cold.requests
     );
     let rss_indexed = rss_kib("VmRSS:");
+    println!(
+        "product against the walk: {:.1}x faster, {:.2}x its requests",
+        walked.secs / cold.secs,
+        cold.requests as f64 / walked.requests as f64
+    );
 
     // Warm: filtered and sorted pages from the index.
     let queries = [
@@ -129,70 +267,44 @@ async fn main() {
         percentile(&timings, 0.95).as_secs_f64() * 1e3,
         timings.last().unwrap().as_secs_f64() * 1e3,
     );
+    println!(
+        "memory: the 10,000-tag index added {:.1} MiB of RSS",
+        rss_indexed.saturating_sub(rss_before) as f64 / 1024.0
+    );
 
-    // Naive: names, then one detail request per tag, sequentially, with the same token.
-    let token = controls
-        .issued_tokens()
-        .into_iter()
-        .rev()
-        .find(|t| t.user_id == 1)
-        .unwrap()
-        .access_token;
-    let gitlab = server.double.as_ref().unwrap().base_url.clone();
-    let http = reqwest::Client::new();
-    let started = Instant::now();
-    let mut names = Vec::new();
-    for page in 1..=100 {
-        let list: Vec<serde_json::Value> = http
-            .get(format!(
-                "{gitlab}/api/v4/projects/{PROJECT}/registry/repositories/{REPOSITORY}/tags?page={page}&per_page=100"
-            ))
-            .bearer_auth(&token)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        names.extend(
-            list.into_iter()
-                .filter_map(|t| t["name"].as_str().map(String::from)),
+    if naive_sample > 0 {
+        let (secs, sample, per_tag) = naive(&gitlab, &token, naive_sample).await;
+        println!(
+            "naive REST (names, then one detail request per tag, sequential; {sample} measured at {:.1} ms each, extrapolated): {secs:.1} s, {:.0}x slower than the product",
+            per_tag * 1e3,
+            secs / cold.secs
         );
     }
-    let listed = started.elapsed();
-    let sample = naive_sample.map_or(names.len(), |n| (n as usize).min(names.len()));
-    for name in &names[..sample] {
-        let response = http
-            .get(format!(
-                "{gitlab}/api/v4/projects/{PROJECT}/registry/repositories/{REPOSITORY}/tags/{name}"
-            ))
-            .bearer_auth(&token)
-            .send()
-            .await
-            .unwrap();
-        assert!(response.status().is_success());
-        let _: serde_json::Value = response.json().await.unwrap();
+}
+
+#[tokio::main]
+async fn main() {
+    let latency = arg("--latency-ms").unwrap_or(20);
+    let naive_sample = arg("--naive-sample").unwrap_or(500) as usize;
+    let modes: Vec<bool> = match std::env::args()
+        .skip_while(|a| a != "--mode")
+        .nth(1)
+        .as_deref()
+    {
+        Some("metadata") => vec![true],
+        Some("legacy") => vec![false],
+        _ => vec![true, false],
+    };
+    let settings = server::config::IndexSettings::default();
+    println!(
+        "tag index benchmark: 10,000 tags, {latency} ms latency per GitLab request; index: {} requests in flight per user, {} per minute",
+        settings.concurrency, settings.requests_per_minute
+    );
+    for metadata_db in modes {
+        mode(latency, metadata_db, naive_sample).await;
     }
-    let details = started.elapsed() - listed;
-    let per_tag = details.as_secs_f64() / sample as f64;
-    let naive = listed.as_secs_f64() + per_tag * names.len() as f64;
     println!(
-        "naive sequential fetch: {} list pages in {:.2} s, {} detail requests measured ({:.1} ms each){}: {:.1} s for {} tags",
-        100,
-        listed.as_secs_f64(),
-        sample,
-        per_tag * 1e3,
-        if sample < names.len() { ", extrapolated" } else { "" },
-        naive,
-        names.len()
-    );
-    println!(
-        "speed-up of the index over the naive fetch: {:.0}x",
-        naive / cold.as_secs_f64()
-    );
-    println!(
-        "memory: peak RSS {:.1} MiB (BFF and in-process double); the 10,000-tag index added {:.1} MiB",
-        rss_kib("VmHWM:") as f64 / 1024.0,
-        rss_indexed.saturating_sub(rss_before) as f64 / 1024.0
+        "\nmemory: peak RSS {:.1} MiB (BFF and in-process double, all modes)",
+        rss_kib("VmHWM:") as f64 / 1024.0
     );
 }

@@ -40,6 +40,7 @@ pub(crate) type DoubleSchema = Schema<QueryRoot, mutations::MutationRoot, EmptyS
 pub(crate) fn build_schema() -> DoubleSchema {
     Schema::build(QueryRoot, mutations::MutationRoot, EmptySubscription)
         .limit_depth(30)
+        .limit_complexity(MAX_COMPLEXITY)
         .finish()
 }
 
@@ -280,7 +281,40 @@ fn is_mutation(request: &Request) -> bool {
     }
 }
 
+/// GitLab's limit on a request's query text, in characters (all queries of a batch together).
+const MAX_QUERY_SIZE: usize = 10_000;
+/// GitLab's complexity limit for signed-in users (see [`connection_complexity`]).
+const MAX_COMPLEXITY: usize = 250;
+
+/// GitLab's complexity of a connection field with a resolver: its selections, 1 for the
+/// resolver, 1 more when sorted, and 1 % of that again per item of the page (the page size
+/// is the smaller of `first`/`last` and the field's maximum), rounded down.
+pub(crate) fn connection_complexity(
+    child: usize,
+    sorted: bool,
+    first: Option<i32>,
+    last: Option<i32>,
+    max_page: usize,
+) -> usize {
+    let own = child + 1 + usize::from(sorted);
+    let page = [first, last]
+        .into_iter()
+        .flatten()
+        .map(|n| usize::try_from(n).unwrap_or(0))
+        .chain([max_page])
+        .min()
+        .unwrap_or(max_page);
+    own + own * page / 100
+}
+
 async fn execute(double: &Double, cx: Ctx, batch: BatchRequest) -> Response {
+    let size: usize = match &batch {
+        BatchRequest::Single(r) => r.query.chars().count(),
+        BatchRequest::Batch(rs) => rs.iter().map(|r| r.query.chars().count()).sum(),
+    };
+    if size > MAX_QUERY_SIZE {
+        return graphql_error(StatusCode::UNPROCESSABLE_ENTITY, "Query too large");
+    }
     let batch = match batch {
         BatchRequest::Single(r) => BatchRequest::Single(r.data(cx)),
         BatchRequest::Batch(rs) => {

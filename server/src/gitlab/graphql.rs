@@ -64,21 +64,74 @@ const TAG_FIELDS: &str = r#"
         referrers { artifactType digest }
         protection { minimumAccessLevelForPush minimumAccessLevelForDelete }"#;
 
-/// A page of tags in name order (at most 20: GitLab's limit for this connection).
-pub fn tags_page() -> String {
+/// GitLab's page size for the tags connection (`max_page_size: 20`).
+pub const TAGS_PER_PAGE: usize = 20;
+
+/// Tag pages one query asks for at most. GitLab limits a query's complexity to 250 (signed
+/// in): a field counts 1, a resolver field 1 more, and a connection is (its selections +
+/// 1 + 1 for `sort`) × (1 + 0.01 × page size). One page of [`TAGS_BATCH`] costs
+/// (17 + 2) × 1.2 = 22, the repository around them 3, so 8 pages cost 179. The double
+/// enforces the same formula.
+pub const TAG_PAGES_PER_QUERY: usize = 8;
+
+/// Pages of tags in name order, one alias `p<i>` per page: page `i` starts after the
+/// cursor in `$a<i>` (the first page when null) and, when `$n<i>` is set, holds only names
+/// containing it (GitLab's `name` filter, a substring match).
+pub fn tags_batch(pages: usize) -> String {
+    let variables: String = (0..pages)
+        .map(|i| format!(", $a{i}: String, $n{i}: String"))
+        .collect();
+    let aliases: String = (0..pages)
+        .map(|i| {
+            format!(
+                "\n    p{i}: tags(first: {TAGS_PER_PAGE}, after: $a{i}, name: $n{i}, sort: NAME_ASC, referrers: true) {{ nodes {{ ...Tag }} pageInfo {{ hasNextPage endCursor }} }}"
+            )
+        })
+        .collect();
     format!(
         r#"
-query TagsPage($id: ContainerRepositoryID!, $after: String, $first: Int) {{
+query TagsPages($id: ContainerRepositoryID!{variables}) {{
   containerRepository(id: $id) {{
-    tagsCount
-    tags(first: $first, after: $after, sort: NAME_ASC, referrers: true) {{
-      nodes {{{TAG_FIELDS}
-      }}
-      pageInfo {{ hasNextPage endCursor }}
-    }}
+    tagsCount{aliases}
   }}
+}}
+fragment Tag on ContainerRepositoryTag {{{TAG_FIELDS}
 }}"#
     )
+}
+
+/// graphql-ruby's cursor after the `position`-th item of a list it pages itself (GitLab's
+/// tags without the metadata database): base64 of the 1-based position.
+pub fn offset_cursor(position: usize) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.encode(position.to_string())
+}
+
+/// Where a page of [`tags_batch`] starts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PageStart {
+    /// After this cursor (the first page without one).
+    After(Option<String>),
+    /// The first page of names containing this (the page after a cursor with both).
+    Named(String, Option<String>),
+}
+
+/// The variables of [`tags_batch`] for `pages`.
+pub fn tags_batch_variables(repository_id: u64, pages: &[PageStart]) -> serde_json::Value {
+    let mut variables = serde_json::Map::new();
+    variables.insert(
+        "id".into(),
+        format!("gid://gitlab/ContainerRepository/{repository_id}").into(),
+    );
+    for (i, page) in pages.iter().enumerate() {
+        let (after, name) = match page {
+            PageStart::After(after) => (after.clone(), None),
+            PageStart::Named(name, after) => (after.clone(), Some(name.clone())),
+        };
+        variables.insert(format!("a{i}"), after.into());
+        variables.insert(format!("n{i}"), name.into());
+    }
+    variables.into()
 }
 
 /// One tag in full: the list fields, the raw manifest and the index's platforms.
@@ -149,20 +202,22 @@ pub struct HeaderProject {
     pub name: String,
 }
 
-/// `{ containerRepository: { tagsCount, tags } }`.
+/// `{ containerRepository: { tagsCount, p0: …, p1: … } }` for [`tags_batch`].
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct TagsPageData {
-    pub container_repository: Option<TagsOwner>,
+pub struct TagsBatchData {
+    pub container_repository: Option<TagsBatch>,
 }
 
-/// The repository around a tag page.
+/// The repository around a batch of tag pages.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct TagsOwner {
+pub struct TagsBatch {
     #[serde(default)]
     pub tags_count: Option<u64>,
-    pub tags: Option<Connection<TagNode>>,
+    /// The pages by alias (`p0`, `p1`, …); null where GitLab refused one.
+    #[serde(flatten)]
+    pub pages: std::collections::HashMap<String, Option<Connection<TagNode>>>,
 }
 
 /// One tag as GraphQL gives it.
@@ -446,5 +501,20 @@ mod tests {
         assert_eq!(gid_number("nonsense"), None);
         assert_eq!(gid_number("gid://gitlab/Project/0"), None);
         assert!(gid("gid://gitlab/Project/").is_err());
+    }
+}
+
+#[cfg(test)]
+mod batch_tests {
+    use super::*;
+
+    #[test]
+    fn a_full_batch_of_tag_pages_stays_within_gitlabs_query_size() {
+        let query = tags_batch(TAG_PAGES_PER_QUERY);
+        assert!(query.chars().count() < 10_000 / 4, "{}", query.len());
+        let variables = tags_batch_variables(3, &[PageStart::After(Some("MjA=".into()))]);
+        assert_eq!(variables["a0"], "MjA=");
+        assert!(variables["n0"].is_null());
+        assert_eq!(offset_cursor(20), "MjA=");
     }
 }
