@@ -6,6 +6,7 @@
 pub mod cleanup;
 pub mod format;
 pub mod input;
+pub mod listing;
 pub mod model;
 pub mod protection;
 pub mod query;

@@ -40,6 +40,7 @@ use crate::gitlab::graphql::{self, PageStart, TagNode, TAGS_PER_PAGE, TAG_PAGES_
 use crate::gitlab::{GitLabClient, GitLabError};
 use crate::metrics::Metrics;
 use crate::shared::{Redis, RedisLock};
+use domain::listing::Listing;
 use domain::tags::Tag;
 use futures::stream::{self, StreamExt};
 use moka::notification::RemovalCause;
@@ -142,10 +143,12 @@ impl Budget {
 #[derive(Default)]
 pub struct IndexState {
     /// Tags served, by name.
-    pub tags: HashMap<String, Tag>,
+    pub tags: HashMap<String, Arc<Tag>>,
+    /// Counts changes of `tags`: a [`Listing`] is valid for one version.
+    tags_version: u64,
     /// A rebuild of a complete index collects here and replaces `tags` when done, so
     /// readers keep the old complete list meanwhile.
-    fresh: Option<HashMap<String, Tag>>,
+    fresh: Option<HashMap<String, Arc<Tag>>>,
     /// Tags GitLab reported.
     pub total: Option<u64>,
     /// What [`IndexState::entries_heap`] would count, kept up to date incrementally.
@@ -194,7 +197,7 @@ impl IndexState {
 
     /// Heap the entries own, counted from scratch (see [`tag_bytes`]).
     fn entries_heap(&self) -> usize {
-        let map = |m: &HashMap<String, Tag>| m.values().map(tag_bytes).sum::<usize>();
+        let map = |m: &HashMap<String, Arc<Tag>>| m.values().map(|t| tag_bytes(t)).sum::<usize>();
         let names = |s: &HashSet<String>| s.iter().map(|n| chunk(n.len())).sum::<usize>();
         map(&self.tags)
             + self.fresh.as_ref().map_or(0, map)
@@ -204,11 +207,11 @@ impl IndexState {
 
     /// The hash tables themselves, from their capacities.
     fn tables(&self) -> usize {
-        table::<(String, Tag)>(self.tags.capacity())
+        table::<(String, Arc<Tag>)>(self.tags.capacity())
             + self
                 .fresh
                 .as_ref()
-                .map_or(0, |m| table::<(String, Tag)>(m.capacity()))
+                .map_or(0, |m| table::<(String, Arc<Tag>)>(m.capacity()))
             + table::<String>(self.seen.capacity())
             + table::<String>(self.deleted.capacity())
     }
@@ -234,12 +237,14 @@ fn table<T>(capacity: usize) -> usize {
     chunk(buckets * (std::mem::size_of::<T>() + 1) + 16)
 }
 
-/// The heap one indexed tag owns: its strings (and the map key, a copy of its name) as
-/// malloc allocates them. Its slot in the table is counted with the table. Measured against
-/// the process's resident memory by `cargo bench -p server --bench memory`.
+/// The heap one indexed tag owns: the `Arc` it lives in, its strings (and the map key, a
+/// copy of its name) as malloc allocates them. Its slot in the table is counted with the
+/// table. Measured against the process's resident memory by `cargo bench -p server
+/// --bench memory`.
 pub fn tag_bytes(tag: &Tag) -> usize {
     let text = |s: &Option<String>| s.as_deref().map_or(0, |s| chunk(s.len()));
-    2 * chunk(tag.name.len())
+    chunk(2 * std::mem::size_of::<usize>() + std::mem::size_of::<Tag>())
+        + 2 * chunk(tag.name.len())
         + text(&tag.digest)
         + text(&tag.revision)
         + text(&tag.media_type)
@@ -251,9 +256,16 @@ pub fn tag_bytes(tag: &Tag) -> usize {
             .sum::<usize>()
 }
 
+/// What a [`Listing`] of the tags may hold per tag: its handle, the lowercased name (at
+/// least a 32-byte allocation and its pointer), the six sort orders and the kept filtered
+/// results.
+const LISTING_TAG_BYTES: usize = 8 + 16 + 32 + 6 * 4 + domain::listing::SELECTIONS * 4;
+
 /// One repository's index and a channel that ticks on every change.
 pub struct TagIndex {
     state: RwLock<IndexState>,
+    /// The listing of the current version of `tags` (see [`TagIndex::listing`]).
+    listing: Mutex<Option<(u64, Arc<Listing>)>>,
     changed: watch::Sender<u64>,
     /// Estimated bytes held, kept up to date on every change.
     bytes: AtomicUsize,
@@ -264,6 +276,7 @@ impl TagIndex {
     fn new() -> Self {
         TagIndex {
             state: RwLock::new(IndexState::default()),
+            listing: Mutex::new(None),
             changed: watch::channel(0).0,
             bytes: AtomicUsize::new(std::mem::size_of::<IndexState>()),
             cancelled: AtomicBool::new(false),
@@ -280,13 +293,30 @@ impl TagIndex {
         let result = {
             let mut state = self.state.write().unwrap_or_else(|p| p.into_inner());
             let result = f(&mut state);
-            let bytes = std::mem::size_of::<IndexState>() + state.heap + state.tables();
+            let bytes = std::mem::size_of::<IndexState>()
+                + state.heap
+                + state.tables()
+                + state.tags.len() * LISTING_TAG_BYTES;
             self.bytes
                 .store(bytes + bytes / ALLOCATOR_SLACK, Ordering::Relaxed);
             result
         };
         self.changed.send_modify(|n| *n += 1);
         result
+    }
+
+    /// The served tags prepared for pages: built once per version of the list (one caller
+    /// builds it, the others wait for it), sort orders added as views ask for them.
+    pub fn listing(&self) -> Arc<Listing> {
+        let mut slot = lock(&self.listing);
+        self.read(|state| match &*slot {
+            Some((version, listing)) if *version == state.tags_version => listing.clone(),
+            _ => {
+                let listing = Arc::new(Listing::new(state.tags.values().cloned().collect()));
+                *slot = Some((state.tags_version, listing.clone()));
+                listing
+            }
+        })
     }
 
     /// Estimated bytes this index holds now.
@@ -301,12 +331,16 @@ impl TagIndex {
             }
             let IndexState {
                 tags: served,
+                tags_version,
                 fresh,
                 deleted,
                 seen,
                 heap,
                 ..
             } = state;
+            if fresh.is_none() {
+                *tags_version += 1;
+            }
             let target = fresh.as_mut().unwrap_or(served);
             for tag in tags {
                 if !deleted.contains(&tag.name) {
@@ -314,7 +348,7 @@ impl TagIndex {
                         *heap += chunk(tag.name.len());
                     }
                     *heap += tag_bytes(&tag);
-                    if let Some(replaced) = target.insert(tag.name.clone(), tag) {
+                    if let Some(replaced) = target.insert(tag.name.clone(), Arc::new(tag)) {
                         *heap -= tag_bytes(&replaced).min(*heap);
                     }
                 }
@@ -362,6 +396,7 @@ impl TagIndex {
                     state.error = Some(error.message());
                 }
             }
+            state.tags_version += 1;
             state.heap = state.entries_heap();
         });
     }
@@ -410,6 +445,7 @@ impl TagIndex {
             if state.complete {
                 state.total = Some(state.tags.len() as u64);
             }
+            state.tags_version += 1;
             state.heap = state.entries_heap();
         });
     }

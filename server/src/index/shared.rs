@@ -31,7 +31,7 @@ use flate2::write::DeflateEncoder;
 use redis::Script;
 use serde::{Deserialize, Serialize};
 use std::io::Read;
-use std::sync::LazyLock;
+use std::sync::{Arc, LazyLock};
 use std::time::{Duration, Instant};
 
 /// A build lease lives this long unless renewed.
@@ -329,7 +329,10 @@ pub fn apply(index: &TagIndex, remote: Remote) -> bool {
         let tags = remote.tags.filter(|_| meta.complete || !state.complete);
         let replaced = match tags {
             Some(tags) => {
-                state.tags = tags.into_iter().map(|t| (t.name.clone(), t)).collect();
+                state.tags = tags
+                    .into_iter()
+                    .map(|t| (t.name.clone(), Arc::new(t)))
+                    .collect();
                 state.fresh = None;
                 state.shared_gen = Some(remote.gen);
                 state.total = meta.total;
@@ -359,6 +362,7 @@ pub fn apply(index: &TagIndex, remote: Remote) -> bool {
         // Counting the heap walks every tag: only when the list changed, not on every read.
         if replaced || removed {
             state.heap = state.entries_heap();
+            state.tags_version += 1;
         }
         replaced
     })
@@ -371,6 +375,7 @@ pub fn publishable(state: &IndexState) -> Vec<&Tag> {
         .as_ref()
         .unwrap_or(&state.tags)
         .values()
+        .map(|t| &**t)
         .collect()
 }
 

@@ -239,7 +239,7 @@ impl CleanupService {
                             revision: None,
                             media_type: None,
                             referrers: Vec::new(),
-                            ..t.clone()
+                            ..domain::tags::Tag::clone(t)
                         })
                         .collect::<Vec<_>>(),
                     s.complete,

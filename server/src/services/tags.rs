@@ -17,9 +17,8 @@ use app::error::AppError;
 use async_trait::async_trait;
 use domain::input::{TagName, TagNames};
 use domain::tags::{
-    first_names, select, Blob, DeleteOutcome, DeletionPlan, FilterError, IndexProgress,
-    PlatformImage, RepositoryHeader, TagDetail, TagListPage, TagListView, ALSO_TAGGED_SHOWN,
-    MAX_DELETE_BATCH,
+    first_names, Blob, DeleteOutcome, DeletionPlan, FilterError, IndexProgress, PlatformImage,
+    RepositoryHeader, TagDetail, TagListPage, TagListView, ALSO_TAGGED_SHOWN, MAX_DELETE_BATCH,
 };
 use domain::{CleanupStatus, RepositoryStatus, Subject};
 use futures::stream::{self, StreamExt};
@@ -244,16 +243,14 @@ impl Tags for TagService {
                     .await;
             }
         }
-        let (slice, progress) = index.read(|state| {
-            let slice = select(state.tags.values(), view, &filter);
-            let progress = IndexProgress {
-                indexed: state.tags.len() as u64,
-                total: state.total.or(header.tags_count),
-                complete: state.complete,
-                error: state.error.clone(),
-                age_secs: state.completed_at.map(|at| at.elapsed().as_secs()),
-            };
-            (slice, progress)
+        let listing = index.listing();
+        let slice = listing.select(view, &filter);
+        let progress = index.read(|state| IndexProgress {
+            indexed: listing.len() as u64,
+            total: state.total.or(header.tags_count),
+            complete: state.complete,
+            error: state.error.clone(),
+            age_secs: state.completed_at.map(|at| at.elapsed().as_secs()),
         });
         Ok(TagListPage {
             repository: (*header).clone(),
@@ -377,8 +374,12 @@ impl Tags for TagService {
             .wait_until(FIRST_PAGE_WAIT, |s| s.is_current() || s.error.is_some())
             .await;
         Ok(index.read(|state| {
-            let mut matched: Vec<&domain::tags::Tag> =
-                state.tags.values().filter(|t| filter.matches(t)).collect();
+            let mut matched: Vec<&domain::tags::Tag> = state
+                .tags
+                .values()
+                .map(|t| &**t)
+                .filter(|t| filter.matches(t))
+                .collect();
             matched.sort_by(|a, b| view.sort.compare(a, b));
             let total = matched.len() as u64;
             let names = matched
@@ -402,8 +403,9 @@ impl Tags for TagService {
             .wait_until(FIRST_PAGE_WAIT, |s| s.is_current() || s.error.is_some())
             .await;
         let names = names.to_strings();
-        Ok(index
-            .read(|state| domain::tags::plan_deletion(state.tags.values(), &names, header.access)))
+        Ok(index.read(|state| {
+            domain::tags::plan_deletion(state.tags.values().map(|t| &**t), &names, header.access)
+        }))
     }
 
     async fn delete_tags(

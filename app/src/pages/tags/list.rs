@@ -380,7 +380,8 @@ fn TagTable(
     deleting: RwSignal<Option<Vec<String>>>,
 ) -> impl IntoView {
     let hydrated = use_hydrated();
-    let names: Vec<String> = tags.iter().map(|t| t.name.clone()).collect();
+    // Shared by every row's shift-click handler (a copy per row would be 20 × 20 names).
+    let names: std::sync::Arc<[String]> = tags.iter().map(|t| t.name.clone()).collect();
     let last_clicked = RwSignal::new(None::<usize>);
     let repo_refusal = repo.tag_delete_refusal();
     let list_query = view.to_query();
@@ -422,7 +423,7 @@ fn TagTable(
             .iter()
             .all(|n| selection.with_untracked(|s| s.contains(n)));
         selection.update(|s| {
-            for n in &toggle_page_names {
+            for n in toggle_page_names.iter() {
                 let has = s.contains(n);
                 if select && !has {
                     s.push(n.clone());
