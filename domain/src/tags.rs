@@ -588,6 +588,18 @@ impl TagListView {
             || !self.kinds.is_empty()
     }
 
+    /// The view filters by a plain name substring and nothing else: GitLab's own name
+    /// search can find its matches.
+    pub fn is_name_search(&self) -> bool {
+        !self.name.is_empty()
+            && !self.regex
+            && self.older_than.is_none()
+            && self.newer_than.is_none()
+            && self.min_size.is_none()
+            && self.max_size.is_none()
+            && self.kinds.is_empty()
+    }
+
     /// Compiles the filter; a bad regex is an error the page shows next to the field.
     pub fn filter(&self, now: i64) -> Result<TagFilter, FilterError> {
         let name = if self.name.is_empty() {
@@ -893,6 +905,11 @@ pub struct TagListPage {
     /// The name filter did not compile (shown on the field); the list is then unfiltered by name.
     pub filter_error: Option<String>,
     pub now: i64,
+    /// The index is still building and the matches come from GitLab's own name search,
+    /// complete for every name containing the text exactly as typed (GitLab's search is
+    /// case-sensitive; other spellings appear as they are indexed).
+    #[serde(default)]
+    pub searched: bool,
 }
 
 /// One layer, or the config blob, of an image manifest.

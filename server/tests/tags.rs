@@ -592,3 +592,35 @@ async fn pages_render_on_the_server_with_the_view_from_the_url() {
         "the way back keeps the view"
     );
 }
+
+#[tokio::test]
+async fn a_cold_name_search_shows_exactly_what_the_complete_index_will() {
+    // 150 ms per GitLab request: the index takes seconds, longer than a search waits.
+    let server = start(&[("REGISTRY_DASH_DEMO_LATENCY_MS", "150")]).await;
+    let browser = signed_in(&server, "olivia").await;
+    for (i, query) in ["q=77a&sort=size_desc", "q=77a&sort=name_asc&per_page=50"]
+        .into_iter()
+        .enumerate()
+    {
+        let cold = tag_list(&browser, API_SERVER, query).await.unwrap();
+        if i > 0 && cold.progress.complete {
+            continue; // the second view may find the index done: nothing to compare then
+        }
+        assert!(!cold.progress.complete);
+        assert!(cold.searched, "{query}: answered from GitLab's search");
+        assert!(cold.slice.matched > 0);
+        let warm = complete_list(&browser, API_SERVER, query).await;
+        assert!(!warm.searched);
+        assert_eq!(
+            cold.slice, warm.slice,
+            "{query}: the same page as the full index"
+        );
+    }
+    // Other filters say they cover what is indexed and wait for the index as before.
+    let server = start(&[("REGISTRY_DASH_DEMO_LATENCY_MS", "150")]).await;
+    let browser = signed_in(&server, "olivia").await;
+    let regex = tag_list(&browser, API_SERVER, "q=%5Emain-0&re=1")
+        .await
+        .unwrap();
+    assert!(!regex.searched);
+}

@@ -9,13 +9,15 @@
 
 use super::{access_of, Gateway};
 use crate::errors;
+use crate::gitlab::graphql::PageStart;
 use crate::gitlab::graphql::{self, gid, RepositoryHeaderNode};
 use crate::gitlab::GitLabError;
-use crate::index::{BuildRequest, TagIndex};
+use crate::index::{BuildRequest, IndexState, TagIndex};
 use app::backend::{Caller, Tags};
 use app::error::AppError;
 use async_trait::async_trait;
 use domain::input::{TagName, TagNames};
+use domain::listing::Listing;
 use domain::tags::{
     first_names, Blob, DeleteOutcome, DeletionPlan, FilterError, IndexProgress, PlatformImage,
     RepositoryHeader, TagDetail, TagListPage, TagListView, ALSO_TAGGED_SHOWN, MAX_DELETE_BATCH,
@@ -34,6 +36,11 @@ const DELETE_CONCURRENCY: usize = 4;
 /// How long a cold filtered list waits for the index to complete (it then answers with
 /// what is indexed and a progress bar).
 const FIRST_PAGE_WAIT: Duration = Duration::from_secs(10);
+/// How long a cold name search waits for the index before asking GitLab's own search.
+const SEARCH_AFTER: Duration = Duration::from_secs(1);
+/// GitLab search pages (of 20) a cold name search reads at most: beyond 200 matches the
+/// page waits for the index instead.
+const SEARCH_PAGES: usize = 10;
 
 /// Tag lists, tag pages, deletions.
 pub struct TagService {
@@ -102,6 +109,78 @@ impl TagService {
         Ok(Arc::new(header))
     }
 
+    /// A name search's page while the index builds, from GitLab's own name search (pages
+    /// of 20 along its chain, at most [`SEARCH_PAGES`]) joined with the matches indexed so
+    /// far, filtered and sorted as the full list would be. `None` when GitLab has more
+    /// matches than that (the page then waits for the index as any filter does).
+    async fn searched_page(
+        &self,
+        caller: &Caller,
+        header: &Arc<RepositoryHeader>,
+        index: &Arc<TagIndex>,
+        view: &TagListView,
+        filter: &domain::tags::TagFilter,
+        now: i64,
+    ) -> Result<Option<TagListPage>, AppError> {
+        let subject = Subject::Repository(header.id);
+        let mut found: Vec<domain::tags::Tag> = Vec::new();
+        let mut after: Option<String> = None;
+        for _ in 0..SEARCH_PAGES {
+            let start = [PageStart::Named(view.name.clone(), after.clone())];
+            let data: graphql::TagsBatchData = self
+                .gw
+                .call(caller, subject.clone(), |api, token| {
+                    let variables = graphql::tags_batch_variables(header.id, &start);
+                    async move {
+                        api.graphql(&token, &graphql::tags_batch(1), variables)
+                            .await
+                    }
+                })
+                .await?;
+            let Some(page) = data
+                .container_repository
+                .and_then(|mut r| r.pages.remove("p0").flatten())
+            else {
+                return Ok(None);
+            };
+            found.extend(page.nodes.into_iter().map(graphql::TagNode::into_tag));
+            if !page.page_info.has_next_page {
+                let mut names = std::collections::HashSet::new();
+                let mut tags: Vec<Arc<domain::tags::Tag>> = index.read(|s| {
+                    s.tags
+                        .values()
+                        .filter(|t| filter.matches(t))
+                        .inspect(|t| {
+                            names.insert(t.name.clone());
+                        })
+                        .cloned()
+                        .collect()
+                });
+                tags.extend(
+                    found
+                        .into_iter()
+                        .filter(|t| filter.matches(t) && !names.contains(&t.name))
+                        .map(Arc::new),
+                );
+                let slice = Listing::new(tags).select(view, filter);
+                let indexed = index.read(|s| s.tags.len());
+                return Ok(Some(TagListPage {
+                    repository: (**header).clone(),
+                    progress: index.read(|state| progress_of(state, indexed, header)),
+                    slice,
+                    filter_error: None,
+                    now,
+                    searched: true,
+                }));
+            }
+            after = page.page_info.end_cursor;
+            if after.is_none() {
+                return Ok(None);
+            }
+        }
+        Ok(None)
+    }
+
     /// The repository's shared index, started or refreshed as the caller (whose access was
     /// just checked) within the caller's budget.
     pub(crate) async fn index_for(
@@ -125,6 +204,17 @@ impl TagService {
                 },
             )
             .await)
+    }
+}
+
+/// How far the index is, as the page shows it.
+fn progress_of(state: &IndexState, indexed: usize, header: &RepositoryHeader) -> IndexProgress {
+    IndexProgress {
+        indexed: indexed as u64,
+        total: state.total.or(header.tags_count),
+        complete: state.complete,
+        error: state.error.clone(),
+        age_secs: state.completed_at.map(|at| at.elapsed().as_secs()),
     }
 }
 
@@ -223,10 +313,21 @@ impl Tags for TagService {
         };
         let index = self.index_for(caller, &header).await?;
         if view.is_filtered() && filter_error.is_none() {
-            // A filtered view answers from the whole list, not from whatever is indexed yet.
-            index
-                .wait_until(FIRST_PAGE_WAIT, |s| s.is_current() || s.error.is_some())
-                .await;
+            // A filtered view answers from the whole list, not from whatever is indexed yet;
+            // a name search that would wait asks GitLab's own search meanwhile.
+            let ready = |s: &crate::index::IndexState| s.is_current() || s.error.is_some();
+            if view.is_name_search() {
+                index.wait_until(SEARCH_AFTER, ready).await;
+                if !index.read(ready) {
+                    if let Some(page) = self
+                        .searched_page(caller, &header, &index, view, &filter, now)
+                        .await?
+                    {
+                        return Ok(page);
+                    }
+                }
+            }
+            index.wait_until(FIRST_PAGE_WAIT, ready).await;
         } else {
             // Show the first page as soon as there is one; give small repositories the moment
             // they need to complete, so they never flash a progress bar.
@@ -245,19 +346,13 @@ impl Tags for TagService {
         }
         let listing = index.listing();
         let slice = listing.select(view, &filter);
-        let progress = index.read(|state| IndexProgress {
-            indexed: listing.len() as u64,
-            total: state.total.or(header.tags_count),
-            complete: state.complete,
-            error: state.error.clone(),
-            age_secs: state.completed_at.map(|at| at.elapsed().as_secs()),
-        });
         Ok(TagListPage {
             repository: (*header).clone(),
-            progress,
+            progress: index.read(|state| progress_of(state, listing.len(), &header)),
             slice,
             filter_error,
             now,
+            searched: false,
         })
     }
 

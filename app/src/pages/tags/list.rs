@@ -134,7 +134,7 @@ fn TagListBody(
             </div>
             <RepositoryDeleteButton instance=instance.clone() repository=repo.clone() on_done=Callback::new(move |_| refresh.update(|n| *n += 1)) />
         </div> }.into_any()}
-        <ProgressBanner progress=page.progress.clone() />
+        <ProgressBanner progress=page.progress.clone() searched=page.searched />
         {view! { <FilterForm base=base.clone() view=view.clone() error=page.filter_error.clone() /> }.into_any()}
         {view! { <div class="list-toolbar">
             <p class="summary" role="status" data-testid="tag-summary">{summary}</p>
@@ -155,7 +155,7 @@ fn TagListBody(
 }
 
 #[component]
-fn ProgressBanner(progress: IndexProgress) -> impl IntoView {
+fn ProgressBanner(progress: IndexProgress, searched: bool) -> impl IntoView {
     if let Some(error) = progress.error.clone() {
         return view! {
             <div class="banner warning" role="alert">
@@ -176,7 +176,11 @@ fn ProgressBanner(progress: IndexProgress) -> impl IntoView {
             <label>
                 <span>
                     "Indexed " {format::count(progress.indexed)} " of " {format::count(total)} " tags. "
-                    "Sorting and filters cover the indexed tags; the list updates as more arrive."
+                    {if searched {
+                        "Matches come from GitLab’s own name search, complete for names with this text exactly as typed (GitLab’s search is case-sensitive); other spellings appear as they are indexed."
+                    } else {
+                        "Sorting and filters cover the indexed tags; the list updates as more arrive."
+                    }}
                 </span>
                 <progress max=total.max(1) value=progress.indexed></progress>
             </label>
