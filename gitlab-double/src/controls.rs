@@ -27,6 +27,8 @@ struct Knobs {
     rate_limit_per_minute: Option<u32>,
     metadata_db: bool,
     token_ttl: Duration,
+    /// GraphQL knows `Project.maxAccessLevel` (GitLab 16.9 and later).
+    max_access_level: bool,
 }
 
 /// Runtime knobs for tests, shared by every clone of a [`Double`].
@@ -81,6 +83,7 @@ impl Controls {
                 rate_limit_per_minute: config.rate_limit_per_minute,
                 metadata_db: config.metadata_db,
                 token_ttl: config.token_ttl,
+                max_access_level: true,
             }),
             request_count: AtomicU64::new(0),
             refresh_count: AtomicU64::new(0),
@@ -117,6 +120,16 @@ impl Controls {
     /// Turns GitLab's container registry metadata database on or off.
     pub fn set_metadata_db(&self, enabled: bool) {
         lock(&self.knobs).metadata_db = enabled;
+    }
+
+    /// Answers GraphQL as GitLab before 16.9 did (`false`): without `Project.maxAccessLevel`.
+    pub fn set_max_access_level_field(&self, known: bool) {
+        lock(&self.knobs).max_access_level = known;
+    }
+
+    /// Whether GraphQL knows `Project.maxAccessLevel`.
+    pub fn max_access_level_field(&self) -> bool {
+        lock(&self.knobs).max_access_level
     }
 
     /// Sets the lifetime of access tokens issued from now on.

@@ -22,6 +22,9 @@ pub type OAuthClient =
 pub struct Instance {
     pub info: InstanceInfo,
     pub api: GitLabClient,
+    /// GraphQL's `Project.maxAccessLevel` (GitLab 16.9): the role comes with the access
+    /// check. Cleared the first time this GitLab says it does not know the field.
+    pub max_access_level: Arc<std::sync::atomic::AtomicBool>,
     pub oauth: OAuthClient,
     pub scopes: Vec<String>,
     client_id: String,
@@ -65,6 +68,7 @@ impl Instance {
             },
             api: GitLabClient::new(cfg.base_url.clone(), timeout, metrics)
                 .map_err(|e| anyhow::anyhow!("{e}"))?,
+            max_access_level: Arc::new(std::sync::atomic::AtomicBool::new(true)),
             oauth,
             scopes,
             client_id: cfg.client_id.clone(),

@@ -624,3 +624,28 @@ async fn a_cold_name_search_shows_exactly_what_the_complete_index_will() {
         .unwrap();
     assert!(!regex.searched);
 }
+
+#[tokio::test]
+async fn an_access_check_is_one_gitlab_request_and_two_before_gitlab_16_9() {
+    let server = start(&[]).await;
+    let first = signed_in(&server, "olivia").await;
+    complete_list(&first, WEB_ROOT, "").await;
+    // A new session's first page: its own access check (the repository, with the role),
+    // then the shared index.
+    let cost = |browser: Browser| {
+        let server = &server;
+        async move {
+            let before = requests(server);
+            let page = tag_list(&browser, WEB_ROOT, "").await.unwrap();
+            assert!(page.progress.complete);
+            assert_eq!(page.repository.access, domain::AccessLevel::Owner);
+            requests(server) - before
+        }
+    };
+    assert_eq!(cost(signed_in(&server, "olivia").await).await, 1);
+    // GitLab before 16.9: the first check learns the field is missing, then the REST
+    // project gives the role.
+    controls(&server).set_max_access_level_field(false);
+    assert_eq!(cost(signed_in(&server, "olivia").await).await, 3);
+    assert_eq!(cost(signed_in(&server, "olivia").await).await, 2);
+}

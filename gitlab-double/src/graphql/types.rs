@@ -361,6 +361,28 @@ impl ProjectNode {
         Ok(Some(self.get(c)?.description.clone()))
     }
 
+    /// The current user's highest access level in the project (GitLab 16.9 and later).
+    async fn max_access_level(&self, c: &Context<'_>) -> Result<AccessLevelValue> {
+        let cx = ctx(c);
+        if !cx.double.controls().max_access_level_field() {
+            return Err(Error::new(
+                "Field 'maxAccessLevel' doesn't exist on type 'Project'",
+            ));
+        }
+        let level = cx.world.project_access(cx.user, self.get(c)?);
+        Ok(AccessLevelValue {
+            integer_value: Some(i32::from(level)),
+            string_value: Some(match level {
+                access::NONE => AccessLevelName::NoAccess,
+                access::GUEST => AccessLevelName::Guest,
+                access::REPORTER => AccessLevelName::Reporter,
+                access::DEVELOPER => AccessLevelName::Developer,
+                access::MAINTAINER => AccessLevelName::Maintainer,
+                _ => AccessLevelName::Owner,
+            }),
+        })
+    }
+
     async fn web_url(&self, c: &Context<'_>) -> Result<Option<String>> {
         Ok(Some(format!(
             "{}/{}",
@@ -1256,4 +1278,26 @@ pub(crate) fn readable_repository(cx: &Ctx, id: u64) -> Option<Arc<Repository>> 
     cx.world
         .can_read_registry(cx.user, project)
         .then(|| repo.clone())
+}
+
+/// GitLab's `AccessLevel` object.
+#[derive(SimpleObject)]
+#[graphql(name = "AccessLevel")]
+pub(crate) struct AccessLevelValue {
+    /// Integer representation of access level.
+    integer_value: Option<i32>,
+    /// String representation of access level.
+    string_value: Option<AccessLevelName>,
+}
+
+/// GitLab's `AccessLevelEnum` (the values a project member can have).
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(name = "AccessLevelEnum", rename_items = "SCREAMING_SNAKE_CASE")]
+pub(crate) enum AccessLevelName {
+    NoAccess,
+    Guest,
+    Reporter,
+    Developer,
+    Maintainer,
+    Owner,
 }

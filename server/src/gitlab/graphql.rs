@@ -47,9 +47,22 @@ query GroupRepositories($fullPath: ID!, $name: String, $sort: ContainerRepositor
     )
 }
 
-/// One image repository with what its tag pages need: the viewer's rights, counts, owner.
-/// Also the per-request access check in front of the shared tag index.
+/// One image repository with what its tag pages need: the viewer's rights and role,
+/// counts, owner. Also the per-request access check in front of the shared tag index: one
+/// request per check.
 pub const REPOSITORY_HEADER: &str = r#"
+query RepositoryHeader($id: ContainerRepositoryID!) {
+  containerRepository(id: $id) {
+    id name path location createdAt tagsCount status expirationPolicyCleanupStatus
+    protectionRuleExists
+    userPermissions { destroyContainerRepository }
+    project { id fullPath name maxAccessLevel { integerValue } }
+  }
+}"#;
+
+/// [`REPOSITORY_HEADER`] for GitLab before 16.9, which has no `maxAccessLevel`: the role
+/// then comes from the REST project.
+pub const REPOSITORY_HEADER_WITHOUT_ROLE: &str = r#"
 query RepositoryHeader($id: ContainerRepositoryID!) {
   containerRepository(id: $id) {
     id name path location createdAt tagsCount status expirationPolicyCleanupStatus
@@ -200,6 +213,16 @@ pub struct HeaderProject {
     pub id: String,
     pub full_path: String,
     pub name: String,
+    /// The viewer's role (absent before GitLab 16.9).
+    #[serde(default)]
+    pub max_access_level: Option<AccessLevelNode>,
+}
+
+/// GitLab's `AccessLevel` object.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AccessLevelNode {
+    pub integer_value: Option<u32>,
 }
 
 /// `{ containerRepository: { tagsCount, p0: …, p1: … } }` for [`tags_batch`].

@@ -25,6 +25,7 @@ use domain::tags::{
 use domain::{CleanupStatus, RepositoryStatus, Subject};
 use futures::stream::{self, StreamExt};
 use serde_json::{json, Value};
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -80,15 +81,31 @@ impl TagService {
         repository_id: u64,
     ) -> Result<Arc<RepositoryHeader>, AppError> {
         let subject = Subject::Repository(repository_id);
+        let with_role = self.gw.instance(caller)?.max_access_level.clone();
         let data: graphql::RepositoryHeaderData = self
             .gw
-            .call(caller, subject.clone(), |api, token| async move {
-                api.graphql(
-                    &token,
-                    graphql::REPOSITORY_HEADER,
-                    json!({ "id": format!("gid://gitlab/ContainerRepository/{repository_id}") }),
-                )
-                .await
+            .call(caller, subject.clone(), |api, token| {
+                let with_role = with_role.clone();
+                async move {
+                    let variables =
+                        json!({ "id": format!("gid://gitlab/ContainerRepository/{repository_id}") });
+                    if with_role.load(Ordering::Relaxed) {
+                        match api
+                            .graphql(&token, graphql::REPOSITORY_HEADER, variables.clone())
+                            .await
+                        {
+                            Err(GitLabError::Rejected(message))
+                                if message.contains("maxAccessLevel") =>
+                            {
+                                tracing::info!("this GitLab has no Project.maxAccessLevel (before 16.9): roles come from the REST project");
+                                with_role.store(false, Ordering::Relaxed);
+                            }
+                            answer => return answer,
+                        }
+                    }
+                    api.graphql(&token, graphql::REPOSITORY_HEADER_WITHOUT_ROLE, variables)
+                        .await
+                }
             })
             .await?;
         let node = data
@@ -98,14 +115,25 @@ impl TagService {
             })?;
         let project_id =
             gid(&node.project.id).map_err(|e| errors::app_error(e, subject.clone()))?;
-        let project = self
-            .gw
-            .call(caller, subject.clone(), |api, token| async move {
-                api.project(&token, &project_id.to_string()).await
-            })
-            .await?;
-        let header = header_from(node, project_id, access_of(&project))
-            .map_err(|e| errors::app_error(e, subject))?;
+        let access = match node
+            .project
+            .max_access_level
+            .as_ref()
+            .and_then(|level| level.integer_value)
+        {
+            Some(level) => domain::AccessLevel::from_gitlab(level),
+            None => {
+                let project = self
+                    .gw
+                    .call(caller, subject.clone(), |api, token| async move {
+                        api.project(&token, &project_id.to_string()).await
+                    })
+                    .await?;
+                access_of(&project)
+            }
+        };
+        let header =
+            header_from(node, project_id, access).map_err(|e| errors::app_error(e, subject))?;
         Ok(Arc::new(header))
     }
 
