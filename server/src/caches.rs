@@ -172,6 +172,10 @@ pub struct Caches {
     pub access: Cache<(CredentialKey, u64), Arc<RepositoryHeader>>,
     /// (credential, search) → the user's projects with images.
     pub project_scans: Cache<(CredentialKey, String), Arc<ProjectScan>>,
+    /// (credential, project path) → what the policy page reads from GitLab: the project with
+    /// its policy, its repositories and its protection rules. Dropped for every credential
+    /// when the policy or a rule is changed through us.
+    pub project_pages: Cache<(CredentialKey, String), Arc<crate::services::cleanup::ProjectPage>>,
     /// Bearer credential → the GitLab user GitLab said it belongs to.
     pub bearer_users: Cache<CredentialKey, Arc<Viewer>>,
     /// Bearer credentials GitLab refused (401), refused without asking for a while.
@@ -262,6 +266,11 @@ impl Caches {
                 key,
             ),
             project_scans: bounded(settings.projects_mib, PROJECT_SCAN_TTL, key + 64),
+            project_pages: bounded(
+                settings.projects_mib,
+                Duration::from_secs(settings.access_ttl_secs),
+                key + 64,
+            ),
             bearer_users: bounded(
                 settings.users_mib,
                 Duration::from_secs(settings.users_ttl_secs),
@@ -280,6 +289,9 @@ impl Caches {
             .invalidate_entries_if(move |(c, _), _| *c == credential);
         let _ = self
             .project_scans
+            .invalidate_entries_if(move |(c, _), _| *c == credential);
+        let _ = self
+            .project_pages
             .invalidate_entries_if(move |(c, _), _| *c == credential);
         self.bearer_users.invalidate(&credential).await;
     }
@@ -302,10 +314,19 @@ impl Caches {
             .invalidate_entries_if(move |(_, r), _| *r == repository_id);
     }
 
+    /// Drops every credential's policy page reads of a project (its policy or rules changed).
+    pub fn forget_project_page(&self, path: &str) {
+        let path = path.to_string();
+        let _ = self
+            .project_pages
+            .invalidate_entries_if(move |(_, p), _| *p == path);
+    }
+
     /// Bytes held by all these caches (for metrics).
     pub fn weighted_size(&self) -> u64 {
         self.access.weighted_size()
             + self.project_scans.weighted_size()
+            + self.project_pages.weighted_size()
             + self.bearer_users.weighted_size()
             + self.refused_bearers.weighted_size()
             + self.accepted_bearers.weighted_size()

@@ -129,3 +129,30 @@ async fn maintainers_save_and_gitlab_keeps_it() {
         .unwrap();
     assert_eq!(forbidden.status(), StatusCode::FORBIDDEN);
 }
+
+#[tokio::test]
+async fn the_policy_page_reads_gitlab_once_per_cache_period_and_again_after_a_save() {
+    let server = start(&[]).await;
+    let browser = Browser::new(&server);
+    browser.sign_in("maria", "/i/demo").await;
+    let (status, first) = get(&browser, POLICY).await;
+    assert_eq!(status, StatusCode::OK, "{first}");
+    // Within the access cache's period the same page asks GitLab nothing.
+    let before = crate::common::requests(&server);
+    let (_, again) = get(&browser, POLICY).await;
+    assert_eq!(crate::common::requests(&server) - before, 0);
+    assert_eq!(again["saved"], first["saved"]);
+    // A save through the dashboard is seen at once.
+    let response = browser
+        .client
+        .put(browser.url(POLICY))
+        .header(ORIGIN, &browser.base)
+        .json(&json!({"enabled": true, "cadence": "14d", "keep_n": 5, "older_than": "14d"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let (_, after) = get(&browser, POLICY).await;
+    assert_eq!(after["saved"]["policy"]["keep_n"], 5);
+    assert_eq!(after["saved"]["policy"]["cadence"], "Fortnightly");
+}

@@ -307,15 +307,20 @@ impl TagIndex {
 
     /// The served tags prepared for pages: built once per version of the list (one caller
     /// builds it, the others wait for it), sort orders added as views ask for them.
-    pub fn listing(&self) -> Arc<Listing> {
+    /// Returned with what `f` reads from the same state, so a page's progress and its tags
+    /// agree.
+    pub fn listing_and<R>(&self, f: impl FnOnce(&IndexState) -> R) -> (Arc<Listing>, R) {
         let mut slot = lock(&self.listing);
-        self.read(|state| match &*slot {
-            Some((version, listing)) if *version == state.tags_version => listing.clone(),
-            _ => {
-                let listing = Arc::new(Listing::new(state.tags.values().cloned().collect()));
-                *slot = Some((state.tags_version, listing.clone()));
-                listing
-            }
+        self.read(|state| {
+            let listing = match &*slot {
+                Some((version, listing)) if *version == state.tags_version => listing.clone(),
+                _ => {
+                    let listing = Arc::new(Listing::new(state.tags.values().cloned().collect()));
+                    *slot = Some((state.tags_version, listing.clone()));
+                    listing
+                }
+            };
+            (listing, f(state))
         })
     }
 
@@ -1262,7 +1267,12 @@ impl Builder {
         };
         if let Some(cursors) = cursors {
             let names = self.all_names(total.unwrap_or(0)).await?;
-            if names.len() > first_names.len() && names[..first_names.len()] == first_names[..] {
+            // GraphQL's name order is the names' byte order (a tag pushed or deleted between
+            // the two reads may change which names the first page holds: the names read
+            // afterwards are the truth the cursors are computed from, and what any page
+            // misses is read back by name).
+            let byte_order = first_names.windows(2).all(|w| w[0] < w[1]);
+            if names.len() > first_names.len() && byte_order {
                 let spans = (first_names.len()..names.len())
                     .step_by(TAGS_PER_PAGE)
                     .map(|k| Span {
@@ -1279,8 +1289,7 @@ impl Builder {
                     .collect();
                 self.spans(spans).await?;
             } else {
-                // A push or deletion between the two reads: the chain, then the names it
-                // skipped (positions shift under it).
+                // Not the order the cursors assume: the chain, then the names it skipped.
                 tracing::info!("tag names and GraphQL order disagree; walking the cursor chain");
                 self.chunk(PageStart::After(Some(end_cursor)), None).await?;
             }

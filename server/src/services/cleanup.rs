@@ -137,6 +137,38 @@ pub struct CleanupService {
     tags: Arc<TagService>,
 }
 
+/// What the policy page reads from GitLab for one credential, reused for
+/// `cache.access_ttl_secs` (see `Caches::project_pages`).
+#[derive(Clone)]
+pub struct ProjectPage {
+    project: wire::Project,
+    repositories: Vec<(u64, String)>,
+    rules: (Option<ProtectionRules>, Option<String>),
+}
+
+impl crate::caches::Weigh for ProjectPage {
+    fn weigh(&self) -> usize {
+        let p = &self.project;
+        let text = |s: &str| s.len();
+        std::mem::size_of::<ProjectPage>()
+            + text(&p.name)
+            + text(&p.path_with_namespace)
+            + p.description.as_deref().map_or(0, text)
+            + 512 // the policy and the rest of the project's small fields
+            + self
+                .repositories
+                .iter()
+                .map(|(_, path)| 8 + std::mem::size_of::<String>() + path.len())
+                .sum::<usize>()
+            + self
+                .rules
+                .0
+                .as_ref()
+                .map_or(0, |r| serde_json::to_vec(r).map_or(4096, |v| v.len()))
+            + self.rules.1.as_deref().map_or(0, text)
+    }
+}
+
 impl CleanupService {
     pub fn new(gw: Arc<Gateway>, tags: Arc<TagService>) -> Self {
         CleanupService { gw, tags }
@@ -201,12 +233,14 @@ impl CleanupService {
         Ok(repositories)
     }
 
-    /// The overview of a project already looked up, over the given repositories.
+    /// The overview of a project already looked up, over the given repositories, with its
+    /// protection rules as the page shows them.
     async fn overview_for(
         &self,
         caller: &Caller,
         project: wire::Project,
         repositories: Vec<(u64, String)>,
+        (rules, rules_note): (Option<ProtectionRules>, Option<String>),
     ) -> Result<CleanupOverview, AppError> {
         let access = access_of(&project);
         // Each repository's access check (cached per credential), a few at a time.
@@ -220,7 +254,6 @@ impl CleanupService {
             .collect()
             .await;
         let indexes = checks.into_iter().collect::<Result<Vec<_>, _>>()?;
-        let (rules, rules_note) = self.rules_for_page(caller, &project, access).await?;
         let deadline = tokio::time::Instant::now() + INDEX_WAIT;
         let mut preview = Vec::with_capacity(indexes.len());
         for (id, path, cleanup_status, index) in indexes {
@@ -381,9 +414,32 @@ impl Cleanup for CleanupService {
         caller: &Caller,
         project: &NamespacePath,
     ) -> Result<CleanupOverview, AppError> {
-        let project = self.project(caller, project).await?;
-        let repositories = self.repositories(caller, &project).await?;
-        self.overview_for(caller, project, repositories).await
+        let key = (caller.credential.key(), project.to_string());
+        let page = self
+            .gw
+            .caches
+            .project_pages
+            .try_get_with(key, async {
+                let project = self.project(caller, project).await?;
+                let repositories = self.repositories(caller, &project).await?;
+                let rules = self
+                    .rules_for_page(caller, &project, access_of(&project))
+                    .await?;
+                Ok::<_, AppError>(Arc::new(ProjectPage {
+                    project,
+                    repositories,
+                    rules,
+                }))
+            })
+            .await
+            .map_err(|e| (*e).clone())?;
+        let ProjectPage {
+            project,
+            repositories,
+            rules,
+        } = (*page).clone();
+        self.overview_for(caller, project, repositories, rules)
+            .await
     }
 
     async fn save_policy(
@@ -411,7 +467,9 @@ impl Cleanup for CleanupService {
         let gw = self.gw.clone();
         let owned_caller = caller.clone();
         let described = policy.to_query();
-        self.gw
+        let path = project.path_with_namespace.clone();
+        let saved = self
+            .gw
             .to_the_end(async move {
                 let api = gw.instance(&owned_caller)?.api.clone();
                 let token = owned_caller.credential.token();
@@ -441,7 +499,10 @@ impl Cleanup for CleanupService {
                         .await),
                 }
             })
-            .await
+            .await;
+        // Whatever GitLab answered, the next page reads the policy from GitLab again.
+        self.gw.caches.forget_project_page(&path);
+        saved
     }
 
     async fn run_now(
@@ -470,7 +531,12 @@ impl Cleanup for CleanupService {
             .filter(|id| repositories.iter().any(|(own, _)| own == id))
             .collect();
         self.gw.indexes.expire(&caller.instance, &own).await;
-        let overview = self.overview_for(caller, project, repositories).await?;
+        let rules = self
+            .rules_for_page(caller, &project, access_of(&project))
+            .await?;
+        let overview = self
+            .overview_for(caller, project, repositories, rules)
+            .await?;
         self.gw
             .to_the_end(send_run(
                 self.gw.clone(),
@@ -490,6 +556,8 @@ impl Cleanup for CleanupService {
         project: &NamespacePath,
         change: &RuleChange,
     ) -> Result<ProtectionRules, AppError> {
-        self.change_rule_of(caller, project, change).await
+        let changed = self.change_rule_of(caller, project, change).await;
+        self.gw.caches.forget_project_page(&project.to_string());
+        changed
     }
 }

@@ -372,11 +372,12 @@ impl Tags for TagService {
                     .await;
             }
         }
-        let listing = index.listing();
+        let (listing, progress) =
+            index.listing_and(|state| progress_of(state, state.tags.len(), &header));
         let slice = listing.select(view, &filter);
         Ok(TagListPage {
             repository: (*header).clone(),
-            progress: index.read(|state| progress_of(state, listing.len(), &header)),
+            progress,
             slice,
             filter_error,
             now,
@@ -599,6 +600,7 @@ impl Tags for TagService {
             })
             .await?;
         self.gw.caches.forget_repository(repository_id);
+        self.gw.caches.forget_project_page(&header.project_path);
         Ok(self
             .repository_access(caller, repository_id, true)
             .await
