@@ -3,7 +3,8 @@
 #   wasm32 target, wasm-bindgen-cli (= the wasm-bindgen in Cargo.lock), Trunk, wasm-opt
 #   (npm binaryen 132); with --tests also Debian's redis-server and haproxy (the multi-replica
 #   tests start them on loopback) and Python's kubernetes-validate (pinned, in a venv under
-#   target/); with --e2e all that and Debian's Chromium and the Playwright packages.
+#   target/); with --e2e all that and Debian's Chromium and the Playwright packages; with
+#   --bench Debian's wrk (the throughput benchmark's load generator).
 # Nothing is downloaded from GitHub: every tool comes from crates.io, npm or Debian.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -12,11 +13,13 @@ WASM_BINDGEN_VERSION=0.2.130
 TRUNK_VERSION=0.21.14
 want_e2e=false
 want_tests=false
+want_bench=false
 case "${1:-}" in
   --e2e) want_e2e=true; want_tests=true ;;
   --tests) want_tests=true ;;
+  --bench) want_bench=true ;;
   "") ;;
-  *) echo "usage: scripts/setup.sh [--tests|--e2e]" >&2; exit 2 ;;
+  *) echo "usage: scripts/setup.sh [--tests|--e2e|--bench]" >&2; exit 2 ;;
 esac
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
@@ -85,6 +88,11 @@ if $want_tests; then
     "$venv/bin/pip" install -q --no-deps -r deploy/requirements-validate.txt
     cp deploy/requirements-validate.txt "$stamp"
   fi
+fi
+
+if $want_bench && ! command -v wrk >/dev/null; then
+  say "installing Debian's wrk (the throughput benchmark's load generator)"
+  apt_install wrk
 fi
 
 if $want_e2e; then

@@ -202,6 +202,9 @@ pub struct Limits {
     pub logins_per_minute: u32,
     /// After SIGTERM or SIGINT: how long requests in flight may take to finish.
     pub shutdown_grace_secs: u64,
+    /// Cleanup policy pages (and their JSON) built and sent at once; more wait their turn.
+    /// Each holds every tag of the project's repositories (about 5 MiB for 10,000 tags).
+    pub policy_pages_in_flight: usize,
 }
 
 impl Default for Limits {
@@ -215,6 +218,7 @@ impl Default for Limits {
             api_requests_per_minute: 600,
             bearer_checks_per_minute: 600,
             logins_per_minute: 1_200,
+            policy_pages_in_flight: 8,
             shutdown_grace_secs: 30,
         }
     }
@@ -431,6 +435,7 @@ impl Config {
             "REGISTRY_DASH_API_REQUESTS_PER_MINUTE" => api_requests_per_minute,
             "REGISTRY_DASH_BEARER_CHECKS_PER_MINUTE" => bearer_checks_per_minute,
             "REGISTRY_DASH_LOGINS_PER_MINUTE" => logins_per_minute,
+            "REGISTRY_DASH_POLICY_PAGES_IN_FLIGHT" => policy_pages_in_flight,
             "REGISTRY_DASH_SHUTDOWN_GRACE_SECS" => shutdown_grace_secs,
         );
 
@@ -672,8 +677,11 @@ impl Config {
             }
         }
         let l = &self.limits;
-        if l.max_in_flight == 0 || l.max_connections == 0 {
-            return invalid("limits max_in_flight and max_connections must be at least 1".into());
+        if l.max_in_flight == 0 || l.max_connections == 0 || l.policy_pages_in_flight == 0 {
+            return invalid(
+                "limits max_in_flight, max_connections and policy_pages_in_flight must be at least 1"
+                    .into(),
+            );
         }
         if !(16..=64 * 1024).contains(&l.max_body_kib) {
             return invalid("limits max_body_kib must be between 16 and 65536".into());
@@ -820,6 +828,10 @@ client_secret = "d"
                 "error_rate",
             ),
             (&[demo, ("REGISTRY_DASH_INDEX_TTL_SECS", "0")], "ttl_secs"),
+            (
+                &[demo, ("REGISTRY_DASH_POLICY_PAGES_IN_FLIGHT", "0")],
+                "policy_pages_in_flight",
+            ),
             (
                 &[demo, ("REGISTRY_DASH_GITLAB_TIMEOUT_SECS", "0")],
                 "gitlab_timeout_secs",

@@ -32,6 +32,8 @@ pub struct AppState {
     /// `scheme://host[:port]` of the public URL, for the CSRF origin check.
     pub public_origin: String,
     pub readiness: Arc<crate::http::health::Readiness>,
+    /// Policy pages being built and sent (`limits.policy_pages_in_flight`).
+    pub policy_pages: Arc<tokio::sync::Semaphore>,
 }
 
 impl AppState {
@@ -97,6 +99,9 @@ impl AppState {
         Ok(AppState {
             public_origin: config.public_url.origin().ascii_serialization(),
             readiness: Arc::new(crate::http::health::Readiness::default()),
+            policy_pages: Arc::new(tokio::sync::Semaphore::new(
+                config.limits.policy_pages_in_flight,
+            )),
             config: Arc::new(config),
             services: Services::new(gateway),
             sign_in,

@@ -156,3 +156,24 @@ async fn the_policy_page_reads_gitlab_once_per_cache_period_and_again_after_a_sa
     assert_eq!(after["saved"]["policy"]["keep_n"], 5);
     assert_eq!(after["saved"]["policy"]["cadence"], "Fortnightly");
 }
+
+#[tokio::test]
+async fn policy_pages_beyond_their_limit_wait_their_turn_and_all_arrive() {
+    let server = start(&[
+        ("REGISTRY_DASH_POLICY_PAGES_IN_FLIGHT", "1"),
+        ("REGISTRY_DASH_DEMO_LATENCY_MS", "20"),
+    ])
+    .await;
+    let browser = Browser::new(&server);
+    browser.sign_in("maria", "/i/demo").await;
+    let pages = futures::future::join_all((0..4).map(|_| async {
+        let response = browser.get("/i/demo/cleanup/acme%2Fweb").await;
+        let status = response.status();
+        (status, response.text().await.unwrap())
+    }))
+    .await;
+    for (status, html) in pages {
+        assert_eq!(status, StatusCode::OK);
+        assert!(html.contains("acme/web"), "a whole page");
+    }
+}

@@ -77,3 +77,55 @@ pub fn unavailable(retry_after_secs: u64, message: &'static str) -> Response {
     )
         .into_response()
 }
+
+/// Whether a request builds a cleanup overview: every tag of every repository of a project,
+/// kept until the answer is sent.
+fn is_policy_page(path: &str) -> bool {
+    (path.starts_with("/i/") && path.contains("/cleanup/"))
+        || path == "/api/fn/cleanup_overview"
+        || (path.starts_with("/api/v1/")
+            && (path.ends_with("/cleanup-policy") || path.ends_with("/cleanup-preview")))
+}
+
+/// At most `limits.policy_pages_in_flight` policy pages are built and sent at once: each
+/// waits for a turn (within the request timeout), and its answer is complete before the
+/// turn passes on, so their memory is bounded whatever the number of connections.
+pub async fn policy_pages(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    if !is_policy_page(request.uri().path()) {
+        return next.run(request).await;
+    }
+    let Ok(_turn) = state.policy_pages.clone().acquire_owned().await else {
+        return next.run(request).await;
+    };
+    let (parts, body) = next.run(request).await.into_parts();
+    match axum::body::to_bytes(body, usize::MAX).await {
+        Ok(bytes) => Response::from_parts(parts, axum::body::Body::from(bytes)),
+        Err(error) => {
+            tracing::warn!(%error, "a policy page could not be rendered");
+            StatusCode::INTERNAL_SERVER_ERROR.into_response()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_policy_page;
+
+    #[test]
+    fn policy_pages_are_recognised_in_every_transport() {
+        assert!(is_policy_page("/i/demo/cleanup/acme%2Fweb"));
+        assert!(is_policy_page("/api/fn/cleanup_overview"));
+        assert!(is_policy_page(
+            "/api/v1/demo/projects/acme%2Fweb/cleanup-preview"
+        ));
+        assert!(is_policy_page(
+            "/api/v1/demo/projects/acme%2Fweb/cleanup-policy"
+        ));
+        assert!(!is_policy_page("/i/demo/repositories/3"));
+        assert!(!is_policy_page("/api/v1/demo/repositories/3/tags"));
+    }
+}

@@ -97,6 +97,11 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             security::server_fn_gate,
         ))
+        // Inside the sign-in check: only signed-in requests wait for a policy page's turn.
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            limits::policy_pages,
+        ))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             security::require_sign_in,
