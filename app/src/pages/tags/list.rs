@@ -108,7 +108,12 @@ fn TagListBody(
     let base = links::repository(&instance, repo.id);
     let slice = page.slice.clone();
     let delete_refusal = repo.tag_delete_refusal();
-    let summary = if view.is_filtered() {
+    let summary = if page.searched {
+        format!(
+            "{} match (GitLab’s search)",
+            format::plural(slice.matched, "tag", "tags")
+        )
+    } else if view.is_filtered() {
         format!(
             "{} of {} match",
             format::count(slice.matched),
