@@ -173,8 +173,8 @@ pub struct Caches {
     /// (credential, search) → the user's projects with images.
     pub project_scans: Cache<(CredentialKey, String), Arc<ProjectScan>>,
     /// (credential, project path) → what the policy page reads from GitLab: the project with
-    /// its policy, its repositories and its protection rules. Dropped for every credential
-    /// when the policy or a rule is changed through us.
+    /// its policy, its repositories and its protection rules. All dropped when a policy, a
+    /// rule or a repository is changed through us.
     pub project_pages: Cache<(CredentialKey, String), Arc<crate::services::cleanup::ProjectPage>>,
     /// Bearer credential → the GitLab user GitLab said it belongs to.
     pub bearer_users: Cache<CredentialKey, Arc<Viewer>>,
@@ -314,12 +314,11 @@ impl Caches {
             .invalidate_entries_if(move |(_, r), _| *r == repository_id);
     }
 
-    /// Drops every credential's policy page reads of a project (its policy or rules changed).
-    pub fn forget_project_page(&self, path: &str) {
-        let path = path.to_string();
-        let _ = self
-            .project_pages
-            .invalidate_entries_if(move |(_, p), _| *p == path);
+    /// Drops every policy page's reads (a policy, a rule or a repository changed through us).
+    /// All of them: a page may be cached under the project's path in any case or under its
+    /// id, and such changes are rare.
+    pub fn forget_project_pages(&self) {
+        self.project_pages.invalidate_all();
     }
 
     /// Bytes held by all these caches (for metrics).

@@ -467,7 +467,6 @@ impl Cleanup for CleanupService {
         let gw = self.gw.clone();
         let owned_caller = caller.clone();
         let described = policy.to_query();
-        let path = project.path_with_namespace.clone();
         let saved = self
             .gw
             .to_the_end(async move {
@@ -501,7 +500,7 @@ impl Cleanup for CleanupService {
             })
             .await;
         // Whatever GitLab answered, the next page reads the policy from GitLab again.
-        self.gw.caches.forget_project_page(&path);
+        self.gw.caches.forget_project_pages();
         saved
     }
 
@@ -557,7 +556,7 @@ impl Cleanup for CleanupService {
         change: &RuleChange,
     ) -> Result<ProtectionRules, AppError> {
         let changed = self.change_rule_of(caller, project, change).await;
-        self.gw.caches.forget_project_page(&project.to_string());
+        self.gw.caches.forget_project_pages();
         changed
     }
 }

@@ -155,7 +155,7 @@ impl TagService {
         let mut after: Option<String> = None;
         for _ in 0..SEARCH_PAGES {
             let start = [PageStart::Named(view.name.clone(), after.clone())];
-            let data: graphql::TagsBatchData = self
+            let answer: Result<graphql::TagsBatchData, AppError> = self
                 .gw
                 .call(caller, subject.clone(), |api, token| {
                     let variables = graphql::tags_batch_variables(header.id, &start);
@@ -164,7 +164,15 @@ impl TagService {
                             .await
                     }
                 })
-                .await?;
+                .await;
+            // GitLab's search failing leaves the index to answer, as for any filter.
+            let data = match answer {
+                Ok(data) => data,
+                Err(error) => {
+                    tracing::info!(?error, "GitLab's name search failed; waiting for the index");
+                    return Ok(None);
+                }
+            };
             let Some(page) = data
                 .container_repository
                 .and_then(|mut r| r.pages.remove("p0").flatten())
@@ -600,7 +608,7 @@ impl Tags for TagService {
             })
             .await?;
         self.gw.caches.forget_repository(repository_id);
-        self.gw.caches.forget_project_page(&header.project_path);
+        self.gw.caches.forget_project_pages();
         Ok(self
             .repository_access(caller, repository_id, true)
             .await
