@@ -21,7 +21,7 @@
 #[path = "../tests/common/mod.rs"]
 mod common;
 
-use common::{start, Browser};
+use common::{gitlab_tag_names, issued_token, start, Browser};
 use domain::tags::{TagListPage, TagListView};
 use serde_json::json;
 use std::time::{Duration, Instant};
@@ -140,24 +140,7 @@ async fn walk(gitlab: &str, token: &str, metadata_db: bool) -> (Run, usize) {
 async fn naive(gitlab: &str, token: &str, sample: usize) -> (f64, usize, f64) {
     let http = reqwest::Client::new();
     let started = Instant::now();
-    let mut names = Vec::new();
-    for page in 1..=100 {
-        let list: Vec<serde_json::Value> = http
-            .get(format!(
-                "{gitlab}/api/v4/projects/{PROJECT}/registry/repositories/{REPOSITORY}/tags?page={page}&per_page=100"
-            ))
-            .bearer_auth(token)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        names.extend(
-            list.into_iter()
-                .filter_map(|t| t["name"].as_str().map(String::from)),
-        );
-    }
+    let names = gitlab_tag_names(gitlab, token, PROJECT, REPOSITORY).await;
     let listed = started.elapsed();
     let sample = sample.min(names.len()).max(1);
     for name in &names[..sample] {
@@ -187,13 +170,7 @@ async fn mode(latency: u64, metadata_db: bool, naive_sample: usize) {
     controls.set_metadata_db(metadata_db);
     let browser = Browser::new(&server);
     browser.sign_in("olivia", "/i/demo").await;
-    let token = controls
-        .issued_tokens()
-        .into_iter()
-        .rev()
-        .find(|t| t.user_id == 1)
-        .unwrap()
-        .access_token;
+    let token = issued_token(&server, 1);
     let gitlab = server.double.as_ref().unwrap().base_url.clone();
     let label = if metadata_db {
         "with the metadata database"

@@ -17,6 +17,7 @@ use crate::config::CacheSettings;
 use crate::shared::Redis;
 use app::backend::CredentialKey;
 use app::error::AppError;
+use domain::protection::ProtectionRules;
 use domain::tags::RepositoryHeader;
 use domain::{ProjectSummary, Viewer};
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
@@ -119,6 +120,39 @@ impl Weigh for ProjectScan {
     }
 }
 
+/// What the policy page reads from GitLab for one credential, reused for
+/// `cache.access_ttl_secs` (see [`Caches::project_pages`]).
+#[derive(Clone)]
+pub struct ProjectPage {
+    pub project: crate::gitlab::wire::Project,
+    /// (id, path) of each image repository.
+    pub repositories: Vec<(u64, String)>,
+    /// The rules as the page shows them, or why they are not shown.
+    pub rules: (Option<ProtectionRules>, Option<String>),
+}
+
+impl Weigh for ProjectPage {
+    fn weigh(&self) -> usize {
+        let p = &self.project;
+        std::mem::size_of::<ProjectPage>()
+            + text(&p.name)
+            + text(&p.path_with_namespace)
+            + p.description.as_deref().map_or(0, text)
+            + 512 // the policy and the rest of the project's small fields
+            + self
+                .repositories
+                .iter()
+                .map(|(_, path)| 8 + std::mem::size_of::<String>() + path.len())
+                .sum::<usize>()
+            + self
+                .rules
+                .0
+                .as_ref()
+                .map_or(0, |r| serde_json::to_vec(r).map_or(4096, |v| v.len()))
+            + self.rules.1.as_deref().map_or(0, text)
+    }
+}
+
 /// Bytes → moka's per-entry weight (saturating: one entry never outweighs 4 GiB).
 pub fn weight(bytes: usize) -> u32 {
     u32::try_from(bytes).unwrap_or(u32::MAX)
@@ -175,7 +209,7 @@ pub struct Caches {
     /// (credential, project path) → what the policy page reads from GitLab: the project with
     /// its policy, its repositories and its protection rules. All dropped when a policy, a
     /// rule or a repository is changed through us.
-    pub project_pages: Cache<(CredentialKey, String), Arc<crate::services::cleanup::ProjectPage>>,
+    pub project_pages: Cache<(CredentialKey, String), Arc<ProjectPage>>,
     /// Bearer credential → the GitLab user GitLab said it belongs to.
     pub bearer_users: Cache<CredentialKey, Arc<Viewer>>,
     /// Bearer credentials GitLab refused (401), refused without asking for a while.

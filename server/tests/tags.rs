@@ -2,7 +2,9 @@
 //! and filtering over all tags, the request strategy, access checks, deletion.
 #![allow(clippy::unwrap_used)]
 
-use crate::common::{controls, requests, signed_in, start, Browser};
+use crate::common::{
+    controls, gitlab_tag_names, issued_token, requests, signed_in, start, Browser,
+};
 use domain::tags::{DeleteOutcome, DeletionPlan, TagDetail, TagListPage, TagListView};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
@@ -118,30 +120,6 @@ async fn sorting_covers_all_10000_tags_not_a_page() {
     assert_eq!(names, natural, "name sort is natural (v1.9 before v1.10)");
 }
 
-/// Every tag name GitLab lists now (REST, 100 a page).
-async fn gitlab_names(server: &server::RunningServer, token: &str) -> Vec<String> {
-    let gitlab = &server.double.as_ref().unwrap().base_url;
-    let mut names = Vec::new();
-    for page in 1.. {
-        let list: Vec<Value> = reqwest::Client::new()
-            .get(format!(
-                "{gitlab}/api/v4/projects/1002/registry/repositories/{API_SERVER}/tags?page={page}&per_page=100"
-            ))
-            .bearer_auth(token)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        if list.is_empty() {
-            break;
-        }
-        names.extend(list.iter().map(|t| t["name"].as_str().unwrap().to_owned()));
-    }
-    names
-}
-
 /// Every tag name in the index, page by page.
 async fn indexed_names(browser: &Browser) -> std::collections::HashSet<String> {
     let mut names = std::collections::HashSet::new();
@@ -156,16 +134,6 @@ async fn indexed_names(browser: &Browser) -> std::collections::HashSet<String> {
         names.extend(next.slice.tags.into_iter().map(|t| t.name));
     }
     names
-}
-
-fn olivias_token(server: &server::RunningServer) -> String {
-    controls(server)
-        .issued_tokens()
-        .into_iter()
-        .rev()
-        .find(|t| t.user_id == 1)
-        .unwrap()
-        .access_token
 }
 
 #[tokio::test]
@@ -187,10 +155,13 @@ async fn index_costs_a_fraction_of_gitlabs_own_walk_in_both_modes() {
         );
         let names = indexed_names(&browser).await;
         assert_eq!(names.len(), 10_000);
-        assert!(gitlab_names(&server, &olivias_token(&server))
-            .await
-            .iter()
-            .all(|n| names.contains(n)));
+        let gitlab = &server.double.as_ref().unwrap().base_url;
+        assert!(
+            gitlab_tag_names(gitlab, &issued_token(&server, 1), 1002, API_SERVER)
+                .await
+                .iter()
+                .all(|n| names.contains(n))
+        );
 
         // Warm: a filtered, sorted page costs no index requests at all.
         let before = requests(&server);
@@ -213,7 +184,7 @@ async fn a_tag_deleted_at_gitlab_during_a_legacy_build_shifts_no_other_tag_out()
         .unwrap();
     assert!(!first.progress.complete);
     let victim = first.slice.tags[5].name.clone();
-    let token = olivias_token(&server);
+    let token = issued_token(&server, 1);
     let gitlab = &server.double.as_ref().unwrap().base_url;
     let deleted = reqwest::Client::new()
         .delete(format!(
@@ -226,7 +197,7 @@ async fn a_tag_deleted_at_gitlab_during_a_legacy_build_shifts_no_other_tag_out()
     assert!(deleted.status().is_success());
     complete_list(&browser, API_SERVER, "").await;
     let names = indexed_names(&browser).await;
-    let missing: Vec<String> = gitlab_names(&server, &token)
+    let missing: Vec<String> = gitlab_tag_names(gitlab, &token, 1002, API_SERVER)
         .await
         .into_iter()
         .filter(|n| !names.contains(n))

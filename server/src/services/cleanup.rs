@@ -8,6 +8,7 @@
 //! fingerprint of the names) would go. The sending runs to its end in a tracked task.
 
 use super::{access_of, Gateway, TagService};
+use crate::caches::ProjectPage;
 use crate::errors;
 use crate::gitlab::graphql::{self, gid};
 use crate::gitlab::{wire, GitLabError};
@@ -135,38 +136,6 @@ fn run_failure(error: GitLabError) -> RunResult {
 pub struct CleanupService {
     pub(crate) gw: Arc<Gateway>,
     tags: Arc<TagService>,
-}
-
-/// What the policy page reads from GitLab for one credential, reused for
-/// `cache.access_ttl_secs` (see `Caches::project_pages`).
-#[derive(Clone)]
-pub struct ProjectPage {
-    project: wire::Project,
-    repositories: Vec<(u64, String)>,
-    rules: (Option<ProtectionRules>, Option<String>),
-}
-
-impl crate::caches::Weigh for ProjectPage {
-    fn weigh(&self) -> usize {
-        let p = &self.project;
-        let text = |s: &str| s.len();
-        std::mem::size_of::<ProjectPage>()
-            + text(&p.name)
-            + text(&p.path_with_namespace)
-            + p.description.as_deref().map_or(0, text)
-            + 512 // the policy and the rest of the project's small fields
-            + self
-                .repositories
-                .iter()
-                .map(|(_, path)| 8 + std::mem::size_of::<String>() + path.len())
-                .sum::<usize>()
-            + self
-                .rules
-                .0
-                .as_ref()
-                .map_or(0, |r| serde_json::to_vec(r).map_or(4096, |v| v.len()))
-            + self.rules.1.as_deref().map_or(0, text)
-    }
 }
 
 impl CleanupService {

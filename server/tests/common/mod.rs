@@ -235,6 +235,48 @@ pub async fn token_for(server: &RunningServer, user: &str, scopes: &str) -> Stri
     answer["access_token"].as_str().unwrap().to_string()
 }
 
+/// The access token the double issued last to the user with this id (the one the
+/// dashboard's session holds after a sign-in).
+pub fn issued_token(server: &RunningServer, user_id: u64) -> String {
+    controls(server)
+        .issued_tokens()
+        .into_iter()
+        .rev()
+        .find(|t| t.user_id == user_id)
+        .unwrap()
+        .access_token
+}
+
+/// Every tag name of a repository, read from the double's REST list (100 a page) with
+/// `token`, as a plain client would.
+pub async fn gitlab_tag_names(
+    gitlab: &str,
+    token: &str,
+    project: u64,
+    repository: u64,
+) -> Vec<String> {
+    let http = reqwest::Client::new();
+    let mut names = Vec::new();
+    for page in 1.. {
+        let list: Vec<serde_json::Value> = http
+            .get(format!(
+                "{gitlab}/api/v4/projects/{project}/registry/repositories/{repository}/tags?page={page}&per_page=100"
+            ))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        if list.is_empty() {
+            break;
+        }
+        names.extend(list.iter().map(|t| t["name"].as_str().unwrap().to_owned()));
+    }
+    names
+}
+
 /// Revokes a token at the double, as a user revoking it in GitLab's settings would.
 pub async fn revoke_at_gitlab(server: &RunningServer, token: &str) {
     let double = &server.double.as_ref().unwrap().base_url;
