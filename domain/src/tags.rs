@@ -783,7 +783,9 @@ pub struct TagSlice {
 }
 
 /// Filters and sorts `tags` (all of them) and cuts out the view's page. The page is clamped
-/// into range, so a shared link to page 40 of a list that shrank still shows tags.
+/// into range, so a shared link to page 40 of a list that shrank still shows tags. Pages
+/// read a [`Listing`](crate::listing::Listing), which answers the same for many views of
+/// one list; this is its reference, against which its property test checks it.
 pub fn select<'a>(
     tags: impl Iterator<Item = &'a Tag>,
     view: &TagListView,

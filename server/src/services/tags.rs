@@ -182,15 +182,17 @@ impl TagService {
             found.extend(page.nodes.into_iter().map(graphql::TagNode::into_tag));
             if !page.page_info.has_next_page {
                 let mut names = std::collections::HashSet::new();
-                let mut tags: Vec<Arc<domain::tags::Tag>> = index.read(|s| {
-                    s.tags
+                let (mut tags, progress): (Vec<Arc<domain::tags::Tag>>, _) = index.read(|s| {
+                    let indexed = s
+                        .tags
                         .values()
                         .filter(|t| filter.matches(t))
                         .inspect(|t| {
                             names.insert(t.name.clone());
                         })
                         .cloned()
-                        .collect()
+                        .collect();
+                    (indexed, progress_of(s, s.tags.len(), header))
                 });
                 tags.extend(
                     found
@@ -199,10 +201,9 @@ impl TagService {
                         .map(Arc::new),
                 );
                 let slice = Listing::new(tags).select(view, filter);
-                let indexed = index.read(|s| s.tags.len());
                 return Ok(Some(TagListPage {
                     repository: (**header).clone(),
-                    progress: index.read(|state| progress_of(state, indexed, header)),
+                    progress,
                     slice,
                     filter_error: None,
                     now,
