@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 
+use crate::controls::RegistryState;
 use crate::dataset::Dataset;
 
 /// Everything the double needs to start. `DoubleConfig::default()` is the demo setup.
@@ -25,6 +26,8 @@ pub struct DoubleConfig {
     pub metadata_db: bool,
     /// Host (and port) of the registry, used in `location` fields.
     pub registry_host: String,
+    /// How the registry answers `/v2/` at start (changeable at run time).
+    pub registry: RegistryState,
     /// Seed of the fault-injection sequence.
     pub seed: u64,
 }
@@ -41,6 +44,7 @@ impl Default for DoubleConfig {
             rate_limit_per_minute: None,
             metadata_db: true,
             registry_host: "registry.gitlab.test:5050".to_owned(),
+            registry: RegistryState::Up,
             seed: 0,
         }
     }

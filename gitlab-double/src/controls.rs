@@ -1,5 +1,5 @@
-//! Runtime knobs (latency, faults, rate limits, metadata database, token lifetime) and the HTTP
-//! control endpoints end-to-end tests use to turn them.
+//! Runtime knobs (latency, faults, rate limits, metadata database, token lifetime, the registry's
+//! health) and the HTTP control endpoints end-to-end tests use to turn them.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -29,6 +29,28 @@ struct Knobs {
     token_ttl: Duration,
     /// GraphQL knows `Project.maxAccessLevel` (GitLab 16.9 and later).
     max_access_level: bool,
+    registry: RegistryState,
+}
+
+/// How the container registry behind GitLab answers `/v2/` (see [`Controls::set_registry`]).
+/// In JSON: `"up"`, `"down"`, `"wrong_realm"`, `"disabled"`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RegistryState {
+    /// Working: `401` with a challenge whose realm is this GitLab's `/jwt/auth`, `200` with a
+    /// registry token.
+    #[default]
+    Up,
+    /// The registry process is down behind GitLab's nginx: `/v2/` answers `502 Bad Gateway`
+    /// (nginx's HTML page). GitLab itself, `/jwt/auth` included, keeps working.
+    Down,
+    /// Misconfigured: the registry answers `401` but its realm points at another GitLab
+    /// (`https://gitlab.other.test/jwt/auth`), whose key it trusts, so this GitLab's registry
+    /// tokens are refused too.
+    WrongRealm,
+    /// No registry at all (`registry.enabled: false`): `/v2/` is `404`, and `/jwt/auth` answers
+    /// `404 {"errors":[{"code":"UNAVAILABLE","message":"registry not enabled"}]}`.
+    Disabled,
 }
 
 /// Runtime knobs for tests, shared by every clone of a [`Double`].
@@ -62,6 +84,9 @@ pub struct ControlsSnapshot {
     pub token_ttl_secs: u64,
     /// `/api` requests received so far.
     pub request_count: u64,
+    /// How the registry answers `/v2/`.
+    #[serde(default)]
+    pub registry: RegistryState,
 }
 
 /// Outcome of the rate limiter for one request.
@@ -84,6 +109,7 @@ impl Controls {
                 metadata_db: config.metadata_db,
                 token_ttl: config.token_ttl,
                 max_access_level: true,
+                registry: config.registry,
             }),
             request_count: AtomicU64::new(0),
             refresh_count: AtomicU64::new(0),
@@ -120,6 +146,16 @@ impl Controls {
     /// Turns GitLab's container registry metadata database on or off.
     pub fn set_metadata_db(&self, enabled: bool) {
         lock(&self.knobs).metadata_db = enabled;
+    }
+
+    /// Breaks (or repairs) the container registry: see [`RegistryState`].
+    pub fn set_registry(&self, state: RegistryState) {
+        lock(&self.knobs).registry = state;
+    }
+
+    /// How the registry answers now.
+    pub fn registry(&self) -> RegistryState {
+        lock(&self.knobs).registry
     }
 
     /// Answers GraphQL as GitLab before 16.9 did (`false`): without `Project.maxAccessLevel`.
@@ -207,6 +243,7 @@ impl Controls {
             metadata_db: k.metadata_db,
             token_ttl_secs: k.token_ttl.as_secs(),
             request_count: self.request_count(),
+            registry: k.registry,
         }
     }
 
@@ -274,7 +311,6 @@ fn duration_ms(d: Duration) -> u64 {
     u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
 }
 
-/// Body of `POST /-/double/controls`: any subset of the knobs.
 /// One issued token pair, as `GET /-/double/tokens` lists it.
 #[derive(Clone, serde::Serialize)]
 pub struct IssuedToken {
@@ -283,6 +319,7 @@ pub struct IssuedToken {
     pub refresh_token: String,
 }
 
+/// Body of `POST /-/double/controls`: any subset of the knobs.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct ControlsUpdate {
@@ -293,6 +330,7 @@ struct ControlsUpdate {
     rate_limit_per_minute: Option<Option<u32>>,
     metadata_db: Option<bool>,
     token_ttl_secs: Option<u64>,
+    registry: Option<RegistryState>,
 }
 
 /// Distinguishes an absent field (outer `None`) from an explicit `null` (`Some(None)`).
@@ -368,6 +406,9 @@ async fn post_controls(State(double): State<Double>, body: axum::body::Bytes) ->
     }
     if let Some(ttl) = update.token_ttl_secs {
         c.set_token_ttl(Duration::from_secs(ttl));
+    }
+    if let Some(state) = update.registry {
+        c.set_registry(state);
     }
     tracing::info!(controls = ?c.snapshot(), "controls updated");
     Json(c.snapshot()).into_response()

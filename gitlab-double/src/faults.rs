@@ -1,5 +1,6 @@
 //! Middleware of `/api`: request counting, latency, per-user rate limits (Rack::Attack style) and
-//! injected server errors.
+//! injected server errors; and latency alone for `/oauth/token` and the registry (`/v2/`,
+//! `/jwt/auth`), whose failures are a separate knob ([`crate::controls::RegistryState`]).
 
 use std::net::SocketAddr;
 
@@ -95,8 +96,9 @@ pub(crate) async fn api_faults(
     response
 }
 
-/// Applied to `/oauth/token`: only latency.
-pub(crate) async fn token_latency(
+/// Applied to `/oauth/token`, the registry's `/v2/` and `/jwt/auth`: only latency (no counted
+/// requests, rate limits or injected errors: those belong to the API).
+pub(crate) async fn latency_only(
     State(double): State<Double>,
     request: Request,
     next: Next,

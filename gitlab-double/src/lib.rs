@@ -1,6 +1,8 @@
 //! A faithful fake GitLab for registry-dash: an OAuth 2 provider (Doorkeeper semantics), the REST
 //! v4 and GraphQL container-registry subset, GitLab's permission model, seeded deterministic demo
-//! data, and fault injection (latency, errors, rate limits) for tests.
+//! data, registry credentials (deploy tokens, project and group access tokens) with the registry's
+//! token authentication (`/v2/`, `/jwt/auth`), and fault injection (latency, errors, rate limits,
+//! a broken registry) for tests.
 //!
 //! ```no_run
 //! # async fn demo() -> anyhow::Result<()> {
@@ -18,17 +20,19 @@ mod auth;
 mod clock;
 pub mod config;
 mod controls;
+mod credentials;
 pub mod dataset;
 mod faults;
 mod graphql;
 mod model;
 mod pagination;
 mod protection;
+mod registry;
 mod rest;
 mod state;
 mod sync;
 
 pub use config::{DoubleConfig, OAuthApp};
-pub use controls::{Controls, ControlsSnapshot};
+pub use controls::{Controls, ControlsSnapshot, RegistryState};
 pub use dataset::Dataset;
 pub use state::{Double, RunningDouble};

@@ -6,7 +6,7 @@ use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use gitlab_double::{Dataset, Double, DoubleConfig, OAuthApp};
+use gitlab_double::{Dataset, Double, DoubleConfig, OAuthApp, RegistryState};
 
 const USAGE: &str = "\
 gitlab-double: a fake GitLab (OAuth, REST v4, GraphQL registry subset) for registry-dash
@@ -26,6 +26,8 @@ OPTIONS (environment variable in brackets):
   --client-secret SECRET        OAuth client secret [GITLAB_DOUBLE_CLIENT_SECRET]
   --redirect-uri URI            extra allowed callback, repeatable [GITLAB_DOUBLE_REDIRECT_URIS, comma-separated]
   --registry-host HOST[:PORT]   registry host in `location` fields [GITLAB_DOUBLE_REGISTRY_HOST]
+  --registry STATE              how /v2/ answers: up, down (502), wrong-realm, disabled (404)
+                                [GITLAB_DOUBLE_REGISTRY] (default up)
   --seed N                      seed of the fault-injection sequence [GITLAB_DOUBLE_SEED]
   --dump-dataset                print the demo dataset as JSON and exit
   -h, --help                    this help
@@ -65,6 +67,7 @@ fn parse_args(args: Vec<String>, env: impl Fn(&str) -> Option<String>) -> Result
         ("GITLAB_DOUBLE_CLIENT_ID", "--client-id"),
         ("GITLAB_DOUBLE_CLIENT_SECRET", "--client-secret"),
         ("GITLAB_DOUBLE_REGISTRY_HOST", "--registry-host"),
+        ("GITLAB_DOUBLE_REGISTRY", "--registry"),
         ("GITLAB_DOUBLE_SEED", "--seed"),
     ];
     for (var, flag) in env_flags {
@@ -162,6 +165,19 @@ fn parse_args(args: Vec<String>, env: impl Fn(&str) -> Option<String>) -> Result
                 }
             }
             "--registry-host" => config.registry_host = v,
+            "--registry" => {
+                config.registry = match v.trim() {
+                    "up" => RegistryState::Up,
+                    "down" => RegistryState::Down,
+                    "wrong-realm" | "wrong_realm" => RegistryState::WrongRealm,
+                    "disabled" => RegistryState::Disabled,
+                    _ => {
+                        return Err(format!(
+                            "--registry: expected up, down, wrong-realm or disabled, got {v:?}"
+                        ))
+                    }
+                }
+            }
             "--seed" => config.seed = parse_u64(&flag, &v)?,
             _ => return Err(format!("unknown option {flag:?}")),
         }
@@ -278,6 +294,11 @@ mod tests {
         assert!(parse_args(args(&["--error-rate", "2"]), none).is_err());
         assert!(parse_args(args(&["--metadata-db", "maybe"]), none).is_err());
         assert!(parse_args(args(&["--latency-ms"]), none).is_err());
+        assert!(parse_args(args(&["--registry", "sideways"]), none).is_err());
+        assert!(matches!(
+            parse_args(args(&["--registry=wrong-realm"]), none).unwrap(),
+            Command::Serve(c, _) if c.registry == RegistryState::WrongRealm
+        ));
         assert!(matches!(
             parse_args(args(&["--rate-limit-per-minute", "off"]), none).unwrap(),
             Command::Serve(c, _) if c.rate_limit_per_minute.is_none()

@@ -10,6 +10,7 @@ use std::sync::Arc;
 use regex::Regex;
 use time::{Duration, OffsetDateTime};
 
+use crate::credentials::Holder;
 use crate::dataset::{
     self, BlobSpec, CleanupStatus, Dataset, ImageSpec, PlatformSpec, ReferrerSpec,
     RegistryAccessLevel, RepositoryStatus, Visibility, OCI_INDEX,
@@ -71,6 +72,9 @@ pub(crate) struct User {
     pub name: String,
     pub email: String,
     pub state: String,
+    /// A project or group access token's bot user (GitLab's `project_bot` user type): it cannot
+    /// sign in, so the sign-in page never offers it.
+    pub bot: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -396,6 +400,7 @@ impl World {
                 name: u.name.clone(),
                 email: u.email.clone(),
                 state: u.state.clone(),
+                bot: false,
             })
             .collect();
         let user_id = |name: &str| users.iter().find(|u| u.username == name).map(|u| u.id);
@@ -570,6 +575,56 @@ impl World {
 
     pub fn user(&self, id: u64) -> Option<&User> {
         self.users.iter().find(|u| u.id == id)
+    }
+
+    /// Adds the bot user of a new project or group access token, a direct member of `holder` at
+    /// `access_level` (GitLab's `ResourceAccessTokens::CreateService`); returns the bot's id, one
+    /// more than the highest user id so far. `None` if the project or group does not exist.
+    pub fn add_bot(
+        &mut self,
+        username: String,
+        name: String,
+        holder: Holder,
+        access_level: u8,
+    ) -> Option<u64> {
+        let id = self.users.iter().map(|u| u.id).max().unwrap_or(0) + 1;
+        let member = Member {
+            user_id: id,
+            access_level,
+        };
+        match holder {
+            Holder::Project(project) => self
+                .projects
+                .iter_mut()
+                .find(|p| p.id == project)?
+                .members
+                .push(member),
+            Holder::Group(group) => self
+                .groups
+                .iter_mut()
+                .find(|g| g.id == group)?
+                .members
+                .push(member),
+        }
+        self.users.push(User {
+            id,
+            email: format!("{username}@noreply.gitlab.test"),
+            username,
+            name,
+            state: "active".to_owned(),
+            bot: true,
+        });
+        Some(id)
+    }
+
+    /// The caller's effective level in a project or group.
+    pub fn holder_access(&self, user: Option<u64>, holder: Holder) -> u8 {
+        match holder {
+            Holder::Project(id) => self
+                .project(id)
+                .map_or(access::NONE, |p| self.project_access(user, p)),
+            Holder::Group(id) => self.group_access(user, id),
+        }
     }
 
     pub fn user_by_username(&self, username: &str) -> Option<&User> {

@@ -14,6 +14,7 @@ use tokio::task::JoinHandle;
 
 use crate::config::DoubleConfig;
 use crate::controls::Controls;
+use crate::credentials::CredentialStore;
 use crate::model::{Project, Repository, World};
 use crate::sync::{lock, read, write};
 
@@ -38,6 +39,9 @@ pub(crate) struct Inner {
     pub schema: crate::graphql::DoubleSchema,
     /// repository id → when the last bulk tag deletion was accepted (one per hour)
     pub cleanup_leases: Mutex<HashMap<u64, OffsetDateTime>>,
+    /// Deploy tokens, access tokens and registry tokens. Lock order: the world's lock first
+    /// (when both are needed), then this one.
+    pub credentials: Mutex<CredentialStore>,
 }
 
 impl Double {
@@ -47,7 +51,8 @@ impl Double {
         if let Err(e) = config.dataset.validate() {
             tracing::warn!(error = %e, "serving an inconsistent dataset");
         }
-        let world = World::from_dataset(&config.dataset, now);
+        let mut world = World::from_dataset(&config.dataset, now);
+        let credentials = CredentialStore::seed(&config.dataset, &mut world, now);
         Double {
             inner: Arc::new(Inner {
                 world: RwLock::new(Arc::new(world)),
@@ -55,17 +60,25 @@ impl Double {
                 registry_host: config.registry_host.clone(),
                 schema: crate::graphql::build_schema(),
                 cleanup_leases: Mutex::new(HashMap::new()),
+                credentials: Mutex::new(credentials),
             }),
         }
     }
 
-    /// The whole fake GitLab as an axum router (OAuth, REST v4, GraphQL, control endpoints).
+    /// The whole fake GitLab as an axum router (OAuth, REST v4, GraphQL, the registry's `/v2/`
+    /// and `/jwt/auth`, control endpoints).
     pub fn router(&self) -> Router {
         let api = crate::rest::routes().merge(crate::graphql::routes()).layer(
             axum::middleware::from_fn_with_state(self.clone(), crate::faults::api_faults),
         );
+        // The registry and its token endpoint get latency but none of the API's faults.
+        let registry = crate::registry::routes().layer(axum::middleware::from_fn_with_state(
+            self.clone(),
+            crate::faults::latency_only,
+        ));
         Router::new()
             .merge(api)
+            .merge(registry)
             .merge(crate::auth::routes(self.clone()))
             .merge(crate::controls::routes())
             .route(
@@ -126,6 +139,12 @@ impl Double {
 
     pub(crate) fn metadata_db(&self) -> bool {
         self.inner.controls.metadata_db()
+    }
+
+    /// Deploy tokens, access tokens and registry tokens (never hold this while taking the
+    /// world's write lock).
+    pub(crate) fn credentials(&self) -> std::sync::MutexGuard<'_, CredentialStore> {
+        lock(&self.inner.credentials)
     }
 
     /// Changes one repository (copy-on-write); `None` if it does not exist.

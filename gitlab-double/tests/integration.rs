@@ -2,9 +2,11 @@
 //! build time and target-directory size down.
 
 mod common;
+mod credentials;
 mod faults;
 mod graphql;
 mod oauth;
 mod permissions;
 mod protection;
+mod registry_auth;
 mod rest_registry;

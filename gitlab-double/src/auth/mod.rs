@@ -14,7 +14,7 @@ pub(crate) fn routes(double: Double) -> Router<Double> {
         .route("/oauth/token", post(oauth::token))
         .layer(axum::middleware::from_fn_with_state(
             double,
-            crate::faults::token_latency,
+            crate::faults::latency_only,
         ));
     Router::new()
         .route(

@@ -202,7 +202,8 @@ pub(super) async fn authorize_page(
     let users: Vec<UserChoice> = world
         .users
         .iter()
-        .filter(|u| u.state == "active")
+        // Bot users of access tokens cannot sign in.
+        .filter(|u| u.state == "active" && !u.bot)
         .map(|u| UserChoice {
             username: u.username.clone(),
             name: u.name.clone(),
@@ -237,7 +238,7 @@ pub(super) async fn authorize_decision(State(double): State<Double>, body: Bytes
     let Some(user) = params
         .get("user")
         .and_then(|name| world.user_by_username(name))
-        .filter(|u| u.state == "active")
+        .filter(|u| u.state == "active" && !u.bot)
     else {
         return pages::error_page(StatusCode::BAD_REQUEST, "Choose a user to sign in as.");
     };

@@ -5,13 +5,19 @@
 //! must handle: an ordinary image with shared digests and signatures, a repository with a tag whose
 //! manifest is missing, multi-platform indexes, an empty repository, one scheduled for deletion and
 //! one with 10,000 tags.
+//!
+//! Registry credentials, so a credentials page is not empty: `acme/web` has a deploy token that
+//! expires in ten days ("expiring soon"), one that expired a month ago, and a Reporter project
+//! access token that pulled images three hours ago; the `acme` group has a deploy token that never
+//! expires.
 
 use super::generate::{linux, GenerateSpec, ImageFactory};
 use super::prng::SplitMix64;
 use super::{
-    CleanupSpec, CleanupStatus, Dataset, ExpirationPolicySpec, GroupSpec, ImageSpec, MemberSpec,
-    PlatformSpec, ProjectSpec, ProtectionRulesSpec, RegistryAccessLevel, RepositorySpec,
-    RepositoryStatus, TagProtectionRuleSpec, TagSpec, UserSpec, Visibility,
+    AccessTokenSpec, CleanupSpec, CleanupStatus, Dataset, DeployTokenSpec, ExpirationPolicySpec,
+    GroupSpec, ImageSpec, MemberSpec, PlatformSpec, ProjectSpec, ProtectionRulesSpec,
+    RegistryAccessLevel, RepositorySpec, RepositoryStatus, TagProtectionRuleSpec, TagSpec,
+    UserSpec, Visibility,
 };
 
 const MINUTE: u64 = 60;
@@ -89,6 +95,15 @@ fn groups() -> Vec<GroupSpec> {
                 member("reese", 20),
                 member("gus", 10),
             ],
+            deploy_tokens: vec![DeployTokenSpec {
+                id: 3,
+                name: "k8s-image-pull".to_owned(),
+                username: Some("acme-k8s-pull".to_owned()),
+                scopes: vec!["read_registry".to_owned()],
+                expires_in_seconds: None,
+                revoked: false,
+            }],
+            access_tokens: Vec::new(),
         },
         GroupSpec {
             id: 11,
@@ -98,6 +113,8 @@ fn groups() -> Vec<GroupSpec> {
             description: "Platform team (members inherited from acme)".to_owned(),
             created_seconds_ago: 2 * 365 * DAY,
             members: Vec::new(),
+            deploy_tokens: Vec::new(),
+            access_tokens: Vec::new(),
         },
         GroupSpec {
             id: 12,
@@ -107,6 +124,8 @@ fn groups() -> Vec<GroupSpec> {
             description: "Public projects".to_owned(),
             created_seconds_ago: 4 * 365 * DAY,
             members: vec![member("maria", 40)],
+            deploy_tokens: Vec::new(),
+            access_tokens: Vec::new(),
         },
     ]
 }
@@ -133,6 +152,8 @@ fn project(
         container_expiration_policy: ExpirationPolicySpec::default(),
         protection_rules: ProtectionRulesSpec::default(),
         repositories,
+        deploy_tokens: Vec::new(),
+        access_tokens: Vec::new(),
     }
 }
 
@@ -222,6 +243,35 @@ fn acme_web(rng: &mut SplitMix64) -> ProjectSpec {
         minimum_access_level_for_push: "maintainer".to_owned(),
         minimum_access_level_for_delete: "maintainer".to_owned(),
     });
+    p.deploy_tokens = vec![
+        DeployTokenSpec {
+            id: 1,
+            name: "production-pull".to_owned(),
+            username: None,
+            scopes: vec!["read_registry".to_owned()],
+            expires_in_seconds: Some(10 * DAY as i64),
+            revoked: false,
+        },
+        DeployTokenSpec {
+            id: 2,
+            name: "old-ci".to_owned(),
+            username: Some("legacy-ci".to_owned()),
+            scopes: vec!["read_repository".to_owned(), "read_registry".to_owned()],
+            expires_in_seconds: Some(-(30 * DAY as i64)),
+            revoked: false,
+        },
+    ];
+    p.access_tokens = vec![AccessTokenSpec {
+        id: 1,
+        name: "ci-image-reader".to_owned(),
+        description: Some("Pulls images for the integration tests".to_owned()),
+        scopes: vec!["read_registry".to_owned()],
+        access_level: 20,
+        created_seconds_ago: 120 * DAY,
+        expires_in_days: Some(200),
+        last_used_seconds_ago: Some(3 * HOUR),
+        revoked: false,
+    }];
     p
 }
 

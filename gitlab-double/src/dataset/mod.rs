@@ -86,6 +86,12 @@ pub struct GroupSpec {
     /// Direct members; subgroups and projects inherit them.
     #[serde(default)]
     pub members: Vec<MemberSpec>,
+    /// Group deploy tokens that exist at start (they work for every project below the group).
+    #[serde(default)]
+    pub deploy_tokens: Vec<DeployTokenSpec>,
+    /// Group access tokens that exist at start (each with its bot user, a group member).
+    #[serde(default)]
+    pub access_tokens: Vec<AccessTokenSpec>,
 }
 
 /// A direct membership.
@@ -181,6 +187,73 @@ pub struct ProjectSpec {
     /// Container repositories of the project.
     #[serde(default)]
     pub repositories: Vec<RepositorySpec>,
+    /// Project deploy tokens that exist at start.
+    #[serde(default)]
+    pub deploy_tokens: Vec<DeployTokenSpec>,
+    /// Project access tokens that exist at start (each with its bot user, a project member).
+    #[serde(default)]
+    pub access_tokens: Vec<AccessTokenSpec>,
+}
+
+/// A deploy token that exists when the double starts. GitLab shows a token's secret only in the
+/// answer that created it, so a seed has none: the double makes an unguessable one.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeployTokenSpec {
+    /// Token id, unique among all deploy tokens (project and group).
+    pub id: u64,
+    /// Name.
+    pub name: String,
+    /// Login name for `docker login`; null = GitLab's default `gitlab+deploy-token-<id>`.
+    #[serde(default)]
+    pub username: Option<String>,
+    /// At least one of `read_repository`, `read_registry`, `write_registry`,
+    /// `read_package_registry`, `write_package_registry`, `read_virtual_registry`,
+    /// `write_virtual_registry`.
+    pub scopes: Vec<String>,
+    /// Seconds until the token expires (negative: expired that long ago); null = never.
+    #[serde(default)]
+    pub expires_in_seconds: Option<i64>,
+    /// Revoked (in GitLab's UI; the API's DELETE removes a token instead).
+    #[serde(default)]
+    pub revoked: bool,
+}
+
+/// A project or group access token that exists when the double starts, with its bot user (a
+/// direct member at `access_level`, named like the token). Like deploy tokens, seeds carry no
+/// secret.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AccessTokenSpec {
+    /// Token id, unique among all access tokens (project and group).
+    pub id: u64,
+    /// Name (also the bot user's name).
+    pub name: String,
+    /// Free text, or null.
+    #[serde(default)]
+    pub description: Option<String>,
+    /// Scopes: `api`, `read_api`, `read_registry`, `write_registry`, `read_repository`, … (see
+    /// `DATASET.md`).
+    pub scopes: Vec<String>,
+    /// The bot's role: 10 Guest, 20 Reporter, 30 Developer, 40 Maintainer (default), 50 Owner.
+    #[serde(default = "default_token_access_level")]
+    pub access_level: u8,
+    /// Age of the token in seconds.
+    #[serde(default)]
+    pub created_seconds_ago: u64,
+    /// Days from today to the expiry date (negative: expired); null = never expires.
+    #[serde(default)]
+    pub expires_in_days: Option<i64>,
+    /// Seconds since the token was last used, or null when never used.
+    #[serde(default)]
+    pub last_used_seconds_ago: Option<u64>,
+    /// Revoked (listed as inactive, as GitLab 17.9 and later keep revoked tokens).
+    #[serde(default)]
+    pub revoked: bool,
+}
+
+fn default_token_access_level() -> u8 {
+    40
 }
 
 /// A project's container cleanup policy, as GitLab stores it.
@@ -520,6 +593,56 @@ impl Dataset {
             }
             Ok(())
         };
+        let mut deploy_token_ids = HashSet::new();
+        let mut access_token_ids = HashSet::new();
+        let mut check_tokens = |deploy: &[DeployTokenSpec],
+                                access: &[AccessTokenSpec],
+                                owner: &str|
+         -> Result<(), DatasetError> {
+            let fail = |msg: String| Err(DatasetError::Invalid(format!("{owner}: {msg}")));
+            for t in deploy {
+                if !deploy_token_ids.insert(t.id) {
+                    return fail(format!("duplicate deploy token id {}", t.id));
+                }
+                if t.scopes.is_empty() {
+                    return fail(format!("deploy token {} has no scopes", t.id));
+                }
+                if let Some(s) = t
+                    .scopes
+                    .iter()
+                    .find(|s| !crate::credentials::DEPLOY_TOKEN_SCOPES.contains(&s.as_str()))
+                {
+                    return fail(format!("deploy token {}: unknown scope {s}", t.id));
+                }
+                if let Some(u) = &t.username {
+                    if !crate::credentials::valid_deploy_token_username(u) {
+                        return fail(format!("deploy token {}: bad username {u:?}", t.id));
+                    }
+                }
+            }
+            for t in access {
+                if !access_token_ids.insert(t.id) {
+                    return fail(format!("duplicate access token id {}", t.id));
+                }
+                if t.scopes.is_empty() {
+                    return fail(format!("access token {} has no scopes", t.id));
+                }
+                if let Some(s) = t
+                    .scopes
+                    .iter()
+                    .find(|s| !crate::credentials::ACCESS_TOKEN_SCOPES.contains(&s.as_str()))
+                {
+                    return fail(format!("access token {}: unknown scope {s}", t.id));
+                }
+                if ![10, 20, 30, 40, 50].contains(&t.access_level) {
+                    return fail(format!(
+                        "access token {}: access level {} is not one of 10, 20, 30, 40, 50",
+                        t.id, t.access_level
+                    ));
+                }
+            }
+            Ok(())
+        };
         let mut group_ids = HashSet::new();
         let mut group_paths = HashSet::new();
         for g in &self.groups {
@@ -537,6 +660,7 @@ impl Dataset {
                 return invalid(format!("duplicate group path {}", g.full_path));
             }
             check_members(&g.members, &g.full_path)?;
+            check_tokens(&g.deploy_tokens, &g.access_tokens, &g.full_path)?;
         }
         for g in &self.groups {
             if let Some((parent, _)) = g.full_path.rsplit_once('/') {
@@ -579,6 +703,7 @@ impl Dataset {
                 ));
             }
             check_members(&p.members, &p.path_with_namespace)?;
+            check_tokens(&p.deploy_tokens, &p.access_tokens, &p.path_with_namespace)?;
             // Rule ids are global per kind (GraphQL addresses rules by id alone).
             for r in &p.protection_rules.tag_rules {
                 if !tag_rule_ids.insert(r.id) {
@@ -652,5 +777,26 @@ mod tests {
         let mut demo = Dataset::demo();
         demo.projects[0].repositories[0].tags[0].digest = Some("sha256:nope".to_owned());
         assert!(demo.validate().is_err());
+    }
+
+    #[test]
+    fn rejects_bad_seeded_tokens() {
+        let demo = Dataset::demo();
+        let mut bad = demo.clone();
+        bad.projects[0].deploy_tokens[0].scopes = vec!["api".to_owned()];
+        assert!(bad.validate().is_err(), "api is no deploy token scope");
+        let mut bad = demo.clone();
+        let copy = bad.projects[0].deploy_tokens[0].clone();
+        bad.groups[0].deploy_tokens.push(copy);
+        assert!(bad.validate().is_err(), "deploy token ids are global");
+        let mut bad = demo.clone();
+        bad.projects[0].access_tokens[0].scopes = vec!["read_user".to_owned()];
+        assert!(
+            bad.validate().is_err(),
+            "read_user is no access token scope"
+        );
+        let mut bad = demo;
+        bad.projects[0].access_tokens[0].access_level = 60;
+        assert!(bad.validate().is_err());
     }
 }

@@ -205,12 +205,12 @@ pub(crate) struct Metadata;
 impl Metadata {
     /// Version.
     async fn version(&self) -> &str {
-        "17.11.0-double"
+        crate::rest::metadata::VERSION
     }
 
     /// Revision.
     async fn revision(&self) -> &str {
-        "double"
+        crate::rest::metadata::REVISION
     }
 
     /// Enterprise edition.

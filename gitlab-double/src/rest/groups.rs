@@ -151,3 +151,35 @@ pub(super) async fn projects(
     let body = filter.render(&world, &page, &origin, double.registry_host(), &caller);
     Ok(json_with(StatusCode::OK, page_headers, &body))
 }
+
+/// `GET /groups/:id/members/all/:user_id`: a member's effective level, inherited from
+/// ancestor groups included (GitLab's `members/all`); `404 Member Not Found` otherwise.
+pub(super) async fn member(
+    State(double): State<Double>,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+    Path((id, user_id)): Path<(String, u64)>,
+) -> Result<Response, ApiError> {
+    let caller = authenticate(&double, &headers, query.as_deref())?;
+    caller.require_read()?;
+    let world = double.world();
+    let group = find_group(&world, &caller, &id)?;
+    let level = world.group_access(Some(user_id), group.id);
+    let user = world
+        .user(user_id)
+        .filter(|_| level > access::NONE)
+        .ok_or(ApiError::NotFound("Member"))?;
+    let origin = origin(&headers);
+    Ok(Json(serde_json::json!({
+        "id": user.id,
+        "username": user.username,
+        "name": user.name,
+        "state": user.state,
+        "avatar_url": super::avatar_url(&origin, &user.username),
+        "web_url": format!("{origin}/{}", user.username),
+        "access_level": level,
+        "expires_at": null,
+        "membership_state": "active",
+    }))
+    .into_response())
+}

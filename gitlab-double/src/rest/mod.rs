@@ -1,8 +1,12 @@
 //! REST API v4 (`/api/v4/...`): shared plumbing (errors, authentication, parameters) and routes.
 
+mod access_tokens;
 mod cleanup;
+mod deploy_tokens;
 mod entities;
+mod form;
 mod groups;
+pub(crate) mod metadata;
 mod projects;
 mod protection;
 mod registry;
@@ -166,7 +170,9 @@ impl Caller {
 }
 
 /// The bearer token of a request (`Authorization: Bearer`, `access_token` parameter, or a
-/// `PRIVATE-TOKEN`, which the double never issues).
+/// `PRIVATE-TOKEN`). Only OAuth access tokens authenticate API requests here: the double's
+/// project and group access tokens work at the registry's `/jwt/auth` alone (GitLab would also
+/// take them as API tokens of their bot users; the double does not model that).
 pub(crate) fn presented_token(headers: &HeaderMap, query: Option<&str>) -> Option<String> {
     if let Some(value) = headers
         .get(axum::http::header::AUTHORIZATION)
@@ -344,6 +350,10 @@ pub(crate) fn routes() -> Router<Double> {
         .route("/api/v4/groups/{id}", get(groups::show))
         .route("/api/v4/groups/{id}/projects", get(groups::projects))
         .route(
+            "/api/v4/groups/{id}/members/all/{user_id}",
+            get(groups::member),
+        )
+        .route(
             "/api/v4/groups/{id}/registry/repositories",
             get(registry::group_repositories),
         )
@@ -383,4 +393,38 @@ pub(crate) fn routes() -> Router<Double> {
             "/api/v4/registry/repositories/{id}",
             get(registry::repository_details),
         )
+        .route(
+            "/api/v4/projects/{id}/deploy_tokens",
+            get(deploy_tokens::project_list).post(deploy_tokens::project_create),
+        )
+        .route(
+            "/api/v4/projects/{id}/deploy_tokens/{token_id}",
+            get(deploy_tokens::project_show).delete(deploy_tokens::project_delete),
+        )
+        .route(
+            "/api/v4/groups/{id}/deploy_tokens",
+            get(deploy_tokens::group_list).post(deploy_tokens::group_create),
+        )
+        .route(
+            "/api/v4/groups/{id}/deploy_tokens/{token_id}",
+            get(deploy_tokens::group_show).delete(deploy_tokens::group_delete),
+        )
+        .route(
+            "/api/v4/projects/{id}/access_tokens",
+            get(access_tokens::project_list).post(access_tokens::project_create),
+        )
+        .route(
+            "/api/v4/projects/{id}/access_tokens/{token_id}",
+            get(access_tokens::project_show).delete(access_tokens::project_revoke),
+        )
+        .route(
+            "/api/v4/groups/{id}/access_tokens",
+            get(access_tokens::group_list).post(access_tokens::group_create),
+        )
+        .route(
+            "/api/v4/groups/{id}/access_tokens/{token_id}",
+            get(access_tokens::group_show).delete(access_tokens::group_revoke),
+        )
+        .route("/api/v4/metadata", get(metadata::metadata))
+        .route("/api/v4/version", get(metadata::metadata))
 }

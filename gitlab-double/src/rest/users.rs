@@ -1,4 +1,7 @@
 //! `GET /user`, `GET /users/:id`.
+//!
+//! `GET /users/:id` also shows the bot users of project and group access tokens (a client learns
+//! a token's bot username from its `user_id`), with GitLab's `bot` field (`Entities::User`).
 
 use axum::extract::{Path, RawQuery, State};
 use axum::http::HeaderMap;
@@ -36,5 +39,7 @@ pub(super) async fn user(
         .ok()
         .and_then(|id| world.user(id))
         .ok_or(ApiError::NotFound("User"))?;
-    Ok(Json(entities::user_basic(user, &origin(&headers))).into_response())
+    let mut body = entities::user_basic(user, &origin(&headers));
+    body["bot"] = serde_json::Value::Bool(user.bot);
+    Ok(Json(body).into_response())
 }
