@@ -14,6 +14,10 @@
 use crate::error::AppError;
 use async_trait::async_trait;
 use domain::cleanup::{CleanupOverview, CleanupPolicy, RunConfirmation, RunOutcome, SavedPolicy};
+use domain::credentials::{
+    CredentialKind, CredentialOwner, CredentialRequest, CredentialsPage, InstanceHealth,
+    IssuedCredential,
+};
 use domain::input::{NamespacePath, TagName, TagNames};
 use domain::protection::{ProtectionRules, RuleChange};
 use domain::tags::{
@@ -210,6 +214,40 @@ pub trait Cleanup: Send + Sync + 'static {
     ) -> Result<ProtectionRules, AppError>;
 }
 
+/// Registry credentials (deploy and access tokens) and the instance's registry health.
+#[async_trait]
+pub trait Credentials: Send + Sync + 'static {
+    /// A project's or group's registry-capable tokens (never their values) and the
+    /// viewer's right to manage them.
+    async fn credentials(
+        &self,
+        caller: &Caller,
+        owner: CredentialOwner,
+        path: &NamespacePath,
+    ) -> Result<CredentialsPage, AppError>;
+    /// Creates a token through GitLab (Maintainer; Owner for groups). The answer carries the
+    /// secret, once; nothing keeps it.
+    async fn create_credential(
+        &self,
+        caller: &Caller,
+        owner: CredentialOwner,
+        path: &NamespacePath,
+        request: &CredentialRequest,
+    ) -> Result<IssuedCredential, AppError>;
+    /// Revokes a token; `confirm_name` must be its name, typed.
+    async fn revoke_credential(
+        &self,
+        caller: &Caller,
+        owner: CredentialOwner,
+        path: &NamespacePath,
+        kind: CredentialKind,
+        token_id: u64,
+        confirm_name: &str,
+    ) -> Result<CredentialsPage, AppError>;
+    /// GitLab's version, its registry's reachability, mode and rate limits.
+    async fn instance_health(&self, caller: &Caller) -> Result<InstanceHealth, AppError>;
+}
+
 /// The services, one handle per feature; cloned into every request's extensions.
 #[derive(Clone)]
 pub struct Backend {
@@ -217,6 +255,7 @@ pub struct Backend {
     pub browse: Arc<dyn Browse>,
     pub tags: Arc<dyn Tags>,
     pub cleanup: Arc<dyn Cleanup>,
+    pub credentials: Arc<dyn Credentials>,
 }
 
 /// The backend, for a server function that needs no caller (the public instance list).

@@ -20,9 +20,10 @@ use leptos_router::{path, SsrMode};
 
 use pages::auth::SignInPage;
 use pages::cleanup::CleanupPolicyPage;
+use pages::credentials::CredentialsPageView;
 use pages::errors::NotFoundPage;
 use pages::groups::{GroupListPage, GroupPage};
-use pages::instance::InstanceLayout;
+use pages::instance::{InstanceHealthPage, InstanceLayout};
 use pages::projects::{ProjectListPage, ProjectPage};
 use pages::tags::{TagDetailPage, TagListPage};
 
@@ -104,6 +105,9 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("groups/*path") view=GroupPage ssr=SsrMode::Async />
                     <Route path=path!("projects/*path") view=ProjectPage ssr=SsrMode::Async />
                     <Route path=path!("cleanup/*path") view=CleanupPolicyPage ssr=SsrMode::Async />
+                    <Route path=path!("credentials/projects/*path") view=CredentialsPageView ssr=SsrMode::Async />
+                    <Route path=path!("credentials/groups/*path") view=CredentialsPageView ssr=SsrMode::Async />
+                    <Route path=path!("health") view=InstanceHealthPage ssr=SsrMode::Async />
                     <Route path=path!("repositories/:id") view=TagListPage ssr=SsrMode::Async />
                     <Route path=path!("repositories/:id/tags/:tag") view=TagDetailPage ssr=SsrMode::Async />
                 </ParentRoute>

@@ -49,6 +49,34 @@ pub fn group(instance: &str, path: &str) -> String {
     format!("/i/{}/groups/{}", segment(instance), full_path(path))
 }
 
+/// A project's or group's pull credentials (`owner` is `project` or `group`); `image` names
+/// the image the formats are for, when the page was opened from one.
+pub fn credentials(instance: &str, owner: &str, path: &str, image: Option<&str>) -> String {
+    let collection = if owner == "group" {
+        "groups"
+    } else {
+        "projects"
+    };
+    let mut url = format!(
+        "/i/{}/credentials/{collection}/{}",
+        segment(instance),
+        full_path(path)
+    );
+    if let Some(image) = image {
+        url.push_str("?image=");
+        url.push_str(&utf8_percent_encode(image, QUERY_VALUE).to_string());
+    }
+    url
+}
+
+/// The instance's registry health.
+pub fn instance_health(instance: &str) -> String {
+    format!("/i/{}/health", segment(instance))
+}
+
+/// Characters escaped in a query value.
+const QUERY_VALUE: &AsciiSet = &SEGMENT.add(b'&').add(b'=').add(b'+').add(b':').add(b'@');
+
 /// An image repository's tag list.
 pub fn repository(instance: &str, id: u64) -> String {
     format!("/i/{}/repositories/{id}", segment(instance))

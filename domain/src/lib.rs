@@ -4,11 +4,13 @@
 //! stay deterministic and free of system calls (the caller passes "now" where it matters).
 
 pub mod cleanup;
+pub mod credentials;
 pub mod format;
 pub mod input;
 pub mod listing;
 pub mod model;
 pub mod protection;
+pub mod pull;
 pub mod query;
 pub mod tags;
 pub mod view;

@@ -69,6 +69,18 @@ impl AccessLevel {
         }
     }
 
+    /// GitLab's number for the role (`Admin` has none; it counts as Owner).
+    pub fn gitlab_level(self) -> u32 {
+        match self {
+            AccessLevel::NoAccess => 0,
+            AccessLevel::Guest => 10,
+            AccessLevel::Reporter => 20,
+            AccessLevel::Developer => 30,
+            AccessLevel::Maintainer => 40,
+            AccessLevel::Owner | AccessLevel::Admin => 50,
+        }
+    }
+
     /// The role's name as GitLab's UI writes it.
     pub fn label(self) -> &'static str {
         match self {

@@ -28,6 +28,10 @@ pub struct InstanceConfig {
     pub client_secret: String,
     #[serde(default)]
     pub scopes: Vec<String>,
+    /// The container registry's URL for the health check (`https://registry.example.com`);
+    /// by default `https://` and the registry host GitLab reports.
+    #[serde(default)]
+    pub registry_url: Option<Url>,
 }
 
 impl std::fmt::Debug for InstanceConfig {
@@ -464,6 +468,9 @@ impl Config {
                             .collect()
                     })
                     .unwrap_or_default(),
+                registry_url: var("GITLAB_REGISTRY_URL")
+                    .map(|v| parse("GITLAB_REGISTRY_URL", v))
+                    .transpose()?,
             });
         }
         let mut demo = file_cfg.demo.unwrap_or_default();

@@ -59,6 +59,8 @@ pub async fn start_double(config: &Config) -> anyhow::Result<(DemoDouble, Instan
         client_id: DEMO_CLIENT_ID.into(),
         client_secret: DEMO_CLIENT_SECRET.into(),
         scopes: vec!["api".into()],
+        // The double answers for its registry on its own address.
+        registry_url: Some(url::Url::parse(&running.base_url)?),
     };
     Ok((running, instance))
 }

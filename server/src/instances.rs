@@ -27,6 +27,8 @@ pub struct Instance {
     pub max_access_level: Arc<std::sync::atomic::AtomicBool>,
     pub oauth: OAuthClient,
     pub scopes: Vec<String>,
+    /// Where the health check finds the registry's `/v2/`, when configured.
+    pub registry_url: Option<Url>,
     client_id: String,
     client_secret: String,
     revoke_url: Url,
@@ -71,6 +73,7 @@ impl Instance {
             max_access_level: Arc::new(std::sync::atomic::AtomicBool::new(true)),
             oauth,
             scopes,
+            registry_url: cfg.registry_url.clone(),
             client_id: cfg.client_id.clone(),
             client_secret: cfg.client_secret.clone(),
             revoke_url: Url::parse(&format!("{root}/oauth/revoke"))?,

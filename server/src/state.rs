@@ -120,6 +120,7 @@ impl AppState {
             browse: self.services.browse.clone(),
             tags: self.services.tags.clone(),
             cleanup: self.services.cleanup.clone(),
+            credentials: self.services.credentials.clone(),
         }
     }
 }

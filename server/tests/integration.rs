@@ -5,6 +5,7 @@ mod api;
 mod auth_flow;
 mod cleanup;
 mod common;
+mod credentials;
 mod hardening;
 mod multi_instance;
 mod pages;

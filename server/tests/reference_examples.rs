@@ -29,6 +29,15 @@ fn every_example_is_covered_by_a_parser() {
         "rest_tag_details.json",
         "rest_tag_protection_rules.json",
         "rest_tags_list.json",
+        "registry_v2_challenge.json",
+        "rest_project_deploy_token_create.json",
+        "rest_group_deploy_token_create.json",
+        "rest_project_deploy_tokens_list.json",
+        "rest_group_deploy_tokens_list.json",
+        "rest_project_access_token_create.json",
+        "rest_group_access_token_create.json",
+        "rest_project_access_tokens_list.json",
+        "rest_group_access_tokens_list.json",
     ];
     for name in &names {
         assert!(
@@ -102,4 +111,68 @@ fn protection_rules() {
         rules[1].minimum_access_level_for_delete.as_deref(),
         Some("owner")
     );
+}
+
+#[test]
+fn registry_challenge() {
+    let example: serde_json::Value =
+        serde_json::from_str(&read("registry_v2_challenge.json")).unwrap();
+    let header = example["headers"]["WWW-Authenticate"].as_str().unwrap();
+    assert_eq!(
+        server::gitlab::tokens::bearer_params(header),
+        Some((
+            "https://gitlab.example.com/jwt/auth".to_string(),
+            Some("container_registry".to_string())
+        ))
+    );
+}
+
+#[test]
+fn deploy_tokens() {
+    use server::gitlab::tokens::DeployToken;
+    for name in [
+        "rest_project_deploy_token_create.json",
+        "rest_group_deploy_token_create.json",
+    ] {
+        let created: DeployToken = serde_json::from_str(&read(name)).unwrap();
+        assert_eq!(
+            created.token.as_ref().map(|t| t.expose()),
+            Some("jMRvtPNxrn3crTAGukpZ")
+        );
+        assert_eq!(created.username, "custom-user");
+        assert!(!format!("{created:?}").contains("jMRvtPNxrn3crTAGukpZ"));
+    }
+    for name in [
+        "rest_project_deploy_tokens_list.json",
+        "rest_group_deploy_tokens_list.json",
+    ] {
+        let listed: Vec<DeployToken> = serde_json::from_str(&read(name)).unwrap();
+        assert!(!listed.is_empty());
+        assert!(listed.iter().all(|t| t.token.is_none()));
+    }
+}
+
+#[test]
+fn access_tokens() {
+    use server::gitlab::tokens::AccessToken;
+    for name in [
+        "rest_project_access_token_create.json",
+        "rest_group_access_token_create.json",
+    ] {
+        let created: AccessToken = serde_json::from_str(&read(name)).unwrap();
+        assert_eq!(
+            created.token.as_ref().map(|t| t.expose()),
+            Some("D4y...Wzr")
+        );
+        assert_eq!(created.access_level, Some(30));
+        assert_eq!(created.expires_at.as_deref(), Some("2021-01-31"));
+    }
+    for name in [
+        "rest_project_access_tokens_list.json",
+        "rest_group_access_tokens_list.json",
+    ] {
+        let listed: Vec<AccessToken> = serde_json::from_str(&read(name)).unwrap();
+        assert!(!listed.is_empty());
+        assert!(listed.iter().all(|t| t.token.is_none()));
+    }
 }

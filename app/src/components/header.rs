@@ -20,6 +20,7 @@ pub fn Header(
             <nav class="topnav" aria-label="Main">
                 <a href=move || links::projects(&instance.get())>"Projects"</a>
                 <a href=move || links::groups(&instance.get())>"Groups"</a>
+                <a href=move || links::instance_health(&instance.get())>"Registry health"</a>
             </nav>
             <div class="topbar-end">
                 <ThemeToggle />

@@ -10,6 +10,7 @@ mod pager;
 mod repository_table;
 mod search_form;
 mod theme_toggle;
+mod use_image;
 
 pub use copy_button::CopyButton;
 pub use delete_dialog::DeleteTagsDialog;
@@ -21,6 +22,7 @@ pub use pager::Pager;
 pub use repository_table::RepositoryTable;
 pub use search_form::SearchForm;
 pub use theme_toggle::ThemeToggle;
+pub use use_image::{Snippet, UseImage};
 
 use leptos::prelude::*;
 

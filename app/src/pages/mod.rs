@@ -2,6 +2,7 @@
 
 pub mod auth;
 pub mod cleanup;
+pub mod credentials;
 pub mod errors;
 pub mod groups;
 pub mod instance;

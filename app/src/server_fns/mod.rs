@@ -3,6 +3,7 @@
 //! mutates on GET.
 
 pub mod cleanup;
+pub mod credentials;
 pub mod groups;
 pub mod projects;
 pub mod session;

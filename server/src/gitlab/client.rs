@@ -55,6 +55,11 @@ impl GitLabClient {
     }
 
     /// The instance's base URL.
+    /// The HTTP client (no redirects, the configured timeout).
+    pub(super) fn http(&self) -> &reqwest::Client {
+        &self.http
+    }
+
     pub fn base(&self) -> &Url {
         &self.base
     }
@@ -138,7 +143,7 @@ impl GitLabClient {
         }
     }
 
-    async fn get_json<T: DeserializeOwned>(
+    pub(super) async fn get_json<T: DeserializeOwned>(
         &self,
         kind: &'static str,
         token: &str,
@@ -400,7 +405,12 @@ impl GitLabClient {
         }
     }
 
-    fn send_mutation(&self, kind: &'static str, method: Method, path: &str) -> Mutation<'_> {
+    pub(super) fn send_mutation(
+        &self,
+        kind: &'static str,
+        method: Method,
+        path: &str,
+    ) -> Mutation<'_> {
         Mutation {
             client: self,
             kind,
@@ -412,17 +422,17 @@ impl GitLabClient {
 }
 
 /// A mutation waiting for its token (kept apart from reads: no retries).
-struct Mutation<'a> {
+pub(super) struct Mutation<'a> {
     client: &'a GitLabClient,
     kind: &'static str,
     method: Method,
     path: String,
-    body: Option<Value>,
+    pub(super) body: Option<Value>,
 }
 
 impl Mutation<'_> {
     /// Sends it once; the body of a successful answer.
-    async fn run(self, token: &str) -> Result<String, GitLabError> {
+    pub(super) async fn run(self, token: &str) -> Result<String, GitLabError> {
         let url = self.client.url(&self.path)?;
         let mut request = self
             .client

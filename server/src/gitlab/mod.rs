@@ -4,6 +4,7 @@
 mod client;
 mod error;
 pub mod graphql;
+pub mod tokens;
 pub mod wire;
 
 pub use client::{GitLabClient, Paged};

@@ -48,6 +48,9 @@ pub struct Project {
     pub permissions: Option<Permissions>,
     #[serde(default)]
     pub container_expiration_policy: Option<ExpirationPolicy>,
+    /// `host[:port]/group/project`; GitLab leaves it out when its registry is off.
+    #[serde(default)]
+    pub container_registry_image_prefix: Option<String>,
 }
 
 /// `container_expiration_policy` on a project.

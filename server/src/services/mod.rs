@@ -25,11 +25,13 @@ use tracing::Instrument;
 
 pub mod browse;
 pub mod cleanup;
+pub mod credentials;
 pub mod protection;
 pub mod tags;
 
 pub use browse::BrowseService;
 pub use cleanup::CleanupService;
+pub use credentials::CredentialService;
 pub use tags::TagService;
 
 /// What every service shares.
@@ -147,6 +149,7 @@ pub struct Services {
     pub browse: Arc<BrowseService>,
     pub tags: Arc<TagService>,
     pub cleanup: Arc<CleanupService>,
+    pub credentials: Arc<CredentialService>,
 }
 
 impl Services {
@@ -155,6 +158,7 @@ impl Services {
         Services {
             browse: Arc::new(BrowseService::new(gateway.clone())),
             cleanup: Arc::new(CleanupService::new(gateway.clone(), tags.clone())),
+            credentials: Arc::new(CredentialService::new(gateway.clone())),
             tags,
             gateway,
         }

@@ -1,2 +1,4 @@
+mod health;
 mod layout;
+pub use health::*;
 pub use layout::*;

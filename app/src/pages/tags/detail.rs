@@ -5,7 +5,9 @@ use leptos_meta::Title;
 use leptos_router::hooks::{use_navigate, use_params_map};
 
 use super::{use_repository_id, RepositoryBreadcrumbs, TagBadges};
-use crate::components::{use_hydrated, CopyButton, DeleteTagsDialog, ErrorView, LoadingRows};
+use crate::components::{
+    use_hydrated, CopyButton, DeleteTagsDialog, ErrorView, LoadingRows, UseImage,
+};
 use crate::error::AppError;
 use crate::links;
 use crate::pages::instance::use_instance;
@@ -83,8 +85,6 @@ fn TagDetailBody(
     let refusal = repo
         .tag_delete_refusal()
         .or_else(|| tag.deletable_by(repo.access).err());
-    let by_tag = detail.pull_by_tag();
-    let by_digest = detail.pull_by_digest();
     let name = tag.name.clone();
     let delete_name = tag.name.clone();
     let blocked = refusal.is_some();
@@ -104,21 +104,8 @@ fn TagDetailBody(
                 {refusal.map(|r| view! { <p class="muted small">{r}</p> })}
             </div>
         </div> }.into_any()}
-        {view! { <section class="panel" aria-labelledby="pull-title">
-            <h2 id="pull-title">"Pull"</h2>
-            <div class="command">
-                <span class="command-label">"By tag"</span>
-                <code data-testid="pull-by-tag">{by_tag.clone()}</code>
-                <CopyButton text=by_tag.clone() what="pull command by tag" />
-            </div>
-            {by_digest.map(|cmd| view! {
-                <div class="command">
-                    <span class="command-label">"Pinned by digest"</span>
-                    <code data-testid="pull-by-digest">{cmd.clone()}</code>
-                    <CopyButton text=cmd.clone() what="pull command by digest" />
-                </div>
-            })}
-        </section> }.into_any()}
+        {view! { <UseImage instance=instance.clone() location=repo.location.clone()
+            project_path=repo.project_path.clone() tag=Some(tag.name.clone()) digest=tag.digest.clone() /> }.into_any()}
         {view! { <section class="panel" aria-labelledby="facts-title">
             <h2 id="facts-title">"Details"</h2>
             <dl class="facts">

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use super::{use_repository_id, RepositoryBreadcrumbs, RepositoryDeleteButton};
 use crate::components::{
-    use_hydrated, CopyButton, DeleteTagsDialog, ErrorView, LoadingRows, Notices,
+    use_hydrated, CopyButton, DeleteTagsDialog, ErrorView, LoadingRows, Notices, UseImage,
 };
 use crate::error::AppError;
 use crate::links;
@@ -156,6 +156,8 @@ fn TagListBody(
                 <TagPager base=base.clone() view=view.clone() page=slice.page pages=slice.pages />
             }.into_any()
         }}
+        {view! { <UseImage instance=instance.clone() location=repo.location.clone()
+            project_path=repo.project_path.clone() tag=None digest=None /> }.into_any()}
     }
 }
 
