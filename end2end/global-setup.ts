@@ -18,10 +18,15 @@ export default async function globalSetup() {
       REGISTRY_DASH_LISTEN: '127.0.0.1:0',
       REGISTRY_DASH_DEMO: '1',
       REGISTRY_DASH_SITE_ROOT: siteRoot,
-      RUST_LOG: process.env.RUST_LOG ?? 'warn,server=info',
+      RUST_LOG: process.env.RUST_LOG ?? 'warn,server=info,audit=info',
     },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
+  // Everything the server logs, for journeys that check what never reaches a log line.
+  const logFile = path.join(root, 'target/e2e-server.log');
+  fs.writeFileSync(logFile, '');
+  child.stdout!.on('data', (chunk: Buffer) => fs.appendFileSync(logFile, chunk));
+  process.env.SERVER_LOG = logFile;
   const urls = await new Promise<{ app: string; gitlab: string }>((resolve, reject) => {
     let buffer = '';
     const found: { app?: string; gitlab?: string } = {};
