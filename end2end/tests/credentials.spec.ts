@@ -28,6 +28,9 @@ test('a Maintainer creates a deploy token, copies the Kubernetes secret, and the
 
   await page.getByRole('textbox', { name: 'Name', exact: true }).fill('k8s-worker-pull');
   await page.getByRole('button', { name: 'Create token' }).click();
+  // The list reloads with the new token; the one-time value stays on screen.
+  await expect(page.locator('tr[data-token="k8s-worker-pull"]')).toBeVisible();
+  await expect(page.getByTestId('issued-token')).toBeVisible();
   const token = (await page.getByTestId('issued-token').textContent())!.trim();
   const username = (await page.getByTestId('issued-username').textContent())!.trim();
   expect(token.length).toBeGreaterThan(15);

@@ -1,8 +1,8 @@
 //! Start-up configuration of the double.
 
+use serde::{Deserialize, Serialize};
 use std::time::Duration;
 
-use crate::controls::RegistryState;
 use crate::dataset::Dataset;
 
 /// Everything the double needs to start. `DoubleConfig::default()` is the demo setup.
@@ -79,4 +79,25 @@ impl OAuthApp {
             confidential: true,
         }
     }
+}
+
+/// How the container registry behind GitLab answers `/v2/` (see `Controls::set_registry`).
+/// In JSON: `"up"`, `"down"`, `"wrong_realm"`, `"disabled"`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RegistryState {
+    /// Working: `401` with a challenge whose realm is this GitLab's `/jwt/auth`, `200` with a
+    /// registry token.
+    #[default]
+    Up,
+    /// The registry process is down behind GitLab's nginx: `/v2/` answers `502 Bad Gateway`
+    /// (nginx's HTML page). GitLab itself, `/jwt/auth` included, keeps working.
+    Down,
+    /// Misconfigured: the registry answers `401` but its realm points at another GitLab
+    /// (`https://gitlab.other.test/jwt/auth`), whose key it trusts, so this GitLab's registry
+    /// tokens are refused too.
+    WrongRealm,
+    /// No registry at all (`registry.enabled: false`): `/v2/` is `404`, and `/jwt/auth` answers
+    /// `404 {"errors":[{"code":"UNAVAILABLE","message":"registry not enabled"}]}`.
+    Disabled,
 }

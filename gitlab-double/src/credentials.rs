@@ -35,36 +35,9 @@ use time::{Date, Duration, OffsetDateTime, Time, UtcOffset};
 
 use crate::dataset::{AccessTokenSpec, Dataset, DeployTokenSpec};
 use crate::model::World;
-
-/// Scopes of deploy tokens (`DeployToken::AVAILABLE_SCOPES`).
-pub(crate) const DEPLOY_TOKEN_SCOPES: &[&str] = &[
-    "read_repository",
-    "read_registry",
-    "write_registry",
-    "read_package_registry",
-    "write_package_registry",
-    "read_virtual_registry",
-    "write_virtual_registry",
-];
-
-/// Scopes of project and group access tokens (`Gitlab::Auth.resource_bot_scopes`: every
-/// non-admin scope except `read_user`; the observability scopes only where observability is on,
-/// which the double does not model, and `ai_workflows` never).
-pub(crate) const ACCESS_TOKEN_SCOPES: &[&str] = &[
-    "api",
-    "read_api",
-    "create_runner",
-    "manage_runner",
-    "k8s_proxy",
-    "self_rotate",
-    "read_repository",
-    "write_repository",
-    "read_registry",
-    "write_registry",
-    "read_virtual_registry",
-    "write_virtual_registry",
-    "ai_features",
-];
+pub(crate) use crate::token_rules::{
+    valid_deploy_token_username, Holder, ACCESS_TOKEN_SCOPES, DEPLOY_TOKEN_SCOPES,
+};
 
 /// Roles an access token's bot can have (`Gitlab::Access.options_with_owner`; GitLab 17.7 and
 /// later also accept Planner, 15, which the double does not model).
@@ -77,29 +50,6 @@ pub(crate) const MAX_LIFETIME_DAYS: i64 = 365;
 
 /// Lifetime of a registry token.
 pub(crate) const REGISTRY_TOKEN_TTL: Duration = Duration::minutes(5);
-
-/// What a token belongs to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Holder {
-    Project(u64),
-    Group(u64),
-}
-
-impl Holder {
-    /// `project` or `group`, as GitLab's messages spell it.
-    pub fn kind(self) -> &'static str {
-        match self {
-            Holder::Project(_) => "project",
-            Holder::Group(_) => "group",
-        }
-    }
-
-    pub fn id(self) -> u64 {
-        match self {
-            Holder::Project(id) | Holder::Group(id) => id,
-        }
-    }
-}
 
 /// A deploy token.
 #[derive(Clone)]
@@ -289,14 +239,6 @@ pub(crate) fn deploy_token_secret() -> String {
 /// A new access token's secret.
 pub(crate) fn access_token_secret() -> String {
     random_secret("glpat-", 20)
-}
-
-/// GitLab's deploy token username format: letters, digits, `_`, `-`, `+`, `.`.
-pub(crate) fn valid_deploy_token_username(name: &str) -> bool {
-    !name.is_empty()
-        && name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '+' | '_' | '-'))
 }
 
 /// A bot username: `<kind>_<id>_bot_<32 hex>`. Seeds derive the hex from the token, so the demo

@@ -31,6 +31,7 @@ mod registry;
 mod rest;
 mod state;
 mod sync;
+mod token_rules;
 
 pub use config::{DoubleConfig, OAuthApp};
 pub use controls::{Controls, ControlsSnapshot, RegistryState};

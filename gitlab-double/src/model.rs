@@ -10,11 +10,11 @@ use std::sync::Arc;
 use regex::Regex;
 use time::{Duration, OffsetDateTime};
 
-use crate::credentials::Holder;
 use crate::dataset::{
     self, BlobSpec, CleanupStatus, Dataset, ImageSpec, PlatformSpec, ReferrerSpec,
     RegistryAccessLevel, RepositoryStatus, Visibility, OCI_INDEX,
 };
+use crate::token_rules::Holder;
 
 /// GitLab access levels.
 pub(crate) mod access {

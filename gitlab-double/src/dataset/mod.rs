@@ -610,12 +610,12 @@ impl Dataset {
                 if let Some(s) = t
                     .scopes
                     .iter()
-                    .find(|s| !crate::credentials::DEPLOY_TOKEN_SCOPES.contains(&s.as_str()))
+                    .find(|s| !crate::token_rules::DEPLOY_TOKEN_SCOPES.contains(&s.as_str()))
                 {
                     return fail(format!("deploy token {}: unknown scope {s}", t.id));
                 }
                 if let Some(u) = &t.username {
-                    if !crate::credentials::valid_deploy_token_username(u) {
+                    if !crate::token_rules::valid_deploy_token_username(u) {
                         return fail(format!("deploy token {}: bad username {u:?}", t.id));
                     }
                 }
@@ -630,7 +630,7 @@ impl Dataset {
                 if let Some(s) = t
                     .scopes
                     .iter()
-                    .find(|s| !crate::credentials::ACCESS_TOKEN_SCOPES.contains(&s.as_str()))
+                    .find(|s| !crate::token_rules::ACCESS_TOKEN_SCOPES.contains(&s.as_str()))
                 {
                     return fail(format!("access token {}: unknown scope {s}", t.id));
                 }

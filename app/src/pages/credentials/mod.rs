@@ -43,12 +43,21 @@ pub fn CredentialsPageView() -> impl IntoView {
             .find(|(k, _)| k == "image")
             .map(|(_, v)| v)
     });
-    // A revocation answers with the page as it is afterwards.
+    // A revocation answers with the page as it is afterwards; a creation reloads it (the
+    // new token joins the list) while the issued panel, owned here, stays.
     let replaced = RwSignal::new(None::<CredentialsPage>);
+    let issued = RwSignal::new(None::<IssuedCredential>);
+    let version = RwSignal::new(0u32);
     let data = Resource::new(
-        move || (instance.get(), owner.get(), path.get()),
-        |(instance, owner, path)| load_credentials(instance, owner.noun().to_string(), path),
+        move || (instance.get(), owner.get(), path.get(), version.get()),
+        |(instance, owner, path, _)| load_credentials(instance, owner.noun().to_string(), path),
     );
+    Effect::new(move |_| {
+        if issued.get().is_some() {
+            replaced.set(None);
+            version.update(|v| *v += 1);
+        }
+    });
     view! {
         <Title text=move || format!("Pull credentials · {}", path.get()) />
         <Transition fallback=|| view! { <LoadingRows /> }>
@@ -57,7 +66,7 @@ pub fn CredentialsPageView() -> impl IntoView {
                 match replaced.get().map(Ok).unwrap_or(loaded) {
                     Err(error) => view! { <ErrorView error /> }.into_any(),
                     Ok(page) => view! {
-                        <CredentialsBody instance=instance.get_untracked() page image=image.get_untracked() replaced />
+                        <CredentialsBody instance=instance.get_untracked() page image=image.get_untracked() replaced issued />
                     }.into_any(),
                 }
             })}
@@ -104,6 +113,7 @@ fn CredentialsBody(
     page: CredentialsPage,
     image: Option<String>,
     replaced: RwSignal<Option<CredentialsPage>>,
+    issued: RwSignal<Option<IssuedCredential>>,
 ) -> impl IntoView {
     let target = pull_target(&page, image.as_deref());
     let owner_link = match page.owner {
@@ -122,7 +132,6 @@ fn CredentialsBody(
         page.owner.noun(),
         page.manager_role.label()
     );
-    let issued = RwSignal::new(None::<IssuedCredential>);
     let secret_name = domain::pull::secret_name(&page.full_path);
     view! {
         <nav class="breadcrumbs" aria-label="Breadcrumb">
