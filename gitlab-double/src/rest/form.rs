@@ -86,6 +86,24 @@ impl Form {
         }
     }
 
+    /// Every parameter as text, `None` for JSON `null`, for endpoints whose parameters are all
+    /// scalars: an array comes out in JSON's spelling and an object as `{}`, so either fails
+    /// the endpoint's own value check.
+    pub fn into_texts(self) -> BTreeMap<String, Option<String>> {
+        self.0
+            .into_iter()
+            .map(|(k, param)| {
+                let text = match param {
+                    Param::Null => None,
+                    Param::Text(text) => Some(text),
+                    Param::List(items) => Some(Value::from(items).to_string()),
+                    Param::Object => Some("{}".to_owned()),
+                };
+                (k, text)
+            })
+            .collect()
+    }
+
     /// The value, with JSON `null` read as absent.
     pub fn get(&self, name: &str) -> Option<&Param> {
         self.0.get(name).filter(|p| **p != Param::Null)

@@ -15,7 +15,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{json, Value};
 
 use super::registry::registry_project;
-use super::{authenticate, json_with, ApiError, Caller, Params};
+use super::{authenticate, json_with, ApiError, Caller};
 use crate::model::{access, Project, RepositoryRule, TagRule, World};
 use crate::protection::{RuleChanges, RuleError};
 use crate::state::Double;
@@ -73,40 +73,7 @@ fn body_params(
     query: Option<&str>,
     body: &Bytes,
 ) -> Result<BTreeMap<String, Option<String>>, ApiError> {
-    let mut params: BTreeMap<String, Option<String>> = Params::parse(query)
-        .0
-        .into_iter()
-        .map(|(k, v)| (k, Some(v)))
-        .collect();
-    let is_json = headers
-        .get(axum::http::header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|ct| ct.starts_with("application/json"));
-    if is_json {
-        if body.iter().all(u8::is_ascii_whitespace) {
-            return Ok(params);
-        }
-        let parsed: Value = serde_json::from_slice(body).map_err(|_| {
-            ApiError::bad_param(
-                "The provided content-type 'application/json' is not supported or the body is malformed",
-            )
-        })?;
-        if let Value::Object(map) = parsed {
-            for (k, v) in map {
-                let text = match v {
-                    Value::Null => None,
-                    Value::String(s) => Some(s),
-                    other => Some(other.to_string()),
-                };
-                params.insert(k, text);
-            }
-        }
-    } else {
-        for (k, v) in Params::parse(std::str::from_utf8(body).ok()).0 {
-            params.insert(k, Some(v));
-        }
-    }
-    Ok(params)
+    Ok(super::form::Form::parse(headers, query, body)?.into_texts())
 }
 
 /// An access-level parameter: absent → `None`; null or `""` → `Some(None)` (clear); otherwise
