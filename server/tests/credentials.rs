@@ -141,7 +141,7 @@ async fn roles_are_checked_and_said() {
         .unwrap();
     assert!(
         html.contains("role-needed"),
-        "the page says which role is needed"
+        "the page says which role is needed: {html}"
     );
 
     // Bad input never reaches GitLab.
