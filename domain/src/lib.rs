@@ -8,10 +8,12 @@ pub mod credentials;
 pub mod format;
 pub mod input;
 pub mod listing;
+pub mod manifest;
 pub mod model;
 pub mod protection;
 pub mod pull;
 pub mod query;
+pub mod storage;
 pub mod tags;
 pub mod view;
 
