@@ -972,13 +972,51 @@ mod tests {
     fn digests_are_hashes_of_the_raw_manifests() {
         use sha2::{Digest, Sha256};
         let w = world();
-        for id in [1, 7] {
-            let repo = w.repositories.get(&id).unwrap();
+        for repo in w.repositories.values() {
             for image in repo.images.values() {
                 let hash = hex::encode(Sha256::digest(image.raw().as_bytes()));
                 assert_eq!(image.digest, format!("sha256:{hash}"));
             }
         }
+    }
+
+    #[test]
+    fn index_children_are_images_of_the_repository() {
+        let w = world();
+        let cli = w.repositories.get(&7).unwrap();
+        let latest = cli.image_of(cli.tags.get("latest").unwrap()).unwrap();
+        assert_eq!(latest.manifests.len(), 4);
+        for child in &latest.manifests {
+            let found = cli.images.get(&child.digest).unwrap();
+            assert!(Arc::ptr_eq(found, child));
+        }
+    }
+
+    #[test]
+    fn size_counts_each_shared_blob_once() {
+        let mut w = world();
+        let repo = Arc::make_mut(w.repositories.get_mut(&1).unwrap());
+        let mut blobs: HashMap<String, u64> = HashMap::new();
+        let mut naive = 0;
+        for tag in repo.tags.values() {
+            let Some(image) = repo.image_of(tag) else {
+                continue;
+            };
+            naive += image.total_size();
+            for blob in image.config.iter().chain(&image.layers) {
+                blobs.insert(blob.digest.clone(), blob.size);
+            }
+        }
+        assert_eq!(repo.size, blobs.values().sum::<u64>());
+        // Base and dependency layers are shared: the deduplicated size is far below the sum.
+        assert!(repo.size * 3 < naive, "{} vs {naive}", repo.size);
+        // Deleting every tag but one leaves exactly that image's blobs.
+        let keep = repo.tags.get("v2.3.1").unwrap().clone();
+        let image = repo.image_of(&keep).unwrap().clone();
+        repo.tags.retain(|name, _| name == "v2.3.1");
+        repo.refresh();
+        let config = image.config.as_ref().map_or(0, |c| c.size);
+        assert_eq!(repo.size, image.total_size() + config);
     }
 
     #[test]

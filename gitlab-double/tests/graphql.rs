@@ -180,7 +180,8 @@ async fn tags_paging_is_capped_at_20_and_uses_tag_names_as_cursors() {
             .as_array()
             .unwrap()
             .len(),
-        10
+        11,
+        "ten feature-login-<sha> builds and the feature-login branch tag"
     );
 }
 
@@ -278,7 +279,7 @@ async fn mutations_delete_tags_and_schedule_repositories() {
         Some(&devon),
     )
     .await;
-    assert_eq!(list["tags_count"], 59);
+    assert_eq!(list["tags_count"], 70);
     let too_many: Vec<String> = (0..21).map(|i| format!("t{i}")).collect();
     let (_, body) = gql(
         &gl.base_url,
@@ -451,4 +452,124 @@ async fn without_metadata_db_tag_cursors_are_graphql_ruby_positions() {
     assert_eq!(second["pageInfo"]["endCursor"], "NDA=");
     assert!(names(&second).last() < names(&third).first());
     assert_eq!(names(&third).len(), 20);
+}
+
+/// `{ containerRepository(id: 7) { m0: manifest(reference: …) … } }`, one alias per reference.
+fn aliased_manifests(references: &[String]) -> String {
+    let fields: String = references
+        .iter()
+        .enumerate()
+        .map(|(i, r)| format!("m{i}:manifest(reference:\"{r}\") "))
+        .collect();
+    format!("{{ containerRepository(id: \"gid://gitlab/ContainerRepository/7\") {{ {fields}}} }}")
+}
+
+#[tokio::test]
+async fn aliased_manifests_resolve_indexes_and_their_children_in_one_query() {
+    use sha2::{Digest, Sha256};
+    let gl = start().await;
+    let token = login(&gl.base_url, "nora").await;
+    // Two releases' indexes and their per-platform children: ten digests.
+    let (_, body) = gql(
+        &gl.base_url,
+        Some(&token),
+        "{ containerRepository(id: \"gid://gitlab/ContainerRepository/7\") {
+            a: tagDetails(name: \"v1.8.0\") { digest manifests { digest } }
+            b: tagDetails(name: \"v1.7.0\") { digest manifests { digest } } } }",
+        Value::Null,
+    )
+    .await;
+    let repo = &body["data"]["containerRepository"];
+    let mut digests = Vec::new();
+    for alias in ["a", "b"] {
+        digests.push(repo[alias]["digest"].as_str().unwrap().to_owned());
+        for child in repo[alias]["manifests"].as_array().unwrap() {
+            digests.push(child["digest"].as_str().unwrap().to_owned());
+        }
+    }
+    assert_eq!(
+        digests.len(),
+        10,
+        "4 + 4 platforms and 2 indexes: {digests:?}"
+    );
+
+    let (status, body) = gql(
+        &gl.base_url,
+        Some(&token),
+        &aliased_manifests(&digests),
+        Value::Null,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(body["errors"].is_null(), "{body}");
+    let repo = &body["data"]["containerRepository"];
+    for (i, digest) in digests.iter().enumerate() {
+        let raw = repo[format!("m{i}")].as_str().unwrap();
+        // The right manifest: its bytes hash to the digest asked for.
+        let hash = hex::encode(Sha256::digest(raw.as_bytes()));
+        assert_eq!(&format!("sha256:{hash}"), digest);
+        let parsed: Value = serde_json::from_str(raw).unwrap();
+        let is_index = i == 0 || i == 5;
+        assert_eq!(parsed["manifests"].is_array(), is_index, "{parsed}");
+        assert_eq!(parsed["layers"].is_array(), !is_index, "{parsed}");
+    }
+
+    // Unknown digests and tags are null, next to resolved ones.
+    let references = [
+        digests[1].clone(),
+        format!("sha256:{}", "0".repeat(64)),
+        "no-such-tag".to_owned(),
+        "latest".to_owned(),
+    ];
+    let (_, body) = gql(
+        &gl.base_url,
+        Some(&token),
+        &aliased_manifests(&references),
+        Value::Null,
+    )
+    .await;
+    let repo = &body["data"]["containerRepository"];
+    assert!(repo["m0"].is_string());
+    assert_eq!(repo["m1"], Value::Null);
+    assert_eq!(repo["m2"], Value::Null);
+    assert!(repo["m3"].is_string());
+}
+
+#[tokio::test]
+async fn aliased_manifests_cost_one_each_against_the_complexity_limit() {
+    let gl = start().await;
+    let token = login(&gl.base_url, "nora").await;
+    let tags = |n: usize| -> Vec<String> { (0..n).map(|_| "v1.0.0".to_owned()).collect() };
+    // The repository field and one per manifest: 25 aliases cost 26 of GitLab's 250, 249
+    // cost exactly 250 …
+    for n in [10, 25, 249] {
+        let (status, body) = gql(
+            &gl.base_url,
+            Some(&token),
+            &aliased_manifests(&tags(n)),
+            Value::Null,
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(body["errors"].is_null(), "{n}: {body}");
+        let last = &body["data"]["containerRepository"][format!("m{}", n - 1)];
+        assert!(last.is_string(), "{n}");
+    }
+    // … and 250 are over it. (Asked for by digest, ~100 aliases already pass the 10,000
+    // characters a query may have.)
+    let (_, body) = gql(
+        &gl.base_url,
+        Some(&token),
+        &aliased_manifests(&tags(250)),
+        Value::Null,
+    )
+    .await;
+    assert!(body["data"].is_null(), "{body}");
+    assert!(
+        body["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("complex"),
+        "{body}"
+    );
 }

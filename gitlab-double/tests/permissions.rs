@@ -70,7 +70,7 @@ async fn public_projects_are_readable_by_anyone_signed_in() {
     )
     .await;
     assert_eq!(status, StatusCode::OK);
-    assert_eq!(repos[0]["tags_count"], 30);
+    assert_eq!(repos[0]["tags_count"], 41);
     // …but not writable.
     let (status, _) = call(
         Method::DELETE,

@@ -6,12 +6,34 @@
 //! manifest is missing, multi-platform indexes, an empty repository, one scheduled for deletion and
 //! one with 10,000 tags.
 //!
+//! Layers are shared the way real builds share them (see [`super::bases`]): every repository is
+//! built on bases from the shared pool, with dependency layers that carry over a few consecutive
+//! builds and app layers of its own.
+//!
+//! | repository | base | notes |
+//! |---|---|---|
+//! | `acme/web` | node (on debian-slim) | also cosign sidecar tags `sha256-<digest>.sig/.att/.sbom` |
+//! | `acme/web/worker` | python (on debian-slim) | Docker media types |
+//! | `acme/platform/api/server` | golang, then distroless-base, then distroless-static | generated |
+//! | `acme/platform/api/legacy` | ubuntu | Docker media types |
+//! | `olivia/secret` | alpine | |
+//! | `opensource/cli` | alpine, per platform | indexes; tags imported from an older registry |
+//!
+//! So debian-slim layers are shared by three repositories in two projects, alpine's by two
+//! projects, and each platform's alpine layer by every index of the CLI that has the platform.
+//!
+//! Tag names cover the families a dashboard classifies: semantic versions with and without `v`
+//! (`v2.3.1`, `v2.4.0-rc.1`, `0.0.4-rc.1`), commit SHAs (`main-<7 hex>`, a bare 40-hex SHA),
+//! branches (`main`, `feature-login`, `mr-482`), dates (`2026-11-30`, `20261116`), cosign sidecars
+//! and `latest`/`stable`.
+//!
 //! Registry credentials, so a credentials page is not empty: `acme/web` has a deploy token that
 //! expires in ten days ("expiring soon"), one that expired a month ago, and a Reporter project
 //! access token that pulled images three hours ago; the `acme` group has a deploy token that never
 //! expires.
 
-use super::generate::{linux, GenerateSpec, ImageFactory};
+use super::bases::{Base, BuildLine};
+use super::generate::{linux, GenerateSpec, ImageFactory, Planned, Sidecar};
 use super::prng::SplitMix64;
 use super::{
     AccessTokenSpec, CleanupSpec, CleanupStatus, Dataset, DeployTokenSpec, ExpirationPolicySpec,
@@ -20,6 +42,7 @@ use super::{
     UserSpec, Visibility,
 };
 
+const MB: u64 = 1_000_000;
 const MINUTE: u64 = 60;
 const HOUR: u64 = 60 * MINUTE;
 const DAY: u64 = 24 * HOUR;
@@ -177,6 +200,26 @@ impl RepoContent {
         });
     }
 
+    fn pushed_of(&self, name: &str) -> Option<(String, u64)> {
+        self.tags
+            .iter()
+            .find(|t| t.name == name)
+            .and_then(|t| Some((t.digest.clone()?, t.pushed_seconds_ago)))
+    }
+
+    /// The tags cosign pushes next to the image of tag `subject` (`sha256-<hex>.sig`, …), each
+    /// with its own small manifest, a minute or two after the subject.
+    fn sidecars(&mut self, f: &mut ImageFactory, subject: &str, kinds: &[Sidecar]) {
+        let Some((digest, pushed)) = self.pushed_of(subject) else {
+            return;
+        };
+        for kind in kinds {
+            let image = f.sidecar(*kind);
+            let at = pushed.saturating_sub(f.rng().range(30, 4 * MINUTE));
+            self.tag(&kind.tag_for(&digest), &image, at, None);
+        }
+    }
+
     fn into_repository(
         self,
         id: u64,
@@ -195,6 +238,51 @@ impl RepoContent {
             generate: None,
         }
     }
+}
+
+/// A repository's builds and tags before the images exist: once every build is known, the images
+/// are built oldest first on the repository's [`BuildLine`].
+struct Draft {
+    line: BuildLine,
+    plans: Vec<Planned>,
+    /// Name, build (index into `plans`), pushed and updated ages.
+    tags: Vec<(String, usize, u64, Option<u64>)>,
+}
+
+impl Draft {
+    fn new(key: &str, app: (u64, u64)) -> Self {
+        Self {
+            line: BuildLine::new(key, app),
+            plans: Vec::new(),
+            tags: Vec::new(),
+        }
+    }
+
+    fn build(&mut self, plan: Planned) -> usize {
+        self.plans.push(plan);
+        self.plans.len() - 1
+    }
+
+    fn tag(&mut self, name: impl Into<String>, build: usize, pushed: u64, updated: Option<u64>) {
+        self.tags.push((name.into(), build, pushed, updated));
+    }
+
+    /// Builds the images and tags them.
+    fn realise(mut self, f: &mut ImageFactory) -> RepoContent {
+        let images = f.build_all(&mut self.line, &self.plans);
+        let mut content = RepoContent::default();
+        for (name, build, pushed, updated) in self.tags {
+            if let Some(image) = images.get(build) {
+                content.tag(&name, image, pushed, updated);
+            }
+        }
+        content
+    }
+}
+
+/// The first seven characters of a commit SHA.
+fn short(sha: &str) -> &str {
+    sha.get(..7).unwrap_or(sha)
 }
 
 /// Ages spread evenly from `oldest` to `newest` seconds ago, with a little jitter.
@@ -275,14 +363,16 @@ fn acme_web(rng: &mut SplitMix64) -> ProjectSpec {
     p
 }
 
-/// `acme/web` root image: 60 tags; `latest`, `stable` and `v2.3.1` share one image.
+/// `acme/web` root image: 71 tags on node; `latest`, `stable` and `v2.3.1` share one image, `main`
+/// and a 40-hex SHA share the newest `main-<sha>` build, and cosign sidecars sit next to three
+/// signed images.
 fn acme_web_root(rng: &mut SplitMix64) -> RepositorySpec {
     let releases = [
         "v1.0.0", "v1.0.1", "v1.0.2", "v1.1.0", "v1.1.1", "v1.2.0", "v1.2.1", "v1.2.2", "v1.3.0",
         "v1.4.0", "v1.4.1", "v1.5.0", "v1.5.1", "v1.6.0", "v1.7.0", "v1.7.1", "v1.8.0", "v1.9.0",
         "v2.0.0", "v2.0.1", "v2.1.0", "v2.1.1", "v2.1.2", "v2.2.0", "v2.2.1", "v2.3.0", "v2.3.1",
     ];
-    let mut content = RepoContent::default();
+    let mut d = Draft::new("acme/web", (2 * MB, 25 * MB));
     let ages = spread(rng, releases.len(), 700 * DAY, 6 * DAY);
     let mut f = ImageFactory::new(rng);
     let mut newest = None;
@@ -290,69 +380,103 @@ fn acme_web_root(rng: &mut SplitMix64) -> RepositorySpec {
         let v2 = name.starts_with("v2.");
         let sbom = v2 && name.as_bytes().get(3).is_some_and(|m| *m >= b'2');
         let referrers = f.referrers(v2, sbom);
-        let image = f.random_single(built, v2, referrers);
+        let build = d.build(Planned::single(built, Base::Node, v2, referrers));
         let pushed = f.push_after(built);
-        content.tag(name, &image, pushed, None);
-        newest = Some((image, pushed));
+        d.tag(*name, build, pushed, None);
+        newest = Some((build, pushed));
     }
-    if let Some((image, pushed)) = &newest {
-        content.tag(
+    if let Some((build, pushed)) = newest {
+        d.tag(
             "latest",
-            image,
+            build,
             700 * DAY,
             Some(pushed.saturating_sub(5 * MINUTE)),
         );
-        content.tag("stable", image, 400 * DAY, Some(pushed.saturating_sub(DAY)));
+        d.tag("stable", build, 400 * DAY, Some(pushed.saturating_sub(DAY)));
     }
     for (rc, built) in [(1, 2 * DAY + 3 * HOUR), (2, DAY + 2 * HOUR)] {
-        let image = f.random_single(built, true, Vec::new());
+        let build = d.build(Planned::single(built, Base::Node, true, Vec::new()));
         let pushed = f.push_after(built);
-        content.tag(&format!("v2.4.0-rc.{rc}"), &image, pushed, None);
+        d.tag(format!("v2.4.0-rc.{rc}"), build, pushed, None);
     }
     let main_ages = spread(f.rng(), 19, 45 * DAY, 12 * MINUTE);
+    let mut first_main = None;
+    let mut newest_main = None;
     for (i, built) in main_ages.into_iter().enumerate() {
         let signed = i >= 16;
         let referrers = f.referrers(signed, false);
-        let image = f.random_single(built, true, referrers);
-        let sha = f.rng().hex(7);
+        let build = d.build(Planned::single(built, Base::Node, true, referrers));
+        let sha = f.rng().hex(40);
         let pushed = f.push_after(built);
-        content.tag(&format!("main-{sha}"), &image, pushed, None);
+        let name = format!("main-{}", short(&sha));
+        d.tag(name.clone(), build, pushed, None);
+        first_main.get_or_insert(pushed);
+        newest_main = Some((build, pushed, sha, name));
+    }
+    // The branch tag follows every build; the newest is also tagged with its full commit SHA.
+    let mut newest_main_tag = None;
+    if let (Some(first), Some((build, pushed, sha, name))) = (first_main, newest_main) {
+        d.tag("main", build, first, Some(pushed));
+        d.tag(sha, build, pushed, None);
+        newest_main_tag = Some(name);
     }
     let feature_ages = spread(f.rng(), 10, 20 * DAY, 3 * DAY);
+    let mut first_feature = None;
+    let mut newest_feature = None;
     for built in feature_ages {
-        let image = f.random_single(built, true, Vec::new());
+        let build = d.build(Planned::single(built, Base::Node, true, Vec::new()));
         let sha = f.rng().hex(7);
         let pushed = f.push_after(built);
-        content.tag(&format!("feature-login-{sha}"), &image, pushed, None);
+        d.tag(format!("feature-login-{sha}"), build, pushed, None);
+        first_feature.get_or_insert(pushed);
+        newest_feature = Some((build, pushed));
+    }
+    if let (Some(first), Some((build, pushed))) = (first_feature, newest_feature) {
+        d.tag("feature-login", build, first, Some(pushed));
+    }
+    // Merge-request pipelines tag by MR number.
+    for (mr, built) in [(482, 4 * DAY + 5 * HOUR), (497, 20 * HOUR)] {
+        let build = d.build(Planned::single(built, Base::Node, true, Vec::new()));
+        let pushed = f.push_after(built);
+        d.tag(format!("mr-{mr}"), build, pushed, None);
+    }
+    let mut content = d.realise(&mut f);
+    use Sidecar::{Attestation, Sbom, Signature};
+    content.sidecars(&mut f, "v2.3.1", &[Signature, Attestation, Sbom]);
+    content.sidecars(&mut f, "v2.2.1", &[Signature, Sbom]);
+    if let Some(name) = newest_main_tag {
+        content.sidecars(&mut f, &name, &[Signature]);
     }
     content.into_repository(1, "", 790 * DAY, cleanup(19 * HOUR, 12))
 }
 
-/// `acme/web/worker`: 15 tags, one of which (`ci-cache`) has no manifest.
+/// `acme/web/worker`: 15 tags on python (Docker media types), one of which (`ci-cache`) has no
+/// manifest.
 fn acme_web_worker(rng: &mut SplitMix64) -> RepositorySpec {
     let releases = [
         "v1.0.0", "v1.0.1", "v1.1.0", "v1.2.0", "v1.2.1", "v1.3.0", "v1.3.1", "v1.4.0",
     ];
-    let mut content = RepoContent::default();
+    let mut d = Draft::new("acme/web/worker", (500_000, 6 * MB));
     let ages = spread(rng, releases.len(), 500 * DAY, 9 * DAY);
     let mut f = ImageFactory::new(rng);
     let mut newest = None;
     for (name, built) in releases.iter().zip(ages) {
-        let image = f.random_single(built, false, Vec::new());
+        let build = d.build(Planned::single(built, Base::Python, false, Vec::new()));
         let pushed = f.push_after(built);
-        content.tag(name, &image, pushed, None);
-        newest = Some((image, pushed));
+        d.tag(*name, build, pushed, None);
+        newest = Some((build, pushed));
     }
-    if let Some((image, pushed)) = &newest {
-        content.tag("latest", image, 500 * DAY, Some(*pushed));
+    if let Some((build, pushed)) = newest {
+        d.tag("latest", build, 500 * DAY, Some(pushed));
     }
     let main_ages = spread(f.rng(), 5, 30 * DAY, 3 * HOUR);
     for built in main_ages {
-        let image = f.random_single(built, false, Vec::new());
+        let build = d.build(Planned::single(built, Base::Python, false, Vec::new()));
         let sha = f.rng().hex(7);
         let pushed = f.push_after(built);
-        content.tag(&format!("main-{sha}"), &image, pushed, None);
+        d.tag(format!("main-{sha}"), build, pushed, None);
     }
+    let mut content = d.realise(&mut f);
     // A tag whose manifest upload never completed.
     content.tags.push(TagSpec {
         name: "ci-cache".to_owned(),
@@ -379,19 +503,22 @@ fn acme_platform_api(rng: &mut SplitMix64) -> ProjectSpec {
         }),
     };
     let migrations = RepoContent::default().into_repository(4, "migrations", 60 * DAY, None);
-    let mut legacy = RepoContent::default();
+    // The service before its rewrite: a JVM application on ubuntu.
+    let mut d = Draft::new("acme/platform/api/legacy", (30 * MB, 90 * MB));
     let mut f = ImageFactory::new(rng);
     let mut newest = None;
     for (name, built) in [("v0.9.0", 650 * DAY), ("v0.9.1", 600 * DAY)] {
-        let image = f.random_single(built, false, Vec::new());
+        let build = d.build(Planned::single(built, Base::Ubuntu, false, Vec::new()));
         let pushed = f.push_after(built);
-        legacy.tag(name, &image, pushed, None);
-        newest = Some((image, pushed));
+        d.tag(name, build, pushed, None);
+        newest = Some((build, pushed));
     }
-    if let Some((image, pushed)) = &newest {
-        legacy.tag("latest", image, 650 * DAY, Some(*pushed));
+    if let Some((build, pushed)) = newest {
+        d.tag("latest", build, 650 * DAY, Some(pushed));
     }
-    let mut legacy = legacy.into_repository(5, "legacy", 700 * DAY, None);
+    let mut legacy = d
+        .realise(&mut f)
+        .into_repository(5, "legacy", 700 * DAY, None);
     legacy.status = Some(RepositoryStatus::DeleteScheduled);
     project(
         1002,
@@ -404,9 +531,10 @@ fn acme_platform_api(rng: &mut SplitMix64) -> ProjectSpec {
     )
 }
 
-/// A personal project: only its owner (olivia) is a member, so everyone else gets a 404.
+/// A personal project: only its owner (olivia) is a member, so everyone else gets a 404. Alpine
+/// images, two of them tagged by date.
 fn olivia_secret(rng: &mut SplitMix64) -> ProjectSpec {
-    let mut content = RepoContent::default();
+    let mut d = Draft::new("olivia/secret", (5 * MB, 20 * MB));
     let mut f = ImageFactory::new(rng);
     let mut newest = None;
     for (name, built) in [
@@ -414,19 +542,28 @@ fn olivia_secret(rng: &mut SplitMix64) -> ProjectSpec {
         ("v0.2.0", 50 * DAY),
         ("v0.3.0", 12 * DAY),
     ] {
-        let image = f.random_single(built, true, Vec::new());
+        let build = d.build(Planned::single(built, Base::Alpine, true, Vec::new()));
         let pushed = f.push_after(built);
-        content.tag(name, &image, pushed, None);
-        newest = Some((image, pushed));
+        d.tag(name, build, pushed, None);
+        newest = Some((build, pushed));
     }
-    if let Some((image, pushed)) = &newest {
-        content.tag("latest", image, 80 * DAY, Some(*pushed));
+    if let Some((build, pushed)) = newest {
+        d.tag("latest", build, 80 * DAY, Some(pushed));
+    }
+    for (name, built) in [
+        ("20261102", 29 * DAY + 7 * HOUR),
+        ("20261116", 15 * DAY + 6 * HOUR),
+    ] {
+        let build = d.build(Planned::single(built, Base::Alpine, true, Vec::new()));
+        let pushed = f.push_after(built);
+        d.tag(name, build, pushed, None);
     }
     let built = 5 * DAY;
-    let image = f.random_single(built, true, Vec::new());
+    let build = d.build(Planned::single(built, Base::Alpine, true, Vec::new()));
     let sha = f.rng().hex(7);
     let pushed = f.push_after(built);
-    content.tag(&format!("experiment-{sha}"), &image, pushed, None);
+    d.tag(format!("experiment-{sha}"), build, pushed, None);
+    let content = d.realise(&mut f);
     project(
         1004,
         "olivia/secret",
@@ -438,7 +575,13 @@ fn olivia_secret(rng: &mut SplitMix64) -> ProjectSpec {
     )
 }
 
-/// `opensource/cli`: public; every release is a multi-platform OCI index.
+/// When `opensource/cli`'s releases from before GitLab were imported, in seconds ago.
+const CLI_IMPORTED: u64 = 700 * DAY + 4 * HOUR;
+
+/// `opensource/cli`: public, on alpine; every release is a multi-platform OCI index, and so are
+/// the nightly builds tagged by date. Its first releases (`0.0.1` … `0.0.6`) were imported from
+/// the project's older registry in one batch: the registry's database stamped them all with the
+/// import time, while their images' build times are those of the original builds.
 fn opensource_cli(rng: &mut SplitMix64) -> ProjectSpec {
     let releases = [
         "v0.1.0", "v0.2.0", "v0.3.0", "v0.3.1", "v0.4.0", "v0.5.0", "v0.5.1", "v0.6.0", "v0.7.0",
@@ -451,9 +594,24 @@ fn opensource_cli(rng: &mut SplitMix64) -> ProjectSpec {
         linux("arm", Some("v7")),
         linux("s390x", None),
     ];
-    let mut content = RepoContent::default();
+    let mut d = Draft::new("opensource/cli", (8 * MB, 30 * MB));
     let ages = spread(rng, releases.len(), 720 * DAY, 2 * DAY);
     let mut f = ImageFactory::new(rng);
+    let imported = [
+        "0.0.1",
+        "0.0.2",
+        "0.0.3",
+        "0.0.4-rc.1",
+        "0.0.4",
+        "0.0.5",
+        "0.0.6-rc.1",
+        "0.0.6",
+    ];
+    let import_ages = spread(f.rng(), imported.len(), 1_000 * DAY, 740 * DAY);
+    for (name, built) in imported.iter().zip(import_ages) {
+        let build = d.build(Planned::single(built, Base::Alpine, false, Vec::new()));
+        d.tag(*name, build, CLI_IMPORTED, None);
+    }
     let mut newest = None;
     for (i, (name, built)) in releases.iter().zip(ages).enumerate() {
         let count = if i < 12 {
@@ -465,21 +623,36 @@ fn opensource_cli(rng: &mut SplitMix64) -> ProjectSpec {
         };
         let v1 = name.starts_with("v1.");
         let referrers = f.referrers(v1, v1);
-        let image = f.index(built, &platforms[..count], referrers);
+        let build = d.build(Planned::index(
+            built,
+            Base::Alpine,
+            &platforms[..count],
+            referrers,
+        ));
         let pushed = f.push_after(built);
-        content.tag(name, &image, pushed, None);
-        newest = Some((image, pushed));
+        d.tag(*name, build, pushed, None);
+        newest = Some((build, pushed));
     }
-    if let Some((image, pushed)) = &newest {
-        content.tag("latest", image, 720 * DAY, Some(*pushed));
+    if let Some((build, pushed)) = newest {
+        d.tag("latest", build, 720 * DAY, Some(pushed));
+    }
+    for (name, built) in [
+        ("2026-11-28", 3 * DAY + HOUR),
+        ("2026-11-29", 2 * DAY + HOUR),
+        ("2026-11-30", DAY + HOUR),
+    ] {
+        let build = d.build(Planned::index(built, Base::Alpine, &platforms, Vec::new()));
+        let pushed = f.push_after(built);
+        d.tag(name, build, pushed, None);
     }
     let edge_ages = spread(f.rng(), 5, 10 * DAY, 30 * MINUTE);
     for built in edge_ages {
-        let image = f.random_single(built, true, Vec::new());
+        let build = d.build(Planned::single(built, Base::Alpine, true, Vec::new()));
         let sha = f.rng().hex(7);
         let pushed = f.push_after(built);
-        content.tag(&format!("edge-{sha}"), &image, pushed, None);
+        d.tag(format!("edge-{sha}"), build, pushed, None);
     }
+    let content = d.realise(&mut f);
     let mut p = project(
         1005,
         "opensource/cli",
@@ -503,7 +676,11 @@ fn opensource_cli(rng: &mut SplitMix64) -> ProjectSpec {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used)]
+    use std::collections::{BTreeMap, BTreeSet, HashMap};
+
     use super::*;
+    use crate::dataset::{expand, BlobSpec};
 
     fn repo(d: &Dataset, id: u64) -> &RepositorySpec {
         d.projects
@@ -513,25 +690,86 @@ mod tests {
             .unwrap_or_else(|| panic!("repository {id}"))
     }
 
+    /// A repository's images, the generated ones included, with index children.
+    fn all_images(r: &RepositorySpec) -> Vec<ImageSpec> {
+        let mut top = r.images.clone();
+        if let Some(spec) = &r.generate {
+            top.extend(expand(spec, &BTreeSet::new()).0.iter().cloned());
+        }
+        let mut out = Vec::new();
+        for image in top {
+            out.extend(image.manifests.iter().cloned());
+            out.push(image);
+        }
+        out
+    }
+
+    fn digest_of(r: &RepositorySpec, tag: &str) -> Option<String> {
+        r.tags
+            .iter()
+            .find(|t| t.name == tag)
+            .and_then(|t| t.digest.clone())
+    }
+
     #[test]
     fn demo_has_the_promised_shape() {
         let d = demo();
-        assert_eq!(repo(&d, 1).tags.len(), 60);
+        assert_eq!(repo(&d, 1).tags.len(), 71);
         assert_eq!(repo(&d, 2).tags.len(), 15);
         assert_eq!(repo(&d, 4).tags.len(), 0);
         assert_eq!(repo(&d, 5).status, Some(RepositoryStatus::DeleteScheduled));
-        assert_eq!(repo(&d, 7).tags.len(), 30);
+        assert_eq!(repo(&d, 6).tags.len(), 7);
+        assert_eq!(repo(&d, 7).tags.len(), 41);
         let root = repo(&d, 1);
-        let digest_of = |n: &str| {
-            root.tags
-                .iter()
-                .find(|t| t.name == n)
-                .map(|t| t.digest.clone())
-        };
-        assert_eq!(digest_of("latest"), digest_of("v2.3.1"));
-        assert_eq!(digest_of("stable"), digest_of("v2.3.1"));
+        assert_eq!(digest_of(root, "latest"), digest_of(root, "v2.3.1"));
+        assert_eq!(digest_of(root, "stable"), digest_of(root, "v2.3.1"));
+        let main = digest_of(root, "main").unwrap();
+        let by_sha: Vec<&str> = root
+            .tags
+            .iter()
+            .filter(|t| t.digest.as_deref() == Some(main.as_str()))
+            .map(|t| t.name.as_str())
+            .collect();
+        assert_eq!(
+            by_sha.len(),
+            3,
+            "main, main-<sha> and the full SHA: {by_sha:?}"
+        );
+        assert!(by_sha.iter().any(|n| n.len() == 40), "{by_sha:?}");
         assert!(repo(&d, 2).tags.iter().any(|t| t.digest.is_none()));
         assert_eq!(demo(), d, "deterministic");
+    }
+
+    #[test]
+    fn tag_names_cover_the_common_families() {
+        let d = demo();
+        let names: BTreeSet<&str> = d
+            .projects
+            .iter()
+            .flat_map(|p| &p.repositories)
+            .flat_map(|r| &r.tags)
+            .map(|t| t.name.as_str())
+            .collect();
+        for name in [
+            "v1.2.1",
+            "v2.4.0-rc.1",
+            "0.0.4",
+            "0.0.4-rc.1",
+            "main",
+            "feature-login",
+            "mr-482",
+            "2026-11-30",
+            "20261116",
+            "latest",
+            "stable",
+        ] {
+            assert!(names.contains(name), "{name}");
+        }
+        let hex = |n: &str, len: usize| n.len() == len && n.bytes().all(|b| b.is_ascii_hexdigit());
+        assert!(names.iter().any(|n| hex(n, 40)), "a full commit SHA");
+        assert!(names
+            .iter()
+            .any(|n| n.strip_prefix("main-").is_some_and(|s| hex(s, 7))));
     }
 
     #[test]
@@ -544,10 +782,196 @@ mod tests {
                     let Some(image) = r.images.iter().find(|i| &i.digest == digest) else {
                         panic!("image of {}", t.name)
                     };
-                    let built = image.built_seconds_ago.unwrap_or(0);
+                    // Cosign's sidecars carry no build time.
+                    let Some(built) = image.built_seconds_ago else {
+                        continue;
+                    };
                     assert!(t.pushed_seconds_ago <= built || t.updated_seconds_ago.is_some());
                 }
             }
         }
+    }
+
+    #[test]
+    fn base_layers_are_shared_across_repositories_and_projects() {
+        let d = demo();
+        // Which repositories use each layer digest.
+        let mut users: HashMap<String, BTreeSet<u64>> = HashMap::new();
+        let mut project_of = HashMap::new();
+        for p in &d.projects {
+            for r in &p.repositories {
+                project_of.insert(r.id, p.id);
+                for image in all_images(r) {
+                    for layer in &image.layers {
+                        users.entry(layer.digest.clone()).or_default().insert(r.id);
+                    }
+                }
+            }
+        }
+        let amd64 = linux("amd64", None);
+        let shared_by = |base: Base| -> BTreeSet<u64> {
+            let (digest, _) = base.layers(&amd64).remove(0);
+            users.get(&digest).cloned().unwrap_or_default()
+        };
+        // alpine: olivia/secret (1004) and opensource/cli (1005).
+        let alpine = shared_by(Base::Alpine);
+        assert_eq!(alpine, BTreeSet::from([6, 7]));
+        // debian-slim under node, python and golang: acme/web and its worker (1001), and the
+        // oldest images of acme/platform/api/server (1002).
+        let slim = shared_by(Base::DebianSlim);
+        assert_eq!(slim, BTreeSet::from([1, 2, 3]));
+        let projects: BTreeSet<u64> = slim.iter().map(|r| project_of[r]).collect();
+        assert_eq!(projects.len(), 2);
+        // The worker's images all start with python's four layers (debian-slim's and its own).
+        let python: Vec<String> = Base::Python
+            .layers(&amd64)
+            .into_iter()
+            .map(|l| l.0)
+            .collect();
+        for image in &repo(&d, 2).images {
+            let digests: Vec<String> = image
+                .layers
+                .iter()
+                .take(4)
+                .map(|l| l.digest.clone())
+                .collect();
+            assert_eq!(digests, python);
+        }
+        // Every shared layer has one size wherever it is used.
+        let mut sizes: HashMap<String, u64> = HashMap::new();
+        for p in &d.projects {
+            for r in &p.repositories {
+                for image in all_images(r) {
+                    for BlobSpec { digest, size, .. } in &image.layers {
+                        assert_eq!(*sizes.entry(digest.clone()).or_insert(*size), *size);
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn consecutive_builds_share_dependency_layers() {
+        let d = demo();
+        let root = repo(&d, 1);
+        // The default branch's builds, oldest first.
+        let mut images: Vec<&ImageSpec> = root
+            .tags
+            .iter()
+            .filter(|t| t.name.starts_with("main-"))
+            .filter_map(|t| {
+                root.images
+                    .iter()
+                    .find(|i| Some(&i.digest) == t.digest.as_ref())
+            })
+            .collect();
+        assert_eq!(images.len(), 19);
+        images.sort_by_key(|i| std::cmp::Reverse(i.built_seconds_ago));
+        // node on debian-slim: five base layers; dependencies come next.
+        let deps = |i: &ImageSpec| i.layers.get(5).map(|l| l.digest.clone());
+        let same = images
+            .windows(2)
+            .filter(|w| deps(w[0]) == deps(w[1]))
+            .count();
+        assert!(same >= images.len() / 2, "{same} of {}", images.len());
+        let distinct: BTreeSet<_> = images.iter().map(|i| deps(i)).collect();
+        assert!(distinct.len() >= 2, "dependencies change every few builds");
+        // The app layer is each build's own.
+        let tops: BTreeSet<_> = images
+            .iter()
+            .map(|i| i.layers.last().map(|l| &l.digest))
+            .collect();
+        assert_eq!(tops.len(), images.len());
+    }
+
+    #[test]
+    fn index_children_share_their_platforms_base_only() {
+        let d = demo();
+        let cli = repo(&d, 7);
+        let child = |tag: &str, arch: &str| -> ImageSpec {
+            let digest = digest_of(cli, tag).unwrap();
+            let index = cli.images.iter().find(|i| i.digest == digest).unwrap();
+            index
+                .manifests
+                .iter()
+                .find(|m| m.platform.as_ref().is_some_and(|p| p.architecture == arch))
+                .cloned()
+                .unwrap()
+        };
+        let (amd64, arm64) = (child("v1.8.0", "amd64"), child("v1.8.0", "arm64"));
+        assert!(amd64.layers.iter().all(|l| !arm64.layers.contains(l)));
+        // Releases share the arm64 alpine layer.
+        let older = child("v1.0.0", "arm64");
+        assert_eq!(older.layers[0], arm64.layers[0]);
+        assert_ne!(older.layers.last(), arm64.layers.last());
+        assert_eq!(
+            arm64.layers[0].digest,
+            Base::Alpine.layers(&linux("arm64", None))[0].0
+        );
+    }
+
+    #[test]
+    fn sidecar_tags_sit_next_to_real_subjects() {
+        let d = demo();
+        let root = repo(&d, 1);
+        let tagged: BTreeMap<&str, &str> = root
+            .tags
+            .iter()
+            .filter_map(|t| Some((t.name.as_str(), t.digest.as_deref()?)))
+            .collect();
+        let mut subjects = BTreeSet::new();
+        let mut kinds = BTreeSet::new();
+        for (name, digest) in &tagged {
+            let Some(rest) = name.strip_prefix("sha256-") else {
+                continue;
+            };
+            let (hex, kind) = rest.split_once('.').unwrap();
+            assert_eq!(hex.len(), 64);
+            let subject = format!("sha256:{hex}");
+            assert!(
+                tagged
+                    .iter()
+                    .any(|(n, d)| !n.starts_with("sha256-") && **d == subject),
+                "{name}: no tag has its subject"
+            );
+            let image = root.images.iter().find(|i| i.digest == **digest).unwrap();
+            assert_eq!(image.media_type, super::super::OCI_MANIFEST);
+            assert_eq!(image.layers.len(), 1);
+            assert!(image.config.as_ref().unwrap().size < 1_000);
+            assert!(image.layers[0].size < 1_000_000);
+            subjects.insert(subject);
+            kinds.insert(kind.to_owned());
+        }
+        assert_eq!(subjects.len(), 3);
+        assert_eq!(kinds, ["att", "sbom", "sig"].map(String::from).into());
+        let v231 = digest_of(root, "v2.3.1").unwrap();
+        let hex = v231.trim_start_matches("sha256:");
+        for kind in ["sig", "att", "sbom"] {
+            assert!(tagged.contains_key(format!("sha256-{hex}.{kind}").as_str()));
+        }
+    }
+
+    #[test]
+    fn imported_tags_share_their_publish_time_but_not_their_build_time() {
+        let d = demo();
+        let cli = repo(&d, 7);
+        let imported: Vec<&TagSpec> = cli
+            .tags
+            .iter()
+            .filter(|t| t.name.starts_with("0.0."))
+            .collect();
+        assert_eq!(imported.len(), 8);
+        let built: BTreeSet<u64> = imported
+            .iter()
+            .map(|t| {
+                assert_eq!(t.pushed_seconds_ago, CLI_IMPORTED);
+                assert_eq!(t.updated_seconds_ago, None);
+                let digest = t.digest.as_deref().unwrap();
+                let image = cli.images.iter().find(|i| i.digest == digest).unwrap();
+                image.built_seconds_ago.unwrap()
+            })
+            .collect();
+        assert_eq!(built.len(), 8);
+        assert!(built.iter().all(|b| *b > CLI_IMPORTED));
     }
 }

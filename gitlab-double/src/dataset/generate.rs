@@ -1,12 +1,23 @@
 //! Deterministic image and tag generation, shared by the demo dataset and by the dataset format's
 //! `generate` section (how the 10,000-tag repository is described without 10,000 JSON entries).
+//!
+//! Generation runs in two passes. The first decides every build: its name(s), build and push
+//! times, base image, shape (single image or multi-platform index) and referrers ([`Planned`]).
+//! The second builds the images oldest first on one [`BuildLine`] per repository
+//! ([`ImageFactory::build_all`]): base layers from the shared pool, dependency layers that carry
+//! over a few consecutive builds, fresh app layers and config (see [`super::bases`]). Each
+//! manifest is then rendered and its digest set to the sha256 of that rendering ([`seal`]), so
+//! digests are what a registry would compute. The same seed gives the same names, digests, sizes
+//! and ages.
 
+use std::cmp::Reverse;
 use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use super::bases::{blobs, Base, BuildLine};
 use super::prng::SplitMix64;
 use super::{
     BlobSpec, ImageSpec, PlatformSpec, ReferrerSpec, TagSpec, COSIGN_SIGNATURE, DOCKER_MANIFEST_V2,
@@ -18,6 +29,7 @@ const DOCKER_LAYER: &str = "application/vnd.docker.image.rootfs.diff.tar.gzip";
 const OCI_CONFIG: &str = "application/vnd.oci.image.config.v1+json";
 const OCI_LAYER: &str = "application/vnd.oci.image.layer.v1.tar+gzip";
 
+const MB: u64 = 1_000_000;
 const MINUTE: u64 = 60;
 const HOUR: u64 = 60 * MINUTE;
 const DAY: u64 = 24 * HOUR;
@@ -26,7 +38,9 @@ const DAY: u64 = 24 * HOUR;
 ///
 /// The generated names mix semantic-version releases (`v1.0.0` … `v3.x.y`), release candidates
 /// (`v2.1.0-rc.1`), `main-<sha>` and `mr-<number>-<sha>` builds, plus `latest` (same image as the
-/// newest release). Same `seed` and `tags`, same result.
+/// newest release). The images are a Go service's: built on `golang` in the oldest third of the
+/// history, on `distroless-base` in the middle third and on `distroless-static` since, with
+/// dependency layers shared by runs of consecutive builds. Same `seed` and `tags`, same result.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct GenerateSpec {
@@ -106,14 +120,122 @@ pub(crate) fn seal(image: &mut ImageSpec) {
     image.digest = format!("sha256:{}", hex::encode(hash));
 }
 
-/// Builds images with realistic shapes from a deterministic generator.
+/// What a planned build produces.
+#[derive(Debug, Clone)]
+pub(crate) enum Shape {
+    /// A single-platform image, with OCI or Docker media types.
+    Single {
+        /// OCI media types (else Docker's).
+        oci: bool,
+        /// Its platform.
+        platform: PlatformSpec,
+    },
+    /// An OCI index with one OCI child image per platform.
+    Index(Vec<PlatformSpec>),
+}
+
+/// One build to make: when, on which base, its shape and its referrers.
+#[derive(Debug, Clone)]
+pub(crate) struct Planned {
+    /// Build time, in seconds ago.
+    pub built: u64,
+    /// The base image from the shared pool.
+    pub base: Base,
+    /// Single image or index.
+    pub shape: Shape,
+    /// Referrers of the top manifest.
+    pub referrers: Vec<ReferrerSpec>,
+}
+
+impl Planned {
+    /// A linux/amd64 image.
+    pub(crate) fn single(built: u64, base: Base, oci: bool, referrers: Vec<ReferrerSpec>) -> Self {
+        Self {
+            built,
+            base,
+            shape: Shape::Single {
+                oci,
+                platform: linux("amd64", None),
+            },
+            referrers,
+        }
+    }
+
+    /// An OCI index over `platforms`.
+    pub(crate) fn index(
+        built: u64,
+        base: Base,
+        platforms: &[PlatformSpec],
+        referrers: Vec<ReferrerSpec>,
+    ) -> Self {
+        Self {
+            built,
+            base,
+            shape: Shape::Index(platforms.to_vec()),
+            referrers,
+        }
+    }
+}
+
+/// The tags cosign pushes next to an image (`sha256-<hex>.sig`, `.att`, `.sbom`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Sidecar {
+    /// `cosign sign`: a simple-signing payload.
+    Signature,
+    /// `cosign attest`: a DSSE envelope with an in-toto statement.
+    Attestation,
+    /// `cosign attach sbom`: an SPDX document.
+    Sbom,
+}
+
+impl Sidecar {
+    fn suffix(self) -> &'static str {
+        match self {
+            Sidecar::Signature => "sig",
+            Sidecar::Attestation => "att",
+            Sidecar::Sbom => "sbom",
+        }
+    }
+
+    fn layer_media_type(self) -> &'static str {
+        match self {
+            Sidecar::Signature => "application/vnd.dev.cosign.simplesigning.v1+json",
+            Sidecar::Attestation => "application/vnd.dsse.envelope.v1+json",
+            Sidecar::Sbom => "text/spdx+json",
+        }
+    }
+
+    fn layer_size(self) -> (u64, u64) {
+        match self {
+            Sidecar::Signature => (230, 320),
+            Sidecar::Attestation => (4_000, 30_000),
+            Sidecar::Sbom => (40_000, 600_000),
+        }
+    }
+
+    /// The sidecar's tag name for the image `subject` (a `sha256:` digest).
+    pub(crate) fn tag_for(self, subject: &str) -> String {
+        let hex = subject.strip_prefix("sha256:").unwrap_or(subject);
+        format!("sha256-{hex}.{}", self.suffix())
+    }
+}
+
+/// Base layers by base and platform.
+type BaseLayerCache = HashMap<(Base, PlatformSpec), Vec<(String, u64)>>;
+
+/// Builds images from a deterministic generator on the shared base pool (see [`super::bases`]).
 pub(crate) struct ImageFactory<'r> {
     rng: &'r mut SplitMix64,
+    /// Base layers already derived (deriving one hashes its key).
+    bases: BaseLayerCache,
 }
 
 impl<'r> ImageFactory<'r> {
     pub(crate) fn new(rng: &'r mut SplitMix64) -> Self {
-        Self { rng }
+        Self {
+            rng,
+            bases: HashMap::new(),
+        }
     }
 
     /// The generator, for callers mixing image and name generation.
@@ -121,52 +243,28 @@ impl<'r> ImageFactory<'r> {
         self.rng
     }
 
-    fn layers(&mut self, total: u64, oci: bool) -> Vec<BlobSpec> {
-        let count = self.rng.range(3, 8) as usize;
-        // The base layer dominates, the rest share what is left unevenly.
-        let weights: Vec<u64> = (0..count)
-            .map(|i| {
-                if i == 0 {
-                    self.rng.range(400, 900)
-                } else {
-                    self.rng.range(5, 200)
-                }
-            })
-            .collect();
-        let sum: u64 = weights.iter().sum::<u64>().max(1);
-        let mut left = total;
-        let mut out = Vec::with_capacity(count);
-        for (i, w) in weights.iter().enumerate() {
-            let size = if i + 1 == count {
-                left.max(1)
-            } else {
-                (total * w / sum).clamp(1, left.saturating_sub((count - i - 1) as u64).max(1))
-            };
-            left = left.saturating_sub(size);
-            out.push(BlobSpec {
-                digest: self.rng.digest(),
-                size,
-                media_type: if oci { OCI_LAYER } else { DOCKER_LAYER }.to_owned(),
-            });
-        }
-        out
-    }
-
-    /// A single-platform image of roughly `total` bytes built `built` seconds ago.
-    pub(crate) fn single(
+    /// One single-platform image of `plan` on `platform`: base layers, the line's current
+    /// dependency layers, fresh app layers and a fresh config.
+    fn child(
         &mut self,
-        built: u64,
-        total: u64,
+        line: &mut BuildLine,
+        plan: &Planned,
         oci: bool,
-        platform: Option<PlatformSpec>,
+        platform: &PlatformSpec,
         referrers: Vec<ReferrerSpec>,
     ) -> ImageSpec {
+        let mut layers = self
+            .bases
+            .entry((plan.base, platform.clone()))
+            .or_insert_with(|| plan.base.layers(platform))
+            .clone();
+        layers.extend(line.deps_layers(platform));
+        layers.extend(line.app_layers(self.rng));
         let config = BlobSpec {
             digest: self.rng.digest(),
             size: self.rng.range(1_200, 12_000),
             media_type: if oci { OCI_CONFIG } else { DOCKER_CONFIG }.to_owned(),
         };
-        let layers = self.layers(total, oci);
         let mut image = ImageSpec {
             digest: String::new(),
             media_type: if oci {
@@ -175,10 +273,10 @@ impl<'r> ImageFactory<'r> {
                 DOCKER_MANIFEST_V2
             }
             .to_owned(),
-            built_seconds_ago: Some(built),
+            built_seconds_ago: Some(plan.built),
             config: Some(config),
-            layers,
-            platform: Some(platform.unwrap_or_else(|| linux("amd64", None))),
+            layers: blobs(layers, if oci { OCI_LAYER } else { DOCKER_LAYER }),
+            platform: Some(platform.clone()),
             manifests: Vec::new(),
             referrers,
         };
@@ -186,42 +284,67 @@ impl<'r> ImageFactory<'r> {
         image
     }
 
-    /// A random-sized single-platform image (5 MB … 2 GB, log-uniform).
-    pub(crate) fn random_single(
-        &mut self,
-        built: u64,
-        oci: bool,
-        referrers: Vec<ReferrerSpec>,
-    ) -> ImageSpec {
-        let total = self.rng.log_uniform(5_000_000, 2_000_000_000);
-        self.single(built, total, oci, None, referrers)
+    /// The next build of `line` (builds must come oldest first; see [`Self::build_all`]).
+    pub(crate) fn build(&mut self, line: &mut BuildLine, plan: &Planned) -> ImageSpec {
+        line.next_build(self.rng, plan.base);
+        match &plan.shape {
+            Shape::Single { oci, platform } => {
+                self.child(line, plan, *oci, platform, plan.referrers.clone())
+            }
+            Shape::Index(platforms) => {
+                let manifests = platforms
+                    .iter()
+                    .map(|p| self.child(line, plan, true, p, Vec::new()))
+                    .collect();
+                let mut image = ImageSpec {
+                    digest: String::new(),
+                    media_type: OCI_INDEX.to_owned(),
+                    built_seconds_ago: Some(plan.built),
+                    config: None,
+                    layers: Vec::new(),
+                    platform: None,
+                    manifests,
+                    referrers: plan.referrers.clone(),
+                };
+                seal(&mut image);
+                image
+            }
+        }
     }
 
-    /// An OCI index with one child image per platform.
-    pub(crate) fn index(
-        &mut self,
-        built: u64,
-        platforms: &[PlatformSpec],
-        referrers: Vec<ReferrerSpec>,
-    ) -> ImageSpec {
-        let base = self.rng.log_uniform(8_000_000, 400_000_000);
-        let manifests = platforms
-            .iter()
-            .map(|p| {
-                // Children of one release differ a little in size per architecture.
-                let total = base + self.rng.below(base / 5 + 1);
-                self.single(built, total, true, Some(p.clone()), Vec::new())
-            })
-            .collect();
+    /// Builds every plan on `line`, oldest first (so "consecutive builds" are consecutive in
+    /// time); returns the images in plan order.
+    pub(crate) fn build_all(&mut self, line: &mut BuildLine, plans: &[Planned]) -> Vec<ImageSpec> {
+        let mut order: Vec<usize> = (0..plans.len()).collect();
+        order.sort_by_key(|&i| (Reverse(plans[i].built), i));
+        let mut out: Vec<Option<ImageSpec>> = vec![None; plans.len()];
+        for i in order {
+            out[i] = Some(self.build(line, &plans[i]));
+        }
+        out.into_iter().flatten().collect()
+    }
+
+    /// A cosign sidecar manifest: an OCI manifest with a small config and one small layer, no
+    /// platform and no build time (cosign's config carries none).
+    pub(crate) fn sidecar(&mut self, kind: Sidecar) -> ImageSpec {
+        let (lo, hi) = kind.layer_size();
         let mut image = ImageSpec {
             digest: String::new(),
-            media_type: OCI_INDEX.to_owned(),
-            built_seconds_ago: Some(built),
-            config: None,
-            layers: Vec::new(),
+            media_type: OCI_MANIFEST.to_owned(),
+            built_seconds_ago: None,
+            config: Some(BlobSpec {
+                digest: self.rng.digest(),
+                size: self.rng.range(233, 342),
+                media_type: OCI_CONFIG.to_owned(),
+            }),
+            layers: vec![BlobSpec {
+                digest: self.rng.digest(),
+                size: self.rng.range(lo, hi),
+                media_type: kind.layer_media_type().to_owned(),
+            }],
             platform: None,
-            manifests,
-            referrers,
+            manifests: Vec::new(),
+            referrers: Vec::new(),
         };
         seal(&mut image);
         image
@@ -295,37 +418,49 @@ fn expand_uncached(
     let mut factory = ImageFactory::new(&mut rng);
     let max_age = u64::from(spec.max_age_days.max(1)) * DAY;
     let mut names: BTreeSet<String> = taken.clone();
-    let mut images = Vec::new();
-    let mut tags = Vec::new();
+    // Tag `i` is the build `plans[i]`; `latest` comes last and has no build of its own.
+    let mut plans: Vec<Planned> = Vec::new();
+    let mut tags: Vec<TagSpec> = Vec::new();
     if spec.tags == 0 {
-        return (images, tags);
+        return (Vec::new(), tags);
     }
 
     let wanted = spec.tags;
     let releases = (wanted * 6 / 100).max(1);
     let candidates = wanted * 3 / 100;
     let mains = wanted * 40 / 100;
+    // The service started on the golang image, moved to distroless-base, then to
+    // distroless-static: one base per third of its history.
+    let base_at = |built: u64| {
+        if built * 3 > max_age * 2 {
+            Base::Golang
+        } else if built * 3 > max_age {
+            Base::DistrolessGlibc
+        } else {
+            Base::DistrolessStatic
+        }
+    };
 
     // Releases: v1.0.0 … v3.x.y, oldest first, spread over the whole age range.
-    let mut newest_release: Option<(String, u64)> = None;
+    let mut newest_release: Option<(usize, u64)> = None;
     let push = |names: &mut BTreeSet<String>,
-                images: &mut Vec<ImageSpec>,
+                plans: &mut Vec<Planned>,
                 tags: &mut Vec<TagSpec>,
                 name: String,
-                image: ImageSpec,
+                plan: Planned,
                 pushed: u64|
-     -> bool {
+     -> Option<usize> {
         if tags.len() + 1 >= wanted || !names.insert(name.clone()) {
-            return false;
+            return None;
         }
         tags.push(TagSpec {
             name,
-            digest: Some(image.digest.clone()),
+            digest: None,
             pushed_seconds_ago: pushed,
             updated_seconds_ago: None,
         });
-        images.push(image);
-        true
+        plans.push(plan);
+        Some(plans.len() - 1)
     };
     for i in 0..releases {
         let major = 1 + i * 3 / releases;
@@ -337,30 +472,22 @@ fn expand_uncached(
         let sig = factory.rng().chance(0.5);
         let sbom = factory.rng().chance(0.3);
         let referrers = factory.referrers(sig, sbom);
-        let image = factory.random_single(built, major >= 2, referrers);
+        let plan = Planned::single(built, base_at(built), major >= 2, referrers);
         let pushed = factory.push_after(built);
-        let digest = image.digest.clone();
-        if push(
-            &mut names,
-            &mut images,
-            &mut tags,
-            name.clone(),
-            image,
-            pushed,
-        ) {
-            newest_release = Some((digest, pushed));
+        if let Some(index) = push(&mut names, &mut plans, &mut tags, name, plan, pushed) {
+            newest_release = Some((index, pushed));
         }
         if i < candidates && factory.rng().chance(0.6) {
             for rc in 1..=factory.rng().range(1, 3) {
-                let rc_built = built + rc * HOUR * 20;
-                let image = factory.random_single(rc_built.min(max_age), major >= 2, Vec::new());
-                let pushed = factory.push_after(rc_built.min(max_age));
+                let rc_built = (built + rc * HOUR * 20).min(max_age);
+                let plan = Planned::single(rc_built, base_at(rc_built), major >= 2, Vec::new());
+                let pushed = factory.push_after(rc_built);
                 push(
                     &mut names,
-                    &mut images,
+                    &mut plans,
                     &mut tags,
                     format!("v{major}.{minor}.{patch}-rc.{rc}"),
-                    image,
+                    plan,
                     pushed,
                 );
             }
@@ -371,16 +498,10 @@ fn expand_uncached(
     while made < mains && tags.len() + 1 < wanted {
         let built = factory.rng().log_uniform(10 * MINUTE, max_age);
         let sha = factory.rng().hex(7);
-        let image = factory.random_single(built, true, Vec::new());
+        let plan = Planned::single(built, base_at(built), true, Vec::new());
         let pushed = factory.push_after(built);
-        if push(
-            &mut names,
-            &mut images,
-            &mut tags,
-            format!("main-{sha}"),
-            image,
-            pushed,
-        ) {
+        let name = format!("main-{sha}");
+        if push(&mut names, &mut plans, &mut tags, name, plan, pushed).is_some() {
             made += 1;
         }
     }
@@ -389,22 +510,23 @@ fn expand_uncached(
         let built = factory.rng().log_uniform(HOUR, max_age.min(365 * DAY));
         let mr = factory.rng().range(1_000, 9_999);
         let sha = factory.rng().hex(7);
-        let image = factory.random_single(built, true, Vec::new());
+        let plan = Planned::single(built, base_at(built), true, Vec::new());
         let pushed = factory.push_after(built);
-        push(
-            &mut names,
-            &mut images,
-            &mut tags,
-            format!("mr-{mr}-{sha}"),
-            image,
-            pushed,
-        );
+        let name = format!("mr-{mr}-{sha}");
+        push(&mut names, &mut plans, &mut tags, name, plan, pushed);
     }
-    if let Some((digest, pushed)) = newest_release {
+
+    // The images, oldest build first, on one line: dependency layers carry over a few builds.
+    let mut line = BuildLine::new(format!("generated/{}", spec.seed), (8 * MB, 45 * MB));
+    let images = factory.build_all(&mut line, &plans);
+    for (tag, image) in tags.iter_mut().zip(&images) {
+        tag.digest = Some(image.digest.clone());
+    }
+    if let Some((index, pushed)) = newest_release {
         if names.insert("latest".to_owned()) {
             tags.push(TagSpec {
                 name: "latest".to_owned(),
-                digest: Some(digest),
+                digest: images.get(index).map(|i| i.digest.clone()),
                 pushed_seconds_ago: max_age.min(pushed + 300 * DAY),
                 updated_seconds_ago: Some(pushed),
             });
@@ -439,11 +561,74 @@ mod tests {
     fn sealed_digest_is_the_hash_of_the_manifest() {
         let mut rng = SplitMix64::new(1);
         let mut f = ImageFactory::new(&mut rng);
-        let image = f.random_single(DAY, true, Vec::new());
+        let mut line = BuildLine::new("t", (MB, 2 * MB));
+        let plan = Planned::single(DAY, Base::DistrolessStatic, true, Vec::new());
+        let image = f.build(&mut line, &plan);
         let hash = hex::encode(Sha256::digest(render_manifest(&image).as_bytes()));
         assert_eq!(image.digest, format!("sha256:{hash}"));
-        let total: u64 = image.layers.iter().map(|l| l.size).sum();
-        assert!((5_000_000..=2_000_000_000).contains(&total), "{total}");
-        assert!((3..=8).contains(&image.layers.len()));
+        // Three distroless layers, 1–2 dependency layers, 1–2 app layers.
+        assert!((5..=7).contains(&image.layers.len()), "{:?}", image.layers);
+        let sidecar = f.sidecar(Sidecar::Attestation);
+        let hash = hex::encode(Sha256::digest(render_manifest(&sidecar).as_bytes()));
+        assert_eq!(sidecar.digest, format!("sha256:{hash}"));
+        assert_eq!(sidecar.layers.len(), 1);
+    }
+
+    #[test]
+    fn consecutive_builds_share_dependency_layers_but_never_app_layers() {
+        let spec = GenerateSpec {
+            tags: 2_000,
+            seed: 42,
+            max_age_days: 730,
+        };
+        let (mut images, _) = expand_uncached(&spec, &BTreeSet::new());
+        images.sort_by_key(|i| Reverse(i.built_seconds_ago));
+        let mut uses: HashMap<&str, usize> = HashMap::new();
+        for image in &images {
+            for layer in &image.layers {
+                *uses.entry(layer.digest.as_str()).or_default() += 1;
+            }
+        }
+        // The top layer is always the build's own.
+        for image in &images {
+            let top = image.layers.last().map(|l| l.digest.as_str()).unwrap_or("");
+            assert_eq!(uses.get(top), Some(&1), "{}", image.digest);
+        }
+        // Neighbours in time share more than their base most of the time.
+        let shared_above_base = images
+            .windows(2)
+            .filter(|w| {
+                let base = |i: &ImageSpec| {
+                    i.layers
+                        .iter()
+                        .take_while(|l| uses[l.digest.as_str()] > 8)
+                        .count()
+                };
+                let (a, b) = (&w[0], &w[1]);
+                a.layers
+                    .iter()
+                    .skip(base(a))
+                    .any(|l| b.layers.iter().skip(base(b)).any(|m| m.digest == l.digest))
+            })
+            .count();
+        assert!(
+            shared_above_base * 2 > images.len(),
+            "{shared_above_base} of {}",
+            images.len()
+        );
+        // Three eras of bases: golang images are the big ones.
+        let oldest = images.first().map_or(0, |i| i.layers.len());
+        assert!(oldest >= 7, "golang: debian-slim, four layers, deps, app");
+    }
+
+    #[test]
+    fn sidecar_tags_name_their_subject() {
+        let subject = format!("sha256:{}", "ab".repeat(32));
+        assert_eq!(
+            Sidecar::Signature.tag_for(&subject),
+            format!("sha256-{}.sig", "ab".repeat(32))
+        );
+        assert!(Sidecar::Sbom.tag_for(&subject).ends_with(".sbom"));
+        assert!(Sidecar::Attestation.tag_for(&subject).ends_with(".att"));
     }
 }

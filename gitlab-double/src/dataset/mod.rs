@@ -5,6 +5,7 @@
 //! Every timestamp is a *relative age* in seconds (`*_seconds_ago`) resolved against the moment the
 //! double starts, so a dataset never goes stale.
 
+mod bases;
 mod demo;
 mod generate;
 pub mod prng;
@@ -460,7 +461,7 @@ pub struct BlobSpec {
 }
 
 /// A platform.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PlatformSpec {
     /// e.g. `linux`.

@@ -211,7 +211,9 @@ mod tests {
             ..Default::default()
         };
         let doomed = names(plan(&world, project, repo, Some(1), &params, true, now).unwrap());
-        assert_eq!(doomed.len(), 19 + 1);
+        // 19 `main-<sha>`, the `main` branch tag and `stable`.
+        assert_eq!(doomed.len(), 19 + 1 + 1);
+        assert!(doomed.contains(&"main".to_owned()));
         assert!(doomed.contains(&"stable".to_owned()));
     }
 
@@ -240,11 +242,19 @@ mod tests {
             older_than: Some("1d".into()),
             ..Default::default()
         };
-        // Without the metadata database index tags have no timestamp and are kept.
+        // Without the metadata database index tags have no timestamp and are kept: only the
+        // single-platform images go (the `edge-<sha>` builds and the imported `0.0.x`).
         let cli = world.repositories.get(&7).unwrap();
         let cli_project = world.project(cli.project_id).unwrap();
         let doomed = plan(&world, cli_project, cli, Some(1), &params, false, now).unwrap();
-        assert!(doomed.iter().all(|n| n.starts_with("edge-")), "{doomed:?}");
+        let imported = doomed.iter().filter(|n| n.starts_with("0.0.")).count();
+        assert_eq!(imported, 8, "{doomed:?}");
+        assert!(
+            doomed
+                .iter()
+                .all(|n| n.starts_with("edge-") || n.starts_with("0.0.")),
+            "{doomed:?}"
+        );
         assert!(plan(
             &world,
             cli_project,
