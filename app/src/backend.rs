@@ -20,6 +20,7 @@ use domain::credentials::{
 };
 use domain::input::{NamespacePath, TagName, TagNames};
 use domain::protection::{ProtectionRules, RuleChange};
+use domain::storage::{DeletionEstimate, RepositoryStorage, TagComparison};
 use domain::tags::{
     DeleteOutcome, DeletionPlan, RepositoryHeader, TagDetail, TagListPage, TagListView,
 };
@@ -248,6 +249,33 @@ pub trait Credentials: Send + Sync + 'static {
     async fn instance_health(&self, caller: &Caller) -> Result<InstanceHealth, AppError>;
 }
 
+/// Storage truth: figures computed from the repositories' layers, gathered on demand.
+#[async_trait]
+pub trait Storage: Send + Sync + 'static {
+    /// The repository's deduplicated storage and largest layers (starts gathering layers;
+    /// the progress says how far it is).
+    async fn repository_storage(
+        &self,
+        caller: &Caller,
+        repository_id: u64,
+    ) -> Result<RepositoryStorage, AppError>;
+    /// What deleting these tags would free, layer by layer, as far as layers are known.
+    async fn deletion_estimate(
+        &self,
+        caller: &Caller,
+        repository_id: u64,
+        names: &TagNames,
+    ) -> Result<DeletionEstimate, AppError>;
+    /// Two tags side by side: digests, platforms, layers aligned, sizes.
+    async fn compare_tags(
+        &self,
+        caller: &Caller,
+        repository_id: u64,
+        a: &TagName,
+        b: &TagName,
+    ) -> Result<TagComparison, AppError>;
+}
+
 /// The services, one handle per feature; cloned into every request's extensions.
 #[derive(Clone)]
 pub struct Backend {
@@ -256,6 +284,7 @@ pub struct Backend {
     pub tags: Arc<dyn Tags>,
     pub cleanup: Arc<dyn Cleanup>,
     pub credentials: Arc<dyn Credentials>,
+    pub storage: Arc<dyn Storage>,
 }
 
 /// The backend, for a server function that needs no caller (the public instance list).

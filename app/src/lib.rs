@@ -25,7 +25,7 @@ use pages::errors::NotFoundPage;
 use pages::groups::{GroupListPage, GroupPage};
 use pages::instance::{InstanceHealthPage, InstanceLayout};
 use pages::projects::{ProjectListPage, ProjectPage};
-use pages::tags::{TagDetailPage, TagListPage};
+use pages::tags::{CompareTagsPage, TagDetailPage, TagListPage};
 
 /// The name Trunk gives the JS and wasm files under `/pkg` (the frontend package's name).
 pub const OUTPUT_NAME: &str = "frontend";
@@ -110,6 +110,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("health") view=InstanceHealthPage ssr=SsrMode::Async />
                     <Route path=path!("repositories/:id") view=TagListPage ssr=SsrMode::Async />
                     <Route path=path!("repositories/:id/tags/:tag") view=TagDetailPage ssr=SsrMode::Async />
+                    <Route path=path!("repositories/:id/compare") view=CompareTagsPage ssr=SsrMode::Async />
                 </ParentRoute>
             </Routes>
         </Router>

@@ -91,6 +91,23 @@ pub fn tag(instance: &str, repository_id: u64, name: &str) -> String {
     )
 }
 
+/// Two tags of a repository compared (`a` and `b` in the query).
+pub fn compare(instance: &str, repository_id: u64, a: &str, b: &str) -> String {
+    format!(
+        "{}{}",
+        compare_page(instance, repository_id),
+        domain::query::build(&[("a", a.to_string()), ("b", b.to_string())])
+    )
+}
+
+/// The comparison page without tags chosen (its form fills `a` and `b`).
+pub fn compare_page(instance: &str, repository_id: u64) -> String {
+    format!(
+        "/i/{}/repositories/{repository_id}/compare",
+        segment(instance)
+    )
+}
+
 /// A project's cleanup policy editor.
 pub fn cleanup(instance: &str, project_path: &str) -> String {
     format!(

@@ -155,6 +155,49 @@ impl<'de> Deserialize<'de> for TagName {
     }
 }
 
+/// Two tags to compare (`?a=…&b=…` in a URL, the JSON API and the server function alike).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TagPair {
+    pub a: TagName,
+    pub b: TagName,
+}
+
+impl TagPair {
+    /// Both names, checked.
+    pub fn new(a: &str, b: &str) -> Result<Self, InputError> {
+        let named = |raw: &str, which: &str| {
+            if raw.is_empty() {
+                Err(InputError(format!("Choose the {which} tag to compare.")))
+            } else {
+                TagName::parse(raw)
+            }
+        };
+        Ok(TagPair {
+            a: named(a, "first")?,
+            b: named(b, "second")?,
+        })
+    }
+
+    /// From a query string's pairs: `a` and `b`, nothing else.
+    pub fn from_pairs(pairs: &[(String, String)]) -> Result<Self, InputError> {
+        let mut a = "";
+        let mut b = "";
+        for (key, value) in pairs {
+            match key.as_str() {
+                "a" => a = value,
+                "b" => b = value,
+                other => {
+                    return Err(InputError(format!(
+                        "Unknown parameter {}: a comparison takes a and b.",
+                        quoted(other)
+                    )))
+                }
+            }
+        }
+        TagPair::new(a, b)
+    }
+}
+
 /// The registry's tag grammar: `[\w][\w.-]{0,127}` (ASCII word characters).
 pub fn valid_tag_name(name: &str) -> bool {
     let bytes = name.as_bytes();
@@ -357,5 +400,27 @@ mod tests {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod pair_tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn a_pair_needs_two_valid_names_and_nothing_else() {
+        let pairs = |q: &[(&str, &str)]| -> Vec<(String, String)> {
+            q.iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect()
+        };
+        let pair = TagPair::from_pairs(&pairs(&[("a", "v1.0"), ("b", "latest")])).unwrap();
+        assert_eq!((pair.a.as_str(), pair.b.as_str()), ("v1.0", "latest"));
+        let missing = TagPair::from_pairs(&pairs(&[("a", "v1.0")])).unwrap_err();
+        assert!(missing.to_string().contains("second"), "{missing}");
+        assert!(TagPair::from_pairs(&pairs(&[("a", "v1"), ("b", "-x")])).is_err());
+        let extra = TagPair::from_pairs(&pairs(&[("a", "x"), ("b", "y"), ("c", "z")])).unwrap_err();
+        assert!(extra.to_string().contains("Unknown parameter"));
     }
 }

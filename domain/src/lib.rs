@@ -13,6 +13,7 @@ pub mod model;
 pub mod protection;
 pub mod pull;
 pub mod query;
+pub mod shape;
 pub mod storage;
 pub mod tags;
 pub mod view;

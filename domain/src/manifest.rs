@@ -17,6 +17,7 @@ pub const MAX_MANIFEST_BYTES: usize = 4 * 1024 * 1024;
 
 /// A content descriptor: a blob or child manifest by digest, with its size.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Descriptor {
     pub digest: String,
     pub size: u64,
@@ -27,6 +28,7 @@ pub struct Descriptor {
 
 /// The platform of an index child.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Platform {
     pub os: String,
     pub architecture: String,

@@ -124,6 +124,9 @@ pub struct LayerProgress {
     pub complete: bool,
     /// Images GitLab gave no usable manifest for (missing, schema 1, malformed).
     pub unreadable: u64,
+    /// Manifests held for the repository: its images and their index children.
+    #[serde(default)]
+    pub manifests: u64,
     /// Why gathering stopped, if it did.
     pub error: Option<String>,
 }
@@ -204,6 +207,25 @@ impl Layers {
             };
             out.push(id);
         }
+    }
+
+    /// Bytes this value holds on the heap, roughly (for caches bounded in bytes).
+    pub fn weight(&self) -> usize {
+        let blobs: usize = self
+            .blobs
+            .iter()
+            .map(|b| {
+                std::mem::size_of::<BlobInfo>()
+                    + b.digest.len()
+                    + b.media_type.as_ref().map_or(0, String::len)
+            })
+            .sum();
+        let images: usize = self
+            .images
+            .iter()
+            .map(|(k, ids)| k.len() + ids.len() * 4 + 64)
+            .sum();
+        blobs + images
     }
 
     /// Whether the layers of this image are known.
@@ -346,6 +368,50 @@ impl Layers {
             })
             .collect();
         summary
+    }
+}
+
+/// A repository's storage as its page shows it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct RepositoryStorage {
+    pub repository_id: u64,
+    pub summary: StorageSummary,
+    pub progress: LayerProgress,
+    /// GitLab's own deduplicated size (metadata database only).
+    pub gitlab_size: Option<u64>,
+    /// Tags in the index (all of them once it is complete).
+    pub tags: u64,
+}
+
+/// What deleting some tags frees, as far as the layers are known.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct DeletionEstimate {
+    pub freed: Freed,
+    pub progress: LayerProgress,
+    /// Names not in the index (deleted meanwhile or not indexed yet).
+    pub unknown: u64,
+}
+
+/// Two tags of one repository side by side.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct TagComparison {
+    pub repository: crate::tags::RepositoryHeader,
+    pub a: Tag,
+    pub b: Tag,
+    /// Per platform (one entry for two plain images).
+    pub images: Vec<ImageComparison>,
+    /// Why the layers could not be compared, if they could not.
+    pub unavailable: Option<String>,
+    pub now: i64,
+}
+
+impl TagComparison {
+    /// Both tags name the same image.
+    pub fn same_image(&self) -> bool {
+        self.a.digest.is_some() && self.a.digest == self.b.digest
     }
 }
 

@@ -421,6 +421,8 @@ pub struct TagListView {
     pub max_size: Option<SizeBound>,
     /// Every kind listed must match.
     pub kinds: Vec<TagKind>,
+    /// Only tags whose name falls in this family (see [`crate::shape::TagFamily`]).
+    pub family: Option<crate::shape::TagFamily>,
     pub sort: TagSort,
     pub page: u32,
     pub per_page: u32,
@@ -436,6 +438,7 @@ impl Default for TagListView {
             min_size: None,
             max_size: None,
             kinds: Vec::new(),
+            family: None,
             sort: TagSort::default(),
             page: 1,
             per_page: DEFAULT_PAGE_SIZE,
@@ -481,6 +484,13 @@ impl TagListView {
                     Some(_) => {}
                     None => {
                         notices.push(Notice(format!("Unknown tag kind “{value}” was ignored.")))
+                    }
+                },
+                "family" if value_trimmed.is_empty() => {}
+                "family" => match crate::shape::TagFamily::from_param(value_trimmed) {
+                    Some(family) => view.family = Some(family),
+                    None => {
+                        notices.push(Notice(format!("Unknown tag family “{value}” was ignored.")))
                     }
                 },
                 "sort" => match TagSort::from_param(value_trimmed) {
@@ -549,6 +559,9 @@ impl TagListView {
         for kind in &self.kinds {
             pairs.push(("kind", kind.as_param().to_string()));
         }
+        if let Some(family) = self.family {
+            pairs.push(("family", family.as_param().to_string()));
+        }
         if self.sort != TagSort::default() {
             pairs.push(("sort", self.sort.as_param().to_string()));
         }
@@ -586,6 +599,7 @@ impl TagListView {
             || self.min_size.is_some()
             || self.max_size.is_some()
             || !self.kinds.is_empty()
+            || self.family.is_some()
     }
 
     /// The view filters by a plain name substring and nothing else: GitLab's own name
@@ -598,6 +612,7 @@ impl TagListView {
             && self.min_size.is_none()
             && self.max_size.is_none()
             && self.kinds.is_empty()
+            && self.family.is_none()
     }
 
     /// Compiles the filter; a bad regex is an error the page shows next to the field.
@@ -618,6 +633,7 @@ impl TagListView {
             min_size: self.min_size.as_ref().map(|s| s.bytes),
             max_size: self.max_size.as_ref().map(|s| s.bytes),
             kinds: self.kinds.clone(),
+            family: self.family,
         })
     }
 }
@@ -682,6 +698,7 @@ pub struct FilterKey {
     min_size: Option<u64>,
     max_size: Option<u64>,
     kinds: Vec<TagKind>,
+    family: Option<crate::shape::TagFamily>,
 }
 
 /// A compiled filter.
@@ -692,6 +709,7 @@ pub struct TagFilter {
     min_size: Option<u64>,
     max_size: Option<u64>,
     kinds: Vec<TagKind>,
+    family: Option<crate::shape::TagFamily>,
 }
 
 impl TagFilter {
@@ -729,6 +747,7 @@ impl TagFilter {
             min_size: self.min_size,
             max_size: self.max_size,
             kinds: self.kinds.clone(),
+            family: self.family,
         }
     }
 
@@ -740,6 +759,7 @@ impl TagFilter {
             && self.min_size.is_none()
             && self.max_size.is_none()
             && self.kinds.is_empty()
+            && self.family.is_none()
     }
 
     fn matches_beyond_name(&self, tag: &Tag) -> bool {
@@ -755,6 +775,9 @@ impl TagFilter {
                 .max_size
                 .is_none_or(|m| tag.total_size.is_some_and(|s| s <= m))
             && self.kinds.iter().all(|k| k.matches(tag))
+            && self
+                .family
+                .is_none_or(|f| crate::shape::TagFamily::of(&tag.name) == f)
     }
 }
 

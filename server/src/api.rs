@@ -14,7 +14,7 @@
 
 use crate::auth::caller::MAX_BEARER_LEN;
 use crate::state::AppState;
-use app::backend::{Browse, Caller, Cleanup, SignIn, Tags};
+use app::backend::{Browse, Caller, Cleanup, SignIn, Storage, Tags};
 use app::error::AppError;
 use axum::extract::rejection::{JsonRejection, PathRejection};
 use axum::extract::{FromRequest, FromRequestParts, Path, RawQuery, State};
@@ -26,8 +26,9 @@ use domain::cleanup::{
     check_confirmations, CleanupPolicy, Mode, RepositoryPreview, RunConfirmation, RunOutcome,
     SavedPolicy,
 };
-use domain::input::{NamespacePath, TagName, TagNames};
+use domain::input::{NamespacePath, TagName, TagNames, TagPair};
 use domain::protection::{ProtectionRules, RuleChange};
+use domain::storage::{DeletionEstimate, RepositoryStorage, TagComparison};
 use domain::tags::{
     DeleteOutcome, DeletionPlan, RepositoryHeader, TagDetail, TagListPage, TagListView,
 };
@@ -561,6 +562,72 @@ async fn deletion_plan(
     ))
 }
 
+#[utoipa::path(post, path = "/api/v1/{instance}/repositories/{id}/deletion-estimate", tag = "storage",
+    params(RepositoryPath), request_body = Names,
+    responses((status = 200, description = "What deleting these tags would free, layer by layer (blobs no remaining tag uses), next to the naive sum; partial while layers are still being read", body = DeletionEstimate), Errors))]
+async fn deletion_estimate(
+    State(state): State<AppState>,
+    ApiCaller(caller): ApiCaller,
+    ApiPath(RepositoryPath { id, .. }): ApiPath<RepositoryPath>,
+    ApiJson(body): ApiJson<Names>,
+) -> ApiResult<DeletionEstimate> {
+    let names = TagNames::new(body.names)?;
+    Ok(Json(
+        state
+            .services
+            .storage
+            .deletion_estimate(&caller, id, &names)
+            .await?,
+    ))
+}
+
+#[utoipa::path(get, path = "/api/v1/{instance}/repositories/{id}/storage", tag = "storage",
+    params(RepositoryPath),
+    responses((status = 200, description = "The repository's deduplicated storage, its largest layers, GitLab's own size where it has one, and how far reading layers is", body = RepositoryStorage), Errors))]
+async fn repository_storage(
+    State(state): State<AppState>,
+    ApiCaller(caller): ApiCaller,
+    ApiPath(RepositoryPath { id, .. }): ApiPath<RepositoryPath>,
+) -> ApiResult<RepositoryStorage> {
+    Ok(Json(
+        state
+            .services
+            .storage
+            .repository_storage(&caller, id)
+            .await?,
+    ))
+}
+
+/// `?a=…&b=…`: the two tags to compare.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+struct CompareQuery {
+    /// The first tag.
+    a: String,
+    /// The second tag.
+    b: String,
+}
+
+#[utoipa::path(get, path = "/api/v1/{instance}/repositories/{id}/comparison", tag = "storage",
+    params(RepositoryPath, CompareQuery),
+    responses((status = 200, description = "Two tags side by side: digests, platforms, layers aligned (shared, only in a, only in b) with sizes", body = TagComparison), Errors))]
+async fn comparison(
+    State(state): State<AppState>,
+    ApiCaller(caller): ApiCaller,
+    ApiPath(RepositoryPath { id, .. }): ApiPath<RepositoryPath>,
+    RawQuery(query): RawQuery,
+) -> ApiResult<TagComparison> {
+    let pair = TagPair::from_pairs(&domain::query::parse(query.as_deref().unwrap_or("")))?;
+    Ok(Json(
+        state
+            .services
+            .storage
+            .compare_tags(&caller, id, &pair.a, &pair.b)
+            .await?,
+    ))
+}
+
 #[utoipa::path(post, path = "/api/v1/{instance}/repositories/{id}/tag-deletions", tag = "tags",
     params(RepositoryPath), request_body = Names,
     responses((status = 200, description = "What GitLab did with each named tag (one request each, sent once)", body = Vec<DeleteOutcome>), Errors))]
@@ -781,6 +848,9 @@ fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(tags))
         .routes(routes!(tag))
         .routes(routes!(deletion_plan))
+        .routes(routes!(deletion_estimate))
+        .routes(routes!(repository_storage))
+        .routes(routes!(comparison))
         .routes(routes!(delete_tags))
         .routes(routes!(delete_repository))
         .routes(routes!(cleanup_policy, save_cleanup_policy))

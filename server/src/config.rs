@@ -138,6 +138,10 @@ pub struct IndexSettings {
     /// Memory all tag indexes together may hold, including indexes being rebuilt; the least
     /// recently used index goes first.
     pub memory_mib: u64,
+    /// Memory the layers of image repositories may hold (their manifests by digest and the
+    /// interned blobs storage figures are computed from); the least recently used repository
+    /// goes first.
+    pub layers_mib: u64,
 }
 
 impl Default for IndexSettings {
@@ -147,6 +151,7 @@ impl Default for IndexSettings {
             requests_per_minute: 1_200,
             ttl_secs: 300,
             memory_mib: 256,
+            layers_mib: 64,
         }
     }
 }
@@ -420,6 +425,7 @@ impl Config {
             "REGISTRY_DASH_REQUESTS_PER_MINUTE" => requests_per_minute,
             "REGISTRY_DASH_INDEX_TTL_SECS" => ttl_secs,
             "REGISTRY_DASH_INDEX_MEMORY_MIB" => memory_mib,
+            "REGISTRY_DASH_INDEX_LAYERS_MIB" => layers_mib,
         );
         let mut cache = file_cfg.cache.unwrap_or_default();
         overrides!(cache,
@@ -611,7 +617,7 @@ impl Config {
         if !(0.0..=1.0).contains(&self.demo.error_rate) {
             return invalid("demo error_rate must be between 0 and 1".into());
         }
-        let ranges: [(&str, u64, u64, u64); 9] = [
+        let ranges: [(&str, u64, u64, u64); 10] = [
             ("gitlab_timeout_secs", self.gitlab_timeout_secs, 1, 300),
             (
                 "session_idle_minutes",
@@ -627,6 +633,7 @@ impl Config {
             ),
             ("index ttl_secs", self.index.ttl_secs, 10, 86_400),
             ("index memory_mib", self.index.memory_mib, 1, 1 << 20),
+            ("index layers_mib", self.index.layers_mib, 1, 1 << 20),
             (
                 "limits request_timeout_secs",
                 self.limits.request_timeout_secs,

@@ -21,6 +21,7 @@ pub mod gitlab;
 pub mod http;
 pub mod index;
 pub mod instances;
+pub mod layers;
 pub mod metrics;
 pub mod services;
 pub mod shared;

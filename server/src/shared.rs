@@ -190,6 +190,34 @@ impl Redis {
         Ok(())
     }
 
+    /// `MGET keys`: each key's value, if set.
+    pub async fn get_many(&self, keys: &[String]) -> Result<Vec<Option<Vec<u8>>>, SharedError> {
+        if keys.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut connection = self.connection();
+        Ok(redis::cmd("MGET")
+            .arg(keys)
+            .query_async(&mut connection)
+            .await?)
+    }
+
+    /// `SET key value PX ttl` for each entry, pipelined.
+    pub async fn put_many(
+        &self,
+        entries: &[(String, Vec<u8>)],
+        ttl: Duration,
+    ) -> Result<(), SharedError> {
+        let mut connection = self.connection();
+        let ttl_ms = u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX);
+        let mut pipe = redis::pipe();
+        for (key, value) in entries {
+            pipe.pset_ex(key, value, ttl_ms).ignore();
+        }
+        let _: () = pipe.query_async(&mut connection).await?;
+        Ok(())
+    }
+
     /// `GETDEL key`: the value, taken out (single use).
     pub async fn take(&self, key: &str) -> Result<Option<Vec<u8>>, SharedError> {
         let mut connection = self.connection();

@@ -7,6 +7,7 @@ use crate::caches::Caches;
 use crate::config::Config;
 use crate::index::TagIndexes;
 use crate::instances::{Instance, Instances};
+use crate::layers::LayerStore;
 use crate::metrics::Metrics;
 use crate::services::{Gateway, Services};
 use crate::shared::Redis;
@@ -72,6 +73,7 @@ impl AppState {
                 metrics.clone(),
                 redis.clone(),
             )),
+            layers: Arc::new(LayerStore::new(config.index.layers_mib, redis.clone())),
             metrics: metrics.clone(),
             tasks: TaskTracker::new(),
         });
@@ -121,6 +123,7 @@ impl AppState {
             tags: self.services.tags.clone(),
             cleanup: self.services.cleanup.clone(),
             credentials: self.services.credentials.clone(),
+            storage: self.services.storage.clone(),
         }
     }
 }

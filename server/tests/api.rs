@@ -32,6 +32,9 @@ async fn the_openapi_document_lists_every_route() {
         "/api/v1/{instance}/repositories/{id}/deletion-plan",
         "/api/v1/{instance}/repositories/{id}/tag-deletions",
         "/api/v1/{instance}/repositories/{id}/deletion",
+        "/api/v1/{instance}/repositories/{id}/deletion-estimate",
+        "/api/v1/{instance}/repositories/{id}/storage",
+        "/api/v1/{instance}/repositories/{id}/comparison",
         "/api/v1/{instance}/projects/{project}/cleanup-policy",
         "/api/v1/{instance}/projects/{project}/cleanup-preview",
         "/api/v1/{instance}/projects/{project}/cleanup-runs",
@@ -317,6 +320,22 @@ async fn real_answers_match_the_openapi_document() {
         "/api/v1/{instance}/projects/{project}/cleanup-policy",
     )
     .await;
+    get(
+        "/api/v1/demo/repositories/1/storage",
+        "/api/v1/{instance}/repositories/{id}/storage",
+    )
+    .await;
+    let same = get(
+        "/api/v1/demo/repositories/1/comparison?a=latest&b=latest",
+        "/api/v1/{instance}/repositories/{id}/comparison",
+    )
+    .await;
+    assert_eq!(same["a"]["digest"], same["b"]["digest"]);
+    get(
+        "/api/v1/demo/repositories/1/comparison?a=latest&c=x",
+        "/api/v1/{instance}/repositories/{id}/comparison",
+    )
+    .await;
     let preview = get(
         "/api/v1/demo/projects/opensource%2Fcli/cleanup-preview?name_regex=edge-.*&keep_n=&older_than=",
         "/api/v1/{instance}/projects/{project}/cleanup-preview",
@@ -365,6 +384,12 @@ async fn real_answers_match_the_openapi_document() {
         "/api/v1/demo/projects/acme%2Fweb/protection-rules",
         "/api/v1/{instance}/projects/{project}/protection-rules",
         json!({"CreateTag": {"pattern": "^release-", "min_push": "Maintainer", "min_delete": "Owner"}}),
+    )
+    .await;
+    post(
+        "/api/v1/demo/repositories/1/deletion-estimate",
+        "/api/v1/{instance}/repositories/{id}/deletion-estimate",
+        json!({"names": ["latest"]}),
     )
     .await;
     post(

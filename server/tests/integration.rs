@@ -13,4 +13,5 @@ mod process;
 mod protection;
 mod reference_examples;
 mod replicas;
+mod storage;
 mod tags;

@@ -3,7 +3,9 @@ use domain::tags::{DeleteOutcome, DeletionPlan, TYPED_CONFIRMATION_ABOVE};
 use leptos::prelude::*;
 
 use crate::error::AppError;
-use crate::server_fns::tags::{delete_tags, plan_deletion};
+use crate::server_fns::tags::{delete_tags, estimate_deletion, plan_deletion};
+use domain::storage::DeletionEstimate;
+use std::time::Duration;
 
 /// Tags per server call while deleting (progress moves in these steps).
 const DELETE_CHUNK: usize = 25;
@@ -123,6 +125,7 @@ pub fn DeleteTagsDialog(
                                 }
                             })}
                         </Suspense>
+                        <StorageEstimate instance=instance.clone() repository_id names=names.clone() />
                         {needs_typing.then(|| view! {
                             <label class="field">
                                 <span>"Type " <strong>{count}</strong> " to confirm"</span>
@@ -181,6 +184,72 @@ pub fn DeleteTagsDialog(
     }
 }
 
+/// What the deletion frees, layer by layer, updated while the layers are still being read.
+#[component]
+fn StorageEstimate(instance: String, repository_id: u64, names: Vec<String>) -> impl IntoView {
+    let version = RwSignal::new(0u32);
+    let estimate = LocalResource::new(move || {
+        version.track();
+        estimate_deletion(instance.clone(), repository_id, names.clone())
+    });
+    Effect::new(move |_| {
+        if let Some(Ok(e)) = estimate.get() {
+            if !e.progress.complete && e.progress.error.is_none() {
+                set_timeout(
+                    move || version.update(|v| *v += 1),
+                    Duration::from_millis(1500),
+                );
+            }
+        }
+    });
+    view! {
+        <div class="storage-estimate" data-testid="storage-estimate" aria-live="polite">
+            {move || match estimate.get() {
+                None => view! { <p class="muted">"Reading layers to work out what this frees…"</p> }.into_any(),
+                Some(Err(error)) => view! { <p class="muted">"What this frees is not known: " {error.to_string()}</p> }.into_any(),
+                Some(Ok(estimate)) => view! { <EstimateView estimate /> }.into_any(),
+            }}
+        </div>
+    }
+}
+
+#[component]
+fn EstimateView(estimate: DeletionEstimate) -> impl IntoView {
+    let f = estimate.freed.clone();
+    let p = estimate.progress.clone();
+    let headline = if f.images == 0 && f.kept_by_other_tags > 0 {
+        view! { <p data-testid="frees">"Frees " <strong>"nothing"</strong>": other tags keep every one of these images."</p> }.into_any()
+    } else {
+        view! {
+            <p data-testid="frees">
+                "Frees about " <strong data-testid="freed-bytes">{format::bytes(f.bytes)}</strong>
+                ": the layers and configs only these images use."
+                {(f.naive_bytes != f.bytes).then(|| view! {
+                    " " <span class="muted" data-testid="naive-bytes">"Adding up the tags’ sizes would say " {format::bytes(f.naive_bytes)} "."</span>
+                })}
+            </p>
+        }.into_any()
+    };
+    let partial = (f.partial() || !p.complete).then(|| {
+        let reading = p.error.is_none() && !p.complete;
+        view! {
+            <p class="muted small" data-testid="estimate-partial">
+                {if reading { "Still reading layers: " } else { "Partial: " }}
+                {format!("{} of {} images read", format::count(p.images_known), format::count(p.images))}
+                {(p.unreadable > 0).then(|| format!(", {} unreadable", format::count(p.unreadable)))}
+                "; the figure leaves out what is not read yet."
+                {reading.then(|| view! { " " <progress max=p.images.max(1) value=p.images_known></progress> })}
+            </p>
+        }
+    });
+    view! {
+        {headline}
+        {partial}
+        {p.error.clone().map(|e| view! { <p class="muted small">{e}</p> })}
+        <p class="muted small">"GitLab removes the tags at once; the untagged images and their layers go at its next garbage collection. Layers that other repositories in the namespace use stay stored."</p>
+    }
+}
+
 #[component]
 fn PlanView(plan: DeletionPlan) -> impl IntoView {
     let refused = plan.tags.iter().filter(|t| t.refusal.is_some()).count();
@@ -189,17 +258,8 @@ fn PlanView(plan: DeletionPlan) -> impl IntoView {
         .iter()
         .filter(|t| !t.shares_digest_with.is_empty())
         .count();
-    let freed: u64 = plan
-        .tags
-        .iter()
-        .filter(|t| t.refusal.is_none() && t.shares_digest_with.is_empty())
-        .filter_map(|t| t.total_size)
-        .sum();
     view! {
-        <p>
-            "These tags will be deleted from GitLab. This cannot be undone."
-            {(freed > 0).then(|| format!(" Up to {} of images no other tag uses.", format::bytes(freed)))}
-        </p>
+        <p>"These tags will be deleted from GitLab. This cannot be undone."</p>
         <ul class="warnings">
             {plan.includes_latest.then(|| view! {
                 <li class="warning">"“latest” is among them: anything pulling the default tag will break."</li>

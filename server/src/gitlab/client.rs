@@ -175,6 +175,27 @@ impl GitLabClient {
         query: &str,
         variables: Value,
     ) -> Result<T, GitLabError> {
+        match self.graphql_partial(token, query, variables).await? {
+            (Some(data), errors) if errors.is_empty() => Ok(data),
+            (_, errors) => {
+                let messages: Vec<String> = errors.into_iter().map(|e| e.message).collect();
+                Err(GitLabError::Rejected(if messages.is_empty() {
+                    "GraphQL returned no data".into()
+                } else {
+                    messages.join("; ")
+                }))
+            }
+        }
+    }
+
+    /// A GraphQL query whose fields may fail one by one: the data GitLab gave (if any) and
+    /// the errors with their paths, for the caller to pin to the failed fields.
+    pub async fn graphql_partial<T: DeserializeOwned>(
+        &self,
+        token: &str,
+        query: &str,
+        variables: Value,
+    ) -> Result<(Option<T>, Vec<graphql::ErrorEntry>), GitLabError> {
         let url = self.url("/api/graphql")?;
         let body = json!({ "query": query, "variables": variables });
         let response = self
@@ -191,18 +212,7 @@ impl GitLabClient {
             .map_err(|e| GitLabError::Unavailable(format!("reading body: {}", without_url(&e))))?;
         let envelope: graphql::Response<T> = serde_json::from_slice(&bytes)
             .map_err(|e| GitLabError::Malformed(format!("GraphQL: {e}")))?;
-        match envelope.data {
-            Some(data) if envelope.errors.is_empty() => Ok(data),
-            _ => {
-                let messages: Vec<String> =
-                    envelope.errors.into_iter().map(|e| e.message).collect();
-                Err(GitLabError::Rejected(if messages.is_empty() {
-                    "GraphQL returned no data".into()
-                } else {
-                    messages.join("; ")
-                }))
-            }
-        }
+        Ok((envelope.data, envelope.errors))
     }
 
     /// `GET /api/v4/user`.

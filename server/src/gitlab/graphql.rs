@@ -1,6 +1,7 @@
 //! The GraphQL documents the BFF sends and the shapes it reads back.
 
 use serde::Deserialize;
+use serde_json::Value;
 
 /// Member projects with their image repository counts, 100 per page.
 pub const PROJECTS_WITH_COUNTS: &str = r#"
@@ -401,6 +402,32 @@ pub struct Response<T> {
 #[derive(Debug, Deserialize)]
 pub struct ErrorEntry {
     pub message: String,
+    /// Where in the answer it happened (field names and list positions).
+    #[serde(default)]
+    pub path: Vec<Value>,
+}
+
+/// Manifests fetched in one request (aliases `m0`, `m1`, … of `manifest(reference:)`).
+pub const MANIFESTS_PER_QUERY: usize = 16;
+
+/// Raw manifests of up to [`MANIFESTS_PER_QUERY`] digests of one repository, as aliases:
+/// the field has GitLab's default complexity of 1, so 16 cost 17 of 250, and the query is
+/// about 900 characters. Variables: `id`, `r0` … `r{n-1}`.
+pub fn manifests(n: usize) -> String {
+    let mut declared = String::from("$id: ContainerRepositoryID!");
+    let mut fields = String::new();
+    for i in 0..n {
+        declared.push_str(&format!(", $r{i}: String!"));
+        fields.push_str(&format!(" m{i}: manifest(reference: $r{i})"));
+    }
+    format!("query Manifests({declared}) {{ containerRepository(id: $id) {{{fields} }} }}")
+}
+
+/// `{ containerRepository: { m0: "…", m1: null, … } }`.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ManifestsData {
+    pub container_repository: Option<std::collections::HashMap<String, Option<String>>>,
 }
 
 /// Relay page info.

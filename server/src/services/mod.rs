@@ -14,6 +14,7 @@ use crate::errors;
 use crate::gitlab::{GitLabClient, GitLabError};
 use crate::index::TagIndexes;
 use crate::instances::{Instance, Instances};
+use crate::layers::LayerStore;
 use crate::metrics::{KindLabels, Metrics};
 use app::backend::Caller;
 use app::error::AppError;
@@ -27,11 +28,13 @@ pub mod browse;
 pub mod cleanup;
 pub mod credentials;
 pub mod protection;
+pub mod storage;
 pub mod tags;
 
 pub use browse::BrowseService;
 pub use cleanup::CleanupService;
 pub use credentials::CredentialService;
+pub use storage::StorageService;
 pub use tags::TagService;
 
 /// What every service shares.
@@ -39,6 +42,8 @@ pub struct Gateway {
     pub instances: Instances,
     pub caches: Caches,
     pub indexes: Arc<TagIndexes>,
+    /// Every repository's layers (manifests by digest), for storage figures.
+    pub layers: Arc<LayerStore>,
     pub metrics: Arc<Metrics>,
     /// Work that must run to its end even if its request goes away: deletions, runs,
     /// policy and rule changes. Shutdown waits for it (within the grace period).
@@ -150,6 +155,7 @@ pub struct Services {
     pub tags: Arc<TagService>,
     pub cleanup: Arc<CleanupService>,
     pub credentials: Arc<CredentialService>,
+    pub storage: Arc<StorageService>,
 }
 
 impl Services {
@@ -159,6 +165,7 @@ impl Services {
             browse: Arc::new(BrowseService::new(gateway.clone())),
             cleanup: Arc::new(CleanupService::new(gateway.clone(), tags.clone())),
             credentials: Arc::new(CredentialService::new(gateway.clone())),
+            storage: Arc::new(StorageService::new(gateway.clone(), tags.clone())),
             tags,
             gateway,
         }

@@ -157,6 +157,11 @@ fn TagDetailBody(
                 <BlobTable blobs=detail.layers.clone() config=detail.config.clone() />
             </section>
         }.into_any())}
+        {view! { <form method="get" action=links::compare_page(&instance, repo.id) class="panel compare-form inline" data-testid="compare-with">
+            <input type="hidden" name="a" value=tag.name.clone() />
+            <label>"Compare with tag " <input name="b" required maxlength="128" autocomplete="off" spellcheck="false" placeholder="e.g. latest" /></label>
+            <button type="submit" class="button">"Compare"</button>
+        </form> }.into_any()}
         {view! { <section class="panel" aria-labelledby="referrers-title">
             <h2 id="referrers-title">"Signatures and attestations"</h2>
             {if tag.referrers.is_empty() {

@@ -8,6 +8,7 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_navigate;
 use std::time::Duration;
 
+use super::storage::StoragePanel;
 use super::{use_repository_id, RepositoryBreadcrumbs, RepositoryDeleteButton};
 use crate::components::{
     use_hydrated, CopyButton, DeleteTagsDialog, ErrorView, LoadingRows, Notices, UseImage,
@@ -59,6 +60,8 @@ pub fn TagListPage() -> impl IntoView {
     });
     let selection = RwSignal::new(Vec::<String>::new());
     let deleting = RwSignal::new(None::<Vec<String>>);
+    // Counts deletions through this page: the storage panel reads its figures again.
+    let deletions = RwSignal::new(0u32);
     view! {
         {move || view! { <Notices notices=parsed.get().1 /> }}
         <Transition fallback=|| view! { <LoadingRows /> }>
@@ -74,6 +77,7 @@ pub fn TagListPage() -> impl IntoView {
                 }
             })}
         </Transition>
+        <StoragePanel repository_id changed=deletions />
         {move || deleting.get().map(|names| {
             let instance = instance.get_untracked();
             let id = repository_id.get_untracked().unwrap_or_default();
@@ -87,6 +91,7 @@ pub fn TagListPage() -> impl IntoView {
                         if !deleted.is_empty() {
                             selection.update(|s| s.retain(|n| !deleted.contains(n)));
                             refresh.update(|n| *n += 1);
+                            deletions.update(|n| *n += 1);
                         }
                     })
                 />
@@ -304,6 +309,7 @@ fn SelectionBar(
     let hydrated = use_hydrated();
     let note = RwSignal::new(None::<String>);
     let can_delete = refusal.is_none();
+    let compare_base = instance.clone();
     let select_all = move |_| {
         let instance = instance.clone();
         let view = view.clone();
@@ -330,8 +336,16 @@ fn SelectionBar(
         <div class="selection-bar" aria-live="polite">
             {move || {
                 let n = selection.with(Vec::len);
+                let compare = (n == 2).then(|| {
+                    let names = selection.get();
+                    view! {
+                        <a class="button" data-testid="compare-selected"
+                            href=links::compare(&compare_base, repository_id, &names[0], &names[1])>"Compare the two"</a>
+                    }
+                });
                 (n > 0).then(|| view! {
                     <span data-testid="selection-count">{format::plural(n as u64, "tag selected", "tags selected")}</span>
+                    {compare}
                     <button type="button" class="button subtle" on:click=move |_| { selection.set(Vec::new()); note.set(None); }>"Clear"</button>
                     <button
                         type="button"

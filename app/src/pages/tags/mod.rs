@@ -1,8 +1,11 @@
 //! An image repository's tag list and tag detail pages.
 
+mod compare;
 mod detail;
 mod list;
+mod storage;
 
+pub use compare::CompareTagsPage;
 pub use detail::TagDetailPage;
 pub use list::{TagBadges, TagListPage};
 

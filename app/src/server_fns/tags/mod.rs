@@ -1,10 +1,12 @@
 mod delete_repository;
 mod delete_tags;
 mod plan;
+mod storage;
 mod tag_detail;
 mod tag_list;
 pub use delete_repository::*;
 pub use delete_tags::*;
 pub use plan::*;
+pub use storage::*;
 pub use tag_detail::*;
 pub use tag_list::*;

@@ -1,0 +1,575 @@
+//! The shape of a repository: how its tags spread over age and size, the families their
+//! names fall into, the signature/attestation/SBOM sidecar tags and their subjects, and
+//! the tell-tale of an import from an older registry.
+//!
+//! - **Families** are recognised from the name alone, first match wins: cosign sidecars
+//!   (`sha256-<64 hex>.sig|.att|.sbom`), semantic versions (`v1.2`, `1.4.0-rc.1`), dates
+//!   (`2026-11-02`, `20261102`, `20261102-1530`), commit SHAs (7–40 lower-case hex with at
+//!   least one letter, optionally `sha-` or `g` first), branch-like names (letters first:
+//!   `main`, `feature-x`, `mr-123`, `latest`), then anything else. The tag list filters by
+//!   family with `family=` in its URL, using this very function, so a chart's count and
+//!   the list it links to always agree.
+//! - **Age and size buckets** use the list's own filters (`newer=`/`older=`, `min=`/`max=`)
+//!   with their exact semantics: newer is `>=`, older is `<`, sizes are inclusive at both
+//!   ends, so a tag lands in the first bucket whose link lists it.
+//! - **Storage per bucket** counts each blob once within the bucket when the layers of all
+//!   its images are known, and says so; otherwise it adds up tag sizes, labelled as such.
+//! - **Sidecars** name their subject by digest: `sha256-<hex>.sig` belongs to every tag whose
+//!   digest is `sha256:<hex>`. GitLab's cleanup counts them as ordinary tags (`keep_n`).
+//! - **Import batch**: with the metadata database, tags imported from an older registry all
+//!   carry the import time as their published time. A published time shared by at least
+//!   [`IMPORT_BATCH_MIN`] tags (and a fifth of them) whose build times spread over more
+//!   than a day is reported.
+
+use crate::storage::Layers;
+use crate::tags::Tag;
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+
+/// Tags that must share one published time before it is called an import.
+pub const IMPORT_BATCH_MIN: usize = 10;
+
+/// What a tag name says about the tag.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub enum TagFamily {
+    SemVer,
+    Date,
+    CommitSha,
+    Branch,
+    Sidecar,
+    Other,
+}
+
+impl TagFamily {
+    pub const ALL: [TagFamily; 6] = [
+        TagFamily::SemVer,
+        TagFamily::Date,
+        TagFamily::CommitSha,
+        TagFamily::Branch,
+        TagFamily::Sidecar,
+        TagFamily::Other,
+    ];
+
+    pub fn as_param(self) -> &'static str {
+        match self {
+            TagFamily::SemVer => "semver",
+            TagFamily::Date => "date",
+            TagFamily::CommitSha => "sha",
+            TagFamily::Branch => "branch",
+            TagFamily::Sidecar => "sidecar",
+            TagFamily::Other => "other",
+        }
+    }
+
+    pub fn from_param(value: &str) -> Option<Self> {
+        TagFamily::ALL.into_iter().find(|f| f.as_param() == value)
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            TagFamily::SemVer => "Versions",
+            TagFamily::Date => "Dates",
+            TagFamily::CommitSha => "Commit SHAs",
+            TagFamily::Branch => "Branches and moving tags",
+            TagFamily::Sidecar => "Signatures, attestations, SBOMs",
+            TagFamily::Other => "Other",
+        }
+    }
+
+    pub fn example(self) -> &'static str {
+        match self {
+            TagFamily::SemVer => "v1.2.3, 1.4.0-rc.1",
+            TagFamily::Date => "2026-11-02, 20261102",
+            TagFamily::CommitSha => "3f9a2c1, sha-3f9a2c1",
+            TagFamily::Branch => "main, feature-x, latest",
+            TagFamily::Sidecar => "sha256-….sig",
+            TagFamily::Other => "",
+        }
+    }
+
+    /// The family of a tag name (see the module docs for the rules).
+    pub fn of(name: &str) -> TagFamily {
+        if sidecar(name).is_some() {
+            TagFamily::Sidecar
+        } else if is_semver(name) {
+            TagFamily::SemVer
+        } else if is_date(name) {
+            TagFamily::Date
+        } else if is_sha(name) {
+            TagFamily::CommitSha
+        } else if name.as_bytes().first().is_some_and(u8::is_ascii_alphabetic) {
+            TagFamily::Branch
+        } else {
+            TagFamily::Other
+        }
+    }
+}
+
+/// What a sidecar tag holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub enum SidecarKind {
+    Signature,
+    Attestation,
+    Sbom,
+}
+
+impl SidecarKind {
+    pub fn label(self) -> &'static str {
+        match self {
+            SidecarKind::Signature => "signature",
+            SidecarKind::Attestation => "attestation",
+            SidecarKind::Sbom => "SBOM",
+        }
+    }
+}
+
+/// `sha256-<64 hex>.sig|.att|.sbom` → the subject digest `sha256:<hex>` and the kind.
+pub fn sidecar(name: &str) -> Option<(String, SidecarKind)> {
+    let rest = name.strip_prefix("sha256-")?;
+    let (hex, suffix) = rest.split_once('.')?;
+    let kind = match suffix {
+        "sig" => SidecarKind::Signature,
+        "att" => SidecarKind::Attestation,
+        "sbom" => SidecarKind::Sbom,
+        _ => return None,
+    };
+    (hex.len() == 64
+        && hex
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)))
+    .then(|| (format!("sha256:{hex}"), kind))
+}
+
+fn digits(s: &str) -> bool {
+    !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit())
+}
+
+fn is_semver(name: &str) -> bool {
+    let core = name.strip_prefix('v').unwrap_or(name);
+    let end = core.find(['-', '+']).unwrap_or(core.len());
+    let (numbers, suffix) = core.split_at(end);
+    let parts: Vec<&str> = numbers.split('.').collect();
+    (2..=3).contains(&parts.len())
+        && parts.iter().all(|p| digits(p))
+        && (suffix.is_empty() || suffix.len() > 1)
+}
+
+fn is_date(name: &str) -> bool {
+    let b = name.as_bytes();
+    let (date, rest): (&str, &str) = if b.len() >= 10 && b[4] == b'-' && b[7] == b'-' {
+        if !(digits(&name[0..4]) && digits(&name[5..7]) && digits(&name[8..10])) {
+            return false;
+        }
+        (&name[..10], &name[10..])
+    } else if b.len() >= 8 && digits(&name[..8]) {
+        (&name[..8], &name[8..])
+    } else {
+        return false;
+    };
+    let compact: String = date.chars().filter(char::is_ascii_digit).collect();
+    let (month, day): (u32, u32) = (
+        compact[4..6].parse().unwrap_or(0),
+        compact[6..8].parse().unwrap_or(0),
+    );
+    (1..=12).contains(&month)
+        && (1..=31).contains(&day)
+        && compact[..2]
+            .parse::<u32>()
+            .is_ok_and(|c| (19..=21).contains(&c))
+        && (rest.is_empty() || matches!(rest.as_bytes()[0], b'-' | b'T' | b'_' | b'.'))
+}
+
+fn is_sha(name: &str) -> bool {
+    let hex = name
+        .strip_prefix("sha-")
+        .or_else(|| name.strip_prefix('g'))
+        .filter(|h| h.len() >= 7)
+        .unwrap_or(name);
+    (7..=40).contains(&hex.len())
+        && hex
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+        && hex.bytes().any(|b| (b'a'..=b'f').contains(&b))
+}
+
+/// One bar of a chart: a slice of the tags, and the tag-list filter that lists them.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Bucket {
+    pub label: String,
+    pub tags: u64,
+    pub bytes: u64,
+    /// Query pairs of the tag list that shows exactly these tags (empty when none can).
+    pub query: Vec<(String, String)>,
+}
+
+/// One family and its tags.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct FamilyCount {
+    pub family: TagFamily,
+    pub tags: u64,
+    pub bytes: u64,
+}
+
+/// A subject tag and the sidecars that belong to it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SidecarGroup {
+    pub subject: String,
+    /// `(sidecar tag, kind)`.
+    pub sidecars: Vec<(String, SidecarKind)>,
+}
+
+/// A published time many tags share while their builds differ.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ImportBatch {
+    pub published_at: i64,
+    pub tags: u64,
+    /// Earliest and latest build (config creation) time among them.
+    pub built_from: i64,
+    pub built_to: i64,
+}
+
+/// The whole picture.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct RepositoryShape {
+    pub by_age: Vec<Bucket>,
+    pub by_size: Vec<Bucket>,
+    pub families: Vec<FamilyCount>,
+    /// Bytes per bucket count each blob once (else they add up tag sizes).
+    pub deduplicated: bool,
+    pub sidecars: Vec<SidecarGroup>,
+    /// Sidecar tags whose subject digest no tag has.
+    pub orphan_sidecars: u64,
+    pub import_batch: Option<ImportBatch>,
+}
+
+impl RepositoryShape {
+    pub fn sidecar_count(&self) -> u64 {
+        self.sidecars
+            .iter()
+            .map(|g| g.sidecars.len() as u64)
+            .sum::<u64>()
+            + self.orphan_sidecars
+    }
+}
+
+const DAY: i64 = 86_400;
+/// Age buckets: (label, newer-than param, older-than param), youngest first.
+const AGES: [(&str, Option<&str>, Option<&str>, i64); 6] = [
+    ("under a day", Some("1d"), None, DAY),
+    ("1–7 days", Some("7d"), Some("1d"), 7 * DAY),
+    ("1–4 weeks", Some("30d"), Some("7d"), 30 * DAY),
+    ("1–3 months", Some("90d"), Some("30d"), 90 * DAY),
+    ("3–12 months", Some("365d"), Some("90d"), 365 * DAY),
+    ("over a year", None, Some("365d"), i64::MAX),
+];
+const MB: u64 = 1_000_000;
+/// Size buckets: (label, min param, max param, upper bound inclusive). The list's size
+/// bounds are inclusive at both ends, so each upper bound is a byte below the next lower.
+const SIZES: [(&str, Option<&str>, Option<&str>, u64); 5] = [
+    ("under 10 MB", None, Some("9.999999MB"), 10 * MB - 1),
+    ("10–100 MB", Some("10MB"), Some("99.999999MB"), 100 * MB - 1),
+    (
+        "100 MB–1 GB",
+        Some("100MB"),
+        Some("999.999999MB"),
+        1000 * MB - 1,
+    ),
+    ("1–5 GB", Some("1GB"), Some("4.999999999GB"), 5000 * MB - 1),
+    ("over 5 GB", Some("5GB"), None, u64::MAX),
+];
+
+fn pairs(items: &[(&str, Option<&str>)]) -> Vec<(String, String)> {
+    items
+        .iter()
+        .filter_map(|(k, v)| v.map(|v| (k.to_string(), v.to_string())))
+        .collect()
+}
+
+/// Computes the shape of a repository from all its tags, `now`, and its layers when every
+/// image's layers are known (`layers` is `None` otherwise).
+pub fn shape(tags: &[&Tag], now: i64, layers: Option<&Layers>) -> RepositoryShape {
+    let mut age_members: Vec<Vec<&Tag>> = vec![Vec::new(); AGES.len() + 1];
+    let mut size_members: Vec<Vec<&Tag>> = vec![Vec::new(); SIZES.len() + 1];
+    let mut family_members: HashMap<TagFamily, Vec<&Tag>> = HashMap::new();
+    for tag in tags {
+        let age_slot = match tag.timestamp() {
+            // The filter: newer=X is `ts >= now - X`, older=X is `ts < now - X`.
+            Some(ts) => AGES
+                .iter()
+                .position(|(_, _, _, upper)| *upper == i64::MAX || ts >= now - upper)
+                .unwrap_or(AGES.len() - 1),
+            None => AGES.len(),
+        };
+        age_members[age_slot].push(tag);
+        let size_slot = match tag.total_size {
+            Some(size) => SIZES
+                .iter()
+                .position(|(_, _, _, upper)| size <= *upper)
+                .unwrap_or(SIZES.len() - 1),
+            None => SIZES.len(),
+        };
+        size_members[size_slot].push(tag);
+        family_members
+            .entry(TagFamily::of(&tag.name))
+            .or_default()
+            .push(tag);
+    }
+    let bytes = |members: &[&Tag]| -> u64 {
+        match layers {
+            Some(l) => l.unique_bytes(members.iter().filter_map(|t| t.digest.as_deref())),
+            None => members.iter().filter_map(|t| t.total_size).sum(),
+        }
+    };
+    let mut by_age: Vec<Bucket> = AGES
+        .iter()
+        .zip(&age_members)
+        .map(|((label, newer, older, _), members)| Bucket {
+            label: label.to_string(),
+            tags: members.len() as u64,
+            bytes: bytes(members),
+            query: pairs(&[("newer", *newer), ("older", *older)]),
+        })
+        .collect();
+    if !age_members[AGES.len()].is_empty() {
+        by_age.push(Bucket {
+            label: "no date".into(),
+            tags: age_members[AGES.len()].len() as u64,
+            bytes: bytes(&age_members[AGES.len()]),
+            query: Vec::new(),
+        });
+    }
+    let mut by_size: Vec<Bucket> = SIZES
+        .iter()
+        .zip(&size_members)
+        .map(|((label, min, max, _), members)| Bucket {
+            label: label.to_string(),
+            tags: members.len() as u64,
+            bytes: bytes(members),
+            query: pairs(&[("min", *min), ("max", *max)]),
+        })
+        .collect();
+    if !size_members[SIZES.len()].is_empty() {
+        by_size.push(Bucket {
+            label: "no size".into(),
+            tags: size_members[SIZES.len()].len() as u64,
+            bytes: 0,
+            query: Vec::new(),
+        });
+    }
+    let families = TagFamily::ALL
+        .iter()
+        .filter_map(|f| {
+            family_members.get(f).map(|members| FamilyCount {
+                family: *f,
+                tags: members.len() as u64,
+                bytes: bytes(members),
+            })
+        })
+        .collect();
+    // Sidecars under their subjects.
+    let mut by_digest: HashMap<&str, Vec<&str>> = HashMap::new();
+    for tag in tags {
+        if let Some(d) = tag.digest.as_deref() {
+            by_digest.entry(d).or_default().push(tag.name.as_str());
+        }
+    }
+    let mut groups: HashMap<String, Vec<(String, SidecarKind)>> = HashMap::new();
+    let mut orphan_sidecars = 0;
+    for tag in tags {
+        if let Some((subject_digest, kind)) = sidecar(&tag.name) {
+            match by_digest.get(subject_digest.as_str()) {
+                Some(subjects) => {
+                    for subject in subjects {
+                        groups
+                            .entry(subject.to_string())
+                            .or_default()
+                            .push((tag.name.clone(), kind));
+                    }
+                }
+                None => orphan_sidecars += 1,
+            }
+        }
+    }
+    let mut sidecars: Vec<SidecarGroup> = groups
+        .into_iter()
+        .map(|(subject, mut sidecars)| {
+            sidecars.sort();
+            SidecarGroup { subject, sidecars }
+        })
+        .collect();
+    sidecars.sort_by(|a, b| crate::tags::natural_cmp(&a.subject, &b.subject));
+    RepositoryShape {
+        by_age,
+        by_size,
+        families,
+        deduplicated: layers.is_some(),
+        sidecars,
+        orphan_sidecars,
+        import_batch: import_batch(tags),
+    }
+}
+
+/// See the module docs.
+pub fn import_batch(tags: &[&Tag]) -> Option<ImportBatch> {
+    let mut by_published: HashMap<i64, Vec<&Tag>> = HashMap::new();
+    for tag in tags {
+        if let Some(p) = tag.published_at {
+            by_published.entry(p).or_default().push(tag);
+        }
+    }
+    let (published_at, members) = by_published
+        .into_iter()
+        .max_by_key(|(p, m)| (m.len(), *p))?;
+    if members.len() < IMPORT_BATCH_MIN || members.len() * 5 < tags.len() {
+        return None;
+    }
+    let built: Vec<i64> = members.iter().filter_map(|t| t.created_at).collect();
+    let (from, to) = (*built.iter().min()?, *built.iter().max()?);
+    (to - from > DAY).then_some(ImportBatch {
+        published_at,
+        tags: members.len() as u64,
+        built_from: from,
+        built_to: to,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn names_fall_into_families() {
+        let hex = "a".repeat(64);
+        for (name, family) in [
+            ("v1.2.3", TagFamily::SemVer),
+            ("1.4.0-rc.1", TagFamily::SemVer),
+            ("2.1", TagFamily::SemVer),
+            ("v1.2.3+build.5", TagFamily::SemVer),
+            ("2026-11-02", TagFamily::Date),
+            ("20261102", TagFamily::Date),
+            ("20261102-1530", TagFamily::Date),
+            ("3f9a2c1", TagFamily::CommitSha),
+            ("sha-3f9a2c1", TagFamily::CommitSha),
+            (
+                "0123456789abcdef0123456789abcdef01234567",
+                TagFamily::CommitSha,
+            ),
+            ("main", TagFamily::Branch),
+            ("feature-x", TagFamily::Branch),
+            ("mr-123", TagFamily::Branch),
+            ("latest", TagFamily::Branch),
+            (&format!("sha256-{hex}.sig"), TagFamily::Sidecar),
+            (&format!("sha256-{hex}.sbom"), TagFamily::Sidecar),
+            ("1234567", TagFamily::Other),
+            ("_tmp", TagFamily::Other),
+            ("v1", TagFamily::Branch),
+            ("20261340", TagFamily::Other),
+        ] {
+            assert_eq!(TagFamily::of(name), family, "{name}");
+        }
+        assert_eq!(
+            sidecar(&format!("sha256-{hex}.att")).unwrap().0,
+            format!("sha256:{hex}")
+        );
+        assert!(sidecar("sha256-abc.sig").is_none());
+    }
+
+    fn tag(name: &str, digest: u8, created: i64, published: Option<i64>, size: u64) -> Tag {
+        Tag {
+            name: name.into(),
+            digest: Some(format!("sha256:{}", format!("{digest:02x}").repeat(32))),
+            created_at: Some(created),
+            published_at: published,
+            total_size: Some(size),
+            ..Tag::default()
+        }
+    }
+
+    const NOW: i64 = 1_800_000_000;
+
+    #[test]
+    fn buckets_agree_with_the_list_filters_they_link_to() {
+        use crate::tags::TagListView;
+        let tags: Vec<Tag> = (0..400)
+            .map(|i| {
+                let age = (i as i64 * 7919 * 3600) % (800 * DAY);
+                tag(
+                    &format!("t{i}"),
+                    (i % 200) as u8,
+                    NOW - age,
+                    None,
+                    (i as u64 * 37 * MB) % (7000 * MB),
+                )
+            })
+            .chain([
+                tag("edge-day", 1, NOW - DAY, None, 10 * MB),
+                tag("edge-week", 2, NOW - 7 * DAY, None, 100 * MB),
+            ])
+            .collect();
+        let refs: Vec<&Tag> = tags.iter().collect();
+        let s = shape(&refs, NOW, None);
+        for bucket in s.by_age.iter().chain(&s.by_size) {
+            let (view, notices) = TagListView::from_pairs(&bucket.query);
+            assert!(notices.is_empty(), "{notices:?}");
+            let filter = view.filter(NOW).unwrap();
+            let listed = tags.iter().filter(|t| filter.matches(t)).count() as u64;
+            assert_eq!(listed, bucket.tags, "{}", bucket.label);
+        }
+        assert_eq!(
+            s.by_age.iter().map(|b| b.tags).sum::<u64>(),
+            tags.len() as u64
+        );
+        for family in &s.families {
+            let (view, _) =
+                TagListView::from_pairs(&[("family".into(), family.family.as_param().into())]);
+            let filter = view.filter(NOW).unwrap();
+            assert_eq!(
+                tags.iter().filter(|t| filter.matches(t)).count() as u64,
+                family.tags
+            );
+        }
+    }
+
+    #[test]
+    fn sidecars_join_their_subjects_and_imports_are_spotted() {
+        let subject = tag("v1.0.0", 7, NOW - 10 * DAY, None, 5);
+        let hex = "07".repeat(32);
+        let sig = tag(&format!("sha256-{hex}.sig"), 8, NOW, None, 1);
+        let orphan = tag(&format!("sha256-{}.att", "09".repeat(32)), 10, NOW, None, 1);
+        let tags = [subject.clone(), sig, orphan];
+        let refs: Vec<&Tag> = tags.iter().collect();
+        let s = shape(&refs, NOW, None);
+        assert_eq!(s.sidecars[0].subject, "v1.0.0");
+        assert_eq!(s.sidecars[0].sidecars[0].1, SidecarKind::Signature);
+        assert_eq!((s.orphan_sidecars, s.sidecar_count()), (1, 2));
+        // Twelve tags built a month apart, all published at one instant: an import.
+        let imported: Vec<Tag> = (0..12)
+            .map(|i| {
+                tag(
+                    &format!("old-{i}"),
+                    i as u8,
+                    NOW - 400 * DAY + i * 30 * DAY,
+                    Some(NOW - 3 * DAY),
+                    1,
+                )
+            })
+            .collect();
+        let refs: Vec<&Tag> = imported.iter().collect();
+        let batch = import_batch(&refs).unwrap();
+        assert_eq!((batch.tags, batch.published_at), (12, NOW - 3 * DAY));
+        // The same instant for tags built together is a normal push, not an import.
+        let pushed: Vec<Tag> = (0..12)
+            .map(|i| tag(&format!("p{i}"), i as u8, NOW - DAY, Some(NOW), 1))
+            .collect();
+        let refs: Vec<&Tag> = pushed.iter().collect();
+        assert!(import_batch(&refs).is_none());
+    }
+}

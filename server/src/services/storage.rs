@@ -1,0 +1,244 @@
+//! Storage truth: deduplicated storage, deletion estimates and tag comparisons, computed from
+//! the repository's layers (see `crate::layers`) over its tag index.
+//!
+//! Every answer starts with the caller's own access check (as the tag pages do), then reads
+//! the shared tag index and the shared layers. Gathering starts only here, when a view asks,
+//! within the caller's budget; an answer never waits long for it: it says how far it is,
+//! and the page asks again.
+
+use super::tags::TagService;
+use super::Gateway;
+use crate::gitlab::GitLabError;
+use crate::index::{IndexState, TagIndex};
+use crate::layers::{LayerJob, LayerRequest};
+use app::backend::{Caller, Storage};
+use app::error::AppError;
+use async_trait::async_trait;
+use domain::input::{TagName, TagNames};
+use domain::storage::{compare, DeletionEstimate, RepositoryStorage, TagComparison, LARGEST_SHOWN};
+use domain::tags::{RepositoryHeader, Tag};
+use domain::Subject;
+use serde::Deserialize;
+use serde_json::json;
+use std::collections::HashSet;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// How long an answer waits for the tag index to complete.
+const INDEX_WAIT: Duration = Duration::from_secs(5);
+/// How long an answer waits for the layers to complete (small repositories finish).
+const LAYERS_WAIT: Duration = Duration::from_secs(2);
+
+/// Storage figures.
+pub struct StorageService {
+    gw: Arc<Gateway>,
+    tags: Arc<TagService>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct SizeData {
+    container_repository: Option<SizeNode>,
+}
+
+#[derive(Deserialize)]
+struct SizeNode {
+    size: Option<f64>,
+}
+
+impl StorageService {
+    pub fn new(gw: Arc<Gateway>, tags: Arc<TagService>) -> Self {
+        StorageService { gw, tags }
+    }
+
+    fn request(&self, caller: &Caller, repository_id: u64) -> Result<LayerRequest, AppError> {
+        let indexes = &self.gw.indexes;
+        Ok(LayerRequest {
+            api: self.gw.instance(caller)?.api.clone(),
+            token: caller.credential.token().secret().to_string(),
+            repository_id,
+            budget: indexes.budget(&caller.instance, caller.viewer.id),
+            concurrency: indexes.settings.concurrency,
+        })
+    }
+
+    /// The checked header, the index (given a moment to complete) and the layer job
+    /// (started for what the index holds, given a moment too).
+    async fn layers(
+        &self,
+        caller: &Caller,
+        repository_id: u64,
+    ) -> Result<(Arc<RepositoryHeader>, Arc<TagIndex>, Arc<LayerJob>), AppError> {
+        let header = self
+            .tags
+            .repository_access(caller, repository_id, false)
+            .await?;
+        let index = self.tags.index_for(caller, &header).await?;
+        index
+            .wait_until(INDEX_WAIT, |s| s.is_current() || s.error.is_some())
+            .await;
+        let job = self
+            .gw
+            .layers
+            .ensure(&caller.instance, &index, self.request(caller, header.id)?);
+        job.wait_until(LAYERS_WAIT, |p| p.complete || p.error.is_some())
+            .await;
+        Ok((header, index, job))
+    }
+
+    /// GitLab's own deduplicated size (metadata database only; null otherwise, and an
+    /// older GitLab without the field is not an error worth showing).
+    async fn gitlab_size(&self, caller: &Caller, repository_id: u64) -> Option<u64> {
+        let data: SizeData = self
+            .gw
+            .call(caller, Subject::Repository(repository_id), |api, token| async move {
+                api.graphql(
+                    &token,
+                    "query Size($id: ContainerRepositoryID!) { containerRepository(id: $id) { size } }",
+                    json!({ "id": format!("gid://gitlab/ContainerRepository/{repository_id}") }),
+                )
+                .await
+            })
+            .await
+            .ok()?;
+        data.container_repository?
+            .size
+            .filter(|s| s.is_finite() && *s >= 0.0)
+            .map(|s| s as u64)
+    }
+}
+
+fn tags_of(state: &IndexState) -> Vec<Arc<Tag>> {
+    state.tags.values().cloned().collect()
+}
+
+#[async_trait]
+impl Storage for StorageService {
+    async fn repository_storage(
+        &self,
+        caller: &Caller,
+        repository_id: u64,
+    ) -> Result<RepositoryStorage, AppError> {
+        let (header, index, job) = self.layers(caller, repository_id).await?;
+        let gitlab_size = self.gitlab_size(caller, header.id).await;
+        let tags = index.read(tags_of);
+        let snapshot = job.snapshot();
+        let summary = tokio::task::spawn_blocking(move || {
+            snapshot
+                .layers
+                .summary(tags.iter().map(|t| &**t), LARGEST_SHOWN)
+        })
+        .await
+        .map_err(|_| AppError::Internal {
+            message: "the storage figures could not be computed".into(),
+        })?;
+        let progress = job.snapshot().progress;
+        Ok(RepositoryStorage {
+            repository_id: header.id,
+            tags: index.read(|s| s.tags.len() as u64),
+            summary,
+            progress,
+            gitlab_size,
+        })
+    }
+
+    async fn deletion_estimate(
+        &self,
+        caller: &Caller,
+        repository_id: u64,
+        names: &TagNames,
+    ) -> Result<DeletionEstimate, AppError> {
+        let (_, index, job) = self.layers(caller, repository_id).await?;
+        let names: HashSet<String> = names.to_strings().into_iter().collect();
+        let tags = index.read(tags_of);
+        let known: HashSet<&str> = tags.iter().map(|t| t.name.as_str()).collect();
+        let unknown = names.iter().filter(|n| !known.contains(n.as_str())).count() as u64;
+        let snapshot = job.snapshot();
+        let freed = snapshot
+            .layers
+            .freed(tags.iter().map(|t| &**t), |t| names.contains(&t.name));
+        Ok(DeletionEstimate {
+            freed,
+            progress: snapshot.progress,
+            unknown,
+        })
+    }
+
+    async fn compare_tags(
+        &self,
+        caller: &Caller,
+        repository_id: u64,
+        a: &TagName,
+        b: &TagName,
+    ) -> Result<TagComparison, AppError> {
+        let header = self
+            .tags
+            .repository_access(caller, repository_id, false)
+            .await?;
+        let index = self.tags.index_for(caller, &header).await?;
+        let wanted =
+            |s: &IndexState| s.tags.contains_key(a.as_str()) && s.tags.contains_key(b.as_str());
+        index
+            .wait_until(INDEX_WAIT, |s| {
+                wanted(s) || s.is_current() || s.error.is_some()
+            })
+            .await;
+        let find = |name: &TagName| {
+            index
+                .read(|s| s.tags.get(name.as_str()).cloned())
+                .ok_or_else(|| AppError::NotFound {
+                    what: Subject::Tag {
+                        repository: repository_id,
+                        name: name.to_string(),
+                    },
+                })
+        };
+        let (tag_a, tag_b) = (find(a)?, find(b)?);
+        let job = self
+            .gw
+            .layers
+            .ensure(&caller.instance, &index, self.request(caller, header.id)?);
+        let digests: Vec<String> = [&tag_a.digest, &tag_b.digest]
+            .into_iter()
+            .flatten()
+            .cloned()
+            .collect();
+        let fetched = self
+            .gw
+            .layers
+            .fetch_now(&job, &digests, self.request(caller, header.id)?)
+            .await;
+        let images = match (&fetched, &tag_a.digest, &tag_b.digest) {
+            (Ok(()), Some(da), Some(db)) => job
+                .manifest(da)
+                .zip(job.manifest(db))
+                .map(|(ma, mb)| compare(&ma, da, &mb, db, |d| job.manifest(d))),
+            _ => None,
+        };
+        let unavailable = match (fetched, &images) {
+            (Err(error @ (GitLabError::Unauthorized | GitLabError::TokenExpired)), _) => {
+                // GitLab refused the credential: the caller is signed out.
+                return Err(self
+                    .gw
+                    .failure(caller, error, Subject::Repository(repository_id))
+                    .await);
+            }
+            (Err(error), _) => Some(crate::errors::sentence(&error)),
+            (Ok(()), None) if tag_a.digest.is_none() || tag_b.digest.is_none() => {
+                Some("GitLab reports no manifest digest for one of the tags.".into())
+            }
+            (Ok(()), None) => {
+                Some("GitLab did not return a readable manifest for one of the tags.".into())
+            }
+            (Ok(()), Some(_)) => None,
+        };
+        Ok(TagComparison {
+            repository: (*header).clone(),
+            a: (*tag_a).clone(),
+            b: (*tag_b).clone(),
+            images: images.unwrap_or_default(),
+            unavailable,
+            now: crate::clock::now(),
+        })
+    }
+}

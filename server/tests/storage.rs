@@ -1,0 +1,192 @@
+//! Storage truth against the GitLab double: layers gathered once per digest, deduplicated
+//! figures that agree with GitLab's own, deletion estimates, comparisons, and the same on
+//! the JSON API.
+#![allow(clippy::unwrap_used)]
+
+use crate::common::{requests, signed_in, start, Browser};
+use crate::tags::{call, complete_list, API_SERVER, WEB_WORKER};
+use domain::storage::{DeletionEstimate, RepositoryStorage, Side, TagComparison};
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+use std::collections::HashSet;
+use std::time::Duration;
+
+/// Polls the storage figures until every layer is read (the panel's own polling).
+async fn complete_storage(browser: &Browser, repository: u64) -> RepositoryStorage {
+    for _ in 0..600 {
+        let storage: RepositoryStorage = call(
+            browser,
+            "repository_storage",
+            json!({"instance": "demo", "repository_id": repository}),
+        )
+        .await;
+        assert!(storage.progress.error.is_none(), "{:?}", storage.progress);
+        if storage.progress.complete {
+            return storage;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("the layers were not all read");
+}
+
+async fn estimate(browser: &Browser, repository: u64, names: &[&str]) -> DeletionEstimate {
+    call(
+        browser,
+        "deletion_estimate",
+        json!({"instance": "demo", "repository_id": repository, "names": names}),
+    )
+    .await
+}
+
+#[tokio::test]
+async fn deduplicated_storage_agrees_with_gitlabs_own_figure() {
+    let server = start(&[]).await;
+    let maria = signed_in(&server, "maria").await;
+    let list = complete_list(&maria, WEB_WORKER, "sort=name_asc").await;
+    let storage = complete_storage(&maria, WEB_WORKER).await;
+    let s = &storage.summary;
+    assert_eq!(s.images_known, s.images);
+    // The double's metadata database deduplicates the tagged blobs as the registry does.
+    assert_eq!(Some(s.unique_bytes), storage.gitlab_size, "{storage:?}");
+    let naive: u64 = list.slice.tags.iter().filter_map(|t| t.total_size).sum();
+    assert!(s.unique_bytes < naive, "shared layers are counted once");
+    assert!(s.naive_bytes >= naive);
+    // Base layers are shared: some of the largest serve several images.
+    assert!(s.largest.iter().any(|l| l.images > 1), "{:?}", s.largest);
+    assert!(s.largest.windows(2).all(|w| w[0].size >= w[1].size));
+
+    // Deleting every tag frees exactly what is stored; one tag frees less than its size.
+    let names: Vec<&str> = list.slice.tags.iter().map(|t| t.name.as_str()).collect();
+    let all = estimate(&maria, WEB_WORKER, &names).await;
+    assert!(all.progress.complete);
+    assert_eq!(all.freed.bytes, s.unique_bytes);
+    assert_eq!(all.freed.naive_bytes, s.naive_bytes);
+    let oldest = list
+        .slice
+        .tags
+        .iter()
+        .filter(|t| t.digest.is_some())
+        .min_by_key(|t| t.created_at)
+        .unwrap();
+    let one = estimate(&maria, WEB_WORKER, &[oldest.name.as_str()]).await;
+    assert!(one.freed.bytes <= one.freed.naive_bytes, "{one:?}");
+}
+
+#[tokio::test]
+async fn a_tag_whose_image_another_tag_keeps_frees_nothing() {
+    let server = start(&[]).await;
+    let maria = signed_in(&server, "maria").await;
+    let list = complete_list(&maria, WEB_WORKER, "sort=name_asc").await;
+    let mut seen = std::collections::HashMap::new();
+    let twin = list
+        .slice
+        .tags
+        .iter()
+        .find_map(|t| {
+            let d = t.digest.clone()?;
+            seen.insert(d, t.name.clone()).map(|_| t.name.clone())
+        })
+        .expect("the demo data has two tags on one image");
+    complete_storage(&maria, WEB_WORKER).await;
+    let e = estimate(&maria, WEB_WORKER, &[twin.as_str()]).await;
+    assert_eq!(e.freed.bytes, 0, "{e:?}");
+    assert_eq!(e.freed.kept_by_other_tags, 1);
+    // Bad input is refused before anything is read.
+    let response = maria
+        .server_fn(
+            "deletion_estimate",
+            json!({"instance": "demo", "repository_id": WEB_WORKER, "names": ["-bad"]}),
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
+async fn layers_cost_one_request_per_sixteen_digests_and_are_read_once() {
+    let server = start(&[]).await;
+    let olivia = signed_in(&server, "olivia").await;
+    let list = complete_list(&olivia, API_SERVER, "per_page=100").await;
+    assert_eq!(list.progress.indexed, 10_000);
+    let before = requests(&server);
+    let storage = complete_storage(&olivia, API_SERVER).await;
+    let spent = requests(&server) - before;
+    let images = storage.summary.images;
+    assert!(images > 1_000, "{images}");
+    // Every distinct image once (16 per request), every index child once, plus the polls'
+    // own size reads: never a request per tag.
+    let polls_at_most = 600;
+    assert!(
+        spent <= images.div_ceil(16) * 2 + polls_at_most,
+        "{spent} requests for {images} images"
+    );
+    let again = requests(&server);
+    let second = complete_storage(&olivia, API_SERVER).await;
+    assert_eq!(second.summary, storage.summary);
+    assert!(
+        requests(&server) - again <= 2,
+        "a second view reads no manifest again"
+    );
+}
+
+#[tokio::test]
+async fn two_tags_compare_layer_by_layer_on_the_page_and_the_api() {
+    let server = start(&[]).await;
+    let maria = signed_in(&server, "maria").await;
+    let list = complete_list(&maria, WEB_WORKER, "sort=published_asc").await;
+    let images: Vec<&domain::tags::Tag> = {
+        let mut seen = HashSet::new();
+        list.slice
+            .tags
+            .iter()
+            .filter(|t| t.digest.as_ref().is_some_and(|d| seen.insert(d.clone())))
+            .collect()
+    };
+    let (a, b) = (&images[0].name, &images[images.len() - 1].name);
+    let cmp: TagComparison = call(
+        &maria,
+        "compare_tags",
+        json!({"instance": "demo", "repository_id": WEB_WORKER, "a": a, "b": b}),
+    )
+    .await;
+    assert!(cmp.unavailable.is_none(), "{:?}", cmp.unavailable);
+    assert!(!cmp.images.is_empty());
+    let first = &cmp.images[0];
+    assert!(
+        first.shared_bytes > 0,
+        "builds of one repository share their base"
+    );
+    assert!(first.rows.iter().any(|r| r.side == Side::Both));
+    assert!(first.rows.iter().any(|r| r.side != Side::Both));
+    assert_eq!(first.a_bytes, first.shared_bytes + first.only_a_bytes);
+
+    // The page renders on the server from the URL alone.
+    let path = format!("/i/demo/repositories/{WEB_WORKER}/compare?a={a}&b={b}");
+    let html = maria.get(&path).await.text().await.unwrap();
+    assert!(html.contains("shared-bytes"), "{html}");
+    assert!(html.contains("only in A") || html.contains("only in B"));
+    // Without both names it is a form; a bad name says why.
+    let html = maria
+        .get(&format!(
+            "/i/demo/repositories/{WEB_WORKER}/compare?a={a}&b=-x"
+        ))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("compare-form") && html.contains("is not a tag name"));
+
+    // The JSON API answers the same, and refuses what the page would refuse.
+    let api = |q: &str| format!("/api/v1/demo/repositories/{WEB_WORKER}/comparison?{q}");
+    let response = maria.get(&api(&format!("a={a}&b={b}"))).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["images"][0]["shared_bytes"], json!(first.shared_bytes));
+    let response = maria.get(&api(&format!("a={a}"))).await;
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    let response = maria.get(&api(&format!("a={a}&b=no-such-tag"))).await;
+    assert_eq!(response.status(), StatusCode::NOT_FOUND);
+    let response = maria
+        .get(&format!("/api/v1/demo/repositories/{WEB_WORKER}/storage"))
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+}
