@@ -252,12 +252,14 @@ pub trait Credentials: Send + Sync + 'static {
 /// Storage truth: figures computed from the repositories' layers, gathered on demand.
 #[async_trait]
 pub trait Storage: Send + Sync + 'static {
-    /// The repository's deduplicated storage and largest layers (starts gathering layers;
-    /// the progress says how far it is).
+    /// The repository's deduplicated storage, largest layers and shape. Reading layers
+    /// starts by itself for small repositories, for large ones when `read_layers` asks; the
+    /// progress says how far it is.
     async fn repository_storage(
         &self,
         caller: &Caller,
         repository_id: u64,
+        read_layers: bool,
     ) -> Result<RepositoryStorage, AppError>;
     /// What deleting these tags would free, layer by layer, as far as layers are known.
     async fn deletion_estimate(

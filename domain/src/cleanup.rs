@@ -936,6 +936,36 @@ pub fn preview_as(
                     crate::format::plural(summary.ties, "tag", "tags")
                 ));
             }
+            if draft.keep_n.is_some() {
+                // Candidates are the tags past the name regexes; keep_n counts each of them.
+                let sidecars = repo
+                    .tags
+                    .iter()
+                    .zip(&decisions)
+                    .filter(|(t, d)| {
+                        !matches!(d.reason, Reason::Latest | Reason::NotMatched | Reason::KeepRegex)
+                            && crate::shape::TagFamily::of(&t.name) == crate::shape::TagFamily::Sidecar
+                    })
+                    .count() as u64;
+                if sidecars > 0 {
+                    warnings.push(format!(
+                        "{} (sha256-….sig, .att, .sbom) {} keep_n like ordinary tags: they take places among the newest kept, and a sidecar can outlive or lose its image.",
+                        crate::format::plural(sidecars, "signature/attestation/SBOM tag", "signature/attestation/SBOM tags"),
+                        if sidecars == 1 { "counts towards" } else { "count towards" }
+                    ));
+                }
+            }
+            if overview.mode == Mode::MetadataDatabase && draft.older_than.is_some() {
+                let refs: Vec<&Tag> = repo.tags.iter().collect();
+                if let Some(batch) = crate::shape::import_batch(&refs) {
+                    warnings.push(format!(
+                        "{} of {} share one published time ({}), most likely from an import into the metadata database: older_than sees them as one batch, whenever they were built.",
+                        crate::format::plural(batch.tags, "tag", "tags"),
+                        crate::format::plural(batch.images, "image", "images"),
+                        crate::format::exact_unix(batch.published_at)
+                    ));
+                }
+            }
             if !repo.complete {
                 warnings.push("Not all tags are indexed yet: the counts cover the indexed tags.".to_string());
             }
@@ -1315,6 +1345,51 @@ mod tests {
             rules_note: None,
             runner: crate::AccessLevel::Maintainer,
         }
+    }
+
+    #[test]
+    fn sidecars_counted_by_keep_n_and_imported_batches_are_warned_about() {
+        let hex = "ab".repeat(32);
+        let mut tags: Vec<Tag> = (0..12)
+            .map(|i| tag(&format!("v1.{i}.0"), Some(400 - i * 20)))
+            .collect();
+        tags.push(tag(&format!("sha256-{hex}.sig"), Some(1)));
+        let warns = |overview: &CleanupOverview, p: &CleanupPolicy, needle: &str| {
+            preview(overview, p).expect("valid")[0]
+                .warnings
+                .iter()
+                .any(|w| w.contains(needle))
+        };
+        let keep5 = policy(".*", None, Some(5), None);
+        let overview = one_repository(tags.clone());
+        assert!(warns(
+            &overview,
+            &keep5,
+            "signature/attestation/SBOM tag (sha256"
+        ));
+        // A delete regex that leaves sidecars out: no warning.
+        assert!(!warns(
+            &overview,
+            &policy("v.*", None, Some(5), None),
+            "signature/attestation"
+        ));
+        // Every tag published at one instant with the metadata database: an import.
+        let mut imported = one_repository(
+            tags.into_iter()
+                .map(|t| Tag {
+                    published_at: Some(NOW - 3 * DAY),
+                    ..t
+                })
+                .collect(),
+        );
+        imported.mode = Mode::MetadataDatabase;
+        let older = policy(".*", None, None, Some(OlderThan::Days30));
+        assert!(warns(&imported, &older, "one batch"));
+        assert!(!warns(
+            &one_repository(vec![tag("a", Some(1))]),
+            &older,
+            "one batch"
+        ));
     }
 
     #[test]

@@ -17,9 +17,12 @@
 //! - **Sidecars** name their subject by digest: `sha256-<hex>.sig` belongs to every tag whose
 //!   digest is `sha256:<hex>`. GitLab's cleanup counts them as ordinary tags (`keep_n`).
 //! - **Import batch**: with the metadata database, tags imported from an older registry all
-//!   carry the import time as their published time. A published time shared by at least
-//!   [`IMPORT_BATCH_MIN`] tags (and a fifth of them) whose build times spread over more
-//!   than a day is reported.
+//!   carry the import time as their published (and created) time; the original build times
+//!   live only in the image configs, which GitLab's API does not return. A published time,
+//!   to the second, shared by at least [`IMPORT_BATCH_MIN`] tags of as many different
+//!   images, and earlier than every other tag's (the database's records begin with the
+//!   import) is reported. A CI matrix pushing many images in one second is not the earliest;
+//!   re-tagging one image many times is not many images.
 
 use crate::storage::Layers;
 use crate::tags::Tag;
@@ -27,7 +30,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 
 /// Tags that must share one published time before it is called an import.
-pub const IMPORT_BATCH_MIN: usize = 10;
+pub const IMPORT_BATCH_MIN: usize = 5;
 
 /// What a tag name says about the tag.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -72,7 +75,7 @@ impl TagFamily {
             TagFamily::Date => "Dates",
             TagFamily::CommitSha => "Commit SHAs",
             TagFamily::Branch => "Branches and moving tags",
-            TagFamily::Sidecar => "Signatures, attestations, SBOMs",
+            TagFamily::Sidecar => "Sidecars (sig, att, sbom)",
             TagFamily::Other => "Other",
         }
     }
@@ -223,15 +226,14 @@ pub struct SidecarGroup {
     pub sidecars: Vec<(String, SidecarKind)>,
 }
 
-/// A published time many tags share while their builds differ.
+/// A published time many tags of different images share.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ImportBatch {
     pub published_at: i64,
     pub tags: u64,
-    /// Earliest and latest build (config creation) time among them.
-    pub built_from: i64,
-    pub built_to: i64,
+    /// Distinct images among them.
+    pub images: u64,
 }
 
 /// The whole picture.
@@ -244,6 +246,8 @@ pub struct RepositoryShape {
     /// Bytes per bucket count each blob once (else they add up tag sizes).
     pub deduplicated: bool,
     pub sidecars: Vec<SidecarGroup>,
+    /// Sidecar tags, each once.
+    pub sidecar_tags: u64,
     /// Sidecar tags whose subject digest no tag has.
     pub orphan_sidecars: u64,
     pub import_batch: Option<ImportBatch>,
@@ -382,8 +386,10 @@ pub fn shape(tags: &[&Tag], now: i64, layers: Option<&Layers>) -> RepositoryShap
     }
     let mut groups: HashMap<String, Vec<(String, SidecarKind)>> = HashMap::new();
     let mut orphan_sidecars = 0;
+    let mut sidecar_tags = 0;
     for tag in tags {
         if let Some((subject_digest, kind)) = sidecar(&tag.name) {
+            sidecar_tags += 1;
             match by_digest.get(subject_digest.as_str()) {
                 Some(subjects) => {
                     for subject in subjects {
@@ -411,6 +417,7 @@ pub fn shape(tags: &[&Tag], now: i64, layers: Option<&Layers>) -> RepositoryShap
         families,
         deduplicated: layers.is_some(),
         sidecars,
+        sidecar_tags,
         orphan_sidecars,
         import_batch: import_batch(tags),
     }
@@ -427,16 +434,13 @@ pub fn import_batch(tags: &[&Tag]) -> Option<ImportBatch> {
     let (published_at, members) = by_published
         .into_iter()
         .max_by_key(|(p, m)| (m.len(), *p))?;
-    if members.len() < IMPORT_BATCH_MIN || members.len() * 5 < tags.len() {
-        return None;
-    }
-    let built: Vec<i64> = members.iter().filter_map(|t| t.created_at).collect();
-    let (from, to) = (*built.iter().min()?, *built.iter().max()?);
-    (to - from > DAY).then_some(ImportBatch {
+    let images: std::collections::HashSet<&str> =
+        members.iter().filter_map(|t| t.digest.as_deref()).collect();
+    let earliest = tags.iter().filter_map(|t| t.published_at).min() == Some(published_at);
+    (earliest && images.len() >= IMPORT_BATCH_MIN).then_some(ImportBatch {
         published_at,
         tags: members.len() as u64,
-        built_from: from,
-        built_to: to,
+        images: images.len() as u64,
     })
 }
 
@@ -549,8 +553,8 @@ mod tests {
         let s = shape(&refs, NOW, None);
         assert_eq!(s.sidecars[0].subject, "v1.0.0");
         assert_eq!(s.sidecars[0].sidecars[0].1, SidecarKind::Signature);
-        assert_eq!((s.orphan_sidecars, s.sidecar_count()), (1, 2));
-        // Twelve tags built a month apart, all published at one instant: an import.
+        assert_eq!((s.orphan_sidecars, s.sidecar_tags), (1, 2));
+        // Twelve images published at one instant: an import.
         let imported: Vec<Tag> = (0..12)
             .map(|i| {
                 tag(
@@ -565,9 +569,14 @@ mod tests {
         let refs: Vec<&Tag> = imported.iter().collect();
         let batch = import_batch(&refs).unwrap();
         assert_eq!((batch.tags, batch.published_at), (12, NOW - 3 * DAY));
-        // The same instant for tags built together is a normal push, not an import.
+        // A later burst is a CI matrix, not an import: the import is where records begin.
+        let mut burst = imported.clone();
+        burst.push(tag("older", 50, NOW - 500 * DAY, Some(NOW - 10 * DAY), 1));
+        let refs: Vec<&Tag> = burst.iter().collect();
+        assert!(import_batch(&refs).is_none());
+        // One image tagged many times at once is a promotion, not an import.
         let pushed: Vec<Tag> = (0..12)
-            .map(|i| tag(&format!("p{i}"), i as u8, NOW - DAY, Some(NOW), 1))
+            .map(|i| tag(&format!("p{i}"), 3, NOW - DAY, Some(NOW), 1))
             .collect();
         let refs: Vec<&Tag> = pushed.iter().collect();
         assert!(import_batch(&refs).is_none());

@@ -382,6 +382,13 @@ pub struct RepositoryStorage {
     pub gitlab_size: Option<u64>,
     /// Tags in the index (all of them once it is complete).
     pub tags: u64,
+    /// How the tags spread over age, size and name families.
+    pub shape: crate::shape::RepositoryShape,
+    pub now: i64,
+    /// Layers were not read: the repository is large, and reading them waits for the user
+    /// to ask (it costs about one GitLab request per 16 images).
+    #[serde(default)]
+    pub on_request: bool,
 }
 
 /// What deleting some tags frees, as far as the layers are known.

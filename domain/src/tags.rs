@@ -990,6 +990,10 @@ pub struct TagDetail {
     pub also_tagged: Vec<String>,
     #[serde(default)]
     pub also_tagged_more: u64,
+    /// Cosign-style sidecar tags (`sha256-<hex>.sig`, `.att`, `.sbom`) that describe this
+    /// tag's image.
+    #[serde(default)]
+    pub sidecars: Vec<(String, crate::shape::SidecarKind)>,
     pub now: i64,
 }
 

@@ -72,3 +72,19 @@ test('a shared cleanup draft renders its preview on the server', async ({ page }
   await expect(page.locator('table.rules[data-kind="tag"]')).toContainText('^stable$');
   await expect(page.locator('.preview-repo[data-repository="acme/web"] tr[data-tag="stable"]')).toContainText('protected by a tag protection rule');
 });
+
+test('storage reads without JavaScript: charts are links, the compare form is a plain GET', async ({ page }) => {
+  await signIn(page, 'maria', '/i/demo/repositories/1');
+  const panel = page.getByTestId('storage-panel');
+  await expect(panel.getByTestId('unique-bytes')).toBeVisible();
+  const bar = page.getByTestId('chart-age').locator('a.bar-row').first();
+  const href = await bar.getAttribute('href');
+  expect(href).toMatch(/newer=|older=/);
+  await bar.click();
+  await expect(page.getByTestId('tag-summary')).toContainText(/of [\d,]+ tags? match/);
+  await page.goto(url('/i/demo/repositories/1/tags/v2.3.1'));
+  await page.getByRole('textbox', { name: 'Compare with tag' }).fill('v2.2.1');
+  await page.getByRole('button', { name: 'Compare', exact: true }).click();
+  await expect(page).toHaveURL(/compare\?a=v2\.3\.1&b=v2\.2\.1$/);
+  await expect(page.getByTestId('shared-bytes').first()).toBeVisible();
+});

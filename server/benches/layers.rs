@@ -50,7 +50,7 @@ async fn storage(browser: &Browser) -> RepositoryStorage {
     browser
         .server_fn(
             "repository_storage",
-            json!({"instance": "demo", "repository_id": REPOSITORY}),
+            json!({"instance": "demo", "repository_id": REPOSITORY, "read_layers": true}),
         )
         .await
         .json()

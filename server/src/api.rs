@@ -332,6 +332,9 @@ struct TagQuery {
     max: Option<String>,
     /// `multi-arch`, `signed`, `protected` or `missing-manifest`; repeat for several.
     kind: Option<String>,
+    /// Only tags whose name is in this family: `semver`, `date`, `sha`, `branch`, `sidecar`
+    /// (cosign `sha256-<hex>.sig|.att|.sbom`) or `other`.
+    family: Option<String>,
     /// `published_desc` (default), `published_asc`, `name_asc`, `name_desc`, `size_desc`,
     /// `size_asc`; names sort naturally (v1.9 before v1.10).
     sort: Option<String>,
@@ -582,20 +585,47 @@ async fn deletion_estimate(
 }
 
 #[utoipa::path(get, path = "/api/v1/{instance}/repositories/{id}/storage", tag = "storage",
-    params(RepositoryPath),
+    params(RepositoryPath, StorageQuery),
     responses((status = 200, description = "The repository's deduplicated storage, its largest layers, GitLab's own size where it has one, and how far reading layers is", body = RepositoryStorage), Errors))]
 async fn repository_storage(
     State(state): State<AppState>,
     ApiCaller(caller): ApiCaller,
     ApiPath(RepositoryPath { id, .. }): ApiPath<RepositoryPath>,
+    RawQuery(query): RawQuery,
 ) -> ApiResult<RepositoryStorage> {
+    let mut read_layers = false;
+    for (key, value) in domain::query::parse(query.as_deref().unwrap_or("")) {
+        match (key.as_str(), value.as_str()) {
+            ("read_layers", "1" | "true") => read_layers = true,
+            ("read_layers", "0" | "false") => read_layers = false,
+            _ => {
+                return Err(AppError::BadRequest {
+                    message: format!(
+                        "Unknown parameter {}: the storage view takes read_layers=1 or 0.",
+                        domain::input::quoted(&format!("{key}={value}"))
+                    ),
+                }
+                .into())
+            }
+        }
+    }
     Ok(Json(
         state
             .services
             .storage
-            .repository_storage(&caller, id)
+            .repository_storage(&caller, id, read_layers)
             .await?,
     ))
+}
+
+/// `?read_layers=1`: read the layers of a large repository too.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+struct StorageQuery {
+    /// `1`: read the layers even of a repository larger than the configured automatic
+    /// limit (about one GitLab request per 16 images, from the caller's rate limit).
+    read_layers: Option<String>,
 }
 
 /// `?a=…&b=…`: the two tags to compare.

@@ -142,6 +142,10 @@ pub struct IndexSettings {
     /// interned blobs storage figures are computed from); the least recently used repository
     /// goes first.
     pub layers_mib: u64,
+    /// The storage panel reads layers by itself for repositories of at most this many
+    /// distinct images (about one GitLab request per 16); larger ones wait for the user to
+    /// ask, since reading them spends that much of the user's GitLab rate limit.
+    pub layers_auto_images: u64,
 }
 
 impl Default for IndexSettings {
@@ -152,6 +156,7 @@ impl Default for IndexSettings {
             ttl_secs: 300,
             memory_mib: 256,
             layers_mib: 64,
+            layers_auto_images: 500,
         }
     }
 }
@@ -426,6 +431,7 @@ impl Config {
             "REGISTRY_DASH_INDEX_TTL_SECS" => ttl_secs,
             "REGISTRY_DASH_INDEX_MEMORY_MIB" => memory_mib,
             "REGISTRY_DASH_INDEX_LAYERS_MIB" => layers_mib,
+            "REGISTRY_DASH_INDEX_LAYERS_AUTO_IMAGES" => layers_auto_images,
         );
         let mut cache = file_cfg.cache.unwrap_or_default();
         overrides!(cache,

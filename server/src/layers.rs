@@ -105,6 +105,11 @@ impl LayerJob {
         result
     }
 
+    /// Whether anything was ever fetched or is being fetched.
+    pub fn started(&self) -> bool {
+        self.running.load(Ordering::Acquire) || self.read(|s| !s.manifests.is_empty())
+    }
+
     /// The layers and progress now.
     pub fn snapshot(&self) -> LayerSnapshot {
         self.read(|s| LayerSnapshot {
@@ -228,6 +233,11 @@ impl LayerStore {
                 .build(),
             redis,
         }
+    }
+
+    /// The repository's layer job if one was started (it is not started here).
+    pub fn existing(&self, instance: &str, repository_id: u64) -> Option<Arc<LayerJob>> {
+        self.jobs.get(&(instance.to_string(), repository_id))
     }
 
     /// The repository's layer job, started (or resumed) for the digests its index holds now

@@ -4,7 +4,7 @@
 #![allow(clippy::unwrap_used)]
 
 use crate::common::{requests, signed_in, start, Browser};
-use crate::tags::{call, complete_list, API_SERVER, WEB_WORKER};
+use crate::tags::{call, complete_list, WEB_WORKER};
 use domain::storage::{DeletionEstimate, RepositoryStorage, Side, TagComparison};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
@@ -17,7 +17,7 @@ async fn complete_storage(browser: &Browser, repository: u64) -> RepositoryStora
         let storage: RepositoryStorage = call(
             browser,
             "repository_storage",
-            json!({"instance": "demo", "repository_id": repository}),
+            json!({"instance": "demo", "repository_id": repository, "read_layers": false}),
         )
         .await;
         assert!(storage.progress.error.is_none(), "{:?}", storage.progress);
@@ -102,30 +102,34 @@ async fn a_tag_whose_image_another_tag_keeps_frees_nothing() {
 }
 
 #[tokio::test]
-async fn layers_cost_one_request_per_sixteen_digests_and_are_read_once() {
+async fn layers_cost_one_request_per_sixteen_manifests_and_are_read_once() {
+    // opensource/cli: multi-platform indexes, so children are read in a second round.
     let server = start(&[]).await;
     let olivia = signed_in(&server, "olivia").await;
-    let list = complete_list(&olivia, API_SERVER, "per_page=100").await;
-    assert_eq!(list.progress.indexed, 10_000);
+    complete_list(&olivia, CLI_ROOT, "").await;
     let before = requests(&server);
-    let storage = complete_storage(&olivia, API_SERVER).await;
+    let storage: RepositoryStorage = call(
+        &olivia,
+        "repository_storage",
+        json!({"instance": "demo", "repository_id": CLI_ROOT, "read_layers": false}),
+    )
+    .await;
     let spent = requests(&server) - before;
-    let images = storage.summary.images;
-    assert!(images > 1_000, "{images}");
-    // Every distinct image once (16 per request), every index child once, plus the polls'
-    // own size reads: never a request per tag.
-    let polls_at_most = 600;
-    assert!(
-        spent <= images.div_ceil(16) * 2 + polls_at_most,
-        "{spent} requests for {images} images"
+    let p = &storage.progress;
+    assert!(p.complete, "{p:?}");
+    let children = p.manifests - p.images;
+    assert!(children > p.images, "indexes hold several platforms: {p:?}");
+    // The images 16 at a time, then their children 16 at a time, then GitLab's own size.
+    assert_eq!(
+        spent,
+        p.images.div_ceil(16) + children.div_ceil(16) + 1,
+        "{p:?}"
     );
+    // Read once: a second view asks GitLab only for its size.
     let again = requests(&server);
-    let second = complete_storage(&olivia, API_SERVER).await;
+    let second = complete_storage(&olivia, CLI_ROOT).await;
     assert_eq!(second.summary, storage.summary);
-    assert!(
-        requests(&server) - again <= 2,
-        "a second view reads no manifest again"
-    );
+    assert_eq!(requests(&server) - again, 1);
 }
 
 #[tokio::test]
@@ -189,4 +193,154 @@ async fn two_tags_compare_layer_by_layer_on_the_page_and_the_api() {
         .get(&format!("/api/v1/demo/repositories/{WEB_WORKER}/storage"))
         .await;
     assert_eq!(response.status(), StatusCode::OK);
+}
+
+const WEB_ROOT: u64 = 1;
+const CLI_ROOT: u64 = 7;
+
+#[tokio::test]
+async fn the_shape_of_a_repository_links_to_exactly_the_tags_it_counts() {
+    use domain::shape::TagFamily;
+    let server = start(&[]).await;
+    let maria = signed_in(&server, "maria").await;
+    complete_list(&maria, CLI_ROOT, "").await;
+    let storage = complete_storage(&maria, CLI_ROOT).await;
+    let shape = &storage.shape;
+    assert!(shape.deduplicated);
+    // Every bar's link lists exactly the tags it counts.
+    for bucket in shape.by_age.iter().chain(&shape.by_size) {
+        if bucket.query.is_empty() {
+            continue;
+        }
+        let query = domain::query::build(
+            &bucket
+                .query
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.clone()))
+                .collect::<Vec<_>>(),
+        );
+        let page = complete_list(&maria, CLI_ROOT, query.trim_start_matches('?')).await;
+        assert_eq!(page.slice.matched, bucket.tags, "{}", bucket.label);
+    }
+    for family in &shape.families {
+        let page = complete_list(
+            &maria,
+            CLI_ROOT,
+            &format!("family={}", family.family.as_param()),
+        )
+        .await;
+        assert_eq!(page.slice.matched, family.tags, "{:?}", family.family);
+    }
+    let dates = shape.families.iter().find(|f| f.family == TagFamily::Date);
+    assert_eq!(dates.map(|f| f.tags), Some(3), "{:?}", shape.families);
+    // The demo's imported 0.0.x tags share one published time.
+    let batch = shape.import_batch.clone().expect("the import is spotted");
+    assert_eq!(batch.tags, 8);
+
+    // Rendered on the server: bars are links to the filtered list.
+    let html = maria
+        .get(&format!("/i/demo/repositories/{CLI_ROOT}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        html.contains("chart-age") && html.contains("import-batch"),
+        "{html}"
+    );
+    assert!(html.contains(&format!(
+        "href=\"/i/demo/repositories/{CLI_ROOT}?family=date\""
+    )));
+
+    // The cleanup preview warns that older_than sees the import as one batch.
+    let response = maria
+        .get("/api/v1/demo/projects/opensource%2Fcli/cleanup-preview?older_than=90d&keep_n=&name_regex=.*")
+        .await;
+    let preview: Value = response.json().await.unwrap();
+    let warnings = preview["repositories"][0]["warnings"].to_string();
+    assert!(warnings.contains("one batch"), "{warnings}");
+}
+
+#[tokio::test]
+async fn sidecar_tags_sit_under_their_subject_and_keep_n_is_warned_about() {
+    let server = start(&[]).await;
+    let maria = signed_in(&server, "maria").await;
+    complete_list(&maria, WEB_ROOT, "").await;
+    let storage = complete_storage(&maria, WEB_ROOT).await;
+    assert_eq!(storage.shape.sidecar_tags, 6);
+    let group = storage
+        .shape
+        .sidecars
+        .iter()
+        .find(|g| g.subject == "v2.3.1")
+        .expect("v2.3.1 is signed by a sidecar");
+    assert_eq!(group.sidecars.len(), 3);
+    let detail: domain::tags::TagDetail = call(
+        &maria,
+        "tag_detail",
+        json!({"instance": "demo", "repository_id": WEB_ROOT, "name": "v2.3.1"}),
+    )
+    .await;
+    assert_eq!(detail.sidecars.len(), 3, "{:?}", detail.sidecars);
+    let response = maria
+        .get("/api/v1/demo/projects/acme%2Fweb/cleanup-preview?name_regex=.*&name_regex_keep=&keep_n=5&older_than=")
+        .await;
+    let preview: Value = response.json().await.unwrap();
+    let warnings = preview["repositories"][0]["warnings"].to_string();
+    assert!(
+        warnings.contains("signature/attestation/SBOM tags"),
+        "{warnings}"
+    );
+}
+
+#[tokio::test]
+async fn a_large_repository_reads_its_layers_only_when_asked() {
+    use crate::tags::API_SERVER;
+    let server = start(&[]).await;
+    let olivia = signed_in(&server, "olivia").await;
+    complete_list(&olivia, API_SERVER, "").await;
+    let before = requests(&server);
+    let storage: RepositoryStorage = call(
+        &olivia,
+        "repository_storage",
+        json!({"instance": "demo", "repository_id": API_SERVER, "read_layers": false}),
+    )
+    .await;
+    assert!(storage.on_request);
+    assert!(storage.summary.images > 500, "{:?}", storage.summary);
+    assert_eq!(storage.progress.images_known, 0);
+    assert!(storage.summary.naive_bytes > 0);
+    assert_eq!(
+        storage.shape.by_age.iter().map(|b| b.tags).sum::<u64>(),
+        10_000
+    );
+    // Only GitLab's own size was asked for.
+    assert_eq!(requests(&server) - before, 1);
+    let html = olivia
+        .get(&format!("/i/demo/repositories/{API_SERVER}?sort=name_asc"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        html.contains("href=\"?sort=name_asc&amp;layers=1\""),
+        "the button keeps the list's state: {}",
+        html.split("layers-on-request")
+            .nth(1)
+            .unwrap_or("no layers-on-request")
+    );
+    // Asking starts reading (the JSON API takes the same switch; anything else is refused).
+    let response = olivia
+        .get(&format!(
+            "/api/v1/demo/repositories/{API_SERVER}/storage?read_layers=1"
+        ))
+        .await;
+    let asked: RepositoryStorage = response.json().await.unwrap();
+    assert!(!asked.on_request);
+    let response = olivia
+        .get(&format!(
+            "/api/v1/demo/repositories/{API_SERVER}/storage?layers=all"
+        ))
+        .await;
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
 }

@@ -576,7 +576,7 @@ fn olivia_secret(rng: &mut SplitMix64) -> ProjectSpec {
 }
 
 /// When `opensource/cli`'s releases from before GitLab were imported, in seconds ago.
-const CLI_IMPORTED: u64 = 700 * DAY + 4 * HOUR;
+const CLI_IMPORTED: u64 = 730 * DAY + 4 * HOUR;
 
 /// `opensource/cli`: public, on alpine; every release is a multi-platform OCI index, and so are
 /// the nightly builds tagged by date. Its first releases (`0.0.1` … `0.0.6`) were imported from

@@ -62,6 +62,57 @@ impl StorageService {
         })
     }
 
+    fn start_layers(
+        &self,
+        caller: &Caller,
+        header: &RepositoryHeader,
+        index: &TagIndex,
+    ) -> Result<Arc<LayerJob>, AppError> {
+        Ok(self
+            .gw
+            .layers
+            .ensure(&caller.instance, index, self.request(caller, header.id)?))
+    }
+
+    /// The figures that need no layers: GitLab's size, tag sizes added up, the shape.
+    async fn without_layers(
+        &self,
+        caller: &Caller,
+        header: &RepositoryHeader,
+        index: &TagIndex,
+        images: u64,
+    ) -> Result<RepositoryStorage, AppError> {
+        let gitlab_size = self.gitlab_size(caller, header.id).await;
+        let tags = index.read(tags_of);
+        let now = crate::clock::now();
+        let shape = tokio::task::spawn_blocking(move || {
+            let refs: Vec<&Tag> = tags.iter().map(|t| &**t).collect();
+            let naive = refs.iter().filter_map(|t| t.total_size).sum();
+            (naive, domain::shape::shape(&refs, now, None))
+        })
+        .await
+        .map_err(|_| AppError::Internal {
+            message: "the storage figures could not be computed".into(),
+        })?;
+        Ok(RepositoryStorage {
+            repository_id: header.id,
+            tags: index.read(|s| s.tags.len() as u64),
+            summary: domain::storage::StorageSummary {
+                naive_bytes: shape.0,
+                images,
+                ..Default::default()
+            },
+            progress: domain::storage::LayerProgress {
+                images,
+                ..Default::default()
+            },
+            gitlab_size,
+            shape: shape.1,
+            now,
+            on_request: true,
+        })
+    }
+
     /// The checked header, the index (given a moment to complete) and the layer job
     /// (started for what the index holds, given a moment too).
     async fn layers(
@@ -118,15 +169,48 @@ impl Storage for StorageService {
         &self,
         caller: &Caller,
         repository_id: u64,
+        read_layers: bool,
     ) -> Result<RepositoryStorage, AppError> {
-        let (header, index, job) = self.layers(caller, repository_id).await?;
+        let header = self
+            .tags
+            .repository_access(caller, repository_id, false)
+            .await?;
+        let index = self.tags.index_for(caller, &header).await?;
+        index
+            .wait_until(INDEX_WAIT, |s| s.is_current() || s.error.is_some())
+            .await;
+        let images = index.read(|s| {
+            s.tags
+                .values()
+                .filter_map(|t| t.digest.as_deref())
+                .collect::<HashSet<_>>()
+                .len() as u64
+        });
+        // A large repository's layers cost many requests: read them when asked (or when
+        // someone already did).
+        let started = self.gw.layers.existing(&caller.instance, header.id);
+        let auto = images <= self.gw.indexes.settings.layers_auto_images;
+        let job = match started {
+            Some(job) if !(read_layers || auto || job.started()) => None,
+            None if !(read_layers || auto) => None,
+            _ => Some(self.start_layers(caller, &header, &index)?),
+        };
+        let Some(job) = job else {
+            return self.without_layers(caller, &header, &index, images).await;
+        };
+        job.wait_until(LAYERS_WAIT, |p| p.complete || p.error.is_some())
+            .await;
         let gitlab_size = self.gitlab_size(caller, header.id).await;
         let tags = index.read(tags_of);
         let snapshot = job.snapshot();
-        let summary = tokio::task::spawn_blocking(move || {
-            snapshot
-                .layers
-                .summary(tags.iter().map(|t| &**t), LARGEST_SHOWN)
+        let now = crate::clock::now();
+        let progress = snapshot.progress.clone();
+        let (summary, shape) = tokio::task::spawn_blocking(move || {
+            let refs: Vec<&Tag> = tags.iter().map(|t| &**t).collect();
+            let summary = snapshot.layers.summary(refs.iter().copied(), LARGEST_SHOWN);
+            // Per-bucket bytes count each blob once only when every image's layers are in.
+            let layers = progress.complete.then_some(&*snapshot.layers);
+            (summary, domain::shape::shape(&refs, now, layers))
         })
         .await
         .map_err(|_| AppError::Internal {
@@ -139,6 +223,9 @@ impl Storage for StorageService {
             summary,
             progress,
             gitlab_size,
+            shape,
+            now,
+            on_request: false,
         })
     }
 

@@ -464,6 +464,21 @@ impl Tags for TagService {
                 s.complete || s.error.is_some()
             })
             .await;
+        let sidecars = match tag
+            .digest
+            .as_deref()
+            .and_then(|d| d.strip_prefix("sha256:"))
+        {
+            Some(hex) => index.read(|s| {
+                ["sig", "att", "sbom"]
+                    .into_iter()
+                    .map(|suffix| format!("sha256-{hex}.{suffix}"))
+                    .filter(|name| s.tags.contains_key(name))
+                    .filter_map(|name| domain::shape::sidecar(&name).map(|(_, kind)| (name, kind)))
+                    .collect()
+            }),
+            None => Vec::new(),
+        };
         let (also_tagged, also_tagged_more) = match &tag.digest {
             Some(digest) => index.read(|s| {
                 first_names(
@@ -486,6 +501,7 @@ impl Tags for TagService {
             platforms,
             also_tagged,
             also_tagged_more,
+            sidecars,
             now: crate::clock::now(),
         })
     }

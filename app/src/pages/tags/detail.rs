@@ -164,6 +164,14 @@ fn TagDetailBody(
         </form> }.into_any()}
         {view! { <section class="panel" aria-labelledby="referrers-title">
             <h2 id="referrers-title">"Signatures and attestations"</h2>
+            {(!detail.sidecars.is_empty()).then(|| view! {
+                <p>"Sidecar tags for this image:"</p>
+                <ul class="referrers" data-testid="sidecar-tags">
+                    {detail.sidecars.iter().map(|(name, kind)| view! {
+                        <li><span class="badge">{kind.label()}</span> " " <a href=links::tag(&instance, repo.id, name)><code>{name.clone()}</code></a></li>
+                    }).collect_view()}
+                </ul>
+            })}
             {if tag.referrers.is_empty() {
                 view! { <p class="muted">"No referrers point at this image (GitLab lists them only with the metadata database)."</p> }.into_any()
             } else {

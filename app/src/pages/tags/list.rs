@@ -254,7 +254,7 @@ fn FilterForm(base: String, view: TagListView, error: Option<String>) -> impl In
                 </label>
             </div>
             {error.map(|e| view! { <p id="name-filter-error" class="error-text" role="alert">{e} " The name filter is not applied."</p> })}
-            <details class="more-filters" open=view.older_than.is_some() || view.newer_than.is_some() || view.min_size.is_some() || view.max_size.is_some() || !view.kinds.is_empty()>
+            <details class="more-filters" open=view.older_than.is_some() || view.newer_than.is_some() || view.min_size.is_some() || view.max_size.is_some() || !view.kinds.is_empty() || view.family.is_some()>
                 <summary>"More filters"</summary>
                 <div class="filter-row">
                     <label class="field"><span>"Older than"</span>
@@ -278,6 +278,14 @@ fn FilterForm(base: String, view: TagListView, error: Option<String>) -> impl In
                             </label>
                         }).collect_view()}
                     </fieldset>
+                    <label class="field"><span>"Name family"</span>
+                        <select name="family">
+                            <option value="" selected=view.family.is_none()>"Any"</option>
+                            {domain::shape::TagFamily::ALL.into_iter().map(|f| view! {
+                                <option value=f.as_param() selected=view.family == Some(f)>{f.label()}</option>
+                            }).collect_view()}
+                        </select>
+                    </label>
                     <label class="field"><span>"Per page"</span>
                         <select name="per_page">
                             {PAGE_SIZES.into_iter().map(|n| view! {
@@ -564,6 +572,7 @@ pub fn TagBadges(tag: Tag) -> impl IntoView {
             {tag.is_multi_arch().then(|| view! { <span class="badge info" title="An index with images for several platforms">"multi-arch"</span> })}
             {tag.is_signed().then(|| view! { <span class="badge success" title="Has a signature referrer">"signed"</span> })}
             {tag.is_protected().then(|| view! { <span class="badge warning" title="Matched by a tag protection rule">"protected"</span> })}
+            {domain::shape::sidecar(&tag.name).map(|(_, kind)| view! { <span class="badge" title="A cosign-style sidecar tag: it describes the image whose digest its name carries">{kind.label()}</span> })}
             {tag.is_missing_manifest().then(|| view! { <span class="badge danger" title="GitLab cannot read this tag's manifest">"missing manifest"</span> })}
         </span>
     }

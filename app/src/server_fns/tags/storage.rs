@@ -9,11 +9,12 @@ use crate::error::AppError;
 pub async fn load_repository_storage(
     instance: String,
     repository_id: u64,
+    read_layers: bool,
 ) -> Result<RepositoryStorage, AppError> {
     let (backend, caller) = crate::backend::caller(&instance).await?;
     backend
         .storage
-        .repository_storage(&caller, repository_id)
+        .repository_storage(&caller, repository_id, read_layers)
         .await
 }
 
