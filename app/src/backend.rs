@@ -20,7 +20,7 @@ use domain::credentials::{
 };
 use domain::input::{NamespacePath, TagName, TagNames};
 use domain::protection::{ProtectionRules, RuleChange};
-use domain::storage::{DeletionEstimate, RepositoryStorage, TagComparison};
+use domain::storage::{CleanupStorage, DeletionEstimate, RepositoryStorage, TagComparison};
 use domain::tags::{
     DeleteOutcome, DeletionPlan, RepositoryHeader, TagDetail, TagListPage, TagListView,
 };
@@ -268,6 +268,14 @@ pub trait Storage: Send + Sync + 'static {
         repository_id: u64,
         names: &TagNames,
     ) -> Result<DeletionEstimate, AppError>;
+    /// What a cleanup policy draft, and the saved policy, would free in each repository of
+    /// the project and across it, layer by layer.
+    async fn cleanup_storage(
+        &self,
+        caller: &Caller,
+        project: &NamespacePath,
+        draft: &CleanupPolicy,
+    ) -> Result<CleanupStorage, AppError>;
     /// Two tags side by side: digests, platforms, layers aligned, sizes.
     async fn compare_tags(
         &self,

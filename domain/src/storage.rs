@@ -318,6 +318,49 @@ impl Layers {
         freed
     }
 
+    /// Which blobs deleting the tags for which `deleted` holds leaves unused here, and which
+    /// the remaining tags keep (unknown images count as neither).
+    pub fn fate<'t>(
+        &self,
+        tags: impl IntoIterator<Item = &'t Tag>,
+        deleted: impl Fn(&Tag) -> bool,
+    ) -> BlobFate<'_> {
+        let mut kept_images: HashSet<&str> = HashSet::new();
+        let mut gone_images: Vec<&str> = Vec::new();
+        for tag in tags {
+            if let Some(digest) = tag.digest.as_deref() {
+                if deleted(tag) {
+                    gone_images.push(digest);
+                } else {
+                    kept_images.insert(digest);
+                }
+            }
+        }
+        let mut used = vec![false; self.blobs.len()];
+        let mut fate = BlobFate::default();
+        for digest in &kept_images {
+            for id in self.images.get(*digest).into_iter().flatten() {
+                if !used[*id as usize] {
+                    used[*id as usize] = true;
+                    fate.kept.insert(self.blobs[*id as usize].digest.as_str());
+                }
+            }
+        }
+        for digest in gone_images {
+            if kept_images.contains(digest) {
+                continue;
+            }
+            for id in self.images.get(digest).into_iter().flatten() {
+                if !used[*id as usize] {
+                    used[*id as usize] = true;
+                    let blob = &self.blobs[*id as usize];
+                    fate.freed.push((blob.digest.as_str(), blob.size));
+                }
+            }
+        }
+        fate
+    }
+
     /// The repository's deduplicated storage and its largest layers, from every tag.
     pub fn summary<'t>(
         &self,
@@ -420,6 +463,51 @@ impl TagComparison {
     pub fn same_image(&self) -> bool {
         self.a.digest.is_some() && self.a.digest == self.b.digest
     }
+}
+
+/// Which blobs a deletion leaves unused in one repository, and which stay in use there:
+/// what a project-wide figure needs (a blob one repository frees stays while another
+/// repository of the project still uses it).
+#[derive(Clone, Debug, Default)]
+pub struct BlobFate<'a> {
+    pub freed: Vec<(&'a str, u64)>,
+    pub kept: HashSet<&'a str>,
+}
+
+/// Bytes freed across repositories: blobs some repository frees and none keeps, each once.
+pub fn project_freed(fates: &[BlobFate<'_>]) -> u64 {
+    let kept: HashSet<&str> = fates.iter().flat_map(|f| f.kept.iter().copied()).collect();
+    let mut counted: HashSet<&str> = HashSet::new();
+    fates
+        .iter()
+        .flat_map(|f| f.freed.iter())
+        .filter(|(digest, _)| !kept.contains(digest) && counted.insert(digest))
+        .map(|(_, size)| size)
+        .sum()
+}
+
+/// One repository's figures in a cleanup preview: the draft's and the saved policy's.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct RepositoryFreed {
+    pub id: u64,
+    pub draft: Freed,
+    pub saved: Freed,
+    pub progress: LayerProgress,
+    /// Layers not read: a large repository whose layers nobody asked for yet.
+    pub on_request: bool,
+}
+
+/// A cleanup preview's storage figures, layer by layer.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CleanupStorage {
+    pub repositories: Vec<RepositoryFreed>,
+    /// Across the project: a layer another repository keeps is not freed.
+    pub draft_bytes: u64,
+    pub saved_bytes: u64,
+    /// Every repository's layers are read.
+    pub complete: bool,
 }
 
 /// Where a layer of a comparison is.
@@ -907,6 +995,30 @@ mod tests {
             // What is freed plus what stays is what there was.
             let stays = layers.unique_bytes(tags.iter().filter(|t| !gone.contains(t.name.as_str())).filter_map(|t| t.digest.as_deref()));
             prop_assert_eq!(freed.bytes + stays, all.bytes);
+        }
+
+        #[test]
+        fn a_project_frees_at_most_what_its_repositories_free_and_one_alone_frees_its_own(
+            (store, tags, deleted) in repository(),
+            (other_store, other_tags, other_deleted) in repository(),
+        ) {
+            let layers = Layers::build(tags.iter().filter_map(|t| t.digest.as_deref()), lookup(&store));
+            // The second repository's images get their own digests but share blob digests.
+            let other_store: Store = other_store.into_iter().map(|(d, m)| (format!("{d}-b"), m)).collect();
+            let other_tags: Vec<Tag> = other_tags.into_iter().map(|t| Tag { digest: t.digest.map(|d| format!("{d}-b")), ..t }).collect();
+            let other = Layers::build(other_tags.iter().filter_map(|t| t.digest.as_deref()), lookup(&other_store));
+            let gone = |tags: &[Tag], flags: &[bool]| -> HashSet<String> {
+                tags.iter().zip(flags).filter(|(_, d)| **d).map(|(t, _)| t.name.clone()).collect()
+            };
+            let (g1, g2) = (gone(&tags, &deleted), gone(&other_tags, &other_deleted));
+            let f1 = layers.fate(&tags, |t| g1.contains(&t.name));
+            let f2 = other.fate(&other_tags, |t| g2.contains(&t.name));
+            let alone: u64 = f1.freed.iter().map(|(_, s)| s).sum();
+            prop_assert_eq!(alone, layers.freed(&tags, |t| g1.contains(&t.name)).bytes);
+            prop_assert_eq!(project_freed(std::slice::from_ref(&f1)), alone);
+            let both = project_freed(&[f1.clone(), f2.clone()]);
+            let sum = alone + f2.freed.iter().map(|(_, s)| s).sum::<u64>();
+            prop_assert!(both <= sum);
         }
 
         #[test]

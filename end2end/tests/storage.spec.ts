@@ -57,3 +57,15 @@ test('a signed release lists its sidecar tags, and the tag page compares with an
   await expect(page).toHaveURL(/compare\?a=v2\.3\.1&b=latest$/);
   await expect(page.getByTestId('same-image')).toBeVisible();
 });
+
+test('the cleanup preview says what a draft really frees, and follows the draft', async ({ page }) => {
+  await signIn(page, 'maria', '/i/demo/cleanup/acme/web?name_regex=feature-.*&name_regex_keep=&keep_n=&older_than=');
+  await waitForHydration(page);
+  const frees = page.getByTestId('cleanup-frees');
+  await expect(frees).toContainText('Frees about');
+  const before = await page.getByTestId('cleanup-freed-bytes').textContent();
+  // Everything but the keep regex: more goes, and the figure follows.
+  await page.getByRole('textbox', { name: /Remove tags matching/ }).fill('.*');
+  await expect(page.getByTestId('cleanup-freed-bytes')).not.toHaveText(before!);
+  await expect(frees).toContainText('the saved policy');
+});

@@ -344,3 +344,46 @@ async fn a_large_repository_reads_its_layers_only_when_asked() {
         .await;
     assert_eq!(response.status(), StatusCode::BAD_REQUEST);
 }
+
+#[tokio::test]
+async fn a_cleanup_draft_frees_each_layer_once_across_the_project() {
+    let server = start(&[]).await;
+    let maria = signed_in(&server, "maria").await;
+    let draft = |regex: &str| {
+        json!({"enabled": true, "cadence": "Weekly", "keep_n": null, "older_than": null,
+               "name_regex": regex, "name_regex_keep": null})
+    };
+    let response = maria
+        .server_fn(
+            "cleanup_storage",
+            json!({"instance": "demo", "project_path": "acme/web", "draft": draft(".*")}),
+        )
+        .await;
+    let body = response.text().await.unwrap();
+    let storage: domain::storage::CleanupStorage =
+        serde_json::from_str(&body).unwrap_or_else(|e| panic!("{e}: {body}"));
+    assert!(storage.complete, "{storage:?}");
+    assert_eq!(storage.repositories.len(), 2);
+    let per_repo: u64 = storage.repositories.iter().map(|r| r.draft.bytes).sum();
+    // Both repositories build on debian-slim: the project frees its layers once at most.
+    assert!(storage.draft_bytes <= per_repo, "{storage:?}");
+    for repo in &storage.repositories {
+        assert!(repo.draft.bytes <= repo.draft.naive_bytes, "{repo:?}");
+        assert!(repo.draft.tags > 0);
+    }
+    // Nothing matched, nothing freed; a bad regex is a clear 400.
+    let none: domain::storage::CleanupStorage = call(
+        &maria,
+        "cleanup_storage",
+        json!({"instance": "demo", "project_path": "acme/web", "draft": draft("no-such-tag-.*")}),
+    )
+    .await;
+    assert_eq!(none.draft_bytes, 0);
+    let response = maria
+        .server_fn(
+            "cleanup_storage",
+            json!({"instance": "demo", "project_path": "acme/web", "draft": draft("(")}),
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+}

@@ -83,6 +83,7 @@ pub fn unavailable(retry_after_secs: u64, message: &'static str) -> Response {
 fn is_policy_page(path: &str) -> bool {
     (path.starts_with("/i/") && path.contains("/cleanup/"))
         || path == "/api/fn/cleanup_overview"
+        || path == "/api/fn/cleanup_storage"
         || (path.starts_with("/api/v1/")
             && (path.ends_with("/cleanup-policy") || path.ends_with("/cleanup-preview")))
 }

@@ -161,11 +161,16 @@ pub struct Services {
 impl Services {
     pub fn new(gateway: Arc<Gateway>) -> Self {
         let tags = Arc::new(TagService::new(gateway.clone()));
+        let cleanup = Arc::new(CleanupService::new(gateway.clone(), tags.clone()));
         Services {
             browse: Arc::new(BrowseService::new(gateway.clone())),
-            cleanup: Arc::new(CleanupService::new(gateway.clone(), tags.clone())),
+            cleanup: cleanup.clone(),
             credentials: Arc::new(CredentialService::new(gateway.clone())),
-            storage: Arc::new(StorageService::new(gateway.clone(), tags.clone())),
+            storage: Arc::new(StorageService::new(
+                gateway.clone(),
+                tags.clone(),
+                cleanup.clone(),
+            )),
             tags,
             gateway,
         }

@@ -6,16 +6,21 @@
 //! within the caller's budget; an answer never waits long for it: it says how far it is,
 //! and the page asks again.
 
+use super::cleanup::CleanupService;
 use super::tags::TagService;
 use super::Gateway;
 use crate::gitlab::GitLabError;
 use crate::index::{IndexState, TagIndex};
 use crate::layers::{LayerJob, LayerRequest};
-use app::backend::{Caller, Storage};
+use app::backend::{Caller, Cleanup, Storage};
 use app::error::AppError;
 use async_trait::async_trait;
-use domain::input::{TagName, TagNames};
-use domain::storage::{compare, DeletionEstimate, RepositoryStorage, TagComparison, LARGEST_SHOWN};
+use domain::cleanup::CleanupPolicy;
+use domain::input::{NamespacePath, TagName, TagNames};
+use domain::storage::{
+    compare, project_freed, CleanupStorage, DeletionEstimate, Layers, RepositoryFreed,
+    RepositoryStorage, TagComparison, LARGEST_SHOWN,
+};
 use domain::tags::{RepositoryHeader, Tag};
 use domain::Subject;
 use serde::Deserialize;
@@ -33,6 +38,7 @@ const LAYERS_WAIT: Duration = Duration::from_secs(2);
 pub struct StorageService {
     gw: Arc<Gateway>,
     tags: Arc<TagService>,
+    cleanup: Arc<CleanupService>,
 }
 
 #[derive(Deserialize)]
@@ -47,8 +53,8 @@ struct SizeNode {
 }
 
 impl StorageService {
-    pub fn new(gw: Arc<Gateway>, tags: Arc<TagService>) -> Self {
-        StorageService { gw, tags }
+    pub fn new(gw: Arc<Gateway>, tags: Arc<TagService>, cleanup: Arc<CleanupService>) -> Self {
+        StorageService { gw, tags, cleanup }
     }
 
     fn request(&self, caller: &Caller, repository_id: u64) -> Result<LayerRequest, AppError> {
@@ -248,6 +254,103 @@ impl Storage for StorageService {
             freed,
             progress: snapshot.progress,
             unknown,
+        })
+    }
+
+    async fn cleanup_storage(
+        &self,
+        caller: &Caller,
+        project: &NamespacePath,
+        draft: &CleanupPolicy,
+    ) -> Result<CleanupStorage, AppError> {
+        let overview = self.cleanup.overview(caller, project).await?;
+        let bad = |e: domain::cleanup::PolicyError| AppError::BadRequest {
+            message: e.to_string(),
+        };
+        let drafted = domain::cleanup::preview(&overview, draft).map_err(bad)?;
+        let saved = domain::cleanup::preview(&overview, &overview.saved.policy).ok();
+        // Layers: read by themselves for small repositories, else only if someone asked.
+        let auto = self.gw.indexes.settings.layers_auto_images;
+        let mut jobs = Vec::with_capacity(overview.repositories.len());
+        for repo in &overview.repositories {
+            let images = repo
+                .tags
+                .iter()
+                .filter_map(|t| t.digest.as_deref())
+                .collect::<HashSet<_>>()
+                .len() as u64;
+            let started = self
+                .gw
+                .layers
+                .existing(&caller.instance, repo.id)
+                .is_some_and(|j| j.started());
+            jobs.push(if images <= auto || started {
+                let header = self.tags.repository_access(caller, repo.id, false).await?;
+                let index = self.tags.index_for(caller, &header).await?;
+                Some(self.start_layers(caller, &header, &index)?)
+            } else {
+                None
+            });
+        }
+        let deadline = tokio::time::Instant::now() + LAYERS_WAIT;
+        for job in jobs.iter().flatten() {
+            let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+            job.wait_until(left, |p| p.complete || p.error.is_some())
+                .await;
+        }
+        let snapshots: Vec<_> = jobs
+            .iter()
+            .map(|j| j.as_ref().map(|j| j.snapshot()))
+            .collect();
+        tokio::task::spawn_blocking(move || {
+            let none = Layers::default();
+            let deleted = |previews: &[domain::cleanup::RepositoryPreview], id: u64| {
+                previews
+                    .iter()
+                    .find(|p| p.id == id)
+                    .map(|p| {
+                        p.decisions
+                            .iter()
+                            .filter(|d| d.reason.deletes())
+                            .map(|d| d.name.clone())
+                            .collect::<HashSet<String>>()
+                    })
+                    .unwrap_or_default()
+            };
+            let mut out = CleanupStorage {
+                complete: true,
+                ..CleanupStorage::default()
+            };
+            let (mut draft_fates, mut saved_fates) = (Vec::new(), Vec::new());
+            for (repo, snapshot) in overview.repositories.iter().zip(&snapshots) {
+                let layers = snapshot.as_ref().map_or(&none, |s| &*s.layers);
+                let d = deleted(&drafted, repo.id);
+                let s = saved
+                    .as_deref()
+                    .map(|p| deleted(p, repo.id))
+                    .unwrap_or_default();
+                let progress = snapshot
+                    .as_ref()
+                    .map(|s| s.progress.clone())
+                    .unwrap_or_default();
+                out.complete &= progress.complete;
+                out.repositories.push(RepositoryFreed {
+                    id: repo.id,
+                    draft: layers.freed(&repo.tags, |t| d.contains(&t.name)),
+                    saved: layers.freed(&repo.tags, |t| s.contains(&t.name)),
+                    progress,
+                    on_request: snapshot.is_none(),
+                });
+                draft_fates.push(layers.fate(&repo.tags, |t| d.contains(&t.name)));
+                saved_fates.push(layers.fate(&repo.tags, |t| s.contains(&t.name)));
+            }
+            out.draft_bytes = project_freed(&draft_fates);
+            out.saved_bytes = project_freed(&saved_fates);
+            out
+        })
+        .await
+        .map_err(|_| AppError::Internal {
+            message: "the storage figures could not be computed".into(),
         })
     }
 

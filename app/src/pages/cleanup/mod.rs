@@ -17,7 +17,9 @@ use crate::components::{use_hydrated, ErrorView, LoadingRows, Notices};
 use crate::links;
 use crate::pages::instance::use_instance;
 use crate::pages::use_query_pairs;
-use crate::server_fns::cleanup::{load_cleanup_overview, save_cleanup_policy};
+use crate::server_fns::cleanup::{
+    load_cleanup_overview, load_cleanup_storage, save_cleanup_policy,
+};
 
 mod rules;
 mod run;
@@ -134,6 +136,7 @@ fn Editor(instance: String, overview: CleanupOverview, reload: Callback<()>) -> 
                         view! { <p class="small"><a href=href data-testid="toggle-deleted">{label}</a></p> }
                     }
                 }
+                {view! { <CleanupStorageLine instance=instance.clone() project_path=project.full_path.clone() draft results overview /> }.into_any()}
                 {move || match results.get() {
                     Err(_) => view! { <p class="muted">"Fix the policy to see its preview."</p> }.into_any(),
                     Ok(repos) => view! { <PreviewList repos saved=saved_preview.get() only_deleted=only_deleted.get() /> }.into_any(),
@@ -255,6 +258,89 @@ fn DraftWarnings(draft: Memo<CleanupPolicy>) -> impl IntoView {
     }
 }
 
+/// What the draft (and the saved policy) would really free, layer by layer, from the
+/// server: each layer once, and not at all while another repository of the project keeps it.
+#[component]
+fn CleanupStorageLine(
+    instance: String,
+    project_path: String,
+    draft: Memo<CleanupPolicy>,
+    results: Memo<Result<Vec<RepositoryPreview>, domain::cleanup::PolicyError>>,
+    overview: RwSignal<CleanupOverview>,
+) -> impl IntoView {
+    let version = RwSignal::new(0u32);
+    let data = Resource::new(
+        move || (draft.get(), results.with(Result::is_ok), version.get()),
+        move |(draft, valid, _)| {
+            let (instance, project_path) = (instance.clone(), project_path.clone());
+            async move {
+                if valid {
+                    Some(load_cleanup_storage(instance, project_path, draft).await)
+                } else {
+                    None
+                }
+            }
+        },
+    );
+    Effect::new(move |_| {
+        if let Some(Some(Ok(s))) = data.get() {
+            let reading = s
+                .repositories
+                .iter()
+                .any(|r| !r.on_request && !r.progress.complete && r.progress.error.is_none());
+            if reading {
+                set_timeout(
+                    move || version.update(|v| *v += 1),
+                    std::time::Duration::from_millis(2000),
+                );
+            }
+        }
+    });
+    view! {
+        <div class="storage-estimate" data-testid="cleanup-storage" aria-live="polite">
+            <Transition fallback=|| view! { <p class="muted small">"Reading layers to work out what this frees…"</p> }>
+                {move || Suspend::new(async move {
+                    match data.await {
+                        None => ().into_any(),
+                        Some(Err(error)) => view! { <p class="muted small">"What this frees is not known: " {error.to_string()}</p> }.into_any(),
+                        Some(Ok(storage)) => {
+                            let paths: std::collections::HashMap<u64, String> = overview.with_untracked(|o| o.repositories.iter().map(|r| (r.id, r.path.clone())).collect());
+                            let on_request: Vec<String> = storage.repositories.iter().filter(|r| r.on_request).filter_map(|r| paths.get(&r.id).cloned()).collect();
+                            let partial = !storage.complete;
+                            view! {
+                                <p data-testid="cleanup-frees">
+                                    "Frees about " <strong data-testid="cleanup-freed-bytes">{format::bytes(storage.draft_bytes)}</strong>
+                                    " at GitLab’s next garbage collection, each layer once across the project"
+                                    {(storage.saved_bytes != storage.draft_bytes).then(|| format!(" (the saved policy: {})", format::bytes(storage.saved_bytes)))}
+                                    "."
+                                </p>
+                                <ul class="small muted storage-per-repo">
+                                    {storage.repositories.iter().filter(|r| r.draft.tags > 0 || r.saved.tags > 0).map(|r| view! {
+                                        <li data-repository=paths.get(&r.id).cloned().unwrap_or_default()>
+                                            {paths.get(&r.id).cloned().unwrap_or_default()} ": "
+                                            {if r.on_request { "layers not read".to_string() } else { format!("about {}", format::bytes(r.draft.bytes)) }}
+                                            {(!r.on_request && r.saved.bytes != r.draft.bytes).then(|| format!(" (saved policy: {})", format::bytes(r.saved.bytes)))}
+                                        </li>
+                                    }).collect_view()}
+                                </ul>
+                                {partial.then(|| view! {
+                                    <p class="muted small" data-testid="cleanup-storage-partial">
+                                        {if on_request.is_empty() {
+                                            "Still reading layers: the figure covers what is read so far.".to_string()
+                                        } else {
+                                            format!("Partial: the layers of {} are read only when asked (on the repository page); the figure leaves them out.", on_request.join(", "))
+                                        }}
+                                    </p>
+                                })}
+                            }.into_any()
+                        }
+                    }
+                })}
+            </Transition>
+        </div>
+    }
+}
+
 #[component]
 fn PreviewList(
     repos: Vec<RepositoryPreview>,
@@ -265,7 +351,7 @@ fn PreviewList(
     let freed: u64 = repos.iter().map(|r| r.summary.bytes_freed).sum();
     view! {
         <p class="summary" data-testid="preview-total">
-            {format!("{} deleted in {}, {} freed", format::plural(deleted, "tag", "tags"), format::plural(repos.len() as u64, "repository", "repositories"), format::bytes(freed))}
+            {format!("{} deleted in {}; the images they leave untagged add up to {}", format::plural(deleted, "tag", "tags"), format::plural(repos.len() as u64, "repository", "repositories"), format::bytes(freed))}
         </p>
         {repos.into_iter().map(|repo| {
             let before = saved.as_ref().and_then(|s| s.iter().find(|r| r.id == repo.id)).cloned();
@@ -315,7 +401,7 @@ fn RepositoryRow(
             <summary>
                 <strong>{repo.path.clone()}</strong>
                 <span class="counts" data-testid="repo-counts">
-                    {format!(" {} deleted · {} kept · {} freed", format::count(s.deleted), format::count(s.kept), format::bytes(s.bytes_freed))}
+                    {format!(" {} deleted · {} kept · untagged images add up to {}", format::count(s.deleted), format::count(s.kept), format::bytes(s.bytes_freed))}
                 </span>
                 {(!newly_deleted.is_empty()).then(|| view! { <span class="badge danger">{format!("+{} newly deleted", newly_deleted.len())}</span> })}
                 {(!newly_kept.is_empty()).then(|| view! { <span class="badge success">{format!("{} newly kept", newly_kept.len())}</span> })}
