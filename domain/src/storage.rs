@@ -67,6 +67,13 @@ pub struct Freed {
     pub unknown_images: u64,
     /// Remaining images whose layers are not known yet (they may keep some of `bytes`).
     pub unknown_kept: u64,
+    /// Bytes these images leave unused here that the project's other repositories still
+    /// use, so they stay (already left out of `bytes`).
+    #[serde(default)]
+    pub elsewhere_bytes: u64,
+    /// Other repositories of the project whose layers were checked for that.
+    #[serde(default)]
+    pub other_repositories: u64,
 }
 
 impl Freed {
@@ -226,6 +233,11 @@ impl Layers {
             .map(|(k, ids)| k.len() + ids.len() * 4 + 64)
             .sum();
         blobs + images
+    }
+
+    /// Every blob digest of the known images.
+    pub fn blob_digests(&self) -> impl Iterator<Item = &str> {
+        self.blobs.iter().map(|b| b.digest.as_str())
     }
 
     /// Whether the layers of this image are known.

@@ -34,7 +34,7 @@ use domain::storage::{LayerProgress, Layers};
 use futures::stream::{self, StreamExt};
 use serde_json::{json, Map, Value};
 use std::collections::{HashMap, HashSet};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 use tokio::sync::watch;
@@ -54,12 +54,15 @@ pub struct LayerRequest {
     pub api: GitLabClient,
     pub token: String,
     pub repository_id: u64,
+    /// The project the repository belongs to (other repositories of it share blobs).
+    pub project_id: u64,
     pub budget: Arc<Budget>,
     pub concurrency: usize,
 }
 
 /// One repository's layers.
 pub struct LayerJob {
+    project_id: AtomicU64,
     state: RwLock<JobState>,
     running: AtomicBool,
     changed: watch::Sender<u64>,
@@ -88,6 +91,7 @@ pub struct LayerSnapshot {
 impl LayerJob {
     fn new() -> Self {
         LayerJob {
+            project_id: AtomicU64::new(0),
             state: RwLock::new(JobState::default()),
             running: AtomicBool::new(false),
             changed: watch::channel(0).0,
@@ -235,6 +239,20 @@ impl LayerStore {
         }
     }
 
+    /// The layers already read of the project's other repositories on this instance.
+    pub fn siblings(&self, instance: &str, project_id: u64, except: u64) -> Vec<LayerSnapshot> {
+        self.jobs
+            .iter()
+            .filter(|(key, job)| {
+                key.0 == instance
+                    && key.1 != except
+                    && job.project_id.load(Ordering::Relaxed) == project_id
+            })
+            .map(|(_, job)| job.snapshot())
+            .filter(|s| s.layers.images_known() > 0)
+            .collect()
+    }
+
     /// The repository's layer job if one was started (it is not started here).
     pub fn existing(&self, instance: &str, repository_id: u64) -> Option<Arc<LayerJob>> {
         self.jobs.get(&(instance.to_string(), repository_id))
@@ -252,6 +270,7 @@ impl LayerStore {
         let job = self
             .jobs
             .get_with(key.clone(), || Arc::new(LayerJob::new()));
+        job.project_id.store(request.project_id, Ordering::Relaxed);
         let (digests, index_complete) = index.read(|s| {
             let distinct: HashSet<&str> = s
                 .tags

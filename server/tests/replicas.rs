@@ -313,3 +313,40 @@ async fn a_server_started_while_redis_is_down_says_so_and_serves_once_it_is_up()
     browser.sign_in("maria", "/i/demo").await;
     assert_eq!(browser.get("/i/demo").await.status(), StatusCode::OK);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn manifests_one_replica_read_are_shared_through_redis() {
+    const CLI_ROOT: u64 = 7;
+    let cluster = Cluster::start(2, &[]).await;
+    let maria = Browser::at(&cluster.url());
+    maria.sign_in("maria", "/i/demo").await;
+    let (a, b) = (
+        maria.via(&cluster.replica_url(0)),
+        maria.via(&cluster.replica_url(1)),
+    );
+    complete_list(&a, CLI_ROOT, "").await;
+    complete_list(&b, CLI_ROOT, "").await;
+    async fn storage(browser: &Browser) -> domain::storage::RepositoryStorage {
+        call(
+            browser,
+            "repository_storage",
+            json!({"instance": "demo", "repository_id": 7, "read_layers": false}),
+        )
+        .await
+    }
+    let before = cluster.double.controls().request_count();
+    let on_a = storage(&a).await;
+    let spent_a = cluster.double.controls().request_count() - before;
+    assert!(on_a.progress.complete, "{:?}", on_a.progress);
+    assert!(
+        spent_a > 2,
+        "replica A read the manifests from GitLab: {spent_a}"
+    );
+    // Replica B holds none of them in memory, but Redis does: only GitLab's size is asked.
+    let before = cluster.double.controls().request_count();
+    let on_b = storage(&b).await;
+    let spent_b = cluster.double.controls().request_count() - before;
+    assert!(on_b.progress.complete, "{:?}", on_b.progress);
+    assert_eq!(on_b.summary, on_a.summary);
+    assert!(spent_b <= 2, "replica B asked GitLab {spent_b} times");
+}

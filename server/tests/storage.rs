@@ -387,3 +387,24 @@ async fn a_cleanup_draft_frees_each_layer_once_across_the_project() {
         .await;
     assert_eq!(response.status(), StatusCode::BAD_REQUEST);
 }
+
+#[tokio::test]
+async fn layers_another_repository_of_the_project_uses_stay() {
+    let server = start(&[]).await;
+    let maria = signed_in(&server, "maria").await;
+    let list = complete_list(&maria, WEB_ROOT, "per_page=100").await;
+    let names: Vec<&str> = list.slice.tags.iter().map(|t| t.name.as_str()).collect();
+    // Before the worker's layers are read, nothing is known about them.
+    let alone = estimate(&maria, WEB_ROOT, &names).await;
+    assert_eq!(alone.freed.other_repositories, 0);
+    // acme/web and acme/web/worker both build on debian-slim: its layers stay.
+    complete_list(&maria, WEB_WORKER, "").await;
+    complete_storage(&maria, WEB_WORKER).await;
+    let checked = estimate(&maria, WEB_ROOT, &names).await;
+    assert_eq!(checked.freed.other_repositories, 1);
+    assert!(checked.freed.elsewhere_bytes > 0, "{checked:?}");
+    assert_eq!(
+        checked.freed.bytes + checked.freed.elsewhere_bytes,
+        alone.freed.bytes
+    );
+}

@@ -244,6 +244,11 @@ fn EstimateView(estimate: DeletionEstimate) -> impl IntoView {
     });
     view! {
         {headline}
+        {(f.elsewhere_bytes > 0).then(|| view! {
+            <p class="muted small" data-testid="elsewhere-bytes">
+                {format!("{} more stays: other repositories of the project use those layers.", format::bytes(f.elsewhere_bytes))}
+            </p>
+        })}
         {partial}
         {p.error.clone().map(|e| view! { <p class="muted small">{e}</p> })}
         <p class="muted small">"GitLab removes the tags at once; the untagged images and their layers go at its next garbage collection. Layers that other repositories in the namespace use stay stored."</p>

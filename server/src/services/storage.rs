@@ -57,12 +57,17 @@ impl StorageService {
         StorageService { gw, tags, cleanup }
     }
 
-    fn request(&self, caller: &Caller, repository_id: u64) -> Result<LayerRequest, AppError> {
+    fn request(
+        &self,
+        caller: &Caller,
+        header: &RepositoryHeader,
+    ) -> Result<LayerRequest, AppError> {
         let indexes = &self.gw.indexes;
         Ok(LayerRequest {
             api: self.gw.instance(caller)?.api.clone(),
             token: caller.credential.token().secret().to_string(),
-            repository_id,
+            repository_id: header.id,
+            project_id: header.project_id,
             budget: indexes.budget(&caller.instance, caller.viewer.id),
             concurrency: indexes.settings.concurrency,
         })
@@ -77,7 +82,7 @@ impl StorageService {
         Ok(self
             .gw
             .layers
-            .ensure(&caller.instance, index, self.request(caller, header.id)?))
+            .ensure(&caller.instance, index, self.request(caller, header)?))
     }
 
     /// The figures that need no layers: GitLab's size, tag sizes added up, the shape.
@@ -137,7 +142,7 @@ impl StorageService {
         let job = self
             .gw
             .layers
-            .ensure(&caller.instance, &index, self.request(caller, header.id)?);
+            .ensure(&caller.instance, &index, self.request(caller, &header)?);
         job.wait_until(LAYERS_WAIT, |p| p.complete || p.error.is_some())
             .await;
         Ok((header, index, job))
@@ -241,15 +246,35 @@ impl Storage for StorageService {
         repository_id: u64,
         names: &TagNames,
     ) -> Result<DeletionEstimate, AppError> {
-        let (_, index, job) = self.layers(caller, repository_id).await?;
+        let (header, index, job) = self.layers(caller, repository_id).await?;
         let names: HashSet<String> = names.to_strings().into_iter().collect();
         let tags = index.read(tags_of);
         let known: HashSet<&str> = tags.iter().map(|t| t.name.as_str()).collect();
         let unknown = names.iter().filter(|n| !known.contains(n.as_str())).count() as u64;
         let snapshot = job.snapshot();
-        let freed = snapshot
+        let gone = |t: &Tag| names.contains(&t.name);
+        let mut freed = snapshot.layers.freed(tags.iter().map(|t| &**t), gone);
+        // Blobs the project's other repositories use stay (GitLab stores a blob once per
+        // top-level namespace): checked against the repositories whose layers are read.
+        let others = self
+            .gw
             .layers
-            .freed(tags.iter().map(|t| &**t), |t| names.contains(&t.name));
+            .siblings(&caller.instance, header.project_id, header.id);
+        if !others.is_empty() {
+            let fate = snapshot.layers.fate(tags.iter().map(|t| &**t), gone);
+            let used: HashSet<&str> = others
+                .iter()
+                .flat_map(|o| o.layers.blob_digests())
+                .collect();
+            freed.elsewhere_bytes = fate
+                .freed
+                .iter()
+                .filter(|(digest, _)| used.contains(digest))
+                .map(|(_, size)| size)
+                .sum();
+            freed.bytes -= freed.elsewhere_bytes;
+            freed.other_repositories = others.len() as u64;
+        }
         Ok(DeletionEstimate {
             freed,
             progress: snapshot.progress,
@@ -387,7 +412,7 @@ impl Storage for StorageService {
         let job = self
             .gw
             .layers
-            .ensure(&caller.instance, &index, self.request(caller, header.id)?);
+            .ensure(&caller.instance, &index, self.request(caller, &header)?);
         let digests: Vec<String> = [&tag_a.digest, &tag_b.digest]
             .into_iter()
             .flatten()
@@ -396,7 +421,7 @@ impl Storage for StorageService {
         let fetched = self
             .gw
             .layers
-            .fetch_now(&job, &digests, self.request(caller, header.id)?)
+            .fetch_now(&job, &digests, self.request(caller, &header)?)
             .await;
         let images = match (&fetched, &tag_a.digest, &tag_b.digest) {
             (Ok(()), Some(da), Some(db)) => job
