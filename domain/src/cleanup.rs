@@ -944,7 +944,7 @@ pub fn preview_as(
                     .zip(&decisions)
                     .filter(|(t, d)| {
                         !matches!(d.reason, Reason::Latest | Reason::NotMatched | Reason::KeepRegex)
-                            && crate::shape::TagFamily::of(&t.name) == crate::shape::TagFamily::Sidecar
+                            && crate::family::TagFamily::of(&t.name) == crate::family::TagFamily::Sidecar
                     })
                     .count() as u64;
                 if sidecars > 0 {

@@ -5,6 +5,7 @@
 
 pub mod cleanup;
 pub mod credentials;
+pub mod family;
 pub mod format;
 pub mod input;
 pub mod listing;

@@ -2,18 +2,14 @@
 //! names fall into, the signature/attestation/SBOM sidecar tags and their subjects, and
 //! the tell-tale of an import from an older registry.
 //!
-//! - **Families** are recognised from the name alone, first match wins: cosign sidecars
-//!   (`sha256-<64 hex>.sig|.att|.sbom`), semantic versions (`v1.2`, `1.4.0-rc.1`), dates
-//!   (`2026-11-02`, `20261102`, `20261102-1530`), commit SHAs (7–40 lower-case hex with at
-//!   least one letter, optionally `sha-` or `g` first), branch-like names (letters first:
-//!   `main`, `feature-x`, `mr-123`, `latest`), then anything else. The tag list filters by
-//!   family with `family=` in its URL, using this very function, so a chart's count and
-//!   the list it links to always agree.
+//! - **Families** are recognised from the name alone (see [`crate::family`]), the same
+//!   function the list's `family=` filter uses.
 //! - **Age and size buckets** use the list's own filters (`newer=`/`older=`, `min=`/`max=`)
 //!   with their exact semantics: newer is `>=`, older is `<`, sizes are inclusive at both
 //!   ends, so a tag lands in the first bucket whose link lists it.
-//! - **Storage per bucket** counts each blob once within the bucket when the layers of all
-//!   its images are known, and says so; otherwise it adds up tag sizes, labelled as such.
+//! - **Storage per bucket** is what the caller's `bytes` says a set of tags holds: each
+//!   blob once when the layers of every image are known (`deduplicated`), else tag sizes
+//!   added up, labelled as such.
 //! - **Sidecars** name their subject by digest: `sha256-<hex>.sig` belongs to every tag whose
 //!   digest is `sha256:<hex>`. GitLab's cleanup counts them as ordinary tags (`keep_n`).
 //! - **Import batch**: with the metadata database, tags imported from an older registry all
@@ -24,178 +20,13 @@
 //!   import) is reported. A CI matrix pushing many images in one second is not the earliest;
 //!   re-tagging one image many times is not many images.
 
-use crate::storage::Layers;
+pub use crate::family::{sidecar, SidecarKind, TagFamily};
 use crate::tags::Tag;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 
 /// Tags that must share one published time before it is called an import.
 pub const IMPORT_BATCH_MIN: usize = 5;
-
-/// What a tag name says about the tag.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub enum TagFamily {
-    SemVer,
-    Date,
-    CommitSha,
-    Branch,
-    Sidecar,
-    Other,
-}
-
-impl TagFamily {
-    pub const ALL: [TagFamily; 6] = [
-        TagFamily::SemVer,
-        TagFamily::Date,
-        TagFamily::CommitSha,
-        TagFamily::Branch,
-        TagFamily::Sidecar,
-        TagFamily::Other,
-    ];
-
-    pub fn as_param(self) -> &'static str {
-        match self {
-            TagFamily::SemVer => "semver",
-            TagFamily::Date => "date",
-            TagFamily::CommitSha => "sha",
-            TagFamily::Branch => "branch",
-            TagFamily::Sidecar => "sidecar",
-            TagFamily::Other => "other",
-        }
-    }
-
-    pub fn from_param(value: &str) -> Option<Self> {
-        TagFamily::ALL.into_iter().find(|f| f.as_param() == value)
-    }
-
-    pub fn label(self) -> &'static str {
-        match self {
-            TagFamily::SemVer => "Versions",
-            TagFamily::Date => "Dates",
-            TagFamily::CommitSha => "Commit SHAs",
-            TagFamily::Branch => "Branches and moving tags",
-            TagFamily::Sidecar => "Sidecars (sig, att, sbom)",
-            TagFamily::Other => "Other",
-        }
-    }
-
-    pub fn example(self) -> &'static str {
-        match self {
-            TagFamily::SemVer => "v1.2.3, 1.4.0-rc.1",
-            TagFamily::Date => "2026-11-02, 20261102",
-            TagFamily::CommitSha => "3f9a2c1, sha-3f9a2c1",
-            TagFamily::Branch => "main, feature-x, latest",
-            TagFamily::Sidecar => "sha256-….sig",
-            TagFamily::Other => "",
-        }
-    }
-
-    /// The family of a tag name (see the module docs for the rules).
-    pub fn of(name: &str) -> TagFamily {
-        if sidecar(name).is_some() {
-            TagFamily::Sidecar
-        } else if is_semver(name) {
-            TagFamily::SemVer
-        } else if is_date(name) {
-            TagFamily::Date
-        } else if is_sha(name) {
-            TagFamily::CommitSha
-        } else if name.as_bytes().first().is_some_and(u8::is_ascii_alphabetic) {
-            TagFamily::Branch
-        } else {
-            TagFamily::Other
-        }
-    }
-}
-
-/// What a sidecar tag holds.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub enum SidecarKind {
-    Signature,
-    Attestation,
-    Sbom,
-}
-
-impl SidecarKind {
-    pub fn label(self) -> &'static str {
-        match self {
-            SidecarKind::Signature => "signature",
-            SidecarKind::Attestation => "attestation",
-            SidecarKind::Sbom => "SBOM",
-        }
-    }
-}
-
-/// `sha256-<64 hex>.sig|.att|.sbom` → the subject digest `sha256:<hex>` and the kind.
-pub fn sidecar(name: &str) -> Option<(String, SidecarKind)> {
-    let rest = name.strip_prefix("sha256-")?;
-    let (hex, suffix) = rest.split_once('.')?;
-    let kind = match suffix {
-        "sig" => SidecarKind::Signature,
-        "att" => SidecarKind::Attestation,
-        "sbom" => SidecarKind::Sbom,
-        _ => return None,
-    };
-    (hex.len() == 64
-        && hex
-            .bytes()
-            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)))
-    .then(|| (format!("sha256:{hex}"), kind))
-}
-
-fn digits(s: &str) -> bool {
-    !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit())
-}
-
-fn is_semver(name: &str) -> bool {
-    let core = name.strip_prefix('v').unwrap_or(name);
-    let end = core.find(['-', '+']).unwrap_or(core.len());
-    let (numbers, suffix) = core.split_at(end);
-    let parts: Vec<&str> = numbers.split('.').collect();
-    (2..=3).contains(&parts.len())
-        && parts.iter().all(|p| digits(p))
-        && (suffix.is_empty() || suffix.len() > 1)
-}
-
-fn is_date(name: &str) -> bool {
-    let b = name.as_bytes();
-    let (date, rest): (&str, &str) = if b.len() >= 10 && b[4] == b'-' && b[7] == b'-' {
-        if !(digits(&name[0..4]) && digits(&name[5..7]) && digits(&name[8..10])) {
-            return false;
-        }
-        (&name[..10], &name[10..])
-    } else if b.len() >= 8 && digits(&name[..8]) {
-        (&name[..8], &name[8..])
-    } else {
-        return false;
-    };
-    let compact: String = date.chars().filter(char::is_ascii_digit).collect();
-    let (month, day): (u32, u32) = (
-        compact[4..6].parse().unwrap_or(0),
-        compact[6..8].parse().unwrap_or(0),
-    );
-    (1..=12).contains(&month)
-        && (1..=31).contains(&day)
-        && compact[..2]
-            .parse::<u32>()
-            .is_ok_and(|c| (19..=21).contains(&c))
-        && (rest.is_empty() || matches!(rest.as_bytes()[0], b'-' | b'T' | b'_' | b'.'))
-}
-
-fn is_sha(name: &str) -> bool {
-    let hex = name
-        .strip_prefix("sha-")
-        .or_else(|| name.strip_prefix('g'))
-        .filter(|h| h.len() >= 7)
-        .unwrap_or(name);
-    (7..=40).contains(&hex.len())
-        && hex
-            .bytes()
-            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
-        && hex.bytes().any(|b| (b'a'..=b'f').contains(&b))
-}
 
 /// One bar of a chart: a slice of the tags, and the tag-list filter that lists them.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -296,9 +127,14 @@ fn pairs(items: &[(&str, Option<&str>)]) -> Vec<(String, String)> {
         .collect()
 }
 
-/// Computes the shape of a repository from all its tags, `now`, and its layers when every
-/// image's layers are known (`layers` is `None` otherwise).
-pub fn shape(tags: &[&Tag], now: i64, layers: Option<&Layers>) -> RepositoryShape {
+/// Computes the shape of a repository from all its tags and `now`; `bytes` gives a slice's
+/// storage, `deduplicated` says whether it counts each blob once.
+pub fn shape(
+    tags: &[&Tag],
+    now: i64,
+    bytes: impl Fn(&[&Tag]) -> u64,
+    deduplicated: bool,
+) -> RepositoryShape {
     let mut age_members: Vec<Vec<&Tag>> = vec![Vec::new(); AGES.len() + 1];
     let mut size_members: Vec<Vec<&Tag>> = vec![Vec::new(); SIZES.len() + 1];
     let mut family_members: HashMap<TagFamily, Vec<&Tag>> = HashMap::new();
@@ -325,12 +161,6 @@ pub fn shape(tags: &[&Tag], now: i64, layers: Option<&Layers>) -> RepositoryShap
             .or_default()
             .push(tag);
     }
-    let bytes = |members: &[&Tag]| -> u64 {
-        match layers {
-            Some(l) => l.unique_bytes(members.iter().filter_map(|t| t.digest.as_deref())),
-            None => members.iter().filter_map(|t| t.total_size).sum(),
-        }
-    };
     let mut by_age: Vec<Bucket> = AGES
         .iter()
         .zip(&age_members)
@@ -415,7 +245,7 @@ pub fn shape(tags: &[&Tag], now: i64, layers: Option<&Layers>) -> RepositoryShap
         by_age,
         by_size,
         families,
-        deduplicated: layers.is_some(),
+        deduplicated,
         sidecars,
         sidecar_tags,
         orphan_sidecars,
@@ -449,43 +279,6 @@ mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
 
-    #[test]
-    fn names_fall_into_families() {
-        let hex = "a".repeat(64);
-        for (name, family) in [
-            ("v1.2.3", TagFamily::SemVer),
-            ("1.4.0-rc.1", TagFamily::SemVer),
-            ("2.1", TagFamily::SemVer),
-            ("v1.2.3+build.5", TagFamily::SemVer),
-            ("2026-11-02", TagFamily::Date),
-            ("20261102", TagFamily::Date),
-            ("20261102-1530", TagFamily::Date),
-            ("3f9a2c1", TagFamily::CommitSha),
-            ("sha-3f9a2c1", TagFamily::CommitSha),
-            (
-                "0123456789abcdef0123456789abcdef01234567",
-                TagFamily::CommitSha,
-            ),
-            ("main", TagFamily::Branch),
-            ("feature-x", TagFamily::Branch),
-            ("mr-123", TagFamily::Branch),
-            ("latest", TagFamily::Branch),
-            (&format!("sha256-{hex}.sig"), TagFamily::Sidecar),
-            (&format!("sha256-{hex}.sbom"), TagFamily::Sidecar),
-            ("1234567", TagFamily::Other),
-            ("_tmp", TagFamily::Other),
-            ("v1", TagFamily::Branch),
-            ("20261340", TagFamily::Other),
-        ] {
-            assert_eq!(TagFamily::of(name), family, "{name}");
-        }
-        assert_eq!(
-            sidecar(&format!("sha256-{hex}.att")).unwrap().0,
-            format!("sha256:{hex}")
-        );
-        assert!(sidecar("sha256-abc.sig").is_none());
-    }
-
     fn tag(name: &str, digest: u8, created: i64, published: Option<i64>, size: u64) -> Tag {
         Tag {
             name: name.into(),
@@ -498,6 +291,10 @@ mod tests {
     }
 
     const NOW: i64 = 1_800_000_000;
+
+    fn added_up(tags: &[&Tag]) -> u64 {
+        tags.iter().filter_map(|t| t.total_size).sum()
+    }
 
     #[test]
     fn buckets_agree_with_the_list_filters_they_link_to() {
@@ -519,7 +316,7 @@ mod tests {
             ])
             .collect();
         let refs: Vec<&Tag> = tags.iter().collect();
-        let s = shape(&refs, NOW, None);
+        let s = shape(&refs, NOW, added_up, false);
         for bucket in s.by_age.iter().chain(&s.by_size) {
             let (view, notices) = TagListView::from_pairs(&bucket.query);
             assert!(notices.is_empty(), "{notices:?}");
@@ -550,7 +347,7 @@ mod tests {
         let orphan = tag(&format!("sha256-{}.att", "09".repeat(32)), 10, NOW, None, 1);
         let tags = [subject.clone(), sig, orphan];
         let refs: Vec<&Tag> = tags.iter().collect();
-        let s = shape(&refs, NOW, None);
+        let s = shape(&refs, NOW, added_up, false);
         assert_eq!(s.sidecars[0].subject, "v1.0.0");
         assert_eq!(s.sidecars[0].sidecars[0].1, SidecarKind::Signature);
         assert_eq!((s.orphan_sidecars, s.sidecar_tags), (1, 2));

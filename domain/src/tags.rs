@@ -421,8 +421,8 @@ pub struct TagListView {
     pub max_size: Option<SizeBound>,
     /// Every kind listed must match.
     pub kinds: Vec<TagKind>,
-    /// Only tags whose name falls in this family (see [`crate::shape::TagFamily`]).
-    pub family: Option<crate::shape::TagFamily>,
+    /// Only tags whose name falls in this family (see [`crate::family::TagFamily`]).
+    pub family: Option<crate::family::TagFamily>,
     pub sort: TagSort,
     pub page: u32,
     pub per_page: u32,
@@ -487,7 +487,7 @@ impl TagListView {
                     }
                 },
                 "family" if value_trimmed.is_empty() => {}
-                "family" => match crate::shape::TagFamily::from_param(value_trimmed) {
+                "family" => match crate::family::TagFamily::from_param(value_trimmed) {
                     Some(family) => view.family = Some(family),
                     None => {
                         notices.push(Notice(format!("Unknown tag family “{value}” was ignored.")))
@@ -698,7 +698,7 @@ pub struct FilterKey {
     min_size: Option<u64>,
     max_size: Option<u64>,
     kinds: Vec<TagKind>,
-    family: Option<crate::shape::TagFamily>,
+    family: Option<crate::family::TagFamily>,
 }
 
 /// A compiled filter.
@@ -709,7 +709,7 @@ pub struct TagFilter {
     min_size: Option<u64>,
     max_size: Option<u64>,
     kinds: Vec<TagKind>,
-    family: Option<crate::shape::TagFamily>,
+    family: Option<crate::family::TagFamily>,
 }
 
 impl TagFilter {
@@ -777,7 +777,7 @@ impl TagFilter {
             && self.kinds.iter().all(|k| k.matches(tag))
             && self
                 .family
-                .is_none_or(|f| crate::shape::TagFamily::of(&tag.name) == f)
+                .is_none_or(|f| crate::family::TagFamily::of(&tag.name) == f)
     }
 }
 
@@ -993,7 +993,7 @@ pub struct TagDetail {
     /// Cosign-style sidecar tags (`sha256-<hex>.sig`, `.att`, `.sbom`) that describe this
     /// tag's image.
     #[serde(default)]
-    pub sidecars: Vec<(String, crate::shape::SidecarKind)>,
+    pub sidecars: Vec<(String, crate::family::SidecarKind)>,
     pub now: i64,
 }
 

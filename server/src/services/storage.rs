@@ -98,8 +98,8 @@ impl StorageService {
         let now = crate::clock::now();
         let shape = tokio::task::spawn_blocking(move || {
             let refs: Vec<&Tag> = tags.iter().map(|t| &**t).collect();
-            let naive = refs.iter().filter_map(|t| t.total_size).sum();
-            (naive, domain::shape::shape(&refs, now, None))
+            let naive = added_up(&refs);
+            (naive, domain::shape::shape(&refs, now, added_up, false))
         })
         .await
         .map_err(|_| AppError::Internal {
@@ -170,6 +170,11 @@ impl StorageService {
     }
 }
 
+/// A slice's storage without layers: its tags' sizes added up.
+fn added_up(tags: &[&Tag]) -> u64 {
+    tags.iter().filter_map(|t| t.total_size).sum()
+}
+
 fn tags_of(state: &IndexState) -> Vec<Arc<Tag>> {
     state.tags.values().cloned().collect()
 }
@@ -220,8 +225,16 @@ impl Storage for StorageService {
             let refs: Vec<&Tag> = tags.iter().map(|t| &**t).collect();
             let summary = snapshot.layers.summary(refs.iter().copied(), LARGEST_SHOWN);
             // Per-bucket bytes count each blob once only when every image's layers are in.
-            let layers = progress.complete.then_some(&*snapshot.layers);
-            (summary, domain::shape::shape(&refs, now, layers))
+            let layers = &snapshot.layers;
+            let shape = if progress.complete {
+                let unique = |members: &[&Tag]| {
+                    layers.unique_bytes(members.iter().filter_map(|t| t.digest.as_deref()))
+                };
+                domain::shape::shape(&refs, now, unique, true)
+            } else {
+                domain::shape::shape(&refs, now, added_up, false)
+            };
+            (summary, shape)
         })
         .await
         .map_err(|_| AppError::Internal {
