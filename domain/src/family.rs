@@ -136,6 +136,9 @@ fn is_semver(name: &str) -> bool {
 }
 
 fn is_date(name: &str) -> bool {
+    if !name.is_ascii() {
+        return false;
+    }
     let b = name.as_bytes();
     let (date, rest): (&str, &str) = if b.len() >= 10 && b[4] == b'-' && b[7] == b'-' {
         if !(digits(&name[0..4]) && digits(&name[5..7]) && digits(&name[8..10])) {

@@ -261,13 +261,11 @@ pub fn import_batch(tags: &[&Tag]) -> Option<ImportBatch> {
             by_published.entry(p).or_default().push(tag);
         }
     }
-    let (published_at, members) = by_published
-        .into_iter()
-        .max_by_key(|(p, m)| (m.len(), *p))?;
+    // The records begin with the import: the batch is at the earliest published time.
+    let (published_at, members) = by_published.into_iter().min_by_key(|(p, _)| *p)?;
     let images: std::collections::HashSet<&str> =
         members.iter().filter_map(|t| t.digest.as_deref()).collect();
-    let earliest = tags.iter().filter_map(|t| t.published_at).min() == Some(published_at);
-    (earliest && images.len() >= IMPORT_BATCH_MIN).then_some(ImportBatch {
+    (images.len() >= IMPORT_BATCH_MIN).then_some(ImportBatch {
         published_at,
         tags: members.len() as u64,
         images: images.len() as u64,

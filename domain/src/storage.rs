@@ -30,6 +30,9 @@ use serde::{Deserialize, Serialize};
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
+/// Alignment table cells at most (layers of A times layers of B).
+const MAX_ALIGNED_CELLS: usize = 250_000;
+
 /// Layers listed as "largest" on a repository page.
 pub const LARGEST_SHOWN: usize = 10;
 
@@ -658,10 +661,26 @@ pub fn compare(
         } else {
             (&right[0], &left, true)
         };
-        let best = many
-            .iter()
-            .max_by_key(|m| shared_with(&single_left.2, &m.2))
-            .cloned();
+        // The child sharing the most bytes; on a tie the first real platform (BuildKit's
+        // attestation children are `unknown/unknown`).
+        let mut best: Option<&(Option<String>, String, Option<Stack>)> = None;
+        let mut best_shared = 0;
+        for m in many.iter() {
+            let shared = shared_with(&single_left.2, &m.2);
+            let unknown = m.0.as_deref().is_some_and(|p| p.starts_with("unknown"));
+            let better = match best {
+                None => true,
+                Some(b) => {
+                    let b_unknown = b.0.as_deref().is_some_and(|p| p.starts_with("unknown"));
+                    shared > best_shared || (shared == best_shared && b_unknown && !unknown)
+                }
+            };
+            if better {
+                best = Some(m);
+                best_shared = shared;
+            }
+        }
+        let best = best.cloned();
         if let Some((platform, digest, st)) = best {
             let platform = platform.or(single_left.0.clone());
             out.push(if flipped {
@@ -696,16 +715,22 @@ fn align(
     let empty: Vec<Descriptor> = Vec::new();
     let xs = a_stack.map_or(&empty, |s| &s.1);
     let ys = b_stack.map_or(&empty, |s| &s.1);
-    // Longest common subsequence of digests, then a merge walk.
+    // Longest common subsequence of digests, then a merge walk. Real images have tens of
+    // layers; a manifest with thousands is compared without alignment (A's stack, then what
+    // only B has) rather than with a table of their product.
     let (n, m) = (xs.len(), ys.len());
-    let mut lcs = vec![vec![0u16; m + 1]; n + 1];
-    for i in (0..n).rev() {
-        for j in (0..m).rev() {
-            lcs[i][j] = if xs[i].digest == ys[j].digest {
-                lcs[i + 1][j + 1] + 1
-            } else {
-                lcs[i + 1][j].max(lcs[i][j + 1])
-            };
+    let aligned = n.saturating_mul(m) <= MAX_ALIGNED_CELLS;
+    let mut lcs =
+        vec![vec![0u32; if aligned { m + 1 } else { 1 }]; if aligned { n + 1 } else { 1 }];
+    if aligned {
+        for i in (0..n).rev() {
+            for j in (0..m).rev() {
+                lcs[i][j] = if xs[i].digest == ys[j].digest {
+                    lcs[i + 1][j + 1] + 1
+                } else {
+                    lcs[i + 1][j].max(lcs[i][j + 1])
+                };
+            }
         }
     }
     let row = |d: &Descriptor, side, in_a: Option<usize>, in_b: Option<usize>| LayerRow {
@@ -718,6 +743,19 @@ fn align(
     };
     let mut rows = Vec::with_capacity(n.max(m));
     let (mut i, mut j) = (0, 0);
+    if !aligned {
+        rows.extend(
+            xs.iter()
+                .enumerate()
+                .map(|(i, d)| row(d, Side::OnlyA, Some(i), None)),
+        );
+        rows.extend(
+            ys.iter()
+                .enumerate()
+                .map(|(j, d)| row(d, Side::OnlyB, None, Some(j))),
+        );
+        (i, j) = (n, m);
+    }
     while i < n || j < m {
         if i < n && j < m && xs[i].digest == ys[j].digest {
             rows.push(row(&xs[i], Side::Both, Some(i), Some(j)));
@@ -917,6 +955,26 @@ mod tests {
         assert_eq!(cmp[0].only_a_bytes, 5 + 10);
         assert_eq!(cmp[0].only_b_bytes, 8 + 10);
         assert_eq!(cmp[0].a_bytes, 135);
+    }
+
+    #[test]
+    fn huge_stacks_are_compared_without_an_alignment_table() {
+        let a: Vec<(u64, u64)> = (0..600).map(|l| (l, 1)).collect();
+        let b: Vec<(u64, u64)> = (300..900).map(|l| (l, 1)).collect();
+        let store = Store::new();
+        let cmp = compare(
+            &image(10_000, &a),
+            &digest(90),
+            &image(10_001, &b),
+            &digest(91),
+            lookup(&store),
+        );
+        assert_eq!(cmp[0].rows.len(), 1200);
+        assert_eq!(cmp[0].shared_bytes, 300);
+        assert_eq!(
+            cmp[0].rows.iter().filter(|r| r.side == Side::Both).count(),
+            600
+        );
     }
 
     #[test]

@@ -48,6 +48,10 @@ const FAILURE_PAUSE: Duration = Duration::from_secs(5);
 /// Progress is published at most this often while fetching.
 const PUBLISH_EVERY: Duration = Duration::from_millis(500);
 const MIB: u64 = 1024 * 1024;
+/// A repository too large for the layer memory is not read again before this.
+const TOO_LARGE_PAUSE: Duration = Duration::from_secs(300);
+/// Digests per Redis `MGET` and manifests per pipelined `SET`.
+const REDIS_CHUNK: usize = 256;
 
 /// What a job needs to fetch as the user who triggered it.
 pub struct LayerRequest {
@@ -199,8 +203,10 @@ impl LayerJob {
                     Some(_) => {}
                 }
             }
-            progress.complete =
-                index_complete && progress.images_known + progress.unreadable == progress.images;
+            // Only a finished build says complete (see `ensure` and `run`): held manifests are
+            // not yet interned layers.
+            let _ = index_complete;
+            progress.complete = false;
             progress
         })
     }
@@ -222,6 +228,9 @@ impl LayerJob {
 /// Every repository's layers.
 pub struct LayerStore {
     jobs: moka::sync::Cache<(String, u64), Arc<LayerJob>>,
+    /// Repositories whose layers alone exceed the bound, with the message, for a while.
+    too_large: moka::sync::Cache<(String, u64), Arc<str>>,
+    capacity: u64,
     redis: Option<Redis>,
 }
 
@@ -235,6 +244,11 @@ impl LayerStore {
                     weight(job.bytes.load(Ordering::Relaxed))
                 })
                 .build(),
+            too_large: moka::sync::Cache::builder()
+                .max_capacity(10_000)
+                .time_to_live(TOO_LARGE_PAUSE)
+                .build(),
+            capacity: memory_mib * MIB,
             redis,
         }
     }
@@ -251,6 +265,18 @@ impl LayerStore {
             .map(|(_, job)| job.snapshot())
             .filter(|s| s.layers.images_known() > 0)
             .collect()
+    }
+
+    /// The repository's layer job, created if needed but not started (a comparison fetches
+    /// only the two manifests it needs with [`LayerStore::fetch_now`]).
+    pub fn job(&self, instance: &str, repository_id: u64, project_id: u64) -> Arc<LayerJob> {
+        let job = self
+            .jobs
+            .get_with((instance.to_string(), repository_id), || {
+                Arc::new(LayerJob::new())
+            });
+        job.project_id.store(project_id, Ordering::Relaxed);
+        job
     }
 
     /// The repository's layer job if one was started (it is not started here).
@@ -281,12 +307,43 @@ impl LayerStore {
             digests.sort_unstable();
             (digests, s.complete)
         });
-        let progress = job.count(&digests, index_complete);
-        let layers_behind = job.read(|s| s.layers.images_known() as u64) < progress.images_known;
-        job.write(|s| s.progress = progress.clone());
+        if let Some(message) = self.too_large.get(&key) {
+            job.write(|s| s.progress.error = Some(message.to_string()));
+            return job;
+        }
+        let mut progress = job.count(&digests, index_complete);
+        // Held with every child but not interned: a rebuild is due, whatever the counts say.
+        let layers_behind = job.read(|s| {
+            let image = |d: &str| {
+                matches!(
+                    s.manifests.get(d).map(|m| &**m),
+                    Some(Manifest::Image { .. })
+                )
+            };
+            digests.iter().any(|d| {
+                !s.layers.knows(d)
+                    && match s.manifests.get(d).map(|m| &**m) {
+                        Some(Manifest::Image { .. }) => true,
+                        Some(m @ Manifest::Index { .. }) => {
+                            m.children().iter().all(|c| image(&c.digest))
+                        }
+                        None => false,
+                    }
+            })
+        });
         let paused = job.read(|s| s.paused_until.is_some_and(|t| t > Instant::now()))
             || request.budget.paused();
         let work = !job.pending(&digests).is_empty() || layers_behind;
+        let running = job.running.load(Ordering::Acquire);
+        progress.complete = !work
+            && !running
+            && index_complete
+            && job.read(|s| s.progress.error.is_none())
+            && progress.images_known + progress.unreadable == progress.images;
+        job.write(|s| {
+            let error = s.progress.error.take();
+            s.progress = LayerProgress { error, ..progress };
+        });
         if work && !paused && !job.running.swap(true, Ordering::AcqRel) {
             let store = self.clone();
             let job2 = job.clone();
@@ -296,9 +353,27 @@ impl LayerStore {
                     .await;
                 job2.running.store(false, Ordering::Release);
                 job2.changed.send_modify(|v| *v += 1);
-                // Re-weigh: moka weighs on insert.
-                job2.weigh();
-                store.jobs.insert(key, job2);
+                // Re-weigh: moka weighs on insert. Only this very job goes back (an evicted
+                // job's run must not replace a newer one), and one that alone exceeds the
+                // bound is refused for a while rather than read again on every view.
+                let bytes = job2.weigh() as u64;
+                if bytes > store.capacity {
+                    store.jobs.invalidate(&key);
+                    store.too_large.insert(
+                        key,
+                        Arc::from(format!(
+                            "This repository's layers need {} MiB, more than the dashboard's layer memory ({} MiB); an administrator can raise index layers_mib.",
+                            bytes.div_ceil(MIB),
+                            store.capacity / MIB
+                        )),
+                    );
+                } else if store
+                    .jobs
+                    .get(&key)
+                    .is_some_and(|current| Arc::ptr_eq(&current, &job2))
+                {
+                    store.jobs.insert(key, job2);
+                }
             });
         }
         job
@@ -339,7 +414,9 @@ impl LayerStore {
         });
         let mut progress = job.count(&digests, index_complete);
         progress.images_known = built.images_known() as u64;
-        progress.complete = progress.complete && message.is_none();
+        progress.complete = message.is_none()
+            && index_complete
+            && progress.images_known + progress.unreadable == progress.images;
         progress.error = message;
         job.write(|s| {
             s.layers = Arc::new(built);
@@ -428,14 +505,17 @@ impl LayerStore {
         let Some(redis) = &self.redis else {
             return pending;
         };
-        let keys: Vec<String> = pending.iter().map(|d| redis.key("manifest", d)).collect();
-        let found = match redis.get_many(&keys).await {
-            Ok(found) => found,
-            Err(error) => {
-                tracing::warn!(%error, "Redis did not answer for manifests; asking GitLab");
-                return pending;
+        let mut found = Vec::with_capacity(pending.len());
+        for chunk in pending.chunks(REDIS_CHUNK) {
+            let keys: Vec<String> = chunk.iter().map(|d| redis.key("manifest", d)).collect();
+            match redis.get_many(&keys).await {
+                Ok(values) => found.extend(values),
+                Err(error) => {
+                    tracing::warn!(%error, "Redis did not answer for manifests; asking GitLab");
+                    return pending;
+                }
             }
-        };
+        }
         let mut rest = Vec::new();
         job.write(|s| {
             for (digest, raw) in pending.into_iter().zip(found) {
@@ -461,8 +541,11 @@ impl LayerStore {
             .into_iter()
             .map(|(digest, raw)| (redis.key("manifest", &digest), raw.into_bytes()))
             .collect();
-        if let Err(error) = redis.put_many(&entries, REDIS_TTL).await {
-            tracing::warn!(%error, "could not share manifests through Redis");
+        for chunk in entries.chunks(REDIS_CHUNK) {
+            if let Err(error) = redis.put_many(chunk, REDIS_TTL).await {
+                tracing::warn!(%error, "could not share manifests through Redis");
+                return;
+            }
         }
     }
 

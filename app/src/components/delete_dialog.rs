@@ -105,6 +105,7 @@ pub fn DeleteTagsDialog(
     };
     let cancel = NodeRef::<leptos::html::Button>::new();
     super::focus_on_mount(cancel);
+    let estimate_instance = instance.clone();
     let title = if count == 1 {
         format!("Delete tag {}?", names[0])
     } else {
@@ -116,16 +117,19 @@ pub fn DeleteTagsDialog(
                 <h2 id="delete-title">{title}</h2>
                 {move || match outcome.get() {
                     Some(result) => view! { <DeleteReport result /> }.into_any(),
-                    None => view! {
+                    None => {
+                        let instance = estimate_instance.clone();
+                        view! {
                         <Suspense fallback=|| view! { <p class="muted" role="status">"Checking the tags…"</p> }>
-                            {move || Suspend::new(async move {
+                            {move || {
+                                let instance = instance.clone();
+                                Suspend::new(async move {
                                 match plan.await {
                                     Err(error) => view! { <p class="error-text" role="alert">{error.to_string()}</p> }.into_any(),
-                                    Ok(plan) => view! { <PlanView plan /> }.into_any(),
+                                    Ok(plan) => view! { <PlanView plan instance repository_id /> }.into_any(),
                                 }
-                            })}
+                            })}}
                         </Suspense>
-                        <StorageEstimate instance=instance.clone() repository_id names=names.clone() />
                         {needs_typing.then(|| view! {
                             <label class="field">
                                 <span>"Type " <strong>{count}</strong> " to confirm"</span>
@@ -139,7 +143,8 @@ pub fn DeleteTagsDialog(
                                 />
                             </label>
                         })}
-                    }.into_any(),
+                    }.into_any()
+                    }
                 }}
                 {move || running.get().then(|| view! {
                     <div class="delete-progress" role="status">
@@ -192,18 +197,18 @@ fn StorageEstimate(instance: String, repository_id: u64, names: Vec<String>) -> 
         version.track();
         estimate_deletion(instance.clone(), repository_id, names.clone())
     });
+    let poller = super::Poller::new();
     Effect::new(move |_| {
         if let Some(Ok(e)) = estimate.get() {
             if !e.progress.complete && e.progress.error.is_none() {
-                set_timeout(
-                    move || version.update(|v| *v += 1),
-                    Duration::from_millis(1500),
-                );
+                poller.again(Duration::from_millis(1500), move || {
+                    version.update(|v| *v += 1)
+                });
             }
         }
     });
     view! {
-        <div class="storage-estimate" data-testid="storage-estimate" aria-live="polite">
+        <div class="storage-estimate" data-testid="storage-estimate">
             {move || match estimate.get() {
                 None => view! { <p class="muted">"Reading layers to work out what this frees…"</p> }.into_any(),
                 Some(Err(error)) => view! { <p class="muted">"What this frees is not known: " {error.to_string()}</p> }.into_any(),
@@ -256,7 +261,14 @@ fn EstimateView(estimate: DeletionEstimate) -> impl IntoView {
 }
 
 #[component]
-fn PlanView(plan: DeletionPlan) -> impl IntoView {
+fn PlanView(plan: DeletionPlan, instance: String, repository_id: u64) -> impl IntoView {
+    // What GitLab is expected to delete: refused tags free nothing.
+    let deletable: Vec<String> = plan
+        .tags
+        .iter()
+        .filter(|t| t.refusal.is_none())
+        .map(|t| t.name.clone())
+        .collect();
     let refused = plan.tags.iter().filter(|t| t.refusal.is_some()).count();
     let shared = plan
         .tags
@@ -265,6 +277,7 @@ fn PlanView(plan: DeletionPlan) -> impl IntoView {
         .count();
     view! {
         <p>"These tags will be deleted from GitLab. This cannot be undone."</p>
+        {(!deletable.is_empty()).then(|| view! { <StorageEstimate instance repository_id names=deletable /> })}
         <ul class="warnings">
             {plan.includes_latest.then(|| view! {
                 <li class="warning">"“latest” is among them: anything pulling the default tag will break."</li>

@@ -106,3 +106,52 @@ pub fn form_query(event: &web_sys::Event) -> Option<String> {
     let params = web_sys::UrlSearchParams::new_with_str_sequence_sequence(data.as_ref()).ok()?;
     Some(String::from(params.to_string()))
 }
+
+/// Polls stop after this many rounds on one component (minutes of waiting): a page left
+/// open does not ask the server forever.
+const MAX_POLLS: u32 = 150;
+
+/// Asks a resource again after a while: one timer at a time (a newer round replaces a
+/// pending one, so extra refetches never start a second chain), at most [`MAX_POLLS`]
+/// rounds, and no timer outlives the component.
+#[derive(Clone, Copy)]
+pub struct Poller {
+    handle: StoredValue<Option<TimeoutHandle>>,
+    rounds: StoredValue<u32>,
+}
+
+impl Poller {
+    pub fn new() -> Self {
+        let poller = Poller {
+            handle: StoredValue::new(None),
+            rounds: StoredValue::new(0),
+        };
+        on_cleanup(move || poller.cancel());
+        poller
+    }
+
+    /// Calls `bump` after `every`, replacing a round already waiting.
+    pub fn again(&self, every: std::time::Duration, bump: impl Fn() + 'static) {
+        self.cancel();
+        if self.rounds.get_value() >= MAX_POLLS {
+            return;
+        }
+        self.rounds.update_value(|r| *r += 1);
+        if let Ok(handle) = set_timeout_with_handle(bump, every) {
+            self.handle.set_value(Some(handle));
+        }
+    }
+
+    /// Drops a waiting round.
+    pub fn cancel(&self) {
+        if let Some(handle) = self.handle.try_get_value().flatten() {
+            handle.clear();
+        }
+    }
+}
+
+impl Default for Poller {
+    fn default() -> Self {
+        Self::new()
+    }
+}

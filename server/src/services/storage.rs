@@ -216,11 +216,18 @@ impl Storage for StorageService {
         };
         job.wait_until(LAYERS_WAIT, |p| p.complete || p.error.is_some())
             .await;
-        let gitlab_size = self.gitlab_size(caller, header.id).await;
         let tags = index.read(tags_of);
         let snapshot = job.snapshot();
+        // GitLab's own figure once reading has settled, not on every poll while it runs.
+        let settled = snapshot.progress.complete || snapshot.progress.error.is_some();
+        let gitlab_size = if settled {
+            self.gitlab_size(caller, header.id).await
+        } else {
+            None
+        };
         let now = crate::clock::now();
         let progress = snapshot.progress.clone();
+        let progress_of_figures = progress.clone();
         let (summary, shape) = tokio::task::spawn_blocking(move || {
             let refs: Vec<&Tag> = tags.iter().map(|t| &**t).collect();
             let summary = snapshot.layers.summary(refs.iter().copied(), LARGEST_SHOWN);
@@ -240,7 +247,8 @@ impl Storage for StorageService {
         .map_err(|_| AppError::Internal {
             message: "the storage figures could not be computed".into(),
         })?;
-        let progress = job.snapshot().progress;
+        // The progress of the very snapshot the figures come from.
+        let progress = progress_of_figures;
         Ok(RepositoryStorage {
             repository_id: header.id,
             tags: index.read(|s| s.tags.len() as u64),
@@ -422,10 +430,12 @@ impl Storage for StorageService {
                 })
         };
         let (tag_a, tag_b) = (find(a)?, find(b)?);
+        // Only the two manifests (and their children): a comparison never reads the whole
+        // repository's layers.
         let job = self
             .gw
             .layers
-            .ensure(&caller.instance, &index, self.request(caller, &header)?);
+            .job(&caller.instance, header.id, header.project_id);
         let digests: Vec<String> = [&tag_a.digest, &tag_b.digest]
             .into_iter()
             .flatten()

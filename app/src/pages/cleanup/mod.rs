@@ -269,8 +269,19 @@ fn CleanupStorageLine(
     overview: RwSignal<CleanupOverview>,
 ) -> impl IntoView {
     let version = RwSignal::new(0u32);
+    // Typing settles before the server is asked (each answer reads every repository's tags).
+    let settled = RwSignal::new(draft.get_untracked());
+    let debounce = crate::components::Poller::new();
+    Effect::new(move |_| {
+        let now = draft.get();
+        if now != settled.get_untracked() {
+            debounce.again(std::time::Duration::from_millis(600), move || {
+                settled.set(now.clone())
+            });
+        }
+    });
     let data = Resource::new(
-        move || (draft.get(), results.with(Result::is_ok), version.get()),
+        move || (settled.get(), results.with(Result::is_ok), version.get()),
         move |(draft, valid, _)| {
             let (instance, project_path) = (instance.clone(), project_path.clone());
             async move {
@@ -282,6 +293,7 @@ fn CleanupStorageLine(
             }
         },
     );
+    let poller = crate::components::Poller::new();
     Effect::new(move |_| {
         if let Some(Some(Ok(s))) = data.get() {
             let reading = s
@@ -289,15 +301,14 @@ fn CleanupStorageLine(
                 .iter()
                 .any(|r| !r.on_request && !r.progress.complete && r.progress.error.is_none());
             if reading {
-                set_timeout(
-                    move || version.update(|v| *v += 1),
-                    std::time::Duration::from_millis(2000),
-                );
+                poller.again(std::time::Duration::from_millis(2000), move || {
+                    version.update(|v| *v += 1)
+                });
             }
         }
     });
     view! {
-        <div class="storage-estimate" data-testid="cleanup-storage" aria-live="polite">
+        <div class="storage-estimate" data-testid="cleanup-storage">
             <Transition fallback=|| view! { <p class="muted small">"Reading layers to work out what this frees…"</p> }>
                 {move || Suspend::new(async move {
                     match data.await {

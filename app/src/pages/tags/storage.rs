@@ -10,7 +10,7 @@ use domain::tags::short_digest;
 use leptos::prelude::*;
 use std::time::Duration;
 
-use crate::components::ErrorView;
+use crate::components::{ErrorView, Poller};
 use crate::links;
 use crate::pages::instance::use_instance;
 use crate::pages::use_query_pairs;
@@ -57,13 +57,13 @@ pub fn StoragePanel(
             }
         },
     );
+    let poller = Poller::new();
     Effect::new(move |_| {
         if let Some(Some(Ok(s))) = data.get() {
             if !s.progress.complete && s.progress.error.is_none() && !s.on_request {
-                set_timeout(
-                    move || version.update(|v| *v += 1),
-                    Duration::from_millis(2000),
-                );
+                poller.again(Duration::from_millis(2000), move || {
+                    version.update(|v| *v += 1)
+                });
             }
         }
     });
