@@ -283,8 +283,59 @@ impl Layers {
         tags: impl IntoIterator<Item = &'t Tag>,
         deleted: impl Fn(&Tag) -> bool,
     ) -> Freed {
+        self.mark(tags, deleted).0
+    }
+
+    /// Which blobs deleting the tags for which `deleted` holds leaves unused here, and which
+    /// the remaining tags keep (unknown images count as neither).
+    pub fn fate<'t>(
+        &self,
+        tags: impl IntoIterator<Item = &'t Tag>,
+        deleted: impl Fn(&Tag) -> bool,
+    ) -> BlobFate<'_> {
+        let (_, marking) = self.mark(tags, deleted);
+        self.fate_of(&marking)
+    }
+
+    /// Both at once, from one pass over the tags.
+    pub fn freed_and_fate<'t>(
+        &self,
+        tags: impl IntoIterator<Item = &'t Tag>,
+        deleted: impl Fn(&Tag) -> bool,
+    ) -> (Freed, BlobFate<'_>) {
+        let (freed, marking) = self.mark(tags, deleted);
+        (freed, self.fate_of(&marking))
+    }
+
+    fn fate_of(&self, marking: &Marking) -> BlobFate<'_> {
+        BlobFate {
+            freed: marking
+                .freed
+                .iter()
+                .map(|id| {
+                    let blob = &self.blobs[*id as usize];
+                    (blob.digest.as_str(), blob.size)
+                })
+                .collect(),
+            kept: marking
+                .kept
+                .iter()
+                .enumerate()
+                .filter(|(_, kept)| **kept)
+                .map(|(id, _)| self.blobs[id].digest.as_str())
+                .collect(),
+        }
+    }
+
+    /// The one marking pass: the blobs the remaining images use are kept; the blobs of the
+    /// images left without a tag that no kept image uses are freed, each once.
+    fn mark<'t>(
+        &self,
+        tags: impl IntoIterator<Item = &'t Tag>,
+        deleted: impl Fn(&Tag) -> bool,
+    ) -> (Freed, Marking) {
         let mut freed = Freed::default();
-        let mut kept: HashSet<&str> = HashSet::new();
+        let mut kept_images: HashSet<&str> = HashSet::new();
         let mut untagged: Vec<&str> = Vec::new();
         for tag in tags {
             let gone = deleted(tag);
@@ -295,21 +346,25 @@ impl Layers {
             match (tag.digest.as_deref(), gone) {
                 (Some(digest), true) => untagged.push(digest),
                 (Some(digest), false) => {
-                    kept.insert(digest);
+                    kept_images.insert(digest);
                 }
                 (None, _) => {}
             }
         }
-        let mut used = vec![false; self.blobs.len()];
-        for digest in &kept {
+        let mut marking = Marking {
+            kept: vec![false; self.blobs.len()],
+            freed: Vec::new(),
+        };
+        for digest in &kept_images {
             match self.images.get(*digest) {
-                Some(ids) => ids.iter().for_each(|id| used[*id as usize] = true),
+                Some(ids) => ids.iter().for_each(|id| marking.kept[*id as usize] = true),
                 None => freed.unknown_kept += 1,
             }
         }
+        let mut used = marking.kept.clone();
         let mut counted_images: HashSet<&str> = HashSet::new();
         for digest in untagged {
-            if kept.contains(digest) {
+            if kept_images.contains(digest) {
                 freed.kept_by_other_tags += 1;
                 continue;
             }
@@ -324,56 +379,39 @@ impl Layers {
                         if !*slot {
                             *slot = true;
                             freed.bytes += self.blobs[*id as usize].size;
+                            marking.freed.push(*id);
                         }
                     }
                 }
                 None => freed.unknown_images += 1,
             }
         }
-        freed
+        (freed, marking)
     }
 
-    /// Which blobs deleting the tags for which `deleted` holds leaves unused here, and which
-    /// the remaining tags keep (unknown images count as neither).
-    pub fn fate<'t>(
-        &self,
-        tags: impl IntoIterator<Item = &'t Tag>,
-        deleted: impl Fn(&Tag) -> bool,
-    ) -> BlobFate<'_> {
-        let mut kept_images: HashSet<&str> = HashSet::new();
-        let mut gone_images: Vec<&str> = Vec::new();
+    /// How many tags and distinct images use each blob (indexed by blob id), and the tags'
+    /// sizes added up.
+    fn usage<'t>(&self, tags: impl IntoIterator<Item = &'t Tag>) -> Usage<'t> {
+        let mut usage = Usage {
+            tag_uses: vec![0u32; self.blobs.len()],
+            image_uses: vec![0u32; self.blobs.len()],
+            images: HashSet::new(),
+            naive_bytes: 0,
+        };
         for tag in tags {
-            if let Some(digest) = tag.digest.as_deref() {
-                if deleted(tag) {
-                    gone_images.push(digest);
-                } else {
-                    kept_images.insert(digest);
-                }
-            }
-        }
-        let mut used = vec![false; self.blobs.len()];
-        let mut fate = BlobFate::default();
-        for digest in &kept_images {
-            for id in self.images.get(*digest).into_iter().flatten() {
-                if !used[*id as usize] {
-                    used[*id as usize] = true;
-                    fate.kept.insert(self.blobs[*id as usize].digest.as_str());
-                }
-            }
-        }
-        for digest in gone_images {
-            if kept_images.contains(digest) {
+            usage.naive_bytes += tag.total_size.unwrap_or(0);
+            let Some(digest) = tag.digest.as_deref() else {
                 continue;
-            }
+            };
+            let first = usage.images.insert(digest);
             for id in self.images.get(digest).into_iter().flatten() {
-                if !used[*id as usize] {
-                    used[*id as usize] = true;
-                    let blob = &self.blobs[*id as usize];
-                    fate.freed.push((blob.digest.as_str(), blob.size));
+                usage.tag_uses[*id as usize] += 1;
+                if first {
+                    usage.image_uses[*id as usize] += 1;
                 }
             }
         }
-        fate
+        usage
     }
 
     /// The repository's deduplicated storage and its largest layers, from every tag.
@@ -382,23 +420,16 @@ impl Layers {
         tags: impl IntoIterator<Item = &'t Tag>,
         shown: usize,
     ) -> StorageSummary {
-        let mut tag_uses = vec![0u32; self.blobs.len()];
-        let mut image_uses = vec![0u32; self.blobs.len()];
-        let mut images: HashSet<&str> = HashSet::new();
-        let mut summary = StorageSummary::default();
-        for tag in tags {
-            summary.naive_bytes += tag.total_size.unwrap_or(0);
-            let Some(digest) = tag.digest.as_deref() else {
-                continue;
-            };
-            let first = images.insert(digest);
-            for id in self.images.get(digest).into_iter().flatten() {
-                tag_uses[*id as usize] += 1;
-                if first {
-                    image_uses[*id as usize] += 1;
-                }
-            }
-        }
+        let Usage {
+            tag_uses,
+            image_uses,
+            images,
+            naive_bytes,
+        } = self.usage(tags);
+        let mut summary = StorageSummary {
+            naive_bytes,
+            ..StorageSummary::default()
+        };
         summary.images = images.len() as u64;
         summary.images_known = images.iter().filter(|d| self.knows(d)).count() as u64;
         let mut used: Vec<u32> = (0..self.blobs.len() as u32)
@@ -489,6 +520,20 @@ pub struct BlobFate<'a> {
     pub kept: HashSet<&'a str>,
 }
 
+/// Which blobs a marking pass keeps (by blob id) and frees.
+struct Marking {
+    kept: Vec<bool>,
+    freed: Vec<u32>,
+}
+
+/// Per-blob use counts of one repository's tags.
+struct Usage<'t> {
+    tag_uses: Vec<u32>,
+    image_uses: Vec<u32>,
+    images: HashSet<&'t str>,
+    naive_bytes: u64,
+}
+
 /// Bytes freed across repositories: blobs some repository frees and none keeps, each once.
 pub fn project_freed(fates: &[BlobFate<'_>]) -> u64 {
     let kept: HashSet<&str> = fates.iter().flat_map(|f| f.kept.iter().copied()).collect();
@@ -523,6 +568,151 @@ pub struct CleanupStorage {
     pub saved_bytes: u64,
     /// Every repository's layers are read.
     pub complete: bool,
+}
+
+/// One repository's share of a project's storage.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct RepositoryShare {
+    pub id: u64,
+    pub path: String,
+    pub tags: u64,
+    /// Its distinct blobs, each once (from the layers read so far).
+    pub unique_bytes: u64,
+    /// Its tags' sizes added up.
+    pub naive_bytes: u64,
+    /// Of `unique_bytes`, the blobs another repository of the project uses too.
+    pub shared_bytes: u64,
+    pub progress: LayerProgress,
+    /// Layers not read: a large repository whose layers nobody asked for yet.
+    pub on_request: bool,
+}
+
+/// A layer of a project and how widely it is used across its repositories.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ProjectLayerUse {
+    /// Tags and images summed over the repositories.
+    pub layer: LayerUse,
+    /// Repositories whose images hold it.
+    pub repositories: u64,
+}
+
+/// A project's container storage: each blob once however many tags and repositories use it.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ProjectStorage {
+    pub repositories: Vec<RepositoryShare>,
+    /// Distinct blobs of the read images of every repository, each once.
+    pub unique_bytes: u64,
+    pub blobs: u64,
+    /// The repositories' own deduplicated figures added up (a blob two repositories use
+    /// counts twice).
+    pub repositories_bytes: u64,
+    /// Bytes of the blobs two or more repositories use, each once.
+    pub shared_bytes: u64,
+    /// Every tag's size added up.
+    pub naive_bytes: u64,
+    /// Largest layers first.
+    pub largest: Vec<ProjectLayerUse>,
+    /// GitLab's own figure for the project (project statistics; the metadata database
+    /// computes it), when GitLab reports one.
+    pub gitlab_size: Option<u64>,
+    /// Every repository's layers are read.
+    pub complete: bool,
+    /// More repositories exist than the figures cover.
+    #[serde(default)]
+    pub truncated: bool,
+    pub now: i64,
+}
+
+/// Per blob digest across repositories.
+struct ProjectBlob<'a> {
+    blob: &'a BlobInfo,
+    tags: u64,
+    images: u64,
+    repositories: u64,
+}
+
+/// The project's figures from each repository's layers and tags (`share` gives the id,
+/// path, progress and on-request flag; the figures are filled in). Blobs are matched by
+/// digest across repositories: GitLab stores a blob once however many repositories of the
+/// namespace reference it.
+pub fn project_storage<'a>(
+    repositories: impl IntoIterator<Item = (RepositoryShare, &'a Layers, &'a [Tag])>,
+    shown: usize,
+) -> ProjectStorage {
+    let mut out = ProjectStorage {
+        complete: true,
+        ..ProjectStorage::default()
+    };
+    let mut merged: HashMap<&'a str, ProjectBlob<'a>> = HashMap::new();
+    let mut used_per_repository: Vec<Vec<&'a str>> = Vec::new();
+    for (mut share, layers, tags) in repositories {
+        let usage = layers.usage(tags);
+        share.tags = tags.len() as u64;
+        share.naive_bytes = usage.naive_bytes;
+        share.unique_bytes = 0;
+        let mut used = Vec::new();
+        for (id, blob) in layers.blobs.iter().enumerate() {
+            if usage.tag_uses[id] == 0 {
+                continue;
+            }
+            share.unique_bytes += blob.size;
+            used.push(blob.digest.as_str());
+            let entry = merged.entry(blob.digest.as_str()).or_insert(ProjectBlob {
+                blob,
+                tags: 0,
+                images: 0,
+                repositories: 0,
+            });
+            entry.tags += u64::from(usage.tag_uses[id]);
+            entry.images += u64::from(usage.image_uses[id]);
+            entry.repositories += 1;
+        }
+        out.complete &= share.progress.complete && !share.on_request;
+        out.naive_bytes += share.naive_bytes;
+        out.repositories_bytes += share.unique_bytes;
+        used_per_repository.push(used);
+        out.repositories.push(share);
+    }
+    for (share, used) in out.repositories.iter_mut().zip(&used_per_repository) {
+        share.shared_bytes = used
+            .iter()
+            .filter_map(|d| merged.get(d))
+            .filter(|b| b.repositories > 1)
+            .map(|b| b.blob.size)
+            .sum();
+    }
+    out.blobs = merged.len() as u64;
+    out.unique_bytes = merged.values().map(|b| b.blob.size).sum();
+    out.shared_bytes = merged
+        .values()
+        .filter(|b| b.repositories > 1)
+        .map(|b| b.blob.size)
+        .sum();
+    let mut layers: Vec<&ProjectBlob> = merged.values().filter(|b| !b.blob.is_config).collect();
+    layers.sort_unstable_by(|x, y| {
+        y.blob
+            .size
+            .cmp(&x.blob.size)
+            .then_with(|| x.blob.digest.cmp(&y.blob.digest))
+    });
+    out.largest = layers
+        .into_iter()
+        .take(shown)
+        .map(|b| ProjectLayerUse {
+            layer: LayerUse {
+                digest: b.blob.digest.clone(),
+                size: b.blob.size,
+                media_type: b.blob.media_type.clone(),
+                tags: b.tags,
+                images: b.images,
+            },
+            repositories: b.repositories,
+        })
+        .collect();
+    out
 }
 
 /// Where a layer of a comparison is.
@@ -1089,6 +1279,46 @@ mod tests {
             let both = project_freed(&[f1.clone(), f2.clone()]);
             let sum = alone + f2.freed.iter().map(|(_, s)| s).sum::<u64>();
             prop_assert!(both <= sum);
+        }
+
+        #[test]
+        fn a_project_counts_each_blob_once_across_its_repositories(
+            (store, tags, _d) in repository(),
+            (other_store, other_tags, _e) in repository(),
+        ) {
+            let layers = Layers::build(tags.iter().filter_map(|t| t.digest.as_deref()), lookup(&store));
+            // One digest, one size, in every repository (as content addressing guarantees).
+            let sizes: HashMap<String, u64> = store.values().flat_map(|m| match &**m {
+                Manifest::Image { config, layers, .. } => std::iter::once(config).chain(layers).map(|d| (d.digest.clone(), d.size)).collect::<Vec<_>>(),
+                Manifest::Index { .. } => Vec::new(),
+            }).collect();
+            let other_store: Store = other_store.into_iter().map(|(d, m)| {
+                let fix = |x: &Descriptor| Descriptor { size: sizes.get(&x.digest).copied().unwrap_or(x.size), ..x.clone() };
+                let m = match &*m {
+                    Manifest::Image { media_type, config, layers } => Manifest::Image { media_type: media_type.clone(), config: fix(config), layers: layers.iter().map(fix).collect() },
+                    index => index.clone(),
+                };
+                (d, Arc::new(m))
+            }).collect();
+            let other = Layers::build(other_tags.iter().filter_map(|t| t.digest.as_deref()), lookup(&other_store));
+            let share = |id| RepositoryShare { id, progress: LayerProgress { complete: true, ..LayerProgress::default() }, ..RepositoryShare::default() };
+            let one = project_storage([(share(1), &layers, &tags[..])], 3);
+            let own = layers.summary(&tags, 3);
+            prop_assert_eq!(one.unique_bytes, own.unique_bytes);
+            prop_assert_eq!(one.shared_bytes, 0);
+            prop_assert_eq!(one.largest.iter().map(|l| l.layer.clone()).collect::<Vec<_>>(), own.largest);
+            let both = project_storage([(share(1), &layers, &tags[..]), (share(2), &other, &other_tags[..])], 3);
+            let (a, b) = (&both.repositories[0], &both.repositories[1]);
+            prop_assert_eq!(a.unique_bytes, own.unique_bytes);
+            prop_assert_eq!(b.unique_bytes, other.summary(&other_tags, 0).unique_bytes);
+            // Counted once: at most the sum, at least the larger, and the overlap is shared.
+            prop_assert!(both.unique_bytes <= both.repositories_bytes);
+            prop_assert!(both.unique_bytes >= a.unique_bytes.max(b.unique_bytes));
+            prop_assert_eq!(both.unique_bytes + both.shared_bytes, both.repositories_bytes);
+            prop_assert_eq!(a.shared_bytes, both.shared_bytes);
+            prop_assert_eq!(b.shared_bytes, both.shared_bytes);
+            prop_assert!(both.complete);
+            prop_assert_eq!(both.naive_bytes, a.naive_bytes + b.naive_bytes);
         }
 
         #[test]
