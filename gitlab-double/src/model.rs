@@ -250,7 +250,11 @@ impl Repository {
     /// Recomputes derived values after tags changed.
     pub fn refresh(&mut self) {
         let mut seen = HashSet::new();
-        let mut size = 0u64;
+        self.size = self.add_tagged_blobs(&mut seen);
+    }
+
+    /// Adds the blobs of the tagged images not in `seen` yet; returns their bytes.
+    fn add_tagged_blobs<'a>(&'a self, seen: &mut HashSet<&'a str>) -> u64 {
         fn add<'a>(image: &'a Image, seen: &mut HashSet<&'a str>, size: &mut u64) {
             for blob in image.config.iter().chain(image.layers.iter()) {
                 if seen.insert(blob.digest.as_str()) {
@@ -261,12 +265,13 @@ impl Repository {
                 add(child, seen, size);
             }
         }
+        let mut size = 0u64;
         for tag in self.tags.values() {
             if let Some(image) = tag.digest.as_ref().and_then(|d| self.images.get(d)) {
-                add(image, &mut seen, &mut size);
+                add(image, seen, &mut size);
             }
         }
-        self.size = size;
+        size
     }
 
     /// Newest publish time of any tag (metadata database only).
@@ -791,6 +796,16 @@ impl World {
     }
 
     /// Repositories of a project, by id.
+    /// The project's container registry size as the metadata database computes it: the
+    /// blobs of every tagged image of its repositories, each once.
+    pub fn project_registry_size(&self, project_id: u64) -> u64 {
+        let mut seen = HashSet::new();
+        self.project_repositories(project_id)
+            .into_iter()
+            .map(|r| r.add_tagged_blobs(&mut seen))
+            .sum()
+    }
+
     pub fn project_repositories(&self, project_id: u64) -> Vec<&Arc<Repository>> {
         self.repositories
             .values()

@@ -573,3 +573,66 @@ async fn aliased_manifests_cost_one_each_against_the_complexity_limit() {
         "{body}"
     );
 }
+
+#[tokio::test]
+async fn project_statistics_count_each_blob_of_the_project_once_for_reporters() {
+    let gl = start().await;
+    let query = "{ project(fullPath: \"acme/web\") { statistics { containerRegistrySize } } }";
+    let size_for = |user: &'static str| {
+        let base = gl.base_url.clone();
+        async move {
+            let token = login(&base, user).await;
+            let (_, body) = gql(&base, Some(&token), query, Value::Null).await;
+            body["data"]["project"]["statistics"]["containerRegistrySize"].clone()
+        }
+    };
+    let size = size_for("maria").await.as_f64().unwrap() as u64;
+    // Each repository's own deduplicated size, from GitLab's repository field.
+    let token = login(&gl.base_url, "maria").await;
+    let mut repositories = Vec::new();
+    let (_, listed) = gql(
+        &gl.base_url,
+        Some(&token),
+        "{ project(fullPath: \"acme/web\") { containerRepositories(first: 100) { nodes { id } } } }",
+        Value::Null,
+    )
+    .await;
+    let ids = listed["data"]["project"]["containerRepositories"]["nodes"]
+        .as_array()
+        .unwrap()
+        .clone();
+    for node in ids {
+        let (_, body) = gql(
+            &gl.base_url,
+            Some(&token),
+            "query($id: ContainerRepositoryID!) { containerRepository(id: $id) { size } }",
+            json!({ "id": node["id"] }),
+        )
+        .await;
+        repositories.push(
+            body["data"]["containerRepository"]["size"]
+                .as_f64()
+                .unwrap() as u64,
+        );
+    }
+    assert!(repositories.len() >= 2, "acme/web has several repositories");
+    let sum: u64 = repositories.iter().sum();
+    let largest = repositories.iter().copied().max().unwrap();
+    // Shared base layers count once across the project.
+    assert!(
+        size >= largest && size < sum,
+        "{size} between {largest} and {sum}"
+    );
+    // Guests may not read statistics (GitLab's read_statistics is Reporter and above).
+    let (_, body) = gql(
+        &gl.base_url,
+        Some(&login(&gl.base_url, "gus").await),
+        query,
+        Value::Null,
+    )
+    .await;
+    assert_eq!(body["data"]["project"]["statistics"], Value::Null);
+    // Without the metadata database GitLab keeps 0.
+    gl.double.controls().set_metadata_db(false);
+    assert_eq!(size_for("maria").await, json!(0.0));
+}

@@ -320,6 +320,13 @@ fn repository_connection(
     })
 }
 
+/// `ProjectStatistics` (the registry's field only).
+#[derive(SimpleObject)]
+pub(crate) struct ProjectStatistics {
+    /// Deduplicated size of the project's container registry in bytes.
+    pub container_registry_size: Option<f64>,
+}
+
 /// `Project`.
 #[derive(Clone)]
 pub(crate) struct ProjectNode {
@@ -407,6 +414,24 @@ impl ProjectNode {
         Ok(Some(
             self.get(c)?.registry_access_level != crate::dataset::RegistryAccessLevel::Disabled,
         ))
+    }
+
+    /// Project statistics; null below Reporter (GitLab's `read_statistics`).
+    async fn statistics(&self, c: &Context<'_>) -> Result<Option<ProjectStatistics>> {
+        let cx = ctx(c);
+        let project = self.get(c)?;
+        if cx.world.project_access(cx.user, project) < access::REPORTER {
+            return Ok(None);
+        }
+        // Only the metadata database computes it; GitLab keeps 0 otherwise.
+        let size = if cx.metadata_db {
+            cx.world.project_registry_size(project.id)
+        } else {
+            0
+        };
+        Ok(Some(ProjectStatistics {
+            container_registry_size: Some(size as f64),
+        }))
     }
 
     /// Number of container repositories in the project (0 without registry access).
