@@ -20,7 +20,9 @@ use domain::credentials::{
 };
 use domain::input::{NamespacePath, TagName, TagNames};
 use domain::protection::{ProtectionRules, RuleChange};
-use domain::storage::{CleanupStorage, DeletionEstimate, RepositoryStorage, TagComparison};
+use domain::storage::{
+    CleanupStorage, DeletionEstimate, ProjectStorage, RepositoryStorage, TagComparison,
+};
 use domain::tags::{
     DeleteOutcome, DeletionPlan, RepositoryHeader, TagDetail, TagListPage, TagListView,
 };
@@ -276,6 +278,14 @@ pub trait Storage: Send + Sync + 'static {
         project: &NamespacePath,
         draft: &CleanupPolicy,
     ) -> Result<CleanupStorage, AppError>;
+    /// The project's storage across its repositories: each blob once, what the repositories
+    /// share, the largest layers, GitLab's own figure where it has one.
+    async fn project_storage(
+        &self,
+        caller: &Caller,
+        project: &NamespacePath,
+        read_layers: bool,
+    ) -> Result<ProjectStorage, AppError>;
     /// Two tags side by side: digests, platforms, layers aligned, sizes.
     async fn compare_tags(
         &self,

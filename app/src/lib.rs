@@ -24,7 +24,7 @@ use pages::credentials::CredentialsPageView;
 use pages::errors::NotFoundPage;
 use pages::groups::{GroupListPage, GroupPage};
 use pages::instance::{InstanceHealthPage, InstanceLayout};
-use pages::projects::{ProjectListPage, ProjectPage};
+use pages::projects::{ProjectListPage, ProjectPage, ProjectStoragePage};
 use pages::tags::{CompareTagsPage, TagDetailPage, TagListPage};
 
 /// The name Trunk gives the JS and wasm files under `/pkg` (the frontend package's name).
@@ -105,6 +105,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("groups/*path") view=GroupPage ssr=SsrMode::Async />
                     <Route path=path!("projects/*path") view=ProjectPage ssr=SsrMode::Async />
                     <Route path=path!("cleanup/*path") view=CleanupPolicyPage ssr=SsrMode::Async />
+                    <Route path=path!("storage/*path") view=ProjectStoragePage ssr=SsrMode::Async />
                     <Route path=path!("credentials/projects/*path") view=CredentialsPageView ssr=SsrMode::Async />
                     <Route path=path!("credentials/groups/*path") view=CredentialsPageView ssr=SsrMode::Async />
                     <Route path=path!("health") view=InstanceHealthPage ssr=SsrMode::Async />

@@ -44,6 +44,11 @@ pub fn project(instance: &str, path: &str) -> String {
     format!("/i/{}/projects/{}", segment(instance), full_path(path))
 }
 
+/// A project's storage across its repositories.
+pub fn project_storage(instance: &str, path: &str) -> String {
+    format!("/i/{}/storage/{}", segment(instance), full_path(path))
+}
+
 /// A group's image repositories.
 pub fn group(instance: &str, path: &str) -> String {
     format!("/i/{}/groups/{}", segment(instance), full_path(path))

@@ -87,4 +87,9 @@ test('storage reads without JavaScript: charts are links, the compare form is a 
   await page.getByRole('button', { name: 'Compare', exact: true }).click();
   await expect(page).toHaveURL(/compare\?a=v2\.3\.1&b=v2\.2\.1$/);
   await expect(page.getByTestId('shared-bytes').first()).toBeVisible();
+  // The project's storage: a plain link from the project page, figures in the HTML.
+  await page.goto(url('/i/demo/projects/acme/web'));
+  await page.getByTestId('project-storage-link').click();
+  await expect(page.getByTestId('project-storage').getByTestId('unique-bytes')).toBeVisible();
+  await expect(page.getByTestId('repository-shares').locator('tbody tr')).toHaveCount(2);
 });

@@ -69,3 +69,24 @@ test('the cleanup preview says what a draft really frees, and follows the draft'
   await expect(page.getByTestId('cleanup-freed-bytes')).not.toHaveText(before!);
   await expect(frees).toContainText('the saved policy');
 });
+
+test('a project counts each layer once across its repositories, and each repository opens from there', async ({ page }) => {
+  await signIn(page, 'maria', '/i/demo/projects/acme/web');
+  await waitForHydration(page);
+  await page.getByTestId('project-storage-link').click();
+  await expect(page).toHaveURL(/\/i\/demo\/storage\/acme\/web$/);
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText('Storage');
+  const storage = page.getByTestId('project-storage');
+  await expect(storage.getByTestId('unique-bytes')).toContainText(/MiB|GiB/);
+  // Reading finishes by itself (the page polls): then GitLab's figure agrees with ours.
+  await expect(storage.getByTestId('storage-progress')).toHaveCount(0, { timeout: 20_000 });
+  await expect(storage.getByTestId('gitlab-size')).toHaveText((await storage.getByTestId('unique-bytes').textContent())!);
+  // Both repositories build on debian-slim: adding their figures counts its layers twice.
+  await expect(storage.locator('dd', { hasText: 'counts layers the repositories share once per repository' })).toBeVisible();
+  const shares = storage.getByTestId('repository-shares');
+  await expect(shares.locator('tbody tr')).toHaveCount(2);
+  await expect(shares).toContainText('all read');
+  await expect(storage.getByTestId('largest-layers').getByRole('columnheader', { name: 'Repositories' })).toBeVisible();
+  await shares.getByRole('link', { name: 'acme/web/worker' }).click();
+  await expect(page).toHaveURL(/\/i\/demo\/repositories\/2$/);
+});

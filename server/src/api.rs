@@ -28,7 +28,7 @@ use domain::cleanup::{
 };
 use domain::input::{NamespacePath, TagName, TagNames, TagPair};
 use domain::protection::{ProtectionRules, RuleChange};
-use domain::storage::{DeletionEstimate, RepositoryStorage, TagComparison};
+use domain::storage::{DeletionEstimate, ProjectStorage, RepositoryStorage, TagComparison};
 use domain::tags::{
     DeleteOutcome, DeletionPlan, RepositoryHeader, TagDetail, TagListPage, TagListView,
 };
@@ -593,8 +593,20 @@ async fn repository_storage(
     ApiPath(RepositoryPath { id, .. }): ApiPath<RepositoryPath>,
     RawQuery(query): RawQuery,
 ) -> ApiResult<RepositoryStorage> {
+    let read_layers = read_layers_param(query.as_deref())?;
+    Ok(Json(
+        state
+            .services
+            .storage
+            .repository_storage(&caller, id, read_layers)
+            .await?,
+    ))
+}
+
+/// `read_layers=1|0` (or nothing else) in a storage view's query.
+fn read_layers_param(query: Option<&str>) -> Result<bool, AppError> {
     let mut read_layers = false;
-    for (key, value) in domain::query::parse(query.as_deref().unwrap_or("")) {
+    for (key, value) in domain::query::parse(query.unwrap_or("")) {
         match (key.as_str(), value.as_str()) {
             ("read_layers", "1" | "true") => read_layers = true,
             ("read_layers", "0" | "false") => read_layers = false,
@@ -604,16 +616,29 @@ async fn repository_storage(
                         "Unknown parameter {}: the storage view takes read_layers=1 or 0.",
                         domain::input::quoted(&format!("{key}={value}"))
                     ),
-                }
-                .into())
+                })
             }
         }
     }
+    Ok(read_layers)
+}
+
+#[utoipa::path(get, path = "/api/v1/{instance}/projects/{project}/storage", tag = "storage",
+    params(ProjectPathParams, StorageQuery),
+    responses((status = 200, description = "The project's storage across its repositories (at most 100): each blob once, the bytes its repositories share, the largest layers with the tags and repositories using them, GitLab's own figure where it has one, and how far reading layers is", body = ProjectStorage), Errors))]
+async fn project_storage(
+    State(state): State<AppState>,
+    ApiCaller(caller): ApiCaller,
+    ApiPath(path): ApiPath<ProjectPathParams>,
+    RawQuery(query): RawQuery,
+) -> ApiResult<ProjectStorage> {
+    let project = NamespacePath::project(&path.project)?;
+    let read_layers = read_layers_param(query.as_deref())?;
     Ok(Json(
         state
             .services
             .storage
-            .repository_storage(&caller, id, read_layers)
+            .project_storage(&caller, &project, read_layers)
             .await?,
     ))
 }
@@ -880,6 +905,7 @@ fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(deletion_plan))
         .routes(routes!(deletion_estimate))
         .routes(routes!(repository_storage))
+        .routes(routes!(project_storage))
         .routes(routes!(comparison))
         .routes(routes!(delete_tags))
         .routes(routes!(delete_repository))

@@ -35,6 +35,7 @@ async fn the_openapi_document_lists_every_route() {
         "/api/v1/{instance}/repositories/{id}/deletion-estimate",
         "/api/v1/{instance}/repositories/{id}/storage",
         "/api/v1/{instance}/repositories/{id}/comparison",
+        "/api/v1/{instance}/projects/{project}/storage",
         "/api/v1/{instance}/projects/{project}/cleanup-policy",
         "/api/v1/{instance}/projects/{project}/cleanup-preview",
         "/api/v1/{instance}/projects/{project}/cleanup-runs",
@@ -323,6 +324,11 @@ async fn real_answers_match_the_openapi_document() {
     get(
         "/api/v1/demo/repositories/1/storage",
         "/api/v1/{instance}/repositories/{id}/storage",
+    )
+    .await;
+    get(
+        "/api/v1/demo/projects/acme%2Fweb/storage",
+        "/api/v1/{instance}/projects/{project}/storage",
     )
     .await;
     let same = get(

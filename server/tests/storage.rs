@@ -5,7 +5,7 @@
 
 use crate::common::{requests, signed_in, start, Browser};
 use crate::tags::{call, complete_list, WEB_WORKER};
-use domain::storage::{DeletionEstimate, RepositoryStorage, Side, TagComparison};
+use domain::storage::{DeletionEstimate, ProjectStorage, RepositoryStorage, Side, TagComparison};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 use std::collections::HashSet;
@@ -409,4 +409,148 @@ async fn layers_another_repository_of_the_project_uses_stay() {
         checked.freed.bytes + checked.freed.elsewhere_bytes,
         alone.freed.bytes
     );
+}
+
+/// Polls a project's storage until every repository's layers are read (the page's polling).
+async fn complete_project_storage(browser: &Browser, project: &str) -> ProjectStorage {
+    for _ in 0..600 {
+        let storage: ProjectStorage = call(
+            browser,
+            "project_storage",
+            json!({"instance": "demo", "project_path": project, "read_layers": false}),
+        )
+        .await;
+        if storage.complete {
+            return storage;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("the project's layers were not all read");
+}
+
+#[tokio::test]
+async fn a_project_counts_each_layer_once_across_its_repositories() {
+    let server = start(&[]).await;
+    let maria = signed_in(&server, "maria").await;
+    let storage = complete_project_storage(&maria, "acme/web").await;
+    assert_eq!(storage.repositories.len(), 2, "{storage:?}");
+    // The double's metadata database computes the project's statistics the same way.
+    assert_eq!(
+        storage.gitlab_size,
+        Some(storage.unique_bytes),
+        "{storage:?}"
+    );
+    for share in &storage.repositories {
+        let own = complete_storage(&maria, share.id).await;
+        assert_eq!(share.unique_bytes, own.summary.unique_bytes, "{share:?}");
+        assert_eq!(share.naive_bytes, own.summary.naive_bytes);
+        assert!(share.progress.complete && !share.on_request);
+    }
+    // Both build on debian-slim: its layers are stored once for the project.
+    assert!(storage.shared_bytes > 0, "{storage:?}");
+    assert_eq!(
+        storage.unique_bytes + storage.shared_bytes,
+        storage.repositories_bytes
+    );
+    assert!(storage
+        .largest
+        .iter()
+        .all(|l| (1..=2).contains(&l.repositories) && l.layer.tags >= l.layer.images));
+    assert!(storage
+        .largest
+        .windows(2)
+        .all(|w| w[0].layer.size >= w[1].layer.size));
+
+    // The page reads without JavaScript and the project page links to it.
+    let html = maria
+        .get("/i/demo/storage/acme/web")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        html.contains(&domain::format::bytes(storage.unique_bytes)),
+        "{html}"
+    );
+    assert!(html.contains("acme/web/worker"));
+    assert!(html.contains("data-testid=\"largest-layers\""));
+    let project = maria
+        .get("/i/demo/projects/acme/web")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(project.contains("href=\"/i/demo/storage/acme/web\""));
+
+    // The JSON API answers the same; anything but read_layers is refused.
+    let api: ProjectStorage = maria
+        .get("/api/v1/demo/projects/acme%2Fweb/storage")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(api.unique_bytes, storage.unique_bytes);
+    assert_eq!(api.repositories, storage.repositories);
+    let response = maria
+        .get("/api/v1/demo/projects/acme%2Fweb/storage?layers=all")
+        .await;
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    let response = maria
+        .server_fn(
+            "project_storage",
+            json!({"instance": "demo", "project_path": "../etc", "read_layers": false}),
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    // A guest may not read the registry: refused, not shown an empty project.
+    let gus = signed_in(&server, "gus").await;
+    let page = gus.get("/i/demo/storage/acme/web").await;
+    assert_eq!(page.status(), StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn a_project_reads_the_layers_of_its_large_repositories_only_when_asked() {
+    let server = start(&[("REGISTRY_DASH_INDEX_LAYERS_AUTO_IMAGES", "5")]).await;
+    let olivia = signed_in(&server, "olivia").await;
+    let storage: ProjectStorage = call(
+        &olivia,
+        "project_storage",
+        json!({"instance": "demo", "project_path": "opensource/cli", "read_layers": false}),
+    )
+    .await;
+    let large: Vec<_> = storage
+        .repositories
+        .iter()
+        .filter(|r| r.on_request)
+        .collect();
+    assert!(!large.is_empty(), "{storage:?}");
+    assert!(!storage.complete);
+    for share in &large {
+        assert!(share.progress.images > 5);
+        assert_eq!(share.unique_bytes, 0);
+        assert!(share.naive_bytes > 0);
+    }
+    let html = olivia
+        .get("/i/demo/storage/opensource/cli")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("href=\"/i/demo/storage/opensource/cli?layers=1\""));
+    // Asking reads them.
+    for _ in 0..600 {
+        let asked: ProjectStorage = olivia
+            .get("/api/v1/demo/projects/opensource%2Fcli/storage?read_layers=1")
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert!(asked.repositories.iter().all(|r| !r.on_request));
+        if asked.complete {
+            assert!(asked.unique_bytes > 0);
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("the large repositories' layers were not read");
 }

@@ -81,11 +81,14 @@ pub fn unavailable(retry_after_secs: u64, message: &'static str) -> Response {
 /// Whether a request builds a cleanup overview: every tag of every repository of a project,
 /// kept until the answer is sent.
 fn is_policy_page(path: &str) -> bool {
-    (path.starts_with("/i/") && path.contains("/cleanup/"))
+    (path.starts_with("/i/") && (path.contains("/cleanup/") || path.contains("/storage/")))
         || path == "/api/fn/cleanup_overview"
         || path == "/api/fn/cleanup_storage"
+        || path == "/api/fn/project_storage"
         || (path.starts_with("/api/v1/")
-            && (path.ends_with("/cleanup-policy") || path.ends_with("/cleanup-preview")))
+            && (path.ends_with("/cleanup-policy")
+                || path.ends_with("/cleanup-preview")
+                || (path.contains("/projects/") && path.ends_with("/storage"))))
 }
 
 /// At most `limits.policy_pages_in_flight` policy pages are built and sent at once: each
@@ -126,7 +129,12 @@ mod tests {
         assert!(is_policy_page(
             "/api/v1/demo/projects/acme%2Fweb/cleanup-policy"
         ));
+        // A project's storage builds the same overview.
+        assert!(is_policy_page("/i/demo/storage/acme/web"));
+        assert!(is_policy_page("/api/fn/project_storage"));
+        assert!(is_policy_page("/api/v1/demo/projects/acme%2Fweb/storage"));
         assert!(!is_policy_page("/i/demo/repositories/3"));
         assert!(!is_policy_page("/api/v1/demo/repositories/3/tags"));
+        assert!(!is_policy_page("/api/v1/demo/repositories/3/storage"));
     }
 }

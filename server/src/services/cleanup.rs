@@ -183,8 +183,10 @@ impl CleanupService {
                     }
                 })
                 .await?;
+            // GitLab answers null where the caller may not read the registry (a Guest of a
+            // private registry): refused, as the repository list is, not an empty project.
             let Some(connection) = data.project.and_then(|p| p.container_repositories) else {
-                break;
+                return Err(AppError::Forbidden { what: subject });
             };
             for node in connection.nodes {
                 let id = gid(&node.id).map_err(|e| errors::app_error(e, subject.clone()))?;

@@ -11,15 +11,17 @@ use super::tags::TagService;
 use super::Gateway;
 use crate::gitlab::GitLabError;
 use crate::index::{IndexState, TagIndex};
-use crate::layers::{LayerJob, LayerRequest};
+use crate::layers::{LayerJob, LayerRequest, LayerSnapshot};
 use app::backend::{Caller, Cleanup, Storage};
 use app::error::AppError;
 use async_trait::async_trait;
 use domain::cleanup::CleanupPolicy;
+use domain::cleanup::{PreviewRepository, MAX_RUN_REPOSITORIES};
 use domain::input::{NamespacePath, TagName, TagNames};
 use domain::storage::{
-    compare, project_freed, CleanupStorage, DeletionEstimate, Layers, RepositoryFreed,
-    RepositoryStorage, TagComparison, LARGEST_SHOWN,
+    compare, project_freed, CleanupStorage, DeletionEstimate, LayerProgress, Layers,
+    ProjectStorage, RepositoryFreed, RepositoryShare, RepositoryStorage, TagComparison,
+    LARGEST_SHOWN,
 };
 use domain::tags::{RepositoryHeader, Tag};
 use domain::Subject;
@@ -50,6 +52,22 @@ struct SizeData {
 #[derive(Deserialize)]
 struct SizeNode {
     size: Option<f64>,
+}
+
+#[derive(Deserialize)]
+struct ProjectSizeData {
+    project: Option<ProjectSizeNode>,
+}
+
+#[derive(Deserialize)]
+struct ProjectSizeNode {
+    statistics: Option<ProjectStatisticsNode>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ProjectStatisticsNode {
+    container_registry_size: Option<f64>,
 }
 
 impl StorageService {
@@ -148,6 +166,61 @@ impl StorageService {
         Ok((header, index, job))
     }
 
+    /// Each repository's layer job: started by itself for a small repository, for a large
+    /// one when `read_layers` asks or someone already started it.
+    async fn repository_jobs(
+        &self,
+        caller: &Caller,
+        repositories: &[PreviewRepository],
+        read_layers: bool,
+    ) -> Vec<Read> {
+        let auto = self.gw.indexes.settings.layers_auto_images;
+        let mut reads = Vec::with_capacity(repositories.len());
+        for repo in repositories {
+            let started = self
+                .gw
+                .layers
+                .existing(&caller.instance, repo.id)
+                .is_some_and(|j| j.started());
+            if !(read_layers || started || distinct_images(&repo.tags) <= auto) {
+                reads.push(Read::OnRequest);
+                continue;
+            }
+            let job = async {
+                let header = self.tags.repository_access(caller, repo.id, false).await?;
+                let index = self.tags.index_for(caller, &header).await?;
+                self.start_layers(caller, &header, &index)
+            };
+            reads.push(match job.await {
+                Ok(job) => Read::Job(job),
+                Err(error) => Read::Failed(error.to_string()),
+            });
+        }
+        reads
+    }
+
+    /// GitLab's own figure for the project: its statistics' registry size (Reporter and
+    /// above; the metadata database computes it, and GitLab keeps 0 without one).
+    async fn project_size(&self, caller: &Caller, project: &str) -> Option<u64> {
+        let data: ProjectSizeData = self
+            .gw
+            .call(caller, Subject::Project(project.to_string()), |api, token| async move {
+                api.graphql(
+                    &token,
+                    "query ProjectSize($p: ID!) { project(fullPath: $p) { statistics { containerRegistrySize } } }",
+                    json!({ "p": project }),
+                )
+                .await
+            })
+            .await
+            .ok()?;
+        data.project?
+            .statistics?
+            .container_registry_size
+            .filter(|s| s.is_finite() && *s >= 0.0)
+            .map(|s| s as u64)
+    }
+
     /// GitLab's own deduplicated size (metadata database only; null otherwise, and an
     /// older GitLab without the field is not an error worth showing).
     async fn gitlab_size(&self, caller: &Caller, repository_id: u64) -> Option<u64> {
@@ -168,6 +241,77 @@ impl StorageService {
             .filter(|s| s.is_finite() && *s >= 0.0)
             .map(|s| s as u64)
     }
+}
+
+/// A repository's layers as a project-wide figure sees them.
+enum Read {
+    Job(Arc<LayerJob>),
+    /// Large, and nobody asked for its layers yet.
+    OnRequest,
+    /// Its access check or index failed now (the rest of the project still counts).
+    Failed(String),
+}
+
+/// A [`Read`] once the wait is over.
+enum ReadSnapshot {
+    Read(LayerSnapshot),
+    OnRequest,
+    Failed(String),
+}
+
+impl ReadSnapshot {
+    fn layers(&self) -> Option<&Layers> {
+        match self {
+            ReadSnapshot::Read(s) => Some(&s.layers),
+            _ => None,
+        }
+    }
+
+    fn on_request(&self) -> bool {
+        matches!(self, ReadSnapshot::OnRequest)
+    }
+
+    fn progress(&self, repo: &PreviewRepository) -> LayerProgress {
+        match self {
+            ReadSnapshot::Read(s) => s.progress.clone(),
+            ReadSnapshot::OnRequest => LayerProgress {
+                images: distinct_images(&repo.tags),
+                ..LayerProgress::default()
+            },
+            ReadSnapshot::Failed(error) => LayerProgress {
+                images: distinct_images(&repo.tags),
+                error: Some(error.clone()),
+                ..LayerProgress::default()
+            },
+        }
+    }
+}
+
+/// Gives the started jobs one shared moment to finish, then takes their snapshots.
+async fn settle(reads: &[Read]) -> Vec<ReadSnapshot> {
+    let deadline = tokio::time::Instant::now() + LAYERS_WAIT;
+    for read in reads {
+        if let Read::Job(job) = read {
+            let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+            job.wait_until(left, |p| p.complete || p.error.is_some())
+                .await;
+        }
+    }
+    reads
+        .iter()
+        .map(|read| match read {
+            Read::Job(job) => ReadSnapshot::Read(job.snapshot()),
+            Read::OnRequest => ReadSnapshot::OnRequest,
+            Read::Failed(error) => ReadSnapshot::Failed(error.clone()),
+        })
+        .collect()
+}
+
+fn distinct_images(tags: &[Tag]) -> u64 {
+    tags.iter()
+        .filter_map(|t| t.digest.as_deref())
+        .collect::<HashSet<_>>()
+        .len() as u64
 }
 
 /// A slice's storage without layers: its tags' sizes added up.
@@ -270,32 +414,39 @@ impl Storage for StorageService {
         let (header, index, job) = self.layers(caller, repository_id).await?;
         let names: HashSet<String> = names.to_strings().into_iter().collect();
         let tags = index.read(tags_of);
-        let known: HashSet<&str> = tags.iter().map(|t| t.name.as_str()).collect();
-        let unknown = names.iter().filter(|n| !known.contains(n.as_str())).count() as u64;
         let snapshot = job.snapshot();
-        let gone = |t: &Tag| names.contains(&t.name);
-        let mut freed = snapshot.layers.freed(tags.iter().map(|t| &**t), gone);
         // Blobs the project's other repositories use stay (GitLab stores a blob once per
         // top-level namespace): checked against the repositories whose layers are read.
         let others = self
             .gw
             .layers
             .siblings(&caller.instance, header.project_id, header.id);
-        if !others.is_empty() {
-            let fate = snapshot.layers.fate(tags.iter().map(|t| &**t), gone);
-            let used: HashSet<&str> = others
-                .iter()
-                .flat_map(|o| o.layers.blob_digests())
-                .collect();
-            freed.elsewhere_bytes = fate
-                .freed
-                .iter()
-                .filter(|(digest, _)| used.contains(digest))
-                .map(|(_, size)| size)
-                .sum();
-            freed.bytes -= freed.elsewhere_bytes;
-            freed.other_repositories = others.len() as u64;
-        }
+        let layers = snapshot.layers.clone();
+        let (freed, unknown) = tokio::task::spawn_blocking(move || {
+            let known: HashSet<&str> = tags.iter().map(|t| t.name.as_str()).collect();
+            let unknown = names.iter().filter(|n| !known.contains(n.as_str())).count() as u64;
+            let gone = |t: &Tag| names.contains(&t.name);
+            let (mut freed, fate) = layers.freed_and_fate(tags.iter().map(|t| &**t), gone);
+            if !others.is_empty() {
+                let used: HashSet<&str> = others
+                    .iter()
+                    .flat_map(|o| o.layers.blob_digests())
+                    .collect();
+                freed.elsewhere_bytes = fate
+                    .freed
+                    .iter()
+                    .filter(|(digest, _)| used.contains(digest))
+                    .map(|(_, size)| size)
+                    .sum();
+                freed.bytes -= freed.elsewhere_bytes;
+                freed.other_repositories = others.len() as u64;
+            }
+            (freed, unknown)
+        })
+        .await
+        .map_err(|_| AppError::Internal {
+            message: "the storage figures could not be computed".into(),
+        })?;
         Ok(DeletionEstimate {
             freed,
             progress: snapshot.progress,
@@ -315,39 +466,10 @@ impl Storage for StorageService {
         };
         let drafted = domain::cleanup::preview(&overview, draft).map_err(bad)?;
         let saved = domain::cleanup::preview(&overview, &overview.saved.policy).ok();
-        // Layers: read by themselves for small repositories, else only if someone asked.
-        let auto = self.gw.indexes.settings.layers_auto_images;
-        let mut jobs = Vec::with_capacity(overview.repositories.len());
-        for repo in &overview.repositories {
-            let images = repo
-                .tags
-                .iter()
-                .filter_map(|t| t.digest.as_deref())
-                .collect::<HashSet<_>>()
-                .len() as u64;
-            let started = self
-                .gw
-                .layers
-                .existing(&caller.instance, repo.id)
-                .is_some_and(|j| j.started());
-            jobs.push(if images <= auto || started {
-                let header = self.tags.repository_access(caller, repo.id, false).await?;
-                let index = self.tags.index_for(caller, &header).await?;
-                Some(self.start_layers(caller, &header, &index)?)
-            } else {
-                None
-            });
-        }
-        let deadline = tokio::time::Instant::now() + LAYERS_WAIT;
-        for job in jobs.iter().flatten() {
-            let left = deadline.saturating_duration_since(tokio::time::Instant::now());
-            job.wait_until(left, |p| p.complete || p.error.is_some())
-                .await;
-        }
-        let snapshots: Vec<_> = jobs
-            .iter()
-            .map(|j| j.as_ref().map(|j| j.snapshot()))
-            .collect();
+        let jobs = self
+            .repository_jobs(caller, &overview.repositories, false)
+            .await;
+        let snapshots = settle(&jobs).await;
         tokio::task::spawn_blocking(move || {
             let none = Layers::default();
             let deleted = |previews: &[domain::cleanup::RepositoryPreview], id: u64| {
@@ -368,27 +490,28 @@ impl Storage for StorageService {
                 ..CleanupStorage::default()
             };
             let (mut draft_fates, mut saved_fates) = (Vec::new(), Vec::new());
-            for (repo, snapshot) in overview.repositories.iter().zip(&snapshots) {
-                let layers = snapshot.as_ref().map_or(&none, |s| &*s.layers);
+            for (repo, read) in overview.repositories.iter().zip(&snapshots) {
+                let layers = read.layers().unwrap_or(&none);
                 let d = deleted(&drafted, repo.id);
                 let s = saved
                     .as_deref()
                     .map(|p| deleted(p, repo.id))
                     .unwrap_or_default();
-                let progress = snapshot
-                    .as_ref()
-                    .map(|s| s.progress.clone())
-                    .unwrap_or_default();
+                let progress = read.progress(repo);
                 out.complete &= progress.complete;
+                let (draft, draft_fate) =
+                    layers.freed_and_fate(&repo.tags, |t| d.contains(&t.name));
+                let (saved, saved_fate) =
+                    layers.freed_and_fate(&repo.tags, |t| s.contains(&t.name));
                 out.repositories.push(RepositoryFreed {
                     id: repo.id,
-                    draft: layers.freed(&repo.tags, |t| d.contains(&t.name)),
-                    saved: layers.freed(&repo.tags, |t| s.contains(&t.name)),
+                    draft,
+                    saved,
                     progress,
-                    on_request: snapshot.is_none(),
+                    on_request: read.on_request(),
                 });
-                draft_fates.push(layers.fate(&repo.tags, |t| d.contains(&t.name)));
-                saved_fates.push(layers.fate(&repo.tags, |t| s.contains(&t.name)));
+                draft_fates.push(draft_fate);
+                saved_fates.push(saved_fate);
             }
             out.draft_bytes = project_freed(&draft_fates);
             out.saved_bytes = project_freed(&saved_fates);
@@ -398,6 +521,57 @@ impl Storage for StorageService {
         .map_err(|_| AppError::Internal {
             message: "the storage figures could not be computed".into(),
         })
+    }
+
+    async fn project_storage(
+        &self,
+        caller: &Caller,
+        project: &NamespacePath,
+        read_layers: bool,
+    ) -> Result<ProjectStorage, AppError> {
+        let overview = self.cleanup.overview(caller, project).await?;
+        let reads = self
+            .repository_jobs(caller, &overview.repositories, read_layers)
+            .await;
+        let snapshots = settle(&reads).await;
+        let settled = snapshots.iter().all(|s| match s {
+            ReadSnapshot::Read(s) => s.progress.complete || s.progress.error.is_some(),
+            _ => true,
+        });
+        // GitLab's figure once reading has settled, not on every poll while it runs.
+        let gitlab_size = if settled {
+            self.project_size(caller, &overview.project.full_path).await
+        } else {
+            None
+        };
+        let truncated = overview.repositories.len() >= MAX_RUN_REPOSITORIES;
+        let mut storage = tokio::task::spawn_blocking(move || {
+            let none = Layers::default();
+            let repositories = overview
+                .repositories
+                .iter()
+                .zip(&snapshots)
+                .map(|(repo, read)| {
+                    let share = RepositoryShare {
+                        id: repo.id,
+                        path: repo.path.clone(),
+                        progress: read.progress(repo),
+                        on_request: read.on_request(),
+                        ..RepositoryShare::default()
+                    };
+                    (share, read.layers().unwrap_or(&none), &repo.tags[..])
+                });
+            domain::storage::project_storage(repositories, LARGEST_SHOWN)
+        })
+        .await
+        .map_err(|_| AppError::Internal {
+            message: "the storage figures could not be computed".into(),
+        })?;
+        // GitLab keeps 0 where it does not compute the figure: not a figure to show.
+        storage.gitlab_size = gitlab_size.filter(|s| *s > 0 || storage.naive_bytes == 0);
+        storage.truncated = truncated;
+        storage.now = crate::clock::now();
+        Ok(storage)
     }
 
     async fn compare_tags(

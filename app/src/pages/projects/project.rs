@@ -45,6 +45,7 @@ pub fn ProjectPage() -> impl IntoView {
                                     <p class="muted">
                                         <span class="badge">{project.visibility.clone()}</span>
                                         " Your role: " <strong>{project.access.label()}</strong>
+                                        " · " <a href=links::project_storage(&instance, &project.full_path) data-testid="project-storage-link">"Storage"</a>
                                         " · " <a href=links::cleanup(&instance, &project.full_path)>"Cleanup policy"</a>
                                         " · " <a href=format!("{}#rules-title", links::cleanup(&instance, &project.full_path))>"Protection rules"</a>
                                         " · " <a href=project.web_url.clone() rel="external noopener">"Open in GitLab ↗"</a>

@@ -3,7 +3,7 @@
 mod compare;
 mod detail;
 mod list;
-mod storage;
+pub(crate) mod storage;
 
 pub use compare::CompareTagsPage;
 pub use detail::TagDetailPage;

@@ -5,7 +5,7 @@
 
 use domain::format;
 use domain::shape::{Bucket, RepositoryShape};
-use domain::storage::RepositoryStorage;
+use domain::storage::{LayerUse, RepositoryStorage};
 use domain::tags::short_digest;
 use leptos::prelude::*;
 use std::time::Duration;
@@ -145,29 +145,43 @@ fn StorageBody(storage: RepositoryStorage, read_href: String) -> impl IntoView {
                 {if reading { "Reading layers: " } else { "Partial: " }}
                 {format!("{} of {} images", format::count(p.images_known), format::count(p.images))}
                 {(p.unreadable > 0).then(|| format!(" ({} unreadable)", format::count(p.unreadable)))}
-                {reading.then(|| view! { " " <progress max=p.images.max(1) value=p.images_known></progress> })}
+                {reading.then(|| view! { " " <progress aria-label="Layers read" max=p.images.max(1) value=p.images_known></progress> })}
             </p>
         })}
         {p.error.clone().map(|e| view! { <p class="notice">{e}</p> })}
-        {(!s.largest.is_empty()).then(|| view! {
-            <h3>"Largest layers"</h3>
-            <table class="data-table" data-testid="largest-layers">
-                <thead><tr>
-                    <th scope="col">"Layer"</th><th scope="col" class="num">"Size"</th>
-                    <th scope="col" class="num">"Tags using it"</th><th scope="col" class="num">"Images"</th>
-                </tr></thead>
-                <tbody>
-                    {s.largest.iter().map(|l| view! {
-                        <tr>
-                            <td><code title=l.digest.clone()>{short_digest(&l.digest)}</code></td>
-                            <td class="num">{format::bytes(l.size)}</td>
-                            <td class="num">{format::count(l.tags)}</td>
-                            <td class="num">{format::count(l.images)}</td>
-                        </tr>
-                    }).collect_view()}
-                </tbody>
-            </table>
-        })}
+        <LargestLayers rows=s.largest.iter().map(|l| (l.clone(), None)).collect() />
+    }
+    .into_any()
+}
+
+/// The largest layers: size, and the tags, images (and, across a project, repositories)
+/// using each.
+#[component]
+pub(crate) fn LargestLayers(rows: Vec<(LayerUse, Option<u64>)>) -> impl IntoView {
+    if rows.is_empty() {
+        return ().into_any();
+    }
+    let across = rows.iter().any(|(_, r)| r.is_some());
+    view! {
+        <h3 id="largest-title">"Largest layers"</h3>
+        <table class="data-table" data-testid="largest-layers" aria-labelledby="largest-title">
+            <thead><tr>
+                <th scope="col">"Layer"</th><th scope="col" class="num">"Size"</th>
+                <th scope="col" class="num">"Tags using it"</th><th scope="col" class="num">"Images"</th>
+                {across.then(|| view! { <th scope="col" class="num">"Repositories"</th> })}
+            </tr></thead>
+            <tbody>
+                {rows.into_iter().map(|(l, repositories)| view! {
+                    <tr>
+                        <td><code title=l.digest.clone()>{short_digest(&l.digest)}</code></td>
+                        <td class="num">{format::bytes(l.size)}</td>
+                        <td class="num">{format::count(l.tags)}</td>
+                        <td class="num">{format::count(l.images)}</td>
+                        {repositories.map(|r| view! { <td class="num">{format::count(r)}</td> })}
+                    </tr>
+                }).collect_view()}
+            </tbody>
+        </table>
     }
     .into_any()
 }
