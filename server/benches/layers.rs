@@ -16,6 +16,7 @@
 
 #[path = "../tests/common/mod.rs"]
 mod common;
+mod support;
 
 use common::{requests, signed_in, start, Browser};
 use domain::storage::RepositoryStorage;
@@ -25,25 +26,8 @@ use std::time::{Duration, Instant};
 
 const REPOSITORY: u64 = 3;
 
-fn arg(name: &str) -> Option<u64> {
-    let args: Vec<String> = std::env::args().collect();
-    args.iter()
-        .position(|a| a == name)
-        .and_then(|i| args.get(i + 1))
-        .and_then(|v| v.parse().ok())
-}
-
 fn rss_mib() -> f64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmRSS:"))
-                .and_then(|l| l.split_whitespace().nth(1))
-                .and_then(|v| v.parse::<f64>().ok())
-        })
-        .unwrap_or(0.0)
-        / 1024.0
+    support::own_status_kib("VmRSS:") as f64 / 1024.0
 }
 
 async fn storage(browser: &Browser) -> RepositoryStorage {
@@ -71,7 +55,7 @@ async fn until_complete(browser: &Browser) -> (RepositoryStorage, Duration) {
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
-    let latency = arg("--latency-ms").unwrap_or(20);
+    let latency = support::number("--latency-ms").unwrap_or(20);
     let server = start(&[("REGISTRY_DASH_DEMO_LATENCY_MS", &latency.to_string())]).await;
     let browser = signed_in(&server, "olivia").await;
     println!("layers benchmark: 10,000 tags, {latency} ms latency per GitLab request");

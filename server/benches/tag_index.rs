@@ -20,6 +20,7 @@
 
 #[path = "../tests/common/mod.rs"]
 mod common;
+mod support;
 
 use common::{gitlab_tag_names, issued_token, start, Browser};
 use domain::tags::{TagListPage, TagListView};
@@ -28,26 +29,6 @@ use std::time::{Duration, Instant};
 
 const REPOSITORY: u64 = 3;
 const PROJECT: u64 = 1002;
-
-fn arg(name: &str) -> Option<u64> {
-    let args: Vec<String> = std::env::args().collect();
-    args.iter()
-        .position(|a| a == name)
-        .and_then(|i| args.get(i + 1))
-        .and_then(|v| v.parse().ok())
-}
-
-fn rss_kib(field: &str) -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with(field))
-                .and_then(|l| l.split_whitespace().nth(1))
-                .and_then(|v| v.parse().ok())
-        })
-        .unwrap_or(0)
-}
 
 async fn tag_list(browser: &Browser, query: &str) -> TagListPage {
     let (view, _) = TagListView::from_pairs(&domain::query::parse(query));
@@ -193,7 +174,7 @@ async fn mode(latency: u64, metadata_db: bool, naive_sample: usize) {
     );
 
     // Cold: from the first page request until the index is complete.
-    let rss_before = rss_kib("VmRSS:");
+    let rss_before = support::own_status_kib("VmRSS:");
     let requests_before = controls.request_count();
     let started = Instant::now();
     let first = tag_list(&browser, "").await;
@@ -215,7 +196,7 @@ async fn mode(latency: u64, metadata_db: bool, naive_sample: usize) {
         cold.secs,
         cold.requests
     );
-    let rss_indexed = rss_kib("VmRSS:");
+    let rss_indexed = support::own_status_kib("VmRSS:");
     println!(
         "product against the walk: {:.1}x faster, {:.2}x its requests",
         walked.secs / cold.secs,
@@ -261,8 +242,8 @@ async fn mode(latency: u64, metadata_db: bool, naive_sample: usize) {
 
 #[tokio::main]
 async fn main() {
-    let latency = arg("--latency-ms").unwrap_or(20);
-    let naive_sample = arg("--naive-sample").unwrap_or(500) as usize;
+    let latency = support::number("--latency-ms").unwrap_or(20);
+    let naive_sample = support::number("--naive-sample").unwrap_or(500) as usize;
     let modes: Vec<bool> = match std::env::args()
         .skip_while(|a| a != "--mode")
         .nth(1)
@@ -282,6 +263,6 @@ async fn main() {
     }
     println!(
         "\nmemory: peak RSS {:.1} MiB (BFF and in-process double, all modes)",
-        rss_kib("VmHWM:") as f64 / 1024.0
+        support::own_status_kib("VmHWM:") as f64 / 1024.0
     );
 }

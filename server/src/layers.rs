@@ -83,6 +83,9 @@ struct JobState {
     layers: Arc<Layers>,
     progress: LayerProgress,
     paused_until: Option<Instant>,
+    /// The index (its address and tag-list version) this job was last found complete for:
+    /// a view of the same list finds it complete again without recounting every digest.
+    settled_for: Option<(usize, u64)>,
 }
 
 /// What a reader gets: the layers as of the last build and how far gathering is.
@@ -297,6 +300,14 @@ impl LayerStore {
             .jobs
             .get_with(key.clone(), || Arc::new(LayerJob::new()));
         job.project_id.store(request.project_id, Ordering::Relaxed);
+        let stamp = (
+            std::ptr::from_ref(index) as usize,
+            index.read(|s| s.tags_version()),
+        );
+        let settled = job.read(|s| s.settled_for == Some(stamp) && s.progress.complete);
+        if settled && !job.running.load(Ordering::Acquire) && !self.too_large.contains_key(&key) {
+            return job;
+        }
         let (digests, index_complete) = index.read(|s| {
             let distinct: HashSet<&str> = s
                 .tags
@@ -342,6 +353,7 @@ impl LayerStore {
             && progress.images_known + progress.unreadable == progress.images;
         job.write(|s| {
             let error = s.progress.error.take();
+            s.settled_for = progress.complete.then_some(stamp);
             s.progress = LayerProgress { error, ..progress };
         });
         if work && !paused && !job.running.swap(true, Ordering::AcqRel) {

@@ -150,7 +150,7 @@ pub fn DeleteTagsDialog(
                     <div class="delete-progress" role="status">
                         <label>
                             {move || format!("Deleted {} of {}…", format::count(done.get() as u64), format::count(count as u64))}
-                            <progress max=count value=move || done.get()></progress>
+                            <progress aria-label="Tags deleted" max=count value=move || done.get()></progress>
                         </label>
                     </div>
                 })}
@@ -243,7 +243,7 @@ fn EstimateView(estimate: DeletionEstimate) -> impl IntoView {
                 {format!("{} of {} images read", format::count(p.images_known), format::count(p.images))}
                 {(p.unreadable > 0).then(|| format!(", {} unreadable", format::count(p.unreadable)))}
                 "; the figure leaves out what is not read yet."
-                {reading.then(|| view! { " " <progress max=p.images.max(1) value=p.images_known></progress> })}
+                {reading.then(|| view! { " " <progress aria-label="Layers read" max=p.images.max(1) value=p.images_known></progress> })}
             </p>
         }
     });

@@ -89,3 +89,25 @@ pub fn arg(name: &str, default: &str) -> String {
         .cloned()
         .unwrap_or_else(|| default.to_string())
 }
+
+/// A numeric command-line value (`--name 20`), if given and a number.
+pub fn number(name: &str) -> Option<u64> {
+    let argv: Vec<String> = std::env::args().collect();
+    argv.iter()
+        .position(|a| a == name)
+        .and_then(|i| argv.get(i + 1))
+        .and_then(|v| v.parse().ok())
+}
+
+/// A field of this process's `/proc/self/status` in KiB (`VmRSS:`, `VmHWM:`); 0 if absent.
+pub fn own_status_kib(field: &str) -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with(field))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|v| v.parse().ok())
+        })
+        .unwrap_or(0)
+}

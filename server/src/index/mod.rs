@@ -181,6 +181,11 @@ pub struct IndexState {
 }
 
 impl IndexState {
+    /// Counts changes of the served tags (a new value means a different list).
+    pub fn tags_version(&self) -> u64 {
+        self.tags_version
+    }
+
     /// Every tag is there and nothing marked the list out of date since (a rule change or a
     /// run through us expires it; TTL staleness does not count: that list is still served).
     pub fn is_current(&self) -> bool {

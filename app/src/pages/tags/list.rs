@@ -194,7 +194,7 @@ fn ProgressBanner(progress: IndexProgress, searched: bool) -> impl IntoView {
                         "Sorting and filters cover the indexed tags; the list updates as more arrive."
                     }}
                 </span>
-                <progress max=total.max(1) value=progress.indexed></progress>
+                <progress aria-label="Tags indexed" max=total.max(1) value=progress.indexed></progress>
             </label>
             <noscript><meta http-equiv="refresh" content="2" /></noscript>
         </div>
