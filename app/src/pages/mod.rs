@@ -29,17 +29,22 @@ pub struct RepositoryListState {
     pub view: Memo<domain::view::RepositoryListView>,
 }
 
-/// Reads the owner path and the list view from the URL, reactively.
-pub fn use_repository_list_state() -> RepositoryListState {
+/// The `*path` segment of the route (a project or group path), without outer slashes.
+pub fn use_path_param() -> Memo<String> {
     let params = leptos_router::hooks::use_params_map();
-    let path = Memo::new(move |_| {
+    Memo::new(move |_| {
         params
             .read()
             .get("path")
             .unwrap_or_default()
             .trim_matches('/')
             .to_string()
-    });
+    })
+}
+
+/// Reads the owner path and the list view from the URL, reactively.
+pub fn use_repository_list_state() -> RepositoryListState {
+    let path = use_path_param();
     let pairs = use_query_pairs();
     let parsed = Memo::new(move |_| domain::view::RepositoryListView::from_pairs(&pairs.get()));
     let view = Memo::new(move |_| parsed.get().0);

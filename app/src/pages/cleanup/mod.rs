@@ -9,7 +9,7 @@ use domain::cleanup::{
 use domain::format;
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::hooks::{use_navigate, use_params_map};
+use leptos_router::hooks::use_navigate;
 #[cfg(feature = "hydrate")]
 use leptos_router::NavigateOptions;
 
@@ -33,15 +33,7 @@ const ROWS_SHOWN: usize = 100;
 #[component]
 pub fn CleanupPolicyPage() -> impl IntoView {
     let instance = use_instance();
-    let params = use_params_map();
-    let project_path = Memo::new(move |_| {
-        params
-            .read()
-            .get("path")
-            .unwrap_or_default()
-            .trim_matches('/')
-            .to_string()
-    });
+    let project_path = crate::pages::use_path_param();
     let data = Resource::new(
         move || (instance.get(), project_path.get()),
         |(instance, path)| load_cleanup_overview(instance, path),

@@ -8,7 +8,6 @@ use domain::format;
 use domain::storage::{LayerProgress, ProjectStorage, RepositoryShare};
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::hooks::use_params_map;
 use std::time::Duration;
 
 use crate::components::{ErrorView, LoadingRows, Poller};
@@ -23,15 +22,7 @@ use crate::server_fns::projects::load_project_storage;
 #[component]
 pub fn ProjectStoragePage() -> impl IntoView {
     let instance = use_instance();
-    let params = use_params_map();
-    let project_path = Memo::new(move |_| {
-        params
-            .read()
-            .get("path")
-            .unwrap_or_default()
-            .trim_matches('/')
-            .to_string()
-    });
+    let project_path = crate::pages::use_path_param();
     let pairs = use_query_pairs();
     let read_layers =
         Memo::new(move |_| pairs.get().iter().any(|(k, v)| k == "layers" && v == "1"));
