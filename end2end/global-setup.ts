@@ -9,7 +9,7 @@ export default async function globalSetup() {
   const bin = process.env.REGISTRY_DASH_BIN ?? path.join(root, 'target/debug/registry-dash');
   if (!fs.existsSync(bin)) throw new Error(`server binary not found at ${bin}: build it first`);
   const siteRoot = path.join(root, 'target/site');
-  if (!fs.existsSync(path.join(siteRoot, 'pkg/frontend_bg.wasm'))) {
+  if (!fs.existsSync(path.join(siteRoot, 'pkg/site.json'))) {
     throw new Error('wasm bundle missing: run scripts/build-site.sh first');
   }
   const child: ChildProcess = spawn(bin, [], {

@@ -14,7 +14,7 @@ pub mod server_fns;
 pub mod backend;
 
 use leptos::prelude::*;
-use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
+use leptos_meta::{provide_meta_context, MetaTags, Title};
 use leptos_router::components::{ParentRoute, Route, Router, Routes};
 use leptos_router::{path, SsrMode};
 
@@ -27,17 +27,15 @@ use pages::instance::{InstanceHealthPage, InstanceLayout};
 use pages::projects::{ProjectListPage, ProjectPage, ProjectStoragePage};
 use pages::tags::{CompareTagsPage, TagDetailPage, TagListPage};
 
-/// The name Trunk gives the JS and wasm files under `/pkg` (the frontend package's name).
-pub const OUTPUT_NAME: &str = "frontend";
-/// The stylesheet Trunk copies into `/pkg`.
-pub const STYLESHEET: &str = "/pkg/registry-dash.css";
-
 /// The HTML document around the app, rendered on the server only.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     #[cfg(feature = "ssr")]
     let nonce = security::provide_csp_nonce();
     #[cfg(not(feature = "ssr"))]
     let nonce = String::new();
+    // Named after the bundle's content hash like the JS and wasm (see the server's
+    // `http::site`), so browsers keep it until the next build.
+    let stylesheet = format!("/{}/{}.css", options.site_pkg_dir, options.output_name);
     view! {
         <!DOCTYPE html>
         <html lang="en">
@@ -46,6 +44,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
                 <meta name="color-scheme" content="light dark" />
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
+                <link rel="stylesheet" id="app-style" href=stylesheet />
                 // Apply the saved theme before first paint, so dark mode never flashes light.
                 <script nonce=nonce>
                     "try{var t=localStorage.getItem('theme');if(t==='light'||t==='dark')document.documentElement.dataset.theme=t}catch(e){}"
@@ -91,11 +90,16 @@ mod security {
 pub fn App() -> impl IntoView {
     provide_meta_context();
     view! {
-        <Stylesheet id="app-style" href=STYLESHEET />
         <Title formatter=|text: String| {
-            if text.is_empty() { "Container registry".to_string() } else { format!("{text} · Container registry") }
+            if text.is_empty() {
+                "Container registry".to_string()
+            } else {
+                format!("{text} · Container registry")
+            }
         } />
-        <a class="skip-link" href="#main">"Skip to content"</a>
+        <a class="skip-link" href="#main">
+            "Skip to content"
+        </a>
         <Router>
             <Routes fallback=|| view! { <NotFoundPage /> }>
                 <Route path=path!("/login") view=SignInPage ssr=SsrMode::Async />
@@ -106,12 +110,28 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("projects/*path") view=ProjectPage ssr=SsrMode::Async />
                     <Route path=path!("cleanup/*path") view=CleanupPolicyPage ssr=SsrMode::Async />
                     <Route path=path!("storage/*path") view=ProjectStoragePage ssr=SsrMode::Async />
-                    <Route path=path!("credentials/projects/*path") view=CredentialsPageView ssr=SsrMode::Async />
-                    <Route path=path!("credentials/groups/*path") view=CredentialsPageView ssr=SsrMode::Async />
+                    <Route
+                        path=path!("credentials/projects/*path")
+                        view=CredentialsPageView
+                        ssr=SsrMode::Async
+                    />
+                    <Route
+                        path=path!("credentials/groups/*path")
+                        view=CredentialsPageView
+                        ssr=SsrMode::Async
+                    />
                     <Route path=path!("health") view=InstanceHealthPage ssr=SsrMode::Async />
                     <Route path=path!("repositories/:id") view=TagListPage ssr=SsrMode::Async />
-                    <Route path=path!("repositories/:id/tags/:tag") view=TagDetailPage ssr=SsrMode::Async />
-                    <Route path=path!("repositories/:id/compare") view=CompareTagsPage ssr=SsrMode::Async />
+                    <Route
+                        path=path!("repositories/:id/tags/:tag")
+                        view=TagDetailPage
+                        ssr=SsrMode::Async
+                    />
+                    <Route
+                        path=path!("repositories/:id/compare")
+                        view=CompareTagsPage
+                        ssr=SsrMode::Async
+                    />
                 </ParentRoute>
             </Routes>
         </Router>

@@ -36,16 +36,25 @@ pub async fn check(config: &Config) -> Vec<Finding> {
         });
         return findings;
     }
-    let bundle = config.site_root.join("pkg").join("frontend_bg.wasm");
-    findings.push(Finding {
-        ok: bundle.is_file(),
-        text: if bundle.is_file() {
-            format!("site files found in {}", config.site_root.display())
-        } else {
-            format!(
+    findings.push(match crate::http::site::Site::load(&config.site_root) {
+        Err(error) => Finding {
+            ok: false,
+            text: format!("site files unusable: {error}"),
+        },
+        Ok(site) if site.wasm_file().is_file() => Finding {
+            ok: true,
+            text: format!(
+                "site files found in {} (bundle {})",
+                config.site_root.display(),
+                site.output_name()
+            ),
+        },
+        Ok(site) => Finding {
+            ok: false,
+            text: format!(
                 "site files missing: {} (build them with scripts/build-site.sh)",
-                bundle.display()
-            )
+                site.wasm_file().display()
+            ),
         },
     });
     if let Some(settings) = &config.redis {
@@ -126,16 +135,23 @@ pub async fn check(config: &Config) -> Vec<Finding> {
                 match body["error"].as_str() {
                     Some("invalid_grant") => Finding {
                         ok: true,
-                        text: format!("instance {name}: GitLab accepts the OAuth application's client id and secret"),
+                        text: format!(
+                            "instance {name}: GitLab accepts the OAuth application's \
+                            client id and secret"
+                        ),
                     },
                     Some("invalid_client") => Finding {
                         ok: false,
-                        text: format!("instance {name}: GitLab does not know this client id and secret (invalid_client): check the application in GitLab"),
+                        text: format!(
+                            "instance {name}: GitLab does not know this client id and \
+                            secret (invalid_client): check the application in GitLab"
+                        ),
                     },
                     other => Finding {
                         ok: false,
                         text: format!(
-                            "instance {name}: unexpected answer from GitLab's token endpoint (HTTP {}, {})",
+                            "instance {name}: unexpected answer from GitLab's token endpoint (HTTP \
+                                {}, {})",
                             status.as_u16(),
                             other.unwrap_or("no OAuth error")
                         ),
@@ -151,7 +167,8 @@ pub async fn check(config: &Config) -> Vec<Finding> {
         findings.push(Finding {
             ok: true,
             text: format!(
-                "instance {name}: the OAuth application must have the redirect URI {redirect} and the scopes {}",
+                "instance {name}: the OAuth application must have the redirect URI {redirect} and \
+                    the scopes {}",
                 instance.scopes.join(" ")
             ),
         });

@@ -35,6 +35,8 @@ pub struct AppState {
     pub readiness: Arc<crate::http::health::Readiness>,
     /// Policy pages being built and sent (`limits.policy_pages_in_flight`).
     pub policy_pages: Arc<tokio::sync::Semaphore>,
+    /// The browser bundle's names (`pkg/site.json`).
+    pub site: Arc<crate::http::site::Site>,
 }
 
 impl AppState {
@@ -44,6 +46,7 @@ impl AppState {
         instances: Vec<crate::config::InstanceConfig>,
     ) -> anyhow::Result<Self> {
         let metrics = Arc::new(Metrics::new());
+        let site = Arc::new(crate::http::site::Site::load(&config.site_root)?);
         let redis = config.redis.as_ref().map(Redis::new).transpose()?;
         let timeout = Duration::from_secs(config.gitlab_timeout_secs);
         let mut built = Vec::new();
@@ -104,6 +107,7 @@ impl AppState {
             policy_pages: Arc::new(tokio::sync::Semaphore::new(
                 config.limits.policy_pages_in_flight,
             )),
+            site,
             config: Arc::new(config),
             services: Services::new(gateway),
             sign_in,

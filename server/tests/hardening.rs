@@ -1,7 +1,6 @@
 //! The BFF as an attacker meets it: anonymous floods, oversized bodies, 200,000 names,
 //! megabyte regexes, `per_page` abuse, dot segments, tokens GitLab never checked or has
 //! revoked, slow clients, too many requests at once, slow GitLab, panics.
-#![allow(clippy::unwrap_used)]
 
 use crate::common::{controls, requests, revoke_at_gitlab, signed_in, start, token_for, Browser};
 use reqwest::header::{AUTHORIZATION, RETRY_AFTER};
@@ -16,13 +15,21 @@ const WEB_ROOT: u64 = 1;
 
 /// A GET sent byte for byte as written (no client-side path normalisation).
 async fn raw_get(addr: std::net::SocketAddr, path: &str, cookie: &str) -> (u16, String) {
-    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let mut stream = tokio::net::TcpStream::connect(addr)
+        .await
+        .expect("the server accepts a connection");
     let request = format!(
         "GET {path} HTTP/1.1\r\nHost: {addr}\r\nCookie: {cookie}\r\nConnection: close\r\n\r\n"
     );
-    stream.write_all(request.as_bytes()).await.unwrap();
+    stream
+        .write_all(request.as_bytes())
+        .await
+        .expect("the request is written");
     let mut answer = String::new();
-    stream.read_to_string(&mut answer).await.unwrap();
+    stream
+        .read_to_string(&mut answer)
+        .await
+        .expect("the answer is read");
     let status = answer
         .split(' ')
         .nth(1)
@@ -41,7 +48,7 @@ async fn refused_unread(browser: &Browser, name: &str, body: Value, statuses: &[
         .cookie_provider(browser.jar.clone())
         .pool_max_idle_per_host(0)
         .build()
-        .unwrap();
+        .expect("it builds");
     let sent = client
         .post(browser.url(&format!("/api/fn/{name}")))
         .header(reqwest::header::ORIGIN, &browser.base)
@@ -562,6 +569,82 @@ async fn a_panic_answers_500_with_the_request_id() {
         .metrics
         .encode()
         .contains("registry_dash_panics_total 1"));
+}
+
+/// The bundle as `scripts/build-site.sh` leaves it: hashed names from `pkg/site.json`,
+/// brotli and gzip copies. Pages link the hashed names; the copy the browser accepts is sent
+/// as it is, cached for a year; files without the hash are revalidated.
+#[tokio::test]
+async fn the_bundle_is_sent_precompressed_under_hashed_names_cached_for_ever() {
+    let site = crate::common::cluster::TempDir::new("hashed-site");
+    let pkg = site.0.join("pkg");
+    std::fs::create_dir_all(&pkg).unwrap();
+    let name = "frontend-0123456789abcdef";
+    std::fs::write(
+        pkg.join("site.json"),
+        format!(r#"{{"output_name":"{name}"}}"#),
+    )
+    .unwrap();
+    for (file, body) in [
+        (format!("{name}_bg.wasm"), "\0asm raw".to_string()),
+        (format!("{name}_bg.wasm.br"), "brotli copy".into()),
+        (format!("{name}_bg.wasm.gz"), "gzip copy".into()),
+        (format!("{name}.js"), "export default 1;".into()),
+        (format!("{name}.css"), "body{}".into()),
+        ("favicon.svg".into(), "<svg/>".into()),
+    ] {
+        std::fs::write(pkg.join(file), body).unwrap();
+    }
+    let server = start(&[("REGISTRY_DASH_SITE_ROOT", site.0.to_str().unwrap())]).await;
+    let browser = Browser::new(&server);
+
+    let page = browser.get("/login").await.text().await.unwrap();
+    for link in [
+        format!("/pkg/{name}.js"),
+        format!("/pkg/{name}_bg.wasm"),
+        format!("/pkg/{name}.css"),
+    ] {
+        assert!(page.contains(&link), "{link} in\n{page}");
+    }
+
+    let wasm = format!("/pkg/{name}_bg.wasm");
+    for (accept, encoding, body) in [
+        ("br, gzip", Some("br"), "brotli copy"),
+        ("gzip", Some("gzip"), "gzip copy"),
+        ("identity", None, "\0asm raw"),
+    ] {
+        let answer = browser
+            .client
+            .get(browser.url(&wasm))
+            .header("accept-encoding", accept)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(answer.status(), StatusCode::OK);
+        let headers = answer.headers().clone();
+        assert_eq!(
+            headers.get("content-encoding").map(|v| v.to_str().unwrap()),
+            encoding,
+            "{accept}"
+        );
+        assert_eq!(
+            headers["cache-control"],
+            "public, max-age=31536000, immutable"
+        );
+        assert_eq!(headers["content-type"], "application/wasm");
+        assert_eq!(answer.text().await.unwrap(), body, "{accept}");
+    }
+    let favicon = browser.get("/pkg/favicon.svg").await;
+    assert_eq!(favicon.headers()["cache-control"], "no-cache");
+    let missing = browser.get(&format!("/pkg/{name}.map")).await;
+    assert_eq!(missing.status(), StatusCode::NOT_FOUND);
+    assert_ne!(
+        missing.headers()["cache-control"],
+        "public, max-age=31536000, immutable"
+    );
+
+    let ready: Value = browser.get("/readyz").await.json().await.unwrap();
+    assert_eq!(ready["site"], "ok", "{ready}");
 }
 
 #[tokio::test]

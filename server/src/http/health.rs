@@ -66,7 +66,7 @@ pub async fn readyz(State(state): State<AppState>) -> Response {
 }
 
 async fn check(state: &AppState) -> Report {
-    let bundle = state.config.site_root.join("pkg").join("frontend_bg.wasm");
+    let bundle = state.site.wasm_file();
     let site = if bundle.is_file() {
         "ok".to_string()
     } else {

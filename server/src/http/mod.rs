@@ -16,10 +16,11 @@ pub mod limits;
 pub mod observe;
 pub mod security;
 pub mod serve;
+pub mod site;
 
 use crate::auth::routes::session_cookie_name;
 use crate::state::AppState;
-use app::{shell, App, OUTPUT_NAME};
+use app::{shell, App};
 use axum::routing::{get, post};
 use axum::{middleware, Extension, Router};
 use leptos::prelude::*;
@@ -29,10 +30,11 @@ use tower_http::services::{ServeDir, ServeFile};
 use tower_sessions::cookie::SameSite;
 use tower_sessions::{Expiry, SessionManagerLayer};
 
-/// Leptos options for our layout: the bundle lives in `<site_root>/pkg`.
+/// Leptos options for our layout: the bundle lives in `<site_root>/pkg`, named as the
+/// build's manifest says (see [`site`]).
 pub fn leptos_options(state: &AppState) -> LeptosOptions {
     LeptosOptions::builder()
-        .output_name(OUTPUT_NAME)
+        .output_name(state.site.output_name())
         .site_root(state.config.site_root.to_string_lossy().to_string())
         .site_pkg_dir("pkg")
         .site_addr(state.config.listen)
@@ -64,7 +66,7 @@ pub fn router(state: AppState) -> Router {
         .fallback(fallback)
         .with_state(options.clone());
 
-    let pkg_dir = state.config.site_root.join("pkg");
+    let pkg_dir = state.site.pkg_dir().to_path_buf();
     let bff_routes: Router = Router::new()
         .route("/", get(security::home))
         .route("/auth/login", get(crate::auth::routes::login))
@@ -89,7 +91,12 @@ pub fn router(state: AppState) -> Router {
         .merge(bff_routes)
         .merge(crate::api::router(state.clone()))
         .merge(pages)
-        .nest_service("/pkg", ServeDir::new(&pkg_dir))
+        .nest_service(
+            "/pkg",
+            ServeDir::new(&pkg_dir)
+                .precompressed_br()
+                .precompressed_gzip(),
+        )
         .route_service("/favicon.svg", ServeFile::new(pkg_dir.join("favicon.svg")))
         .layer(Extension(state.backend()))
         .layer(middleware::from_fn(security::server_fn_errors))
@@ -115,8 +122,9 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             security::same_origin_mutations,
         ))
-        // brotli/gzip, outside everything that reads a response body (server functions'
-        // error statuses): the wasm bundle shrinks to about a third on the wire.
+        // brotli/gzip for pages and data, outside everything that reads a response body
+        // (server functions' error statuses). The bundle under /pkg is served from its
+        // precompressed copies, which this layer leaves as they are (already encoded).
         .layer(CompressionLayer::new());
     let app = limits::apply(app, &state.config.limits, &state)
         .layer(middleware::from_fn(security::json_too_large));

@@ -17,7 +17,9 @@ pub async fn security_headers(
     next: Next,
 ) -> Response {
     let is_static = request.uri().path().starts_with("/pkg/");
+    let immutable = state.site.is_immutable(request.uri().path());
     let mut response = next.run(request).await;
+    let immutable = immutable && response.status().is_success();
     let headers = response.headers_mut();
     let set =
         |headers: &mut axum::http::HeaderMap, name: header::HeaderName, value: &'static str| {
@@ -50,7 +52,14 @@ pub async fn security_headers(
             "max-age=31536000",
         );
     }
-    if is_static {
+    if immutable {
+        // Named after its content hash (see `http::site`): it never changes.
+        set(
+            headers,
+            header::CACHE_CONTROL,
+            "public, max-age=31536000, immutable",
+        );
+    } else if is_static {
         set(headers, header::CACHE_CONTROL, "no-cache");
     } else {
         // Pages and data are per user: never stored by shared caches or the back/forward cache.
@@ -91,7 +100,8 @@ pub async fn same_origin_mutations(
             .is_some_and(|site| site == "same-origin");
         let has_origin = headers.contains_key(header::ORIGIN);
         if !(origin_ok || (!has_origin && fetch_site_ok)) {
-            tracing::info!(method = %request.method(), path = %request.uri().path(), "refused cross-origin request");
+            tracing::info!(method = %request.method(), path = %request.uri().path(), "refused \
+                cross-origin request");
             return (
                 StatusCode::FORBIDDEN,
                 "Refused: this request did not come from the dashboard's own pages.",
