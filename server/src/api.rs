@@ -22,9 +22,10 @@ use axum::http::request::Parts;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::{Json, Router};
+use domain::cleanup::view::PolicyPageView;
 use domain::cleanup::{
-    check_confirmations, CleanupPolicy, Mode, RepositoryPreview, RunConfirmation, RunOutcome,
-    SavedPolicy,
+    check_confirmations, CleanupPolicy, Mode, Notice, RepositoryPreview, RunConfirmation,
+    RunOutcome, SavedPolicy,
 };
 use domain::input::{NamespacePath, TagName, TagNames, TagPair};
 use domain::protection::{ProtectionRules, RuleChange};
@@ -362,6 +363,9 @@ struct DraftQuery {
     name_regex: Option<String>,
     /// Tags to keep whatever else applies.
     name_regex_keep: Option<String>,
+    /// `deleted`: each repository's `decisions` list only the tags the draft deletes (its
+    /// counts stay whole); `all` (the default) lists every tag. The policy page's `show`.
+    show: Option<String>,
 }
 
 /// A project or group with one page of its repositories.
@@ -417,7 +421,8 @@ pub struct PolicyBody {
 pub struct PreviewAnswer {
     pub policy: CleanupPolicy,
     pub mode: Mode,
-    pub warnings: Vec<String>,
+    /// About the draft itself: a stable `code`, its parameters, and the `message` in words.
+    pub warnings: Vec<Notice>,
     pub repositories: Vec<RepositoryPreview>,
     /// What "Run now" (GitLab's bulk delete, as the caller's role) would delete: post this
     /// back as `confirmed` to run it.
@@ -486,7 +491,8 @@ async fn project_repositories(
 
 #[utoipa::path(get, path = "/api/v1/{instance}/groups/{group}/repositories", tag = "projects",
     params(GroupPathParams, RepositoryQuery),
-    responses((status = 200, description = "The group and a page of the image repositories of its projects", body = OwnerPage<GroupDetails>), Errors))]
+    responses((status = 200, description = "The group and a page of the image repositories of its \
+        projects", body = OwnerPage<GroupDetails>), Errors))]
 async fn group_repositories(
     State(state): State<AppState>,
     ApiCaller(caller): ApiCaller,
@@ -505,7 +511,8 @@ async fn group_repositories(
 
 #[utoipa::path(get, path = "/api/v1/{instance}/repositories/{id}/tags", tag = "tags",
     params(RepositoryPath, TagQuery),
-    responses((status = 200, description = "A page of the repository's tags, filtered and sorted over all of them", body = TagListPage), Errors))]
+    responses((status = 200, description = "A page of the repository's tags, filtered and sorted \
+        over all of them", body = TagListPage), Errors))]
 async fn tags(
     State(state): State<AppState>,
     ApiCaller(caller): ApiCaller,
@@ -548,7 +555,8 @@ async fn tag(
 
 #[utoipa::path(post, path = "/api/v1/{instance}/repositories/{id}/deletion-plan", tag = "tags",
     params(RepositoryPath), request_body = Names,
-    responses((status = 200, description = "What deleting these tags would do: refusals, shared images, `latest`", body = DeletionPlan), Errors))]
+    responses((status = 200, description = "What deleting these tags would do: refusals, shared \
+        images, `latest`", body = DeletionPlan), Errors))]
 async fn deletion_plan(
     State(state): State<AppState>,
     ApiCaller(caller): ApiCaller,
@@ -567,7 +575,8 @@ async fn deletion_plan(
 
 #[utoipa::path(post, path = "/api/v1/{instance}/repositories/{id}/deletion-estimate", tag = "storage",
     params(RepositoryPath), request_body = Names,
-    responses((status = 200, description = "What deleting these tags would free, layer by layer (blobs no remaining tag uses), next to the naive sum; partial while layers are still being read", body = DeletionEstimate), Errors))]
+    responses((status = 200, description = "What deleting these tags would free, layer by layer \
+        (blobs no remaining tag uses), next to the naive sum; partial while layers are still being read", body = DeletionEstimate), Errors))]
 async fn deletion_estimate(
     State(state): State<AppState>,
     ApiCaller(caller): ApiCaller,
@@ -586,7 +595,8 @@ async fn deletion_estimate(
 
 #[utoipa::path(get, path = "/api/v1/{instance}/repositories/{id}/storage", tag = "storage",
     params(RepositoryPath, StorageQuery),
-    responses((status = 200, description = "The repository's deduplicated storage, its largest layers, GitLab's own size where it has one, and how far reading layers is", body = RepositoryStorage), Errors))]
+    responses((status = 200, description = "The repository's deduplicated storage, its largest \
+        layers, GitLab's own size where it has one, and how far reading layers is", body = RepositoryStorage), Errors))]
 async fn repository_storage(
     State(state): State<AppState>,
     ApiCaller(caller): ApiCaller,
@@ -625,7 +635,8 @@ fn read_layers_param(query: Option<&str>) -> Result<bool, AppError> {
 
 #[utoipa::path(get, path = "/api/v1/{instance}/projects/{project}/storage", tag = "storage",
     params(ProjectPathParams, StorageQuery),
-    responses((status = 200, description = "The project's storage across its repositories (at most 100): each blob once, the bytes its repositories share, the largest layers with the tags and repositories using them, GitLab's own figure where it has one, and how far reading layers is", body = ProjectStorage), Errors))]
+    responses((status = 200, description = "The project's storage across its repositories (at most \
+        100): each blob once, the bytes its repositories share, the largest layers with the tags and repositories using them, GitLab's own figure where it has one, and how far reading layers is", body = ProjectStorage), Errors))]
 async fn project_storage(
     State(state): State<AppState>,
     ApiCaller(caller): ApiCaller,
@@ -666,7 +677,8 @@ struct CompareQuery {
 
 #[utoipa::path(get, path = "/api/v1/{instance}/repositories/{id}/comparison", tag = "storage",
     params(RepositoryPath, CompareQuery),
-    responses((status = 200, description = "Two tags side by side: digests, platforms, layers aligned (shared, only in a, only in b) with sizes", body = TagComparison), Errors))]
+    responses((status = 200, description = "Two tags side by side: digests, platforms, layers \
+        aligned (shared, only in a, only in b) with sizes", body = TagComparison), Errors))]
 async fn comparison(
     State(state): State<AppState>,
     ApiCaller(caller): ApiCaller,
@@ -685,7 +697,8 @@ async fn comparison(
 
 #[utoipa::path(post, path = "/api/v1/{instance}/repositories/{id}/tag-deletions", tag = "tags",
     params(RepositoryPath), request_body = Names,
-    responses((status = 200, description = "What GitLab did with each named tag (one request each, sent once)", body = Vec<DeleteOutcome>), Errors))]
+    responses((status = 200, description = "What GitLab did with each named tag (one request each, \
+        sent once)", body = Vec<DeleteOutcome>), Errors))]
 async fn delete_tags(
     State(state): State<AppState>,
     ApiCaller(caller): ApiCaller,
@@ -700,7 +713,8 @@ async fn delete_tags(
 
 #[utoipa::path(post, path = "/api/v1/{instance}/repositories/{id}/deletion", tag = "tags",
     params(RepositoryPath), request_body = Confirmation,
-    responses((status = 200, description = "The repository, scheduled for deletion by GitLab (Maintainer)", body = RepositoryHeader), Errors))]
+    responses((status = 200, description = "The repository, scheduled for deletion by GitLab \
+        (Maintainer)", body = RepositoryHeader), Errors))]
 async fn delete_repository(
     State(state): State<AppState>,
     ApiCaller(caller): ApiCaller,
@@ -718,7 +732,8 @@ async fn delete_repository(
 
 #[utoipa::path(get, path = "/api/v1/{instance}/projects/{project}/cleanup-policy", tag = "cleanup",
     params(ProjectPathParams),
-    responses((status = 200, description = "The saved policy, the caller's right to edit it, and (Maintainers) the protection rules", body = PolicyAnswer), Errors))]
+    responses((status = 200, description = "The saved policy, the caller's right to edit it, and \
+        (Maintainers) the protection rules", body = PolicyAnswer), Errors))]
 async fn cleanup_policy(
     State(state): State<AppState>,
     ApiCaller(caller): ApiCaller,
@@ -775,18 +790,21 @@ async fn draft(
     caller: &Caller,
     project: &NamespacePath,
     query: Option<String>,
-) -> Result<(CleanupPolicy, domain::cleanup::CleanupOverview), ApiError> {
+) -> Result<(PolicyPageView, domain::cleanup::CleanupOverview), ApiError> {
     let overview = state.services.cleanup.overview(caller, project).await?;
     let saved = overview.saved.policy.clone();
-    let draft = view_from(query, |pairs| CleanupPolicy::from_pairs(pairs, &saved))?
+    let view = view_from(query, |pairs| PolicyPageView::from_pairs(pairs, &saved))?;
+    let draft = view
+        .draft
         .checked()
         .map_err(|e| AppError::BadRequest { message: e.message })?;
-    Ok((draft, overview))
+    Ok((PolicyPageView { draft, ..view }, overview))
 }
 
 #[utoipa::path(get, path = "/api/v1/{instance}/projects/{project}/cleanup-preview", tag = "cleanup",
     params(ProjectPathParams, DraftQuery),
-    responses((status = 200, description = "Per repository: counts, bytes freed, warnings and every tag's decision; `run` is what Run now would delete as the caller", body = PreviewAnswer), Errors))]
+    responses((status = 200, description = "Per repository: counts, bytes freed, warnings and \
+        every tag's decision; `run` is what Run now would delete as the caller", body = PreviewAnswer), Errors))]
 async fn cleanup_preview(
     State(state): State<AppState>,
     ApiCaller(caller): ApiCaller,
@@ -794,9 +812,13 @@ async fn cleanup_preview(
     RawQuery(query): RawQuery,
 ) -> ApiResult<PreviewAnswer> {
     let project = NamespacePath::project(&path.project)?;
-    let (draft, overview) = draft(&state, &caller, &project, query).await?;
+    let (view, overview) = draft(&state, &caller, &project, query).await?;
+    let draft = view.draft;
     let bad = |e: domain::cleanup::PolicyError| AppError::BadRequest { message: e.message };
-    let repositories = domain::cleanup::preview(&overview, &draft).map_err(bad)?;
+    let mut repositories = domain::cleanup::preview(&overview, &draft).map_err(bad)?;
+    for repository in &mut repositories {
+        repository.decisions.retain(|d| view.show.lists(d));
+    }
     // Only fully indexed repositories: a partial count would not say what GitLab deletes.
     let run = domain::cleanup::preview_as(&overview, &draft, Some(overview.runner))
         .map_err(bad)?
@@ -805,7 +827,7 @@ async fn cleanup_preview(
         .map(RunConfirmation::of)
         .collect();
     Ok(Json(PreviewAnswer {
-        warnings: draft.warnings(),
+        warnings: draft.warnings().into_iter().map(Notice::from).collect(),
         policy: draft,
         mode: overview.mode,
         repositories,
@@ -815,7 +837,8 @@ async fn cleanup_preview(
 
 #[utoipa::path(post, path = "/api/v1/{instance}/projects/{project}/cleanup-runs", tag = "cleanup",
     params(ProjectPathParams, DraftQuery), request_body = RunBody,
-    responses((status = 200, description = "One outcome per confirmed repository. A repository is sent only while the draft, evaluated again as the caller's role, deletes exactly the confirmed tags (else `Changed`); GitLab deletes in the background and refuses a second run within the hour (`Refused`, in its words).", body = Vec<RunOutcome>), Errors))]
+    responses((status = 200, description = "One outcome per confirmed repository. A repository is \
+        sent only while the draft, evaluated again as the caller's role, deletes exactly the confirmed tags (else `Changed`); GitLab deletes in the background and refuses a second run within the hour (`Refused`, in its words).", body = Vec<RunOutcome>), Errors))]
 async fn run_cleanup(
     State(state): State<AppState>,
     ApiCaller(caller): ApiCaller,
@@ -825,7 +848,7 @@ async fn run_cleanup(
 ) -> ApiResult<Vec<RunOutcome>> {
     let project = NamespacePath::project(&path.project)?;
     check_confirmations(&body.confirmed)?;
-    let (draft, _) = draft(&state, &caller, &project, query).await?;
+    let (PolicyPageView { draft, .. }, _) = draft(&state, &caller, &project, query).await?;
     Ok(Json(
         state
             .services
@@ -837,7 +860,8 @@ async fn run_cleanup(
 
 #[utoipa::path(post, path = "/api/v1/{instance}/projects/{project}/protection-rules", tag = "cleanup",
     params(ProjectPathParams), request_body = RuleChange,
-    responses((status = 200, description = "The project's rules after the change. GitLab's limits are checked first (5 rules of each kind, RE2 tag patterns of at most 100 characters, repository paths starting with the project's path, no duplicates).", body = ProtectionRules), Errors))]
+    responses((status = 200, description = "The project's rules after the change. GitLab's limits \
+        are checked first (5 rules of each kind, RE2 tag patterns of at most 100 characters, repository paths starting with the project's path, no duplicates).", body = ProtectionRules), Errors))]
 async fn change_protection_rule(
     State(state): State<AppState>,
     ApiCaller(caller): ApiCaller,
@@ -859,7 +883,8 @@ async fn change_protection_rule(
 #[openapi(
     info(
         title = "registry-dash API",
-        description = "Every data view of the dashboard as JSON. Authenticate with the dashboard's session cookie (mutations then need the dashboard's own Origin) or with `Authorization: Bearer <GitLab token>` of the instance in the path. Query strings are the pages' own URL states; what a page would note and ignore is a 400 here.",
+        description = "Every data view of the dashboard as JSON. Authenticate with the dashboard's \
+            session cookie (mutations then need the dashboard's own Origin) or with `Authorization: Bearer <GitLab token>` of the instance in the path. Query strings are the pages' own URL states; what a page would note and ignore is a 400 here.",
         version = env!("CARGO_PKG_VERSION")
     ),
     modifiers(&Security),
@@ -879,7 +904,8 @@ impl Modify for Security {
                 HttpBuilder::new()
                     .scheme(HttpAuthScheme::Bearer)
                     .description(Some(
-                        "A GitLab personal, project or OAuth access token of the instance in the path.",
+                        "A GitLab personal, project or OAuth access token of the instance in the \
+                            path.",
                     ))
                     .build(),
             ),

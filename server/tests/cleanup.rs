@@ -1,5 +1,4 @@
 //! Cleanup policies over the JSON API: the saved policy, a draft's preview tag by tag, saving.
-#![allow(clippy::unwrap_used)]
 
 use crate::common::{preview_reason as reason, start, Browser};
 use reqwest::header::ORIGIN;
@@ -11,7 +10,10 @@ const PREVIEW: &str = "/api/v1/demo/projects/acme%2Fweb/cleanup-preview";
 
 async fn get(browser: &Browser, path: &str) -> (StatusCode, Value) {
     let response = browser.get(path).await;
-    (response.status(), response.json().await.unwrap())
+    (
+        response.status(),
+        response.json().await.expect("a JSON body"),
+    )
 }
 
 #[tokio::test]
@@ -63,10 +65,11 @@ async fn the_preview_explains_every_tag_with_gitlabs_rules() {
         &format!("{PREVIEW}?name_regex=feature%7Cmain&name_regex_keep=&keep_n=&older_than="),
     )
     .await;
-    assert!(alternation["warnings"][0]
-        .as_str()
-        .unwrap()
-        .contains("parentheses"));
+    let warning = &alternation["warnings"][0];
+    assert_eq!(warning["code"], "regex_alternation", "{warning}");
+    assert_eq!(warning["regex"], "delete");
+    assert_eq!(warning["pattern"], "feature|main");
+    assert!(warning["message"].as_str().unwrap().contains("parentheses"));
     let decisions = alternation["repositories"][0]["decisions"]
         .as_array()
         .unwrap();
@@ -77,6 +80,28 @@ async fn the_preview_explains_every_tag_with_gitlabs_rules() {
         let deleted = d["reason"] == "Deleted" || d["reason"] == "Protected";
         assert_eq!(deleted, expect_deleted, "{name}: {}", d["reason"]);
     }
+
+    // `show=deleted`, the policy page's switch: only the deleting decisions, whole counts.
+    let everything = format!("{PREVIEW}?name_regex=.*&name_regex_keep=&keep_n=5&older_than=");
+    let (_, all) = get(&browser, &everything).await;
+    let (status, only) = get(&browser, &format!("{everything}&show=deleted")).await;
+    assert_eq!(status, StatusCode::OK, "{only}");
+    let whole = &all["repositories"][0];
+    let listed = only["repositories"][0]["decisions"].as_array().unwrap();
+    assert!(!listed.is_empty());
+    assert!(listed.len() < whole["decisions"].as_array().unwrap().len());
+    assert!(listed.iter().all(|d| d["reason"] == "Deleted"), "{only}");
+    assert_eq!(
+        listed.len() as u64,
+        whole["summary"]["deleted"].as_u64().unwrap()
+    );
+    assert_eq!(only["repositories"][0]["summary"], whole["summary"]);
+    let (status, body) = get(&browser, &format!("{PREVIEW}?show=some")).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert!(body["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("show=deleted"));
 
     let (status, body) = get(&browser, &format!("{PREVIEW}?name_regex=%28%3F%3Dv%29")).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);

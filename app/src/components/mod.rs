@@ -36,48 +36,48 @@ pub fn use_hydrated() -> ReadSignal<bool> {
 
 /// Keeps Tab and Shift+Tab inside a modal dialog: call it from the dialog element's keydown
 /// handler. From the last control Tab goes to the first, and Shift+Tab the other way.
+#[cfg(feature = "hydrate")]
 pub fn keep_tab_inside(ev: &leptos::ev::KeyboardEvent) {
-    #[cfg(feature = "hydrate")]
-    {
-        use wasm_bindgen::{JsCast, JsValue};
-        const FOCUSABLE: &str = "button:not([disabled]), input:not([disabled]), \
-             select:not([disabled]), textarea:not([disabled]), a[href], summary, \
-             [tabindex]:not([tabindex='-1'])";
-        if ev.key() != "Tab" {
-            return;
-        }
-        let Some(dialog) = ev
-            .current_target()
-            .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
-        else {
-            return;
-        };
-        let Ok(nodes) = dialog.query_selector_all(FOCUSABLE) else {
-            return;
-        };
-        let controls: Vec<web_sys::HtmlElement> = (0..nodes.length())
-            .filter_map(|i| nodes.item(i))
-            .filter_map(|n| n.dyn_into().ok())
-            .collect();
-        let (Some(first), Some(last)) = (controls.first(), controls.last()) else {
-            return;
-        };
-        let active: Option<JsValue> = web_sys::window()
-            .and_then(|w| w.document())
-            .and_then(|d| d.active_element())
-            .map(Into::into);
-        let is_active = |el: &web_sys::HtmlElement| active.as_ref() == Some(el.as_ref());
-        if ev.shift_key() && is_active(first) {
-            ev.prevent_default();
-            let _ = last.focus();
-        } else if !ev.shift_key() && is_active(last) {
-            ev.prevent_default();
-            let _ = first.focus();
-        }
+    use wasm_bindgen::{JsCast, JsValue};
+    const FOCUSABLE: &str = "button:not([disabled]), input:not([disabled]), \
+         select:not([disabled]), textarea:not([disabled]), a[href], summary, \
+         [tabindex]:not([tabindex='-1'])";
+    if ev.key() != "Tab" {
+        return;
     }
-    #[cfg(not(feature = "hydrate"))]
-    let _ = ev;
+    let Some(dialog) = ev
+        .current_target()
+        .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+    else {
+        return;
+    };
+    let Ok(nodes) = dialog.query_selector_all(FOCUSABLE) else {
+        return;
+    };
+    let controls: Vec<web_sys::HtmlElement> = (0..nodes.length())
+        .filter_map(|i| nodes.item(i))
+        .filter_map(|n| n.dyn_into().ok())
+        .collect();
+    let (Some(first), Some(last)) = (controls.first(), controls.last()) else {
+        return;
+    };
+    let active: Option<JsValue> = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.active_element())
+        .map(Into::into);
+    let is_active = |el: &web_sys::HtmlElement| active.as_ref() == Some(el.as_ref());
+    if ev.shift_key() && is_active(first) {
+        ev.prevent_default();
+        let _ = last.focus();
+    } else if !ev.shift_key() && is_active(last) {
+        ev.prevent_default();
+        let _ = first.focus();
+    }
 }
+
+/// On the server no key is ever pressed.
+#[cfg(not(feature = "hydrate"))]
+pub fn keep_tab_inside(_ev: &leptos::ev::KeyboardEvent) {}
 
 /// Moves keyboard focus to `target` once it is in the page (dialogs take focus when they
 /// open, so keyboard and screen-reader users land inside them).
@@ -90,9 +90,9 @@ pub fn focus_on_mount(target: NodeRef<leptos::html::Button>) {
 }
 
 /// The query string a form would submit (its current field values), read from the form the
-/// event happened in. Browser only.
+/// event happened in.
 #[cfg(feature = "hydrate")]
-pub fn form_query(event: &web_sys::Event) -> Option<String> {
+pub fn form_query(event: &leptos::ev::Event) -> Option<String> {
     use wasm_bindgen::JsCast;
     let form = event
         .target()?
@@ -105,6 +105,13 @@ pub fn form_query(event: &web_sys::Event) -> Option<String> {
     let data = web_sys::FormData::new_with_form(&form).ok()?;
     let params = web_sys::UrlSearchParams::new_with_str_sequence_sequence(data.as_ref()).ok()?;
     Some(String::from(params.to_string()))
+}
+
+/// On the server no event ever fires, so there is never a form to read; this lets event
+/// handlers be written once for both builds.
+#[cfg(not(feature = "hydrate"))]
+pub fn form_query(_event: &leptos::ev::Event) -> Option<String> {
+    None
 }
 
 /// Polls stop after this many rounds on one component (minutes of waiting): a page left

@@ -2,6 +2,7 @@
 //! (evaluated in the browser by the same engine as on the server), the difference to the
 //! saved policy, and a regex tester. The draft lives in the URL.
 
+use domain::cleanup::view::{PolicyPageView, PreviewShow};
 use domain::cleanup::{
     preview, Cadence, CleanupOverview, CleanupPolicy, OlderThan, PolicyField, Reason,
     RepositoryPreview, KEEP_N_VALUES,
@@ -10,7 +11,6 @@ use domain::format;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_navigate;
-#[cfg(feature = "hydrate")]
 use leptos_router::NavigateOptions;
 
 use crate::components::{use_hydrated, ErrorView, LoadingRows, Notices};
@@ -39,12 +39,25 @@ pub fn CleanupPolicyPage() -> impl IntoView {
         |(instance, path)| load_cleanup_overview(instance, path),
     );
     view! {
-        <Title text=move || format!("Cleanup policy · {}", project_path.try_get().unwrap_or_default()) />
-        <Transition fallback=|| view! { <LoadingRows /> }>
+        <Title text=move || {
+            format!("Cleanup policy · {}", project_path.try_get().unwrap_or_default())
+        } />
+        <Transition fallback=|| {
+            view! { <LoadingRows /> }
+        }>
             {move || Suspend::new(async move {
                 match data.await {
                     Err(error) => view! { <ErrorView error /> }.into_any(),
-                    Ok(overview) => view! { <Editor instance=instance.get_untracked() overview reload=Callback::new(move |_| data.refetch()) /> }.into_any(),
+                    Ok(overview) => {
+                        view! {
+                            <Editor
+                                instance=instance.get_untracked()
+                                overview
+                                reload=Callback::new(move |_| data.refetch())
+                            />
+                        }
+                            .into_any()
+                    }
                 }
             })}
         </Transition>
@@ -57,16 +70,11 @@ fn Editor(instance: String, overview: CleanupOverview, reload: Callback<()>) -> 
     let saved = overview.saved.policy.clone();
     let parsed = {
         let saved = saved.clone();
-        Memo::new(move |_| CleanupPolicy::from_pairs(&pairs.get(), &saved))
+        Memo::new(move |_| PolicyPageView::from_pairs(&pairs.get(), &saved))
     };
-    let draft = Memo::new(move |_| parsed.get().0);
+    let draft = Memo::new(move |_| parsed.get().0.draft);
     // `show=deleted`: the preview lists only the tags that would go.
-    let only_deleted = Memo::new(move |_| {
-        pairs
-            .get()
-            .iter()
-            .any(|(k, v)| k == "show" && v == "deleted")
-    });
+    let show = Memo::new(move |_| parsed.get().0.show);
     // A signal: protection rule changes replace its rules, and the preview follows.
     let overview = RwSignal::new(overview);
     let saved_preview = Memo::new(move |_| overview.with(|o| preview(o, &o.saved.policy).ok()));
@@ -91,8 +99,15 @@ fn Editor(instance: String, overview: CleanupOverview, reload: Callback<()>) -> 
     view! {
         <nav aria-label="Breadcrumb" class="breadcrumbs">
             <ol>
-                <li><a href=links::projects(&instance)>"Projects"</a></li>
-                <li><a href=links::project(&instance, &project.full_path)>{project.full_path.clone()}</a></li>
+                <li>
+                    <a href=links::projects(&instance)>"Projects"</a>
+                </li>
+                <li>
+                    <a href=links::project(
+                        &instance,
+                        &project.full_path,
+                    )>{project.full_path.clone()}</a>
+                </li>
                 <li aria-current="page">"Cleanup policy"</li>
             </ol>
         </nav>
@@ -100,44 +115,105 @@ fn Editor(instance: String, overview: CleanupOverview, reload: Callback<()>) -> 
             <div>
                 <h1>"Cleanup policy"</h1>
                 <p class="muted">
-                    {project.full_path.clone()} " · Your role: " <strong>{project.access.label()}</strong>
-                    " · " {match mode {
-                        domain::cleanup::Mode::MetadataDatabase => "GitLab uses its metadata database: publish times, 1,000 tags per page",
-                        domain::cleanup::Mode::Legacy => "GitLab without the metadata database: image build times, all tags at once",
+                    {project.full_path.clone()} " · Your role: "
+                    <strong>{project.access.label()}</strong> " · "
+                    {match mode {
+                        domain::cleanup::Mode::MetadataDatabase => {
+                            "GitLab uses its metadata database: publish times, 1,000 tags per page"
+                        }
+                        domain::cleanup::Mode::Legacy => {
+                            "GitLab without the metadata database: image build times, all tags at once"
+                        }
                     }}
                 </p>
             </div>
         </div>
         {move || view! { <Notices notices=parsed.get().1 /> }}
         {(!notes.is_empty()).then(|| view! { <Notices notices=notes.clone() /> })}
-        {refusal.clone().map(|r| view! { <p class="banner warning" data-testid="read-only">"Read only: " {r}</p> })}
+        {refusal
+            .clone()
+            .map(|r| {
+                view! {
+                    <p class="banner warning" data-testid="read-only">
+                        "Read only: "
+                        {r}
+                    </p>
+                }
+            })}
         <div class="policy-layout">
-            {view! { <PolicyForm base=base.clone() draft read_only=refusal.is_some() results only_deleted /> }.into_any()}
-            <section class="panel preview" aria-labelledby="preview-title">
+            {view! {
+                <PolicyForm base=base.clone() draft read_only=refusal.is_some() results show />
+            }
+                .into_any()} <section class="panel preview" aria-labelledby="preview-title">
                 <h2 id="preview-title">"What GitLab would delete"</h2>
                 <DraftWarnings draft />
                 {
                     let base = base.clone();
                     move || {
-                        let query = draft.get().to_query();
-                        let (href, label) = if only_deleted.get() {
-                            (format!("{base}{query}"), "Show every tag")
-                        } else {
-                            (format!("{base}{query}&show=deleted"), "Show only tags that would be deleted")
+                        let toggled = PolicyPageView {
+                            draft: draft.get(),
+                            show: show.get().toggled(),
                         };
-                        view! { <p class="small"><a href=href data-testid="toggle-deleted">{label}</a></p> }
+                        let href = format!("{base}{}", toggled.to_query());
+                        let label = match toggled.show {
+                            PreviewShow::All => "Show every tag",
+                            PreviewShow::Deleted => "Show only tags that would be deleted",
+                        };
+                        view! {
+                            <p class="small">
+                                <a href=href data-testid="toggle-deleted">
+                                    {label}
+                                </a>
+                            </p>
+                        }
                     }
                 }
-                {view! { <CleanupStorageLine instance=instance.clone() project_path=project.full_path.clone() draft results overview /> }.into_any()}
+                {view! {
+                    <CleanupStorageLine
+                        instance=instance.clone()
+                        project_path=project.full_path.clone()
+                        draft
+                        results
+                        overview
+                    />
+                }
+                    .into_any()}
                 {move || match results.get() {
-                    Err(_) => view! { <p class="muted">"Fix the policy to see its preview."</p> }.into_any(),
-                    Ok(repos) => view! { <PreviewList repos saved=saved_preview.get() only_deleted=only_deleted.get() /> }.into_any(),
+                    Err(_) => {
+                        view! { <p class="muted">"Fix the policy to see its preview."</p> }
+                            .into_any()
+                    }
+                    Ok(repos) => {
+                        view! { <PreviewList repos saved=saved_preview.get() show=show.get() /> }
+                            .into_any()
+                    }
                 }}
             </section>
         </div>
-        {view! { <SaveBar instance=instance.clone() project_path=project.full_path.clone() draft changed refusal=refusal.clone() next_run=next_run.clone() base=base.clone() overview reload /> }.into_any()}
+        {view! {
+            <SaveBar
+                instance=instance.clone()
+                project_path=project.full_path.clone()
+                draft
+                changed
+                refusal=refusal.clone()
+                next_run=next_run.clone()
+                base=base.clone()
+                overview
+                reload
+            />
+        }
+            .into_any()}
         {view! { <RegexTester draft /> }.into_any()}
-        {view! { <ProtectionRulesPanel instance=instance.clone() project_path=project.full_path.clone() overview can_edit=refusal.is_none() /> }.into_any()}
+        {view! {
+            <ProtectionRulesPanel
+                instance=instance.clone()
+                project_path=project.full_path.clone()
+                overview
+                can_edit=refusal.is_none()
+            />
+        }
+            .into_any()}
     }
 }
 
@@ -149,37 +225,28 @@ fn PolicyForm(
     draft: Memo<CleanupPolicy>,
     read_only: bool,
     results: Memo<Result<Vec<RepositoryPreview>, domain::cleanup::PolicyError>>,
-    only_deleted: Memo<bool>,
+    show: Memo<PreviewShow>,
 ) -> impl IntoView {
     let navigate = use_navigate();
     let action = base.clone();
     let on_change = move |ev: leptos::ev::Event| {
-        #[cfg(feature = "hydrate")]
-        {
-            let Some(query) = crate::components::form_query(&ev) else {
-                return;
-            };
-            let mut pairs = domain::query::parse(&query);
-            if !pairs.iter().any(|(k, _)| k == "enabled") {
-                pairs.push(("enabled".into(), "0".into()));
-            }
-            let (policy, _) = CleanupPolicy::from_pairs(&pairs, &draft.get_untracked());
-            let show = if only_deleted.get_untracked() {
-                "&show=deleted"
-            } else {
-                ""
-            };
-            navigate(
-                &format!("{action}{}{show}", policy.to_query()),
-                NavigateOptions {
-                    replace: true,
-                    scroll: false,
-                    ..Default::default()
-                },
-            );
+        let Some(query) = crate::components::form_query(&ev) else {
+            return;
+        };
+        let mut pairs = domain::query::parse(&query);
+        if !pairs.iter().any(|(k, _)| k == "enabled") {
+            pairs.push(("enabled".into(), "0".into()));
         }
-        #[cfg(not(feature = "hydrate"))]
-        let _ = (&ev, &navigate, &action, draft, only_deleted);
+        // The form carries `show` in a hidden field: the state reads back whole.
+        let (state, _) = PolicyPageView::from_pairs(&pairs, &draft.get_untracked());
+        navigate(
+            &format!("{action}{}", state.to_query()),
+            NavigateOptions {
+                replace: true,
+                scroll: false,
+                ..Default::default()
+            },
+        );
     };
     let on_submit = {
         let on_change = on_change.clone();
@@ -192,46 +259,120 @@ fn PolicyForm(
     };
     let error_for = move |field: PolicyField| {
         move || match results.get() {
-            Err(e) if e.field == field => {
-                Some(view! { <p class="error-text" role="alert">{e.message}</p> })
-            }
+            Err(e) if e.field == field => Some(view! {
+                <p class="error-text" role="alert">
+                    {e.message}
+                </p>
+            }),
             _ => None,
         }
     };
     let d = draft.get_untracked();
     view! {
-        <form method="get" action=base class="panel policy-form" aria-label="Cleanup policy" on:input=on_change.clone() on:change=on_change on:submit=on_submit>
+        <form
+            method="get"
+            action=base
+            class="panel policy-form"
+            aria-label="Cleanup policy"
+            on:input=on_change.clone()
+            on:change=on_change
+            on:submit=on_submit
+        >
             <fieldset disabled=read_only>
-                <label class="check"><input type="checkbox" name="enabled" value="1" checked=d.enabled /> " Enabled"</label>
-                <label class="field"><span>"Run cleanup"</span>
+                <label class="check">
+                    <input type="checkbox" name="enabled" value="1" checked=d.enabled />
+                    " Enabled"
+                </label>
+                <label class="field">
+                    <span>"Run cleanup"</span>
                     <select name="cadence">
-                        {Cadence::ALL.into_iter().map(|c| view! { <option value=c.as_param() selected=c == d.cadence>{c.label()}</option> }).collect_view()}
+                        {Cadence::ALL
+                            .into_iter()
+                            .map(|c| {
+                                view! {
+                                    <option value=c.as_param() selected=c == d.cadence>
+                                        {c.label()}
+                                    </option>
+                                }
+                            })
+                            .collect_view()}
                     </select>
                 </label>
-                <label class="field"><span>"Keep the most recent"</span>
+                <label class="field">
+                    <span>"Keep the most recent"</span>
                     <select name="keep_n">
-                        <option value="" selected=d.keep_n.is_none()>"Any number of tags (no limit)"</option>
-                        {KEEP_N_VALUES.into_iter().map(|n| view! { <option value=n.to_string() selected=d.keep_n == Some(n)>{format::plural(n as u64, "tag per image", "tags per image")}</option> }).collect_view()}
+                        <option value="" selected=d.keep_n.is_none()>
+                            "Any number of tags (no limit)"
+                        </option>
+                        {KEEP_N_VALUES
+                            .into_iter()
+                            .map(|n| {
+                                view! {
+                                    <option value=n.to_string() selected=d.keep_n == Some(n)>
+                                        {format::plural(
+                                            n as u64,
+                                            "tag per image",
+                                            "tags per image",
+                                        )}
+                                    </option>
+                                }
+                            })
+                            .collect_view()}
                     </select>
                     {error_for(PolicyField::KeepN)}
                 </label>
-                <label class="field"><span>"Remove tags older than"</span>
+                <label class="field">
+                    <span>"Remove tags older than"</span>
                     <select name="older_than">
-                        <option value="" selected=d.older_than.is_none()>"Any age"</option>
-                        {OlderThan::ALL.into_iter().map(|o| view! { <option value=o.as_param() selected=d.older_than == Some(o)>{format!("{} days", o.days())}</option> }).collect_view()}
+                        <option value="" selected=d.older_than.is_none()>
+                            "Any age"
+                        </option>
+                        {OlderThan::ALL
+                            .into_iter()
+                            .map(|o| {
+                                view! {
+                                    <option value=o.as_param() selected=d.older_than == Some(o)>
+                                        {format!("{} days", o.days())}
+                                    </option>
+                                }
+                            })
+                            .collect_view()}
                     </select>
                 </label>
-                <label class="field"><span>"Remove tags matching (regex)"</span>
-                    <input type="text" name="name_regex" value=d.name_regex.clone().unwrap_or_default() maxlength="255" autocomplete="off" spellcheck="false" />
+                <label class="field">
+                    <span>"Remove tags matching (regex)"</span>
+                    <input
+                        type="text"
+                        name="name_regex"
+                        value=d.name_regex.clone().unwrap_or_default()
+                        maxlength="255"
+                        autocomplete="off"
+                        spellcheck="false"
+                    />
                     {error_for(PolicyField::NameRegex)}
                 </label>
-                <label class="field"><span>"Keep tags matching (regex; wins over remove)"</span>
-                    <input type="text" name="name_regex_keep" value=d.name_regex_keep.clone().unwrap_or_default() maxlength="255" autocomplete="off" spellcheck="false" />
+                <label class="field">
+                    <span>"Keep tags matching (regex; wins over remove)"</span>
+                    <input
+                        type="text"
+                        name="name_regex_keep"
+                        value=d.name_regex_keep.clone().unwrap_or_default()
+                        maxlength="255"
+                        autocomplete="off"
+                        spellcheck="false"
+                    />
                     {error_for(PolicyField::NameRegexKeep)}
                 </label>
             </fieldset>
-            {move || only_deleted.get().then(|| view! { <input type="hidden" name="show" value="deleted" /> })}
-            <noscript><button type="submit" class="button">"Preview"</button></noscript>
+            {move || {
+                (show.get() == PreviewShow::Deleted)
+                    .then(|| view! { <input type="hidden" name="show" value="deleted" /> })
+            }}
+            <noscript>
+                <button type="submit" class="button">
+                    "Preview"
+                </button>
+            </noscript>
         </form>
     }
 }
@@ -243,7 +384,16 @@ fn DraftWarnings(draft: Memo<CleanupPolicy>) -> impl IntoView {
         (!warnings.is_empty()).then(|| {
             view! {
                 <ul class="warnings">
-                    {warnings.into_iter().map(|w| view! { <li class="warning">{w}</li> }).collect_view()}
+                    {warnings
+                        .into_iter()
+                        .map(|w| {
+                            view! {
+                                <li class="warning" data-code=w.code()>
+                                    {w.to_string()}
+                                </li>
+                            }
+                        })
+                        .collect_view()}
                 </ul>
             }
         })
@@ -301,41 +451,94 @@ fn CleanupStorageLine(
     });
     view! {
         <div class="storage-estimate" data-testid="cleanup-storage">
-            <Transition fallback=|| view! { <p class="muted small">"Reading layers to work out what this frees…"</p> }>
+            <Transition fallback=|| {
+                view! { <p class="muted small">"Reading layers to work out what this frees…"</p> }
+            }>
                 {move || Suspend::new(async move {
                     match data.await {
                         None => ().into_any(),
-                        Some(Err(error)) => view! { <p class="muted small">"What this frees is not known: " {error.to_string()}</p> }.into_any(),
+                        Some(Err(error)) => {
+                            view! {
+                                <p class="muted small">
+                                    "What this frees is not known: " {error.to_string()}
+                                </p>
+                            }
+                                .into_any()
+                        }
                         Some(Ok(storage)) => {
-                            let paths: std::collections::HashMap<u64, String> = overview.with_untracked(|o| o.repositories.iter().map(|r| (r.id, r.path.clone())).collect());
-                            let on_request: Vec<String> = storage.repositories.iter().filter(|r| r.on_request).filter_map(|r| paths.get(&r.id).cloned()).collect();
+                            let paths: std::collections::HashMap<u64, String> = overview
+                                .with_untracked(|o| {
+                                    o.repositories.iter().map(|r| (r.id, r.path.clone())).collect()
+                                });
+                            let on_request: Vec<String> = storage
+                                .repositories
+                                .iter()
+                                .filter(|r| r.on_request)
+                                .filter_map(|r| paths.get(&r.id).cloned())
+                                .collect();
                             let partial = !storage.complete;
                             view! {
                                 <p data-testid="cleanup-frees">
-                                    "Frees about " <strong data-testid="cleanup-freed-bytes">{format::bytes(storage.draft_bytes)}</strong>
+                                    "Frees about "
+                                    <strong data-testid="cleanup-freed-bytes">
+                                        {format::bytes(storage.draft_bytes)}
+                                    </strong>
                                     " at GitLab’s next garbage collection, each layer once across the project"
-                                    {(storage.saved_bytes != storage.draft_bytes).then(|| format!(" (the saved policy: {})", format::bytes(storage.saved_bytes)))}
-                                    "."
+                                    {(storage.saved_bytes != storage.draft_bytes)
+                                        .then(|| {
+                                            format!(
+                                                " (the saved policy: {})",
+                                                format::bytes(storage.saved_bytes),
+                                            )
+                                        })} "."
                                 </p>
                                 <ul class="small muted storage-per-repo">
-                                    {storage.repositories.iter().filter(|r| r.draft.tags > 0 || r.saved.tags > 0).map(|r| view! {
-                                        <li data-repository=paths.get(&r.id).cloned().unwrap_or_default()>
-                                            {paths.get(&r.id).cloned().unwrap_or_default()} ": "
-                                            {if r.on_request { "layers not read".to_string() } else { format!("about {}", format::bytes(r.draft.bytes)) }}
-                                            {(!r.on_request && r.saved.bytes != r.draft.bytes).then(|| format!(" (saved policy: {})", format::bytes(r.saved.bytes)))}
-                                        </li>
-                                    }).collect_view()}
+                                    {storage
+                                        .repositories
+                                        .iter()
+                                        .filter(|r| r.draft.tags > 0 || r.saved.tags > 0)
+                                        .map(|r| {
+                                            view! {
+                                                <li data-repository=paths
+                                                    .get(&r.id)
+                                                    .cloned()
+                                                    .unwrap_or_default()>
+                                                    {paths.get(&r.id).cloned().unwrap_or_default()} ": "
+                                                    {if r.on_request {
+                                                        "layers not read".to_string()
+                                                    } else {
+                                                        format!("about {}", format::bytes(r.draft.bytes))
+                                                    }}
+                                                    {(!r.on_request && r.saved.bytes != r.draft.bytes)
+                                                        .then(|| {
+                                                            format!(" (saved policy: {})", format::bytes(r.saved.bytes))
+                                                        })}
+                                                </li>
+                                            }
+                                        })
+                                        .collect_view()}
                                 </ul>
-                                {partial.then(|| view! {
-                                    <p class="muted small" data-testid="cleanup-storage-partial">
-                                        {if on_request.is_empty() {
-                                            "Still reading layers: the figure covers what is read so far.".to_string()
-                                        } else {
-                                            format!("Partial: the layers of {} are read only when asked (on the repository page); the figure leaves them out.", on_request.join(", "))
-                                        }}
-                                    </p>
-                                })}
-                            }.into_any()
+                                {partial
+                                    .then(|| {
+                                        view! {
+                                            <p
+                                                class="muted small"
+                                                data-testid="cleanup-storage-partial"
+                                            >
+                                                {if on_request.is_empty() {
+                                                    "Still reading layers: the figure covers what is read so far."
+                                                        .to_string()
+                                                } else {
+                                                    format!(
+                                                        "Partial: the layers of {} are read only when asked (on the repository page); the figure leaves them out.",
+                                                        on_request.join(", "),
+                                                    )
+                                                }}
+                                            </p>
+                                        }
+                                    })}
+                            }
+                                .into_any()
                         }
                     }
                 })}
@@ -348,18 +551,29 @@ fn CleanupStorageLine(
 fn PreviewList(
     repos: Vec<RepositoryPreview>,
     saved: Option<Vec<RepositoryPreview>>,
-    only_deleted: bool,
+    show: PreviewShow,
 ) -> impl IntoView {
     let deleted: u64 = repos.iter().map(|r| r.summary.deleted).sum();
     let freed: u64 = repos.iter().map(|r| r.summary.bytes_freed).sum();
     view! {
         <p class="summary" data-testid="preview-total">
-            {format!("{} deleted in {}; the images they leave untagged add up to {}", format::plural(deleted, "tag", "tags"), format::plural(repos.len() as u64, "repository", "repositories"), format::bytes(freed))}
+            {format!(
+                "{} deleted in {}; the images they leave untagged add up to {}",
+                format::plural(deleted, "tag", "tags"),
+                format::plural(repos.len() as u64, "repository", "repositories"),
+                format::bytes(freed),
+            )}
         </p>
-        {repos.into_iter().map(|repo| {
-            let before = saved.as_ref().and_then(|s| s.iter().find(|r| r.id == repo.id)).cloned();
-            view! { <RepositoryRow repo before only_deleted /> }
-        }).collect_view()}
+        {repos
+            .into_iter()
+            .map(|repo| {
+                let before = saved
+                    .as_ref()
+                    .and_then(|s| s.iter().find(|r| r.id == repo.id))
+                    .cloned();
+                view! { <RepositoryRow repo before show /> }
+            })
+            .collect_view()}
     }
 }
 
@@ -367,7 +581,7 @@ fn PreviewList(
 fn RepositoryRow(
     repo: RepositoryPreview,
     before: Option<RepositoryPreview>,
-    only_deleted: bool,
+    show: PreviewShow,
 ) -> impl IntoView {
     let (newly_deleted, newly_kept) = match &before {
         Some(b) => {
@@ -392,7 +606,7 @@ fn RepositoryRow(
     let mut rows: Vec<_> = repo
         .decisions
         .iter()
-        .filter(|d| !only_deleted || d.reason.deletes())
+        .filter(|d| show.lists(d))
         .cloned()
         .collect();
     rows.sort_by_key(|d| !d.reason.deletes());
@@ -400,37 +614,120 @@ fn RepositoryRow(
     rows.truncate(ROWS_SHOWN);
     let s = repo.summary.clone();
     view! {
-        <details class="preview-repo" data-repository=repo.path.clone() open=only_deleted>
+        <details
+            class="preview-repo"
+            data-repository=repo.path.clone()
+            open=show == PreviewShow::Deleted
+        >
             <summary>
                 <strong>{repo.path.clone()}</strong>
                 <span class="counts" data-testid="repo-counts">
-                    {format!(" {} deleted · {} kept · untagged images add up to {}", format::count(s.deleted), format::count(s.kept), format::bytes(s.bytes_freed))}
+                    {format!(
+                        " {} deleted · {} kept · untagged images add up to {}",
+                        format::count(s.deleted),
+                        format::count(s.kept),
+                        format::bytes(s.bytes_freed),
+                    )}
                 </span>
-                {(!newly_deleted.is_empty()).then(|| view! { <span class="badge danger">{format!("+{} newly deleted", newly_deleted.len())}</span> })}
-                {(!newly_kept.is_empty()).then(|| view! { <span class="badge success">{format!("{} newly kept", newly_kept.len())}</span> })}
+                {(!newly_deleted.is_empty())
+                    .then(|| {
+                        view! {
+                            <span class="badge danger">
+                                {format!("+{} newly deleted", newly_deleted.len())}
+                            </span>
+                        }
+                    })}
+                {(!newly_kept.is_empty())
+                    .then(|| {
+                        view! {
+                            <span class="badge success">
+                                {format!("{} newly kept", newly_kept.len())}
+                            </span>
+                        }
+                    })}
             </summary>
-            {(!repo.warnings.is_empty()).then(|| view! {
-                <ul class="warnings">{repo.warnings.iter().map(|w| view! { <li class="warning">{w.clone()}</li> }).collect_view()}</ul>
-            })}
-            {(!newly_deleted.is_empty()).then(|| view! {
-                <p class="small"><strong>"Newly deleted compared with the saved policy: "</strong>{newly_deleted.iter().take(50).cloned().collect::<Vec<_>>().join(", ")}</p>
-            })}
-            {(!newly_kept.is_empty()).then(|| view! {
-                <p class="small"><strong>"Newly kept: "</strong>{newly_kept.iter().take(50).cloned().collect::<Vec<_>>().join(", ")}</p>
-            })}
+            {(!repo.warnings.is_empty())
+                .then(|| {
+                    view! {
+                        <ul class="warnings">
+                            {repo
+                                .warnings
+                                .iter()
+                                .map(|w| {
+                                    view! {
+                                        <li class="warning" data-code=w.warning.code()>
+                                            {w.message.clone()}
+                                        </li>
+                                    }
+                                })
+                                .collect_view()}
+                        </ul>
+                    }
+                })}
+            {(!newly_deleted.is_empty())
+                .then(|| {
+                    view! {
+                        <p class="small">
+                            <strong>"Newly deleted compared with the saved policy: "</strong>
+                            {newly_deleted.iter().take(50).cloned().collect::<Vec<_>>().join(", ")}
+                        </p>
+                    }
+                })}
+            {(!newly_kept.is_empty())
+                .then(|| {
+                    view! {
+                        <p class="small">
+                            <strong>"Newly kept: "</strong>
+                            {newly_kept.iter().take(50).cloned().collect::<Vec<_>>().join(", ")}
+                        </p>
+                    }
+                })}
             <table class="data-table decisions">
-                <thead><tr><th scope="col">"Tag"</th><th scope="col">"Decision"</th><th scope="col">"Why"</th></tr></thead>
+                <thead>
+                    <tr>
+                        <th scope="col">"Tag"</th>
+                        <th scope="col">"Decision"</th>
+                        <th scope="col">"Why"</th>
+                    </tr>
+                </thead>
                 <tbody>
-                    {rows.into_iter().map(|d| view! {
-                        <tr data-tag=d.name.clone() data-decision=if d.reason.deletes() { "delete" } else { "keep" }>
-                            <td><code>{d.name.clone()}</code></td>
-                            <td>{if d.reason.deletes() { view! { <span class="badge danger">"delete"</span> }.into_any() } else { view! { <span class="badge">"keep"</span> }.into_any() }}</td>
-                            <td class="small">{d.reason.explain()}{d.tie.then_some(" (tie at the keep limit)")}</td>
-                        </tr>
-                    }).collect_view()}
+                    {rows
+                        .into_iter()
+                        .map(|d| {
+                            view! {
+                                <tr
+                                    data-tag=d.name.clone()
+                                    data-decision=if d.reason.deletes() { "delete" } else { "keep" }
+                                >
+                                    <td>
+                                        <code>{d.name.clone()}</code>
+                                    </td>
+                                    <td>
+                                        {if d.reason.deletes() {
+                                            view! { <span class="badge danger">"delete"</span> }
+                                                .into_any()
+                                        } else {
+                                            view! { <span class="badge">"keep"</span> }.into_any()
+                                        }}
+                                    </td>
+                                    <td class="small">
+                                        {d.reason.explain()}
+                                        {d.tie.then_some(" (tie at the keep limit)")}
+                                    </td>
+                                </tr>
+                            }
+                        })
+                        .collect_view()}
                 </tbody>
             </table>
-            {(hidden > 0).then(|| view! { <p class="muted small">{format!("and {} more tags", format::count(hidden as u64))}</p> })}
+            {(hidden > 0)
+                .then(|| {
+                    view! {
+                        <p class="muted small">
+                            {format!("and {} more tags", format::count(hidden as u64))}
+                        </p>
+                    }
+                })}
         </details>
     }
 }
@@ -469,9 +766,12 @@ fn SaveBar(
                                 let _ = button.focus();
                             }
                             if attempted {
-                                // GitLab deletes in the background; look again shortly (the
-                                // page may be gone by then).
-                                set_timeout(move || { reload.try_run(()); }, std::time::Duration::from_millis(1500));
+                                set_timeout(
+                                    move || {
+                                        reload.try_run(());
+                                    },
+                                    std::time::Duration::from_millis(1500),
+                                );
                             }
                         })
                     />
@@ -521,19 +821,47 @@ fn SaveBar(
                     None => "Not scheduled. Saving an enabled policy schedules it.".to_string(),
                 }}
             </p>
-            <button type="button" class="button primary" disabled=move || blocked || !hydrated.get() || !changed.get() || saving.get() on:click=save>
+            <button
+                type="button"
+                class="button primary"
+                disabled=move || blocked || !hydrated.get() || !changed.get() || saving.get()
+                on:click=save
+            >
                 {move || if saving.get() { "Saving…" } else { "Save policy" }}
             </button>
-            <button type="button" class="button danger" data-testid="run-now" node_ref=run_button
+            <button
+                type="button"
+                class="button danger"
+                data-testid="run-now"
+                node_ref=run_button
                 title="GitLab's bulk delete with the policy on screen, after you confirm what it deletes"
                 disabled=move || blocked || !hydrated.get()
-                on:click=move |_| running.set(Some(draft.get_untracked()))>
+                on:click=move |_| running.set(Some(draft.get_untracked()))
+            >
                 "Run now…"
             </button>
-            {move || status.get().map(|s| match s {
-                Ok(text) => view! { <span role="status" class="small">{text}</span> }.into_any(),
-                Err(text) => view! { <span role="alert" class="error-text small">{text}</span> }.into_any(),
-            })}
+            {move || {
+                status
+                    .get()
+                    .map(|s| match s {
+                        Ok(text) => {
+                            view! {
+                                <span role="status" class="small">
+                                    {text}
+                                </span>
+                            }
+                                .into_any()
+                        }
+                        Err(text) => {
+                            view! {
+                                <span role="alert" class="error-text small">
+                                    {text}
+                                </span>
+                            }
+                                .into_any()
+                        }
+                    })
+            }}
         </div>
         {run_dialog}
     }
@@ -546,22 +874,45 @@ fn RegexTester(draft: Memo<CleanupPolicy>) -> impl IntoView {
     view! {
         <section class="panel" aria-labelledby="tester-title">
             <h2 id="tester-title">"Regex tester"</h2>
-            <label class="field"><span>"Tag names, one per line"</span>
-                <textarea rows="4" spellcheck="false" prop:value=move || names.get() on:input=move |ev| names.set(event_target_value(&ev))></textarea>
+            <label class="field">
+                <span>"Tag names, one per line"</span>
+                <textarea
+                    rows="4"
+                    spellcheck="false"
+                    prop:value=move || names.get()
+                    on:input=move |ev| names.set(event_target_value(&ev))
+                ></textarea>
             </label>
             <ul class="tester" data-testid="regex-tester">
                 {move || {
                     let compiled = draft.get().compile();
-                    names.get().lines().map(str::trim).filter(|n| !n.is_empty()).map(|name| {
-                        let verdict = match &compiled {
-                            Err(e) => e.message.clone(),
-                            Ok(c) => match c.name_rule(name) {
-                                Reason::Deleted => "matches the delete regex: deleted unless kept by count or age".to_string(),
-                                other => other.explain().to_string(),
-                            },
-                        };
-                        view! { <li><code>{name.to_string()}</code> " — " {verdict}</li> }
-                    }).collect_view()
+                    names
+                        .get()
+                        .lines()
+                        .map(str::trim)
+                        .filter(|n| !n.is_empty())
+                        .map(|name| {
+                            let verdict = match &compiled {
+                                Err(e) => e.message.clone(),
+                                Ok(c) => {
+                                    match c.name_rule(name) {
+                                        Reason::Deleted => {
+                                            "matches the delete regex: deleted unless kept by count or age"
+                                                .to_string()
+                                        }
+                                        other => other.explain().to_string(),
+                                    }
+                                }
+                            };
+                            view! {
+                                <li>
+                                    <code>{name.to_string()}</code>
+                                    " — "
+                                    {verdict}
+                                </li>
+                            }
+                        })
+                        .collect_view()
                 }}
             </ul>
         </section>

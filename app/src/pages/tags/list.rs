@@ -64,39 +64,48 @@ pub fn TagListPage() -> impl IntoView {
     let deletions = RwSignal::new(0u32);
     view! {
         {move || view! { <Notices notices=parsed.get().1 /> }}
-        <Transition fallback=|| view! { <LoadingRows /> }>
+        <Transition fallback=|| {
+            view! { <LoadingRows /> }
+        }>
             {move || Suspend::new(async move {
                 let instance = instance.get_untracked();
                 let view = view_state.get_untracked();
                 match data.await {
                     Err(error) => view! { <ErrorView error /> }.into_any(),
-                    Ok(page) => view! {
-                        <Title text=format!("{} · tags", page.repository.path) />
-                        <TagListBody instance page view selection deleting refresh />
-                    }.into_any(),
+                    Ok(page) => {
+                        view! {
+                            <Title text=format!("{} · tags", page.repository.path) />
+                            <TagListBody instance page view selection deleting refresh />
+                        }
+                            .into_any()
+                    }
                 }
             })}
         </Transition>
         <StoragePanel repository_id changed=deletions />
-        {move || deleting.get().map(|names| {
-            let instance = instance.get_untracked();
-            let id = repository_id.get_untracked().unwrap_or_default();
-            view! {
-                <DeleteTagsDialog
-                    instance
-                    repository_id=id
-                    names
-                    on_close=Callback::new(move |deleted: Vec<String>| {
-                        deleting.set(None);
-                        if !deleted.is_empty() {
-                            selection.update(|s| s.retain(|n| !deleted.contains(n)));
-                            refresh.update(|n| *n += 1);
-                            deletions.update(|n| *n += 1);
-                        }
-                    })
-                />
-            }
-        })}
+        {move || {
+            deleting
+                .get()
+                .map(|names| {
+                    let instance = instance.get_untracked();
+                    let id = repository_id.get_untracked().unwrap_or_default();
+                    view! {
+                        <DeleteTagsDialog
+                            instance
+                            repository_id=id
+                            names
+                            on_close=Callback::new(move |deleted: Vec<String>| {
+                                deleting.set(None);
+                                if !deleted.is_empty() {
+                                    selection.update(|s| s.retain(|n| !deleted.contains(n)));
+                                    refresh.update(|n| *n += 1);
+                                    deletions.update(|n| *n += 1);
+                                }
+                            })
+                        />
+                    }
+                })
+        }}
     }
 }
 
@@ -128,41 +137,108 @@ fn TagListBody(
         format::plural(slice.matched, "tag", "tags")
     };
     view! {
-        {view! { <RepositoryBreadcrumbs instance=instance.clone() repository=repo.clone() tag=None /> }.into_any()}
-        {view! { <div class="page-head">
-            <div>
-                <h1>{repo.display_name().to_string()}</h1>
-                <p class="repo-location">
-                    <code>{repo.location.clone()}</code>
-                    <CopyButton text=repo.location.clone() what=format!("image path {}", repo.location) />
-                </p>
-                <p class="muted">
-                    "Your role: " <strong>{repo.access.label()}</strong>
-                    {repo.status.map(|s| view! { " · " <span class="badge danger">{s.label()}</span> })}
-                    " · Cleanup: " {repo.cleanup_status.label()}
-                </p>
+        {view! {
+            <RepositoryBreadcrumbs instance=instance.clone() repository=repo.clone() tag=None />
+        }
+            .into_any()}
+        {view! {
+            <div class="page-head">
+                <div>
+                    <h1>{repo.display_name().to_string()}</h1>
+                    <p class="repo-location">
+                        <code>{repo.location.clone()}</code>
+                        <CopyButton
+                            text=repo.location.clone()
+                            what=format!("image path {}", repo.location)
+                        />
+                    </p>
+                    <p class="muted">
+                        "Your role: " <strong>{repo.access.label()}</strong>
+                        {repo
+                            .status
+                            .map(|s| {
+                                view! {
+                                    " · "
+                                    <span class="badge danger">{s.label()}</span>
+                                }
+                            })} " · Cleanup: " {repo.cleanup_status.label()}
+                    </p>
+                </div>
+                <RepositoryDeleteButton
+                    instance=instance.clone()
+                    repository=repo.clone()
+                    on_done=Callback::new(move |_| refresh.update(|n| *n += 1))
+                />
             </div>
-            <RepositoryDeleteButton instance=instance.clone() repository=repo.clone() on_done=Callback::new(move |_| refresh.update(|n| *n += 1)) />
-        </div> }.into_any()}
+        }
+            .into_any()}
         <ProgressBanner progress=page.progress.clone() searched=page.searched />
-        {view! { <FilterForm base=base.clone() view=view.clone() error=page.filter_error.clone() /> }.into_any()}
-        {view! { <div class="list-toolbar">
-            <p class="summary" role="status" data-testid="tag-summary">{summary}</p>
-            <SelectionBar instance=instance.clone() repository_id=repo.id view=view.clone() selection deleting refusal=delete_refusal.clone() />
-        </div> }.into_any()}
-        {delete_refusal.clone().map(|reason| view! {
-            <p class="notice muted" data-testid="delete-refusal">"You can’t delete tags here: " {reason}</p>
-        })}
+        {view! {
+            <FilterForm base=base.clone() view=view.clone() error=page.filter_error.clone() />
+        }
+            .into_any()}
+        {view! {
+            <div class="list-toolbar">
+                <p class="summary" role="status" data-testid="tag-summary">
+                    {summary}
+                </p>
+                <SelectionBar
+                    instance=instance.clone()
+                    repository_id=repo.id
+                    view=view.clone()
+                    selection
+                    deleting
+                    refusal=delete_refusal.clone()
+                />
+            </div>
+        }
+            .into_any()}
+        {delete_refusal
+            .clone()
+            .map(|reason| {
+                view! {
+                    <p class="notice muted" data-testid="delete-refusal">
+                        "You can’t delete tags here: "
+                        {reason}
+                    </p>
+                }
+            })}
         {if slice.tags.is_empty() {
-            view! { <EmptyTags repo=repo.clone() view=view.clone() base=base.clone() indexed=page.progress.indexed /> }.into_any()
+            view! {
+                <EmptyTags
+                    repo=repo.clone()
+                    view=view.clone()
+                    base=base.clone()
+                    indexed=page.progress.indexed
+                />
+            }
+                .into_any()
         } else {
             view! {
-                <TagTable instance=instance.clone() repo=repo.clone() tags=slice.tags.clone() view=view.clone() base=base.clone() now=page.now selection deleting />
+                <TagTable
+                    instance=instance.clone()
+                    repo=repo.clone()
+                    tags=slice.tags.clone()
+                    view=view.clone()
+                    base=base.clone()
+                    now=page.now
+                    selection
+                    deleting
+                />
                 <TagPager base=base.clone() view=view.clone() page=slice.page pages=slice.pages />
-            }.into_any()
+            }
+                .into_any()
         }}
-        {view! { <UseImage instance=instance.clone() location=repo.location.clone()
-            project_path=repo.project_path.clone() tag=None digest=None /> }.into_any()}
+        {view! {
+            <UseImage
+                instance=instance.clone()
+                location=repo.location.clone()
+                project_path=repo.project_path.clone()
+                tag=None
+                digest=None
+            />
+        }
+            .into_any()}
     }
 }
 
@@ -171,7 +247,10 @@ fn ProgressBanner(progress: IndexProgress, searched: bool) -> impl IntoView {
     if let Some(error) = progress.error.clone() {
         return view! {
             <div class="banner warning" role="alert">
-                {error} " Showing the " {format::plural(progress.indexed, "tag", "tags")} " indexed so far."
+                {error}
+                " Showing the "
+                {format::plural(progress.indexed, "tag", "tags")}
+                " indexed so far."
             </div>
         }
         .into_any();
@@ -187,16 +266,23 @@ fn ProgressBanner(progress: IndexProgress, searched: bool) -> impl IntoView {
         <div class="banner progress" role="status" data-testid="index-progress">
             <label>
                 <span>
-                    "Indexed " {format::count(progress.indexed)} " of " {format::count(total)} " tags. "
+                    "Indexed " {format::count(progress.indexed)} " of " {format::count(total)}
+                    " tags. "
                     {if searched {
                         "Matches come from GitLab’s own name search, complete for names with this text exactly as typed (GitLab’s search is case-sensitive); other spellings appear as they are indexed."
                     } else {
                         "Sorting and filters cover the indexed tags; the list updates as more arrive."
                     }}
                 </span>
-                <progress aria-label="Tags indexed" max=total.max(1) value=progress.indexed></progress>
+                <progress
+                    aria-label="Tags indexed"
+                    max=total.max(1)
+                    value=progress.indexed
+                ></progress>
             </label>
-            <noscript><meta http-equiv="refresh" content="2" /></noscript>
+            <noscript>
+                <meta http-equiv="refresh" content="2" />
+            </noscript>
         </div>
     }
     .into_any()
@@ -209,23 +295,25 @@ fn FilterForm(base: String, view: TagListView, error: Option<String>) -> impl In
     let navigate = use_navigate();
     let action = base.clone();
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
-        #[cfg(feature = "hydrate")]
-        {
-            let Some(query) = crate::components::form_query(&ev) else {
-                return;
-            };
-            ev.prevent_default();
-            let (state, _) = TagListView::from_pairs(&domain::query::parse(&query));
-            let state = state.with_page(1);
-            navigate(&format!("{action}{}", state.to_query()), Default::default());
-        }
-        #[cfg(not(feature = "hydrate"))]
-        let _ = (&ev, &navigate, &action);
+        let Some(query) = crate::components::form_query(&ev) else {
+            return;
+        };
+        ev.prevent_default();
+        let (state, _) = TagListView::from_pairs(&domain::query::parse(&query));
+        let state = state.with_page(1);
+        navigate(&format!("{action}{}", state.to_query()), Default::default());
     };
     let has_error = error.is_some();
     let text = |v: Option<String>| v.unwrap_or_default();
     view! {
-        <form method="get" action=base.clone() class="filter-form" role="search" aria-label="Filter tags" on:submit=on_submit>
+        <form
+            method="get"
+            action=base.clone()
+            class="filter-form"
+            role="search"
+            aria-label="Filter tags"
+            on:submit=on_submit
+        >
             <div class="filter-row">
                 <label class="field grow">
                     <span>"Name"</span>
@@ -233,7 +321,11 @@ fn FilterForm(base: String, view: TagListView, error: Option<String>) -> impl In
                         type="search"
                         name="q"
                         value=view.name.clone()
-                        placeholder=if view.regex { "Regular expression, e.g. ^v1\\." } else { "Part of the tag name" }
+                        placeholder=if view.regex {
+                            "Regular expression, e.g. ^v1\\."
+                        } else {
+                            "Part of the tag name"
+                        }
                         maxlength=domain::tags::MAX_FILTER_LEN
                         autocomplete="off"
                         aria-invalid=has_error.to_string()
@@ -247,59 +339,143 @@ fn FilterForm(base: String, view: TagListView, error: Option<String>) -> impl In
                 <label class="field">
                     <span>"Sort"</span>
                     <select name="sort">
-                        {TagSort::ALL.into_iter().map(|s| view! {
-                            <option value=s.as_param() selected=s == view.sort>{s.label()}</option>
-                        }).collect_view()}
+                        {TagSort::ALL
+                            .into_iter()
+                            .map(|s| {
+                                view! {
+                                    <option value=s.as_param() selected=s == view.sort>
+                                        {s.label()}
+                                    </option>
+                                }
+                            })
+                            .collect_view()}
                     </select>
                 </label>
             </div>
-            {error.map(|e| view! { <p id="name-filter-error" class="error-text" role="alert">{e} " The name filter is not applied."</p> })}
-            <details class="more-filters" open=view.older_than.is_some() || view.newer_than.is_some() || view.min_size.is_some() || view.max_size.is_some() || !view.kinds.is_empty() || view.family.is_some()>
+            {error
+                .map(|e| {
+                    view! {
+                        <p id="name-filter-error" class="error-text" role="alert">
+                            {e}
+                            " The name filter is not applied."
+                        </p>
+                    }
+                })}
+            <details
+                class="more-filters"
+                open=view.older_than.is_some() || view.newer_than.is_some()
+                    || view.min_size.is_some() || view.max_size.is_some() || !view.kinds.is_empty()
+                    || view.family.is_some()
+            >
                 <summary>"More filters"</summary>
                 <div class="filter-row">
-                    <label class="field"><span>"Older than"</span>
-                        <input type="text" name="older" size="6" placeholder="e.g. 30d" value=text(view.older_than.as_ref().map(|a| a.text.clone())) />
+                    <label class="field">
+                        <span>"Older than"</span>
+                        <input
+                            type="text"
+                            name="older"
+                            size="6"
+                            placeholder="e.g. 30d"
+                            value=text(view.older_than.as_ref().map(|a| a.text.clone()))
+                        />
                     </label>
-                    <label class="field"><span>"Newer than"</span>
-                        <input type="text" name="newer" size="6" placeholder="e.g. 12h" value=text(view.newer_than.as_ref().map(|a| a.text.clone())) />
+                    <label class="field">
+                        <span>"Newer than"</span>
+                        <input
+                            type="text"
+                            name="newer"
+                            size="6"
+                            placeholder="e.g. 12h"
+                            value=text(view.newer_than.as_ref().map(|a| a.text.clone()))
+                        />
                     </label>
-                    <label class="field"><span>"At least"</span>
-                        <input type="text" name="min" size="7" placeholder="e.g. 100MB" value=text(view.min_size.as_ref().map(|s| s.text.clone())) />
+                    <label class="field">
+                        <span>"At least"</span>
+                        <input
+                            type="text"
+                            name="min"
+                            size="7"
+                            placeholder="e.g. 100MB"
+                            value=text(view.min_size.as_ref().map(|s| s.text.clone()))
+                        />
                     </label>
-                    <label class="field"><span>"At most"</span>
-                        <input type="text" name="max" size="7" placeholder="e.g. 1GiB" value=text(view.max_size.as_ref().map(|s| s.text.clone())) />
+                    <label class="field">
+                        <span>"At most"</span>
+                        <input
+                            type="text"
+                            name="max"
+                            size="7"
+                            placeholder="e.g. 1GiB"
+                            value=text(view.max_size.as_ref().map(|s| s.text.clone()))
+                        />
                     </label>
                     <fieldset class="kinds">
                         <legend>"Only"</legend>
-                        {TagKind::ALL.into_iter().map(|k| view! {
-                            <label class="check">
-                                <input type="checkbox" name="kind" value=k.as_param() checked=view.kinds.contains(&k) />
-                                " " {k.label()}
-                            </label>
-                        }).collect_view()}
+                        {TagKind::ALL
+                            .into_iter()
+                            .map(|k| {
+                                view! {
+                                    <label class="check">
+                                        <input
+                                            type="checkbox"
+                                            name="kind"
+                                            value=k.as_param()
+                                            checked=view.kinds.contains(&k)
+                                        />
+                                        " "
+                                        {k.label()}
+                                    </label>
+                                }
+                            })
+                            .collect_view()}
                     </fieldset>
-                    <label class="field"><span>"Name family"</span>
+                    <label class="field">
+                        <span>"Name family"</span>
                         <select name="family">
-                            <option value="" selected=view.family.is_none()>"Any"</option>
-                            {domain::shape::TagFamily::ALL.into_iter().map(|f| view! {
-                                <option value=f.as_param() selected=view.family == Some(f)>{f.label()}</option>
-                            }).collect_view()}
+                            <option value="" selected=view.family.is_none()>
+                                "Any"
+                            </option>
+                            {domain::shape::TagFamily::ALL
+                                .into_iter()
+                                .map(|f| {
+                                    view! {
+                                        <option value=f.as_param() selected=view.family == Some(f)>
+                                            {f.label()}
+                                        </option>
+                                    }
+                                })
+                                .collect_view()}
                         </select>
                     </label>
-                    <label class="field"><span>"Per page"</span>
+                    <label class="field">
+                        <span>"Per page"</span>
                         <select name="per_page">
-                            {PAGE_SIZES.into_iter().map(|n| view! {
-                                <option value=n.to_string() selected=n == view.per_page>{n}</option>
-                            }).collect_view()}
+                            {PAGE_SIZES
+                                .into_iter()
+                                .map(|n| {
+                                    view! {
+                                        <option value=n.to_string() selected=n == view.per_page>
+                                            {n}
+                                        </option>
+                                    }
+                                })
+                                .collect_view()}
                         </select>
                     </label>
                 </div>
             </details>
             <div class="filter-actions">
-                <button type="submit" class="button primary">"Apply"</button>
-                {(view.is_filtered() || view.sort != TagSort::default()).then(|| view! {
-                    <a class="button subtle" href=base.clone()>"Reset"</a>
-                })}
+                <button type="submit" class="button primary">
+                    "Apply"
+                </button>
+                {(view.is_filtered() || view.sort != TagSort::default())
+                    .then(|| {
+                        view! {
+                            <a class="button subtle" href=base.clone()>
+                                "Reset"
+                            </a>
+                        }
+                    })}
             </div>
         </form>
     }
@@ -344,30 +520,65 @@ fn SelectionBar(
         <div class="selection-bar" aria-live="polite">
             {move || {
                 let n = selection.with(Vec::len);
-                let compare = (n == 2).then(|| {
-                    let names = selection.get();
-                    view! {
-                        <a class="button" data-testid="compare-selected"
-                            href=links::compare(&compare_base, repository_id, &names[0], &names[1])>"Compare the two"</a>
-                    }
-                });
-                (n > 0).then(|| view! {
-                    <span data-testid="selection-count">{format::plural(n as u64, "tag selected", "tags selected")}</span>
-                    {compare}
-                    <button type="button" class="button subtle" on:click=move |_| { selection.set(Vec::new()); note.set(None); }>"Clear"</button>
-                    <button
-                        type="button"
-                        class="button danger"
-                        disabled=!can_delete
-                        on:click=move |_| deleting.set(Some(selection.get_untracked()))
-                    >"Delete selected…"</button>
-                })
+                let compare = (n == 2)
+                    .then(|| {
+                        let names = selection.get();
+                        view! {
+                            <a
+                                class="button"
+                                data-testid="compare-selected"
+                                href=links::compare(
+                                    &compare_base,
+                                    repository_id,
+                                    &names[0],
+                                    &names[1],
+                                )
+                            >
+                                "Compare the two"
+                            </a>
+                        }
+                    });
+                (n > 0)
+                    .then(|| {
+                        view! {
+                            <span data-testid="selection-count">
+                                {format::plural(n as u64, "tag selected", "tags selected")}
+                            </span>
+                            {compare}
+                            <button
+                                type="button"
+                                class="button subtle"
+                                on:click=move |_| {
+                                    selection.set(Vec::new());
+                                    note.set(None);
+                                }
+                            >
+                                "Clear"
+                            </button>
+                            <button
+                                type="button"
+                                class="button danger"
+                                disabled=!can_delete
+                                on:click=move |_| deleting.set(Some(selection.get_untracked()))
+                            >
+                                "Delete selected…"
+                            </button>
+                        }
+                    })
             }}
-            {can_delete.then(|| view! {
-                <button type="button" class="button subtle" disabled=move || !hydrated.get() on:click=select_all>
-                    "Select all matching"
-                </button>
-            })}
+            {can_delete
+                .then(|| {
+                    view! {
+                        <button
+                            type="button"
+                            class="button subtle"
+                            disabled=move || !hydrated.get()
+                            on:click=select_all
+                        >
+                            "Select all matching"
+                        </button>
+                    }
+                })}
             {move || note.get().map(|n| view! { <span class="muted small">{n}</span> })}
         </div>
     }
@@ -384,7 +595,9 @@ fn EmptyTags(
         view! {
             <div class="empty-state">
                 <h2>"No tags match these filters"</h2>
-                <p><a href=base>"Clear the filters"</a></p>
+                <p>
+                    <a href=base>"Clear the filters"</a>
+                </p>
             </div>
         }
         .into_any()
@@ -393,7 +606,9 @@ fn EmptyTags(
             <div class="empty-state">
                 <h2>"This image has no tags"</h2>
                 <p>"Push one, for example:"</p>
-                <pre><code>{format!("docker push {}:latest", repo.location)}</code></pre>
+                <pre>
+                    <code>{format!("docker push {}:latest", repo.location)}</code>
+                </pre>
             </div>
         }
         .into_any()
@@ -442,7 +657,10 @@ fn TagTable(
         let href = format!("{base}{}", view.with_sort(next).to_query());
         view! {
             <th scope="col" aria-sort=aria class=if key == TagSortKey::Size { "num" } else { "" }>
-                <a href=href class="sort-link">{label}{arrow}</a>
+                <a href=href class="sort-link">
+                    {label}
+                    {arrow}
+                </a>
             </th>
         }
     };
@@ -485,80 +703,122 @@ fn TagTable(
                     {header("Published", TagSortKey::Published, true)}
                     {header("Size", TagSortKey::Size, true)}
                     <th scope="col">"Digest"</th>
-                    <th scope="col"><span class="visually-hidden">"Actions"</span></th>
+                    <th scope="col">
+                        <span class="visually-hidden">"Actions"</span>
+                    </th>
                 </tr>
             </thead>
             <tbody>
-                {tags.into_iter().enumerate().map(|(index, tag)| {
-                    let name = tag.name.clone();
-                    let href = format!("{}{}", links::tag(&instance, repo.id, &tag.name), list_query);
-                    let refusal = repo_refusal.clone().or_else(|| tag.deletable_by(repo.access).err());
-                    let row_names = names.clone();
-                    let checked_name = name.clone();
-                    let on_click = move |ev: leptos::ev::MouseEvent| {
-                        let target_checked = !selection.with_untracked(|s| s.contains(&row_names[index]));
-                        let range = match (ev.shift_key(), last_clicked.get_untracked()) {
-                            (true, Some(from)) => from.min(index)..=from.max(index),
-                            _ => index..=index,
+                {tags
+                    .into_iter()
+                    .enumerate()
+                    .map(|(index, tag)| {
+                        let name = tag.name.clone();
+                        let href = format!(
+                            "{}{}",
+                            links::tag(&instance, repo.id, &tag.name),
+                            list_query,
+                        );
+                        let refusal = repo_refusal
+                            .clone()
+                            .or_else(|| tag.deletable_by(repo.access).err());
+                        let row_names = names.clone();
+                        let checked_name = name.clone();
+                        let on_click = move |ev: leptos::ev::MouseEvent| {
+                            let target_checked = !selection
+                                .with_untracked(|s| s.contains(&row_names[index]));
+                            let range = match (ev.shift_key(), last_clicked.get_untracked()) {
+                                (true, Some(from)) => from.min(index)..=from.max(index),
+                                _ => index..=index,
+                            };
+                            selection
+                                .update(|s| {
+                                    for n in &row_names[range] {
+                                        let has = s.contains(n);
+                                        if target_checked && !has {
+                                            s.push(n.clone());
+                                        } else if !target_checked && has {
+                                            s.retain(|x| x != n);
+                                        }
+                                    }
+                                });
+                            last_clicked.set(Some(index));
                         };
-                        selection.update(|s| {
-                            for n in &row_names[range] {
-                                let has = s.contains(n);
-                                if target_checked && !has {
-                                    s.push(n.clone());
-                                } else if !target_checked && has {
-                                    s.retain(|x| x != n);
-                                }
-                            }
-                        });
-                        last_clicked.set(Some(index));
-                    };
-                    let delete_name = name.clone();
-                    let timestamp = tag.timestamp();
-                    view! {
-                        <tr data-tag=name.clone()>
-                            <td class="select">
-                                <input
-                                    type="checkbox"
-                                    aria-label=format!("Select {name}")
-                                    disabled=move || !hydrated.get() || !can_select
-                                    prop:checked=move || selection.with(|s| s.contains(&checked_name))
-                                    on:click=on_click
-                                />
-                            </td>
-                            <td>
-                                <a href=href class="tag-name"><strong>{tag.name.clone()}</strong></a>
-                                <TagBadges tag=tag.clone() />
-                            </td>
-                            <td>
-                                <time
-                                    datetime=timestamp.map(|t| t.to_string()).unwrap_or_default()
-                                    title=timestamp.map(format::exact_unix).unwrap_or_default()
-                                >{relative(timestamp, now)}</time>
-                            </td>
-                            <td class="num">{tag.total_size.map(format::bytes).unwrap_or_else(|| "—".into())}</td>
-                            <td>
-                                {match tag.digest.clone() {
-                                    Some(digest) => view! {
-                                        <code title=digest.clone()>{domain::tags::short_digest(&digest)}</code>
-                                        <CopyButton text=digest.clone() what=format!("digest of {}", tag.name) />
-                                    }.into_any(),
-                                    None => view! { <span class="muted">"—"</span> }.into_any(),
-                                }}
-                            </td>
-                            <td class="actions">
-                                <button
-                                    type="button"
-                                    class="button subtle danger-text"
-                                    aria-label=format!("Delete {name}")
-                                    title=refusal.clone().unwrap_or_else(|| format!("Delete {name}"))
-                                    disabled=move || !hydrated.get() || refusal.is_some()
-                                    on:click=move |_| deleting.set(Some(vec![delete_name.clone()]))
-                                >"Delete"</button>
-                            </td>
-                        </tr>
-                    }
-                }).collect_view()}
+                        let delete_name = name.clone();
+                        let timestamp = tag.timestamp();
+                        view! {
+                            <tr data-tag=name.clone()>
+                                <td class="select">
+                                    <input
+                                        type="checkbox"
+                                        aria-label=format!("Select {name}")
+                                        disabled=move || !hydrated.get() || !can_select
+                                        prop:checked=move || {
+                                            selection.with(|s| s.contains(&checked_name))
+                                        }
+                                        on:click=on_click
+                                    />
+                                </td>
+                                <td>
+                                    <a href=href class="tag-name">
+                                        <strong>{tag.name.clone()}</strong>
+                                    </a>
+                                    <TagBadges tag=tag.clone() />
+                                </td>
+                                <td>
+                                    <time
+                                        datetime=timestamp
+                                            .map(|t| t.to_string())
+                                            .unwrap_or_default()
+                                        title=timestamp.map(format::exact_unix).unwrap_or_default()
+                                    >
+                                        {relative(timestamp, now)}
+                                    </time>
+                                </td>
+                                <td class="num">
+                                    {tag
+                                        .total_size
+                                        .map(format::bytes)
+                                        .unwrap_or_else(|| "—".into())}
+                                </td>
+                                <td>
+                                    {match tag.digest.clone() {
+                                        Some(digest) => {
+                                            view! {
+                                                <code title=digest
+                                                    .clone()>{domain::tags::short_digest(&digest)}</code>
+                                                <CopyButton
+                                                    text=digest.clone()
+                                                    what=format!("digest of {}", tag.name)
+                                                />
+                                            }
+                                                .into_any()
+                                        }
+                                        None => {
+                                            view! { <span class="muted">"—"</span> }.into_any()
+                                        }
+                                    }}
+                                </td>
+                                <td class="actions">
+                                    <button
+                                        type="button"
+                                        class="button subtle danger-text"
+                                        aria-label=format!("Delete {name}")
+                                        title=refusal
+                                            .clone()
+                                            .unwrap_or_else(|| format!("Delete {name}"))
+                                        disabled=move || !hydrated.get() || refusal.is_some()
+                                        on:click=move |_| {
+                                            deleting.set(Some(vec![delete_name.clone()]))
+                                        }
+                                    >
+                                        "Delete"
+                                    </button>
+                                </td>
+                            </tr>
+                        }
+                    })
+                    .collect_view()}
             </tbody>
         </table>
     }
@@ -569,11 +829,53 @@ fn TagTable(
 pub fn TagBadges(tag: Tag) -> impl IntoView {
     view! {
         <span class="badges">
-            {tag.is_multi_arch().then(|| view! { <span class="badge info" title="An index with images for several platforms">"multi-arch"</span> })}
-            {tag.is_signed().then(|| view! { <span class="badge success" title="Has a signature referrer">"signed"</span> })}
-            {tag.is_protected().then(|| view! { <span class="badge warning" title="Matched by a tag protection rule">"protected"</span> })}
-            {domain::shape::sidecar(&tag.name).map(|(_, kind)| view! { <span class="badge" title="A cosign-style sidecar tag: it describes the image whose digest its name carries">{kind.label()}</span> })}
-            {tag.is_missing_manifest().then(|| view! { <span class="badge danger" title="GitLab cannot read this tag's manifest">"missing manifest"</span> })}
+            {tag
+                .is_multi_arch()
+                .then(|| {
+                    view! {
+                        <span class="badge info" title="An index with images for several platforms">
+                            "multi-arch"
+                        </span>
+                    }
+                })}
+            {tag
+                .is_signed()
+                .then(|| {
+                    view! {
+                        <span class="badge success" title="Has a signature referrer">
+                            "signed"
+                        </span>
+                    }
+                })}
+            {tag
+                .is_protected()
+                .then(|| {
+                    view! {
+                        <span class="badge warning" title="Matched by a tag protection rule">
+                            "protected"
+                        </span>
+                    }
+                })}
+            {domain::shape::sidecar(&tag.name)
+                .map(|(_, kind)| {
+                    view! {
+                        <span
+                            class="badge"
+                            title="A cosign-style sidecar tag: it describes the image whose digest its name carries"
+                        >
+                            {kind.label()}
+                        </span>
+                    }
+                })}
+            {tag
+                .is_missing_manifest()
+                .then(|| {
+                    view! {
+                        <span class="badge danger" title="GitLab cannot read this tag's manifest">
+                            "missing manifest"
+                        </span>
+                    }
+                })}
         </span>
     }
 }
@@ -587,17 +889,61 @@ fn TagPager(base: String, view: TagListView, page: u32, pages: u32) -> impl Into
     let last = (page + 1 < pages).then(|| link(pages));
     view! {
         <nav class="pager" aria-label="Pagination">
-            {first.map(|href| view! { <a class="button subtle" href=href>"« First"</a> })}
+            {first
+                .map(|href| {
+                    view! {
+                        <a class="button subtle" href=href>
+                            "« First"
+                        </a>
+                    }
+                })}
             {match prev {
-                Some(href) => view! { <a class="button" rel="prev" href=href>"← Previous"</a> }.into_any(),
-                None => view! { <span class="button" aria-disabled="true">"← Previous"</span> }.into_any(),
+                Some(href) => {
+                    view! {
+                        <a class="button" rel="prev" href=href>
+                            "← Previous"
+                        </a>
+                    }
+                        .into_any()
+                }
+                None => {
+                    view! {
+                        <span class="button" aria-disabled="true">
+                            "← Previous"
+                        </span>
+                    }
+                        .into_any()
+                }
             }}
-            <span class="pager-label" data-testid="page-label">{format!("Page {} of {}", format::count(page as u64), format::count(pages as u64))}</span>
+            <span class="pager-label" data-testid="page-label">
+                {format!("Page {} of {}", format::count(page as u64), format::count(pages as u64))}
+            </span>
             {match next {
-                Some(href) => view! { <a class="button" rel="next" href=href>"Next →"</a> }.into_any(),
-                None => view! { <span class="button" aria-disabled="true">"Next →"</span> }.into_any(),
+                Some(href) => {
+                    view! {
+                        <a class="button" rel="next" href=href>
+                            "Next →"
+                        </a>
+                    }
+                        .into_any()
+                }
+                None => {
+                    view! {
+                        <span class="button" aria-disabled="true">
+                            "Next →"
+                        </span>
+                    }
+                        .into_any()
+                }
             }}
-            {last.map(|href| view! { <a class="button subtle" href=href>"Last »"</a> })}
+            {last
+                .map(|href| {
+                    view! {
+                        <a class="button subtle" href=href>
+                            "Last »"
+                        </a>
+                    }
+                })}
         </nav>
     }
 }

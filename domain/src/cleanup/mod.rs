@@ -19,6 +19,10 @@ use crate::protection::{ProtectionRules, TagGuard};
 use crate::tags::Tag;
 use serde::{Deserialize, Serialize};
 
+pub mod view;
+pub mod warning;
+pub use warning::{Notice, PolicyRegex, Warning};
+
 /// GitLab's longest policy regex.
 pub const MAX_REGEX_LEN: usize = 255;
 /// Tags per page GitLab evaluates at once with the metadata database.
@@ -274,20 +278,21 @@ impl CleanupPolicy {
     }
 
     /// Warnings about what GitLab will do that people do not expect.
-    pub fn warnings(&self) -> Vec<String> {
+    pub fn warnings(&self) -> Vec<Warning> {
         let mut out = Vec::new();
-        for (field, regex) in [
-            ("delete", &self.name_regex),
-            ("keep", &self.name_regex_keep),
+        for (regex, pattern) in [
+            (PolicyRegex::Delete, &self.name_regex),
+            (PolicyRegex::Keep, &self.name_regex_keep),
         ] {
-            if let Some(r) = regex.as_deref().filter(|r| alternation_unanchored(r)) {
-                out.push(format!(
-                    "The {field} regex “{r}” has a top-level “|”: GitLab anchors it as \\A{r}\\z, so the first alternative only has to match the start of a name and the last only the end. Wrap it in parentheses, (…|…), to match whole names."
-                ));
+            if let Some(pattern) = pattern.as_deref().filter(|r| alternation_unanchored(r)) {
+                out.push(Warning::RegexAlternation {
+                    regex,
+                    pattern: pattern.to_string(),
+                });
             }
         }
         if self.name_regex.as_deref().is_none_or(str::is_empty) {
-            out.push("Without a delete regex GitLab deletes nothing.".into());
+            out.push(Warning::NoDeleteRegex);
         }
         out
     }
@@ -878,7 +883,7 @@ pub struct RepositoryPreview {
     pub summary: Summary,
     pub decisions: Vec<TagDecision>,
     pub complete: bool,
-    pub warnings: Vec<String>,
+    pub warnings: Vec<Notice>,
 }
 
 /// Deletions in one repository from which the preview warns that GitLab may need several
@@ -910,31 +915,31 @@ pub fn preview_as(
         .repositories
         .iter()
         .map(|repo| {
-            let decisions = compiled.evaluate_guarded(&repo.tags, overview.mode, overview.now, &guard);
+            let decisions =
+                compiled.evaluate_guarded(&repo.tags, overview.mode, overview.now, &guard);
             let summary = summarize(&repo.tags, &decisions);
             let mut warnings = Vec::new();
-            if summary.deleted > 0 && summary.kept <= u64::from(repo.tags.iter().any(|t| t.name == "latest")) {
-                warnings.push("Deletes every tag of this repository (except latest).".to_string());
+            if summary.deleted > 0
+                && summary.kept <= u64::from(repo.tags.iter().any(|t| t.name == "latest"))
+            {
+                warnings.push(Warning::DeletesEveryTag);
             }
-            if overview.mode == Mode::MetadataDatabase && repo.tags.len() > METADATA_DB_PAGE && draft.keep_n.is_some() {
-                warnings.push(format!(
-                    "GitLab applies keep_n per page of {METADATA_DB_PAGE} tags here: {} pages keep up to {} tags each, not {} in all.",
-                    repo.tags.len().div_ceil(METADATA_DB_PAGE),
-                    draft.keep_n.unwrap_or(0),
-                    draft.keep_n.unwrap_or(0)
-                ));
+            if let (Mode::MetadataDatabase, Some(keep_n)) = (overview.mode, draft.keep_n) {
+                if repo.tags.len() > METADATA_DB_PAGE {
+                    warnings.push(Warning::KeepNPerPage {
+                        page_size: METADATA_DB_PAGE as u64,
+                        pages: repo.tags.len().div_ceil(METADATA_DB_PAGE) as u64,
+                        keep_n,
+                    });
+                }
             }
             if summary.without_timestamp > 0 {
-                warnings.push(format!(
-                    "{} without a timestamp: keep_n counts them as the newest, and an age limit never deletes them.",
-                    crate::format::plural(summary.without_timestamp, "tag", "tags")
-                ));
+                warnings.push(Warning::WithoutTimestamp {
+                    tags: summary.without_timestamp,
+                });
             }
             if summary.ties > 0 {
-                warnings.push(format!(
-                    "{} share a timestamp at the keep_n boundary: GitLab may keep a different one of them.",
-                    crate::format::plural(summary.ties, "tag", "tags")
-                ));
+                warnings.push(Warning::TimestampTies { tags: summary.ties });
             }
             if draft.keep_n.is_some() {
                 // Candidates are the tags past the name regexes; keep_n counts each of them.
@@ -943,48 +948,42 @@ pub fn preview_as(
                     .iter()
                     .zip(&decisions)
                     .filter(|(t, d)| {
-                        !matches!(d.reason, Reason::Latest | Reason::NotMatched | Reason::KeepRegex)
-                            && crate::family::TagFamily::of(&t.name) == crate::family::TagFamily::Sidecar
+                        !matches!(
+                            d.reason,
+                            Reason::Latest | Reason::NotMatched | Reason::KeepRegex
+                        ) && crate::family::TagFamily::of(&t.name)
+                            == crate::family::TagFamily::Sidecar
                     })
                     .count() as u64;
                 if sidecars > 0 {
-                    warnings.push(format!(
-                        "{} (sha256-….sig, .att, .sbom) {} keep_n like ordinary tags: they take places among the newest kept, and a sidecar can outlive or lose its image.",
-                        crate::format::plural(sidecars, "signature/attestation/SBOM tag", "signature/attestation/SBOM tags"),
-                        if sidecars == 1 { "counts towards" } else { "count towards" }
-                    ));
+                    warnings.push(Warning::SidecarsCountTowardsKeepN { tags: sidecars });
                 }
             }
             if overview.mode == Mode::MetadataDatabase && draft.older_than.is_some() {
                 let refs: Vec<&Tag> = repo.tags.iter().collect();
                 if let Some(batch) = crate::shape::import_batch(&refs) {
-                    warnings.push(format!(
-                        "{} of {} share one published time ({}), most likely from an import into the metadata database: older_than sees them as one batch, whenever they were built.",
-                        crate::format::plural(batch.tags, "tag", "tags"),
-                        crate::format::plural(batch.images, "image", "images"),
-                        crate::format::exact_unix(batch.published_at)
-                    ));
+                    warnings.push(Warning::ImportBatch {
+                        tags: batch.tags,
+                        images: batch.images,
+                        published_at: batch.published_at,
+                    });
                 }
             }
             if !repo.complete {
-                warnings.push("Not all tags are indexed yet: the counts cover the indexed tags.".to_string());
+                warnings.push(Warning::PartlyIndexed);
             }
             // Partial runs: GitLab's scheduled cleanups work within a time budget.
             match repo.cleanup_status {
-                crate::CleanupStatus::Unfinished => warnings.push(
-                    "GitLab's last scheduled cleanup here stopped before it finished (runs have a time budget); it resumes on a later run, so tags it should delete may still be listed.".to_string(),
-                ),
-                crate::CleanupStatus::Ongoing => warnings.push(
-                    "GitLab's cleanup is running here right now: these tags may be changing.".to_string(),
-                ),
+                crate::CleanupStatus::Unfinished => warnings.push(Warning::LastCleanupUnfinished),
+                crate::CleanupStatus::Ongoing => warnings.push(Warning::CleanupRunning),
                 _ => {}
             }
             if summary.deleted >= LARGE_RUN {
-                warnings.push(format!(
-                    "GitLab runs cleanups within a time budget: deleting {} here may take several runs, each leaving the repository's cleanup \u{201c}unfinished\u{201d} until the last.",
-                    crate::format::plural(summary.deleted, "tag", "tags")
-                ));
+                warnings.push(Warning::SeveralRuns {
+                    tags: summary.deleted,
+                });
             }
+            let warnings = warnings.into_iter().map(Notice::from).collect();
             RepositoryPreview {
                 id: repo.id,
                 path: repo.path.clone(),
@@ -1358,7 +1357,7 @@ mod tests {
             preview(overview, p).expect("valid")[0]
                 .warnings
                 .iter()
-                .any(|w| w.contains(needle))
+                .any(|w| w.message.contains(needle))
         };
         let keep5 = policy(".*", None, Some(5), None);
         let overview = one_repository(tags.clone());
@@ -1400,7 +1399,7 @@ mod tests {
             preview(&one_repository(tags), &p).expect("valid")[0]
                 .warnings
                 .iter()
-                .any(|w| w.contains("several runs"))
+                .any(|w| w.warning == Warning::SeveralRuns { tags: n as u64 })
         };
         assert!(!warned(999));
         assert!(warned(1_000));
@@ -1429,7 +1428,7 @@ mod tests {
         assert!(preview(&overview, &p).expect("valid")[0]
             .warnings
             .iter()
-            .any(|w| w.contains("stopped before it finished")));
+            .any(|w| w.warning == Warning::LastCleanupUnfinished));
         assert_eq!(
             reasons(&overview, None),
             [Reason::Protected, Reason::Deleted]
@@ -1572,7 +1571,7 @@ mod tests {
     fn warnings_point_at_gitlabs_anchoring() {
         let w = policy("dev|rc", None, None, None).warnings();
         assert_eq!(w.len(), 1);
-        assert!(w[0].contains("parentheses"));
+        assert!(w[0].to_string().contains("parentheses"));
         assert!(policy("(dev|rc)", None, None, None).warnings().is_empty());
     }
 

@@ -1,0 +1,277 @@
+//! What a draft policy or its preview does that people do not expect from GitLab, as data.
+//!
+//! Each [`Warning`] carries its parameters and renders to one sentence ([`Display`]). On the
+//! wire it travels as a [`Notice`]: `{"code": "several_runs", "tags": 1200, "message": "…"}`,
+//! so scripts match the stable `code` and its parameters while people read `message`, and the
+//! page shows the same sentence the JSON API returns.
+//!
+//! [`Display`]: std::fmt::Display
+
+use crate::format::{exact_unix, plural};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// One of the policy's two regexes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum PolicyRegex {
+    /// `name_regex`: the tags to remove.
+    Delete,
+    /// `name_regex_keep`: the tags to keep (wins over remove).
+    Keep,
+}
+
+/// A surprise in a draft policy (the first two) or in its preview of one repository.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(tag = "code", rename_all = "snake_case")]
+pub enum Warning {
+    /// A regex with a top-level `|`: GitLab anchors it as `\A…\z` without parentheses.
+    RegexAlternation { regex: PolicyRegex, pattern: String },
+    /// No delete regex: GitLab deletes nothing.
+    NoDeleteRegex,
+    /// Every tag but `latest` goes.
+    DeletesEveryTag,
+    /// With the metadata database GitLab applies keep_n per page of `page_size` tags.
+    KeepNPerPage {
+        page_size: u64,
+        pages: u64,
+        keep_n: u32,
+    },
+    /// Tags without a timestamp: newest for keep_n, never old enough for older_than.
+    WithoutTimestamp { tags: u64 },
+    /// Tags sharing a timestamp at the keep_n boundary.
+    TimestampTies { tags: u64 },
+    /// Signature, attestation and SBOM tags that keep_n counts like images.
+    SidecarsCountTowardsKeepN { tags: u64 },
+    /// Tags published at one instant (an import): older_than sees one batch.
+    ImportBatch {
+        tags: u64,
+        images: u64,
+        /// Unix seconds.
+        published_at: i64,
+    },
+    /// The preview covers the tags indexed so far.
+    PartlyIndexed,
+    /// GitLab's last scheduled cleanup stopped before it finished.
+    LastCleanupUnfinished,
+    /// GitLab's cleanup is running in this repository now.
+    CleanupRunning,
+    /// So many deletions that GitLab's time-boxed runs may need several rounds.
+    SeveralRuns { tags: u64 },
+}
+
+impl Warning {
+    /// The stable code scripts match on (the `code` field of a [`Notice`]).
+    pub fn code(&self) -> &'static str {
+        match self {
+            Warning::RegexAlternation { .. } => "regex_alternation",
+            Warning::NoDeleteRegex => "no_delete_regex",
+            Warning::DeletesEveryTag => "deletes_every_tag",
+            Warning::KeepNPerPage { .. } => "keep_n_per_page",
+            Warning::WithoutTimestamp { .. } => "without_timestamp",
+            Warning::TimestampTies { .. } => "timestamp_ties",
+            Warning::SidecarsCountTowardsKeepN { .. } => "sidecars_count_towards_keep_n",
+            Warning::ImportBatch { .. } => "import_batch",
+            Warning::PartlyIndexed => "partly_indexed",
+            Warning::LastCleanupUnfinished => "last_cleanup_unfinished",
+            Warning::CleanupRunning => "cleanup_running",
+            Warning::SeveralRuns { .. } => "several_runs",
+        }
+    }
+}
+
+impl fmt::Display for Warning {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Warning::RegexAlternation { regex, pattern } => {
+                let which = match regex {
+                    PolicyRegex::Delete => "delete",
+                    PolicyRegex::Keep => "keep",
+                };
+                write!(
+                    f,
+                    "The {which} regex “{pattern}” has a top-level “|”: GitLab anchors it as \
+                     \\A{pattern}\\z, so the first alternative only has to match the start of a \
+                     name and the last only the end. Wrap it in parentheses, (…|…), to match \
+                     whole names."
+                )
+            }
+            Warning::NoDeleteRegex => f.write_str("Without a delete regex GitLab deletes nothing."),
+            Warning::DeletesEveryTag => {
+                f.write_str("Deletes every tag of this repository (except latest).")
+            }
+            Warning::KeepNPerPage {
+                page_size,
+                pages,
+                keep_n,
+            } => write!(
+                f,
+                "GitLab applies keep_n per page of {page_size} tags here: {pages} pages keep up \
+                 to {keep_n} tags each, not {keep_n} in all."
+            ),
+            Warning::WithoutTimestamp { tags } => write!(
+                f,
+                "{} without a timestamp: keep_n counts them as the newest, and an age limit \
+                 never deletes them.",
+                plural(*tags, "tag", "tags")
+            ),
+            Warning::TimestampTies { tags } => write!(
+                f,
+                "{} share a timestamp at the keep_n boundary: GitLab may keep a different one \
+                 of them.",
+                plural(*tags, "tag", "tags")
+            ),
+            Warning::SidecarsCountTowardsKeepN { tags } => write!(
+                f,
+                "{} (sha256-….sig, .att, .sbom) {} keep_n like ordinary tags: they take places \
+                 among the newest kept, and a sidecar can outlive or lose its image.",
+                plural(
+                    *tags,
+                    "signature/attestation/SBOM tag",
+                    "signature/attestation/SBOM tags"
+                ),
+                if *tags == 1 {
+                    "counts towards"
+                } else {
+                    "count towards"
+                }
+            ),
+            Warning::ImportBatch {
+                tags,
+                images,
+                published_at,
+            } => write!(
+                f,
+                "{} of {} share one published time ({}), most likely from an import into the \
+                 metadata database: older_than sees them as one batch, whenever they were built.",
+                plural(*tags, "tag", "tags"),
+                plural(*images, "image", "images"),
+                exact_unix(*published_at)
+            ),
+            Warning::PartlyIndexed => {
+                f.write_str("Not all tags are indexed yet: the counts cover the indexed tags.")
+            }
+            Warning::LastCleanupUnfinished => f.write_str(
+                "GitLab's last scheduled cleanup here stopped before it finished (runs have a \
+                 time budget); it resumes on a later run, so tags it should delete may still be \
+                 listed.",
+            ),
+            Warning::CleanupRunning => f.write_str(
+                "GitLab's cleanup is running here right now: these tags may be changing.",
+            ),
+            Warning::SeveralRuns { tags } => write!(
+                f,
+                "GitLab runs cleanups within a time budget: deleting {} here may take several \
+                 runs, each leaving the repository's cleanup “unfinished” until the last.",
+                plural(*tags, "tag", "tags")
+            ),
+        }
+    }
+}
+
+/// A [`Warning`] as the page and the JSON API receive it: its code and parameters, and the
+/// sentence that says it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Notice {
+    #[serde(flatten)]
+    pub warning: Warning,
+    /// The warning in words, as the page shows it.
+    pub message: String,
+}
+
+impl From<Warning> for Notice {
+    fn from(warning: Warning) -> Notice {
+        Notice {
+            message: warning.to_string(),
+            warning,
+        }
+    }
+}
+
+impl fmt::Display for Notice {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn every_kind() -> Vec<Warning> {
+        vec![
+            Warning::RegexAlternation {
+                regex: PolicyRegex::Keep,
+                pattern: "dev|rc".into(),
+            },
+            Warning::NoDeleteRegex,
+            Warning::DeletesEveryTag,
+            Warning::KeepNPerPage {
+                page_size: 1_000,
+                pages: 3,
+                keep_n: 5,
+            },
+            Warning::WithoutTimestamp { tags: 2 },
+            Warning::TimestampTies { tags: 1 },
+            Warning::SidecarsCountTowardsKeepN { tags: 1 },
+            Warning::ImportBatch {
+                tags: 40,
+                images: 12,
+                published_at: 1_700_000_000,
+            },
+            Warning::PartlyIndexed,
+            Warning::LastCleanupUnfinished,
+            Warning::CleanupRunning,
+            Warning::SeveralRuns { tags: 1_200 },
+        ]
+    }
+
+    #[test]
+    fn notices_carry_the_code_the_parameters_and_the_sentence_and_read_back() {
+        for warning in every_kind() {
+            let notice = Notice::from(warning.clone());
+            let json = serde_json::to_value(&notice).expect("serialises");
+            assert_eq!(json["code"], warning.code(), "{json}");
+            assert_eq!(json["message"], warning.to_string());
+            assert!(!notice.message.is_empty());
+            let back: Notice = serde_json::from_value(json.clone()).expect("reads back");
+            assert_eq!(back, notice, "{json}");
+        }
+        let json = serde_json::to_value(Notice::from(Warning::SeveralRuns { tags: 1_200 }))
+            .expect("serialises");
+        assert_eq!(
+            json,
+            serde_json::json!({
+                "code": "several_runs",
+                "tags": 1200,
+                "message": "GitLab runs cleanups within a time budget: deleting 1,200 tags here \
+                            may take several runs, each leaving the repository's cleanup \
+                            “unfinished” until the last."
+            })
+        );
+    }
+
+    #[test]
+    fn every_code_is_distinct() {
+        let mut codes: Vec<&str> = every_kind().iter().map(Warning::code).collect();
+        codes.sort_unstable();
+        codes.dedup();
+        assert_eq!(codes.len(), every_kind().len());
+    }
+
+    #[test]
+    fn sentences_name_their_parameters() {
+        let w = Warning::RegexAlternation {
+            regex: PolicyRegex::Delete,
+            pattern: "dev|rc".into(),
+        };
+        assert!(w.to_string().starts_with("The delete regex “dev|rc”"));
+        assert!(w.to_string().contains(r"\Adev|rc\z"));
+        let s = Warning::SidecarsCountTowardsKeepN { tags: 2 }.to_string();
+        assert!(s.starts_with("2 signature/attestation/SBOM tags"), "{s}");
+        assert!(s.contains("count towards keep_n"), "{s}");
+    }
+}
