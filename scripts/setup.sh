@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what building and testing need, each only when missing, all pinned:
 #   wasm32 target, wasm-bindgen-cli (= the wasm-bindgen in Cargo.lock), Trunk, wasm-opt
-#   (npm binaryen 132); with --tests also Debian's redis-server and haproxy (the multi-replica
+#   (npm binaryen 132); with --tests also leptosfmt and cargo-machete (the view-macro format
+#   and unused-dependency checks), Debian's redis-server and haproxy (the multi-replica
 #   tests start them on loopback) and Python's kubernetes-validate (pinned, in a venv under
 #   target/); with --e2e all that and Debian's Chromium and the Playwright packages; with
 #   --bench Debian's wrk (the throughput benchmark's load generator).
@@ -11,6 +12,8 @@ cd "$(dirname "$0")/.."
 
 WASM_BINDGEN_VERSION=0.2.130
 TRUNK_VERSION=0.21.14
+LEPTOSFMT_VERSION=0.1.33
+MACHETE_VERSION=0.9.2
 want_e2e=false
 want_tests=false
 want_bench=false
@@ -67,6 +70,14 @@ apt_install() { # package...
 }
 
 if $want_tests; then
+  if [ "$(leptosfmt --version 2>/dev/null | awk '{print $2}')" != "$LEPTOSFMT_VERSION" ]; then
+    say "installing leptosfmt $LEPTOSFMT_VERSION (about 2 minutes)"
+    CARGO_PROFILE_RELEASE_LTO=false cargo install leptosfmt --version "$LEPTOSFMT_VERSION" --locked --force
+  fi
+  if [ "$(cargo-machete --version 2>/dev/null)" != "$MACHETE_VERSION" ]; then
+    say "installing cargo-machete $MACHETE_VERSION (about a minute)"
+    CARGO_PROFILE_RELEASE_LTO=false cargo install cargo-machete --version "$MACHETE_VERSION" --locked --force
+  fi
   missing=()
   [ -x /usr/bin/redis-server ] || missing+=(redis-server)
   [ -x /usr/sbin/haproxy ] || missing+=(haproxy)

@@ -11,8 +11,12 @@ started=$SECONDS
 
 bash scripts/setup.sh --e2e
 
-say "cargo fmt --check"
+say "cargo fmt --check, leptosfmt --check (the view! macros)"
 cargo fmt --all --check
+leptosfmt --check --quiet app/src frontend/src
+
+say "unused dependencies (cargo-machete)"
+cargo machete
 
 say "clippy (server side: domain, gitlab-double, app[ssr], server)"
 cargo clippy --locked -p domain -p gitlab-double -p app -p server -p wasm-bench --all-targets -- -D warnings

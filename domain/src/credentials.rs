@@ -443,7 +443,6 @@ pub struct RateLimit {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used)]
     use super::*;
     use time::macros::date;
 

@@ -297,7 +297,6 @@ pub fn plausible_instance_name(name: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used)]
     use super::*;
     use proptest::prelude::*;
 
@@ -405,7 +404,6 @@ mod tests {
 
 #[cfg(test)]
 mod pair_tests {
-    #![allow(clippy::unwrap_used)]
     use super::*;
 
     #[test]

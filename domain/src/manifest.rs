@@ -230,7 +230,6 @@ impl Manifest {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used)]
     use super::*;
 
     const D1: &str = "sha256:1111111111111111111111111111111111111111111111111111111111111111";

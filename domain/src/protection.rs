@@ -456,7 +456,6 @@ impl TagGuard {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used)]
     use super::*;
     use crate::tags::{Tag, TagProtection};
 

@@ -469,7 +469,6 @@ pub fn gitlab_version(version: &str) -> Option<(u32, u32)> {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used)]
     use super::*;
     use proptest::prelude::*;
 

@@ -274,7 +274,6 @@ pub fn import_batch(tags: &[&Tag]) -> Option<ImportBatch> {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used)]
     use super::*;
 
     fn tag(name: &str, digest: u8, created: i64, published: Option<i64>, size: u64) -> Tag {

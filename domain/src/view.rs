@@ -328,7 +328,6 @@ view_serde_as_query!(RepositoryListView);
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used)]
     use super::*;
     use proptest::prelude::*;
 

@@ -438,7 +438,6 @@ impl CredentialStore {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used)]
     use super::*;
     use time::macros::datetime;
 

@@ -252,7 +252,6 @@ async fn main() -> ExitCode {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used)]
     use super::*;
 
     fn args(list: &[&str]) -> Vec<String> {

@@ -957,7 +957,6 @@ fn resolve_repository(
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used)]
     use super::*;
 
     fn world() -> World {

@@ -134,7 +134,6 @@ pub(crate) fn url_with_query(url_base: &str, mut pairs: Vec<(String, String)>) -
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used)]
     use super::*;
 
     fn header(h: &HeaderMap, name: &str) -> String {

@@ -372,7 +372,6 @@ fn finish_tag_rule(project: &Project, draft: TagRuleDraft) -> Result<TagRule, Ru
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used)]
     use super::*;
     use crate::model::access;
 

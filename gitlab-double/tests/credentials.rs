@@ -1,7 +1,6 @@
 //! Registry credentials over REST: deploy tokens and project/group access tokens (payloads against
 //! GitLab's documented examples and schema, permissions, validation, revocation, seeded demo
 //! tokens, bot users), and `GET /metadata`.
-#![allow(clippy::unwrap_used)]
 
 use crate::common::*;
 use reqwest::{Method, StatusCode};
@@ -21,7 +20,7 @@ fn day(days: i64) -> String {
 
 fn by_id(list: &Value, id: u64) -> Value {
     list.as_array()
-        .unwrap()
+        .expect("an array")
         .iter()
         .find(|t| t["id"] == id)
         .unwrap_or_else(|| panic!("no token {id} in {list}"))
@@ -30,9 +29,9 @@ fn by_id(list: &Value, id: u64) -> Value {
 
 fn ids(list: &Value) -> Vec<u64> {
     list.as_array()
-        .unwrap()
+        .expect("an array")
         .iter()
-        .map(|t| t["id"].as_u64().unwrap())
+        .map(|t| t["id"].as_u64().expect("a number"))
         .collect()
 }
 
@@ -292,7 +291,8 @@ async fn deploy_token_validation_is_gitlabs() {
         (
             StatusCode::BAD_REQUEST,
             message(
-                "Scopes can't be blank and Username can contain only letters, digits, '_', '-', '+', and '.'"
+                "Scopes can't be blank and Username can contain only letters, digits, '_', '-', \
+                    '+', and '.'"
             )
         )
     );
@@ -547,7 +547,8 @@ async fn access_token_permissions_follow_gitlab() {
         (status, got),
         (
             StatusCode::BAD_REQUEST,
-            json!({ "message": "400 Bad request - User does not have permission to create project access token" })
+            json!({ "message": "400 Bad request - User does not have permission to create project \
+                access token" })
         )
     );
     let (status, got) = call(
@@ -577,7 +578,8 @@ async fn access_token_permissions_follow_gitlab() {
         (status, got),
         (
             StatusCode::BAD_REQUEST,
-            json!({ "message": "400 Bad request - Access level of the token contains permissions not held by the creating user" })
+            json!({ "message": "400 Bad request - Access level of the token contains permissions \
+                not held by the creating user" })
         )
     );
     let (status, got) = call_json(Method::POST, base, ACME_ACCESS, Some(&maria), &body).await;
@@ -585,7 +587,8 @@ async fn access_token_permissions_follow_gitlab() {
         (status, got),
         (
             StatusCode::BAD_REQUEST,
-            json!({ "message": "400 Bad request - User does not have permission to create group access token" })
+            json!({ "message": "400 Bad request - User does not have permission to create group \
+                access token" })
         )
     );
     let (status, _, got) = get(base, ACME_ACCESS, Some(&maria)).await;

@@ -1,5 +1,4 @@
 //! Fault injection and controls: rate limits, server errors, latency, the control endpoint.
-#![allow(clippy::unwrap_used)]
 
 use std::time::{Duration, Instant};
 

@@ -1,6 +1,5 @@
 //! GraphQL: payloads validated against GitLab's schemas, permissions, paging, metadata-database
 //! differences, mutations.
-#![allow(clippy::unwrap_used)]
 
 use crate::common::*;
 use reqwest::StatusCode;
@@ -210,7 +209,8 @@ async fn without_metadata_db_dates_sizes_and_referrers_are_null() {
 #[tokio::test]
 async fn visibility_and_field_authorization() {
     let gl = start().await;
-    let query = "{ project(fullPath: \"acme/web\") { id containerRepositoriesCount containerRepositories { nodes { id } } } }";
+    let query = "{ project(fullPath: \"acme/web\") { id containerRepositoriesCount \
+        containerRepositories { nodes { id } } } }";
     let nora = login(&gl.base_url, "nora").await;
     let (_, body) = gql(&gl.base_url, Some(&nora), query, Value::Null).await;
     assert_eq!(body["data"]["project"], Value::Null);
@@ -361,7 +361,10 @@ async fn manifests_and_tag_details() {
     let (_, body) = gql(
         &gl.base_url,
         Some(&token),
-        &format!("{{ containerRepository(id: \"gid://gitlab/ContainerRepository/7\") {{ manifest(reference: \"{child}\") }} }}"),
+        &format!(
+            "{{ containerRepository(id: \"gid://gitlab/ContainerRepository/7\") {{ \
+            manifest(reference: \"{child}\") }} }}"
+        ),
         Value::Null,
     )
     .await;
@@ -379,7 +382,8 @@ fn aliased_pages(n: usize) -> String {
     let pages: String = (0..n)
         .map(|i| {
             format!(
-                " p{i}: tags(first: 20, sort: NAME_ASC) {{ nodes {{ ...T }} pageInfo {{ hasNextPage endCursor }} }}"
+                " p{i}: tags(first: 20, sort: NAME_ASC) {{ nodes {{ ...T }} pageInfo {{ \
+                    hasNextPage endCursor }} }}"
             )
         })
         .collect();

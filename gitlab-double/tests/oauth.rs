@@ -1,6 +1,5 @@
 //! The OAuth 2 provider: authorization code + PKCE, Doorkeeper's errors, refresh rotation,
 //! expiry, revocation.
-#![allow(clippy::unwrap_used)]
 
 use std::time::Duration;
 
@@ -9,8 +8,10 @@ use gitlab_double::DoubleConfig;
 use reqwest::StatusCode;
 use serde_json::Value;
 
-const INVALID_GRANT: &str = "The provided authorization grant is invalid, expired, revoked, does not match the redirection URI used in the authorization request, or was issued to another client.";
-const INVALID_CLIENT: &str = "Client authentication failed due to unknown client, no client authentication included, or unsupported authentication method.";
+const INVALID_GRANT: &str = "The provided authorization grant is invalid, expired, revoked, does \
+    not match the redirection URI used in the authorization request, or was issued to another client.";
+const INVALID_CLIENT: &str = "Client authentication failed due to unknown client, no client \
+    authentication included, or unsupported authentication method.";
 
 #[tokio::test]
 async fn authorize_page_lists_users_as_accessible_buttons() {
@@ -85,7 +86,7 @@ async fn token_response_is_not_cacheable_and_client_may_use_form_credentials() {
 
 async fn assert_invalid_grant(response: reqwest::Response) {
     assert_eq!(response.status(), StatusCode::BAD_REQUEST);
-    let body: Value = response.json().await.unwrap();
+    let body: Value = response.json().await.expect("a JSON body");
     assert_eq!(body["error"], "invalid_grant");
     assert_eq!(body["error_description"], INVALID_GRANT);
 }
@@ -283,7 +284,7 @@ async fn refresh(base: &str, refresh_token: &str) -> reqwest::Response {
         ])
         .send()
         .await
-        .unwrap()
+        .expect("the server answers")
 }
 
 #[tokio::test]
@@ -338,7 +339,11 @@ async fn expired_tokens_answer_the_expired_form_and_can_be_refreshed() {
     );
     assert_eq!(
         header(&headers, "www-authenticate"),
-        Some("Bearer realm=\"Protected by OAuth 2.0\", error=\"invalid_token\", error_description=\"Token is expired. You can either do re-authorization or token refresh.\"")
+        Some(
+            "Bearer realm=\"Protected by OAuth 2.0\", error=\"invalid_token\", \
+            error_description=\"Token is expired. You can either do re-authorization or token \
+            refresh.\""
+        )
     );
     let response = refresh(&gl.base_url, tokens["refresh_token"].as_str().unwrap()).await;
     assert_eq!(response.status(), StatusCode::OK);

@@ -1,5 +1,4 @@
 //! GitLab's permission model: visibility (404), registry access (403), scopes.
-#![allow(clippy::unwrap_used)]
 
 use crate::common::*;
 use reqwest::{Method, StatusCode};
@@ -150,7 +149,8 @@ async fn scopes_limit_what_a_token_may_do() {
         body,
         json!({
             "error": "insufficient_scope",
-            "error_description": "The request requires higher privileges than provided by the access token.",
+            "error_description": "The request requires higher privileges than provided by the \
+                access token.",
             "scope": "api"
         })
     );

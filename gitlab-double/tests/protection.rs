@@ -1,7 +1,6 @@
 //! Container registry protection rules: REST CRUD of repository rules, REST PATCH and GraphQL
 //! create/delete of tag rules, GitLab's validations and limits, permissions, and that every other
 //! endpoint sees a change at once.
-#![allow(clippy::unwrap_used)]
 
 use std::collections::BTreeSet;
 
@@ -9,7 +8,8 @@ use crate::common::*;
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
-const NOT_AVAILABLE: &str = "The resource that you are attempting to access does not exist or you don't have permission to perform this action";
+const NOT_AVAILABLE: &str = "The resource that you are attempting to access does not exist or you \
+    don't have permission to perform this action";
 const REPOSITORY_RULES: &str = "/api/v4/projects/acme%2Fweb/registry/protection/repository/rules";
 const TAG_RULES: &str = "/api/v4/projects/acme%2Fweb/registry/protection/tag/rules";
 
@@ -66,7 +66,12 @@ async fn tag_node(base: &str, token: &str, name: &str) -> Value {
 }
 
 fn keys(value: &Value) -> BTreeSet<String> {
-    value.as_object().unwrap().keys().cloned().collect()
+    value
+        .as_object()
+        .expect("an object")
+        .keys()
+        .cloned()
+        .collect()
 }
 
 #[tokio::test]
@@ -159,7 +164,8 @@ async fn repository_rules_crud_over_rest() {
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(
         body,
-        json!({ "message": { "error": ["A rule must have at least a minimum access role for push or delete."] } })
+        json!({ "message": { "error": ["A rule must have at least a minimum access role for push \
+            or delete."] } })
     );
     let (_, _, list) = get(base, REPOSITORY_RULES, Some(&maria)).await;
     assert_eq!(list[0]["minimum_access_level_for_push"], "admin");
@@ -240,31 +246,40 @@ async fn repository_rules_are_validated_like_gitlab() {
         (
             json!({ "repository_path_pattern": "acme/other/x", "minimum_access_level_for_push": "owner" }),
             StatusCode::UNPROCESSABLE_ENTITY,
-            unprocessable(json!(["Repository path pattern should start with the project's full path"])),
+            unprocessable(json!([
+                "Repository path pattern should start with the project's full path"
+            ])),
         ),
         (
             json!({ "repository_path_pattern": "acme/web/Bad Name", "minimum_access_level_for_push": "owner" }),
             StatusCode::UNPROCESSABLE_ENTITY,
             unprocessable(json!([
-                "Repository path pattern should be a valid container repository path with optional wildcard characters."
+                "Repository path pattern should be a valid container repository path with optional \
+                    wildcard characters."
             ])),
         ),
         (
             json!({ "repository_path_pattern": format!("acme/web/{}", "a".repeat(247)),
                     "minimum_access_level_for_push": "owner" }),
             StatusCode::UNPROCESSABLE_ENTITY,
-            unprocessable(json!(["Repository path pattern is too long (maximum is 255 characters)"])),
+            unprocessable(json!([
+                "Repository path pattern is too long (maximum is 255 characters)"
+            ])),
         ),
         (
             json!({ "repository_path_pattern": "acme/web/x",
                     "minimum_access_level_for_push": null, "minimum_access_level_for_delete": null }),
             StatusCode::UNPROCESSABLE_ENTITY,
-            unprocessable(json!(["A rule must have at least a minimum access role for push or delete."])),
+            unprocessable(json!([
+                "A rule must have at least a minimum access role for push or \
+                delete."
+            ])),
         ),
         (
             json!({ "repository_path_pattern": "acme/web/x" }),
             StatusCode::BAD_REQUEST,
-            json!({ "error": "minimum_access_level_for_push, minimum_access_level_for_delete are missing, at least one parameter must be provided" }),
+            json!({ "error": "minimum_access_level_for_push, minimum_access_level_for_delete are \
+                missing, at least one parameter must be provided" }),
         ),
         (
             json!({ "repository_path_pattern": "acme/web/x", "minimum_access_level_for_push": "developer" }),
@@ -858,7 +873,8 @@ async fn repository_rules_over_graphql_guard_repository_deletion() {
         body["message"],
         "403 Forbidden - Deleting the protected repository path is forbidden"
     );
-    let exists = "{ containerRepository(id: \"gid://gitlab/ContainerRepository/2\") { protectionRuleExists } }";
+    let exists = "{ containerRepository(id: \"gid://gitlab/ContainerRepository/2\") { \
+        protectionRuleExists } }";
     let (_, body) = gql(base, Some(&maria), exists, Value::Null).await;
     assert_eq!(
         body["data"]["containerRepository"]["protectionRuleExists"],
@@ -964,7 +980,8 @@ async fn changing_rules_needs_the_metadata_db() {
     .await;
     assert_eq!(
         payload,
-        json!({ "containerProtectionTagRule": null, "errors": ["GitLab container registry API not supported"] })
+        json!({ "containerProtectionTagRule": null, "errors": ["GitLab container registry API not \
+            supported"] })
     );
     // Reading still works, and nothing changed.
     let (status, _, rules) = get(base, REPOSITORY_RULES, Some(&maria)).await;

@@ -1,6 +1,5 @@
 //! The registry's token authentication: `GET /v2/`'s challenge, `GET /jwt/auth` with deploy
 //! tokens, access tokens and OAuth tokens, the granted access, and the registry's broken states.
-#![allow(clippy::unwrap_used)]
 
 use std::time::{Duration, Instant};
 
@@ -10,7 +9,8 @@ use gitlab_double::RegistryState;
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
-const ACCESS_DENIED: &str = "HTTP Basic: Access denied. If a password was provided for Git authentication, the password was incorrect or you're required to use a token instead of a password. If a token was provided, it was either incorrect, expired, or improperly scoped. See ";
+const ACCESS_DENIED: &str = "HTTP Basic: Access denied. If a password was provided for Git \
+    authentication, the password was incorrect or you're required to use a token instead of a password. If a token was provided, it was either incorrect, expired, or improperly scoped. See ";
 
 /// `GET /jwt/auth?<query>` with optional Basic credentials: (status, JSON or null).
 async fn jwt(base: &str, query: &str, basic: Option<(&str, &str)>) -> (StatusCode, Value) {
@@ -18,9 +18,9 @@ async fn jwt(base: &str, query: &str, basic: Option<(&str, &str)>) -> (StatusCod
     if let Some((user, password)) = basic {
         request = request.basic_auth(user, Some(password));
     }
-    let response = request.send().await.unwrap();
+    let response = request.send().await.expect("the server answers");
     let status = response.status();
-    let text = response.text().await.unwrap();
+    let text = response.text().await.expect("a body");
     (status, serde_json::from_str(&text).unwrap_or(Value::Null))
 }
 
@@ -29,13 +29,13 @@ fn claims(token: &str) -> Value {
     let part = token.split('.').nth(1).expect("a JWT-shaped token");
     let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
         .decode(part)
-        .unwrap();
-    serde_json::from_slice(&bytes).unwrap()
+        .expect("valid base64");
+    serde_json::from_slice(&bytes).expect("valid JSON")
 }
 
 /// The `access` a `/jwt/auth` answer grants.
 fn granted(answer: &Value) -> Value {
-    claims(answer["token"].as_str().unwrap())["access"].clone()
+    claims(answer["token"].as_str().expect("a string"))["access"].clone()
 }
 
 fn repo(name: &str, actions: &[&str]) -> Value {
@@ -48,10 +48,10 @@ async fn v2(base: &str, bearer: Option<&str>) -> (StatusCode, reqwest::header::H
     if let Some(t) = bearer {
         request = request.bearer_auth(t);
     }
-    let response = request.send().await.unwrap();
+    let response = request.send().await.expect("the server answers");
     let status = response.status();
     let headers = response.headers().clone();
-    (status, headers, response.text().await.unwrap())
+    (status, headers, response.text().await.expect("a body"))
 }
 
 /// `Bearer realm="…",service="…"` → (realm, service).
@@ -60,7 +60,7 @@ fn parse_challenge(value: &str) -> (String, String) {
     let mut realm = None;
     let mut service = None;
     for part in rest.split(',') {
-        let (k, v) = part.split_once('=').unwrap();
+        let (k, v) = part.split_once('=').expect("a key=value pair");
         let v = v.trim_matches('"').to_owned();
         match k.trim() {
             "realm" => realm = Some(v),
@@ -68,7 +68,7 @@ fn parse_challenge(value: &str) -> (String, String) {
             _ => {}
         }
     }
-    (realm.unwrap(), service.unwrap())
+    (realm.expect("a realm"), service.expect("a service"))
 }
 
 /// A new deploy token of acme/web (by maria): (username, secret).
@@ -83,8 +83,8 @@ async fn deploy_token(base: &str, maria: &str, body: Value) -> (String, String) 
     .await;
     assert_eq!(status, StatusCode::CREATED, "{created}");
     (
-        created["username"].as_str().unwrap().to_owned(),
-        created["token"].as_str().unwrap().to_owned(),
+        created["username"].as_str().expect("a string").to_owned(),
+        created["token"].as_str().expect("a string").to_owned(),
     )
 }
 
@@ -477,7 +477,8 @@ async fn protected_repository_paths_refuse_pushes_below_the_rule() {
         (status, body),
         (
             StatusCode::FORBIDDEN,
-            json!({ "errors": [{ "code": "DENIED", "message": "Pushing to protected repository path forbidden" }] })
+            json!({ "errors": [{ "code": "DENIED", "message": "Pushing to protected repository \
+                path forbidden" }] })
         )
     );
     let olivia = login(base, "olivia").await;

@@ -1,6 +1,5 @@
 //! REST v4 container registry: payloads validated against GitLab's schemas, pagination, keyset,
 //! deletions, the cleanup policy and the 10,000-tag repository.
-#![allow(clippy::unwrap_used)]
 
 use std::time::Duration;
 
@@ -449,7 +448,8 @@ async fn bulk_delete_runs_gitlabs_cleanup_once_an_hour() {
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_eq!(
         body,
-        json!({ "message": "This request has already been made. You can run this at most once an hour for a given container repository" })
+        json!({ "message": "This request has already been made. You can run this at most once an \
+            hour for a given container repository" })
     );
     // The worker runs in the background: 19 main builds, 5 kept.
     let mut remaining = 0;

@@ -82,14 +82,18 @@ async fn main() {
     let spent = requests(&server) - before;
     let p = &cold.progress;
     println!(
-        "cold: {:.1} s; {} GitLab requests for {} manifests ({} images, {} index children), {} unreadable{}",
+        "cold: {:.1} s; {} GitLab requests for {} manifests ({} images, {} index children), {} \
+            unreadable{}",
         took.as_secs_f64(),
         spent,
         p.manifests,
         p.images,
         p.manifests.saturating_sub(p.images),
         p.unreadable,
-        p.error.as_deref().map(|e| format!("; stopped: {e}")).unwrap_or_default()
+        p.error
+            .as_deref()
+            .map(|e| format!("; stopped: {e}"))
+            .unwrap_or_default()
     );
     println!(
         "  (the panel's polls and their access checks are in the count: one size query per poll)"
@@ -109,7 +113,8 @@ async fn main() {
     );
     let s = &cold.summary;
     println!(
-        "figures: {} stored (each blob once, {} blobs) against {} of tag sizes added up; GitLab's own: {}",
+        "figures: {} stored (each blob once, {} blobs) against {} of tag sizes added up; GitLab's \
+            own: {}",
         domain::format::bytes(s.unique_bytes),
         s.blobs,
         domain::format::bytes(s.naive_bytes),

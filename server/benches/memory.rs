@@ -44,7 +44,9 @@ fn start(gitlab: &str, bound_mib: u64) -> ServerProcess {
     std::fs::write(
         &config,
         format!(
-            "listen = \"127.0.0.1:0\"\n[index]\nmemory_mib = {bound_mib}\n[[instances]]\nname = \"lab\"\nbase_url = \"{gitlab}\"\nclient_id = \"bench\"\nclient_secret = \"bench-secret\"\n"
+            "listen = \"127.0.0.1:0\"\n[index]\nmemory_mib = {bound_mib}\n[[instances]]\nname = \
+                \"lab\"\nbase_url = \"{gitlab}\"\nclient_id = \"bench\"\nclient_secret = \
+                \"bench-secret\"\n"
         ),
     )
     .unwrap();
@@ -114,11 +116,13 @@ async fn measure(double: &Double, gitlab: &str, bound_mib: u64, repositories: u6
     let metrics = browser.get("/metrics").await.text().await.unwrap();
     let (peak, now) = server.rss();
     println!(
-        "index memory bound {bound_mib} MiB: {indexed} of {repositories} repositories indexed in {:.1} s",
+        "index memory bound {bound_mib} MiB: {indexed} of {repositories} repositories indexed in \
+            {:.1} s",
         elapsed.as_secs_f64()
     );
     println!(
-        "  server RSS: before any index {baseline:.0} MiB, peak {peak:.0} MiB (+{:.0}), at the end {now:.0} MiB",
+        "  server RSS: before any index {baseline:.0} MiB, peak {peak:.0} MiB (+{:.0}), at the end \
+            {now:.0} MiB",
         peak - baseline
     );
     println!(

@@ -190,7 +190,8 @@ async fn mode(latency: u64, metadata_db: bool, naive_sample: usize) {
         requests: controls.request_count() - requests_before,
     };
     println!(
-        "product cold index: first page after {:.0} ms, all {} tags after {:.2} s, {} GitLab requests (with the page's own access check)",
+        "product cold index: first page after {:.0} ms, all {} tags after {:.2} s, {} GitLab \
+            requests (with the page's own access check)",
         first_page.as_secs_f64() * 1e3,
         page.progress.indexed,
         cold.secs,
@@ -220,7 +221,8 @@ async fn mode(latency: u64, metadata_db: bool, naive_sample: usize) {
     }
     timings.sort();
     println!(
-        "warm filtered+sorted page (server round trip on loopback, 50 requests): median {:.1} ms, p95 {:.1} ms, max {:.1} ms",
+        "warm filtered+sorted page (server round trip on loopback, 50 requests): median {:.1} ms, \
+            p95 {:.1} ms, max {:.1} ms",
         percentile(&timings, 0.5).as_secs_f64() * 1e3,
         percentile(&timings, 0.95).as_secs_f64() * 1e3,
         timings.last().unwrap().as_secs_f64() * 1e3,
@@ -233,7 +235,8 @@ async fn mode(latency: u64, metadata_db: bool, naive_sample: usize) {
     if naive_sample > 0 {
         let (secs, sample, per_tag) = naive(&gitlab, &token, naive_sample).await;
         println!(
-            "naive REST (names, then one detail request per tag, sequential; {sample} measured at {:.1} ms each, extrapolated): {secs:.1} s, {:.0}x slower than the product",
+            "naive REST (names, then one detail request per tag, sequential; {sample} measured at \
+                {:.1} ms each, extrapolated): {secs:.1} s, {:.0}x slower than the product",
             per_tag * 1e3,
             secs / cold.secs
         );
@@ -255,7 +258,8 @@ async fn main() {
     };
     let settings = server::config::IndexSettings::default();
     println!(
-        "tag index benchmark: 10,000 tags, {latency} ms latency per GitLab request; index: {} requests in flight per user, {} per minute",
+        "tag index benchmark: 10,000 tags, {latency} ms latency per GitLab request; index: {} \
+            requests in flight per user, {} per minute",
         settings.concurrency, settings.requests_per_minute
     );
     for metadata_db in modes {

@@ -150,12 +150,15 @@ fn main() {
     std::fs::write(
         &script,
         format!(
-            "local cookies = {{\n{list}}}\nlocal i = math.random(#cookies)\nrequest = function()\n  i = i % #cookies + 1\n  return wrk.format(nil, nil, {{ [\"Cookie\"] = cookies[i] }})\nend\n"
+            "local cookies = {{\n{list}}}\nlocal i = math.random(#cookies)\n\
+                 request = function()\n  i = i % #cookies + 1\n  \
+                 return wrk.format(nil, nil, {{ [\"Cookie\"] = cookies[i] }})\nend\n"
         ),
     )
     .unwrap();
     println!(
-        "registry-dash {} on {}: {} sessions, GitLab latency {} ms, access cache {} s, {} s per run, wrk with 2 threads on the same 2 cores",
+        "registry-dash {} on {}: {} sessions, GitLab latency {} ms, access cache {} s, {} s per \
+            run, wrk with 2 threads on the same 2 cores",
         env!("CARGO_PKG_VERSION"),
         server.base,
         users,
@@ -196,7 +199,8 @@ fn main() {
             let report = parse_wrk(&String::from_utf8_lossy(&output.stdout));
             let periods = (secs as f64 / ACCESS_TTL_SECS as f64).max(1.0);
             println!(
-                "  {c:>3} connections: {:>7.0} requests/s, p50 {:>8}, p99 {:>8}, {} requests, {} not 2xx/3xx, socket errors: {}; GitLab requests {} ({:.2} per session per {} s)",
+                "  {c:>3} connections: {:>7.0} requests/s, p50 {:>8}, p99 {:>8}, {} requests, {} \
+                    not 2xx/3xx, socket errors: {}; GitLab requests {} ({:.2} per session per {} s)",
                 report.requests_per_sec,
                 report.p50,
                 report.p99,

@@ -274,7 +274,8 @@ impl Rate {
             Ok(None) => Ok(()),
             Ok(Some(wait)) => Err(wait),
             Err(error) => {
-                tracing::warn!(%error, rate = self.name, "shared rate unavailable; counting in this process");
+                tracing::warn!(%error, rate = self.name, "shared rate unavailable; counting in \
+                    this process");
                 self.check_locally(key)
             }
         }

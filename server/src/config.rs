@@ -577,7 +577,8 @@ impl Config {
             }
             if instance.client_id.trim().is_empty() || instance.client_secret.trim().is_empty() {
                 return invalid(format!(
-                    "instance “{}”: client_id and client_secret are required (GitLab → Applications)",
+                    "instance “{}”: client_id and client_secret are required (GitLab → \
+                        Applications)",
                     instance.name
                 ));
             }
@@ -585,19 +586,22 @@ impl Config {
         match (self.demo_mode, self.instances.is_empty()) {
             (false, true) => {
                 return invalid(
-                    "no GitLab instance is configured: set GITLAB_URL, GITLAB_CLIENT_ID and GITLAB_CLIENT_SECRET, or add [[instances]] to the config file; to try the dashboard on the built-in demo GitLab, run it with --demo (or REGISTRY_DASH_DEMO=1)".into(),
+                    "no GitLab instance is configured: set GITLAB_URL, GITLAB_CLIENT_ID and \
+                        GITLAB_CLIENT_SECRET, or add [[instances]] to the config file; to try the dashboard on the built-in demo GitLab, run it with --demo (or REGISTRY_DASH_DEMO=1)".into(),
                 )
             }
             (true, false) => {
                 return invalid(
-                    "demo mode runs only the built-in demo GitLab: remove the configured GitLab instances or turn demo mode off".into(),
+                    "demo mode runs only the built-in demo GitLab: remove the configured GitLab \
+                        instances or turn demo mode off".into(),
                 )
             }
             _ => {}
         }
         if self.demo_mode && !self.listen.ip().is_loopback() {
             return invalid(format!(
-                "demo mode serves fixed demo accounts and refuses to listen on {}: use a loopback address such as 127.0.0.1",
+                "demo mode serves fixed demo accounts and refuses to listen on {}: use a loopback \
+                    address such as 127.0.0.1",
                 self.listen.ip()
             ));
         }
@@ -617,7 +621,9 @@ impl Config {
         }
         if self.public_url.scheme() == "https" && !self.cookie_secure {
             return invalid(
-                "public_url is https but cookie_secure is off: the session cookie would also travel over plain http".into(),
+                "public_url is https but cookie_secure is off: the session cookie would also \
+                    travel over plain http"
+                    .into(),
             );
         }
         if !(0.0..=1.0).contains(&self.demo.error_rate) {
@@ -669,7 +675,8 @@ impl Config {
         }
         if self.session_idle_minutes > self.session_absolute_hours * 60 {
             return invalid(
-                "session_idle_minutes is longer than session_absolute_hours: a session would never idle out".into(),
+                "session_idle_minutes is longer than session_absolute_hours: a session would never \
+                    idle out".into(),
             );
         }
         if !(1..=64).contains(&self.index.concurrency) {
@@ -699,7 +706,8 @@ impl Config {
         let l = &self.limits;
         if l.max_in_flight == 0 || l.max_connections == 0 || l.policy_pages_in_flight == 0 {
             return invalid(
-                "limits max_in_flight, max_connections and policy_pages_in_flight must be at least 1"
+                "limits max_in_flight, max_connections and policy_pages_in_flight must be at least \
+                    1"
                     .into(),
             );
         }
@@ -737,7 +745,6 @@ impl Config {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used)]
     use super::*;
 
     fn vars(pairs: &[(&str, &str)]) -> Vec<(String, String)> {

@@ -374,7 +374,8 @@ impl LayerStore {
                     store.too_large.insert(
                         key,
                         Arc::from(format!(
-                            "This repository's layers need {} MiB, more than the dashboard's layer memory ({} MiB); an administrator can raise index layers_mib.",
+                            "This repository's layers need {} MiB, more than the dashboard's layer \
+                                memory ({} MiB); an administrator can raise index layers_mib.",
                             bytes.div_ceil(MIB),
                             store.capacity / MIB
                         )),

@@ -103,7 +103,8 @@ impl Metrics {
         );
         registry.register(
             "gitlab_requests",
-            "Requests sent to GitLab, by kind and outcome (rate_limited is a 429, server_error a 5xx)",
+            "Requests sent to GitLab, by kind and outcome (rate_limited is a 429, server_error a \
+                5xx)",
             gitlab_requests.clone(),
         );
         registry.register(

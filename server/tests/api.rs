@@ -1,6 +1,5 @@
 //! The JSON API: session cookie or GitLab bearer token, clear errors, CSRF rules, and an
 //! OpenAPI document that lists every route.
-#![allow(clippy::unwrap_used)]
 
 use crate::common::{controls, start, Browser};
 use reqwest::header::{AUTHORIZATION, ORIGIN};
@@ -9,7 +8,7 @@ use serde_json::{json, Value};
 
 async fn json_of(response: reqwest::Response) -> (StatusCode, Value) {
     let status = response.status();
-    let body = response.json().await.unwrap();
+    let body = response.json().await.expect("a JSON body");
     (status, body)
 }
 
@@ -236,7 +235,7 @@ fn response_schema(doc: &Value, path: &str, method: &str, status: u16) -> Value 
         ["application/json"]["schema"]
         .clone();
     assert!(!schema.is_null(), "{method} {path} documents {status}");
-    let mut root = schema.as_object().unwrap().clone();
+    let mut root = schema.as_object().expect("an object").clone();
     root.insert("components".into(), doc["components"].clone());
     Value::Object(root)
 }
@@ -244,9 +243,9 @@ fn response_schema(doc: &Value, path: &str, method: &str, status: u16) -> Value 
 /// Checks a real answer against the document: the status is documented and the body fits.
 async fn conforms(doc: &Value, path: &str, method: &str, response: reqwest::Response) -> Value {
     let status = response.status().as_u16();
-    let body: Value = response.json().await.unwrap();
+    let body: Value = response.json().await.expect("a JSON body");
     let schema = response_schema(doc, path, method, status);
-    let validator = jsonschema::options().build(&schema).unwrap();
+    let validator = jsonschema::options().build(&schema).expect("it builds");
     let errors: Vec<String> = validator
         .iter_errors(&body)
         .map(|e| format!("{e} at {}", e.instance_path()))

@@ -1,5 +1,4 @@
 //! The BFF's sign-in, refresh and sign-out against the GitLab double, end to end over HTTP.
-#![allow(clippy::unwrap_used)]
 
 use crate::common::{location, set_cookies, start, Browser};
 use reqwest::StatusCode;

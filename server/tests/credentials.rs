@@ -2,7 +2,6 @@
 //! creates a deploy token whose formats log in at the registry; its value is in the creation
 //! answer and in no later answer; Developers are told the role they need; revocation needs
 //! the name typed; the instance page reports the registry's state.
-#![allow(clippy::unwrap_used)]
 
 use crate::common::{signed_in, start, Browser};
 use base64::Engine;
@@ -12,7 +11,7 @@ use serde_json::{json, Value};
 
 async fn call(browser: &Browser, name: &str, body: Value) -> (StatusCode, String) {
     let response = browser.server_fn(name, body).await;
-    (response.status(), response.text().await.unwrap())
+    (response.status(), response.text().await.expect("a body"))
 }
 
 fn deploy_form(name: &str) -> Value {
@@ -200,7 +199,7 @@ async fn revoking_needs_the_name_typed_and_then_the_token_stops_working() {
 async fn health(browser: &Browser) -> Value {
     let (status, body) = call(browser, "instance_health", json!({"instance": "demo"})).await;
     assert_eq!(status, StatusCode::OK, "{body}");
-    serde_json::from_str::<Value>(&body).unwrap()
+    serde_json::from_str::<Value>(&body).expect("valid JSON")
 }
 
 #[tokio::test]

@@ -1,6 +1,5 @@
 //! Several GitLab instances at once: the user picks one at sign-in, URLs carry the instance,
 //! and a sign-in to one grants nothing on the other.
-#![allow(clippy::unwrap_used)]
 
 use crate::common::{location, Browser};
 use gitlab_double::{Double, DoubleConfig};

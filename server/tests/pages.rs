@@ -1,6 +1,5 @@
 //! Server-rendered pages against the GitLab double: data in the HTML (no JavaScript needed),
 //! GitLab's permission answers told apart, GitLab failures shown clearly.
-#![allow(clippy::unwrap_used)]
 
 use crate::common::{start, Browser};
 use reqwest::StatusCode;

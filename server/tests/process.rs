@@ -1,6 +1,5 @@
 //! The `registry-dash` binary as operators run it: its command line, `check-config`, JSON
 //! logs with request ids and audit events, and SIGTERM in the middle of a deletion.
-#![allow(clippy::unwrap_used)]
 
 use crate::common::Browser;
 use gitlab_double::{Double, DoubleConfig};
@@ -19,7 +18,7 @@ fn run(args: &[&str], env: &[(&str, &str)]) -> (i32, String, String) {
         .env_clear()
         .envs(env.iter().copied())
         .output()
-        .unwrap();
+        .expect("the binary runs");
     (
         output.status.code().unwrap_or(-1),
         String::from_utf8_lossy(&output.stdout).into_owned(),
@@ -71,7 +70,8 @@ async fn check_config_tries_each_gitlab_without_serving() {
         std::fs::write(
             &path,
             format!(
-                "[[instances]]\nname = \"corp\"\nbase_url = \"{}\"\nclient_id = \"registry-dash-demo\"\nclient_secret = \"{secret}\"\n",
+                "[[instances]]\nname = \"corp\"\nbase_url = \"{}\"\nclient_id = \
+                    \"registry-dash-demo\"\nclient_secret = \"{secret}\"\n",
                 double.base_url
             ),
         )
@@ -117,8 +117,8 @@ impl Process {
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
-            .unwrap();
-        let stdout = child.stdout.take().unwrap();
+            .expect("the binary starts");
+        let stdout = child.stdout.take().expect("stdout is piped");
         let lines = Arc::new(Mutex::new(Vec::new()));
         let (tx, rx) = std::sync::mpsc::channel();
         let collected = lines.clone();
@@ -127,10 +127,15 @@ impl Process {
                 if let Some(url) = line.strip_prefix("registry-dash listening on ") {
                     let _ = tx.send(url.to_string());
                 }
-                collected.lock().unwrap().push(line);
+                collected
+                    .lock()
+                    .expect("the lock is not poisoned")
+                    .push(line);
             }
         });
-        let base = rx.recv_timeout(Duration::from_secs(60)).unwrap();
+        let base = rx
+            .recv_timeout(Duration::from_secs(60))
+            .expect("the server says where it listens within 60 s");
         Process { child, base, lines }
     }
 
@@ -138,14 +143,14 @@ impl Process {
         let status = Command::new("kill")
             .args(["-TERM", &self.child.id().to_string()])
             .status()
-            .unwrap();
+            .expect("the command ran");
         assert!(status.success());
     }
 
     fn logged(&self) -> Vec<Value> {
         self.lines
             .lock()
-            .unwrap()
+            .expect("the lock is not poisoned")
             .iter()
             .filter_map(|l| serde_json::from_str(l).ok())
             .collect()

@@ -1,6 +1,5 @@
 //! Protection rules and "Run now" through the server functions the policy page calls: rules
 //! change the preview at once, GitLab's limits hold, and a bulk delete runs only as confirmed.
-#![allow(clippy::unwrap_used)]
 
 use crate::common::{preview_decisions as decisions, preview_reason as reason, start, Browser};
 use reqwest::StatusCode;
@@ -13,7 +12,7 @@ const PREVIEW: &str = "/api/v1/demo/projects/acme%2Fweb/cleanup-preview";
 async fn get(browser: &Browser, path: &str) -> Value {
     let response = browser.get(path).await;
     assert_eq!(response.status(), StatusCode::OK);
-    response.json().await.unwrap()
+    response.json().await.expect("a JSON body")
 }
 
 async fn change(browser: &Browser, change: Value) -> (StatusCode, Value) {
@@ -24,7 +23,7 @@ async fn change(browser: &Browser, change: Value) -> (StatusCode, Value) {
         )
         .await;
     let status = response.status();
-    let text = response.text().await.unwrap();
+    let text = response.text().await.expect("a body");
     (
         status,
         serde_json::from_str(&text).unwrap_or(Value::String(text)),

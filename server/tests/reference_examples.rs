@@ -1,6 +1,5 @@
 //! The GitLab client parses every example payload of GitLab's docs the BFF reads
 //! (fixtures/gitlab-reference/examples, sources in its README).
-#![allow(clippy::unwrap_used)]
 
 use server::gitlab::wire;
 use std::path::PathBuf;
@@ -10,7 +9,7 @@ fn examples_dir() -> PathBuf {
 }
 
 fn read(name: &str) -> String {
-    std::fs::read_to_string(examples_dir().join(name)).unwrap()
+    std::fs::read_to_string(examples_dir().join(name)).expect("the example file is there")
 }
 
 #[test]

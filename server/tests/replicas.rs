@@ -2,7 +2,6 @@
 //! sign-ins cross replicas, sessions survive restarts, a rotating refresh token is redeemed
 //! once, budgets hold for the deployment, and a Redis outage is said clearly and recovered
 //! from.
-#![allow(clippy::unwrap_used)]
 
 use crate::common::cluster::{free_port, Cluster, RedisServer};
 use crate::common::{location, start, Browser};
@@ -15,9 +14,11 @@ use url::Url;
 
 /// `url` with its scheme, host and port replaced by `base`'s.
 fn on(base: &str, url: &Url) -> Url {
-    let base = Url::parse(base).unwrap();
+    let base = Url::parse(base).expect("a valid URL");
     let mut moved = url.clone();
-    moved.set_port(base.port()).unwrap();
+    moved
+        .set_port(base.port())
+        .expect("a URL that takes a port");
     moved
 }
 
@@ -27,7 +28,7 @@ async fn status_of(browser: &Browser, base: &str, path: &str) -> StatusCode {
         .get(format!("{base}{path}"))
         .send()
         .await
-        .unwrap()
+        .expect("the server answers")
         .status()
 }
 
@@ -166,11 +167,11 @@ async fn redis_state(browser: &Browser, base: &str) -> String {
         .get(format!("{base}/readyz"))
         .send()
         .await
-        .unwrap()
+        .expect("the server answers")
         .json()
         .await
-        .unwrap();
-    report["redis"].as_str().unwrap().to_string()
+        .expect("a JSON body");
+    report["redis"].as_str().expect("a string").to_string()
 }
 
 async fn wait_for_redis_state(browser: &Browser, base: &str, ok: bool) {

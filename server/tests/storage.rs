@@ -1,7 +1,6 @@
 //! Storage truth against the GitLab double: layers gathered once per digest, deduplicated
 //! figures that agree with GitLab's own, deletion estimates, comparisons, and the same on
 //! the JSON API.
-#![allow(clippy::unwrap_used)]
 
 use crate::common::{requests, signed_in, start, Browser};
 use crate::tags::{call, complete_list, WEB_WORKER};

@@ -1,6 +1,5 @@
 //! The tag index and the tag pages' server functions against the GitLab double: sorting
 //! and filtering over all tags, the request strategy, access checks, deletion.
-#![allow(clippy::unwrap_used)]
 
 use crate::common::{
     controls, gitlab_tag_names, issued_token, requests, signed_in, start, Browser,
@@ -33,9 +32,9 @@ pub(crate) async fn tag_list(
         )
         .await;
     let ok = response.status().is_success();
-    let body: Value = response.json().await.unwrap();
+    let body: Value = response.json().await.expect("a JSON body");
     if ok {
-        Ok(serde_json::from_value(body).unwrap())
+        Ok(serde_json::from_value(body).expect("the expected shape"))
     } else {
         Err(body)
     }
@@ -44,7 +43,9 @@ pub(crate) async fn tag_list(
 /// Polls until the repository's index is complete (the page's own polling, done by hand).
 pub(crate) async fn complete_list(browser: &Browser, repository: u64, query: &str) -> TagListPage {
     for _ in 0..200 {
-        let page = tag_list(browser, repository, query).await.unwrap();
+        let page = tag_list(browser, repository, query)
+            .await
+            .expect("the tag list answers");
         assert!(page.progress.error.is_none(), "{:?}", page.progress.error);
         if page.progress.complete {
             return page;
@@ -60,7 +61,12 @@ pub(crate) async fn call<T: serde::de::DeserializeOwned>(
     name: &str,
     body: Value,
 ) -> T {
-    browser.server_fn(name, body).await.json().await.unwrap()
+    browser
+        .server_fn(name, body)
+        .await
+        .json()
+        .await
+        .expect("a JSON body")
 }
 
 #[tokio::test]
@@ -130,7 +136,7 @@ async fn indexed_names(browser: &Browser) -> std::collections::HashSet<String> {
             &format!("sort=name_asc&per_page=100&page={page}"),
         )
         .await
-        .unwrap();
+        .expect("the tag list answers");
         names.extend(next.slice.tags.into_iter().map(|t| t.name));
     }
     names

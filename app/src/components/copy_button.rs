@@ -31,7 +31,9 @@ pub fn CopyButton(
             on:click=on_click
         >
             <span aria-hidden="true">{move || state.get().icon()}</span>
-            <span class="visually-hidden" role="status">{move || state.get().message()}</span>
+            <span class="visually-hidden" role="status">
+                {move || state.get().message()}
+            </span>
         </button>
     }
 }

@@ -113,75 +113,143 @@ pub fn DeleteTagsDialog(
     };
     view! {
         <div class="modal-backdrop">
-            <div class="modal" role="dialog" aria-modal="true" aria-labelledby="delete-title" on:keydown=on_key>
+            <div
+                class="modal"
+                role="dialog"
+                aria-modal="true"
+                aria-labelledby="delete-title"
+                on:keydown=on_key
+            >
                 <h2 id="delete-title">{title}</h2>
                 {move || match outcome.get() {
                     Some(result) => view! { <DeleteReport result /> }.into_any(),
                     None => {
                         let instance = estimate_instance.clone();
                         view! {
-                        <Suspense fallback=|| view! { <p class="muted" role="status">"Checking the tags…"</p> }>
-                            {move || {
-                                let instance = instance.clone();
-                                Suspend::new(async move {
-                                match plan.await {
-                                    Err(error) => view! { <p class="error-text" role="alert">{error.to_string()}</p> }.into_any(),
-                                    Ok(plan) => view! { <PlanView plan instance repository_id /> }.into_any(),
+                            <Suspense fallback=|| {
+                                view! {
+                                    <p class="muted" role="status">
+                                        "Checking the tags…"
+                                    </p>
                                 }
-                            })}}
-                        </Suspense>
-                        {needs_typing.then(|| view! {
-                            <label class="field">
-                                <span>"Type " <strong>{count}</strong> " to confirm"</span>
-                                <input
-                                    type="text"
-                                    inputmode="numeric"
-                                    autocomplete="off"
-                                    data-testid="confirm-count"
-                                    prop:value=move || typed.get()
-                                    on:input=move |ev| typed.set(event_target_value(&ev))
-                                />
-                            </label>
-                        })}
-                    }.into_any()
+                            }>
+                                {move || {
+                                    let instance = instance.clone();
+                                    Suspend::new(async move {
+                                        match plan.await {
+                                            Err(error) => {
+                                                view! {
+                                                    <p class="error-text" role="alert">
+                                                        {error.to_string()}
+                                                    </p>
+                                                }
+                                                    .into_any()
+                                            }
+                                            Ok(plan) => {
+                                                view! { <PlanView plan instance repository_id /> }
+                                                    .into_any()
+                                            }
+                                        }
+                                    })
+                                }}
+                            </Suspense>
+                            {needs_typing
+                                .then(|| {
+                                    view! {
+                                        <label class="field">
+                                            <span>"Type " <strong>{count}</strong> " to confirm"</span>
+                                            <input
+                                                type="text"
+                                                inputmode="numeric"
+                                                autocomplete="off"
+                                                data-testid="confirm-count"
+                                                prop:value=move || typed.get()
+                                                on:input=move |ev| typed.set(event_target_value(&ev))
+                                            />
+                                        </label>
+                                    }
+                                })}
+                        }
+                            .into_any()
                     }
                 }}
-                {move || running.get().then(|| view! {
-                    <div class="delete-progress" role="status">
-                        <label>
-                            {move || format!("Deleted {} of {}…", format::count(done.get() as u64), format::count(count as u64))}
-                            <progress aria-label="Tags deleted" max=count value=move || done.get()></progress>
-                        </label>
-                    </div>
-                })}
+                {move || {
+                    running
+                        .get()
+                        .then(|| {
+                            view! {
+                                <div class="delete-progress" role="status">
+                                    <label>
+                                        {move || {
+                                            format!(
+                                                "Deleted {} of {}…",
+                                                format::count(done.get() as u64),
+                                                format::count(count as u64),
+                                            )
+                                        }}
+                                        <progress
+                                            aria-label="Tags deleted"
+                                            max=count
+                                            value=move || done.get()
+                                        ></progress>
+                                    </label>
+                                </div>
+                            }
+                        })
+                }}
                 <div class="modal-actions">
-                    {move || if outcome.get().is_some() {
-                        let done = NodeRef::<leptos::html::Button>::new();
-                        super::focus_on_mount(done);
-                        view! { <button type="button" class="button primary" node_ref=done on:click=move |_| close()>"Done"</button> }.into_any()
-                    } else {
-                        let confirm = confirm.clone();
-                        view! {
-                            <button type="button" class="button" node_ref=cancel
-                                on:click=move |_| if running.get_untracked() { stop.set(true) } else { close() }
-                                disabled=move || stop.get()>
-                                {move || if running.get() { "Stop" } else { "Cancel" }}
-                            </button>
-                            <button
-                                type="button"
-                                class="button danger"
-                                disabled=move || running.get() || !confirmed()
-                                on:click=confirm
-                            >
-                                {move || if running.get() {
-                                    "Deleting…".to_string()
-                                } else if count == 1 {
-                                    "Delete tag".to_string()
-                                } else {
-                                    format!("Delete {} tags", format::count(count as u64))
-                                }}
-                            </button>
-                        }.into_any()
+                    {move || {
+                        if outcome.get().is_some() {
+                            let done = NodeRef::<leptos::html::Button>::new();
+                            super::focus_on_mount(done);
+                            view! {
+                                <button
+                                    type="button"
+                                    class="button primary"
+                                    node_ref=done
+                                    on:click=move |_| close()
+                                >
+                                    "Done"
+                                </button>
+                            }
+                                .into_any()
+                        } else {
+                            let confirm = confirm.clone();
+                            view! {
+                                <button
+                                    type="button"
+                                    class="button"
+                                    node_ref=cancel
+                                    on:click=move |_| {
+                                        if running.get_untracked() {
+                                            stop.set(true)
+                                        } else {
+                                            close()
+                                        }
+                                    }
+                                    disabled=move || stop.get()
+                                >
+                                    {move || if running.get() { "Stop" } else { "Cancel" }}
+                                </button>
+                                <button
+                                    type="button"
+                                    class="button danger"
+                                    disabled=move || running.get() || !confirmed()
+                                    on:click=confirm
+                                >
+                                    {move || {
+                                        if running.get() {
+                                            "Deleting…".to_string()
+                                        } else if count == 1 {
+                                            "Delete tag".to_string()
+                                        } else {
+                                            format!("Delete {} tags", format::count(count as u64))
+                                        }
+                                    }}
+                                </button>
+                            }
+                                .into_any()
+                        }
                     }}
                 </div>
             </div>
@@ -210,8 +278,16 @@ fn StorageEstimate(instance: String, repository_id: u64, names: Vec<String>) -> 
     view! {
         <div class="storage-estimate" data-testid="storage-estimate">
             {move || match estimate.get() {
-                None => view! { <p class="muted">"Reading layers to work out what this frees…"</p> }.into_any(),
-                Some(Err(error)) => view! { <p class="muted">"What this frees is not known: " {error.to_string()}</p> }.into_any(),
+                None => {
+                    view! { <p class="muted">"Reading layers to work out what this frees…"</p> }
+                        .into_any()
+                }
+                Some(Err(error)) => {
+                    view! {
+                        <p class="muted">"What this frees is not known: " {error.to_string()}</p>
+                    }
+                        .into_any()
+                }
                 Some(Ok(estimate)) => view! { <EstimateView estimate /> }.into_any(),
             }}
         </div>
@@ -223,40 +299,77 @@ fn EstimateView(estimate: DeletionEstimate) -> impl IntoView {
     let f = estimate.freed.clone();
     let p = estimate.progress.clone();
     let headline = if f.images == 0 && f.kept_by_other_tags > 0 {
-        view! { <p data-testid="frees">"Frees " <strong>"nothing"</strong>": other tags keep every one of these images."</p> }.into_any()
+        view! {
+            <p data-testid="frees">
+                "Frees " <strong>"nothing"</strong> ": other tags keep every one of these images."
+            </p>
+        }
+        .into_any()
     } else {
         view! {
             <p data-testid="frees">
                 "Frees about " <strong data-testid="freed-bytes">{format::bytes(f.bytes)}</strong>
                 ": the layers and configs only these images use."
-                {(f.naive_bytes != f.bytes).then(|| view! {
-                    " " <span class="muted" data-testid="naive-bytes">"Adding up the tags’ sizes would say " {format::bytes(f.naive_bytes)} "."</span>
-                })}
+                {(f.naive_bytes != f.bytes)
+                    .then(|| {
+                        view! {
+                            " "
+                            <span class="muted" data-testid="naive-bytes">
+                                "Adding up the tags’ sizes would say "
+                                {format::bytes(f.naive_bytes)}
+                                "."
+                            </span>
+                        }
+                    })}
             </p>
-        }.into_any()
+        }
+        .into_any()
     };
     let partial = (f.partial() || !p.complete).then(|| {
         let reading = p.error.is_none() && !p.complete;
         view! {
             <p class="muted small" data-testid="estimate-partial">
                 {if reading { "Still reading layers: " } else { "Partial: " }}
-                {format!("{} of {} images read", format::count(p.images_known), format::count(p.images))}
-                {(p.unreadable > 0).then(|| format!(", {} unreadable", format::count(p.unreadable)))}
+                {format!(
+                    "{} of {} images read",
+                    format::count(p.images_known),
+                    format::count(p.images),
+                )}
+                {(p.unreadable > 0)
+                    .then(|| format!(", {} unreadable", format::count(p.unreadable)))}
                 "; the figure leaves out what is not read yet."
-                {reading.then(|| view! { " " <progress aria-label="Layers read" max=p.images.max(1) value=p.images_known></progress> })}
+                {reading
+                    .then(|| {
+                        view! {
+                            " "
+                            <progress
+                                aria-label="Layers read"
+                                max=p.images.max(1)
+                                value=p.images_known
+                            ></progress>
+                        }
+                    })}
             </p>
         }
     });
     view! {
         {headline}
-        {(f.elsewhere_bytes > 0).then(|| view! {
-            <p class="muted small" data-testid="elsewhere-bytes">
-                {format!("{} more stays: other repositories of the project use those layers.", format::bytes(f.elsewhere_bytes))}
-            </p>
-        })}
+        {(f.elsewhere_bytes > 0)
+            .then(|| {
+                view! {
+                    <p class="muted small" data-testid="elsewhere-bytes">
+                        {format!(
+                            "{} more stays: other repositories of the project use those layers.",
+                            format::bytes(f.elsewhere_bytes),
+                        )}
+                    </p>
+                }
+            })}
         {partial}
         {p.error.clone().map(|e| view! { <p class="muted small">{e}</p> })}
-        <p class="muted small">"GitLab removes the tags at once; the untagged images and their layers go at its next garbage collection. Layers that other repositories in the namespace use stay stored."</p>
+        <p class="muted small">
+            "GitLab removes the tags at once; the untagged images and their layers go at its next garbage collection. Layers that other repositories in the namespace use stay stored."
+        </p>
     }
 }
 
@@ -277,39 +390,91 @@ fn PlanView(plan: DeletionPlan, instance: String, repository_id: u64) -> impl In
         .count();
     view! {
         <p>"These tags will be deleted from GitLab. This cannot be undone."</p>
-        {(!deletable.is_empty()).then(|| view! { <StorageEstimate instance repository_id names=deletable /> })}
+        {(!deletable.is_empty())
+            .then(|| view! { <StorageEstimate instance repository_id names=deletable /> })}
         <ul class="warnings">
-            {plan.includes_latest.then(|| view! {
-                <li class="warning">"“latest” is among them: anything pulling the default tag will break."</li>
-            })}
-            {(refused > 0).then(|| view! {
-                <li class="warning">{format::plural(refused as u64, "tag is", "tags are")} " protected or beyond your role: GitLab will refuse to delete them."</li>
-            })}
-            {(shared > 0).then(|| view! {
-                <li class="warning">{format::plural(shared as u64, "tag points", "tags point")} " at an image that other tags keep using; the image stays."</li>
-            })}
-            {(!plan.unknown.is_empty()).then(|| view! {
-                <li class="warning">{format::plural(plan.unknown.len() as u64, "tag was", "tags were")} " not found in the current list (deleted meanwhile?)."</li>
-            })}
+            {plan
+                .includes_latest
+                .then(|| {
+                    view! {
+                        <li class="warning">
+                            "“latest” is among them: anything pulling the default tag will break."
+                        </li>
+                    }
+                })}
+            {(refused > 0)
+                .then(|| {
+                    view! {
+                        <li class="warning">
+                            {format::plural(refused as u64, "tag is", "tags are")}
+                            " protected or beyond your role: GitLab will refuse to delete them."
+                        </li>
+                    }
+                })}
+            {(shared > 0)
+                .then(|| {
+                    view! {
+                        <li class="warning">
+                            {format::plural(shared as u64, "tag points", "tags point")}
+                            " at an image that other tags keep using; the image stays."
+                        </li>
+                    }
+                })}
+            {(!plan.unknown.is_empty())
+                .then(|| {
+                    view! {
+                        <li class="warning">
+                            {format::plural(plan.unknown.len() as u64, "tag was", "tags were")}
+                            " not found in the current list (deleted meanwhile?)."
+                        </li>
+                    }
+                })}
         </ul>
         <ul class="delete-list" aria-label="Tags to delete">
-            {plan.tags.into_iter().map(|t| view! {
-                <li data-tag=t.name.clone()>
-                    <code>{t.name.clone()}</code>
-                    {t.refusal.map(|r| view! { <span class="badge danger" title=r.clone()>"will be refused"</span> <span class="muted small">{r}</span> })}
-                    {(!t.shares_digest_with.is_empty()).then(|| {
-                        let more = (t.shares_digest_more > 0)
-                            .then(|| format!(" and {} more", t.shares_digest_more));
-                        view! {
-                            <span class="muted small">" same image as " {t.shares_digest_with.join(", ")} {more}</span>
-                        }
-                    })}
-                </li>
-            }).collect_view()}
-            {plan.unknown.into_iter().map(|name| {
-                let label = name.clone();
-                view! { <li data-tag=name><code>{label}</code> <span class="badge">"not found"</span></li> }
-            }).collect_view()}
+            {plan
+                .tags
+                .into_iter()
+                .map(|t| {
+                    view! {
+                        <li data-tag=t.name.clone()>
+                            <code>{t.name.clone()}</code>
+                            {t
+                                .refusal
+                                .map(|r| {
+                                    view! {
+                                        <span class="badge danger" title=r.clone()>
+                                            "will be refused"
+                                        </span>
+                                        <span class="muted small">{r}</span>
+                                    }
+                                })}
+                            {(!t.shares_digest_with.is_empty())
+                                .then(|| {
+                                    let more = (t.shares_digest_more > 0)
+                                        .then(|| format!(" and {} more", t.shares_digest_more));
+                                    view! {
+                                        <span class="muted small">
+                                            " same image as " {t.shares_digest_with.join(", ")} {more}
+                                        </span>
+                                    }
+                                })}
+                        </li>
+                    }
+                })
+                .collect_view()}
+            {plan
+                .unknown
+                .into_iter()
+                .map(|name| {
+                    let label = name.clone();
+                    view! {
+                        <li data-tag=name>
+                            <code>{label}</code>
+                            <span class="badge">"not found"</span>
+                        </li>
+                    }
+                })
+                .collect_view()}
         </ul>
     }
 }
@@ -317,7 +482,13 @@ fn PlanView(plan: DeletionPlan, instance: String, repository_id: u64) -> impl In
 #[component]
 fn DeleteReport(result: Result<Vec<DeleteOutcome>, AppError>) -> impl IntoView {
     match result {
-        Err(error) => view! { <p class="error-text" role="alert">{error.to_string()} " Nothing was deleted."</p> }.into_any(),
+        Err(error) => view! {
+            <p class="error-text" role="alert">
+                {error.to_string()}
+                " Nothing was deleted."
+            </p>
+        }
+        .into_any(),
         Ok(outcomes) => {
             let deleted = outcomes.iter().filter(|o| o.deleted).count() as u64;
             let failed = outcomes.len() as u64 - deleted;
@@ -328,16 +499,26 @@ fn DeleteReport(result: Result<Vec<DeleteOutcome>, AppError>) -> impl IntoView {
                     "."
                 </p>
                 <ul class="delete-list" aria-label="Result per tag">
-                    {outcomes.into_iter().map(|o| view! {
-                        <li data-tag=o.name.clone() data-deleted=o.deleted.to_string()>
-                            <code>{o.name.clone()}</code>
-                            {if o.deleted {
-                                view! { <span class="badge success">"deleted"</span> }.into_any()
-                            } else {
-                                view! { <span class="badge danger">"not deleted"</span> <span class="small">{o.message.unwrap_or_default()}</span> }.into_any()
-                            }}
-                        </li>
-                    }).collect_view()}
+                    {outcomes
+                        .into_iter()
+                        .map(|o| {
+                            view! {
+                                <li data-tag=o.name.clone() data-deleted=o.deleted.to_string()>
+                                    <code>{o.name.clone()}</code>
+                                    {if o.deleted {
+                                        view! { <span class="badge success">"deleted"</span> }
+                                            .into_any()
+                                    } else {
+                                        view! {
+                                            <span class="badge danger">"not deleted"</span>
+                                            <span class="small">{o.message.unwrap_or_default()}</span>
+                                        }
+                                            .into_any()
+                                    }}
+                                </li>
+                            }
+                        })
+                        .collect_view()}
                 </ul>
             }.into_any()
         }

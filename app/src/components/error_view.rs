@@ -33,7 +33,11 @@ pub fn ErrorView(error: AppError) -> impl IntoView {
         AppError::NotSignedIn { instance } => {
             let instance = instance.clone();
             view! {
-                <a class="button primary" href=move || links::sign_in(&instance, &here()) rel="external">
+                <a
+                    class="button primary"
+                    href=move || links::sign_in(&instance, &here())
+                    rel="external"
+                >
                     "Sign in with GitLab"
                 </a>
             }
@@ -42,14 +46,22 @@ pub fn ErrorView(error: AppError) -> impl IntoView {
         AppError::GitLabUnavailable { .. }
         | AppError::RateLimited { .. }
         | AppError::Unavailable { .. } => view! {
-            <a class="button" href=here rel="external">"Try again"</a>
+            <a class="button" href=here rel="external">
+                "Try again"
+            </a>
         }
         .into_any(),
         AppError::Forbidden { .. } => view! {
-            <p class="hint">"Ask a project maintainer for at least the Reporter role to see its container registry."</p>
+            <p class="hint">
+                "Ask a project maintainer for at least the Reporter role to see its container registry."
+            </p>
         }
         .into_any(),
-        _ => view! { <a class="button" href="/">"Go to your projects"</a> }.into_any(),
+        _ => view! {
+            <a class="button" href="/">
+                "Go to your projects"
+            </a>
+        }.into_any(),
     };
     view! {
         <section class="error-view" role="alert" data-error=title>

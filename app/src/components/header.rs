@@ -14,7 +14,9 @@ pub fn Header(
     view! {
         <header class="topbar">
             <a class="brand" href=move || links::projects(&instance.get())>
-                <span class="brand-mark" aria-hidden="true">"▣"</span>
+                <span class="brand-mark" aria-hidden="true">
+                    "▣"
+                </span>
                 " Container registry"
             </a>
             <nav class="topnav" aria-label="Main">
@@ -24,20 +26,41 @@ pub fn Header(
             </nav>
             <div class="topbar-end">
                 <ThemeToggle />
-                <Suspense fallback=|| view! { <span class="user-chip muted">"…"</span> }>
+                <Suspense fallback=|| {
+                    view! { <span class="user-chip muted">"…"</span> }
+                }>
                     {move || Suspend::new(async move {
                         match viewer.await {
-                            Ok(user) => view! {
-                                <span class="user-chip" title=format!("Signed in to {} as @{}", user.instance, user.username)>
-                                    <span class="avatar" aria-hidden="true">{initials(&user.name)}</span>
-                                    <span class="user-name">{user.name.clone()}</span>
-                                    <span class="user-handle">{format!("@{}", user.username)}</span>
-                                </span>
-                                <form method="post" action="/auth/logout" class="inline-form">
-                                    <button type="submit" class="button subtle">"Sign out"</button>
-                                </form>
-                            }.into_any(),
-                            Err(_) => view! { <span class="user-chip muted">"Not signed in"</span> }.into_any(),
+                            Ok(user) => {
+                                view! {
+                                    <span
+                                        class="user-chip"
+                                        title=format!(
+                                            "Signed in to {} as @{}",
+                                            user.instance,
+                                            user.username,
+                                        )
+                                    >
+                                        <span class="avatar" aria-hidden="true">
+                                            {initials(&user.name)}
+                                        </span>
+                                        <span class="user-name">{user.name.clone()}</span>
+                                        <span class="user-handle">
+                                            {format!("@{}", user.username)}
+                                        </span>
+                                    </span>
+                                    <form method="post" action="/auth/logout" class="inline-form">
+                                        <button type="submit" class="button subtle">
+                                            "Sign out"
+                                        </button>
+                                    </form>
+                                }
+                                    .into_any()
+                            }
+                            Err(_) => {
+                                view! { <span class="user-chip muted">"Not signed in"</span> }
+                                    .into_any()
+                            }
                         }
                     })}
                 </Suspense>

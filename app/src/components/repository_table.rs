@@ -40,7 +40,10 @@ pub fn RepositoryTable(
         };
         view! {
             <th scope="col" aria-sort=aria>
-                <a href=href class="sort-link">{label}{arrow}</a>
+                <a href=href class="sort-link">
+                    {label}
+                    {arrow}
+                </a>
             </th>
         }
     };
@@ -51,8 +54,11 @@ pub fn RepositoryTable(
                 <tr>
                     {header("Image", RepositorySort::NameAsc, RepositorySort::NameDesc)}
                     {show_project.then(|| view! { <th scope="col">"Project"</th> })}
-                    <th scope="col" class="num">"Tags"</th>
-                    <th scope="col" class="num">"Size"</th>
+                    <th scope="col" class="num">
+                        "Tags"
+                    </th> <th scope="col" class="num">
+                        "Size"
+                    </th>
                     {header("Created", RepositorySort::CreatedAsc, RepositorySort::CreatedDesc)}
                     {header("Updated", RepositorySort::UpdatedAsc, RepositorySort::UpdatedDesc)}
                     <th scope="col">"Cleanup"</th>
@@ -69,34 +75,72 @@ pub fn RepositoryTable(
                             <tr data-repository=repo.path.clone()>
                                 <td>
                                     <div class="repo-name">
-                                        <a href=links::repository(&instance, repo.id)><strong>{repo.display_name().to_string()}</strong></a>
-                                        {repo.status.map(|s| view! { <span class="badge danger">{s.label()}</span> })}
+                                        <a href=links::repository(&instance, repo.id)>
+                                            <strong>{repo.display_name().to_string()}</strong>
+                                        </a>
+                                        {repo
+                                            .status
+                                            .map(|s| {
+                                                view! { <span class="badge danger">{s.label()}</span> }
+                                            })}
                                     </div>
                                     <div class="repo-location">
                                         <code>{repo.location.clone()}</code>
-                                        <CopyButton text=repo.location.clone() what=format!("image path {}", repo.location) />
+                                        <CopyButton
+                                            text=repo.location.clone()
+                                            what=format!("image path {}", repo.location)
+                                        />
                                     </div>
                                 </td>
-                                {show_project.then(|| view! {
-                                    <td><a href=project_href>{repo.project_path.clone()}</a></td>
-                                })}
+                                {show_project
+                                    .then(|| {
+                                        view! {
+                                            <td>
+                                                <a href=project_href>{repo.project_path.clone()}</a>
+                                            </td>
+                                        }
+                                    })}
                                 <td class="num">
-                                    {repo.tags_count.map(format::count).unwrap_or_else(|| "—".into())}
+                                    {repo
+                                        .tags_count
+                                        .map(format::count)
+                                        .unwrap_or_else(|| "—".into())}
                                 </td>
-                                <td class="num" title=if repo.size.is_none() { "GitLab reports sizes only with the metadata database" } else { "" }>
+                                <td
+                                    class="num"
+                                    title=if repo.size.is_none() {
+                                        "GitLab reports sizes only with the metadata database"
+                                    } else {
+                                        ""
+                                    }
+                                >
                                     {repo.size.map(format::bytes).unwrap_or_else(|| "—".into())}
                                 </td>
                                 <td>
-                                    <time datetime=created.clone().unwrap_or_default() title=created.as_deref().map(format::exact_time).unwrap_or_default()>
+                                    <time
+                                        datetime=created.clone().unwrap_or_default()
+                                        title=created
+                                            .as_deref()
+                                            .map(format::exact_time)
+                                            .unwrap_or_default()
+                                    >
                                         {format::relative_timestamp(created.as_deref(), now)}
                                     </time>
                                 </td>
                                 <td>
-                                    <time datetime=updated.clone().unwrap_or_default() title=updated.as_deref().map(format::exact_time).unwrap_or_default()>
+                                    <time
+                                        datetime=updated.clone().unwrap_or_default()
+                                        title=updated
+                                            .as_deref()
+                                            .map(format::exact_time)
+                                            .unwrap_or_default()
+                                    >
                                         {format::relative_timestamp(updated.as_deref(), now)}
                                     </time>
                                 </td>
-                                <td><span class="cleanup">{repo.cleanup_status.label()}</span></td>
+                                <td>
+                                    <span class="cleanup">{repo.cleanup_status.label()}</span>
+                                </td>
                             </tr>
                         }
                     })

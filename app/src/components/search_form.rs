@@ -61,7 +61,14 @@ pub fn SearchForm(
             <button type="submit" class="button primary">
                 "Search"
             </button>
-            {has_value.then(|| view! { <a class="button subtle" href=clear_href>"Clear"</a> })}
+            {has_value
+                .then(|| {
+                    view! {
+                        <a class="button subtle" href=clear_href>
+                            "Clear"
+                        </a>
+                    }
+                })}
         </form>
     }
 }

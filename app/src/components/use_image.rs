@@ -21,7 +21,9 @@ pub fn Snippet(
                 <span>{capitalized(&what)}</span>
                 <CopyButton text=text.clone() what=what />
             </div>
-            <pre><code data-testid=id>{text}</code></pre>
+            <pre>
+                <code data-testid=id>{text}</code>
+            </pre>
         </div>
     }
 }
@@ -49,7 +51,10 @@ pub fn UseImage(
         return view! {
             <section class="panel" aria-labelledby="use-title">
                 <h2 id="use-title">"Use this image"</h2>
-                <p class="muted">"GitLab gave this image no location we can build commands from: "<code>{location}</code></p>
+                <p class="muted">
+                    "GitLab gave this image no location we can build commands from: "
+                    <code>{location}</code>
+                </p>
             </section>
         }
         .into_any();
@@ -73,13 +78,19 @@ pub fn UseImage(
             <p class="muted">
                 "Registry " <code data-testid="registry-host">{host}</code>
                 ". Logging in needs a token with " <code>"read_registry"</code> ": "
-                <a href=credentials data-testid="credentials-link">"create pull credentials or build the formats from yours"</a> "."
+                <a href=credentials data-testid="credentials-link">
+                    "create pull credentials or build the formats from yours"
+                </a> "."
             </p>
             <Snippet what="docker login" text=c.docker_login id="use-docker-login" />
             <Snippet what="pull command by tag" text=c.docker_pull id="pull-by-tag" />
-            {c.docker_pull_pinned.map(|pinned| view! {
-                <Snippet what="pull command by digest" text=pinned id="pull-by-digest" />
-            })}
+            {c
+                .docker_pull_pinned
+                .map(|pinned| {
+                    view! {
+                        <Snippet what="pull command by digest" text=pinned id="pull-by-digest" />
+                    }
+                })}
             <details>
                 <summary>"Podman, crane, skopeo"</summary>
                 <Snippet what="podman pull" text=c.podman_pull id="use-podman" />

@@ -21,8 +21,10 @@ use crate::rest::{authenticate, avatar_url, origin, ApiError, Params};
 use crate::state::Double;
 use crate::sync::lock;
 
-const INVALID_CLIENT: &str = "Client authentication failed due to unknown client, no client authentication included, or unsupported authentication method.";
-const INVALID_GRANT: &str = "The provided authorization grant is invalid, expired, revoked, does not match the redirection URI used in the authorization request, or was issued to another client.";
+const INVALID_CLIENT: &str = "Client authentication failed due to unknown client, no client \
+    authentication included, or unsupported authentication method.";
+const INVALID_GRANT: &str = "The provided authorization grant is invalid, expired, revoked, does \
+    not match the redirection URI used in the authorization request, or was issued to another client.";
 const INVALID_REDIRECT_URI: &str = "The redirect URI included is not valid.";
 const UNSUPPORTED_RESPONSE_TYPE: &str =
     "The authorization server does not support this response type.";
@@ -443,7 +445,8 @@ pub(super) async fn token(
                 Some(code.to_owned()),
                 now,
             );
-            tracing::info!(client_id = %app.client_id, user_id = record.user_id, "access token issued");
+            tracing::info!(client_id = %app.client_id, user_id = record.user_id, "access token \
+                issued");
             token_response(&issued)
         }
         "refresh_token" => {

@@ -68,7 +68,8 @@ fn layout(title: &str, body: &str) -> String {
         "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
          <title>{title}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n\
-         <header role=\"banner\">GitLab (double)</header>\n<main>\n{body}\n</main>\n</body>\n</html>\n",
+         <header role=\"banner\">GitLab \
+             (double)</header>\n<main>\n{body}\n</main>\n</body>\n</html>\n",
         title = escape(title),
     )
 }
@@ -169,7 +170,8 @@ pub(crate) async fn avatar(Path(file): Path<String>) -> Response {
     let svg = format!(
         "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"64\" height=\"64\" viewBox=\"0 0 64 64\" role=\"img\" aria-label=\"{label}\">\
          <circle cx=\"32\" cy=\"32\" r=\"32\" fill=\"hsl({hue} 45% 38%)\"/>\
-         <text x=\"32\" y=\"40\" font-family=\"sans-serif\" font-size=\"24\" font-weight=\"700\" fill=\"#fff\" text-anchor=\"middle\">{letters}</text></svg>",
+         <text x=\"32\" y=\"40\" font-family=\"sans-serif\" font-size=\"24\" font-weight=\"700\" \
+             fill=\"#fff\" text-anchor=\"middle\">{letters}</text></svg>",
         label = escape(username),
         hue = hue(username),
         letters = escape(&letters),

@@ -676,7 +676,6 @@ fn opensource_cli(rng: &mut SplitMix64) -> ProjectSpec {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used)]
     use std::collections::{BTreeMap, BTreeSet, HashMap};
 
     use super::*;

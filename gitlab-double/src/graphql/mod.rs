@@ -32,7 +32,8 @@ use types::{
     GroupNode, ProjectNode, RepositoryDetailsExtra, UserCore,
 };
 
-pub(crate) const NOT_AVAILABLE: &str = "The resource that you are attempting to access does not exist or you don't have permission to perform this action";
+pub(crate) const NOT_AVAILABLE: &str = "The resource that you are attempting to access does not \
+    exist or you don't have permission to perform this action";
 
 /// The schema type served by the double.
 pub(crate) type DoubleSchema = Schema<QueryRoot, mutations::MutationRoot, EmptySubscription>;

@@ -104,7 +104,6 @@ pub(crate) fn position_window(
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used)]
     use super::*;
 
     #[test]

@@ -888,7 +888,8 @@ impl RepositoryDetailsExtra {
     /// Tags of the container repository (at most 20 per page).
     #[allow(clippy::too_many_arguments)]
     #[graphql(
-        complexity = "super::connection_complexity(child_complexity, sort.is_some(), first, last, 20)"
+        complexity = "super::connection_complexity(child_complexity, sort.is_some(), first, last, \
+            20)"
     )]
     async fn tags(
         &self,

@@ -163,7 +163,6 @@ pub(crate) fn run_cleanup(double: Double, repository_id: u64, user: u64, params:
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used)]
     use super::*;
     use crate::dataset::Dataset;
 

@@ -49,7 +49,8 @@ impl Form {
             }
             let parsed: Value = serde_json::from_slice(body).map_err(|_| {
                 ApiError::bad_param(
-                    "The provided content-type 'application/json' is not supported or the body is malformed",
+                    "The provided content-type 'application/json' is not supported or the body is \
+                        malformed",
                 )
             })?;
             if let Value::Object(map) = parsed {
@@ -145,7 +146,6 @@ pub(crate) fn grape_errors(errors: Vec<String>) -> Result<(), ApiError> {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used)]
     use super::*;
     use axum::http::HeaderValue;
 

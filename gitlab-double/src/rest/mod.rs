@@ -61,7 +61,8 @@ impl ApiError {
 
 fn bearer_challenge(error: &str, description: &str, scope: Option<&str>) -> HeaderValue {
     let mut value = format!(
-        "Bearer realm=\"Protected by OAuth 2.0\", error=\"{error}\", error_description=\"{description}\""
+        "Bearer realm=\"Protected by OAuth 2.0\", error=\"{error}\", \
+            error_description=\"{description}\""
     );
     if let Some(scope) = scope {
         value.push_str(&format!(", scope=\"{scope}\""));

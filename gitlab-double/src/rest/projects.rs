@@ -239,8 +239,12 @@ fn policy_attributes(
     // Normalise both encodings to name → JSON value.
     let mut raw: BTreeMap<String, Value> = BTreeMap::new();
     if is_json && !body.is_empty() {
-        let parsed: Value = serde_json::from_slice(body)
-            .map_err(|_| ApiError::bad_param("The provided content-type 'application/json' is not supported or the body is malformed"))?;
+        let parsed: Value = serde_json::from_slice(body).map_err(|_| {
+            ApiError::bad_param(
+                "The provided content-type 'application/json' is not \
+                supported or the body is malformed",
+            )
+        })?;
         if let Some(attrs) = parsed
             .get("container_expiration_policy_attributes")
             .and_then(Value::as_object)

@@ -389,7 +389,10 @@ pub(super) async fn bulk_delete_tags(
     if !double.take_cleanup_lease(repo.id, OffsetDateTime::now_utc()) {
         return Err(ApiError::Message(
             StatusCode::BAD_REQUEST,
-            json!("This request has already been made. You can run this at most once an hour for a given container repository"),
+            json!(
+                "This request has already been made. You can run this at most once an hour for a \
+                given container repository"
+            ),
         ));
     }
     run_cleanup(

@@ -1,6 +1,6 @@
 //! Helpers shared by the integration tests: starting the double, signing in through the real
 //! OAuth flow, calling the APIs, and validating payloads against GitLab's JSON schemas.
-#![allow(dead_code, clippy::unwrap_used)]
+#![allow(dead_code)]
 
 use std::path::PathBuf;
 
@@ -20,7 +20,7 @@ pub async fn start() -> RunningDouble {
 }
 
 pub async fn start_with(config: DoubleConfig) -> RunningDouble {
-    Double::spawn(config).await.unwrap()
+    Double::spawn(config).await.expect("the binary starts")
 }
 
 /// An HTTP client that does not follow redirects (OAuth answers with 302s).
@@ -28,7 +28,7 @@ pub fn http() -> reqwest::Client {
     reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
-        .unwrap()
+        .expect("it builds")
 }
 
 /// A PKCE verifier and its S256 challenge.
@@ -45,9 +45,9 @@ pub fn location_params(headers: &HeaderMap) -> Vec<(String, String)> {
         .get(reqwest::header::LOCATION)
         .expect("a Location header")
         .to_str()
-        .unwrap();
+        .expect("an ASCII header");
     url::Url::parse(location)
-        .unwrap()
+        .expect("a valid URL")
         .query_pairs()
         .into_owned()
         .collect()
@@ -79,7 +79,7 @@ pub async fn authorize(base: &str, user: &str, scope: &str, challenge: Option<&s
         .form(&form)
         .send()
         .await
-        .unwrap();
+        .expect("the server answers");
     assert_eq!(response.status(), StatusCode::FOUND);
     let pairs = location_params(response.headers());
     assert_eq!(param(&pairs, "state").as_deref(), Some("st4te"));
@@ -102,7 +102,7 @@ pub async fn exchange(base: &str, code: &str, verifier: Option<&str>) -> reqwest
         .form(&form)
         .send()
         .await
-        .unwrap()
+        .expect("the server answers")
 }
 
 /// Full sign-in with PKCE; returns the token response.
@@ -111,7 +111,7 @@ pub async fn login_full(base: &str, user: &str, scope: &str) -> Value {
     let code = authorize(base, user, scope, Some(&challenge)).await;
     let response = exchange(base, &code, Some(&verifier)).await;
     assert_eq!(response.status(), StatusCode::OK);
-    response.json().await.unwrap()
+    response.json().await.expect("a JSON body")
 }
 
 /// Access token of `user` with the `api` scope.
@@ -122,7 +122,7 @@ pub async fn login(base: &str, user: &str) -> String {
 pub async fn login_scoped(base: &str, user: &str, scope: &str) -> String {
     login_full(base, user, scope).await["access_token"]
         .as_str()
-        .unwrap()
+        .expect("a string")
         .to_owned()
 }
 
@@ -132,10 +132,10 @@ pub async fn get(base: &str, path: &str, token: Option<&str>) -> (StatusCode, He
     if let Some(t) = token {
         request = request.bearer_auth(t);
     }
-    let response = request.send().await.unwrap();
+    let response = request.send().await.expect("the server answers");
     let status = response.status();
     let headers = response.headers().clone();
-    let text = response.text().await.unwrap();
+    let text = response.text().await.expect("a body");
     (
         status,
         headers,
@@ -158,9 +158,9 @@ pub async fn call(
     if let Some(f) = form {
         request = request.form(f);
     }
-    let response = request.send().await.unwrap();
+    let response = request.send().await.expect("the server answers");
     let status = response.status();
-    let text = response.text().await.unwrap();
+    let text = response.text().await.expect("a body");
     (status, serde_json::from_str(&text).unwrap_or(Value::Null))
 }
 
@@ -176,9 +176,9 @@ pub async fn call_json(
     if let Some(t) = token {
         request = request.bearer_auth(t);
     }
-    let response = request.send().await.unwrap();
+    let response = request.send().await.expect("the server answers");
     let status = response.status();
-    let text = response.text().await.unwrap();
+    let text = response.text().await.expect("a body");
     (status, serde_json::from_str(&text).unwrap_or(Value::Null))
 }
 
@@ -195,13 +195,15 @@ pub async fn gql(
     if let Some(t) = token {
         request = request.bearer_auth(t);
     }
-    let response = request.send().await.unwrap();
+    let response = request.send().await.expect("the server answers");
     let status = response.status();
-    (status, response.json().await.unwrap())
+    (status, response.json().await.expect("a JSON body"))
 }
 
 pub fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
-    headers.get(name).map(|v| v.to_str().unwrap())
+    headers
+        .get(name)
+        .map(|v| v.to_str().expect("an ASCII header"))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -242,7 +244,7 @@ pub fn assert_shape(actual: &Value, examples: &[&Value], nullable: &[&str], what
     use std::collections::{BTreeMap, BTreeSet};
     let mut types: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
     for example in examples {
-        for (k, v) in example.as_object().unwrap() {
+        for (k, v) in example.as_object().expect("an object") {
             types.entry(k.as_str()).or_default().insert(json_type(v));
         }
     }
@@ -306,7 +308,7 @@ fn inline_refs(value: &mut Value, dir: &str) {
 /// GitLab sends, each documented in GitLab's API docs or its own type definitions.
 /// Everything else, including `additionalProperties: false`, is kept.
 fn adjust(relative: &str, schema: &mut Value) {
-    let props = |s: &mut Value| s["properties"].as_object_mut().unwrap().clone();
+    let props = |s: &mut Value| s["properties"].as_object_mut().expect("an object").clone();
     match relative {
         "registry/tag.json" => {
             let mut p = props(schema);
@@ -331,7 +333,7 @@ fn adjust(relative: &str, schema: &mut Value) {
             p.insert("size".into(), json!({ "type": ["integer", "null"] }));
             p["status"]["oneOf"][1]["enum"]
                 .as_array_mut()
-                .unwrap()
+                .expect("an array")
                 .push(json!("delete_ongoing"));
             schema["properties"] = Value::Object(p);
         }
@@ -374,7 +376,7 @@ pub fn assert_valid(relative: &str, instance: &Value) {
         errors.is_empty(),
         "payload does not match {relative}:\n{}\npayload: {}",
         errors.join("\n"),
-        serde_json::to_string_pretty(instance).unwrap()
+        serde_json::to_string_pretty(instance).expect("it serialises")
     );
 }
 
@@ -384,6 +386,6 @@ pub fn is_valid(relative: &str, instance: &Value) -> bool {
     jsonschema::options()
         .should_validate_formats(true)
         .build(&schema)
-        .unwrap()
+        .expect("it builds")
         .is_valid(instance)
 }

@@ -401,13 +401,15 @@ impl SessionCredential {
                 self.shared
                     .store(&self.session, &key, Some(&record))
                     .await?;
-                tracing::info!(instance = %name, user = %record.viewer.username, "refreshed GitLab token");
+                tracing::info!(instance = %name, user = %record.viewer.username, "refreshed GitLab \
+                    token");
                 let token = AccessToken::new(record.access_token.clone());
                 *lock(&self.record) = record;
                 Ok(token)
             }
             Err(RequestTokenError::ServerResponse(response)) => {
-                tracing::info!(instance = %name, error = ?response.error(), "GitLab refused the refresh; signing out");
+                tracing::info!(instance = %name, error = ?response.error(), "GitLab refused the \
+                    refresh; signing out");
                 self.shared.store(&self.session, &key, None).await?;
                 Err(not_signed_in(&name))
             }

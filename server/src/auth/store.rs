@@ -399,7 +399,6 @@ impl SessionStore for MemoryStore {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used)]
     use super::*;
 
     fn record() -> Record {

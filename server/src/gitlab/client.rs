@@ -622,7 +622,6 @@ fn header_number<T: std::str::FromStr>(headers: &header::HeaderMap, name: &str) 
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used)]
     use super::*;
 
     #[test]

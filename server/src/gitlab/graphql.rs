@@ -98,7 +98,8 @@ pub fn tags_batch(pages: usize) -> String {
     let aliases: String = (0..pages)
         .map(|i| {
             format!(
-                "\n    p{i}: tags(first: {TAGS_PER_PAGE}, after: $a{i}, name: $n{i}, sort: NAME_ASC, referrers: true) {{ nodes {{ ...Tag }} pageInfo {{ hasNextPage endCursor }} }}"
+                "\n    p{i}: tags(first: {TAGS_PER_PAGE}, after: $a{i}, name: $n{i}, sort: \
+                    NAME_ASC, referrers: true) {{ nodes {{ ...Tag }} pageInfo {{ hasNextPage endCursor }} }}"
             )
         })
         .collect();

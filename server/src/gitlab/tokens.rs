@@ -136,7 +136,8 @@ pub fn bearer_params(header: &str) -> Option<(String, Option<String>)> {
 fn parse_created<T: DeserializeOwned>(body: &str, what: &str) -> Result<T, GitLabError> {
     serde_json::from_str(body).map_err(|_| {
         GitLabError::Malformed(format!(
-            "GitLab created the {what} but its answer could not be read; revoke it in GitLab and try again"
+            "GitLab created the {what} but its answer could not be read; revoke it in GitLab and \
+                try again"
         ))
     })
 }
@@ -382,7 +383,6 @@ impl GitLabClient {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used)]
     use super::*;
 
     #[test]

@@ -50,7 +50,8 @@ fn overloaded(error: BoxError, metrics: &crate::metrics::Metrics) -> Response {
         tracing::warn!("request timed out");
         (
             5,
-            "That took too long to answer. Try again in a moment; anything it had started still finishes.\n",
+            "That took too long to answer. Try again in a moment; anything it had started still \
+                finishes.\n",
         )
     } else {
         tracing::error!(%error, "request failed in the limits layer");

@@ -77,7 +77,8 @@ pub async fn observe(State(state): State<AppState>, mut request: Request, next: 
                 StatusCode::INTERNAL_SERVER_ERROR,
                 [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
                 format!(
-                    "Something went wrong on our side. If it happens again, tell your administrator this request id: {id}\n"
+                    "Something went wrong on our side. If it happens again, tell your \
+                        administrator this request id: {id}\n"
                 ),
             )
                 .into_response()

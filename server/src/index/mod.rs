@@ -517,10 +517,13 @@ impl BuildError {
                 errors::sentence(error)
             ),
             BuildError::Evicted => {
-                "This index was dropped to keep the dashboard within its memory bound; reload to index again.".into()
+                "This index was dropped to keep the dashboard within its memory bound; reload to \
+                    index again."
+                    .into()
             }
             BuildError::TooLarge(mib) => format!(
-                "This repository has more tags than the dashboard's tag index may hold in memory ({mib} MiB); an administrator can raise index memory_mib."
+                "This repository has more tags than the dashboard's tag index may hold in memory \
+                    ({mib} MiB); an administrator can raise index memory_mib."
             ),
         }
     }
@@ -762,7 +765,8 @@ impl TagIndexes {
                 if !state.complete && state.error.is_none() {
                     // Say why nothing happens, instead of an empty list that never fills.
                     state.error = Some(format!(
-                        "GitLab asked you to wait before more requests; indexing resumes on a reload after {} s.",
+                        "GitLab asked you to wait before more requests; indexing resumes on a \
+                            reload after {} s.",
                         left.as_secs().max(1)
                     ));
                 }

@@ -221,7 +221,8 @@ impl BrowseService {
             .iter()
             .map(|r| {
                 format!(
-                    "r{id}: containerRepository(id: \"gid://gitlab/ContainerRepository/{id}\") {{ size }}\n",
+                    "r{id}: containerRepository(id: \"gid://gitlab/ContainerRepository/{id}\") {{ \
+                        size }}\n",
                     id = r.id
                 )
             })

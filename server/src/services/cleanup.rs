@@ -66,7 +66,8 @@ pub(crate) fn saved_policy(policy: Option<wire::ExpirationPolicy>) -> SavedPolic
             let fits = r.chars().count() <= MAX_REGEX_LEN;
             if !fits {
                 notes.push(format!(
-                    "GitLab's {name} regex is longer than {MAX_REGEX_LEN} characters, which it no longer accepts; shown as empty."
+                    "GitLab's {name} regex is longer than {MAX_REGEX_LEN} characters, which it no \
+                        longer accepts; shown as empty."
                 ));
             }
             fits
@@ -123,7 +124,8 @@ fn run_failure(error: GitLabError) -> RunResult {
             "Not sent: your GitLab sign-in has expired. Sign in again and retry.".into(),
         ),
         GitLabError::Unavailable(detail) => RunResult::Failed(format!(
-            "GitLab did not answer ({detail}); it may or may not have started. Reload before trying again."
+            "GitLab did not answer ({detail}); it may or may not have started. Reload before \
+                trying again."
         )),
         GitLabError::Malformed(_) | GitLabError::Rejected(_) => RunResult::Failed(
             "GitLab sent an unexpected answer; reload to see whether it started.".into(),
@@ -321,7 +323,8 @@ async fn send_run(
                 path: format!("repository {}", confirmation.repository_id),
                 tags: confirmation.tags,
                 result: RunResult::Failed(
-                    "Not among the project's image repositories the preview covers; nothing was sent."
+                    "Not among the project's image repositories the preview covers; nothing was \
+                        sent."
                         .into(),
                 ),
             });
@@ -335,7 +338,8 @@ async fn send_run(
         let now = repo.summary.deleted;
         let result = if !reread {
             RunResult::Failed(
-                "Its tags could not be read again from GitLab in time (a large repository takes a while), so nothing was sent. Try again in a moment."
+                "Its tags could not be read again from GitLab in time (a large repository takes a \
+                    while), so nothing was sent. Try again in a moment."
                     .into(),
             )
         } else if now == 0 {

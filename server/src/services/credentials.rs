@@ -319,7 +319,9 @@ impl CredentialService {
 
 fn no_secret() -> AppError {
     AppError::GitLabUnavailable {
-        detail: "GitLab created the token but did not return its value; revoke it in GitLab and create another".into(),
+        detail: "GitLab created the token but did not return its value; revoke it in GitLab and \
+            create another"
+            .into(),
     }
 }
 
@@ -485,20 +487,31 @@ impl Credentials for CredentialService {
             Some(host) => HealthCheck {
                 label: "Container registry enabled".into(),
                 status: CheckStatus::Ok,
-                detail: format!("GitLab reports the registry at {host}: images are pushed to and pulled from there."),
+                detail: format!(
+                    "GitLab reports the registry at {host}: images are pushed to and \
+                    pulled from there."
+                ),
                 advice: None,
             },
             None if projects.is_empty() => HealthCheck {
                 label: "Container registry enabled".into(),
                 status: CheckStatus::Unknown,
-                detail: "You are not a member of any project, so GitLab reported no registry address.".into(),
+                detail: "You are not a member of any project, so GitLab reported no registry \
+                    address."
+                    .into(),
                 advice: None,
             },
             None => HealthCheck {
                 label: "Container registry enabled".into(),
                 status: CheckStatus::Failed,
-                detail: "None of your projects reports a container registry address: the registry looks switched off on this GitLab.".into(),
-                advice: Some("Ask your GitLab administrator whether the container registry is enabled (registry_external_url in gitlab.rb) and on for your projects.".into()),
+                detail: "None of your projects reports a container registry address: the registry \
+                    looks switched off on this GitLab."
+                    .into(),
+                advice: Some(
+                    "Ask your GitLab administrator whether the container registry is \
+                    enabled (registry_external_url in gitlab.rb) and on for your projects."
+                        .into(),
+                ),
             },
         });
         let registry_url = instance.registry_url.clone().or_else(|| {
@@ -515,14 +528,17 @@ impl Credentials for CredentialService {
             Some(true) => HealthCheck {
                 label: "Metadata database".into(),
                 status: CheckStatus::Ok,
-                detail: "In use: tags have publish dates and sizes, sorting by date and protection rules work, and the cleanup preview counts as GitLab does with the database.".into(),
+                detail: "In use: tags have publish dates and sizes, sorting by date and protection \
+                    rules work, and the cleanup preview counts as GitLab does with the database.".into(),
                 advice: None,
             },
             Some(false) => HealthCheck {
                 label: "Metadata database".into(),
                 status: CheckStatus::Warning,
-                detail: "Not in use: GitLab has no sizes or publish dates for tags and no protection rules; the dashboard sorts by build date and says which figures are partial.".into(),
-                advice: Some("The registry metadata database (GitLab 17.3 and later) makes these exact; ask your administrator whether it is planned.".into()),
+                detail: "Not in use: GitLab has no sizes or publish dates for tags and no \
+                    protection rules; the dashboard sorts by build date and says which figures are partial.".into(),
+                advice: Some("The registry metadata database (GitLab 17.3 and later) makes these \
+                    exact; ask your administrator whether it is planned.".into()),
             },
             None => HealthCheck {
                 label: "Metadata database".into(),
@@ -538,14 +554,19 @@ impl Credentials for CredentialService {
                 detail: format!(
                     "GitLab allows {} API requests per minute{}.",
                     limit.limit,
-                    limit.remaining.map(|r| format!("; {r} were left at this check")).unwrap_or_default()
+                    limit
+                        .remaining
+                        .map(|r| format!("; {r} were left at this check"))
+                        .unwrap_or_default()
                 ),
                 advice: None,
             },
             None => HealthCheck {
                 label: "API rate limit".into(),
                 status: CheckStatus::Ok,
-                detail: "GitLab announced no rate limit on its answers (common on self-managed GitLab; GitLab.com allows 2,000 requests per minute per user).".into(),
+                detail: "GitLab announced no rate limit on its answers (common on self-managed \
+                    GitLab; GitLab.com allows 2,000 requests per minute per user)."
+                    .into(),
                 advice: None,
             },
         });
@@ -613,7 +634,8 @@ fn probe_check(probe: &RegistryProbe, url: &url::Url, gitlab: &str) -> HealthChe
         label: label.clone(),
         status: CheckStatus::Failed,
         detail,
-        advice: Some("Pulls and pushes fail while GitLab's own pages may still list images (GitLab reads its database, not the registry). Ask your GitLab administrator to check the registry service (gitlab-ctl status registry) and its logs.".into()),
+        advice: Some("Pulls and pushes fail while GitLab's own pages may still list images (GitLab \
+            reads its database, not the registry). Ask your GitLab administrator to check the registry service (gitlab-ctl status registry) and its logs.".into()),
     }
     };
     match probe {
@@ -623,26 +645,48 @@ fn probe_check(probe: &RegistryProbe, url: &url::Url, gitlab: &str) -> HealthChe
                 HealthCheck {
                     label,
                     status: CheckStatus::Ok,
-                    detail: format!("{at}/v2/ asks for a login and sends clients to this GitLab for tokens ({realm})."),
+                    detail: format!(
+                        "{at}/v2/ asks for a login and sends clients to this GitLab \
+                        for tokens ({realm})."
+                    ),
                     advice: None,
                 }
             } else {
                 HealthCheck {
                     label,
                     status: CheckStatus::Failed,
-                    detail: format!("{at}/v2/ sends clients to {realm} for tokens, not to this GitLab ({expected}): docker login will fail."),
-                    advice: Some(format!("Ask your GitLab administrator to set the registry's token realm to {expected}.")),
+                    detail: format!(
+                        "{at}/v2/ sends clients to {realm} for tokens, not to this \
+                        GitLab ({expected}): docker login will fail."
+                    ),
+                    advice: Some(format!(
+                        "Ask your GitLab administrator to set the registry's \
+                        token realm to {expected}."
+                    )),
                 }
             }
         }
         RegistryProbe::Status(200) => HealthCheck {
             label,
             status: CheckStatus::Warning,
-            detail: format!("{at}/v2/ answers without asking for a login: this registry does not use GitLab's tokens."),
-            advice: Some("Ask your GitLab administrator whether the registry's token authentication is configured.".into()),
+            detail: format!(
+                "{at}/v2/ answers without asking for a login: this registry does not \
+                use GitLab's tokens."
+            ),
+            advice: Some(
+                "Ask your GitLab administrator whether the registry's token \
+                authentication is configured."
+                    .into(),
+            ),
         },
-        RegistryProbe::Status(404) => down(format!("{at}/v2/ answered 404: there is no registry at this address.")),
-        RegistryProbe::Status(status) => down(format!("{at}/v2/ answered HTTP {status}: the registry is down or unreachable behind GitLab's proxy.")),
+        RegistryProbe::Status(404) => down(format!(
+            "{at}/v2/ answered 404: there is no registry at \
+            this address."
+        )),
+        RegistryProbe::Status(status) => down(format!(
+            "{at}/v2/ answered HTTP {status}: the \
+            registry is down or unreachable behind GitLab's proxy."
+        )),
         RegistryProbe::Unreachable(why) => down(format!("{at}/v2/ did not answer: {why}.")),
     }
 }

@@ -230,7 +230,8 @@ impl CleanupService {
             return Ok((
                 None,
                 Some(format!(
-                    "GitLab shows protection rules to Maintainers; your role is {}. The preview uses the protection GitLab reports on each tag.",
+                    "GitLab shows protection rules to Maintainers; your role is {}. The preview \
+                        uses the protection GitLab reports on each tag.",
                     access.label()
                 )),
             ));
@@ -243,7 +244,8 @@ impl CleanupService {
             Err(error) => Ok((
                 None,
                 Some(format!(
-                    "GitLab did not list the protection rules ({error}). They need GitLab's metadata database; the preview uses the protection GitLab reports on each tag."
+                    "GitLab did not list the protection rules ({error}). They need GitLab's \
+                        metadata database; the preview uses the protection GitLab reports on each tag."
                 )),
             )),
         }

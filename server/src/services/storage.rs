@@ -204,14 +204,19 @@ impl StorageService {
     async fn project_size(&self, caller: &Caller, project: &str) -> Option<u64> {
         let data: ProjectSizeData = self
             .gw
-            .call(caller, Subject::Project(project.to_string()), |api, token| async move {
-                api.graphql(
-                    &token,
-                    "query ProjectSize($p: ID!) { project(fullPath: $p) { statistics { containerRegistrySize } } }",
-                    json!({ "p": project }),
-                )
-                .await
-            })
+            .call(
+                caller,
+                Subject::Project(project.to_string()),
+                |api, token| async move {
+                    api.graphql(
+                        &token,
+                        "query ProjectSize($p: ID!) { project(fullPath: $p) { statistics { \
+                        containerRegistrySize } } }",
+                        json!({ "p": project }),
+                    )
+                    .await
+                },
+            )
             .await
             .ok()?;
         data.project?
@@ -226,14 +231,19 @@ impl StorageService {
     async fn gitlab_size(&self, caller: &Caller, repository_id: u64) -> Option<u64> {
         let data: SizeData = self
             .gw
-            .call(caller, Subject::Repository(repository_id), |api, token| async move {
-                api.graphql(
+            .call(
+                caller,
+                Subject::Repository(repository_id),
+                |api, token| async move {
+                    api.graphql(
                     &token,
-                    "query Size($id: ContainerRepositoryID!) { containerRepository(id: $id) { size } }",
+                    "query Size($id: ContainerRepositoryID!) { containerRepository(id: $id) { size \
+                        } }",
                     json!({ "id": format!("gid://gitlab/ContainerRepository/{repository_id}") }),
                 )
                 .await
-            })
+                },
+            )
             .await
             .ok()?;
         data.container_repository?

@@ -97,7 +97,8 @@ impl TagService {
                             Err(GitLabError::Rejected(message))
                                 if message.contains("maxAccessLevel") =>
                             {
-                                tracing::info!("this GitLab has no Project.maxAccessLevel (before 16.9): roles come from the REST project");
+                                tracing::info!("this GitLab has no Project.maxAccessLevel (before \
+                                    16.9): roles come from the REST project");
                                 with_role.store(false, Ordering::Relaxed);
                             }
                             answer => return answer,

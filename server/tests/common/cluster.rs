@@ -15,9 +15,9 @@ use std::time::{Duration, Instant};
 /// A free loopback port (taken and released at once).
 pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
-        .unwrap()
+        .expect("a free loopback port")
         .local_addr()
-        .unwrap()
+        .expect("a bound address")
         .port()
 }
 
@@ -46,7 +46,7 @@ fn signal(child: &Child, signal: &str) {
     let status = Command::new("kill")
         .args([signal, &child.id().to_string()])
         .status()
-        .unwrap();
+        .expect("the command ran");
     assert!(status.success());
 }
 
@@ -75,7 +75,7 @@ impl RedisServer {
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
-            .unwrap();
+            .expect("the binary starts");
         self.child = Some(child);
         wait_for_port(self.port, "redis-server");
     }
@@ -86,11 +86,17 @@ impl RedisServer {
 
     /// Freezes the server (it keeps its data but answers nothing): a hung Redis.
     pub fn freeze(&self) {
-        signal(self.child.as_ref().unwrap(), "-STOP");
+        signal(
+            self.child.as_ref().expect("started with the double"),
+            "-STOP",
+        );
     }
 
     pub fn thaw(&self) {
-        signal(self.child.as_ref().unwrap(), "-CONT");
+        signal(
+            self.child.as_ref().expect("started with the double"),
+            "-CONT",
+        );
     }
 
     /// Stops the server (its data is gone) and starts an empty one on the same port.
@@ -141,7 +147,7 @@ impl Haproxy {
              backend replicas\n  balance roundrobin\n{servers}"
         );
         let path = dir.0.join("haproxy.cfg");
-        std::fs::write(&path, config).unwrap();
+        std::fs::write(&path, config).expect("a writable temp dir");
         let child = Command::new(program("haproxy"))
             .arg("-db")
             .arg("-f")
@@ -149,7 +155,7 @@ impl Haproxy {
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
-            .unwrap();
+            .expect("the binary starts");
         wait_for_port(port, "haproxy");
         Haproxy {
             port,
@@ -180,7 +186,7 @@ impl TempDir {
             std::process::id(),
             free_port()
         ));
-        std::fs::create_dir_all(&path).unwrap();
+        std::fs::create_dir_all(&path).expect("a writable temp dir");
         TempDir(path)
     }
 }
@@ -211,13 +217,15 @@ pub async fn start_double(
     let serving = double.clone();
     let base = servers()
         .spawn(async move {
-            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-            let base = format!("http://{}", listener.local_addr().unwrap());
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+                .await
+                .expect("a free loopback port");
+            let base = format!("http://{}", listener.local_addr().expect("a bound address"));
             tokio::spawn(async move { serving.serve(listener).await });
             base
         })
         .await
-        .unwrap();
+        .expect("it starts");
     (double, base)
 }
 
@@ -291,14 +299,14 @@ impl Cluster {
     }
 
     pub fn replica(&self, i: usize) -> &RunningServer {
-        self.replicas[i].as_ref().unwrap()
+        self.replicas[i].as_ref().expect("started with the double")
     }
 
     /// Stops replica `i` (gracefully, as Kubernetes does) and waits for it to end.
     pub async fn stop(&mut self, i: usize) {
-        let mut replica = self.replicas[i].take().unwrap();
+        let mut replica = self.replicas[i].take().expect("stdout is piped");
         replica.shutdown();
-        replica.task.await.unwrap();
+        replica.task.await.expect("the replica stops cleanly");
     }
 
     /// Starts replica `i` again on its address.
@@ -311,10 +319,10 @@ impl Cluster {
 async fn run_replica(extra: &[(String, String)], addr: SocketAddr) -> RunningServer {
     let mut vars = extra.to_vec();
     vars.push(("REGISTRY_DASH_LISTEN".into(), addr.to_string()));
-    let config = Config::load(None, &vars).unwrap();
+    let config = Config::load(None, &vars).expect("a valid configuration");
     servers()
         .spawn(async move { server::start(config).await })
         .await
-        .unwrap()
-        .unwrap()
+        .expect("the start-up task ends")
+        .expect("the server starts")
 }

@@ -1,6 +1,6 @@
 //! Test harness: the BFF in demo mode (GitLab double in-process) on ephemeral ports, and a
 //! cookie-keeping HTTP client that signs in through the real OAuth flow.
-#![allow(clippy::unwrap_used, dead_code)]
+#![allow(dead_code)]
 
 pub mod cluster;
 
@@ -20,12 +20,12 @@ pub async fn start(extra: &[(&str, &str)]) -> RunningServer {
         ("REGISTRY_DASH_DEMO".to_string(), "1".to_string()),
     ];
     vars.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
-    let config = Config::load(None, &vars).unwrap();
+    let config = Config::load(None, &vars).expect("a valid configuration");
     servers()
         .spawn(async move { server::start(config).await })
         .await
-        .unwrap()
-        .unwrap()
+        .expect("the start-up task ends")
+        .expect("the server starts")
 }
 
 /// One long-lived multi-threaded runtime for every server the tests start, as in production.
@@ -36,7 +36,7 @@ pub fn servers() -> &'static tokio::runtime::Runtime {
             .worker_threads(2)
             .enable_all()
             .build()
-            .unwrap()
+            .expect("it builds")
     })
 }
 
@@ -63,7 +63,7 @@ impl Browser {
             // A request that hangs fails the test instead of stalling the whole run.
             .timeout(std::time::Duration::from_secs(30))
             .build()
-            .unwrap();
+            .expect("it builds");
         Browser {
             client,
             jar,
@@ -88,7 +88,11 @@ impl Browser {
     }
 
     pub async fn get(&self, path: &str) -> Response {
-        self.client.get(self.url(path)).send().await.unwrap()
+        self.client
+            .get(self.url(path))
+            .send()
+            .await
+            .expect("the server answers")
     }
 
     /// POST from one of our own pages (the browser sends Origin).
@@ -99,7 +103,7 @@ impl Browser {
             .form(form)
             .send()
             .await
-            .unwrap()
+            .expect("the server answers")
     }
 
     /// Calls a server function as the hydrated page would.
@@ -112,7 +116,7 @@ impl Browser {
             .json(&body)
             .send()
             .await
-            .unwrap()
+            .expect("the server answers")
     }
 
     pub fn session_cookie(&self) -> Option<String> {
@@ -123,11 +127,11 @@ impl Browser {
     /// A cookie's value as the browser holds it.
     pub fn cookie(&self, name: &str) -> Option<String> {
         use reqwest::cookie::CookieStore;
-        let url = Url::parse(&self.base).unwrap();
+        let url = Url::parse(&self.base).expect("a valid URL");
         let header = self.jar.cookies(&url)?;
         header
             .to_str()
-            .unwrap()
+            .expect("an ASCII header")
             .split("; ")
             .find_map(|c| c.strip_prefix(&format!("{name}=")).map(str::to_string))
     }
@@ -140,31 +144,47 @@ impl Browser {
             .query(&[("instance", "demo"), ("return_to", return_to)])
             .send()
             .await
-            .unwrap();
+            .expect("the server answers");
         assert_eq!(response.status(), StatusCode::SEE_OTHER);
-        Url::parse(location(response.headers())).unwrap()
+        Url::parse(location(response.headers())).expect("a valid URL")
     }
 
     /// The user approves at GitLab's sign-in page; returns the callback URL GitLab redirects to.
     pub async fn approve_at_gitlab(&self, authorize: &Url, user: &str) -> Url {
-        let page = self.client.get(authorize.clone()).send().await.unwrap();
+        let page = self
+            .client
+            .get(authorize.clone())
+            .send()
+            .await
+            .expect("the server answers");
         assert_eq!(page.status(), StatusCode::OK, "GitLab's sign-in page");
         let mut form: Vec<(String, String)> = authorize.query_pairs().into_owned().collect();
         form.push(("user".into(), user.into()));
         let mut post_url = authorize.clone();
         post_url.set_query(None);
-        let response = self.client.post(post_url).form(&form).send().await.unwrap();
+        let response = self
+            .client
+            .post(post_url)
+            .form(&form)
+            .send()
+            .await
+            .expect("the server answers");
         assert!(
             response.status().is_redirection(),
             "approval redirects back: {}",
             response.status()
         );
-        Url::parse(location(response.headers())).unwrap()
+        Url::parse(location(response.headers())).expect("a valid URL")
     }
 
     /// Follows the callback; returns where the BFF sends the browser afterwards.
     pub async fn finish_login(&self, callback: &Url) -> (StatusCode, String) {
-        let response = self.client.get(callback.clone()).send().await.unwrap();
+        let response = self
+            .client
+            .get(callback.clone())
+            .send()
+            .await
+            .expect("the server answers");
         (response.status(), location(response.headers()).to_string())
     }
 
@@ -180,7 +200,12 @@ impl Browser {
 
 /// The embedded double's knobs (latency, faults, rate limit, tokens).
 pub fn controls(server: &RunningServer) -> &gitlab_double::Controls {
-    server.double.as_ref().unwrap().double.controls()
+    server
+        .double
+        .as_ref()
+        .expect("started with the double")
+        .double
+        .controls()
 }
 
 /// GitLab requests (REST and GraphQL) the embedded double has answered so far.
@@ -198,9 +223,13 @@ pub async fn signed_in(server: &RunningServer, user: &str) -> Browser {
 /// A GitLab access token for `user` with exactly `scopes`, obtained from the double with the
 /// demo application as a script would (authorization code, then the token endpoint).
 pub async fn token_for(server: &RunningServer, user: &str, scopes: &str) -> String {
-    let double = &server.double.as_ref().unwrap().base_url;
+    let double = &server
+        .double
+        .as_ref()
+        .expect("started with the double")
+        .base_url;
     let redirect = server.state.config.redirect_uri("demo");
-    let mut authorize = Url::parse(&format!("{double}/oauth/authorize")).unwrap();
+    let mut authorize = Url::parse(&format!("{double}/oauth/authorize")).expect("a valid URL");
     authorize
         .query_pairs_mut()
         .append_pair("client_id", server::demo::DEMO_CLIENT_ID)
@@ -213,7 +242,7 @@ pub async fn token_for(server: &RunningServer, user: &str, scopes: &str) -> Stri
     let code = callback
         .query_pairs()
         .find(|(k, _)| k == "code")
-        .unwrap()
+        .expect("the expected entry")
         .1
         .into_owned();
     let answer: serde_json::Value = browser
@@ -228,11 +257,14 @@ pub async fn token_for(server: &RunningServer, user: &str, scopes: &str) -> Stri
         ])
         .send()
         .await
-        .unwrap()
+        .expect("the server answers")
         .json()
         .await
-        .unwrap();
-    answer["access_token"].as_str().unwrap().to_string()
+        .expect("a JSON body");
+    answer["access_token"]
+        .as_str()
+        .expect("a string")
+        .to_string()
 }
 
 /// The access token the double issued last to the user with this id (the one the
@@ -243,7 +275,7 @@ pub fn issued_token(server: &RunningServer, user_id: u64) -> String {
         .into_iter()
         .rev()
         .find(|t| t.user_id == user_id)
-        .unwrap()
+        .expect("the expected entry")
         .access_token
 }
 
@@ -265,21 +297,28 @@ pub async fn gitlab_tag_names(
             .bearer_auth(token)
             .send()
             .await
-            .unwrap()
+            .expect("the server answers")
             .json()
             .await
-            .unwrap();
+            .expect("a JSON body");
         if list.is_empty() {
             break;
         }
-        names.extend(list.iter().map(|t| t["name"].as_str().unwrap().to_owned()));
+        names.extend(
+            list.iter()
+                .map(|t| t["name"].as_str().expect("a string").to_owned()),
+        );
     }
     names
 }
 
 /// Revokes a token at the double, as a user revoking it in GitLab's settings would.
 pub async fn revoke_at_gitlab(server: &RunningServer, token: &str) {
-    let double = &server.double.as_ref().unwrap().base_url;
+    let double = &server
+        .double
+        .as_ref()
+        .expect("started with the double")
+        .base_url;
     let status = Client::new()
         .post(format!("{double}/oauth/revoke"))
         .form(&[
@@ -289,20 +328,24 @@ pub async fn revoke_at_gitlab(server: &RunningServer, token: &str) {
         ])
         .send()
         .await
-        .unwrap()
+        .expect("the server answers")
         .status();
     assert!(status.is_success(), "revocation at GitLab: {status}");
 }
 
 pub fn location(headers: &HeaderMap) -> &str {
-    headers.get(LOCATION).unwrap().to_str().unwrap()
+    headers
+        .get(LOCATION)
+        .expect("the server answers")
+        .to_str()
+        .expect("an ASCII header")
 }
 
 pub fn set_cookies(headers: &HeaderMap) -> Vec<String> {
     headers
         .get_all(SET_COOKIE)
         .iter()
-        .map(|v| v.to_str().unwrap().to_string())
+        .map(|v| v.to_str().expect("an ASCII header").to_string())
         .collect()
 }
 
@@ -313,12 +356,12 @@ pub fn preview_decisions<'a>(
 ) -> &'a Vec<serde_json::Value> {
     preview["repositories"]
         .as_array()
-        .unwrap()
+        .expect("an array")
         .iter()
         .find(|r| r["path"] == repository)
-        .unwrap()["decisions"]
+        .expect("the expected entry")["decisions"]
         .as_array()
-        .unwrap()
+        .expect("an array")
 }
 
 /// The reason a cleanup preview gives for one tag.
@@ -326,7 +369,7 @@ pub fn preview_reason<'a>(preview: &'a serde_json::Value, repository: &str, tag:
     preview_decisions(preview, repository)
         .iter()
         .find(|d| d["name"] == tag)
-        .unwrap()["reason"]
+        .expect("the expected entry")["reason"]
         .as_str()
-        .unwrap()
+        .expect("a string")
 }

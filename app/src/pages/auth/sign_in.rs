@@ -24,14 +24,34 @@ pub fn SignInPage() -> impl IntoView {
     view! {
         <Title text="Sign in" />
         <header class="topbar">
-            <span class="brand"><span class="brand-mark" aria-hidden="true">"▣"</span>" Container registry"</span>
-            <div class="topbar-end"><ThemeToggle /></div>
+            <span class="brand">
+                <span class="brand-mark" aria-hidden="true">
+                    "▣"
+                </span>
+                " Container registry"
+            </span>
+            <div class="topbar-end">
+                <ThemeToggle />
+            </div>
         </header>
         <main id="main" class="page sign-in">
             <h1>"Sign in"</h1>
-            <p class="lead">"Find, understand and clean up your container images. Sign in with your GitLab account; the dashboard acts with your GitLab permissions and never shows your token to the browser."</p>
-            {move || failure().map(|message| view! { <p class="alert danger" role="alert">{message}</p> })}
-            <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+            <p class="lead">
+                "Find, understand and clean up your container images. Sign in with your GitLab account; the dashboard acts with your GitLab permissions and never shows your token to the browser."
+            </p>
+            {move || {
+                failure()
+                    .map(|message| {
+                        view! {
+                            <p class="alert danger" role="alert">
+                                {message}
+                            </p>
+                        }
+                    })
+            }}
+            <Suspense fallback=|| {
+                view! { <p>"Loading…"</p> }
+            }>
                 {move || Suspend::new(async move {
                     match instances.await {
                         Err(error) => view! { <ErrorView error /> }.into_any(),
@@ -39,25 +59,39 @@ pub fn SignInPage() -> impl IntoView {
                             let back = return_to();
                             view! {
                                 <ul class="instance-list">
-                                    {list.into_iter().map(|instance| {
-                                        let target = back.clone().unwrap_or_else(|| links::projects(&instance.name));
-                                        view! {
-                                            <li class="card">
-                                                <a class="button primary big" rel="external" href=links::sign_in(&instance.name, &target)>
-                                                    {format!("Sign in with {}", instance.label)}
-                                                </a>
-                                                <span class="muted">{instance.web_url.clone()}</span>
-                                                {instance.demo.then(|| view! {
-                                                    <p class="demo-note">
-                                                        <strong>"Demo mode."</strong>
-                                                        " This dashboard was started with --demo: it runs against its built-in GitLab double with seeded demo data. Pick any demo user on the next page."
-                                                    </p>
-                                                })}
-                                            </li>
-                                        }
-                                    }).collect_view()}
+                                    {list
+                                        .into_iter()
+                                        .map(|instance| {
+                                            let target = back
+                                                .clone()
+                                                .unwrap_or_else(|| links::projects(&instance.name));
+                                            view! {
+                                                <li class="card">
+                                                    <a
+                                                        class="button primary big"
+                                                        rel="external"
+                                                        href=links::sign_in(&instance.name, &target)
+                                                    >
+                                                        {format!("Sign in with {}", instance.label)}
+                                                    </a>
+                                                    <span class="muted">{instance.web_url.clone()}</span>
+                                                    {instance
+                                                        .demo
+                                                        .then(|| {
+                                                            view! {
+                                                                <p class="demo-note">
+                                                                    <strong>"Demo mode."</strong>
+                                                                    " This dashboard was started with --demo: it runs against its built-in GitLab double with seeded demo data. Pick any demo user on the next page."
+                                                                </p>
+                                                            }
+                                                        })}
+                                                </li>
+                                            }
+                                        })
+                                        .collect_view()}
                                 </ul>
-                            }.into_any()
+                            }
+                                .into_any()
                         }
                     }
                 })}

@@ -198,12 +198,18 @@ pub fn ProtectionRulesPanel(
                 .get()
                 .filter(|(k, _)| *k == kind)
                 .map(|(_, s)| match s {
-                    Ok(text) => {
-                        view! { <p role="status" class="small rule-status">{text}</p> }.into_any()
+                    Ok(text) => view! {
+                        <p role="status" class="small rule-status">
+                            {text}
+                        </p>
                     }
-                    Err(text) => {
-                        view! { <p role="alert" class="error-text small">{text}</p> }.into_any()
+                    .into_any(),
+                    Err(text) => view! {
+                        <p role="alert" class="error-text small">
+                            {text}
+                        </p>
                     }
+                    .into_any(),
                 })
         }
     };
@@ -221,78 +227,154 @@ pub fn ProtectionRulesPanel(
             view! {
                 <h3>{format!("{heading} ({count} of {MAX_RULES})")}</h3>
                 {if list.is_empty() {
-                    view! { <p class="muted small">{format!("No {} rules.", kind.noun())}</p> }.into_any()
+                    view! { <p class="muted small">{format!("No {} rules.", kind.noun())}</p> }
+                        .into_any()
                 } else {
                     view! {
                         <table class="data-table rules" data-kind=kind.noun()>
-                            <thead><tr>
-                                <th scope="col">"Pattern"</th>
-                                <th scope="col">"Push needs"</th>
-                                <th scope="col">"Delete needs"</th>
-                                <th scope="col">"Covers now"</th>
-                                {can_edit.then(|| view! { <th scope="col"><span class="visually-hidden">"Actions"</span></th> })}
-                            </tr></thead>
+                            <thead>
+                                <tr>
+                                    <th scope="col">"Pattern"</th>
+                                    <th scope="col">"Push needs"</th>
+                                    <th scope="col">"Delete needs"</th>
+                                    <th scope="col">"Covers now"</th>
+                                    {can_edit
+                                        .then(|| {
+                                            view! {
+                                                <th scope="col">
+                                                    <span class="visually-hidden">"Actions"</span>
+                                                </th>
+                                            }
+                                        })}
+                                </tr>
+                            </thead>
                             <tbody>
-                                {list.into_iter().map(|row| {
-                                    let covered = overview.with_untracked(|o| matches(o, kind, &row.pattern)).unwrap_or_default();
-                                    let id = row.id;
-                                    let pattern = row.pattern.clone();
-                                    let edit_row = row.clone();
-                                    let delete_label = format!("Delete rule {}", row.pattern);
-                                    view! {
-                                        <tr data-rule=row.pattern.clone()>
-                                            <td><code>{row.pattern.clone()}</code></td>
-                                            <td>{level_label(kind, row.push)}</td>
-                                            <td>{level_label(kind, row.delete)}</td>
-                                            <td class="small">
-                                                {if covered.is_empty() {
-                                                    view! { <span>{format!("no {}", nouns(kind).1)}</span> }.into_any()
-                                                } else {
-                                                    view! {
-                                                        <details class="covers">
-                                                            <summary>{format::plural(covered.len() as u64, nouns(kind).0, nouns(kind).1)}</summary>
-                                                            <span>{covered.iter().take(50).cloned().collect::<Vec<_>>().join(", ")}{(covered.len() > 50).then_some(", …")}</span>
-                                                        </details>
-                                                    }.into_any()
-                                                }}
-                                            </td>
-                                            {can_edit.then(|| view! {
-                                                <td><div class="actions">
-                                                    {move || if confirming.get() == Some((kind, id)) {
-                                                        let pattern = pattern.clone();
-                                                        let confirm = NodeRef::<leptos::html::Button>::new();
-                                                        focus_on_mount(confirm);
-                                                        view! {
-                                                            <span class="small">"Delete this rule? "</span>
-                                                            <button type="button" class="button danger small" node_ref=confirm disabled=move || busy.get()
-                                                                on:click=move |_| send.run((
-                                                                    match kind { Kind::Tag => RuleChange::DeleteTag(id), Kind::Repository => RuleChange::DeleteRepository(id) },
-                                                                    format!("Deleted the {} rule {}.", kind.noun(), pattern),
-                                                                ))>"Delete"</button>
-                                                            <button type="button" class="button small" on:click=move |_| confirming.set(None)>"Keep"</button>
-                                                        }.into_any()
+                                {list
+                                    .into_iter()
+                                    .map(|row| {
+                                        let covered = overview
+                                            .with_untracked(|o| matches(o, kind, &row.pattern))
+                                            .unwrap_or_default();
+                                        let id = row.id;
+                                        let pattern = row.pattern.clone();
+                                        let edit_row = row.clone();
+                                        let delete_label = format!("Delete rule {}", row.pattern);
+                                        view! {
+                                            <tr data-rule=row.pattern.clone()>
+                                                <td>
+                                                    <code>{row.pattern.clone()}</code>
+                                                </td>
+                                                <td>{level_label(kind, row.push)}</td>
+                                                <td>{level_label(kind, row.delete)}</td>
+                                                <td class="small">
+                                                    {if covered.is_empty() {
+                                                        view! { <span>{format!("no {}", nouns(kind).1)}</span> }
+                                                            .into_any()
                                                     } else {
-                                                        let edit_row = edit_row.clone();
-                                                        let immutable = edit_row.immutable;
-                                                        let edit_label = format!("Edit rule {}", edit_row.pattern);
                                                         view! {
-                                                            <button type="button" class="button small" aria-label=edit_label
-                                                                title=immutable.then_some("Immutable tag rules are managed in GitLab")
-                                                                disabled=move || !hydrated.get() || immutable
-                                                                on:click=move |_| { status.set(None); editing.set(Some(edit_row.clone())) }>"Edit"</button>
-                                                            <button type="button" class="button small" disabled=move || !hydrated.get()
-                                                                aria-label=delete_label.clone()
-                                                                on:click=move |_| confirming.set(Some((kind, id)))>"Delete"</button>
-                                                        }.into_any()
+                                                            <details class="covers">
+                                                                <summary>
+                                                                    {format::plural(
+                                                                        covered.len() as u64,
+                                                                        nouns(kind).0,
+                                                                        nouns(kind).1,
+                                                                    )}
+                                                                </summary>
+                                                                <span>
+                                                                    {covered
+                                                                        .iter()
+                                                                        .take(50)
+                                                                        .cloned()
+                                                                        .collect::<Vec<_>>()
+                                                                        .join(", ")}{(covered.len() > 50).then_some(", …")}
+                                                                </span>
+                                                            </details>
+                                                        }
+                                                            .into_any()
                                                     }}
-                                                </div></td>
-                                            })}
-                                        </tr>
-                                    }
-                                }).collect_view()}
+                                                </td>
+                                                {can_edit
+                                                    .then(|| {
+                                                        view! {
+                                                            <td>
+                                                                <div class="actions">
+                                                                    {move || {
+                                                                        if confirming.get() == Some((kind, id)) {
+                                                                            let pattern = pattern.clone();
+                                                                            let confirm = NodeRef::<leptos::html::Button>::new();
+                                                                            focus_on_mount(confirm);
+                                                                            view! {
+                                                                                <span class="small">"Delete this rule? "</span>
+                                                                                <button
+                                                                                    type="button"
+                                                                                    class="button danger small"
+                                                                                    node_ref=confirm
+                                                                                    disabled=move || busy.get()
+                                                                                    on:click=move |_| {
+                                                                                        send.run((
+                                                                                            match kind {
+                                                                                                Kind::Tag => RuleChange::DeleteTag(id),
+                                                                                                Kind::Repository => RuleChange::DeleteRepository(id),
+                                                                                            },
+                                                                                            format!("Deleted the {} rule {}.", kind.noun(), pattern),
+                                                                                        ))
+                                                                                    }
+                                                                                >
+                                                                                    "Delete"
+                                                                                </button>
+                                                                                <button
+                                                                                    type="button"
+                                                                                    class="button small"
+                                                                                    on:click=move |_| confirming.set(None)
+                                                                                >
+                                                                                    "Keep"
+                                                                                </button>
+                                                                            }
+                                                                                .into_any()
+                                                                        } else {
+                                                                            let edit_row = edit_row.clone();
+                                                                            let immutable = edit_row.immutable;
+                                                                            let edit_label = format!("Edit rule {}", edit_row.pattern);
+                                                                            view! {
+                                                                                <button
+                                                                                    type="button"
+                                                                                    class="button small"
+                                                                                    aria-label=edit_label
+                                                                                    title=immutable
+                                                                                        .then_some("Immutable tag rules are managed in GitLab")
+                                                                                    disabled=move || !hydrated.get() || immutable
+                                                                                    on:click=move |_| {
+                                                                                        status.set(None);
+                                                                                        editing.set(Some(edit_row.clone()))
+                                                                                    }
+                                                                                >
+                                                                                    "Edit"
+                                                                                </button>
+                                                                                <button
+                                                                                    type="button"
+                                                                                    class="button small"
+                                                                                    disabled=move || !hydrated.get()
+                                                                                    aria-label=delete_label.clone()
+                                                                                    on:click=move |_| confirming.set(Some((kind, id)))
+                                                                                >
+                                                                                    "Delete"
+                                                                                </button>
+                                                                            }
+                                                                                .into_any()
+                                                                        }
+                                                                    }}
+                                                                </div>
+                                                            </td>
+                                                        }
+                                                    })}
+                                            </tr>
+                                        }
+                                    })
+                                    .collect_view()}
                             </tbody>
                         </table>
-                    }.into_any()
+                    }
+                        .into_any()
                 }}
             }
             .into_any()
@@ -303,14 +385,26 @@ pub fn ProtectionRulesPanel(
             <h2 id="rules-title">"Protection rules"</h2>
             <p class="muted small">
                 "GitLab's cleanup skips tags a tag rule protects; a bulk delete skips them when your role is below the rule's delete level. "
-                "Repository rules guard pushing to and deleting whole repositories. At most " {MAX_RULES} " of each kind."
+                "Repository rules guard pushing to and deleting whole repositories. At most "
+                {MAX_RULES} " of each kind."
             </p>
-            {note.map(|n| view! { <p class="muted" data-testid="rules-note">{n}</p> })}
+            {note
+                .map(|n| {
+                    view! {
+                        <p class="muted" data-testid="rules-note">
+                            {n}
+                        </p>
+                    }
+                })}
             {table(Kind::Tag)}
-            {editable.then(|| view! { <RuleForm kind=Kind::Tag overview editing send busy finished /> })}
+            {editable
+                .then(|| view! { <RuleForm kind=Kind::Tag overview editing send busy finished /> })}
             {status_of(Kind::Tag)}
             {table(Kind::Repository)}
-            {editable.then(|| view! { <RuleForm kind=Kind::Repository overview editing send busy finished /> })}
+            {editable
+                .then(|| {
+                    view! { <RuleForm kind=Kind::Repository overview editing send busy finished /> }
+                })}
             {status_of(Kind::Repository)}
         </section>
     }
@@ -413,9 +507,11 @@ fn RuleForm(
             return None;
         }
         let found = overview.with(|o| matches(o, kind, text)).ok()?;
-        Some(
-            view! { <p class="small muted" data-testid="rule-coverage">{summary(&found, nouns(kind))}</p> },
-        )
+        Some(view! {
+            <p class="small muted" data-testid="rule-coverage">
+                {summary(&found, nouns(kind))}
+            </p>
+        })
     };
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
@@ -432,20 +528,37 @@ fn RuleForm(
     };
     let level_select = move |label: &'static str, signal: RwSignal<Option<AccessLevel>>| {
         view! {
-            <label class="field compact"><span>{label}</span>
+            <label class="field compact">
+                <span>{label}</span>
                 <select
                     prop:value=move || level_param(signal.get())
                     on:change=move |ev| {
                         let value = event_target_value(&ev);
-                        signal.set(RULE_LEVELS.into_iter().find(|l| level_param(Some(*l)) == value));
+                        signal
+                            .set(RULE_LEVELS.into_iter().find(|l| level_param(Some(*l)) == value));
                     }
                 >
-                    {(kind == Kind::Repository).then(|| view! {
-                        <option value="" selected=signal.get_untracked().is_none()>"No restriction"</option>
-                    })}
-                    {RULE_LEVELS.into_iter().map(|level| view! {
-                        <option value=level_param(Some(level)) selected=signal.get_untracked() == Some(level)>{level.label()}</option>
-                    }).collect_view()}
+                    {(kind == Kind::Repository)
+                        .then(|| {
+                            view! {
+                                <option value="" selected=signal.get_untracked().is_none()>
+                                    "No restriction"
+                                </option>
+                            }
+                        })}
+                    {RULE_LEVELS
+                        .into_iter()
+                        .map(|level| {
+                            view! {
+                                <option
+                                    value=level_param(Some(level))
+                                    selected=signal.get_untracked() == Some(level)
+                                >
+                                    {level.label()}
+                                </option>
+                            }
+                        })
+                        .collect_view()}
                 </select>
             </label>
         }
@@ -472,27 +585,61 @@ fn RuleForm(
     view! {
         <form class="rule-form" aria-label=title data-kind=kind.noun() on:submit=submit>
             <fieldset disabled=move || !hydrated.get() || busy.get()>
-                <legend class="small"><strong>{title}</strong></legend>
-                <label class="field"><span>"Pattern"</span>
-                    <input type="text" name="pattern" placeholder=placeholder maxlength=max.to_string() autocomplete="off" spellcheck="false"
-                        aria-describedby=described_by aria-invalid=move || pattern_error().is_some().then_some("true")
-                        prop:value=move || pattern.get() on:input=move |ev| pattern.set(event_target_value(&ev)) />
+                <legend class="small">
+                    <strong>{title}</strong>
+                </legend>
+                <label class="field">
+                    <span>"Pattern"</span>
+                    <input
+                        type="text"
+                        name="pattern"
+                        placeholder=placeholder
+                        maxlength=max.to_string()
+                        autocomplete="off"
+                        spellcheck="false"
+                        aria-describedby=described_by
+                        aria-invalid=move || pattern_error().is_some().then_some("true")
+                        prop:value=move || pattern.get()
+                        on:input=move |ev| pattern.set(event_target_value(&ev))
+                    />
                 </label>
-                <p class="small muted hint" id=hint_id>{hint}</p>
-                <p class="error-text small" id=error_id aria-live="polite" data-testid="rule-error">{pattern_error}</p>
+                <p class="small muted hint" id=hint_id>
+                    {hint}
+                </p>
+                <p class="error-text small" id=error_id aria-live="polite" data-testid="rule-error">
+                    {pattern_error}
+                </p>
                 {coverage}
                 <div class="row">
-                    {level_select("Push needs", push)}
-                    {level_select("Delete needs", delete)}
+                    {level_select("Push needs", push)} {level_select("Delete needs", delete)}
                 </div>
-                <p class="error-text small" aria-live="polite">{other_error}</p>
+                <p class="error-text small" aria-live="polite">
+                    {other_error}
+                </p>
                 <div class="row">
-                    <button type="submit" class="button primary small" disabled=move || !matches!(checked.get(), Some(Ok(_)))>
+                    <button
+                        type="submit"
+                        class="button primary small"
+                        disabled=move || !matches!(checked.get(), Some(Ok(_)))
+                    >
                         {move || if edited.get().is_some() { "Save rule" } else { "Add rule" }}
                     </button>
-                    {move || edited.get().is_some().then(|| view! {
-                        <button type="button" class="button small" on:click=move |_| editing.set(None)>"Cancel"</button>
-                    })}
+                    {move || {
+                        edited
+                            .get()
+                            .is_some()
+                            .then(|| {
+                                view! {
+                                    <button
+                                        type="button"
+                                        class="button small"
+                                        on:click=move |_| editing.set(None)
+                                    >
+                                        "Cancel"
+                                    </button>
+                                }
+                            })
+                    }}
                 </div>
             </fieldset>
         </form>

@@ -134,37 +134,113 @@ pub fn RunNowDialog(
     focus_on_mount(cancel);
     view! {
         <div class="modal-backdrop">
-            <div class="modal" role="dialog" aria-modal="true" aria-labelledby="run-title" on:keydown=on_key>
+            <div
+                class="modal"
+                role="dialog"
+                aria-modal="true"
+                aria-labelledby="run-title"
+                on:keydown=on_key
+            >
                 <h2 id="run-title">"Run the cleanup now?"</h2>
                 {move || match outcome.get() {
                     Some(result) => view! { <RunReport result /> }.into_any(),
-                    None => match planned.clone() {
-                        Err(message) => view! { <p class="error-text" role="alert">{message}</p> }.into_any(),
-                        Ok(list) if list.is_empty() => view! { <p>"This policy deletes no tags now, so there is nothing to run."</p> }.into_any(),
-                        Ok(list) => view! { <RunPlan list total selected draft /> }.into_any(),
-                    },
+                    None => {
+                        match planned.clone() {
+                            Err(message) => {
+                                view! {
+                                    <p class="error-text" role="alert">
+                                        {message}
+                                    </p>
+                                }
+                                    .into_any()
+                            }
+                            Ok(list) if list.is_empty() => {
+                                view! {
+                                    <p>
+                                        "This policy deletes no tags now, so there is nothing to run."
+                                    </p>
+                                }
+                                    .into_any()
+                            }
+                            Ok(list) => view! { <RunPlan list total selected draft /> }.into_any(),
+                        }
+                    }
                 }}
-                {move || (outcome.get().is_none() && total.get() > 0).then(|| view! {
-                    <label class="field">
-                        <span>"Type " <strong>{move || total.get()}</strong> " to confirm"</span>
-                        <input type="text" inputmode="numeric" autocomplete="off" data-testid="confirm-run"
-                            prop:value=move || typed.get() on:input=move |ev| typed.set(event_target_value(&ev)) />
-                    </label>
-                })}
-                {move || running.get().then(|| view! { <p class="muted" role="status">"Asking GitLab…"</p> })}
+                {move || {
+                    (outcome.get().is_none() && total.get() > 0)
+                        .then(|| {
+                            view! {
+                                <label class="field">
+                                    <span>
+                                        "Type " <strong>{move || total.get()}</strong> " to confirm"
+                                    </span>
+                                    <input
+                                        type="text"
+                                        inputmode="numeric"
+                                        autocomplete="off"
+                                        data-testid="confirm-run"
+                                        prop:value=move || typed.get()
+                                        on:input=move |ev| typed.set(event_target_value(&ev))
+                                    />
+                                </label>
+                            }
+                        })
+                }}
+                {move || {
+                    running
+                        .get()
+                        .then(|| {
+                            view! {
+                                <p class="muted" role="status">
+                                    "Asking GitLab…"
+                                </p>
+                            }
+                        })
+                }}
                 <div class="modal-actions">
-                    {move || if outcome.get().is_some() {
-                        let done = NodeRef::<leptos::html::Button>::new();
-                        focus_on_mount(done);
-                        view! { <button type="button" class="button primary" node_ref=done on:click=move |_| close()>"Done"</button> }.into_any()
-                    } else {
-                        let run = run.clone();
-                        view! {
-                            <button type="button" class="button" node_ref=cancel disabled=move || running.get() on:click=move |_| close()>"Cancel"</button>
-                            <button type="button" class="button danger" disabled=move || running.get() || !confirmed() on:click=run>
-                                {move || format!("Delete {} now", format::plural(total.get(), "tag", "tags"))}
-                            </button>
-                        }.into_any()
+                    {move || {
+                        if outcome.get().is_some() {
+                            let done = NodeRef::<leptos::html::Button>::new();
+                            focus_on_mount(done);
+                            view! {
+                                <button
+                                    type="button"
+                                    class="button primary"
+                                    node_ref=done
+                                    on:click=move |_| close()
+                                >
+                                    "Done"
+                                </button>
+                            }
+                                .into_any()
+                        } else {
+                            let run = run.clone();
+                            view! {
+                                <button
+                                    type="button"
+                                    class="button"
+                                    node_ref=cancel
+                                    disabled=move || running.get()
+                                    on:click=move |_| close()
+                                >
+                                    "Cancel"
+                                </button>
+                                <button
+                                    type="button"
+                                    class="button danger"
+                                    disabled=move || running.get() || !confirmed()
+                                    on:click=run
+                                >
+                                    {move || {
+                                        format!(
+                                            "Delete {} now",
+                                            format::plural(total.get(), "tag", "tags"),
+                                        )
+                                    }}
+                                </button>
+                            }
+                                .into_any()
+                        }
                     }}
                 </div>
             </div>
@@ -214,51 +290,88 @@ fn RunPlan(
     let several = list.len() > 1;
     view! {
         <p data-testid="run-summary">{summary}</p>
-        {draft.then(|| view! {
-            <p class="banner warning small">"This runs the policy on screen, which is not saved. The schedule keeps running the saved policy."</p>
-        })}
+        {draft
+            .then(|| {
+                view! {
+                    <p class="banner warning small">
+                        "This runs the policy on screen, which is not saved. The schedule keeps running the saved policy."
+                    </p>
+                }
+            })}
         {move || {
             let unprotected = unprotected();
-            (!unprotected.is_empty()).then(|| view! {
-                <p class="banner warning small" data-testid="run-unprotected">
-                    {format!(
-                        "Your role may delete protected tags, so this run deletes {} the scheduled cleanup skips: {}.",
-                        format::plural(unprotected.len() as u64, "tag", "tags"),
-                        unprotected.iter().take(20).cloned().collect::<Vec<_>>().join(", ")
-                    )}
-                </p>
-            })
+            (!unprotected.is_empty())
+                .then(|| {
+                    view! {
+                        <p class="banner warning small" data-testid="run-unprotected">
+                            {format!(
+                                "Your role may delete protected tags, so this run deletes {} the scheduled cleanup skips: {}.",
+                                format::plural(unprotected.len() as u64, "tag", "tags"),
+                                unprotected.iter().take(20).cloned().collect::<Vec<_>>().join(", "),
+                            )}
+                        </p>
+                    }
+                })
         }}
         <table class="data-table">
-            <thead><tr><th scope="col">"Run in"</th><th scope="col">"Tags deleted"</th><th scope="col">"Freed"</th></tr></thead>
+            <thead>
+                <tr>
+                    <th scope="col">"Run in"</th>
+                    <th scope="col">"Tags deleted"</th>
+                    <th scope="col">"Freed"</th>
+                </tr>
+            </thead>
             <tbody>
-                {list.into_iter().map(|p| {
-                    let id = p.id;
-                    view! {
-                        <tr>
-                            <td>
-                                {if !p.complete {
-                                    view! { <span>{p.path.clone()} <span class="small muted">" (still indexing: not offered)"</span></span> }.into_any()
-                                } else if several {
-                                    view! {
-                                        <label class="check">
-                                            <input type="checkbox" prop:checked=move || selected.with(|s| s.contains(&id))
-                                                on:change=move |ev| {
-                                                    let on = event_target_checked(&ev);
-                                                    selected.update(|s| { if on { s.insert(id); } else { s.remove(&id); } });
-                                                } />
-                                            " " {p.path.clone()}
-                                        </label>
-                                    }.into_any()
-                                } else {
-                                    view! { <span>{p.path.clone()}</span> }.into_any()
-                                }}
-                            </td>
-                            <td>{format::count(p.deleted)}</td>
-                            <td>{format::bytes(p.freed)}</td>
-                        </tr>
-                    }
-                }).collect_view()}
+                {list
+                    .into_iter()
+                    .map(|p| {
+                        let id = p.id;
+                        view! {
+                            <tr>
+                                <td>
+                                    {if !p.complete {
+                                        view! {
+                                            <span>
+                                                {p.path.clone()}
+                                                <span class="small muted">
+                                                    " (still indexing: not offered)"
+                                                </span>
+                                            </span>
+                                        }
+                                            .into_any()
+                                    } else if several {
+                                        view! {
+                                            <label class="check">
+                                                <input
+                                                    type="checkbox"
+                                                    prop:checked=move || selected.with(|s| s.contains(&id))
+                                                    on:change=move |ev| {
+                                                        let on = event_target_checked(&ev);
+                                                        selected
+                                                            .update(|s| {
+                                                                if on {
+                                                                    s.insert(id);
+                                                                } else {
+                                                                    s.remove(&id);
+                                                                }
+                                                            });
+                                                    }
+                                                />
+                                                " "
+                                                {p.path.clone()}
+                                            </label>
+                                        }
+                                            .into_any()
+                                    } else {
+                                        view! { <span>{p.path.clone()}</span> }.into_any()
+                                    }}
+                                </td>
+                                <td>{format::count(p.deleted)}</td>
+                                <td>{format::bytes(p.freed)}</td>
+                            </tr>
+                        }
+                    })
+                    .collect_view()}
             </tbody>
         </table>
         <p class="muted small">
@@ -270,19 +383,54 @@ fn RunPlan(
 #[component]
 fn RunReport(result: Result<Vec<RunOutcome>, AppError>) -> impl IntoView {
     match result {
-        Err(error) => view! { <p class="error-text" role="alert">{error.to_string()}</p> }.into_any(),
+        Err(error) => view! {
+            <p class="error-text" role="alert">
+                {error.to_string()}
+            </p>
+        }.into_any(),
         Ok(list) => view! {
             <ul class="run-report" data-testid="run-report">
-                {list.into_iter().map(|o| {
-                    let (class, text) = match o.result {
-                        RunResult::Accepted => ("success", format!("GitLab is deleting {} in the background.", format::plural(o.tags, "tag", "tags"))),
-                        RunResult::Changed { now } => ("warning", format!("Not run: GitLab's tags changed since the preview, which now deletes {} (you confirmed {}). The page reloads; review it and run again.", format::plural(now, "tag", "tags"), format::count(o.tags))),
-                        RunResult::Nothing => ("warning", "Not run: the policy deletes nothing there now.".to_string()),
-                        RunResult::Refused(why) => ("danger", format!("GitLab refused: {why}")),
-                        RunResult::Failed(why) => ("danger", why),
-                    };
-                    view! { <li class=class><strong>{o.path}</strong> " — " {text}</li> }
-                }).collect_view()}
+                {list
+                    .into_iter()
+                    .map(|o| {
+                        let (class, text) = match o.result {
+                            RunResult::Accepted => {
+                                (
+                                    "success",
+                                    format!(
+                                        "GitLab is deleting {} in the background.",
+                                        format::plural(o.tags, "tag", "tags"),
+                                    ),
+                                )
+                            }
+                            RunResult::Changed { now } => {
+                                (
+                                    "warning",
+                                    format!(
+                                        "Not run: GitLab's tags changed since the preview, which now deletes {} (you confirmed {}). The page reloads; review it and run again.",
+                                        format::plural(now, "tag", "tags"),
+                                        format::count(o.tags),
+                                    ),
+                                )
+                            }
+                            RunResult::Nothing => {
+                                (
+                                    "warning",
+                                    "Not run: the policy deletes nothing there now.".to_string(),
+                                )
+                            }
+                            RunResult::Refused(why) => ("danger", format!("GitLab refused: {why}")),
+                            RunResult::Failed(why) => ("danger", why),
+                        };
+                        view! {
+                            <li class=class>
+                                <strong>{o.path}</strong>
+                                " — "
+                                {text}
+                            </li>
+                        }
+                    })
+                    .collect_view()}
             </ul>
         }.into_any(),
     }

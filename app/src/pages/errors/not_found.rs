@@ -14,7 +14,9 @@ pub fn NotFoundPage() -> impl IntoView {
             <section class="error-view" role="alert">
                 <h1>"Page not found"</h1>
                 <p>"There is no page at this address."</p>
-                <a class="button" href="/">"Go to your projects"</a>
+                <a class="button" href="/">
+                    "Go to your projects"
+                </a>
             </section>
         </main>
     }

@@ -27,7 +27,9 @@ pub fn GroupPage() -> impl IntoView {
     view! {
         <Title text=move || group_path.try_get().unwrap_or_default() />
         {move || view! { <Notices notices=parsed.get().1 /> }}
-        <Transition fallback=|| view! { <LoadingRows /> }>
+        <Transition fallback=|| {
+            view! { <LoadingRows /> }
+        }>
             {move || Suspend::new(async move {
                 let instance = instance.get_untracked();
                 let view = view_state.get_untracked();
@@ -35,8 +37,11 @@ pub fn GroupPage() -> impl IntoView {
                     Err(error) => view! { <ErrorView error /> }.into_any(),
                     Ok((group, page)) => {
                         let base = links::group(&instance, &group.full_path);
-                        let RepositoryPageLinks { keep, prev, next } =
-                            repository_page_links(&base, &view, &page);
+                        let RepositoryPageLinks { keep, prev, next } = repository_page_links(
+                            &base,
+                            &view,
+                            &page,
+                        );
                         view! {
                             <Breadcrumbs instance=instance.clone() path=group.full_path.clone() />
                             <div class="page-head">
@@ -44,20 +49,41 @@ pub fn GroupPage() -> impl IntoView {
                                     <h1>{group.name.clone()}</h1>
                                     <p class="muted">
                                         <span class="badge">{group.visibility.clone()}</span>
-                                        " · " <a href=group.web_url.clone() rel="external noopener">"Open in GitLab ↗"</a>
+                                        " · "
+                                        <a href=group.web_url.clone() rel="external noopener">
+                                            "Open in GitLab ↗"
+                                        </a>
                                     </p>
                                 </div>
-                                <SearchForm action=base.clone() value=view.search.clone() label="Filter images by name" keep />
+                                <SearchForm
+                                    action=base.clone()
+                                    value=view.search.clone()
+                                    label="Filter images by name"
+                                    keep
+                                />
                             </div>
                             {if page.repositories.is_empty() {
                                 view! {
                                     <div class="empty-state">
-                                        <h2>{if view.search.is_empty() { "No container images in this group yet".to_string() } else { format!("No images match “{}”", view.search) }}</h2>
+                                        <h2>
+                                            {if view.search.is_empty() {
+                                                "No container images in this group yet".to_string()
+                                            } else {
+                                                format!("No images match “{}”", view.search)
+                                            }}
+                                        </h2>
                                     </div>
-                                }.into_any()
+                                }
+                                    .into_any()
                             } else {
                                 view! {
-                                    <p class="summary">{format::plural(page.total.unwrap_or(0), "image repository", "image repositories")} " in this group"</p>
+                                    <p class="summary">
+                                        {format::plural(
+                                            page.total.unwrap_or(0),
+                                            "image repository",
+                                            "image repositories",
+                                        )} " in this group"
+                                    </p>
                                     <RepositoryTable
                                         repositories=page.repositories
                                         now=page.now
@@ -67,9 +93,11 @@ pub fn GroupPage() -> impl IntoView {
                                         show_project=true
                                     />
                                     <Pager prev next label=view.sort.label() />
-                                }.into_any()
+                                }
+                                    .into_any()
                             }}
-                        }.into_any()
+                        }
+                            .into_any()
                     }
                 }
             })}

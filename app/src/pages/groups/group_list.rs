@@ -23,50 +23,108 @@ pub fn GroupListPage() -> impl IntoView {
         <Title text="Groups" />
         <div class="page-head">
             <h1>"Groups"</h1>
-            {move || view! {
-                <SearchForm action=links::groups(&instance.get()) value=view_state.get().search label="Search groups" />
+            {move || {
+                view! {
+                    <SearchForm
+                        action=links::groups(&instance.get())
+                        value=view_state.get().search
+                        label="Search groups"
+                    />
+                }
             }}
         </div>
         {move || view! { <Notices notices=parsed.get().1 /> }}
-        <Transition fallback=|| view! { <LoadingRows /> }>
+        <Transition fallback=|| {
+            view! { <LoadingRows /> }
+        }>
             {move || Suspend::new(async move {
                 let instance = instance.get_untracked();
                 let view = view_state.get_untracked();
                 match data.await {
                     Err(error) => view! { <ErrorView error /> }.into_any(),
-                    Ok(page) if page.groups.is_empty() => view! {
-                        <div class="empty-state">
-                            {if view.search.is_empty() {
-                                view! { <h2>"You are not a member of any group"</h2> }.into_any()
-                            } else {
-                                view! {
-                                    <h2>"No groups match “" {view.search.clone()} "”"</h2>
-                                    <p><a href=links::groups(&instance)>"Clear the search"</a></p>
-                                }.into_any()
-                            }}
-                        </div>
-                    }.into_any(),
+                    Ok(page) if page.groups.is_empty() => {
+                        view! {
+                            <div class="empty-state">
+                                {if view.search.is_empty() {
+                                    view! { <h2>"You are not a member of any group"</h2> }
+                                        .into_any()
+                                } else {
+                                    view! {
+                                        <h2>"No groups match “" {view.search.clone()} "”"</h2>
+                                        <p>
+                                            <a href=links::groups(&instance)>"Clear the search"</a>
+                                        </p>
+                                    }
+                                        .into_any()
+                                }}
+                            </div>
+                        }
+                            .into_any()
+                    }
                     Ok(page) => {
                         let base = links::groups(&instance);
-                        let prev = (page.page > 1).then(|| format!("{base}{}", GroupListView { page: page.page - 1, ..view.clone() }.to_query()));
-                        let next = page.has_next.then(|| format!("{base}{}", GroupListView { page: page.page + 1, ..view.clone() }.to_query()));
+                        let prev = (page.page > 1)
+                            .then(|| {
+                                format!(
+                                    "{base}{}",
+                                    GroupListView {
+                                        page: page.page - 1,
+                                        ..view.clone()
+                                    }
+                                        .to_query(),
+                                )
+                            });
+                        let next = page
+                            .has_next
+                            .then(|| {
+                                format!(
+                                    "{base}{}",
+                                    GroupListView {
+                                        page: page.page + 1,
+                                        ..view.clone()
+                                    }
+                                        .to_query(),
+                                )
+                            });
                         let label = match page.total {
-                            Some(total) => format!("Page {} of {}", page.page, total.div_ceil(u64::from(page.per_page)).max(1)),
+                            Some(total) => {
+                                format!(
+                                    "Page {} of {}",
+                                    page.page,
+                                    total.div_ceil(u64::from(page.per_page)).max(1),
+                                )
+                            }
                             None => format!("Page {}", page.page),
                         };
                         view! {
                             <ul class="card-list groups">
-                                {page.groups.into_iter().map(|g| view! {
-                                    <li class="card" data-group=g.full_path.clone()>
-                                        <a class="card-title" href=links::group(&instance, &g.full_path)>{g.name.clone()}</a>
-                                        <span class="muted path">{g.full_path.clone()}</span>
-                                        <span class="badge">{g.visibility.clone()}</span>
-                                        {g.description.clone().filter(|d| !d.is_empty()).map(|d| view! { <p class="description">{d}</p> })}
-                                    </li>
-                                }).collect_view()}
+                                {page
+                                    .groups
+                                    .into_iter()
+                                    .map(|g| {
+                                        view! {
+                                            <li class="card" data-group=g.full_path.clone()>
+                                                <a
+                                                    class="card-title"
+                                                    href=links::group(&instance, &g.full_path)
+                                                >
+                                                    {g.name.clone()}
+                                                </a>
+                                                <span class="muted path">{g.full_path.clone()}</span>
+                                                <span class="badge">{g.visibility.clone()}</span>
+                                                {g
+                                                    .description
+                                                    .clone()
+                                                    .filter(|d| !d.is_empty())
+                                                    .map(|d| view! { <p class="description">{d}</p> })}
+                                            </li>
+                                        }
+                                    })
+                                    .collect_view()}
                             </ul>
                             <Pager prev next label />
-                        }.into_any()
+                        }
+                            .into_any()
                     }
                 }
             })}

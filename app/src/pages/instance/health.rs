@@ -14,7 +14,9 @@ pub fn InstanceHealthPage() -> impl IntoView {
     let data = Resource::new(move || instance.get(), load_instance_health);
     view! {
         <Title text="Registry health" />
-        <Transition fallback=|| view! { <LoadingRows /> }>
+        <Transition fallback=|| {
+            view! { <LoadingRows /> }
+        }>
             {move || Suspend::new(async move {
                 match data.await {
                     Err(error) => view! { <ErrorView error /> }.into_any(),
@@ -69,13 +71,36 @@ fn HealthBody(health: InstanceHealth) -> impl IntoView {
                 <h1>"Registry health: " {health.label.clone()}</h1>
                 <p class="muted">
                     <a href=health.web_url.clone()>{health.web_url.clone()}</a>
-                    {health.gitlab_version.clone().map(|v| view! { " · GitLab " <span data-testid="gitlab-version">{v}</span> })}
-                    {health.registry_host.clone().map(|h| view! { " · registry " <code>{h}</code> })}
+                    {health
+                        .gitlab_version
+                        .clone()
+                        .map(|v| {
+                            view! {
+                                " · GitLab "
+                                <span data-testid="gitlab-version">{v}</span>
+                            }
+                        })}
+                    {health
+                        .registry_host
+                        .clone()
+                        .map(|h| {
+                            view! {
+                                " · registry "
+                                <code>{h}</code>
+                            }
+                        })}
                 </p>
-                <p role="status" data-testid="health-summary">{summary}</p>
+                <p role="status" data-testid="health-summary">
+                    {summary}
+                </p>
             </div>
         </div>
-        <ul class="health-checks" data-testid="health-checks">{checks}</ul>
-        <p class="muted small">"Checked " {domain::format::relative_time(health.checked_at, health.checked_at)} ". Reload to check again."</p>
+        <ul class="health-checks" data-testid="health-checks">
+            {checks}
+        </ul>
+        <p class="muted small">
+            "Checked " {domain::format::relative_time(health.checked_at, health.checked_at)}
+            ". Reload to check again."
+        </p>
     }
 }

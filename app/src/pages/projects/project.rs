@@ -27,7 +27,9 @@ pub fn ProjectPage() -> impl IntoView {
         // try_get: the meta context may read the title after the route was disposed.
         <Title text=move || project_path.try_get().unwrap_or_default() />
         {move || view! { <Notices notices=parsed.get().1 /> }}
-        <Transition fallback=|| view! { <LoadingRows /> }>
+        <Transition fallback=|| {
+            view! { <LoadingRows /> }
+        }>
             {move || Suspend::new(async move {
                 let instance = instance.get_untracked();
                 let view = view_state.get_untracked();
@@ -35,8 +37,11 @@ pub fn ProjectPage() -> impl IntoView {
                     Err(error) => view! { <ErrorView error /> }.into_any(),
                     Ok((project, page)) => {
                         let base = links::project(&instance, &project.full_path);
-                        let RepositoryPageLinks { keep, prev, next } =
-                            repository_page_links(&base, &view, &page);
+                        let RepositoryPageLinks { keep, prev, next } = repository_page_links(
+                            &base,
+                            &view,
+                            &page,
+                        );
                         view! {
                             <Breadcrumbs instance=instance.clone() path=project.full_path.clone() />
                             <div class="page-head">
@@ -44,14 +49,37 @@ pub fn ProjectPage() -> impl IntoView {
                                     <h1>{project.name.clone()}</h1>
                                     <p class="muted">
                                         <span class="badge">{project.visibility.clone()}</span>
-                                        " Your role: " <strong>{project.access.label()}</strong>
-                                        " · " <a href=links::project_storage(&instance, &project.full_path) data-testid="project-storage-link">"Storage"</a>
-                                        " · " <a href=links::cleanup(&instance, &project.full_path)>"Cleanup policy"</a>
-                                        " · " <a href=format!("{}#rules-title", links::cleanup(&instance, &project.full_path))>"Protection rules"</a>
-                                        " · " <a href=project.web_url.clone() rel="external noopener">"Open in GitLab ↗"</a>
+                                        " Your role: "
+                                        <strong>{project.access.label()}</strong>
+                                        " · "
+                                        <a
+                                            href=links::project_storage(&instance, &project.full_path)
+                                            data-testid="project-storage-link"
+                                        >
+                                            "Storage"
+                                        </a>
+                                        " · "
+                                        <a href=links::cleanup(
+                                            &instance,
+                                            &project.full_path,
+                                        )>"Cleanup policy"</a>
+                                        " · "
+                                        <a href=format!(
+                                            "{}#rules-title",
+                                            links::cleanup(&instance, &project.full_path),
+                                        )>"Protection rules"</a>
+                                        " · "
+                                        <a href=project.web_url.clone() rel="external noopener">
+                                            "Open in GitLab ↗"
+                                        </a>
                                     </p>
                                 </div>
-                                <SearchForm action=base.clone() value=view.search.clone() label="Filter images by name" keep />
+                                <SearchForm
+                                    action=base.clone()
+                                    value=view.search.clone()
+                                    label="Filter images by name"
+                                    keep
+                                />
                             </div>
                             {if page.repositories.is_empty() {
                                 view! {
@@ -60,19 +88,37 @@ pub fn ProjectPage() -> impl IntoView {
                                             view! {
                                                 <h2>"No container images in this project yet"</h2>
                                                 <p>"Push an image to see it here, for example:"</p>
-                                                <pre><code>{format!("docker push <registry>/{}:latest", project.full_path)}</code></pre>
-                                            }.into_any()
+                                                <pre>
+                                                    <code>
+                                                        {format!(
+                                                            "docker push <registry>/{}:latest",
+                                                            project.full_path,
+                                                        )}
+                                                    </code>
+                                                </pre>
+                                            }
+                                                .into_any()
                                         } else {
                                             view! {
                                                 <h2>"No images match “" {view.search.clone()} "”"</h2>
-                                                <p><a href=base.clone()>"Clear the filter"</a></p>
-                                            }.into_any()
+                                                <p>
+                                                    <a href=base.clone()>"Clear the filter"</a>
+                                                </p>
+                                            }
+                                                .into_any()
                                         }}
                                     </div>
-                                }.into_any()
+                                }
+                                    .into_any()
                             } else {
                                 view! {
-                                    <p class="summary">{format::plural(page.total.unwrap_or(0), "image repository", "image repositories")} " in this project"</p>
+                                    <p class="summary">
+                                        {format::plural(
+                                            page.total.unwrap_or(0),
+                                            "image repository",
+                                            "image repositories",
+                                        )} " in this project"
+                                    </p>
                                     <RepositoryTable
                                         repositories=page.repositories
                                         now=page.now
@@ -81,9 +127,11 @@ pub fn ProjectPage() -> impl IntoView {
                                         instance=instance.clone()
                                     />
                                     <Pager prev next label=view.sort.label() />
-                                }.into_any()
+                                }
+                                    .into_any()
                             }}
-                        }.into_any()
+                        }
+                            .into_any()
                     }
                 }
             })}
@@ -106,14 +154,21 @@ pub fn Breadcrumbs(instance: String, path: String) -> impl IntoView {
             if last {
                 view! { <li aria-current="page">{segment.to_string()}</li> }.into_any()
             } else {
-                view! { <li><a href=href>{segment.to_string()}</a></li> }.into_any()
+                view! {
+                    <li>
+                        <a href=href>{segment.to_string()}</a>
+                    </li>
+                }
+                .into_any()
             }
         })
         .collect_view();
     view! {
         <nav aria-label="Breadcrumb" class="breadcrumbs">
             <ol>
-                <li><a href=links::projects(&instance)>"Projects"</a></li>
+                <li>
+                    <a href=links::projects(&instance)>"Projects"</a>
+                </li>
                 {items}
             </ol>
         </nav>

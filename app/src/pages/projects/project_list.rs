@@ -24,63 +24,136 @@ pub fn ProjectListPage() -> impl IntoView {
         <Title text="Projects" />
         <div class="page-head">
             <h1>"Projects with container images"</h1>
-            {move || view! {
-                <SearchForm
-                    action=links::projects(&instance.get())
-                    value=view_state.get().search
-                    label="Search projects"
-                />
+            {move || {
+                view! {
+                    <SearchForm
+                        action=links::projects(&instance.get())
+                        value=view_state.get().search
+                        label="Search projects"
+                    />
+                }
             }}
         </div>
         {move || view! { <Notices notices=parsed.get().1 /> }}
-        <Transition fallback=|| view! { <LoadingRows /> }>
+        <Transition fallback=|| {
+            view! { <LoadingRows /> }
+        }>
             {move || Suspend::new(async move {
                 let instance = instance.get_untracked();
                 let view = view_state.get_untracked();
                 match data.await {
                     Err(error) => view! { <ErrorView error /> }.into_any(),
-                    Ok(page) if page.projects.is_empty() => view! {
-                        <div class="empty-state">
-                            {if view.search.is_empty() {
-                                view! {
-                                    <h2>"No projects with container images yet"</h2>
-                                    <p>"Projects appear here once an image is pushed to their container registry."</p>
-                                }.into_any()
-                            } else {
-                                view! {
-                                    <h2>"No projects match “" {view.search.clone()} "”"</h2>
-                                    <p><a href=links::projects(&instance)>"Clear the search"</a></p>
-                                }.into_any()
-                            }}
-                            {(page.without_images > 0).then(|| view! {
-                                <p class="muted">{format::plural(page.without_images, "project", "projects")}" without images hidden."</p>
-                            })}
-                        </div>
-                    }.into_any(),
+                    Ok(page) if page.projects.is_empty() => {
+                        view! {
+                            <div class="empty-state">
+                                {if view.search.is_empty() {
+                                    view! {
+                                        <h2>"No projects with container images yet"</h2>
+                                        <p>
+                                            "Projects appear here once an image is pushed to their container registry."
+                                        </p>
+                                    }
+                                        .into_any()
+                                } else {
+                                    view! {
+                                        <h2>"No projects match “" {view.search.clone()} "”"</h2>
+                                        <p>
+                                            <a href=links::projects(&instance)>"Clear the search"</a>
+                                        </p>
+                                    }
+                                        .into_any()
+                                }}
+                                {(page.without_images > 0)
+                                    .then(|| {
+                                        view! {
+                                            <p class="muted">
+                                                {format::plural(page.without_images, "project", "projects")}
+                                                " without images hidden."
+                                            </p>
+                                        }
+                                    })}
+                            </div>
+                        }
+                            .into_any()
+                    }
                     Ok(page) => {
                         let total_pages = page.total.div_ceil(u64::from(page.per_page)).max(1);
                         let base = links::projects(&instance);
-                        let prev = (page.page > 1).then(|| format!("{base}{}", ProjectListView { page: page.page - 1, ..view.clone() }.to_query()));
-                        let next = (u64::from(page.page) < total_pages).then(|| format!("{base}{}", ProjectListView { page: page.page + 1, ..view.clone() }.to_query()));
+                        let prev = (page.page > 1)
+                            .then(|| {
+                                format!(
+                                    "{base}{}",
+                                    ProjectListView {
+                                        page: page.page - 1,
+                                        ..view.clone()
+                                    }
+                                        .to_query(),
+                                )
+                            });
+                        let next = (u64::from(page.page) < total_pages)
+                            .then(|| {
+                                format!(
+                                    "{base}{}",
+                                    ProjectListView {
+                                        page: page.page + 1,
+                                        ..view.clone()
+                                    }
+                                        .to_query(),
+                                )
+                            });
                         view! {
                             <p class="summary">
                                 {format::plural(page.total, "project", "projects")} " with images"
-                                {(page.without_images > 0).then(|| format!(" · {} without images hidden", format::count(page.without_images)))}
-                                {page.truncated.then_some(" · only your first projects were scanned")}
+                                {(page.without_images > 0)
+                                    .then(|| {
+                                        format!(
+                                            " · {} without images hidden",
+                                            format::count(page.without_images),
+                                        )
+                                    })}
+                                {page
+                                    .truncated
+                                    .then_some(" · only your first projects were scanned")}
                             </p>
                             <ul class="card-list projects">
-                                {page.projects.into_iter().map(|p| view! {
-                                    <li class="card" data-project=p.full_path.clone()>
-                                        <a class="card-title" href=links::project(&instance, &p.full_path)>{p.name.clone()}</a>
-                                        <span class="muted path">{p.full_path.clone()}</span>
-                                        <span class="badge">{p.visibility.clone()}</span>
-                                        <span class="badge info">{format::plural(p.image_repositories, "image repository", "image repositories")}</span>
-                                        {p.description.clone().filter(|d| !d.is_empty()).map(|d| view! { <p class="description">{d}</p> })}
-                                    </li>
-                                }).collect_view()}
+                                {page
+                                    .projects
+                                    .into_iter()
+                                    .map(|p| {
+                                        view! {
+                                            <li class="card" data-project=p.full_path.clone()>
+                                                <a
+                                                    class="card-title"
+                                                    href=links::project(&instance, &p.full_path)
+                                                >
+                                                    {p.name.clone()}
+                                                </a>
+                                                <span class="muted path">{p.full_path.clone()}</span>
+                                                <span class="badge">{p.visibility.clone()}</span>
+                                                <span class="badge info">
+                                                    {format::plural(
+                                                        p.image_repositories,
+                                                        "image repository",
+                                                        "image repositories",
+                                                    )}
+                                                </span>
+                                                {p
+                                                    .description
+                                                    .clone()
+                                                    .filter(|d| !d.is_empty())
+                                                    .map(|d| view! { <p class="description">{d}</p> })}
+                                            </li>
+                                        }
+                                    })
+                                    .collect_view()}
                             </ul>
-                            <Pager prev next label=format!("Page {} of {}", page.page, total_pages) />
-                        }.into_any()
+                            <Pager
+                                prev
+                                next
+                                label=format!("Page {} of {}", page.page, total_pages)
+                            />
+                        }
+                            .into_any()
                     }
                 }
             })}

@@ -53,25 +53,37 @@ pub fn ProjectStoragePage() -> impl IntoView {
     });
     view! {
         <Title text=move || format!("Storage · {}", project_path.try_get().unwrap_or_default()) />
-        <Transition fallback=|| view! { <LoadingRows /> }>
+        <Transition fallback=|| {
+            view! { <LoadingRows /> }
+        }>
             {move || Suspend::new(async move {
                 let instance = instance.get_untracked();
                 let path = project_path.get_untracked();
                 match data.await {
                     Err(error) => view! { <ErrorView error /> }.into_any(),
-                    Ok(storage) => view! {
-                        <Breadcrumbs instance=instance.clone() path=path.clone() />
-                        <div class="page-head">
-                            <div>
-                                <h1>"Storage"</h1>
-                                <p class="muted">
-                                    <a href=links::project(&instance, &path)>"Image repositories"</a>
-                                    " · " <a href=links::cleanup(&instance, &path)>"Cleanup policy"</a>
-                                </p>
+                    Ok(storage) => {
+                        view! {
+                            <Breadcrumbs instance=instance.clone() path=path.clone() />
+                            <div class="page-head">
+                                <div>
+                                    <h1>"Storage"</h1>
+                                    <p class="muted">
+                                        <a href=links::project(
+                                            &instance,
+                                            &path,
+                                        )>"Image repositories"</a>
+                                        " · "
+                                        <a href=links::cleanup(
+                                            &instance,
+                                            &path,
+                                        )>"Cleanup policy"</a>
+                                    </p>
+                                </div>
                             </div>
-                        </div>
-                        <StorageView instance path storage />
-                    }.into_any(),
+                            <StorageView instance path storage />
+                        }
+                            .into_any()
+                    }
                 }
             })}
         </Transition>
@@ -107,91 +119,193 @@ fn StorageView(instance: String, path: String, storage: ProjectStorage) -> impl 
     let requests: u64 = waiting.iter().map(|r| r.progress.images.div_ceil(16)).sum();
     let waiting_images: u64 = waiting.iter().map(|r| r.progress.images).sum();
     view! {
-        <section class="panel storage-panel" aria-labelledby="project-storage-title" data-testid="project-storage">
+        <section
+            class="panel storage-panel"
+            aria-labelledby="project-storage-title"
+            data-testid="project-storage"
+        >
             <h2 id="project-storage-title">"Across the project"</h2>
             <dl class="storage-figures">
                 <div>
                     <dt>"Stored, each layer once"</dt>
                     <dd data-testid="unique-bytes">{format::bytes(s.unique_bytes)}</dd>
-                    <dd class="muted small">{format!(
-                        "{} blobs in {}, from the layers the dashboard read",
-                        format::count(s.blobs),
-                        format::plural(read.len() as u64, "repository", "repositories"),
-                    )}</dd>
+                    <dd class="muted small">
+                        {format!(
+                            "{} blobs in {}, from the layers the dashboard read",
+                            format::count(s.blobs),
+                            format::plural(read.len() as u64, "repository", "repositories"),
+                        )}
+                    </dd>
                 </div>
-                {s.gitlab_size.map(|size| view! {
-                    <div>
-                        <dt>"GitLab’s own figure"</dt>
-                        <dd data-testid="gitlab-size">{format::bytes(size)}</dd>
-                        <dd class="muted small">"project statistics, from the metadata database"</dd>
-                    </div>
-                })}
+                {s
+                    .gitlab_size
+                    .map(|size| {
+                        view! {
+                            <div>
+                                <dt>"GitLab’s own figure"</dt>
+                                <dd data-testid="gitlab-size">{format::bytes(size)}</dd>
+                                <dd class="muted small">
+                                    "project statistics, from the metadata database"
+                                </dd>
+                            </div>
+                        }
+                    })}
                 <div>
                     <dt>"Repositories added up"</dt>
                     <dd data-testid="repositories-sum">{format::bytes(s.repositories_bytes)}</dd>
-                    <dd class="muted small">{if double_counted > 0 {
-                        format!("counts layers the repositories share once per repository: {} more than is stored", format::bytes(double_counted))
-                    } else {
-                        "no layer is shared between repositories".to_string()
-                    }}</dd>
+                    <dd class="muted small">
+                        {if double_counted > 0 {
+                            format!(
+                                "counts layers the repositories share once per repository: {} more than is stored",
+                                format::bytes(double_counted),
+                            )
+                        } else {
+                            "no layer is shared between repositories".to_string()
+                        }}
+                    </dd>
                 </div>
                 <div>
                     <dt>"Tag sizes added up"</dt>
                     <dd data-testid="naive-sum">{format::bytes(s.naive_bytes)}</dd>
-                    <dd class="muted small">{format!("what adding GitLab’s tag sizes gives: {} more than is stored", format::bytes(over_tags))}</dd>
+                    <dd class="muted small">
+                        {format!(
+                            "what adding GitLab’s tag sizes gives: {} more than is stored",
+                            format::bytes(over_tags),
+                        )}
+                    </dd>
                 </div>
             </dl>
-            {(s.gitlab_size.is_none()).then(|| view! {
-                <p class="muted small">"GitLab reports no project figure here (it needs the registry’s metadata database and at least the Reporter role): the figures above are the dashboard’s own count."</p>
-            })}
-            {(!s.complete && !read.is_empty()).then(|| view! {
-                <p class="muted small" role="status" data-testid="storage-progress">
-                    {if in_progress { "Reading layers: " } else { "Partial: " }}
-                    {format!("{} of {} images", format::count(known), format::count(images))}
-                    {in_progress.then(|| view! { " " <progress aria-label="Layers read" max=images.max(1) value=known></progress> })}
-                </p>
-            })}
-            {(!waiting.is_empty()).then(|| view! {
-                <p class="notice" data-testid="layers-on-request">
-                    {format!(
-                        "{} with {} in all {} not counted yet: reading their layers takes about {} to GitLab from your rate limit.",
-                        format::plural(waiting.len() as u64, "large repository", "large repositories"),
-                        format::plural(waiting_images, "image", "images"),
-                        if waiting.len() == 1 { "is" } else { "are" },
-                        format::plural(requests, "request", "requests"),
-                    )}
-                    " " <a class="button" href=read_href data-testid="read-layers">"Read layers"</a>
-                </p>
-            })}
-            {s.truncated.then(|| view! {
-                <p class="notice">"This project has more repositories than the dashboard counts at once: the figures cover the first 100 by name."</p>
-            })}
+            {(s.gitlab_size.is_none())
+                .then(|| {
+                    view! {
+                        <p class="muted small">
+                            "GitLab reports no project figure here (it needs the registry’s metadata database and at least the Reporter role): the figures above are the dashboard’s own count."
+                        </p>
+                    }
+                })}
+            {(!s.complete && !read.is_empty())
+                .then(|| {
+                    view! {
+                        <p class="muted small" role="status" data-testid="storage-progress">
+                            {if in_progress { "Reading layers: " } else { "Partial: " }}
+                            {format!(
+                                "{} of {} images",
+                                format::count(known),
+                                format::count(images),
+                            )}
+                            {in_progress
+                                .then(|| {
+                                    view! {
+                                        " "
+                                        <progress
+                                            aria-label="Layers read"
+                                            max=images.max(1)
+                                            value=known
+                                        ></progress>
+                                    }
+                                })}
+                        </p>
+                    }
+                })}
+            {(!waiting.is_empty())
+                .then(|| {
+                    view! {
+                        <p class="notice" data-testid="layers-on-request">
+                            {format!(
+                                "{} with {} in all {} not counted yet: reading their layers takes about {} to GitLab from your rate limit.",
+                                format::plural(
+                                    waiting.len() as u64,
+                                    "large repository",
+                                    "large repositories",
+                                ),
+                                format::plural(waiting_images, "image", "images"),
+                                if waiting.len() == 1 { "is" } else { "are" },
+                                format::plural(requests, "request", "requests"),
+                            )}
+                            " "
+                            <a class="button" href=read_href data-testid="read-layers">
+                                "Read layers"
+                            </a>
+                        </p>
+                    }
+                })}
+            {s
+                .truncated
+                .then(|| {
+                    view! {
+                        <p class="notice">
+                            "This project has more repositories than the dashboard counts at once: the figures cover the first 100 by name."
+                        </p>
+                    }
+                })}
             <h3 id="shares-title">"Repositories"</h3>
-            <table class="data-table" data-testid="repository-shares" aria-labelledby="shares-title">
-                <thead><tr>
-                    <th scope="col">"Repository"</th>
-                    <th scope="col" class="num">"Tags"</th>
-                    <th scope="col" class="num">"Stored, each layer once"</th>
-                    <th scope="col" class="num">"Of which shared"</th>
-                    <th scope="col" class="num">"Tag sizes added up"</th>
-                    <th scope="col">"Layers"</th>
-                </tr></thead>
+            <table
+                class="data-table"
+                data-testid="repository-shares"
+                aria-labelledby="shares-title"
+            >
+                <thead>
+                    <tr>
+                        <th scope="col">"Repository"</th>
+                        <th scope="col" class="num">
+                            "Tags"
+                        </th>
+                        <th scope="col" class="num">
+                            "Stored, each layer once"
+                        </th>
+                        <th scope="col" class="num">
+                            "Of which shared"
+                        </th>
+                        <th scope="col" class="num">
+                            "Tag sizes added up"
+                        </th>
+                        <th scope="col">"Layers"</th>
+                    </tr>
+                </thead>
                 <tbody>
-                    {s.repositories.iter().map(|r| view! {
-                        <tr>
-                            <td><a href=links::repository(&instance, r.id)>{r.path.clone()}</a></td>
-                            <td class="num">{format::count(r.tags)}</td>
-                            <td class="num">{if r.on_request { "—".to_string() } else { format::bytes(r.unique_bytes) }}</td>
-                            <td class="num" title="Bytes of layers another repository of the project uses too: deleting this repository does not free them">
-                                {if r.on_request { "—".to_string() } else { format::bytes(r.shared_bytes) }}
-                            </td>
-                            <td class="num">{format::bytes(r.naive_bytes)}</td>
-                            <td>{status(r)}</td>
-                        </tr>
-                    }).collect_view()}
+                    {s
+                        .repositories
+                        .iter()
+                        .map(|r| {
+                            view! {
+                                <tr>
+                                    <td>
+                                        <a href=links::repository(
+                                            &instance,
+                                            r.id,
+                                        )>{r.path.clone()}</a>
+                                    </td>
+                                    <td class="num">{format::count(r.tags)}</td>
+                                    <td class="num">
+                                        {if r.on_request {
+                                            "—".to_string()
+                                        } else {
+                                            format::bytes(r.unique_bytes)
+                                        }}
+                                    </td>
+                                    <td
+                                        class="num"
+                                        title="Bytes of layers another repository of the project uses too: deleting this repository does not free them"
+                                    >
+                                        {if r.on_request {
+                                            "—".to_string()
+                                        } else {
+                                            format::bytes(r.shared_bytes)
+                                        }}
+                                    </td>
+                                    <td class="num">{format::bytes(r.naive_bytes)}</td>
+                                    <td>{status(r)}</td>
+                                </tr>
+                            }
+                        })
+                        .collect_view()}
                 </tbody>
             </table>
-            <LargestLayers rows=s.largest.iter().map(|l| (l.layer.clone(), Some(l.repositories))).collect() />
+            <LargestLayers rows=s
+                .largest
+                .iter()
+                .map(|l| (l.layer.clone(), Some(l.repositories)))
+                .collect() />
         </section>
     }
     .into_any()

@@ -39,35 +39,47 @@ pub fn TagDetailPage() -> impl IntoView {
     let navigate = use_navigate();
     view! {
         <Title text=move || format!("{} · tag", tag_name.try_get().unwrap_or_default()) />
-        <Transition fallback=|| view! { <LoadingRows /> }>
+        <Transition fallback=|| {
+            view! { <LoadingRows /> }
+        }>
             {move || Suspend::new(async move {
                 let instance = instance.get_untracked();
                 let list_query = list_view.get_untracked().to_query();
                 match data.await {
                     Err(error) => view! { <ErrorView error /> }.into_any(),
-                    Ok(detail) => view! { <TagDetailBody instance detail list_query deleting /> }.into_any(),
+                    Ok(detail) => {
+                        view! { <TagDetailBody instance detail list_query deleting /> }.into_any()
+                    }
                 }
             })}
         </Transition>
-        {move || deleting.get().map(|names| {
-            let instance = instance.get_untracked();
-            let id = repository_id.get_untracked().unwrap_or_default();
-            let back = format!("{}{}", links::repository(&instance, id), list_view.get_untracked().to_query());
-            let navigate = navigate.clone();
-            view! {
-                <DeleteTagsDialog
-                    instance
-                    repository_id=id
-                    names
-                    on_close=Callback::new(move |deleted: Vec<String>| {
-                        deleting.set(None);
-                        if !deleted.is_empty() {
-                            navigate(&back, Default::default());
-                        }
-                    })
-                />
-            }
-        })}
+        {move || {
+            deleting
+                .get()
+                .map(|names| {
+                    let instance = instance.get_untracked();
+                    let id = repository_id.get_untracked().unwrap_or_default();
+                    let back = format!(
+                        "{}{}",
+                        links::repository(&instance, id),
+                        list_view.get_untracked().to_query(),
+                    );
+                    let navigate = navigate.clone();
+                    view! {
+                        <DeleteTagsDialog
+                            instance
+                            repository_id=id
+                            names
+                            on_close=Callback::new(move |deleted: Vec<String>| {
+                                deleting.set(None);
+                                if !deleted.is_empty() {
+                                    navigate(&back, Default::default());
+                                }
+                            })
+                        />
+                    }
+                })
+        }}
     }
 }
 
@@ -89,119 +101,308 @@ fn TagDetailBody(
     let delete_name = tag.name.clone();
     let blocked = refusal.is_some();
     view! {
-        {view! { <RepositoryBreadcrumbs instance=instance.clone() repository=repo.clone() tag=Some(tag.name.clone()) /> }.into_any()}
-        <p><a href=back.clone() class="back-link">"← All tags of " {repo.display_name().to_string()}</a></p>
-        {view! { <div class="page-head">
-            <div>
-                <h1 class="tag-title">{name.clone()} " " <TagBadges tag=tag.clone() /></h1>
-                <p class="muted">{repo.path.clone()}</p>
+        {view! {
+            <RepositoryBreadcrumbs
+                instance=instance.clone()
+                repository=repo.clone()
+                tag=Some(tag.name.clone())
+            />
+        }
+            .into_any()}
+        <p>
+            <a href=back.clone() class="back-link">
+                "← All tags of "
+                {repo.display_name().to_string()}
+            </a>
+        </p>
+        {view! {
+            <div class="page-head">
+                <div>
+                    <h1 class="tag-title">{name.clone()} " " <TagBadges tag=tag.clone() /></h1>
+                    <p class="muted">{repo.path.clone()}</p>
+                </div>
+                <div class="repo-actions">
+                    <button
+                        type="button"
+                        class="button danger-outline"
+                        title=refusal.clone().unwrap_or_else(|| format!("Delete {name}"))
+                        disabled=move || !hydrated.get() || blocked
+                        on:click=move |_| deleting.set(Some(vec![delete_name.clone()]))
+                    >
+                        "Delete tag…"
+                    </button>
+                    {refusal.map(|r| view! { <p class="muted small">{r}</p> })}
+                </div>
             </div>
-            <div class="repo-actions">
-                <button type="button" class="button danger-outline"
-                    title=refusal.clone().unwrap_or_else(|| format!("Delete {name}"))
-                    disabled=move || !hydrated.get() || blocked
-                    on:click=move |_| deleting.set(Some(vec![delete_name.clone()]))>"Delete tag…"</button>
-                {refusal.map(|r| view! { <p class="muted small">{r}</p> })}
-            </div>
-        </div> }.into_any()}
-        {view! { <UseImage instance=instance.clone() location=repo.location.clone()
-            project_path=repo.project_path.clone() tag=Some(tag.name.clone()) digest=tag.digest.clone() /> }.into_any()}
-        {view! { <section class="panel" aria-labelledby="facts-title">
-            <h2 id="facts-title">"Details"</h2>
-            <dl class="facts">
-                <dt>"Location"</dt>
-                <dd><code>{detail.location.clone()}</code> <CopyButton text=detail.location.clone() what="image location" /></dd>
-                <dt>"Manifest digest"</dt>
-                <dd>{match tag.digest.clone() {
-                    Some(d) => view! { <code class="digest">{d.clone()}</code> <CopyButton text=d what="manifest digest" /> }.into_any(),
-                    None => view! { <span class="badge danger">"missing manifest"</span> " GitLab cannot read this tag's manifest." }.into_any(),
-                }}</dd>
-                <dt>"Config digest"</dt>
-                <dd>{match tag.revision.clone() {
-                    Some(d) => view! { <code class="digest">{d.clone()}</code> <CopyButton text=d what="config digest" /> }.into_any(),
-                    None => view! { <span class="muted">"—"</span> }.into_any(),
-                }}</dd>
-                <dt>"Media type"</dt>
-                <dd><code>{tag.media_type.clone().unwrap_or_else(|| "unknown".into())}</code></dd>
-                <dt>"Created"</dt>
-                <dd><Moment ts=tag.created_at now=detail.now /></dd>
-                <dt>"Published"</dt>
-                <dd>{match tag.published_at {
-                    Some(_) => view! { <Moment ts=tag.published_at now=detail.now /> }.into_any(),
-                    None => view! { <span class="muted">"not recorded (GitLab records it only with the metadata database)"</span> }.into_any(),
-                }}</dd>
-                <dt>"Total size"</dt>
-                <dd>{tag.total_size.map(|s| format!("{} ({} bytes)", format::bytes(s), format::count(s))).unwrap_or_else(|| "unknown".into())}</dd>
-            </dl>
-        </section> }.into_any()}
-        {(!detail.platforms.is_empty()).then(|| view! {
-            <section class="panel" aria-labelledby="platforms-title">
-                <h2 id="platforms-title">{format::plural(detail.platforms.len() as u64, "platform", "platforms")}</h2>
-                <table class="data-table">
-                    <thead><tr><th scope="col">"Platform"</th><th scope="col">"Digest"</th><th scope="col" class="num">"Manifest size"</th></tr></thead>
-                    <tbody>
-                        {detail.platforms.iter().map(|p| view! {
-                            <tr data-platform=p.label()>
-                                <td>{p.label()}</td>
-                                <td><code title=p.digest.clone()>{short_digest(&p.digest)}</code> <CopyButton text=p.digest.clone() what=format!("digest for {}", p.label()) /></td>
-                                <td class="num">{p.size.map(format::bytes).unwrap_or_else(|| "—".into())}</td>
-                            </tr>
-                        }).collect_view()}
-                    </tbody>
-                </table>
+        }
+            .into_any()}
+        {view! {
+            <UseImage
+                instance=instance.clone()
+                location=repo.location.clone()
+                project_path=repo.project_path.clone()
+                tag=Some(tag.name.clone())
+                digest=tag.digest.clone()
+            />
+        }
+            .into_any()}
+        {view! {
+            <section class="panel" aria-labelledby="facts-title">
+                <h2 id="facts-title">"Details"</h2>
+                <dl class="facts">
+                    <dt>"Location"</dt>
+                    <dd>
+                        <code>{detail.location.clone()}</code>
+                        <CopyButton text=detail.location.clone() what="image location" />
+                    </dd>
+                    <dt>"Manifest digest"</dt>
+                    <dd>
+                        {match tag.digest.clone() {
+                            Some(d) => {
+                                view! {
+                                    <code class="digest">{d.clone()}</code>
+                                    <CopyButton text=d what="manifest digest" />
+                                }
+                                    .into_any()
+                            }
+                            None => {
+                                view! {
+                                    <span class="badge danger">"missing manifest"</span>
+                                    " GitLab cannot read this tag's manifest."
+                                }
+                                    .into_any()
+                            }
+                        }}
+                    </dd>
+                    <dt>"Config digest"</dt>
+                    <dd>
+                        {match tag.revision.clone() {
+                            Some(d) => {
+                                view! {
+                                    <code class="digest">{d.clone()}</code>
+                                    <CopyButton text=d what="config digest" />
+                                }
+                                    .into_any()
+                            }
+                            None => view! { <span class="muted">"—"</span> }.into_any(),
+                        }}
+                    </dd>
+                    <dt>"Media type"</dt>
+                    <dd>
+                        <code>{tag.media_type.clone().unwrap_or_else(|| "unknown".into())}</code>
+                    </dd>
+                    <dt>"Created"</dt>
+                    <dd>
+                        <Moment ts=tag.created_at now=detail.now />
+                    </dd>
+                    <dt>"Published"</dt>
+                    <dd>
+                        {match tag.published_at {
+                            Some(_) => {
+                                view! { <Moment ts=tag.published_at now=detail.now /> }.into_any()
+                            }
+                            None => {
+                                view! {
+                                    <span class="muted">
+                                        "not recorded (GitLab records it only with the metadata database)"
+                                    </span>
+                                }
+                                    .into_any()
+                            }
+                        }}
+                    </dd>
+                    <dt>"Total size"</dt>
+                    <dd>
+                        {tag
+                            .total_size
+                            .map(|s| format!("{} ({} bytes)", format::bytes(s), format::count(s)))
+                            .unwrap_or_else(|| "unknown".into())}
+                    </dd>
+                </dl>
             </section>
-        }.into_any())}
-        {(!detail.layers.is_empty()).then(|| view! {
-            <section class="panel" aria-labelledby="layers-title">
-                <h2 id="layers-title">{format::plural(detail.layers.len() as u64, "layer", "layers")}</h2>
-                <BlobTable blobs=detail.layers.clone() config=detail.config.clone() />
-            </section>
-        }.into_any())}
-        {view! { <form method="get" action=links::compare_page(&instance, repo.id) class="panel compare-form inline" data-testid="compare-with">
-            <input type="hidden" name="a" value=tag.name.clone() />
-            <label>"Compare with tag " <input name="b" required maxlength="128" autocomplete="off" spellcheck="false" placeholder="e.g. latest" /></label>
-            <button type="submit" class="button">"Compare"</button>
-        </form> }.into_any()}
-        {view! { <section class="panel" aria-labelledby="referrers-title">
-            <h2 id="referrers-title">"Signatures and attestations"</h2>
-            {(!detail.sidecars.is_empty()).then(|| view! {
-                <p>"Sidecar tags for this image:"</p>
-                <ul class="referrers" data-testid="sidecar-tags">
-                    {detail.sidecars.iter().map(|(name, kind)| view! {
-                        <li><span class="badge">{kind.label()}</span> " " <a href=links::tag(&instance, repo.id, name)><code>{name.clone()}</code></a></li>
-                    }).collect_view()}
-                </ul>
+        }
+            .into_any()}
+        {(!detail.platforms.is_empty())
+            .then(|| {
+                view! {
+                    <section class="panel" aria-labelledby="platforms-title">
+                        <h2 id="platforms-title">
+                            {format::plural(detail.platforms.len() as u64, "platform", "platforms")}
+                        </h2>
+                        <table class="data-table">
+                            <thead>
+                                <tr>
+                                    <th scope="col">"Platform"</th>
+                                    <th scope="col">"Digest"</th>
+                                    <th scope="col" class="num">
+                                        "Manifest size"
+                                    </th>
+                                </tr>
+                            </thead>
+                            <tbody>
+                                {detail
+                                    .platforms
+                                    .iter()
+                                    .map(|p| {
+                                        view! {
+                                            <tr data-platform=p.label()>
+                                                <td>{p.label()}</td>
+                                                <td>
+                                                    <code title=p
+                                                        .digest
+                                                        .clone()>{short_digest(&p.digest)}</code>
+                                                    <CopyButton
+                                                        text=p.digest.clone()
+                                                        what=format!("digest for {}", p.label())
+                                                    />
+                                                </td>
+                                                <td class="num">
+                                                    {p.size.map(format::bytes).unwrap_or_else(|| "—".into())}
+                                                </td>
+                                            </tr>
+                                        }
+                                    })
+                                    .collect_view()}
+                            </tbody>
+                        </table>
+                    </section>
+                }
+                    .into_any()
             })}
-            {if tag.referrers.is_empty() {
-                view! { <p class="muted">"No referrers point at this image (GitLab lists them only with the metadata database)."</p> }.into_any()
-            } else {
+        {(!detail.layers.is_empty())
+            .then(|| {
                 view! {
-                    <ul class="referrers">
-                        {tag.referrers.iter().map(|r| view! {
-                            <li><span class="badge">{r.kind()}</span> " " <code>{r.artifact_type.clone()}</code> " " <code title=r.digest.clone()>{short_digest(&r.digest)}</code></li>
-                        }).collect_view()}
-                    </ul>
-                }.into_any()
-            }}
-        </section> }.into_any()}
-        {view! { <section class="panel" aria-labelledby="also-title">
-            <h2 id="also-title">"Also tagged as"</h2>
-            {if detail.also_tagged.is_empty() {
-                view! { <p class="muted">"No other tag points at this image."</p> }.into_any()
-            } else {
-                let more = (detail.also_tagged_more > 0).then(|| view! {
-                    <p class="muted small">"and " {detail.also_tagged_more} " more"</p>
-                });
-                view! {
-                    <ul class="inline-list" data-testid="also-tagged">
-                        {detail.also_tagged.iter().map(|other| view! {
-                            <li><a href=format!("{}{}", links::tag(&instance, repo.id, other), list_query)>{other.clone()}</a></li>
-                        }).collect_view()}
-                    </ul>
-                    {more}
-                }.into_any()
-            }}
-        </section> }.into_any()}
+                    <section class="panel" aria-labelledby="layers-title">
+                        <h2 id="layers-title">
+                            {format::plural(detail.layers.len() as u64, "layer", "layers")}
+                        </h2>
+                        <BlobTable blobs=detail.layers.clone() config=detail.config.clone() />
+                    </section>
+                }
+                    .into_any()
+            })}
+        {view! {
+            <form
+                method="get"
+                action=links::compare_page(&instance, repo.id)
+                class="panel compare-form inline"
+                data-testid="compare-with"
+            >
+                <input type="hidden" name="a" value=tag.name.clone() />
+                <label>
+                    "Compare with tag "
+                    <input
+                        name="b"
+                        required
+                        maxlength="128"
+                        autocomplete="off"
+                        spellcheck="false"
+                        placeholder="e.g. latest"
+                    />
+                </label>
+                <button type="submit" class="button">
+                    "Compare"
+                </button>
+            </form>
+        }
+            .into_any()}
+        {view! {
+            <section class="panel" aria-labelledby="referrers-title">
+                <h2 id="referrers-title">"Signatures and attestations"</h2>
+                {(!detail.sidecars.is_empty())
+                    .then(|| {
+                        view! {
+                            <p>"Sidecar tags for this image:"</p>
+                            <ul class="referrers" data-testid="sidecar-tags">
+                                {detail
+                                    .sidecars
+                                    .iter()
+                                    .map(|(name, kind)| {
+                                        view! {
+                                            <li>
+                                                <span class="badge">{kind.label()}</span>
+                                                " "
+                                                <a href=links::tag(&instance, repo.id, name)>
+                                                    <code>{name.clone()}</code>
+                                                </a>
+                                            </li>
+                                        }
+                                    })
+                                    .collect_view()}
+                            </ul>
+                        }
+                    })}
+                {if tag.referrers.is_empty() {
+                    view! {
+                        <p class="muted">
+                            "No referrers point at this image (GitLab lists them only with the metadata database)."
+                        </p>
+                    }
+                        .into_any()
+                } else {
+                    view! {
+                        <ul class="referrers">
+                            {tag
+                                .referrers
+                                .iter()
+                                .map(|r| {
+                                    view! {
+                                        <li>
+                                            <span class="badge">{r.kind()}</span>
+                                            " "
+                                            <code>{r.artifact_type.clone()}</code>
+                                            " "
+                                            <code title=r
+                                                .digest
+                                                .clone()>{short_digest(&r.digest)}</code>
+                                        </li>
+                                    }
+                                })
+                                .collect_view()}
+                        </ul>
+                    }
+                        .into_any()
+                }}
+            </section>
+        }
+            .into_any()}
+        {view! {
+            <section class="panel" aria-labelledby="also-title">
+                <h2 id="also-title">"Also tagged as"</h2>
+                {if detail.also_tagged.is_empty() {
+                    view! { <p class="muted">"No other tag points at this image."</p> }.into_any()
+                } else {
+                    let more = (detail.also_tagged_more > 0)
+                        .then(|| {
+                            view! {
+                                <p class="muted small">"and " {detail.also_tagged_more} " more"</p>
+                            }
+                        });
+                    view! {
+                        <ul class="inline-list" data-testid="also-tagged">
+                            {detail
+                                .also_tagged
+                                .iter()
+                                .map(|other| {
+                                    view! {
+                                        <li>
+                                            <a href=format!(
+                                                "{}{}",
+                                                links::tag(&instance, repo.id, other),
+                                                list_query,
+                                            )>{other.clone()}</a>
+                                        </li>
+                                    }
+                                })
+                                .collect_view()}
+                        </ul>
+                        {more}
+                    }
+                        .into_any()
+                }}
+            </section>
+        }
+            .into_any()}
     }
 }
 
@@ -209,7 +410,9 @@ fn TagDetailBody(
 fn Moment(ts: Option<i64>, now: i64) -> impl IntoView {
     match ts {
         Some(t) => view! {
-            <time datetime=t.to_string() title=relative(Some(t), now)>{format::exact_unix(t)}</time>
+            <time datetime=t.to_string() title=relative(Some(t), now)>
+                {format::exact_unix(t)}
+            </time>
             <span class="muted">" (" {relative(Some(t), now)} ")"</span>
         }
         .into_any(),
@@ -222,22 +425,59 @@ fn BlobTable(blobs: Vec<Blob>, config: Option<Blob>) -> impl IntoView {
     let total: u64 = blobs.iter().filter_map(|b| b.size).sum();
     view! {
         <table class="data-table">
-            <thead><tr><th scope="col">"#"</th><th scope="col">"Digest"</th><th scope="col">"Media type"</th><th scope="col" class="num">"Size"</th></tr></thead>
+            <thead>
+                <tr>
+                    <th scope="col">"#"</th>
+                    <th scope="col">"Digest"</th>
+                    <th scope="col">"Media type"</th>
+                    <th scope="col" class="num">
+                        "Size"
+                    </th>
+                </tr>
+            </thead>
             <tbody>
-                {blobs.into_iter().enumerate().map(|(i, b)| view! {
-                    <tr>
-                        <td>{i + 1}</td>
-                        <td><code title=b.digest.clone()>{short_digest(&b.digest)}</code></td>
-                        <td><code class="small">{b.media_type.unwrap_or_default()}</code></td>
-                        <td class="num">{b.size.map(format::bytes).unwrap_or_else(|| "—".into())}</td>
-                    </tr>
-                }).collect_view()}
+                {blobs
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, b)| {
+                        view! {
+                            <tr>
+                                <td>{i + 1}</td>
+                                <td>
+                                    <code title=b.digest.clone()>{short_digest(&b.digest)}</code>
+                                </td>
+                                <td>
+                                    <code class="small">{b.media_type.unwrap_or_default()}</code>
+                                </td>
+                                <td class="num">
+                                    {b.size.map(format::bytes).unwrap_or_else(|| "—".into())}
+                                </td>
+                            </tr>
+                        }
+                    })
+                    .collect_view()}
             </tbody>
             <tfoot>
-                {config.map(|c| view! {
-                    <tr><td>"config"</td><td><code title=c.digest.clone()>{short_digest(&c.digest)}</code></td><td><code class="small">{c.media_type.unwrap_or_default()}</code></td><td class="num">{c.size.map(format::bytes).unwrap_or_default()}</td></tr>
-                })}
-                <tr><th scope="row" colspan="3">"Compressed layers in all"</th><td class="num">{format::bytes(total)}</td></tr>
+                {config
+                    .map(|c| {
+                        view! {
+                            <tr>
+                                <td>"config"</td>
+                                <td>
+                                    <code title=c.digest.clone()>{short_digest(&c.digest)}</code>
+                                </td>
+                                <td>
+                                    <code class="small">{c.media_type.unwrap_or_default()}</code>
+                                </td>
+                                <td class="num">{c.size.map(format::bytes).unwrap_or_default()}</td>
+                            </tr>
+                        }
+                    })} <tr>
+                    <th scope="row" colspan="3">
+                        "Compressed layers in all"
+                    </th>
+                    <td class="num">{format::bytes(total)}</td>
+                </tr>
             </tfoot>
         </table>
     }

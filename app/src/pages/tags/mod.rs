@@ -46,21 +46,29 @@ pub fn RepositoryBreadcrumbs(
             } else {
                 links::group(&instance, &prefix)
             };
-            view! { <li><a href=href>{segment.clone()}</a></li> }
+            view! {
+                <li>
+                    <a href=href>{segment.clone()}</a>
+                </li>
+            }
         })
         .collect_view();
     let image = repository.display_name().to_string();
     let image_item = match &tag {
-        Some(_) => {
-            view! { <li><a href=links::repository(&instance, repository.id)>{image}</a></li> }
-                .into_any()
+        Some(_) => view! {
+            <li>
+                <a href=links::repository(&instance, repository.id)>{image}</a>
+            </li>
         }
+        .into_any(),
         None => view! { <li aria-current="page">{image}</li> }.into_any(),
     };
     view! {
         <nav aria-label="Breadcrumb" class="breadcrumbs">
             <ol>
-                <li><a href=links::projects(&instance)>"Projects"</a></li>
+                <li>
+                    <a href=links::projects(&instance)>"Projects"</a>
+                </li>
                 {namespaces}
                 {image_item}
                 {tag.map(|t| view! { <li aria-current="page">{t}</li> })}
@@ -126,62 +134,141 @@ pub fn RepositoryDeleteButton(
             <button
                 type="button"
                 class="button danger-outline"
-                title=refusal.clone().unwrap_or_else(|| "Delete this repository and all its tags".into())
+                title=refusal
+                    .clone()
+                    .unwrap_or_else(|| "Delete this repository and all its tags".into())
                 disabled=move || !hydrated.get() || blocked
                 on:click=move |_| open.set(true)
-            >"Delete repository…"</button>
-            {refusal.map(|r| view! { <p class="muted small" data-testid="repository-delete-refusal">{r}</p> })}
+            >
+                "Delete repository…"
+            </button>
+            {refusal
+                .map(|r| {
+                    view! {
+                        <p class="muted small" data-testid="repository-delete-refusal">
+                            {r}
+                        </p>
+                    }
+                })}
         </div>
-        {move || open.get().then(|| {
-            let field = NodeRef::<leptos::html::Input>::new();
-            Effect::new(move |_| {
-                if let Some(input) = field.get() {
-                    let _ = input.focus();
-                }
-            });
-            let confirm = confirm.clone();
-            let expected = expected.clone();
-            let path = path.clone();
-            view! {
-                <div class="modal-backdrop">
-                    <div class="modal" role="dialog" aria-modal="true" aria-labelledby="delete-repo-title"
-                        on:keydown=move |ev: leptos::ev::KeyboardEvent| { crate::components::keep_tab_inside(&ev); if ev.key() == "Escape" && !running.get_untracked() { close() } }>
-                        <h2 id="delete-repo-title">"Delete repository " <code>{path.clone()}</code> "?"</h2>
-                        {move || match message.get() {
-                            Some(Ok(text)) => view! { <p role="status" class="delete-summary">{text}</p> }.into_any(),
-                            Some(Err(text)) => view! { <p role="alert" class="error-text">{text} " Nothing was deleted."</p> }.into_any(),
-                            None => {
-                                let path = path.clone();
-                                view! {
-                                    <p>"GitLab deletes every tag of this repository and then the repository itself, in the background. This cannot be undone."</p>
-                                    <label class="field">
-                                        <span>"Type " <code>{path}</code> " to confirm"</span>
-                                        <input type="text" autocomplete="off" data-testid="confirm-path" node_ref=field
-                                            prop:value=move || typed.get()
-                                            on:input=move |ev| typed.set(event_target_value(&ev)) />
-                                    </label>
-                                }.into_any()
-                            }
-                        }}
-                        <div class="modal-actions">
-                            {move || if message.get().is_some() {
-                                view! { <button type="button" class="button primary" on:click=move |_| close()>"Done"</button> }.into_any()
-                            } else {
-                                let confirm = confirm.clone();
-                                let expected = expected.clone();
-                                view! {
-                                    <button type="button" class="button" disabled=move || running.get() on:click=move |_| close()>"Cancel"</button>
-                                    <button type="button" class="button danger"
-                                        disabled=move || running.get() || typed.get().trim() != expected
-                                        on:click=confirm>
-                                        {move || if running.get() { "Deleting…" } else { "Delete repository" }}
-                                    </button>
-                                }.into_any()
-                            }}
+        {move || {
+            open.get()
+                .then(|| {
+                    let field = NodeRef::<leptos::html::Input>::new();
+                    Effect::new(move |_| {
+                        if let Some(input) = field.get() {
+                            let _ = input.focus();
+                        }
+                    });
+                    let confirm = confirm.clone();
+                    let expected = expected.clone();
+                    let path = path.clone();
+                    view! {
+                        <div class="modal-backdrop">
+                            <div
+                                class="modal"
+                                role="dialog"
+                                aria-modal="true"
+                                aria-labelledby="delete-repo-title"
+                                on:keydown=move |ev: leptos::ev::KeyboardEvent| {
+                                    crate::components::keep_tab_inside(&ev);
+                                    if ev.key() == "Escape" && !running.get_untracked() {
+                                        close()
+                                    }
+                                }
+                            >
+                                <h2 id="delete-repo-title">
+                                    "Delete repository " <code>{path.clone()}</code> "?"
+                                </h2>
+                                {move || match message.get() {
+                                    Some(Ok(text)) => {
+                                        view! {
+                                            <p role="status" class="delete-summary">
+                                                {text}
+                                            </p>
+                                        }
+                                            .into_any()
+                                    }
+                                    Some(Err(text)) => {
+                                        view! {
+                                            <p role="alert" class="error-text">
+                                                {text}
+                                                " Nothing was deleted."
+                                            </p>
+                                        }
+                                            .into_any()
+                                    }
+                                    None => {
+                                        let path = path.clone();
+                                        view! {
+                                            <p>
+                                                "GitLab deletes every tag of this repository and then the repository itself, in the background. This cannot be undone."
+                                            </p>
+                                            <label class="field">
+                                                <span>"Type " <code>{path}</code> " to confirm"</span>
+                                                <input
+                                                    type="text"
+                                                    autocomplete="off"
+                                                    data-testid="confirm-path"
+                                                    node_ref=field
+                                                    prop:value=move || typed.get()
+                                                    on:input=move |ev| typed.set(event_target_value(&ev))
+                                                />
+                                            </label>
+                                        }
+                                            .into_any()
+                                    }
+                                }}
+                                <div class="modal-actions">
+                                    {move || {
+                                        if message.get().is_some() {
+                                            view! {
+                                                <button
+                                                    type="button"
+                                                    class="button primary"
+                                                    on:click=move |_| close()
+                                                >
+                                                    "Done"
+                                                </button>
+                                            }
+                                                .into_any()
+                                        } else {
+                                            let confirm = confirm.clone();
+                                            let expected = expected.clone();
+                                            view! {
+                                                <button
+                                                    type="button"
+                                                    class="button"
+                                                    disabled=move || running.get()
+                                                    on:click=move |_| close()
+                                                >
+                                                    "Cancel"
+                                                </button>
+                                                <button
+                                                    type="button"
+                                                    class="button danger"
+                                                    disabled=move || {
+                                                        running.get() || typed.get().trim() != expected
+                                                    }
+                                                    on:click=confirm
+                                                >
+                                                    {move || {
+                                                        if running.get() {
+                                                            "Deleting…"
+                                                        } else {
+                                                            "Delete repository"
+                                                        }
+                                                    }}
+                                                </button>
+                                            }
+                                                .into_any()
+                                        }
+                                    }}
+                                </div>
+                            </div>
                         </div>
-                    </div>
-                </div>
-            }
-        })}
+                    }
+                })
+        }}
     }
 }

@@ -68,17 +68,33 @@ pub fn StoragePanel(
         }
     });
     view! {
-        <section class="panel storage-panel" aria-labelledby="storage-title" data-testid="storage-panel">
+        <section
+            class="panel storage-panel"
+            aria-labelledby="storage-title"
+            data-testid="storage-panel"
+        >
             <h2 id="storage-title">"Storage"</h2>
-            <Transition fallback=|| view! { <p class="muted" role="status">"Reading layers…"</p> }>
+            <Transition fallback=|| {
+                view! {
+                    <p class="muted" role="status">
+                        "Reading layers…"
+                    </p>
+                }
+            }>
                 {move || Suspend::new(async move {
                     match data.await {
                         None => ().into_any(),
                         Some(Err(error)) => view! { <ErrorView error /> }.into_any(),
-                        Some(Ok(storage)) => view! {
-                            <StorageBody storage=storage.clone() read_href=read_href.get_untracked() />
-                            <ShapeView instance=instance.get_untracked() storage />
-                        }.into_any(),
+                        Some(Ok(storage)) => {
+                            view! {
+                                <StorageBody
+                                    storage=storage.clone()
+                                    read_href=read_href.get_untracked()
+                                />
+                                <ShapeView instance=instance.get_untracked() storage />
+                            }
+                                .into_any()
+                        }
                     }
                 })}
             </Transition>
@@ -96,22 +112,34 @@ fn StorageBody(storage: RepositoryStorage, read_href: String) -> impl IntoView {
         let requests = p.images.div_ceil(16);
         return view! {
             <dl class="storage-figures">
-                {storage.gitlab_size.map(|size| view! {
-                    <div>
-                        <dt>"GitLab’s own figure"</dt>
-                        <dd data-testid="gitlab-size">{format::bytes(size)}</dd>
-                        <dd class="muted small">"from the metadata database, each layer once"</dd>
-                    </div>
-                })}
-                <div>
+                {storage
+                    .gitlab_size
+                    .map(|size| {
+                        view! {
+                            <div>
+                                <dt>"GitLab’s own figure"</dt>
+                                <dd data-testid="gitlab-size">{format::bytes(size)}</dd>
+                                <dd class="muted small">
+                                    "from the metadata database, each layer once"
+                                </dd>
+                            </div>
+                        }
+                    })} <div>
                     <dt>"Tag sizes added up"</dt>
                     <dd data-testid="naive-sum">{format::bytes(s.naive_bytes)}</dd>
                     <dd class="muted small">"counts layers shared between tags once per tag"</dd>
                 </div>
             </dl>
             <p class="notice" data-testid="layers-on-request">
-                {format!("This repository has {}. Reading their layers, to count each layer once and show the largest, takes about {} to GitLab from your rate limit.", format::plural(p.images, "image", "images"), format::plural(requests, "request", "requests"))}
-                " " <a class="button" href=read_href data-testid="read-layers">"Read layers"</a>
+                {format!(
+                    "This repository has {}. Reading their layers, to count each layer once and show the largest, takes about {} to GitLab from your rate limit.",
+                    format::plural(p.images, "image", "images"),
+                    format::plural(requests, "request", "requests"),
+                )}
+                " "
+                <a class="button" href=read_href data-testid="read-layers">
+                    "Read layers"
+                </a>
             </p>
         }
         .into_any();
@@ -121,33 +149,66 @@ fn StorageBody(storage: RepositoryStorage, read_href: String) -> impl IntoView {
             <div>
                 <dt>"Stored, each layer once"</dt>
                 <dd data-testid="unique-bytes">{format::bytes(s.unique_bytes)}</dd>
-                <dd class="muted small">{format!("{} blobs of {} images, from the layers the dashboard read", format::count(s.blobs), format::count(s.images_known))}</dd>
+                <dd class="muted small">
+                    {format!(
+                        "{} blobs of {} images, from the layers the dashboard read",
+                        format::count(s.blobs),
+                        format::count(s.images_known),
+                    )}
+                </dd>
             </div>
-            {storage.gitlab_size.map(|size| view! {
-                <div>
-                    <dt>"GitLab’s own figure"</dt>
-                    <dd data-testid="gitlab-size">{format::bytes(size)}</dd>
-                    <dd class="muted small">"from the metadata database"</dd>
-                </div>
-            })}
+            {storage
+                .gitlab_size
+                .map(|size| {
+                    view! {
+                        <div>
+                            <dt>"GitLab’s own figure"</dt>
+                            <dd data-testid="gitlab-size">{format::bytes(size)}</dd>
+                            <dd class="muted small">"from the metadata database"</dd>
+                        </div>
+                    }
+                })}
             <div>
                 <dt>"Tag sizes added up"</dt>
                 <dd data-testid="naive-sum">{format::bytes(s.naive_bytes)}</dd>
-                <dd class="muted small">{if saved > 0 {
-                    format!("counts shared layers once per tag: {} more than is stored", format::bytes(saved))
-                } else {
-                    "no layer is shared between tags".to_string()
-                }}</dd>
+                <dd class="muted small">
+                    {if saved > 0 {
+                        format!(
+                            "counts shared layers once per tag: {} more than is stored",
+                            format::bytes(saved),
+                        )
+                    } else {
+                        "no layer is shared between tags".to_string()
+                    }}
+                </dd>
             </div>
         </dl>
-        {(!p.complete).then(|| view! {
-            <p class="muted small" role="status" data-testid="storage-progress">
-                {if reading { "Reading layers: " } else { "Partial: " }}
-                {format!("{} of {} images", format::count(p.images_known), format::count(p.images))}
-                {(p.unreadable > 0).then(|| format!(" ({} unreadable)", format::count(p.unreadable)))}
-                {reading.then(|| view! { " " <progress aria-label="Layers read" max=p.images.max(1) value=p.images_known></progress> })}
-            </p>
-        })}
+        {(!p.complete)
+            .then(|| {
+                view! {
+                    <p class="muted small" role="status" data-testid="storage-progress">
+                        {if reading { "Reading layers: " } else { "Partial: " }}
+                        {format!(
+                            "{} of {} images",
+                            format::count(p.images_known),
+                            format::count(p.images),
+                        )}
+                        {(p.unreadable > 0)
+                            .then(|| format!(" ({} unreadable)", format::count(p.unreadable)))}
+                        {reading
+                            .then(|| {
+                                view! {
+                                    " "
+                                    <progress
+                                        aria-label="Layers read"
+                                        max=p.images.max(1)
+                                        value=p.images_known
+                                    ></progress>
+                                }
+                            })}
+                    </p>
+                }
+            })}
         {p.error.clone().map(|e| view! { <p class="notice">{e}</p> })}
         <LargestLayers rows=s.largest.iter().map(|l| (l.clone(), None)).collect() />
     }
@@ -165,21 +226,46 @@ pub(crate) fn LargestLayers(rows: Vec<(LayerUse, Option<u64>)>) -> impl IntoView
     view! {
         <h3 id="largest-title">"Largest layers"</h3>
         <table class="data-table" data-testid="largest-layers" aria-labelledby="largest-title">
-            <thead><tr>
-                <th scope="col">"Layer"</th><th scope="col" class="num">"Size"</th>
-                <th scope="col" class="num">"Tags using it"</th><th scope="col" class="num">"Images"</th>
-                {across.then(|| view! { <th scope="col" class="num">"Repositories"</th> })}
-            </tr></thead>
+            <thead>
+                <tr>
+                    <th scope="col">"Layer"</th>
+                    <th scope="col" class="num">
+                        "Size"
+                    </th>
+                    <th scope="col" class="num">
+                        "Tags using it"
+                    </th>
+                    <th scope="col" class="num">
+                        "Images"
+                    </th>
+                    {across
+                        .then(|| {
+                            view! {
+                                <th scope="col" class="num">
+                                    "Repositories"
+                                </th>
+                            }
+                        })}
+                </tr>
+            </thead>
             <tbody>
-                {rows.into_iter().map(|(l, repositories)| view! {
-                    <tr>
-                        <td><code title=l.digest.clone()>{short_digest(&l.digest)}</code></td>
-                        <td class="num">{format::bytes(l.size)}</td>
-                        <td class="num">{format::count(l.tags)}</td>
-                        <td class="num">{format::count(l.images)}</td>
-                        {repositories.map(|r| view! { <td class="num">{format::count(r)}</td> })}
-                    </tr>
-                }).collect_view()}
+                {rows
+                    .into_iter()
+                    .map(|(l, repositories)| {
+                        view! {
+                            <tr>
+                                <td>
+                                    <code title=l.digest.clone()>{short_digest(&l.digest)}</code>
+                                </td>
+                                <td class="num">{format::bytes(l.size)}</td>
+                                <td class="num">{format::count(l.tags)}</td>
+                                <td class="num">{format::count(l.images)}</td>
+                                {repositories
+                                    .map(|r| view! { <td class="num">{format::count(r)}</td> })}
+                            </tr>
+                        }
+                    })
+                    .collect_view()}
             </tbody>
         </table>
     }
@@ -210,23 +296,53 @@ fn BarChart(
         <figure class="chart" data-testid=id>
             <figcaption id=title_id.clone()>{title}</figcaption>
             <ul class="bars" aria-labelledby=title_id>
-                {bars.into_iter().map(|bar| {
-                    // Percent of the widest bar; a non-empty slice always shows.
-                    let width = if bar.tags == 0 { 0 } else { ((bar.tags * 100) / max).max(1) };
-                    let figures = format!("{} · {}", format::plural(bar.tags, "tag", "tags"), format::bytes(bar.bytes));
-                    let title = format!("{}: {figures} {bytes_label}", bar.label);
-                    let row = view! {
-                        <span class="bar-label">{bar.label.clone()}</span>
-                        <svg class="bar-track" viewBox="0 0 100 10" preserveAspectRatio="none" aria-hidden="true">
-                            <rect class="bar" x="0" y="0" width=width height="10" rx="1"></rect>
-                        </svg>
-                        <span class="bar-value">{figures}</span>
-                    };
-                    match bar.href.filter(|_| bar.tags > 0) {
-                        Some(href) => view! { <li><a class="bar-row" href=href title=title data-bar=bar.label>{row}</a></li> }.into_any(),
-                        None => view! { <li><span class="bar-row" title=title data-bar=bar.label>{row}</span></li> }.into_any(),
-                    }
-                }).collect_view()}
+                {bars
+                    .into_iter()
+                    .map(|bar| {
+                        let width = if bar.tags == 0 { 0 } else { ((bar.tags * 100) / max).max(1) };
+                        let figures = format!(
+                            "{} · {}",
+                            format::plural(bar.tags, "tag", "tags"),
+                            format::bytes(bar.bytes),
+                        );
+                        let title = format!("{}: {figures} {bytes_label}", bar.label);
+                        let row = // Percent of the widest bar; a non-empty slice always shows.
+                        view! {
+                            <span class="bar-label">{bar.label.clone()}</span>
+                            <svg
+                                class="bar-track"
+                                viewBox="0 0 100 10"
+                                preserveAspectRatio="none"
+                                aria-hidden="true"
+                            >
+                                <rect class="bar" x="0" y="0" width=width height="10" rx="1"></rect>
+                            </svg>
+                            <span class="bar-value">{figures}</span>
+                        };
+                        match bar.href.filter(|_| bar.tags > 0) {
+                            Some(href) => {
+                                view! {
+                                    <li>
+                                        <a class="bar-row" href=href title=title data-bar=bar.label>
+                                            {row}
+                                        </a>
+                                    </li>
+                                }
+                                    .into_any()
+                            }
+                            None => {
+                                view! {
+                                    <li>
+                                        <span class="bar-row" title=title data-bar=bar.label>
+                                            {row}
+                                        </span>
+                                    </li>
+                                }
+                                    .into_any()
+                            }
+                        }
+                    })
+                    .collect_view()}
             </ul>
         </figure>
     }
@@ -277,40 +393,97 @@ fn ShapeView(instance: String, storage: RepositoryStorage) -> impl IntoView {
     let sidecar_total = shape.sidecar_tags;
     view! {
         <h3 id="shape-title">"Shape"</h3>
-        <p class="muted small">{if shape.deduplicated {
-            "Storage per slice counts each layer once within the slice."
-        } else {
-            "Storage per slice adds up tag sizes until every layer is read."
-        }} " Each bar opens the tag list filtered to it."</p>
-        {shape.import_batch.clone().map(|batch| view! {
-            <p class="notice" data-testid="import-batch">
-                {format::plural(batch.tags, "tag", "tags")} " of " {format::plural(batch.images, "image", "images")} " share one published time, "
-                <time datetime=batch.published_at.to_string()>{format::exact_unix(batch.published_at)}</time>
-                ": most likely an import into GitLab’s metadata database, which stamps every imported tag with the import time. Age filters and a cleanup policy’s older_than treat them as one batch, however old the images really are."
-            </p>
-        })}
+        <p class="muted small">
+            {if shape.deduplicated {
+                "Storage per slice counts each layer once within the slice."
+            } else {
+                "Storage per slice adds up tag sizes until every layer is read."
+            }} " Each bar opens the tag list filtered to it."
+        </p>
+        {shape
+            .import_batch
+            .clone()
+            .map(|batch| {
+                view! {
+                    <p class="notice" data-testid="import-batch">
+                        {format::plural(batch.tags, "tag", "tags")}
+                        " of "
+                        {format::plural(batch.images, "image", "images")}
+                        " share one published time, "
+                        <time datetime=batch
+                            .published_at
+                            .to_string()>{format::exact_unix(batch.published_at)}</time>
+                        ": most likely an import into GitLab’s metadata database, which stamps every imported tag with the import time. Age filters and a cleanup policy’s older_than treat them as one batch, however old the images really are."
+                    </p>
+                }
+            })}
         <div class="charts">
-            <BarChart id="chart-age" title="By age".to_string() bars=bucket_bars(&base, &shape.by_age) bytes_label />
-            <BarChart id="chart-size" title="By size".to_string() bars=bucket_bars(&base, &shape.by_size) bytes_label />
+            <BarChart
+                id="chart-age"
+                title="By age".to_string()
+                bars=bucket_bars(&base, &shape.by_age)
+                bytes_label
+            />
+            <BarChart
+                id="chart-size"
+                title="By size".to_string()
+                bars=bucket_bars(&base, &shape.by_size)
+                bytes_label
+            />
             <BarChart id="chart-family" title="By name".to_string() bars=families bytes_label />
         </div>
-        {(sidecar_total > 0).then(|| view! {
-            <h3>"Signatures, attestations and SBOMs"</h3>
-            <p class="muted small">
-                {format!("{} stored as tags next to the images they describe. GitLab’s cleanup counts them like any other tag.", format::plural(sidecar_total, "sidecar tag is", "sidecar tags are"))}
-                {(shape.orphan_sidecars > 0).then(|| format!(" {} describe an image no tag points at any more.", format::count(shape.orphan_sidecars)))}
-            </p>
-            <ul class="sidecars" data-testid="sidecars">
-                {shape.sidecars.iter().map(|g| view! {
-                    <li>
-                        <a href=links::tag(&instance, storage.repository_id, &g.subject)>{g.subject.clone()}</a>
-                        " "
-                        {g.sidecars.iter().map(|(name, kind)| view! {
-                            <a class="badge" href=links::tag(&instance, storage.repository_id, name) title=name.clone()>{kind.label()}</a> " "
-                        }).collect_view()}
-                    </li>
-                }).collect_view()}
-            </ul>
-        })}
+        {(sidecar_total > 0)
+            .then(|| {
+                view! {
+                    <h3>"Signatures, attestations and SBOMs"</h3>
+                    <p class="muted small">
+                        {format!(
+                            "{} stored as tags next to the images they describe. GitLab’s cleanup counts them like any other tag.",
+                            format::plural(sidecar_total, "sidecar tag is", "sidecar tags are"),
+                        )}
+                        {(shape.orphan_sidecars > 0)
+                            .then(|| {
+                                format!(
+                                    " {} describe an image no tag points at any more.",
+                                    format::count(shape.orphan_sidecars),
+                                )
+                            })}
+                    </p>
+                    <ul class="sidecars" data-testid="sidecars">
+                        {shape
+                            .sidecars
+                            .iter()
+                            .map(|g| {
+                                view! {
+                                    <li>
+                                        <a href=links::tag(
+                                            &instance,
+                                            storage.repository_id,
+                                            &g.subject,
+                                        )>{g.subject.clone()}</a>
+                                        " "
+                                        {g
+                                            .sidecars
+                                            .iter()
+                                            .map(|(name, kind)| {
+                                                view! {
+                                                    <a
+                                                        class="badge"
+                                                        href=links::tag(&instance, storage.repository_id, name)
+                                                        title=name.clone()
+                                                    >
+                                                        {kind.label()}
+                                                    </a>
+                                                    " "
+                                                }
+                                            })
+                                            .collect_view()}
+                                    </li>
+                                }
+                            })
+                            .collect_view()}
+                    </ul>
+                }
+            })}
     }
 }
