@@ -47,7 +47,8 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <link rel="stylesheet" id="app-style" href=stylesheet />
                 // Apply the saved theme before first paint, so dark mode never flashes light.
                 <script nonce=nonce>
-                    "try{var t=localStorage.getItem('theme');if(t==='light'||t==='dark')document.documentElement.dataset.theme=t}catch(e){}"
+                    "try{var \
+                        t=localStorage.getItem('theme');if(t==='light'||t==='dark')document.documentElement.dataset.theme=t}catch(e){}"
                 </script>
                 <HydrationScripts options />
                 <MetaTags />

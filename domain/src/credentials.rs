@@ -281,7 +281,8 @@ impl CredentialRequest {
                 && date > today + Duration::days(MAX_ACCESS_TOKEN_DAYS)
             {
                 return Err(InputError(format!(
-                    "GitLab lets an access token live at most {MAX_ACCESS_TOKEN_DAYS} days; pick {} or earlier.",
+                    "GitLab lets an access token live at most {MAX_ACCESS_TOKEN_DAYS} days; pick \
+                        {} or earlier.",
                     today + Duration::days(MAX_ACCESS_TOKEN_DAYS)
                 )));
             }
@@ -296,7 +297,8 @@ impl CredentialRequest {
                     "maintainer" => AccessLevel::Maintainer,
                     other => {
                         return Err(InputError(format!(
-                            "{} is not a role a registry token can have (reporter, developer or maintainer).",
+                            "{} is not a role a registry token can have (reporter, developer or \
+                                maintainer).",
                             quoted(other)
                         )))
                     }

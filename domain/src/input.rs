@@ -81,7 +81,8 @@ impl NamespacePath {
         }
         if !path.split('/').all(segment_ok) {
             return Err(InputError(format!(
-                "{} is not a GitLab {what}: each part is letters, digits, '_', '-' and '.', and does not start with '-' or end with '.'.",
+                "{} is not a GitLab {what}: each part is letters, digits, '_', '-' and '.', and \
+                    does not start with '-' or end with '.'.",
                 quoted(path)
             )));
         }
@@ -127,7 +128,8 @@ impl TagName {
             Ok(TagName(raw.to_string()))
         } else {
             Err(InputError(format!(
-                "{} is not a tag name: tags are 1–{MAX_TAG_NAME_LEN} letters, digits, '_', '.' and '-', starting with a letter, digit or '_'.",
+                "{} is not a tag name: tags are 1–{MAX_TAG_NAME_LEN} letters, digits, '_', '.' and \
+                    '-', starting with a letter, digit or '_'.",
                 quoted(raw)
             )))
         }

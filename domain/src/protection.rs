@@ -208,7 +208,8 @@ pub fn check_repository_pattern(pattern: &str, project_path: &str) -> Result<(),
     if !repository_pattern_well_formed(pattern) {
         return Err(error(
             field,
-            "Use a container repository path (lowercase letters, digits, . _ - and /) with optional * wildcards.",
+            "Use a container repository path (lowercase letters, digits, . _ - and /) with \
+                optional * wildcards.",
         ));
     }
     if !pattern
@@ -282,7 +283,8 @@ impl RuleChange {
                         if find(&rules.tag, *id, |r| r.id)?.is_immutable() {
                             return Err(error(
                                 None,
-                                "Immutable tag rules are managed in GitLab; this dashboard does not change them.",
+                                "Immutable tag rules are managed in GitLab; this dashboard does \
+                                    not change them.",
                             ));
                         }
                         Some(*id)
@@ -379,7 +381,10 @@ fn find<T>(rules: &[T], id: u64, key: impl Fn(&T) -> u64) -> Result<&T, RuleErro
 fn limit(kind: &str) -> RuleError {
     error(
         None,
-        format!("GitLab allows at most {MAX_RULES} {kind} protection rules per project; delete one first."),
+        format!(
+            "GitLab allows at most {MAX_RULES} {kind} protection rules per project; delete one \
+            first."
+        ),
     )
 }
 

@@ -200,10 +200,12 @@ impl PullCommands {
             crane_pull: format!("crane pull {shown} {archive}"),
             skopeo_copy: format!("skopeo copy docker://{shown} oci-archive:{archive}"),
             kubectl_run: format!(
-                "kubectl run {container} --image={reference} \\\n  --overrides='{{\"spec\":{{\"imagePullSecrets\":[{{\"name\":\"{secret}\"}}]}}}}'"
+                "kubectl run {container} --image={reference} \\\n  \
+                    --overrides='{{\"spec\":{{\"imagePullSecrets\":[{{\"name\":\"{secret}\"}}]}}}}'"
             ),
             pod_manifest: format!(
-                "apiVersion: v1\nkind: Pod\nmetadata:\n  name: {container}\nspec:\n  containers:\n    - name: {container}\n      image: {reference}\n  imagePullSecrets:\n    - name: {secret}\n"
+                "apiVersion: v1\nkind: Pod\nmetadata:\n  name: {container}\nspec:\n  \
+                    containers:\n    - name: {container}\n      image: {reference}\n  imagePullSecrets:\n    - name: {secret}\n"
             ),
             secret_name: secret,
         }
@@ -413,7 +415,8 @@ impl RegistryLogin {
         let user = shell_quote(&self.username);
         let login = |tool: &str| {
             format!(
-                "{READ_TOKEN}\nprintf '%s\\n' \"$REGISTRY_TOKEN\" | {tool} {host} --username {user} --password-stdin"
+                "{READ_TOKEN}\nprintf '%s\\n' \"$REGISTRY_TOKEN\" | {tool} {host} --username \
+                    {user} --password-stdin"
             )
         };
         let image = target.reference();
@@ -423,16 +426,24 @@ impl RegistryLogin {
             crane_login: login("crane auth login"),
             skopeo_login: login("skopeo login"),
             secret_manifest: format!(
-                "apiVersion: v1\nkind: Secret\nmetadata:\n  name: {secret}\ntype: kubernetes.io/dockerconfigjson\ndata:\n  .dockerconfigjson: {}\n",
+                "apiVersion: v1\nkind: Secret\nmetadata:\n  name: {secret}\ntype: \
+                    kubernetes.io/dockerconfigjson\ndata:\n  .dockerconfigjson: {}\n",
                 STANDARD.encode(self.dockerconfigjson())
             ),
             kubectl_create_secret: format!(
-                "{READ_TOKEN}\nkubectl create secret docker-registry {secret} \\\n  --docker-server={host} \\\n  --docker-username={user} \\\n  --docker-password=\"$REGISTRY_TOKEN\" \\\n  --dry-run=client -o yaml"
+                "{READ_TOKEN}\nkubectl create secret docker-registry {secret} \\\n  \
+                    --docker-server={host} \\\n  --docker-username={user} \\\n  --docker-password=\"$REGISTRY_TOKEN\" \\\n  --dry-run=client -o yaml"
             ),
             docker_auth_config: self.docker_auth_config(),
-            ci_docker_config: "mkdir -p ~/.docker\nprintf '%s' \"$DOCKER_AUTH_CONFIG\" > ~/.docker/config.json".to_string(),
+            ci_docker_config: "mkdir -p ~/.docker\nprintf '%s' \"$DOCKER_AUTH_CONFIG\" > \
+                ~/.docker/config.json".to_string(),
             ci_kaniko: format!(
-                "build:\n  image:\n    name: gcr.io/kaniko-project/executor:debug\n    entrypoint: [\"\"]\n  script:\n    - mkdir -p /kaniko/.docker\n    - printf '%s' \"$DOCKER_AUTH_CONFIG\" > /kaniko/.docker/config.json\n    - /kaniko/executor --context \"$CI_PROJECT_DIR\" --destination \"$CI_REGISTRY_IMAGE:$CI_COMMIT_SHORT_SHA\"\n# FROM {image} in the Dockerfile now pulls with this credential.\n"
+                "build:\n  image:\n    name: gcr.io/kaniko-project/executor:debug\n    entrypoint: \
+                    [\"\"]\n  script:\n    - mkdir -p /kaniko/.docker\n    - printf '%s' \
+                    \"$DOCKER_AUTH_CONFIG\" > /kaniko/.docker/config.json\n    - /kaniko/executor \
+                    --context \"$CI_PROJECT_DIR\" --destination \
+                    \"$CI_REGISTRY_IMAGE:$CI_COMMIT_SHORT_SHA\"\n# FROM {image} in the Dockerfile \
+                    now pulls with this credential.\n"
             ),
             ci_job: ci_job(target),
         }
@@ -574,7 +585,8 @@ mod tests {
             assert!(command.starts_with(READ_TOKEN), "{command}");
         }
         assert!(formats.docker_login.ends_with(
-            "docker login registry.gitlab.test:5050 --username gitlab+deploy-token-7 --password-stdin"
+            "docker login registry.gitlab.test:5050 --username gitlab+deploy-token-7 \
+                --password-stdin"
         ));
         assert!(formats
             .kubectl_create_secret
@@ -592,7 +604,9 @@ mod tests {
             .contains("\"$DOCKER_AUTH_CONFIG\" > /kaniko/.docker/config.json"));
         assert_eq!(
             formats.ci_job,
-            "use-worker:\n  image: registry.gitlab.test:5050/acme/web/worker@sha256:ab\n  script:\n    - echo \"running in registry.gitlab.test:5050/acme/web/worker@sha256:ab\"\n"
+            "use-worker:\n  image: registry.gitlab.test:5050/acme/web/worker@sha256:ab\n  \
+                script:\n    - echo \"running in \
+                registry.gitlab.test:5050/acme/web/worker@sha256:ab\"\n"
         );
     }
 

@@ -458,7 +458,8 @@ impl TagListView {
                 "q" => {
                     if value.chars().count() > MAX_FILTER_LEN {
                         notices.push(Notice(format!(
-                            "The name filter was longer than {MAX_FILTER_LEN} characters and was shortened."
+                            "The name filter was longer than {MAX_FILTER_LEN} characters and was \
+                                shortened."
                         )));
                         view.name = value.chars().take(MAX_FILTER_LEN).collect();
                     } else {
@@ -664,7 +665,8 @@ pub fn compile_regex(pattern: &str) -> Result<regex::bytes::Regex, FilterError> 
 pub fn explain_regex_error(error: &regex::Error) -> String {
     let text = error.to_string();
     let hint = if text.contains("look-around") {
-        " Look-ahead and look-behind ((?=…), (?!…), (?<=…), (?<!…)) are not supported: GitLab uses RE2."
+        " Look-ahead and look-behind ((?=…), (?!…), (?<=…), (?<!…)) are not supported: GitLab uses \
+            RE2."
     } else if text.contains("backreference") {
         " Back-references (\\1) are not supported: GitLab uses RE2."
     } else {

@@ -368,7 +368,8 @@ fn EstimateView(estimate: DeletionEstimate) -> impl IntoView {
         {partial}
         {p.error.clone().map(|e| view! { <p class="muted small">{e}</p> })}
         <p class="muted small">
-            "GitLab removes the tags at once; the untagged images and their layers go at its next garbage collection. Layers that other repositories in the namespace use stay stored."
+            "GitLab removes the tags at once; the untagged images and their layers go at its next \
+                garbage collection. Layers that other repositories in the namespace use stay stored."
         </p>
     }
 }

@@ -53,7 +53,8 @@ pub fn ErrorView(error: AppError) -> impl IntoView {
         .into_any(),
         AppError::Forbidden { .. } => view! {
             <p class="hint">
-                "Ask a project maintainer for at least the Reporter role to see its container registry."
+                "Ask a project maintainer for at least the Reporter role to see its container \
+                    registry."
             </p>
         }
         .into_any(),
@@ -61,7 +62,8 @@ pub fn ErrorView(error: AppError) -> impl IntoView {
             <a class="button" href="/">
                 "Go to your projects"
             </a>
-        }.into_any(),
+        }
+        .into_any(),
     };
     view! {
         <section class="error-view" role="alert" data-error=title>

@@ -37,7 +37,8 @@ pub fn SignInPage() -> impl IntoView {
         <main id="main" class="page sign-in">
             <h1>"Sign in"</h1>
             <p class="lead">
-                "Find, understand and clean up your container images. Sign in with your GitLab account; the dashboard acts with your GitLab permissions and never shows your token to the browser."
+                "Find, understand and clean up your container images. Sign in with your GitLab \
+                    account; the dashboard acts with your GitLab permissions and never shows your token to the browser."
             </p>
             {move || {
                 failure()
@@ -81,7 +82,8 @@ pub fn SignInPage() -> impl IntoView {
                                                             view! {
                                                                 <p class="demo-note">
                                                                     <strong>"Demo mode."</strong>
-                                                                    " This dashboard was started with --demo: it runs against its built-in GitLab double with seeded demo data. Pick any demo user on the next page."
+                                                                    " This dashboard was started \
+                                                                        with --demo: it runs against its built-in GitLab double with seeded demo data. Pick any demo user on the next page."
                                                                 </p>
                                                             }
                                                         })}

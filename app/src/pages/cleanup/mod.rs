@@ -122,7 +122,8 @@ fn Editor(instance: String, overview: CleanupOverview, reload: Callback<()>) -> 
                             "GitLab uses its metadata database: publish times, 1,000 tags per page"
                         }
                         domain::cleanup::Mode::Legacy => {
-                            "GitLab without the metadata database: image build times, all tags at once"
+                            "GitLab without the metadata database: image build times, all tags at \
+                                once"
                         }
                     }}
                 </p>
@@ -483,7 +484,8 @@ fn CleanupStorageLine(
                                     <strong data-testid="cleanup-freed-bytes">
                                         {format::bytes(storage.draft_bytes)}
                                     </strong>
-                                    " at GitLab’s next garbage collection, each layer once across the project"
+                                    " at GitLab’s next garbage collection, each layer once across \
+                                        the project"
                                     {(storage.saved_bytes != storage.draft_bytes)
                                         .then(|| {
                                             format!(
@@ -526,11 +528,13 @@ fn CleanupStorageLine(
                                                 data-testid="cleanup-storage-partial"
                                             >
                                                 {if on_request.is_empty() {
-                                                    "Still reading layers: the figure covers what is read so far."
+                                                    "Still reading layers: the figure covers what \
+                                                        is read so far."
                                                         .to_string()
                                                 } else {
                                                     format!(
-                                                        "Partial: the layers of {} are read only when asked (on the repository page); the figure leaves them out.",
+                                                        "Partial: the layers of {} are read only \
+                                                            when asked (on the repository page); the figure leaves them out.",
                                                         on_request.join(", "),
                                                     )
                                                 }}
@@ -834,7 +838,8 @@ fn SaveBar(
                 class="button danger"
                 data-testid="run-now"
                 node_ref=run_button
-                title="GitLab's bulk delete with the policy on screen, after you confirm what it deletes"
+                title="GitLab's bulk delete with the policy on screen, after you confirm what it \
+                deletes"
                 disabled=move || blocked || !hydrated.get()
                 on:click=move |_| running.set(Some(draft.get_untracked()))
             >
@@ -897,7 +902,8 @@ fn RegexTester(draft: Memo<CleanupPolicy>) -> impl IntoView {
                                 Ok(c) => {
                                     match c.name_rule(name) {
                                         Reason::Deleted => {
-                                            "matches the delete regex: deleted unless kept by count or age"
+                                            "matches the delete regex: deleted unless kept by \
+                                                count or age"
                                                 .to_string()
                                         }
                                         other => other.explain().to_string(),

@@ -307,7 +307,8 @@ pub fn ProtectionRulesPanel(
                                                                                 <span class="small">"Delete this rule? "</span>
                                                                                 <button
                                                                                     type="button"
-                                                                                    class="button danger small"
+                                                                                    class="button \
+                                                                                    danger small"
                                                                                     node_ref=confirm
                                                                                     disabled=move || busy.get()
                                                                                     on:click=move |_| {
@@ -324,7 +325,8 @@ pub fn ProtectionRulesPanel(
                                                                                 </button>
                                                                                 <button
                                                                                     type="button"
-                                                                                    class="button small"
+                                                                                    class="button \
+                                                                                    small"
                                                                                     on:click=move |_| confirming.set(None)
                                                                                 >
                                                                                     "Keep"
@@ -338,7 +340,8 @@ pub fn ProtectionRulesPanel(
                                                                             view! {
                                                                                 <button
                                                                                     type="button"
-                                                                                    class="button small"
+                                                                                    class="button \
+                                                                                    small"
                                                                                     aria-label=edit_label
                                                                                     title=immutable
                                                                                         .then_some("Immutable tag rules are managed in GitLab")
@@ -352,7 +355,8 @@ pub fn ProtectionRulesPanel(
                                                                                 </button>
                                                                                 <button
                                                                                     type="button"
-                                                                                    class="button small"
+                                                                                    class="button \
+                                                                                    small"
                                                                                     disabled=move || !hydrated.get()
                                                                                     aria-label=delete_label.clone()
                                                                                     on:click=move |_| confirming.set(Some((kind, id)))
@@ -384,7 +388,8 @@ pub fn ProtectionRulesPanel(
         <section class="panel rules-panel" aria-labelledby="rules-title">
             <h2 id="rules-title">"Protection rules"</h2>
             <p class="muted small">
-                "GitLab's cleanup skips tags a tag rule protects; a bulk delete skips them when your role is below the rule's delete level. "
+                "GitLab's cleanup skips tags a tag rule protects; a bulk delete skips them when \
+                    your role is below the rule's delete level. "
                 "Repository rules guard pushing to and deleting whole repositories. At most "
                 {MAX_RULES} " of each kind."
             </p>

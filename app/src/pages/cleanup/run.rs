@@ -157,7 +157,8 @@ pub fn RunNowDialog(
                             Ok(list) if list.is_empty() => {
                                 view! {
                                     <p>
-                                        "This policy deletes no tags now, so there is nothing to run."
+                                        "This policy deletes no tags now, so there is nothing to \
+                                            run."
                                     </p>
                                 }
                                     .into_any()
@@ -294,7 +295,8 @@ fn RunPlan(
             .then(|| {
                 view! {
                     <p class="banner warning small">
-                        "This runs the policy on screen, which is not saved. The schedule keeps running the saved policy."
+                        "This runs the policy on screen, which is not saved. The schedule keeps \
+                            running the saved policy."
                     </p>
                 }
             })}
@@ -305,7 +307,8 @@ fn RunPlan(
                     view! {
                         <p class="banner warning small" data-testid="run-unprotected">
                             {format!(
-                                "Your role may delete protected tags, so this run deletes {} the scheduled cleanup skips: {}.",
+                                "Your role may delete protected tags, so this run deletes {} the \
+                                    scheduled cleanup skips: {}.",
                                 format::plural(unprotected.len() as u64, "tag", "tags"),
                                 unprotected.iter().take(20).cloned().collect::<Vec<_>>().join(", "),
                             )}
@@ -375,7 +378,8 @@ fn RunPlan(
             </tbody>
         </table>
         <p class="muted small">
-            "GitLab deletes in the background, at most once an hour per repository, and decides again when it runs: tags pushed meanwhile count too."
+            "GitLab deletes in the background, at most once an hour per repository, and decides \
+                again when it runs: tags pushed meanwhile count too."
         </p>
     }
 }
@@ -407,7 +411,8 @@ fn RunReport(result: Result<Vec<RunOutcome>, AppError>) -> impl IntoView {
                                 (
                                     "warning",
                                     format!(
-                                        "Not run: GitLab's tags changed since the preview, which now deletes {} (you confirmed {}). The page reloads; review it and run again.",
+                                        "Not run: GitLab's tags changed since the preview, which \
+                                            now deletes {} (you confirmed {}). The page reloads; review it and run again.",
                                         format::plural(now, "tag", "tags"),
                                         format::count(o.tags),
                                     ),

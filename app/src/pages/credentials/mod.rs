@@ -522,7 +522,8 @@ fn CreateForm(
         <section class="panel" aria-labelledby="create-title">
             <h2 id="create-title">"Create a token"</h2>
             <p class="muted">
-                "GitLab shows the token once. It appears below, in your browser only; the dashboard does not keep it."
+                "GitLab shows the token once. It appears below, in your browser only; the \
+                    dashboard does not keep it."
             </p>
             <noscript>
                 <p class="notice">
@@ -654,7 +655,8 @@ fn IssuedView(
         <section class="panel issued" aria-labelledby="issued-title" data-testid="issued">
             <h2 id="issued-title">"Token created: " {issued.token.name.clone()}</h2>
             <p class="banner warning" role="status">
-                "Copy the token now. GitLab will not show it again and the dashboard does not keep it: leaving this page forgets it."
+                "Copy the token now. GitLab will not show it again and the dashboard does not keep \
+                    it: leaving this page forgets it."
             </p>
             <dl class="facts">
                 <dt>"Username"</dt>
@@ -707,7 +709,8 @@ fn PasteForm(
         <section class="panel" aria-labelledby="paste-title">
             <h2 id="paste-title">"Build the formats from a token you have"</h2>
             <p class="muted">
-                "The token stays in this browser tab: nothing is sent to the dashboard or to GitLab."
+                "The token stays in this browser tab: nothing is sent to the dashboard or to \
+                    GitLab."
             </p>
             <form class="credential-form" on:submit=submit>
                 <label>
@@ -791,7 +794,8 @@ fn Formats(
             <h3>"GitLab CI/CD"</h3>
             <p class="muted">
                 "Add a masked CI/CD variable " <code>"DOCKER_AUTH_CONFIG"</code>
-                " with this value to the project that pulls the image; GitLab Runner then pulls job images with it."
+                " with this value to the project that pulls the image; GitLab Runner then pulls \
+                    job images with it."
             </p>
             <Snippet
                 what="DOCKER_AUTH_CONFIG value"
@@ -812,7 +816,8 @@ fn Formats(
                 .then(|| {
                     view! {
                         <p class="muted" data-testid="job-token-alternative">
-                            "Within this GitLab, another project's jobs can pull without any token: add that project to this one's job token allowlist (Settings › CI/CD › Job token permissions). Its jobs then log in with their own "
+                            "Within this GitLab, another project's jobs can pull without any \
+                                token: add that project to this one's job token allowlist (Settings › CI/CD › Job token permissions). Its jobs then log in with their own "
                             <code>"CI_JOB_TOKEN"</code>
                             ":"
                         </p>

@@ -50,7 +50,8 @@ pub fn ProjectListPage() -> impl IntoView {
                                     view! {
                                         <h2>"No projects with container images yet"</h2>
                                         <p>
-                                            "Projects appear here once an image is pushed to their container registry."
+                                            "Projects appear here once an image is pushed to their \
+                                                container registry."
                                         </p>
                                     }
                                         .into_any()

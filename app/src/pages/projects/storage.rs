@@ -156,7 +156,8 @@ fn StorageView(instance: String, path: String, storage: ProjectStorage) -> impl 
                     <dd class="muted small">
                         {if double_counted > 0 {
                             format!(
-                                "counts layers the repositories share once per repository: {} more than is stored",
+                                "counts layers the repositories share once per repository: {} more \
+                                    than is stored",
                                 format::bytes(double_counted),
                             )
                         } else {
@@ -179,7 +180,8 @@ fn StorageView(instance: String, path: String, storage: ProjectStorage) -> impl 
                 .then(|| {
                     view! {
                         <p class="muted small">
-                            "GitLab reports no project figure here (it needs the registry’s metadata database and at least the Reporter role): the figures above are the dashboard’s own count."
+                            "GitLab reports no project figure here (it needs the registry’s \
+                                metadata database and at least the Reporter role): the figures above are the dashboard’s own count."
                         </p>
                     }
                 })}
@@ -212,7 +214,8 @@ fn StorageView(instance: String, path: String, storage: ProjectStorage) -> impl 
                     view! {
                         <p class="notice" data-testid="layers-on-request">
                             {format!(
-                                "{} with {} in all {} not counted yet: reading their layers takes about {} to GitLab from your rate limit.",
+                                "{} with {} in all {} not counted yet: reading their layers takes \
+                                    about {} to GitLab from your rate limit.",
                                 format::plural(
                                     waiting.len() as u64,
                                     "large repository",
@@ -234,7 +237,8 @@ fn StorageView(instance: String, path: String, storage: ProjectStorage) -> impl 
                 .then(|| {
                     view! {
                         <p class="notice">
-                            "This project has more repositories than the dashboard counts at once: the figures cover the first 100 by name."
+                            "This project has more repositories than the dashboard counts at once: \
+                                the figures cover the first 100 by name."
                         </p>
                     }
                 })}
@@ -285,7 +289,8 @@ fn StorageView(instance: String, path: String, storage: ProjectStorage) -> impl 
                                     </td>
                                     <td
                                         class="num"
-                                        title="Bytes of layers another repository of the project uses too: deleting this repository does not free them"
+                                        title="Bytes of layers another repository of the project \
+                                        uses too: deleting this repository does not free them"
                                     >
                                         {if r.on_request {
                                             "—".to_string()

@@ -174,7 +174,8 @@ fn CompareBody(instance: String, comparison: TagComparison) -> impl IntoView {
             .then(|| {
                 view! {
                     <p class="notice" data-testid="same-image">
-                        "Both tags point at the same image: deleting one frees nothing while the other stays."
+                        "Both tags point at the same image: deleting one frees nothing while the \
+                            other stays."
                     </p>
                 }
             })}
@@ -326,7 +327,8 @@ fn ImageView(image: ImageComparison) -> impl IntoView {
                 </div>
             </dl>
             <p class="muted small">
-                "Sizes are compressed, as stored; each figure counts a blob once, the config included."
+                "Sizes are compressed, as stored; each figure counts a blob once, the config \
+                    included."
             </p>
             <table class="data-table layer-diff">
                 <caption class="visually-hidden">"Layers bottom first, aligned by digest"</caption>

@@ -204,7 +204,8 @@ fn TagDetailBody(
                             None => {
                                 view! {
                                     <span class="muted">
-                                        "not recorded (GitLab records it only with the metadata database)"
+                                        "not recorded (GitLab records it only with the metadata \
+                                            database)"
                                     </span>
                                 }
                                     .into_any()
@@ -335,7 +336,8 @@ fn TagDetailBody(
                 {if tag.referrers.is_empty() {
                     view! {
                         <p class="muted">
-                            "No referrers point at this image (GitLab lists them only with the metadata database)."
+                            "No referrers point at this image (GitLab lists them only with the \
+                                metadata database)."
                         </p>
                     }
                         .into_any()

@@ -269,9 +269,11 @@ fn ProgressBanner(progress: IndexProgress, searched: bool) -> impl IntoView {
                     "Indexed " {format::count(progress.indexed)} " of " {format::count(total)}
                     " tags. "
                     {if searched {
-                        "Matches come from GitLab’s own name search, complete for names with this text exactly as typed (GitLab’s search is case-sensitive); other spellings appear as they are indexed."
+                        "Matches come from GitLab’s own name search, complete for names with this \
+                            text exactly as typed (GitLab’s search is case-sensitive); other spellings appear as they are indexed."
                     } else {
-                        "Sorting and filters cover the indexed tags; the list updates as more arrive."
+                        "Sorting and filters cover the indexed tags; the list updates as more \
+                            arrive."
                     }}
                 </span>
                 <progress
@@ -503,7 +505,8 @@ fn SelectionBar(
                 Ok((names, total)) => {
                     note.set(Some(if total as usize > names.len() {
                         format!(
-                            "Selected the first {} of {} matching tags (the most one deletion can take).",
+                            "Selected the first {} of {} matching tags (the most one deletion can \
+                                take).",
                             format::count(MAX_DELETE_BATCH as u64),
                             format::count(total)
                         )
@@ -861,7 +864,8 @@ pub fn TagBadges(tag: Tag) -> impl IntoView {
                     view! {
                         <span
                             class="badge"
-                            title="A cosign-style sidecar tag: it describes the image whose digest its name carries"
+                            title="A cosign-style sidecar tag: it describes the image whose digest \
+                            its name carries"
                         >
                             {kind.label()}
                         </span>

@@ -202,7 +202,8 @@ pub fn RepositoryDeleteButton(
                                         let path = path.clone();
                                         view! {
                                             <p>
-                                                "GitLab deletes every tag of this repository and then the repository itself, in the background. This cannot be undone."
+                                                "GitLab deletes every tag of this repository and \
+                                                    then the repository itself, in the background. This cannot be undone."
                                             </p>
                                             <label class="field">
                                                 <span>"Type " <code>{path}</code> " to confirm"</span>

@@ -132,7 +132,8 @@ fn StorageBody(storage: RepositoryStorage, read_href: String) -> impl IntoView {
             </dl>
             <p class="notice" data-testid="layers-on-request">
                 {format!(
-                    "This repository has {}. Reading their layers, to count each layer once and show the largest, takes about {} to GitLab from your rate limit.",
+                    "This repository has {}. Reading their layers, to count each layer once and \
+                        show the largest, takes about {} to GitLab from your rate limit.",
                     format::plural(p.images, "image", "images"),
                     format::plural(requests, "request", "requests"),
                 )}
@@ -413,7 +414,8 @@ fn ShapeView(instance: String, storage: RepositoryStorage) -> impl IntoView {
                         <time datetime=batch
                             .published_at
                             .to_string()>{format::exact_unix(batch.published_at)}</time>
-                        ": most likely an import into GitLab’s metadata database, which stamps every imported tag with the import time. Age filters and a cleanup policy’s older_than treat them as one batch, however old the images really are."
+                        ": most likely an import into GitLab’s metadata database, which stamps \
+                            every imported tag with the import time. Age filters and a cleanup policy’s older_than treat them as one batch, however old the images really are."
                     </p>
                 }
             })}
@@ -438,7 +440,8 @@ fn ShapeView(instance: String, storage: RepositoryStorage) -> impl IntoView {
                     <h3>"Signatures, attestations and SBOMs"</h3>
                     <p class="muted small">
                         {format!(
-                            "{} stored as tags next to the images they describe. GitLab’s cleanup counts them like any other tag.",
+                            "{} stored as tags next to the images they describe. GitLab’s cleanup \
+                                counts them like any other tag.",
                             format::plural(sidecar_total, "sidecar tag is", "sidecar tags are"),
                         )}
                         {(shape.orphan_sidecars > 0)
