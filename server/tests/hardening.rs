@@ -632,6 +632,7 @@ async fn the_bundle_is_sent_precompressed_under_hashed_names_cached_for_ever() {
             "public, max-age=31536000, immutable"
         );
         assert_eq!(headers["content-type"], "application/wasm");
+        assert_eq!(headers["vary"], "accept-encoding", "{accept}");
         assert_eq!(answer.text().await.unwrap(), body, "{accept}");
     }
     let favicon = browser.get("/pkg/favicon.svg").await;

@@ -52,15 +52,17 @@ pub async fn security_headers(
             "max-age=31536000",
         );
     }
-    if immutable {
-        // Named after its content hash (see `http::site`): it never changes.
-        set(
-            headers,
-            header::CACHE_CONTROL,
-            "public, max-age=31536000, immutable",
-        );
-    } else if is_static {
-        set(headers, header::CACHE_CONTROL, "no-cache");
+    if is_static {
+        let caching = if immutable {
+            // Named after its content hash (see `http::site`): it never changes.
+            "public, max-age=31536000, immutable"
+        } else {
+            "no-cache"
+        };
+        set(headers, header::CACHE_CONTROL, caching);
+        // /pkg answers with the brotli, gzip or plain copy by Accept-Encoding: a shared cache
+        // must keep them apart.
+        set(headers, header::VARY, "accept-encoding");
     } else {
         // Pages and data are per user: never stored by shared caches or the back/forward cache.
         set(headers, header::CACHE_CONTROL, "private, no-store");
