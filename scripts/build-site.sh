@@ -1,30 +1,51 @@
 #!/usr/bin/env bash
-# Builds the browser bundle with Trunk (see Trunk.toml): the frontend crate to wasm with the
-# size profile, wasm-bindgen, wasm-opt -Oz, plus the stylesheet and favicon. Then names the
-# JS, wasm and stylesheet after one content hash (frontend-<hash>.js, frontend-<hash>_bg.wasm,
-# frontend-<hash>.css: served with immutable caching), writes brotli and gzip copies next to
-# them (served as they are: the server compresses nothing per visitor), and records the name
-# in pkg/site.json, which the server reads at start-up. Output: target/site/pkg, served at /pkg.
+# Builds the browser bundle, split by page, into target/site/pkg (served at /pkg):
+#
+#   1. cargo compiles the frontend crate (feature hydrate) to wasm32 with the size profile,
+#      linked with --emit-relocs so the splitter can follow every call;
+#   2. bundle-split cuts it at the #[lazy] page groups of app::routes: a main module with
+#      what every page needs, chunks loaded when a page needs them, their JS loader and the
+#      manifest Leptos reads to preload a rendered page's chunks (see bundle-split/src);
+#   3. wasm-bindgen writes the JS glue for the main module (keeping lld's exports, which the
+#      chunks link against), wasm-opt -Oz shrinks every module;
+#   4. everything goes into one directory named after its content hash, pkg/<hash>/ (served
+#      with immutable caching: a new build is a new directory, so a page's modules never mix
+#      builds), with brotli and gzip copies next to each file (served as they are: the
+#      server compresses nothing per visitor); pkg/site.json names the directory, and the
+#      server reads it at start-up.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$PWD/tools/node_modules/.bin:$HOME/.cargo/bin:$PATH"
 pkg=target/site/pkg
-trunk build --release --cargo-profile wasm-release "$@"
-for f in frontend.js frontend_bg.wasm registry-dash.css favicon.svg; do
-  [ -s "$pkg/$f" ] || { echo "build-site: $pkg/$f is missing" >&2; exit 1; }
+stage=target/bundle
+
+rm -rf "$stage"
+mkdir -p "$stage/out"
+cargo rustc --locked -p frontend --lib --crate-type cdylib --target wasm32-unknown-unknown \
+  --profile wasm-release -- -C link-arg=--emit-relocs
+cargo run --locked --quiet --release -p bundle-split -- \
+  target/wasm32-unknown-unknown/wasm-release/frontend.wasm "$stage/frontend.wasm" "$stage/out"
+wasm-bindgen --target web --keep-lld-exports --no-demangle --no-typescript \
+  --out-dir "$stage/out" --out-name frontend "$stage/frontend.wasm"
+# One wasm-opt per module, as many at once as there are cores (the main module is the
+# longest, so it starts first). Its warning about rustc's name subsections is noise.
+optimize='wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-to-int "$0" -o "$0" \
+  2>"$0.log" || { cat "$0.log" >&2; exit 1; }
+  grep -v "unknown name subsection" "$0.log" >&2; rm -f "$0.log"'
+{ echo "$stage/out/frontend_bg.wasm"; find "$stage/out" -name '*.wasm' ! -name frontend_bg.wasm; } |
+  xargs -P "$(nproc)" -I{} bash -c "$optimize" {}
+cp style/registry-dash.css "$stage/out/frontend.css"
+for f in frontend.js frontend_bg.wasm frontend.css __wasm_split_manifest.json; do
+  [ -s "$stage/out/$f" ] || { echo "build-site: $stage/out/$f is missing" >&2; exit 1; }
 done
 
-# Earlier builds' hashed files and compressed copies go: only this build is served.
-rm -f "$pkg"/frontend-* "$pkg"/*.br "$pkg"/*.gz "$pkg/site.json"
-hash=$(cat "$pkg/frontend.js" "$pkg/frontend_bg.wasm" "$pkg/registry-dash.css" | sha256sum | cut -c1-16)
-name="frontend-$hash"
-mv "$pkg/frontend.js" "$pkg/$name.js"
-mv "$pkg/frontend_bg.wasm" "$pkg/${name}_bg.wasm"
-mv "$pkg/registry-dash.css" "$pkg/$name.css"
-rm -f "$pkg/index.html"
-node scripts/precompress.mjs "$pkg/$name.js" "$pkg/${name}_bg.wasm" "$pkg/$name.css" "$pkg/favicon.svg"
-printf '{"output_name":"%s"}\n' "$name" > "$pkg/site.json"
-
-wasm="$pkg/${name}_bg.wasm"
-printf 'wasm bundle %s: %s bytes raw, %s brotli, %s gzip\n' "$name" "$(stat -c %s "$wasm")" \
-  "$(stat -c %s "$wasm.br")" "$(stat -c %s "$wasm.gz")"
+hash=$(cd "$stage/out" && find . -type f | LC_ALL=C sort | xargs sha256sum | sha256sum | cut -c1-16)
+# Only this build is served: earlier builds' directories go.
+rm -rf "$pkg"
+mkdir -p "$pkg"
+mv "$stage/out" "$pkg/$hash"
+cp public/favicon.svg "$pkg/"
+node scripts/precompress.mjs "$pkg/favicon.svg" \
+  $(find "$pkg/$hash" -type f \( -name '*.js' -o -name '*.wasm' -o -name '*.css' \))
+printf '{"bundle":"%s"}\n' "$hash" > "$pkg/site.json"
+node scripts/bundle-report.mjs "$pkg/$hash"

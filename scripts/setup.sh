@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what building and testing need, each only when missing, all pinned:
-#   wasm32 target, wasm-bindgen-cli (= the wasm-bindgen in Cargo.lock), Trunk, wasm-opt
-#   (npm binaryen 132); with --tests also leptosfmt and cargo-machete (the view-macro format
+#   wasm32 target, wasm-bindgen-cli (= the wasm-bindgen in Cargo.lock), wasm-opt (npm
+#   binaryen 132); with --tests also leptosfmt and cargo-machete (the view-macro format
 #   and unused-dependency checks), Debian's redis-server and haproxy (the multi-replica
 #   tests start them on loopback) and Python's kubernetes-validate (pinned, in a venv under
 #   target/); with --e2e all that and Debian's Chromium and the Playwright packages; with
@@ -11,7 +11,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 WASM_BINDGEN_VERSION=0.2.130
-TRUNK_VERSION=0.21.14
 LEPTOSFMT_VERSION=0.1.33
 MACHETE_VERSION=0.9.2
 want_e2e=false
@@ -43,14 +42,6 @@ if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$WASM_BINDGE
   say "installing wasm-bindgen-cli $WASM_BINDGEN_VERSION (about 3 minutes)"
   # Not --locked: one of its locked dependencies is no longer on crates.io.
   cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION" --force
-fi
-
-if [ "$(trunk --version 2>/dev/null | awk '{print $2}')" != "$TRUNK_VERSION" ]; then
-  say "installing trunk $TRUNK_VERSION (about 6 minutes)"
-  # Without Trunk's own fat LTO and single codegen unit: it only orchestrates cargo,
-  # wasm-bindgen and wasm-opt, and they made its install take 8.5 minutes instead of 6.
-  CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 \
-    cargo install trunk --version "$TRUNK_VERSION" --locked --force
 fi
 
 npm_install() { # dir
@@ -114,5 +105,5 @@ if $want_e2e; then
   npm_install end2end
 fi
 
-# Trunk runs cargo offline: fetch every crate first.
+# Fetch every crate now, so the builds after this need no network.
 cargo fetch --locked -q

@@ -18,15 +18,15 @@ leptosfmt --check --quiet app/src frontend/src
 say "unused dependencies (cargo-machete)"
 cargo machete
 
-say "clippy (server side: domain, gitlab-double, app[ssr], server)"
-cargo clippy --locked -p domain -p gitlab-double -p app -p server -p wasm-bench --all-targets -- -D warnings
+say "clippy (server side and tools: domain, gitlab-double, app[ssr], server, benches, bundle-split)"
+cargo clippy --locked -p domain -p gitlab-double -p app -p server -p wasm-bench -p bundle-split --all-targets -- -D warnings
 say "clippy (browser side: app[hydrate], frontend on wasm32)"
 cargo clippy --locked -p app -p frontend --target wasm32-unknown-unknown -- -D warnings
 
 say "unit and integration tests"
 cargo test --locked -p domain -p gitlab-double -p app -p server
 
-say "browser bundle (Trunk)"
+say "browser bundle (split by page)"
 bash scripts/build-site.sh
 
 # `cargo test` above already built target/debug/registry-dash (cargo builds a package's

@@ -8,6 +8,7 @@ pub mod components;
 pub mod error;
 pub mod links;
 pub mod pages;
+pub mod routes;
 pub mod server_fns;
 
 #[cfg(feature = "ssr")]
@@ -15,17 +16,7 @@ pub mod backend;
 
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Title};
-use leptos_router::components::{ParentRoute, Route, Router, Routes};
-use leptos_router::{path, SsrMode};
-
-use pages::auth::SignInPage;
-use pages::cleanup::CleanupPolicyPage;
-use pages::credentials::CredentialsPageView;
-use pages::errors::NotFoundPage;
-use pages::groups::{GroupListPage, GroupPage};
-use pages::instance::{InstanceHealthPage, InstanceLayout};
-use pages::projects::{ProjectListPage, ProjectPage, ProjectStoragePage};
-use pages::tags::{CompareTagsPage, TagDetailPage, TagListPage};
+use leptos_router::components::Router;
 
 /// The HTML document around the app, rendered on the server only.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -102,39 +93,7 @@ pub fn App() -> impl IntoView {
             "Skip to content"
         </a>
         <Router>
-            <Routes fallback=|| view! { <NotFoundPage /> }>
-                <Route path=path!("/login") view=SignInPage ssr=SsrMode::Async />
-                <ParentRoute path=path!("/i/:instance") view=InstanceLayout ssr=SsrMode::Async>
-                    <Route path=path!("") view=ProjectListPage ssr=SsrMode::Async />
-                    <Route path=path!("groups") view=GroupListPage ssr=SsrMode::Async />
-                    <Route path=path!("groups/*path") view=GroupPage ssr=SsrMode::Async />
-                    <Route path=path!("projects/*path") view=ProjectPage ssr=SsrMode::Async />
-                    <Route path=path!("cleanup/*path") view=CleanupPolicyPage ssr=SsrMode::Async />
-                    <Route path=path!("storage/*path") view=ProjectStoragePage ssr=SsrMode::Async />
-                    <Route
-                        path=path!("credentials/projects/*path")
-                        view=CredentialsPageView
-                        ssr=SsrMode::Async
-                    />
-                    <Route
-                        path=path!("credentials/groups/*path")
-                        view=CredentialsPageView
-                        ssr=SsrMode::Async
-                    />
-                    <Route path=path!("health") view=InstanceHealthPage ssr=SsrMode::Async />
-                    <Route path=path!("repositories/:id") view=TagListPage ssr=SsrMode::Async />
-                    <Route
-                        path=path!("repositories/:id/tags/:tag")
-                        view=TagDetailPage
-                        ssr=SsrMode::Async
-                    />
-                    <Route
-                        path=path!("repositories/:id/compare")
-                        view=CompareTagsPage
-                        ssr=SsrMode::Async
-                    />
-                </ParentRoute>
-            </Routes>
+            <routes::AppRoutes />
         </Router>
     }
 }

@@ -46,7 +46,7 @@ pub async fn check(config: &Config) -> Vec<Finding> {
             text: format!(
                 "site files found in {} (bundle {})",
                 config.site_root.display(),
-                site.output_name()
+                site.leptos_pkg_dir()
             ),
         },
         Ok(site) => Finding {

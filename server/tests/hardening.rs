@@ -571,26 +571,23 @@ async fn a_panic_answers_500_with_the_request_id() {
         .contains("registry_dash_panics_total 1"));
 }
 
-/// The bundle as `scripts/build-site.sh` leaves it: hashed names from `pkg/site.json`,
-/// brotli and gzip copies. Pages link the hashed names; the copy the browser accepts is sent
-/// as it is, cached for a year; files without the hash are revalidated.
+/// The bundle as `scripts/build-site.sh` leaves it: one directory named after its content
+/// hash (from `pkg/site.json`), brotli and gzip copies. Pages link the files in it; the copy
+/// the browser accepts is sent as it is, cached for a year; files outside it are revalidated.
 #[tokio::test]
-async fn the_bundle_is_sent_precompressed_under_hashed_names_cached_for_ever() {
+async fn the_bundle_is_sent_precompressed_from_its_hashed_directory_cached_for_ever() {
     let site = crate::common::cluster::TempDir::new("hashed-site");
     let pkg = site.0.join("pkg");
-    std::fs::create_dir_all(&pkg).unwrap();
-    let name = "frontend-0123456789abcdef";
-    std::fs::write(
-        pkg.join("site.json"),
-        format!(r#"{{"output_name":"{name}"}}"#),
-    )
-    .unwrap();
+    let hash = "0123456789abcdef";
+    std::fs::create_dir_all(pkg.join(hash)).unwrap();
+    std::fs::write(pkg.join("site.json"), format!(r#"{{"bundle":"{hash}"}}"#)).unwrap();
     for (file, body) in [
-        (format!("{name}_bg.wasm"), "\0asm raw".to_string()),
-        (format!("{name}_bg.wasm.br"), "brotli copy".into()),
-        (format!("{name}_bg.wasm.gz"), "gzip copy".into()),
-        (format!("{name}.js"), "export default 1;".into()),
-        (format!("{name}.css"), "body{}".into()),
+        (format!("{hash}/frontend_bg.wasm"), "\0asm raw".to_string()),
+        (format!("{hash}/frontend_bg.wasm.br"), "brotli copy".into()),
+        (format!("{hash}/frontend_bg.wasm.gz"), "gzip copy".into()),
+        (format!("{hash}/chunk_3.wasm"), "\0asm chunk".into()),
+        (format!("{hash}/frontend.js"), "export default 1;".into()),
+        (format!("{hash}/frontend.css"), "body{}".into()),
         ("favicon.svg".into(), "<svg/>".into()),
     ] {
         std::fs::write(pkg.join(file), body).unwrap();
@@ -600,14 +597,14 @@ async fn the_bundle_is_sent_precompressed_under_hashed_names_cached_for_ever() {
 
     let page = browser.get("/login").await.text().await.unwrap();
     for link in [
-        format!("/pkg/{name}.js"),
-        format!("/pkg/{name}_bg.wasm"),
-        format!("/pkg/{name}.css"),
+        format!("/pkg/{hash}/frontend.js"),
+        format!("/pkg/{hash}/frontend_bg.wasm"),
+        format!("/pkg/{hash}/frontend.css"),
     ] {
         assert!(page.contains(&link), "{link} in\n{page}");
     }
 
-    let wasm = format!("/pkg/{name}_bg.wasm");
+    let wasm = format!("/pkg/{hash}/frontend_bg.wasm");
     for (accept, encoding, body) in [
         ("br, gzip", Some("br"), "brotli copy"),
         ("gzip", Some("gzip"), "gzip copy"),
@@ -635,9 +632,15 @@ async fn the_bundle_is_sent_precompressed_under_hashed_names_cached_for_ever() {
         assert_eq!(headers["vary"], "accept-encoding", "{accept}");
         assert_eq!(answer.text().await.unwrap(), body, "{accept}");
     }
+    let chunk = browser.get(&format!("/pkg/{hash}/chunk_3.wasm")).await;
+    assert_eq!(
+        chunk.headers()["cache-control"],
+        "public, max-age=31536000, immutable"
+    );
+    assert_eq!(chunk.headers()["content-type"], "application/wasm");
     let favicon = browser.get("/pkg/favicon.svg").await;
     assert_eq!(favicon.headers()["cache-control"], "no-cache");
-    let missing = browser.get(&format!("/pkg/{name}.map")).await;
+    let missing = browser.get(&format!("/pkg/{hash}/frontend.js.map")).await;
     assert_eq!(missing.status(), StatusCode::NOT_FOUND);
     assert_ne!(
         missing.headers()["cache-control"],

@@ -30,13 +30,13 @@ use tower_http::services::{ServeDir, ServeFile};
 use tower_sessions::cookie::SameSite;
 use tower_sessions::{Expiry, SessionManagerLayer};
 
-/// Leptos options for our layout: the bundle lives in `<site_root>/pkg`, named as the
-/// build's manifest says (see [`site`]).
+/// Leptos options for our layout: the bundle lives in `<site_root>/pkg/<hash>`, the
+/// directory the build's manifest names (see [`site`]).
 pub fn leptos_options(state: &AppState) -> LeptosOptions {
     LeptosOptions::builder()
-        .output_name(state.site.output_name())
+        .output_name(site::OUTPUT_NAME)
         .site_root(state.config.site_root.to_string_lossy().to_string())
-        .site_pkg_dir("pkg")
+        .site_pkg_dir(state.site.leptos_pkg_dir())
         .site_addr(state.config.listen)
         .build()
 }
