@@ -1,14 +1,14 @@
-//! The route table, with the pages split out of the main wasm module in five groups.
+//! The route table, with the pages split out of the main wasm module in three groups.
 //!
-//! Each group (lists, the tag list, detail pages, the cleanup policy, credentials) is one
-//! split point: a function marked with `wasm_split` that renders any page of the group. The
+//! Each group (the pages that read: lists, tags, details; the cleanup policy with its
+//! engine; pull credentials) is one split point: a function marked with `wasm_split` that renders any page of the group. The
 //! build (`scripts/build-site.sh`, `bundle-split`) moves it, with everything only it
 //! reaches, out of the main module. What a page needs is then:
 //! - the main module: the router, the layout and header, the reactive runtime, the server
 //!   function client, and whatever code every group shares;
 //! - its group's chunk, plus one chunk for each set of groups sharing code the main module
-//!   does not have (the splitter's unit: code the tag list shares only with the detail pages
-//!   is one chunk, fetched by whichever of the two comes first).
+//!   does not have (the splitter's unit: code the reading pages share only with the policy
+//!   page is one chunk, fetched by whichever of the two comes first).
 //!
 //! How it runs:
 //! - when the server renders a page it notes the page's group, and the document preloads
@@ -39,9 +39,13 @@ use crate::pages::tags::{CompareTagsPage, TagDetailPage, TagListPage};
 /// function rendering any of them, and a [`LazyRoute`] per page that loads the chunk
 /// (`preload`) and renders its page (`view`).
 ///
-/// Grouping keeps the chunk count small: the splitter makes one chunk per set of split points
-/// that share code, so one split point per page (twelve) made about 200 chunks and a tag
-/// list needed 142 of them; five groups make 25, and a page needs at most 16.
+/// Grouping keeps the chunk count small, and the count is what costs: the splitter makes one
+/// chunk per set of split points that share code. One split point per page (twelve) made
+/// about 200 chunks, and a tag list needed 142 of them. Five groups (lists, tag list,
+/// details, policy, credentials) made 30, and a tag list needed 17 files: half the bytes
+/// of the unsplit bundle, but measured slower than it over HTTP/1.1 on a phone profile,
+/// because of the extra round trips and module instantiations. Three groups make 7 chunks;
+/// a page needs at most 7 files (README, "Performance").
 ///
 /// The split function is `fallible`: when its chunk cannot be fetched (the network dropped,
 /// or a deployment replaced the build the page came from) the route renders
@@ -184,8 +188,7 @@ fn now_ms() -> f64 {
 }
 
 page_group! {
-    /// Lists: the instance's projects and groups, a project's or group's repositories, and
-    /// the sign-in page.
+    /// Lists, tags and details.
     browse_pages / __preload_browse_pages / BrowsePage {
         /// `/login`.
         SignInRoute => SignInPage,
@@ -197,21 +200,8 @@ page_group! {
         GroupRoute => GroupPage,
         /// A project's image repositories.
         ProjectRoute => ProjectPage,
-    }
-}
-
-page_group! {
-    /// A repository's tags with search, sort, filters and deletion.
-    tag_list_pages / __preload_tag_list_pages / TagListGroupPage {
         /// A repository's tags.
         TagListRoute => TagListPage,
-    }
-}
-
-page_group! {
-    /// Pages that look closer at images: one tag, two tags side by side, a project's storage
-    /// and the instance's health.
-    detail_pages / __preload_detail_pages / DetailPage {
         /// One tag.
         TagDetailRoute => TagDetailPage,
         /// Two tags side by side.

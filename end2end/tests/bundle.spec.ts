@@ -32,7 +32,7 @@ test('a page fetches only its own code, and the policy page its engine when open
   await waitForHydration(page);
   await expect(page.locator('tbody tr').first()).toBeVisible();
   expect(wasm.some((f) => /\/frontend_bg\.wasm$/.test(f))).toBe(true);
-  expect(wasm.some((f) => /\/split_tag_list_pages\.wasm$/.test(f))).toBe(true);
+  expect(wasm.some((f) => /\/split_browse_pages\.wasm$/.test(f))).toBe(true);
   // Neither the cleanup engine nor the credentials page comes with a tag list.
   expect(wasm.filter((f) => /split_(cleanup|credential)_pages/.test(f))).toEqual([]);
 

@@ -202,3 +202,31 @@ async fn policy_pages_beyond_their_limit_wait_their_turn_and_all_arrive() {
         assert!(html.contains("acme/web"), "a whole page");
     }
 }
+
+/// A preview listing only deleted tags says so when a repository loses none, instead of
+/// showing a table of headers.
+#[tokio::test]
+async fn the_policy_page_says_when_a_repository_would_lose_no_tag() {
+    let server = start(&[]).await;
+    let browser = Browser::new(&server);
+    browser.sign_in("maria", "/i/demo").await;
+    let draft = "/i/demo/cleanup/acme/web?enabled=true&cadence=1d&keep_n=&older_than=\
+                 &name_regex=no-such-tag-.*&name_regex_keep=";
+    let only_deleted = browser
+        .get(&format!("{draft}&show=deleted"))
+        .await
+        .text()
+        .await
+        .expect("the page");
+    assert!(
+        only_deleted.contains("No tag of this repository would be deleted."),
+        "{only_deleted}"
+    );
+    assert!(!only_deleted.contains("data-decision="), "{only_deleted}");
+    let everything = browser.get(draft).await.text().await.expect("the page");
+    assert!(
+        everything.contains("data-decision=\"keep\""),
+        "{everything}"
+    );
+    assert!(!everything.contains("would be deleted."), "{everything}");
+}

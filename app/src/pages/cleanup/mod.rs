@@ -8,6 +8,7 @@ use domain::cleanup::{
     RepositoryPreview, KEEP_N_VALUES,
 };
 use domain::format;
+use leptos::either::Either;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_navigate;
@@ -616,6 +617,11 @@ fn RepositoryRow(
     rows.sort_by_key(|d| !d.reason.deletes());
     let hidden = rows.len().saturating_sub(ROWS_SHOWN);
     rows.truncate(ROWS_SHOWN);
+    // An empty table says nothing: say what its emptiness means.
+    let empty = rows.is_empty().then_some(match show {
+        PreviewShow::Deleted => "No tag of this repository would be deleted.",
+        PreviewShow::All => "This repository has no tags.",
+    });
     let s = repo.summary.clone();
     view! {
         <details
@@ -686,44 +692,65 @@ fn RepositoryRow(
                         </p>
                     }
                 })}
-            <table class="data-table decisions">
-                <thead>
-                    <tr>
-                        <th scope="col">"Tag"</th>
-                        <th scope="col">"Decision"</th>
-                        <th scope="col">"Why"</th>
-                    </tr>
-                </thead>
-                <tbody>
-                    {rows
-                        .into_iter()
-                        .map(|d| {
-                            view! {
-                                <tr
-                                    data-tag=d.name.clone()
-                                    data-decision=if d.reason.deletes() { "delete" } else { "keep" }
-                                >
-                                    <td>
-                                        <code>{d.name.clone()}</code>
-                                    </td>
-                                    <td>
-                                        {if d.reason.deletes() {
-                                            view! { <span class="badge danger">"delete"</span> }
-                                                .into_any()
-                                        } else {
-                                            view! { <span class="badge">"keep"</span> }.into_any()
-                                        }}
-                                    </td>
-                                    <td class="small">
-                                        {d.reason.explain()}
-                                        {d.tie.then_some(" (tie at the keep limit)")}
-                                    </td>
-                                </tr>
-                            }
-                        })
-                        .collect_view()}
-                </tbody>
-            </table>
+            {match empty {
+                Some(text) => {
+                    Either::Left(
+                        view! {
+                            <p class="muted" data-testid="no-rows">
+                                {text}
+                            </p>
+                        },
+                    )
+                }
+                None => {
+                    Either::Right(
+                        view! {
+                            <table class="data-table decisions">
+                                <thead>
+                                    <tr>
+                                        <th scope="col">"Tag"</th>
+                                        <th scope="col">"Decision"</th>
+                                        <th scope="col">"Why"</th>
+                                    </tr>
+                                </thead>
+                                <tbody>
+                                    {rows
+                                        .into_iter()
+                                        .map(|d| {
+                                            view! {
+                                                <tr
+                                                    data-tag=d.name.clone()
+                                                    data-decision=if d.reason.deletes() {
+                                                        "delete"
+                                                    } else {
+                                                        "keep"
+                                                    }
+                                                >
+                                                    <td>
+                                                        <code>{d.name.clone()}</code>
+                                                    </td>
+                                                    <td>
+                                                        {if d.reason.deletes() {
+                                                            view! { <span class="badge danger">"delete"</span> }
+                                                                .into_any()
+                                                        } else {
+                                                            view! { <span class="badge">"keep"</span> }.into_any()
+                                                        }}
+                                                    </td>
+                                                    <td class="small">
+                                                        {d.reason.explain()}
+                                                        {d.tie.then_some(" (tie at the keep limit)")}
+                                                    </td>
+                                                </tr>
+                                            }
+                                        })
+                                        .collect_view()}
+                                </tbody>
+                            </table>
+                        },
+                    )
+                }
+            }}
             {(hidden > 0)
                 .then(|| {
                     view! {
