@@ -1,9 +1,9 @@
 //! The route table, with the pages split out of the main wasm module in three groups.
 //!
 //! Each group (the pages that read: lists, tags, details; the cleanup policy with its
-//! engine; pull credentials) is one split point: a function marked with `wasm_split` that renders any page of the group. The
-//! build (`scripts/build-site.sh`, `bundle-split`) moves it, with everything only it
-//! reaches, out of the main module. What a page needs is then:
+//! engine; pull credentials) is one split point: a function marked with `wasm_split` that
+//! renders any page of the group. The build (`scripts/build-site.sh`, `bundle-split`) moves
+//! it, with everything only it reaches, out of the main module. What a page needs is then:
 //! - the main module: the router, the layout and header, the reactive runtime, the server
 //!   function client, and whatever code every group shares;
 //! - its group's chunk, plus one chunk for each set of groups sharing code the main module
