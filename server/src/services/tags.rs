@@ -141,7 +141,8 @@ impl TagService {
     /// A name search's page while the index builds, from GitLab's own name search (pages
     /// of 20 along its chain, at most [`SEARCH_PAGES`]) joined with the matches indexed so
     /// far, filtered and sorted as the full list would be. `None` when GitLab has more
-    /// matches than that (the page then waits for the index as any filter does).
+    /// matches than that (the page then waits for the index as any filter does), and when
+    /// the index completed meanwhile.
     async fn searched_page(
         &self,
         caller: &Caller,
@@ -182,9 +183,14 @@ impl TagService {
             };
             found.extend(page.nodes.into_iter().map(graphql::TagNode::into_tag));
             if !page.page_info.has_next_page {
+                // One look at the index: if it finished while GitLab searched, it answers,
+                // whole (a page from search never claims a complete index).
                 let mut names = std::collections::HashSet::new();
-                let (mut tags, progress): (Vec<Arc<domain::tags::Tag>>, _) = index.read(|s| {
-                    let indexed = s
+                let indexed = index.read(|s| {
+                    if s.is_current() || s.error.is_some() {
+                        return None;
+                    }
+                    let indexed: Vec<Arc<domain::tags::Tag>> = s
                         .tags
                         .values()
                         .filter(|t| filter.matches(t))
@@ -193,8 +199,11 @@ impl TagService {
                         })
                         .cloned()
                         .collect();
-                    (indexed, progress_of(s, s.tags.len(), header))
+                    Some((indexed, progress_of(s, s.tags.len(), header)))
                 });
+                let Some((mut tags, progress)) = indexed else {
+                    return Ok(None);
+                };
                 tags.extend(
                     found
                         .into_iter()
