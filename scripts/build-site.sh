@@ -13,6 +13,8 @@
 #      builds), with brotli and gzip copies next to each file (served as they are: the
 #      server compresses nothing per visitor); pkg/site.json names the directory, and the
 #      server reads it at start-up.
+#
+# WASM_OPT_EXTRA=-g keeps the function names in every module, for profiling in a browser.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$PWD/tools/node_modules/.bin:$HOME/.cargo/bin:$PATH"
@@ -29,7 +31,7 @@ wasm-bindgen --target web --keep-lld-exports --no-demangle --no-typescript \
   --out-dir "$stage/out" --out-name frontend "$stage/frontend.wasm"
 # One wasm-opt per module, as many at once as there are cores (the main module is the
 # longest, so it starts first). Its warning about rustc's name subsections is noise.
-optimize='wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-to-int "$0" -o "$0" \
+optimize='wasm-opt -Oz ${WASM_OPT_EXTRA:-} --enable-bulk-memory --enable-nontrapping-float-to-int "$0" -o "$0" \
   2>"$0.log" || { cat "$0.log" >&2; exit 1; }
   grep -v "unknown name subsection" "$0.log" >&2; rm -f "$0.log"'
 { echo "$stage/out/frontend_bg.wasm"; find "$stage/out" -name '*.wasm' ! -name frontend_bg.wasm; } |

@@ -2,6 +2,8 @@
 //   node scripts/bundle-report.mjs target/site/pkg/<hash> [--json]
 // A page needs the main module, its JS glue, the chunk loader and the chunks the manifest
 // lists for its group (the group's own chunk and the chunks it shares with other groups).
+// Split points not named `*_pages` are parts a page loads when first used (the deletion
+// dialog): for those the report says what they add to each page group's chunks.
 // The stylesheet is reported apart: it is not code.
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -26,20 +28,36 @@ const groups = Object.entries(manifest)
   .map(([key, stems]) => {
     const chunks = stems.map((stem) => served(`${stem}.wasm`)).reduce(add, none);
     const name = key.replace(/_\d+$/, '');
-    return { name, chunks, total: add(chunks, main) };
+    return { name, stems, chunks, total: add(chunks, main) };
   })
   .sort((a, b) => a.name.localeCompare(b.name));
-const report = { main, css: served('frontend.css'), groups };
+const pages = groups.filter((g) => g.name.endsWith('_pages'));
+const parts = groups
+  .filter((g) => !g.name.endsWith('_pages'))
+  .map((part) => ({
+    name: part.name,
+    adds: Object.fromEntries(pages.map((page) => [page.name, part.stems
+      .filter((stem) => !page.stems.includes(stem))
+      .map((stem) => served(`${stem}.wasm`))
+      .reduce(add, none)])),
+  }));
+const report = { main, css: served('frontend.css'), groups: pages, parts };
 
 if (flag === '--json') {
   console.log(JSON.stringify(report, null, 2));
 } else {
   const kb = (n) => `${(n / 1024).toFixed(0)} KiB`;
   console.log(`main module + glue + loader: ${kb(main.brotli)} brotli (${kb(main.raw)} raw)`);
-  for (const g of groups) {
+  for (const g of pages) {
     console.log(
       `  ${g.name.padEnd(22)} own chunks ${kb(g.chunks.brotli).padStart(8)} in ${String(g.chunks.files).padStart(2)} files;` +
         ` page needs ${kb(g.total.brotli).padStart(8)} brotli (${kb(g.total.raw)} raw)`,
     );
+  }
+  for (const part of parts) {
+    const adds = Object.entries(part.adds)
+      .map(([page, a]) => `${page} ${kb(a.brotli)} in ${a.files} files`)
+      .join(', ');
+    console.log(`  ${part.name.padEnd(22)} on first use adds: ${adds}`);
   }
 }

@@ -9,7 +9,8 @@
 //   without a page load;
 // - policy page: time from navigation until the preview follows a changed field.
 //
-// Run: `node scripts/measure-frontend.mjs [--runs 3] [--bin target/release/registry-dash]`
+// Run: `node scripts/measure-frontend.mjs [--runs 3] [--bin target/release/registry-dash]
+// [--site target/site]`
 // (after `scripts/build-site.sh`; a release server build keeps server time out of it).
 import { spawn } from 'node:child_process';
 import path from 'node:path';
@@ -25,6 +26,7 @@ const arg = (name, fallback) => {
 };
 const runs = Number(arg('--runs', '3'));
 const bin = path.resolve(root, arg('--bin', 'target/release/registry-dash'));
+const site = path.resolve(root, arg('--site', 'target/site'));
 if (!fs.existsSync(bin)) throw new Error(`${bin} not found: cargo build --release -p server --bin registry-dash`);
 
 const FAST_4G = {
@@ -41,7 +43,7 @@ function startServer() {
       ...process.env,
       REGISTRY_DASH_LISTEN: '127.0.0.1:0',
       REGISTRY_DASH_DEMO: '1',
-      REGISTRY_DASH_SITE_ROOT: path.join(root, 'target/site'),
+      REGISTRY_DASH_SITE_ROOT: site,
       RUST_LOG: 'warn',
     },
     stdio: ['ignore', 'pipe', 'inherit'],

@@ -10,6 +10,7 @@ pub mod links;
 pub mod pages;
 pub mod routes;
 pub mod server_fns;
+pub mod split;
 
 #[cfg(feature = "ssr")]
 pub mod backend;

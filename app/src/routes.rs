@@ -34,6 +34,7 @@ use crate::pages::groups::{GroupListPage, GroupPage};
 use crate::pages::instance::{InstanceHealthPage, InstanceLayout};
 use crate::pages::projects::{ProjectListPage, ProjectPage, ProjectStoragePage};
 use crate::pages::tags::{CompareTagsPage, TagDetailPage, TagListPage};
+use crate::split::ChunkUnavailable;
 
 /// Declares a group of pages that share one chunk: an enum naming the pages, one split
 /// function rendering any of them, and a [`LazyRoute`] per page that loads the chunk
@@ -110,16 +111,6 @@ macro_rules! page_group {
             }
         )*
     };
-}
-
-/// A page's chunk could not be fetched.
-#[derive(Debug)]
-pub struct ChunkUnavailable;
-
-impl From<leptos::wasm_split::SplitLoaderError> for ChunkUnavailable {
-    fn from(_: leptos::wasm_split::SplitLoaderError) -> Self {
-        ChunkUnavailable
-    }
 }
 
 /// Shown when a page's code could not be fetched during a client-side navigation: the URL

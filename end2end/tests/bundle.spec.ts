@@ -82,3 +82,50 @@ test('a page whose code never arrives is reloaded once, then reads as the server
   expect(loads).toEqual([CLEANUP]);
   await expect(page.getByTestId('preview-total')).toBeVisible();
 });
+
+const DIALOG_CHUNK = /\/split_delete_dialog\.wasm$/;
+
+test('the deletion dialog comes with the first Delete button reached, not with the page', async ({ page }) => {
+  await signIn(page, 'maria', PROJECT);
+  const wasm = recordWasm(page);
+  await page.goto(url('/i/demo/repositories/2'));
+  await waitForHydration(page);
+  const row = page.locator('tbody tr').first();
+  await expect(row).toBeVisible();
+  expect(wasm.filter((f) => DIALOG_CHUNK.test(f))).toEqual([]);
+
+  const dialogChunk = page.waitForRequest((r) => DIALOG_CHUNK.test(new URL(r.url()).pathname));
+  await row.getByRole('button', { name: /^Delete / }).hover();
+  await dialogChunk;
+  await row.getByRole('button', { name: /^Delete / }).click();
+  const dialog = page.getByRole('dialog');
+  await expect(dialog.getByRole('heading', { name: /^Delete tag / })).toBeVisible();
+  await expect(dialog.getByRole('button', { name: 'Cancel' })).toBeFocused();
+  await dialog.getByRole('button', { name: 'Cancel' }).click();
+  await expect(page.getByRole('dialog')).toHaveCount(0);
+  expect(wasm.filter((f) => DIALOG_CHUNK.test(f))).toHaveLength(1);
+});
+
+test('a deletion dialog whose code cannot be fetched says so and deletes nothing', async ({ page }) => {
+  await signIn(page, 'maria', PROJECT);
+  await page.route(DIALOG_CHUNK, (route) => route.abort());
+  const deletions: string[] = [];
+  page.on('request', (r) => {
+    if (/delete_tags|plan_deletion/.test(r.url())) deletions.push(r.url());
+  });
+  await page.goto(url('/i/demo/repositories/2'));
+  await waitForHydration(page);
+  const row = page.locator('tbody tr').first();
+  const name = await row.getAttribute('data-tag');
+  // By keyboard: the focus reaching the button starts the fetch that fails.
+  await row.getByRole('button', { name: /^Delete / }).focus();
+  await page.keyboard.press('Enter');
+  const alert = page.getByRole('alertdialog');
+  await expect(alert.getByRole('heading', { name: 'The deletion dialog could not be opened' })).toBeVisible();
+  await expect(alert).toContainText('Nothing was deleted.');
+  await expect(alert.getByRole('button', { name: 'Close' })).toBeFocused();
+  await page.keyboard.press('Escape');
+  await expect(page.getByRole('alertdialog')).toHaveCount(0);
+  await expect(page.locator(`tbody tr[data-tag="${name}"]`)).toBeVisible();
+  expect(deletions).toEqual([]);
+});

@@ -4,6 +4,7 @@ use leptos::prelude::*;
 
 use crate::error::AppError;
 use crate::server_fns::tags::{delete_tags, estimate_deletion, plan_deletion};
+use crate::split::{on_demand, ChunkUnavailable};
 use domain::storage::DeletionEstimate;
 use std::time::Duration;
 
@@ -14,6 +15,12 @@ const DELETE_CHUNK: usize = 25;
 /// warnings (GitLab will refuse protected ones; `latest`; images other tags still use),
 /// asks to type the count above 20 tags, then reports per tag what GitLab did. Only the
 /// listed names are ever sent.
+///
+/// The dialog's code is a chunk of its own (see [`crate::split`]): a page that is only read
+/// never downloads it. [`preload_delete_dialog`] fetches it when a deletion comes near (the
+/// pointer or the focus reaches a Delete button); opened before it has arrived, the dialog
+/// says it is opening, and if the chunk cannot be fetched it says so, deletes nothing, and
+/// closes like a cancelled dialog.
 #[component]
 pub fn DeleteTagsDialog(
     #[prop(into)] instance: String,
@@ -21,6 +28,146 @@ pub fn DeleteTagsDialog(
     /// The tags the user chose, in their order.
     names: Vec<String>,
     /// Called when the dialog closes, with the names GitLab deleted.
+    on_close: Callback<Vec<String>>,
+) -> impl IntoView {
+    let dialog = delete_dialog(DialogArgs {
+        instance,
+        repository_id,
+        names,
+        on_close,
+    });
+    view! {
+        <Suspense fallback=|| {
+            view! { <DialogOpening /> }
+        }>
+            {on_demand(dialog, move || view! { <DialogUnavailable on_close /> }.into_any())}
+        </Suspense>
+    }
+}
+
+/// Starts fetching the deletion dialog's code, once, when the pointer or the focus reaches a
+/// button or a checkbox (a Delete button, or a selection that leads to one) inside the
+/// element whose `pointerover` and `focusin` this handles.
+#[cfg_attr(not(feature = "hydrate"), allow(unused_variables))]
+pub fn preload_delete_dialog<E: AsRef<leptos::ev::Event>>(event: E) {
+    #[cfg(feature = "hydrate")]
+    {
+        use std::sync::atomic::{AtomicBool, Ordering};
+        use wasm_bindgen::JsCast;
+        static STARTED: AtomicBool = AtomicBool::new(false);
+        let near = event
+            .as_ref()
+            .target()
+            .and_then(|target| target.dyn_into::<web_sys::Element>().ok())
+            .and_then(|element| {
+                element
+                    .closest("button, input[type=checkbox]")
+                    .ok()
+                    .flatten()
+            })
+            .is_some();
+        if near && !STARTED.swap(true, Ordering::Relaxed) {
+            leptos::task::spawn_local(async {
+                // Opening the dialog tries again, and says so if it fails too.
+                if __preload_delete_dialog().await.is_err() {
+                    STARTED.store(false, Ordering::Relaxed);
+                }
+            });
+        }
+    }
+}
+
+/// What the split function takes: the dialog's properties.
+struct DialogArgs {
+    instance: String,
+    repository_id: u64,
+    names: Vec<String>,
+    on_close: Callback<Vec<String>>,
+}
+
+/// The dialog itself, in its own chunk.
+#[leptos::wasm_split::wasm_split(
+    delete_dialog,
+    wasm_split_path = ::leptos::wasm_split,
+    fallible,
+    preload(#[doc(hidden)] __preload_delete_dialog)
+)]
+fn delete_dialog(args: DialogArgs) -> Result<AnyView, ChunkUnavailable> {
+    let DialogArgs {
+        instance,
+        repository_id,
+        names,
+        on_close,
+    } = args;
+    Ok(view! { <DeletionDialog instance repository_id names on_close /> }.into_any())
+}
+
+/// Shown for the moment the dialog's code takes to arrive.
+#[component]
+fn DialogOpening() -> impl IntoView {
+    view! {
+        <div class="modal-backdrop">
+            <div class="modal" role="dialog" aria-modal="true" aria-label="Delete tags">
+                <p class="muted" role="status">
+                    "Opening the deletion dialog…"
+                </p>
+            </div>
+        </div>
+    }
+}
+
+/// The dialog's code did not arrive: nothing was or will be deleted.
+#[component]
+fn DialogUnavailable(on_close: Callback<Vec<String>>) -> impl IntoView {
+    let close = NodeRef::<leptos::html::Button>::new();
+    super::focus_on_mount(close);
+    let on_key = move |ev: leptos::ev::KeyboardEvent| {
+        crate::components::keep_tab_inside(&ev);
+        if ev.key() == "Escape" {
+            on_close.run(Vec::new());
+        }
+    };
+    let location = leptos_router::hooks::use_location();
+    let here = move || format!("{}{}", location.pathname.get(), location.search.get());
+    view! {
+        <div class="modal-backdrop">
+            <div
+                class="modal"
+                role="alertdialog"
+                aria-modal="true"
+                aria-labelledby="dialog-unavailable-title"
+                aria-describedby="dialog-unavailable-text"
+                on:keydown=on_key
+            >
+                <h2 id="dialog-unavailable-title">"The deletion dialog could not be opened"</h2>
+                <p id="dialog-unavailable-text">
+                    "Its code did not arrive: the network may have dropped, or a new version of \
+                     the dashboard was deployed meanwhile. Nothing was deleted."
+                </p>
+                <div class="modal-actions">
+                    <a class="button" href=here rel="external">
+                        "Load the page again"
+                    </a>
+                    <button
+                        type="button"
+                        class="button primary"
+                        node_ref=close
+                        on:click=move |_| on_close.run(Vec::new())
+                    >
+                        "Close"
+                    </button>
+                </div>
+            </div>
+        </div>
+    }
+}
+
+/// The dialog, once its code is here.
+#[component]
+fn DeletionDialog(
+    instance: String,
+    repository_id: u64,
+    names: Vec<String>,
     on_close: Callback<Vec<String>>,
 ) -> impl IntoView {
     let count = names.len();

@@ -13,7 +13,7 @@ mod theme_toggle;
 mod use_image;
 
 pub use copy_button::CopyButton;
-pub use delete_dialog::DeleteTagsDialog;
+pub use delete_dialog::{preload_delete_dialog, DeleteTagsDialog};
 pub use error_view::ErrorView;
 pub use header::Header;
 pub use loading::LoadingRows;
@@ -80,11 +80,19 @@ pub fn keep_tab_inside(ev: &leptos::ev::KeyboardEvent) {
 pub fn keep_tab_inside(_ev: &leptos::ev::KeyboardEvent) {}
 
 /// Moves keyboard focus to `target` once it is in the page (dialogs take focus when they
-/// open, so keyboard and screen-reader users land inside them).
+/// open, so keyboard and screen-reader users land inside them). A view that waited for its
+/// code (see [`crate::split`]) is built before `<Suspense>` puts it in the page: then the
+/// focus moves on the next frame.
 pub fn focus_on_mount(target: NodeRef<leptos::html::Button>) {
     Effect::new(move |_| {
         if let Some(element) = target.get() {
-            let _ = element.focus();
+            if element.is_connected() {
+                let _ = element.focus();
+            } else {
+                request_animation_frame(move || {
+                    let _ = element.focus();
+                });
+            }
         }
     });
 }

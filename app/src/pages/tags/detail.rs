@@ -6,7 +6,8 @@ use leptos_router::hooks::{use_navigate, use_params_map};
 
 use super::{use_repository_id, RepositoryBreadcrumbs, TagBadges};
 use crate::components::{
-    use_hydrated, CopyButton, DeleteTagsDialog, ErrorView, LoadingRows, UseImage,
+    preload_delete_dialog, use_hydrated, CopyButton, DeleteTagsDialog, ErrorView, LoadingRows,
+    UseImage,
 };
 use crate::error::AppError;
 use crate::links;
@@ -121,7 +122,11 @@ fn TagDetailBody(
                     <h1 class="tag-title">{name.clone()} " " <TagBadges tag=tag.clone() /></h1>
                     <p class="muted">{repo.path.clone()}</p>
                 </div>
-                <div class="repo-actions">
+                <div
+                    class="repo-actions"
+                    on:pointerover=preload_delete_dialog
+                    on:focusin=preload_delete_dialog
+                >
                     <button
                         type="button"
                         class="button danger-outline"

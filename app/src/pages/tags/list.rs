@@ -11,7 +11,8 @@ use std::time::Duration;
 use super::storage::StoragePanel;
 use super::{use_repository_id, RepositoryBreadcrumbs, RepositoryDeleteButton};
 use crate::components::{
-    use_hydrated, CopyButton, DeleteTagsDialog, ErrorView, LoadingRows, Notices, UseImage,
+    preload_delete_dialog, use_hydrated, CopyButton, DeleteTagsDialog, ErrorView, LoadingRows,
+    Notices, UseImage,
 };
 use crate::error::AppError;
 use crate::links;
@@ -520,7 +521,12 @@ fn SelectionBar(
         });
     };
     view! {
-        <div class="selection-bar" aria-live="polite">
+        <div
+            class="selection-bar"
+            aria-live="polite"
+            on:pointerover=preload_delete_dialog
+            on:focusin=preload_delete_dialog
+        >
             {move || {
                 let n = selection.with(Vec::len);
                 let compare = (n == 2)
@@ -689,7 +695,11 @@ fn TagTable(
     };
     let can_select = repo_refusal.is_none();
     view! {
-        <table class="data-table tags">
+        <table
+            class="data-table tags"
+            on:pointerover=preload_delete_dialog
+            on:focusin=preload_delete_dialog
+        >
             <caption class="visually-hidden">"Tags"</caption>
             <thead>
                 <tr>

@@ -1,0 +1,63 @@
+//! Code the browser fetches when it is first needed: the page groups of [`crate::routes`]
+//! and the deletion dialog.
+//!
+//! A function marked `#[wasm_split(name, …, fallible)]` becomes an `async fn` with the same
+//! arguments. The build (`scripts/build-site.sh`, `bundle-split`) moves it, with everything
+//! only it reaches, into its own chunk of the wasm bundle. In the browser a call first
+//! fetches and instantiates that chunk (once; later calls find it loaded), then runs the
+//! function. `fallible` turns a chunk that cannot be fetched into `Err` ([`ChunkUnavailable`])
+//! instead of a panic, which would abort the whole wasm module. On the server the function
+//! is called directly.
+//!
+//! [`on_demand`] renders the view such a function returns, as soon as its chunk is there.
+
+use std::future::Future;
+
+use leptos::prelude::*;
+
+/// A chunk of the bundle could not be fetched: the network dropped, or a deployment replaced
+/// the build the page came from.
+#[derive(Debug)]
+pub struct ChunkUnavailable;
+
+impl From<leptos::wasm_split::SplitLoaderError> for ChunkUnavailable {
+    fn from(_: leptos::wasm_split::SplitLoaderError) -> Self {
+        ChunkUnavailable
+    }
+}
+
+/// The view of a split function: nothing until its chunk has arrived (a `<Suspense>` around
+/// it shows its fallback meanwhile), then the view, or `unavailable()` if the chunk could not
+/// be fetched.
+#[cfg(feature = "hydrate")]
+pub fn on_demand<Fut>(
+    load: Fut,
+    unavailable: impl FnOnce() -> AnyView + Send + 'static,
+) -> impl IntoView
+where
+    Fut: Future<Output = Result<AnyView, ChunkUnavailable>> + 'static,
+{
+    // `Suspend` takes only `Send` futures, and a split function's future is not one (it
+    // holds the loader's JS values). The browser has one thread, so the future is always
+    // polled where it was made; `SendWrapper` checks exactly that.
+    suspend(send_wrapper::SendWrapper::new(load), unavailable)
+}
+
+/// The server calls split functions directly; their futures are `Send` there.
+#[cfg(not(feature = "hydrate"))]
+pub fn on_demand<Fut>(
+    load: Fut,
+    unavailable: impl FnOnce() -> AnyView + Send + 'static,
+) -> impl IntoView
+where
+    Fut: Future<Output = Result<AnyView, ChunkUnavailable>> + Send + 'static,
+{
+    suspend(load, unavailable)
+}
+
+fn suspend<Fut>(load: Fut, unavailable: impl FnOnce() -> AnyView + Send + 'static) -> impl IntoView
+where
+    Fut: Future<Output = Result<AnyView, ChunkUnavailable>> + Send + 'static,
+{
+    Suspend::new(async move { load.await.unwrap_or_else(|ChunkUnavailable| unavailable()) })
+}
