@@ -18,9 +18,7 @@ use crate::components::{use_hydrated, ErrorView, LoadingRows, Notices};
 use crate::links;
 use crate::pages::instance::use_instance;
 use crate::pages::use_query_pairs;
-use crate::server_fns::cleanup::{
-    load_cleanup_overview, load_cleanup_storage, save_cleanup_policy,
-};
+use crate::server_fns::cleanup::{load_cleanup_overview, load_cleanup_storage, SaveCleanupPolicy};
 
 mod rules;
 mod run;
@@ -810,38 +808,36 @@ fn SaveBar(
             })
         }
     };
-    let status = RwSignal::new(None::<Result<String, String>>);
-    let saving = RwSignal::new(false);
+    let save = ServerAction::<SaveCleanupPolicy>::new();
+    let saving = save.pending();
+    let status = Memo::new(move |_| {
+        save.value().get().map(|result| match result {
+            Ok(saved) => Ok(format!(
+                "Saved. GitLab runs it next {}.",
+                saved
+                    .next_run_at
+                    .as_deref()
+                    .map(format::exact_time)
+                    .unwrap_or_else(|| "when it is enabled".into())
+            )),
+            Err(error) => Err(error.to_string()),
+        })
+    });
+    // Back to the saved state: the page reloads the policy from GitLab.
     let navigate = use_navigate();
-    let save = move |_| {
-        if saving.get_untracked() {
-            return;
+    Effect::new(move |_| {
+        if let Some(Ok(_)) = save.value().get() {
+            navigate(&base, Default::default());
         }
-        saving.set(true);
-        let instance = instance.clone();
-        let project_path = project_path.clone();
-        let policy = draft.get_untracked();
-        let navigate = navigate.clone();
-        let base = base.clone();
-        leptos::task::spawn_local(async move {
-            let result = save_cleanup_policy(instance, project_path, policy).await;
-            saving.set(false);
-            match result {
-                Ok(saved) => {
-                    status.set(Some(Ok(format!(
-                        "Saved. GitLab runs it next {}.",
-                        saved
-                            .next_run_at
-                            .as_deref()
-                            .map(format::exact_time)
-                            .unwrap_or_else(|| "when it is enabled".into())
-                    ))));
-                    // Back to the saved state: the page reloads the policy from GitLab.
-                    navigate(&base, Default::default());
-                }
-                Err(error) => status.set(Some(Err(error.to_string()))),
-            }
-        });
+    });
+    let on_save = move |_| {
+        if !saving.get_untracked() {
+            save.dispatch(SaveCleanupPolicy {
+                instance: instance.clone(),
+                project_path: project_path.clone(),
+                policy: draft.get_untracked(),
+            });
+        }
     };
     let blocked = refusal.is_some();
     view! {
@@ -856,7 +852,7 @@ fn SaveBar(
                 type="button"
                 class="button primary"
                 disabled=move || blocked || !hydrated.get() || !changed.get() || saving.get()
-                on:click=save
+                on:click=on_save
             >
                 {move || if saving.get() { "Saving…" } else { "Save policy" }}
             </button>

@@ -152,46 +152,49 @@ pub fn ProtectionRulesPanel(
     let note = overview.with_untracked(|o| o.rules_note.clone());
     let confirming = RwSignal::new(None::<(Kind, u64)>);
     let editing = RwSignal::new(None::<Row>);
-    // GitLab's answer to the last change, shown under the rules of its kind.
-    let status = RwSignal::new(None::<(Kind, Result<String, String>)>);
-    let busy = RwSignal::new(false);
     // The kind of the last change GitLab accepted: that form empties itself.
     let finished = RwSignal::new(None::<Kind>);
     let hydrated = use_hydrated();
     let editable = can_edit && overview.with_untracked(|o| o.rules.is_some());
-    let send = {
-        let instance = instance.clone();
-        let project_path = project_path.clone();
-        Callback::new(move |(change, done): (RuleChange, String)| {
-            if busy.get_untracked() {
-                return;
+    // One change at a time; its value is (kind, what it did in words, GitLab's answer).
+    let change = Action::new(move |(change, done): &(RuleChange, String)| {
+        let kind = match change {
+            RuleChange::CreateTag(_) | RuleChange::UpdateTag(..) | RuleChange::DeleteTag(_) => {
+                Kind::Tag
             }
-            let kind = match change {
-                RuleChange::CreateTag(_) | RuleChange::UpdateTag(..) | RuleChange::DeleteTag(_) => {
-                    Kind::Tag
-                }
-                _ => Kind::Repository,
-            };
-            busy.set(true);
-            status.set(None);
-            let instance = instance.clone();
-            let project_path = project_path.clone();
-            leptos::task::spawn_local(async move {
-                let result = change_protection_rule(instance, project_path, change).await;
-                busy.set(false);
-                match result {
-                    Ok(fresh) => {
-                        overview.update(|o| o.rules = Some(fresh));
-                        confirming.set(None);
-                        editing.set(None);
-                        finished.set(Some(kind));
-                        status.set(Some((kind, Ok(done))));
-                    }
-                    Err(error) => status.set(Some((kind, Err(error.to_string())))),
-                }
-            });
+            _ => Kind::Repository,
+        };
+        let call = change_protection_rule(instance.clone(), project_path.clone(), change.clone());
+        let done = done.clone();
+        async move { (kind, done, call.await) }
+    });
+    let busy = change.pending();
+    // GitLab's rules after an accepted change replace the page's, so the preview follows.
+    Effect::new(move |_| {
+        if let Some((kind, _, Ok(fresh))) = change.value().get() {
+            overview.update(|o| o.rules = Some(fresh));
+            confirming.set(None);
+            editing.set(None);
+            finished.set(Some(kind));
+        }
+    });
+    // GitLab's answer to the last change, shown under the rules of its kind.
+    let status = Memo::new(move |_| {
+        change.value().with(|answer| {
+            answer.as_ref().map(|(kind, done, result)| {
+                let text = match result {
+                    Ok(_) => Ok(done.clone()),
+                    Err(error) => Err(error.to_string()),
+                };
+                (*kind, text)
+            })
         })
-    };
+    });
+    let send = Callback::new(move |request: (RuleChange, String)| {
+        if !busy.get_untracked() {
+            change.dispatch(request);
+        }
+    });
     let status_of = move |kind: Kind| {
         move || {
             status
@@ -347,7 +350,7 @@ pub fn ProtectionRulesPanel(
                                                                                         .then_some("Immutable tag rules are managed in GitLab")
                                                                                     disabled=move || !hydrated.get() || immutable
                                                                                     on:click=move |_| {
-                                                                                        status.set(None);
+                                                                                        change.clear();
                                                                                         editing.set(Some(edit_row.clone()))
                                                                                     }
                                                                                 >
@@ -423,7 +426,7 @@ fn RuleForm(
     overview: RwSignal<CleanupOverview>,
     editing: RwSignal<Option<Row>>,
     send: Callback<(RuleChange, String)>,
-    busy: RwSignal<bool>,
+    busy: Memo<bool>,
     finished: RwSignal<Option<Kind>>,
 ) -> impl IntoView {
     let hydrated = use_hydrated();

@@ -10,7 +10,7 @@ use leptos::prelude::*;
 
 use crate::components::focus_on_mount;
 use crate::error::AppError;
-use crate::server_fns::cleanup::run_cleanup_now;
+use crate::server_fns::cleanup::RunCleanupNow;
 
 /// One repository the run would touch.
 #[derive(Clone)]
@@ -96,8 +96,9 @@ pub fn RunNowDialog(
         })
     };
     let typed = RwSignal::new(String::new());
-    let running = RwSignal::new(false);
-    let outcome = RwSignal::new(None::<Result<Vec<RunOutcome>, AppError>>);
+    let run_now = ServerAction::<RunCleanupNow>::new();
+    let running = run_now.pending();
+    let outcome = run_now.value();
     let confirmed = move || total.get() > 0 && typed.get().trim() == total.get().to_string();
     let run = {
         let planned = planned.clone().unwrap_or_default();
@@ -105,20 +106,17 @@ pub fn RunNowDialog(
             if running.get_untracked() || !confirmed() {
                 return;
             }
-            running.set(true);
             let chosen = selected.get_untracked();
-            let confirmations: Vec<RunConfirmation> = planned
-                .iter()
-                .filter(|p| chosen.contains(&p.id))
-                .map(|p| p.confirmation.clone())
-                .collect();
-            let instance = instance.clone();
-            let project_path = project_path.clone();
-            let policy = policy.clone();
-            leptos::task::spawn_local(async move {
-                let result = run_cleanup_now(instance, project_path, policy, confirmations).await;
-                running.set(false);
-                outcome.set(Some(result));
+            run_now.dispatch(RunCleanupNow {
+                instance: instance.clone(),
+                project_path: project_path.clone(),
+                policy: policy.clone(),
+                // Exactly what the user saw and chose, each with the preview it confirms.
+                confirmed: planned
+                    .iter()
+                    .filter(|p| chosen.contains(&p.id))
+                    .map(|p| p.confirmation.clone())
+                    .collect(),
             });
         }
     };

@@ -494,31 +494,36 @@ fn SelectionBar(
     refusal: Option<String>,
 ) -> impl IntoView {
     let hydrated = use_hydrated();
-    let note = RwSignal::new(None::<String>);
     let can_delete = refusal.is_none();
     let compare_base = instance.clone();
+    // "Select all matching": the names come from the server (every page of the filter).
+    let select_matching = Action::new(move |view: &TagListView| {
+        matching_tags(instance.clone(), repository_id, view.clone())
+    });
+    let selecting = select_matching.pending();
+    Effect::new(move |_| {
+        if let Some(Ok((names, _))) = select_matching.value().get() {
+            selection.set(names);
+        }
+    });
+    let note = move || {
+        if selecting.get() {
+            return Some("Selecting…".to_string());
+        }
+        select_matching.value().with(|answer| {
+            answer.as_ref().map(|answer| match answer {
+                Ok((names, total)) if *total as usize > names.len() => format!(
+                    "Selected the first {} of {} matching tags (the most one deletion can take).",
+                    format::count(MAX_DELETE_BATCH as u64),
+                    format::count(*total)
+                ),
+                Ok((_, total)) => format!("Selected all {} matching tags.", format::count(*total)),
+                Err(error) => error.to_string(),
+            })
+        })
+    };
     let select_all = move |_| {
-        let instance = instance.clone();
-        let view = view.clone();
-        note.set(Some("Selecting…".into()));
-        leptos::task::spawn_local(async move {
-            match matching_tags(instance, repository_id, view).await {
-                Ok((names, total)) => {
-                    note.set(Some(if total as usize > names.len() {
-                        format!(
-                            "Selected the first {} of {} matching tags (the most one deletion can \
-                                take).",
-                            format::count(MAX_DELETE_BATCH as u64),
-                            format::count(total)
-                        )
-                    } else {
-                        format!("Selected all {} matching tags.", format::count(total))
-                    }));
-                    selection.set(names);
-                }
-                Err(error) => note.set(Some(error.to_string())),
-            }
-        });
+        select_matching.dispatch(view.clone());
     };
     view! {
         <div
@@ -559,7 +564,7 @@ fn SelectionBar(
                                 class="button subtle"
                                 on:click=move |_| {
                                     selection.set(Vec::new());
-                                    note.set(None);
+                                    select_matching.clear();
                                 }
                             >
                                 "Clear"
@@ -588,7 +593,7 @@ fn SelectionBar(
                         </button>
                     }
                 })}
-            {move || note.get().map(|n| view! { <span class="muted small">{n}</span> })}
+            {move || note().map(|n| view! { <span class="muted small">{n}</span> })}
         </div>
     }
 }

@@ -15,7 +15,7 @@ use leptos_router::hooks::use_params_map;
 
 use crate::components::use_hydrated;
 use crate::links;
-use crate::server_fns::tags::delete_repository;
+use crate::server_fns::tags::DeleteRepository;
 
 /// The repository id from `/i/:instance/repositories/:id`.
 pub fn use_repository_id() -> Memo<Option<u64>> {
@@ -88,8 +88,21 @@ pub fn RepositoryDeleteButton(
     let hydrated = use_hydrated();
     let open = RwSignal::new(false);
     let typed = RwSignal::new(String::new());
-    let running = RwSignal::new(false);
-    let message = RwSignal::new(None::<Result<String, String>>);
+    let delete = ServerAction::<DeleteRepository>::new();
+    let running = delete.pending();
+    // GitLab's answer, in words; `None` until it answered (and again once closed).
+    let message = Memo::new(move |_| {
+        delete.value().get().map(|result| match result {
+            Ok(header) => Ok(match header.status {
+                Some(status) => format!(
+                    "GitLab accepted the deletion: {}.",
+                    status.label().to_lowercase()
+                ),
+                None => "GitLab accepted the deletion.".to_string(),
+            }),
+            Err(error) => Err(error.to_string()),
+        })
+    });
     let refusal = repository.repository_delete_refusal();
     let path = repository.path.clone();
     let id = repository.id;
@@ -100,22 +113,10 @@ pub fn RepositoryDeleteButton(
             if running.get_untracked() || typed.get_untracked().trim() != path {
                 return;
             }
-            running.set(true);
-            let instance = instance.clone();
-            let typed_path = typed.get_untracked();
-            leptos::task::spawn_local(async move {
-                let result = delete_repository(instance, id, typed_path).await;
-                running.set(false);
-                message.set(Some(match result {
-                    Ok(header) => Ok(match header.status {
-                        Some(status) => format!(
-                            "GitLab accepted the deletion: {}.",
-                            status.label().to_lowercase()
-                        ),
-                        None => "GitLab accepted the deletion.".to_string(),
-                    }),
-                    Err(error) => Err(error.to_string()),
-                }));
+            delete.dispatch(DeleteRepository {
+                instance: instance.clone(),
+                repository_id: id,
+                confirm_path: typed.get_untracked(),
             });
         }
     };
@@ -123,7 +124,7 @@ pub fn RepositoryDeleteButton(
         let succeeded = matches!(message.get_untracked(), Some(Ok(_)));
         open.set(false);
         typed.set(String::new());
-        message.set(None);
+        delete.clear();
         if succeeded {
             on_done.run(());
         }
