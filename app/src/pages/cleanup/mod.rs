@@ -14,7 +14,7 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_navigate;
 use leptos_router::NavigateOptions;
 
-use crate::components::{use_hydrated, ErrorView, LoadingRows, Notices};
+use crate::components::{use_hydrated, Loaded, Notices};
 use crate::links;
 use crate::pages::instance::use_instance;
 use crate::pages::use_query_pairs;
@@ -41,25 +41,13 @@ pub fn CleanupPolicyPage() -> impl IntoView {
         <Title text=move || {
             format!("Cleanup policy · {}", project_path.try_get().unwrap_or_default())
         } />
-        <Transition fallback=|| {
-            view! { <LoadingRows /> }
-        }>
-            {move || Suspend::new(async move {
-                match data.await {
-                    Err(error) => view! { <ErrorView error /> }.into_any(),
-                    Ok(overview) => {
-                        view! {
-                            <Editor
-                                instance=instance.get_untracked()
-                                overview
-                                reload=Callback::new(move |_| data.refetch())
-                            />
-                        }
-                            .into_any()
-                    }
-                }
-            })}
-        </Transition>
+        <Loaded resource=data let:overview>
+            <Editor
+                instance=instance.get_untracked()
+                overview
+                reload=Callback::new(move |_| data.refetch())
+            />
+        </Loaded>
     }
 }
 

@@ -2,7 +2,7 @@ use domain::view::GroupListView;
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use crate::components::{ErrorView, LoadingRows, Notices, Pager, SearchForm};
+use crate::components::{Loaded, Notices, Pager, SearchForm};
 use crate::links;
 use crate::pages::instance::use_instance;
 use crate::pages::use_query_pairs;
@@ -34,15 +34,12 @@ pub fn GroupListPage() -> impl IntoView {
             }}
         </div>
         {move || view! { <Notices notices=parsed.get().1 /> }}
-        <Transition fallback=|| {
-            view! { <LoadingRows /> }
-        }>
-            {move || Suspend::new(async move {
+        <Loaded resource=data let:answer>
+            {
                 let instance = instance.get_untracked();
                 let view = view_state.get_untracked();
-                match data.await {
-                    Err(error) => view! { <ErrorView error /> }.into_any(),
-                    Ok(page) if page.groups.is_empty() => {
+                match answer {
+                    page if page.groups.is_empty() => {
                         view! {
                             <div class="empty-state">
                                 {if view.search.is_empty() {
@@ -61,7 +58,7 @@ pub fn GroupListPage() -> impl IntoView {
                         }
                             .into_any()
                     }
-                    Ok(page) => {
+                    page => {
                         let base = links::groups(&instance);
                         let prev = (page.page > 1)
                             .then(|| {
@@ -127,7 +124,7 @@ pub fn GroupListPage() -> impl IntoView {
                             .into_any()
                     }
                 }
-            })}
-        </Transition>
+            }
+        </Loaded>
     }
 }

@@ -3,7 +3,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 use super::use_instance;
-use crate::components::{ErrorView, LoadingRows};
+use crate::components::Loaded;
 use crate::server_fns::credentials::load_instance_health;
 
 /// `/i/:instance/health`: is this GitLab's registry there, reachable and set up as users
@@ -14,16 +14,9 @@ pub fn InstanceHealthPage() -> impl IntoView {
     let data = Resource::new(move || instance.get(), load_instance_health);
     view! {
         <Title text="Registry health" />
-        <Transition fallback=|| {
-            view! { <LoadingRows /> }
-        }>
-            {move || Suspend::new(async move {
-                match data.await {
-                    Err(error) => view! { <ErrorView error /> }.into_any(),
-                    Ok(health) => view! { <HealthBody health /> }.into_any(),
-                }
-            })}
-        </Transition>
+        <Loaded resource=data let:health>
+            <HealthBody health />
+        </Loaded>
     }
 }
 

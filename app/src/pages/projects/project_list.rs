@@ -3,7 +3,7 @@ use domain::view::ProjectListView;
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use crate::components::{ErrorView, LoadingRows, Notices, Pager, SearchForm};
+use crate::components::{Loaded, Notices, Pager, SearchForm};
 use crate::links;
 use crate::pages::instance::use_instance;
 use crate::pages::use_query_pairs;
@@ -35,15 +35,12 @@ pub fn ProjectListPage() -> impl IntoView {
             }}
         </div>
         {move || view! { <Notices notices=parsed.get().1 /> }}
-        <Transition fallback=|| {
-            view! { <LoadingRows /> }
-        }>
-            {move || Suspend::new(async move {
+        <Loaded resource=data let:answer>
+            {
                 let instance = instance.get_untracked();
                 let view = view_state.get_untracked();
-                match data.await {
-                    Err(error) => view! { <ErrorView error /> }.into_any(),
-                    Ok(page) if page.projects.is_empty() => {
+                match answer {
+                    page if page.projects.is_empty() => {
                         view! {
                             <div class="empty-state">
                                 {if view.search.is_empty() {
@@ -77,7 +74,7 @@ pub fn ProjectListPage() -> impl IntoView {
                         }
                             .into_any()
                     }
-                    Ok(page) => {
+                    page => {
                         let total_pages = page.total.div_ceil(u64::from(page.per_page)).max(1);
                         let base = links::projects(&instance);
                         let prev = (page.page > 1)
@@ -157,7 +154,7 @@ pub fn ProjectListPage() -> impl IntoView {
                             .into_any()
                     }
                 }
-            })}
-        </Transition>
+            }
+        </Loaded>
     }
 }

@@ -10,7 +10,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use std::time::Duration;
 
-use crate::components::{ErrorView, LoadingRows, Poller};
+use crate::components::{Loaded, Poller};
 use crate::links;
 use crate::pages::instance::use_instance;
 use crate::pages::projects::Breadcrumbs;
@@ -53,40 +53,26 @@ pub fn ProjectStoragePage() -> impl IntoView {
     });
     view! {
         <Title text=move || format!("Storage · {}", project_path.try_get().unwrap_or_default()) />
-        <Transition fallback=|| {
-            view! { <LoadingRows /> }
-        }>
-            {move || Suspend::new(async move {
+        <Loaded resource=data let:storage>
+            {
                 let instance = instance.get_untracked();
                 let path = project_path.get_untracked();
-                match data.await {
-                    Err(error) => view! { <ErrorView error /> }.into_any(),
-                    Ok(storage) => {
-                        view! {
-                            <Breadcrumbs instance=instance.clone() path=path.clone() />
-                            <div class="page-head">
-                                <div>
-                                    <h1>"Storage"</h1>
-                                    <p class="muted">
-                                        <a href=links::project(
-                                            &instance,
-                                            &path,
-                                        )>"Image repositories"</a>
-                                        " · "
-                                        <a href=links::cleanup(
-                                            &instance,
-                                            &path,
-                                        )>"Cleanup policy"</a>
-                                    </p>
-                                </div>
-                            </div>
-                            <StorageView instance path storage />
-                        }
-                            .into_any()
-                    }
+                view! {
+                    <Breadcrumbs instance=instance.clone() path=path.clone() />
+                    <div class="page-head">
+                        <div>
+                            <h1>"Storage"</h1>
+                            <p class="muted">
+                                <a href=links::project(&instance, &path)>"Image repositories"</a>
+                                " · "
+                                <a href=links::cleanup(&instance, &path)>"Cleanup policy"</a>
+                            </p>
+                        </div>
+                    </div>
+                    <StorageView instance path storage />
                 }
-            })}
-        </Transition>
+            }
+        </Loaded>
     }
 }
 

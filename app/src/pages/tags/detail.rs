@@ -6,8 +6,7 @@ use leptos_router::hooks::{use_navigate, use_params_map};
 
 use super::{use_repository_id, RepositoryBreadcrumbs, TagBadges};
 use crate::components::{
-    preload_delete_dialog, use_hydrated, CopyButton, DeleteTagsDialog, ErrorView, LoadingRows,
-    UseImage,
+    preload_delete_dialog, use_hydrated, CopyButton, DeleteTagsDialog, Loaded, UseImage,
 };
 use crate::error::AppError;
 use crate::links;
@@ -40,20 +39,13 @@ pub fn TagDetailPage() -> impl IntoView {
     let navigate = use_navigate();
     view! {
         <Title text=move || format!("{} · tag", tag_name.try_get().unwrap_or_default()) />
-        <Transition fallback=|| {
-            view! { <LoadingRows /> }
-        }>
-            {move || Suspend::new(async move {
+        <Loaded resource=data let:detail>
+            {
                 let instance = instance.get_untracked();
                 let list_query = list_view.get_untracked().to_query();
-                match data.await {
-                    Err(error) => view! { <ErrorView error /> }.into_any(),
-                    Ok(detail) => {
-                        view! { <TagDetailBody instance detail list_query deleting /> }.into_any()
-                    }
-                }
-            })}
-        </Transition>
+                view! { <TagDetailBody instance detail list_query deleting /> }
+            }
+        </Loaded>
         {move || {
             deleting
                 .get()

@@ -11,8 +11,7 @@ use std::time::Duration;
 use super::storage::StoragePanel;
 use super::{use_repository_id, RepositoryBreadcrumbs, RepositoryDeleteButton};
 use crate::components::{
-    preload_delete_dialog, use_hydrated, CopyButton, DeleteTagsDialog, ErrorView, LoadingRows,
-    Notices, UseImage,
+    preload_delete_dialog, use_hydrated, CopyButton, DeleteTagsDialog, Loaded, Notices, UseImage,
 };
 use crate::error::AppError;
 use crate::links;
@@ -65,24 +64,16 @@ pub fn TagListPage() -> impl IntoView {
     let deletions = RwSignal::new(0u32);
     view! {
         {move || view! { <Notices notices=parsed.get().1 /> }}
-        <Transition fallback=|| {
-            view! { <LoadingRows /> }
-        }>
-            {move || Suspend::new(async move {
+        <Loaded resource=data let:page>
+            {
                 let instance = instance.get_untracked();
                 let view = view_state.get_untracked();
-                match data.await {
-                    Err(error) => view! { <ErrorView error /> }.into_any(),
-                    Ok(page) => {
-                        view! {
-                            <Title text=format!("{} · tags", page.repository.path) />
-                            <TagListBody instance page view selection deleting refresh />
-                        }
-                            .into_any()
-                    }
+                view! {
+                    <Title text=format!("{} · tags", page.repository.path) />
+                    <TagListBody instance page view selection deleting refresh />
                 }
-            })}
-        </Transition>
+            }
+        </Loaded>
         <StoragePanel repository_id changed=deletions />
         {move || {
             deleting
