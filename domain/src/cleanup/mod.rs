@@ -21,7 +21,7 @@ use serde::{Deserialize, Serialize};
 
 pub mod view;
 pub mod warning;
-pub use warning::{Notice, PolicyRegex, Warning};
+pub use warning::{Notice, PolicyNote, PolicyRegex, Warning};
 
 /// GitLab's longest policy regex.
 pub const MAX_REGEX_LEN: usize = 255;
@@ -639,8 +639,9 @@ pub struct SavedPolicy {
     pub policy: CleanupPolicy,
     /// When GitLab runs it next (saving resets this).
     pub next_run_at: Option<String>,
-    /// What GitLab holds that we could not read (an unknown cadence, say), told to the user.
-    pub notes: Vec<String>,
+    /// What GitLab holds that the editor shows differently (an unknown cadence, say), told
+    /// to the user.
+    pub notes: Vec<Notice<PolicyNote>>,
 }
 
 /// One image repository's tags, as the preview evaluates them.
@@ -1399,7 +1400,7 @@ mod tests {
             preview(&one_repository(tags), &p).expect("valid")[0]
                 .warnings
                 .iter()
-                .any(|w| w.warning == Warning::SeveralRuns { tags: n as u64 })
+                .any(|w| w.kind == Warning::SeveralRuns { tags: n as u64 })
         };
         assert!(!warned(999));
         assert!(warned(1_000));
@@ -1428,7 +1429,7 @@ mod tests {
         assert!(preview(&overview, &p).expect("valid")[0]
             .warnings
             .iter()
-            .any(|w| w.warning == Warning::LastCleanupUnfinished));
+            .any(|w| w.kind == Warning::LastCleanupUnfinished));
         assert_eq!(
             reasons(&overview, None),
             [Reason::Protected, Reason::Deleted]

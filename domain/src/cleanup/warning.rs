@@ -3,7 +3,8 @@
 //! Each [`Warning`] carries its parameters and renders to one sentence ([`Display`]). On the
 //! wire it travels as a [`Notice`]: `{"code": "several_runs", "tags": 1200, "message": "…"}`,
 //! so scripts match the stable `code` and its parameters while people read `message`, and the
-//! page shows the same sentence the JSON API returns.
+//! page shows the same sentence the JSON API returns. A [`PolicyNote`] travels the same way:
+//! what GitLab holds for a saved policy that the editor shows differently.
 //!
 //! [`Display`]: std::fmt::Display
 
@@ -171,27 +172,78 @@ impl fmt::Display for Warning {
     }
 }
 
-/// A [`Warning`] as the page and the JSON API receive it: its code and parameters, and the
-/// sentence that says it.
+/// What GitLab holds for a project's policy that the editor cannot show as it is (a value
+/// GitLab no longer offers, say), and what the page shows instead.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct Notice {
-    #[serde(flatten)]
-    pub warning: Warning,
-    /// The warning in words, as the page shows it.
-    pub message: String,
+#[serde(tag = "code", rename_all = "snake_case")]
+pub enum PolicyNote {
+    /// The project has no policy yet: the editor starts from GitLab's defaults.
+    NoPolicyYet,
+    /// A cadence GitLab does not offer today; shown as daily.
+    UnknownCadence { cadence: String },
+    /// A keep_n GitLab does not offer today; shown as none.
+    UnofferedKeepN { keep_n: u32 },
+    /// A regex longer than GitLab accepts today; shown as empty.
+    RegexTooLong { regex: PolicyRegex, max_chars: u32 },
+    /// An age limit GitLab does not offer today; shown as none.
+    UnknownOlderThan { older_than: String },
 }
 
-impl From<Warning> for Notice {
-    fn from(warning: Warning) -> Notice {
-        Notice {
-            message: warning.to_string(),
-            warning,
+impl fmt::Display for PolicyNote {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            PolicyNote::NoPolicyYet => f.write_str(
+                "GitLab has no cleanup policy for this project yet; these are its defaults.",
+            ),
+            PolicyNote::UnknownCadence { cadence } => write!(
+                f,
+                "GitLab's cadence “{cadence}” is not one it offers today; shown as every day."
+            ),
+            PolicyNote::UnofferedKeepN { keep_n } => write!(
+                f,
+                "GitLab keeps {keep_n} tags, which is not a value it offers today; shown as none."
+            ),
+            PolicyNote::RegexTooLong { regex, max_chars } => write!(
+                f,
+                "GitLab's {} regex is longer than {max_chars} characters, which it no longer \
+                 accepts; shown as empty.",
+                match regex {
+                    PolicyRegex::Delete => "remove",
+                    PolicyRegex::Keep => "keep",
+                }
+            ),
+            PolicyNote::UnknownOlderThan { older_than } => write!(
+                f,
+                "GitLab's age limit “{older_than}” is not one it offers today; shown as none."
+            ),
         }
     }
 }
 
-impl fmt::Display for Notice {
+/// A [`Warning`] or a [`PolicyNote`] as the page and the JSON API receive it: its code and
+/// parameters, and the sentence that says it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Notice<W = Warning> {
+    /// The code and its parameters.
+    #[serde(flatten)]
+    #[cfg_attr(feature = "openapi", schema(inline))]
+    pub kind: W,
+    /// The same in words, as the page shows it.
+    pub message: String,
+}
+
+impl<W: fmt::Display> From<W> for Notice<W> {
+    fn from(kind: W) -> Notice<W> {
+        Notice {
+            message: kind.to_string(),
+            kind,
+        }
+    }
+}
+
+impl<W> fmt::Display for Notice<W> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.message)
     }

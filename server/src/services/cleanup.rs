@@ -17,8 +17,8 @@ use app::error::AppError;
 use async_trait::async_trait;
 use domain::cleanup::{
     check_confirmations, fingerprint, preview_as, Cadence, CleanupOverview, CleanupPolicy, Mode,
-    OlderThan, PreviewRepository, RunConfirmation, RunOutcome, RunResult, SavedPolicy,
-    KEEP_N_VALUES, MAX_REGEX_LEN, MAX_RUN_REPOSITORIES,
+    OlderThan, PolicyNote, PolicyRegex, PreviewRepository, RunConfirmation, RunOutcome, RunResult,
+    SavedPolicy, KEEP_N_VALUES, MAX_REGEX_LEN, MAX_RUN_REPOSITORIES,
 };
 use domain::input::NamespacePath;
 use domain::protection::{ProtectionRules, RuleChange};
@@ -39,48 +39,52 @@ pub(crate) fn saved_policy(policy: Option<wire::ExpirationPolicy>) -> SavedPolic
         return SavedPolicy {
             policy: CleanupPolicy::default(),
             next_run_at: None,
-            notes: vec![
-                "GitLab has no cleanup policy for this project yet; these are its defaults.".into(),
-            ],
+            notes: vec![PolicyNote::NoPolicyYet.into()],
         };
     };
     let mut notes = Vec::new();
     let cadence = Cadence::from_param(&p.cadence).unwrap_or_else(|| {
-        notes.push(format!(
-            "GitLab's cadence “{}” is not one it offers today; shown as every day.",
-            p.cadence
-        ));
+        notes.push(
+            PolicyNote::UnknownCadence {
+                cadence: p.cadence.clone(),
+            }
+            .into(),
+        );
         Cadence::Daily
     });
     let keep_n = p.keep_n.filter(|n| {
         let known = KEEP_N_VALUES.contains(n);
         if !known {
-            notes.push(format!(
-                "GitLab keeps {n} tags, which is not a value it offers today; shown as none."
-            ));
+            notes.push(PolicyNote::UnofferedKeepN { keep_n: *n }.into());
         }
         known
     });
-    let mut regex = |name: &str, value: Option<String>| {
+    let mut regex = |regex: PolicyRegex, value: Option<String>| {
         value.filter(|r| !r.is_empty()).filter(|r| {
             let fits = r.chars().count() <= MAX_REGEX_LEN;
             if !fits {
-                notes.push(format!(
-                    "GitLab's {name} regex is longer than {MAX_REGEX_LEN} characters, which it no \
-                        longer accepts; shown as empty."
-                ));
+                notes.push(
+                    PolicyNote::RegexTooLong {
+                        regex,
+                        max_chars: MAX_REGEX_LEN as u32,
+                    }
+                    .into(),
+                );
             }
             fits
         })
     };
-    let name_regex = regex("remove", p.name_regex);
-    let name_regex_keep = regex("keep", p.name_regex_keep);
+    let name_regex = regex(PolicyRegex::Delete, p.name_regex);
+    let name_regex_keep = regex(PolicyRegex::Keep, p.name_regex_keep);
     let older_than = p.older_than.as_deref().and_then(|o| {
         let parsed = OlderThan::from_param(o);
         if parsed.is_none() {
-            notes.push(format!(
-                "GitLab's age limit “{o}” is not one it offers today; shown as none."
-            ));
+            notes.push(
+                PolicyNote::UnknownOlderThan {
+                    older_than: o.to_string(),
+                }
+                .into(),
+            );
         }
         parsed
     });
@@ -533,5 +537,64 @@ impl Cleanup for CleanupService {
         let changed = self.change_rule_of(caller, project, change).await;
         self.gw.caches.forget_project_pages();
         changed
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use domain::cleanup::Notice;
+    use serde_json::Value;
+
+    fn gitlab_policy(fields: Value) -> wire::ExpirationPolicy {
+        let mut policy = json!({
+            "cadence": "1d", "enabled": true, "keep_n": 10, "older_than": "90d",
+            "name_regex": ".*", "name_regex_keep": null, "next_run_at": null,
+        });
+        for (key, value) in fields.as_object().unwrap() {
+            policy[key] = value.clone();
+        }
+        serde_json::from_value(policy).unwrap()
+    }
+
+    #[test]
+    fn a_policy_the_editor_can_show_as_it_is_has_no_notes() {
+        assert_eq!(saved_policy(Some(gitlab_policy(json!({})))).notes, vec![]);
+    }
+
+    #[test]
+    fn what_the_editor_shows_differently_is_noted_with_a_code_and_its_parameters() {
+        let saved = saved_policy(Some(gitlab_policy(json!({
+            "cadence": "2d", "keep_n": 7, "older_than": "3d",
+            "name_regex_keep": "k".repeat(MAX_REGEX_LEN + 1),
+        }))));
+        assert_eq!(saved.policy.cadence, Cadence::Daily);
+        assert_eq!((saved.policy.keep_n, saved.policy.older_than), (None, None));
+        assert_eq!(saved.policy.name_regex_keep, None);
+        let json = serde_json::to_value(&saved.notes).unwrap();
+        assert_eq!(
+            json,
+            json!([
+                { "code": "unknown_cadence", "cadence": "2d",
+                  "message": "GitLab's cadence “2d” is not one it offers today; shown as every day." },
+                { "code": "unoffered_keep_n", "keep_n": 7,
+                  "message": "GitLab keeps 7 tags, which is not a value it offers today; shown as none." },
+                { "code": "regex_too_long", "regex": "keep", "max_chars": 255,
+                  "message": "GitLab's keep regex is longer than 255 characters, which it no longer \
+                              accepts; shown as empty." },
+                { "code": "unknown_older_than", "older_than": "3d",
+                  "message": "GitLab's age limit “3d” is not one it offers today; shown as none." },
+            ])
+        );
+        // And back: the page and scripts read the same notes.
+        let back: Vec<Notice<PolicyNote>> = serde_json::from_value(json).unwrap();
+        assert_eq!(back, saved.notes);
+    }
+
+    #[test]
+    fn a_project_without_a_policy_starts_from_gitlab_defaults_and_says_so() {
+        let saved = saved_policy(None);
+        assert_eq!(saved.policy, CleanupPolicy::default());
+        assert_eq!(saved.notes, vec![Notice::from(PolicyNote::NoPolicyYet)]);
     }
 }

@@ -74,8 +74,7 @@ fn Editor(instance: String, overview: CleanupOverview, reload: Callback<()>) -> 
         o.saved
             .notes
             .iter()
-            .cloned()
-            .map(domain::view::Notice)
+            .map(|note| domain::view::Notice(note.message.clone()))
             .collect()
     });
     let mode = overview.with_untracked(|o| o.mode);
@@ -651,7 +650,7 @@ fn RepositoryRow(
                                 .iter()
                                 .map(|w| {
                                     view! {
-                                        <li class="warning" data-code=w.warning.code()>
+                                        <li class="warning" data-code=w.kind.code()>
                                             {w.message.clone()}
                                         </li>
                                     }
