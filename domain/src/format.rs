@@ -125,9 +125,29 @@ pub fn plural(n: u64, one: &str, many: &str) -> String {
     }
 }
 
+/// "20, 50 or 100" (empty for none).
+pub fn or_list(values: &[impl std::fmt::Display]) -> String {
+    match values {
+        [] => String::new(),
+        [only] => only.to_string(),
+        [init @ .., last] => {
+            let init: Vec<String> = init.iter().map(ToString::to_string).collect();
+            format!("{} or {last}", init.join(", "))
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn or_lists_join_with_commas_and_a_final_or() {
+        assert_eq!(or_list(&[] as &[u32]), "");
+        assert_eq!(or_list(&[7]), "7");
+        assert_eq!(or_list(&[20, 50]), "20 or 50");
+        assert_eq!(or_list(&[20, 50, 100]), "20, 50 or 100");
+    }
     use rstest::rstest;
 
     #[rstest]

@@ -11,6 +11,7 @@ pub mod input;
 pub mod listing;
 pub mod manifest;
 pub mod model;
+pub mod notice;
 pub mod protection;
 pub mod pull;
 pub mod query;

@@ -11,6 +11,7 @@
 
 use crate::query;
 use serde::{Deserialize, Serialize};
+use std::fmt;
 
 /// Longest search text accepted (GitLab's own limit for search parameters is similar).
 pub const MAX_SEARCH_LEN: usize = 255;
@@ -44,7 +45,7 @@ pub fn parse_strict<V>(
         Err(crate::input::InputError(
             notices
                 .into_iter()
-                .map(|n| n.0)
+                .map(|n| n.message)
                 .collect::<Vec<_>>()
                 .join(" "),
         ))
@@ -71,9 +72,142 @@ macro_rules! view_serde_as_query {
     };
 }
 
-/// Something in the URL that was ignored, in words for the user.
+/// Something in a view's URL that could not be used as it was, as data: the value is
+/// ignored (or shortened) and the rest of the view still applies.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Notice(pub String);
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(tag = "code", rename_all = "snake_case")]
+pub enum UrlNote {
+    /// The tag list's name filter was cut to `max_chars`.
+    NameFilterTooLong {
+        max_chars: usize,
+    },
+    /// A list's search text was cut to `max_chars`.
+    SearchTooLong {
+        max_chars: usize,
+    },
+    /// `older`/`newer` was not an age such as `7d`.
+    NotAnAge {
+        param: String,
+        value: String,
+    },
+    /// `min`/`max` was not a size such as `200MB`.
+    NotASize {
+        param: String,
+        value: String,
+    },
+    /// The smallest size is above the largest; both were ignored.
+    InvertedSizeRange {
+        min: String,
+        max: String,
+    },
+    UnknownTagKind {
+        value: String,
+    },
+    UnknownTagFamily {
+        value: String,
+    },
+    /// The list is sorted by `instead` (the sort's label).
+    UnknownSort {
+        value: String,
+        instead: String,
+    },
+    NotAPage {
+        value: String,
+    },
+    NotAPageSize {
+        value: String,
+        sizes: Vec<u32>,
+        instead: u32,
+    },
+    /// A repository list's page cursor was not one GitLab gives.
+    NotAPagePosition,
+    NotACadence {
+        value: String,
+    },
+    NotAKeepN {
+        value: String,
+    },
+    NotAnOlderThan {
+        value: String,
+    },
+    NotAPreviewChoice {
+        value: String,
+    },
+}
+
+impl fmt::Display for UrlNote {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            UrlNote::NameFilterTooLong { max_chars } => write!(
+                f,
+                "The name filter was longer than {max_chars} characters and was shortened."
+            ),
+            UrlNote::SearchTooLong { max_chars } => write!(
+                f,
+                "The search text was longer than {max_chars} characters and was shortened."
+            ),
+            UrlNote::NotAnAge { value, .. } => write!(
+                f,
+                "“{value}” is not an age such as 12h, 7d, 2w, 3month or 1y."
+            ),
+            UrlNote::NotASize { value, .. } => {
+                write!(f, "“{value}” is not a size such as 200MB, 1.5GiB or 800k.")
+            }
+            UrlNote::InvertedSizeRange { min, max } => write!(
+                f,
+                "The smallest size ({min}) is above the largest ({max}); the size filter was \
+                 ignored."
+            ),
+            UrlNote::UnknownTagKind { value } => {
+                write!(f, "Unknown tag kind “{value}” was ignored.")
+            }
+            UrlNote::UnknownTagFamily { value } => {
+                write!(f, "Unknown tag family “{value}” was ignored.")
+            }
+            UrlNote::UnknownSort { value, instead } => {
+                write!(f, "Unknown sort “{value}”; sorted “{instead}” instead.")
+            }
+            UrlNote::NotAPage { value } => {
+                write!(f, "“{value}” is not a page number; showing the first page.")
+            }
+            UrlNote::NotAPageSize {
+                value,
+                sizes,
+                instead,
+            } => write!(
+                f,
+                "Pages hold {} tags, not “{value}”; showing {instead}.",
+                crate::format::or_list(sizes)
+            ),
+            UrlNote::NotAPagePosition => {
+                f.write_str("The page position in the link was not valid; showing the first page.")
+            }
+            UrlNote::NotACadence { value } => write!(
+                f,
+                "“{value}” is not a cadence GitLab offers (1d, 7d, 14d, 1month, 3month)."
+            ),
+            UrlNote::NotAKeepN { value } => {
+                write!(
+                    f,
+                    "GitLab keeps 1, 5, 10, 25, 50 or 100 tags, not “{value}”."
+                )
+            }
+            UrlNote::NotAnOlderThan { value } => write!(
+                f,
+                "“{value}” is not an age GitLab offers (7d, 14d, 30d, 90d)."
+            ),
+            UrlNote::NotAPreviewChoice { value } => write!(
+                f,
+                "“{value}” is not a preview choice: show=deleted lists only the tags the policy \
+                 deletes, show=all every tag."
+            ),
+        }
+    }
+}
+
+/// A [`UrlNote`] with its sentence, as pages show it.
+pub type Notice = crate::notice::Notice<UrlNote>;
 
 /// State of the project list (`/i/:instance`): `?q=&page=`.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -172,9 +306,9 @@ pub struct RepositoryListView {
 fn clean_search(raw: &str, notices: &mut Vec<Notice>) -> String {
     let trimmed = raw.trim();
     if trimmed.chars().count() > MAX_SEARCH_LEN {
-        notices.push(Notice(format!(
-            "The search text was longer than {MAX_SEARCH_LEN} characters and was shortened."
-        )));
+        notices.push(Notice::from(UrlNote::SearchTooLong {
+            max_chars: MAX_SEARCH_LEN,
+        }));
         trimmed.chars().take(MAX_SEARCH_LEN).collect()
     } else {
         trimmed.to_string()
@@ -185,9 +319,9 @@ fn parse_page(raw: &str, notices: &mut Vec<Notice>) -> u32 {
     match raw.trim().parse::<u32>() {
         Ok(page) if (1..=MAX_PAGE).contains(&page) => page,
         _ => {
-            notices.push(Notice(format!(
-                "“{raw}” is not a page number; showing the first page."
-            )));
+            notices.push(Notice::from(UrlNote::NotAPage {
+                value: raw.to_string(),
+            }));
             1
         }
     }
@@ -263,9 +397,10 @@ impl RepositoryListView {
                 "q" => view.search = clean_search(value, &mut notices),
                 "sort" => match RepositorySort::from_param(value) {
                     Some(sort) => view.sort = sort,
-                    None => notices.push(Notice(format!(
-                        "Unknown sort “{value}”; sorted by name instead."
-                    ))),
+                    None => notices.push(Notice::from(UrlNote::UnknownSort {
+                        value: value.clone(),
+                        instead: RepositorySort::default().label().to_string(),
+                    })),
                 },
                 "after" | "before" => {
                     if cursor_ok(value) {
@@ -275,10 +410,7 @@ impl RepositoryListView {
                             PageCursor::Before(value.clone())
                         });
                     } else {
-                        notices.push(Notice(
-                            "The page position in the link was not valid; showing the first page."
-                                .into(),
-                        ));
+                        notices.push(Notice::from(UrlNote::NotAPagePosition));
                     }
                 }
                 _ => {}

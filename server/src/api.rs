@@ -820,11 +820,12 @@ async fn cleanup_preview(
         repository.decisions.retain(|d| view.show.lists(d));
     }
     // Only fully indexed repositories: a partial count would not say what GitLab deletes.
-    let run = domain::cleanup::preview_as(&overview, &draft, Some(overview.runner))
-        .map_err(bad)?
-        .iter()
-        .filter(|r| r.summary.deleted > 0 && r.complete)
-        .map(RunConfirmation::of)
+    // A draft that cannot run (no delete regex) has nothing to confirm.
+    let run = domain::cleanup::plan_run(&overview, &draft)
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|r| r.runnable())
+        .map(|r| r.confirmation)
         .collect();
     Ok(Json(PreviewAnswer {
         warnings: draft.warnings().into_iter().map(Notice::from).collect(),

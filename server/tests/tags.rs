@@ -415,10 +415,19 @@ async fn a_protected_tag_is_refused_with_gitlabs_reason_and_the_rest_goes() {
         json!({"instance": "demo", "repository_id": WEB_ROOT, "names": names}),
     )
     .await;
-    assert!(
-        plan.tags[0].refusal.is_some(),
-        "stable is protected: {plan:?}"
+    let refusal = plan.tags[0].refusal.as_ref().expect("stable is protected");
+    assert_eq!(
+        refusal.kind,
+        domain::tags::Refusal::ProtectedTag {
+            minimum: domain::AccessLevel::Maintainer
+        },
+        "{plan:?}"
     );
+    assert_eq!(
+        refusal.message,
+        "A tag protection rule allows only Maintainer and above to delete this tag."
+    );
+    assert_eq!(plan.tags[1].refusal, None);
     assert_eq!(plan.tags[0].shares_digest_with, ["latest", "v2.3.1"]);
     let outcomes: Vec<DeleteOutcome> = call(
         &developer,
@@ -444,8 +453,25 @@ async fn roles_below_developer_cannot_delete() {
     let server = start(&[]).await;
     let reporter = signed_in(&server, "reese").await;
     let page = complete_list(&reporter, WEB_WORKER, "").await;
-    assert!(page.repository.tag_delete_refusal().is_some());
-    assert!(page.repository.repository_delete_refusal().is_some());
+    let role_too_low = |deleting, needed| domain::tags::Refusal::RoleTooLow {
+        deleting,
+        needed,
+        yours: domain::AccessLevel::Reporter,
+    };
+    assert_eq!(
+        page.repository.tag_delete_refusal(),
+        Some(role_too_low(
+            domain::tags::Deleting::Tags,
+            domain::AccessLevel::Developer
+        ))
+    );
+    assert_eq!(
+        page.repository.repository_delete_refusal(),
+        Some(role_too_low(
+            domain::tags::Deleting::Repository,
+            domain::AccessLevel::Maintainer
+        ))
+    );
     let response = reporter
         .server_fn(
             "delete_tags",

@@ -589,6 +589,7 @@ fn PlanView(plan: DeletionPlan, instance: String, repository_id: u64) -> impl In
                             {t
                                 .refusal
                                 .map(|r| {
+                                    let r = r.message;
                                     view! {
                                         <span class="badge danger" title=r.clone()>
                                             "will be refused"

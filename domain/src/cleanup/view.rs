@@ -4,7 +4,7 @@
 //! preview everywhere, and a value nobody understands becomes a notice, never a guess.
 
 use super::{CleanupPolicy, TagDecision};
-use crate::view::Notice;
+use crate::view::{Notice, UrlNote};
 
 /// What the preview lists.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -51,10 +51,9 @@ impl PolicyPageView {
             match value.trim() {
                 "" | "all" => show = PreviewShow::All,
                 "deleted" => show = PreviewShow::Deleted,
-                _ => notices.push(Notice(format!(
-                    "“{value}” is not a preview choice: show=deleted lists only the tags the \
-                     policy deletes, show=all every tag."
-                ))),
+                _ => notices.push(Notice::from(UrlNote::NotAPreviewChoice {
+                    value: value.clone(),
+                })),
             }
         }
         (PolicyPageView { draft, show }, notices)
@@ -111,7 +110,13 @@ mod tests {
             PolicyPageView::from_pairs(&pairs("show=gone"), &CleanupPolicy::default());
         assert_eq!(view.show, PreviewShow::All);
         assert_eq!(notices.len(), 1);
-        assert!(notices[0].0.contains("“gone”"), "{notices:?}");
+        assert_eq!(
+            notices[0].kind,
+            crate::view::UrlNote::NotAPreviewChoice {
+                value: "gone".into()
+            }
+        );
+        assert!(notices[0].message.contains("“gone”"), "{notices:?}");
         let (view, notices) =
             PolicyPageView::from_pairs(&pairs("show=all"), &CleanupPolicy::default());
         assert_eq!(view.show, PreviewShow::All);

@@ -8,6 +8,8 @@
 //!
 //! [`Display`]: std::fmt::Display
 
+pub use crate::notice::Notice;
+
 use crate::format::{exact_unix, plural};
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -218,34 +220,6 @@ impl fmt::Display for PolicyNote {
                 "GitLab's age limit “{older_than}” is not one it offers today; shown as none."
             ),
         }
-    }
-}
-
-/// A [`Warning`] or a [`PolicyNote`] as the page and the JSON API receive it: its code and
-/// parameters, and the sentence that says it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct Notice<W = Warning> {
-    /// The code and its parameters.
-    #[serde(flatten)]
-    #[cfg_attr(feature = "openapi", schema(inline))]
-    pub kind: W,
-    /// The same in words, as the page shows it.
-    pub message: String,
-}
-
-impl<W: fmt::Display> From<W> for Notice<W> {
-    fn from(kind: W) -> Notice<W> {
-        Notice {
-            message: kind.to_string(),
-            kind,
-        }
-    }
-}
-
-impl<W> fmt::Display for Notice<W> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.message)
     }
 }
 

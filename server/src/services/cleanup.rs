@@ -16,8 +16,8 @@ use app::backend::{Caller, Cleanup};
 use app::error::AppError;
 use async_trait::async_trait;
 use domain::cleanup::{
-    check_confirmations, fingerprint, preview_as, Cadence, CleanupOverview, CleanupPolicy, Mode,
-    OlderThan, PolicyNote, PolicyRegex, PreviewRepository, RunConfirmation, RunOutcome, RunResult,
+    check_confirmations, plan_run, Cadence, CleanupOverview, CleanupPolicy, Mode, OlderThan,
+    PolicyNote, PolicyRegex, PreviewRepository, RunConfirmation, RunOutcome, RunResult,
     SavedPolicy, KEEP_N_VALUES, MAX_REGEX_LEN, MAX_RUN_REPOSITORIES,
 };
 use domain::input::NamespacePath;
@@ -305,7 +305,7 @@ impl CleanupService {
 }
 
 /// Sends the bulk deletes of a run, one repository after the other, each only while the
-/// fresh preview deletes exactly what was confirmed.
+/// fresh plan deletes exactly what was confirmed.
 async fn send_run(
     gw: Arc<Gateway>,
     caller: Caller,
@@ -315,13 +315,17 @@ async fn send_run(
     confirmed: Vec<RunConfirmation>,
     asked: std::time::Instant,
 ) -> Result<Vec<RunOutcome>, AppError> {
-    let fresh = preview_as(&overview, &policy, Some(overview.runner))
-        .map_err(|e| AppError::BadRequest { message: e.message })?;
+    let fresh =
+        plan_run(&overview, &policy).map_err(|e| AppError::BadRequest { message: e.message })?;
     let api = gw.instance(&caller)?.api.clone();
     let token = caller.credential.token();
     let mut outcomes = Vec::with_capacity(confirmed.len());
     for confirmation in &confirmed {
-        let Some(repo) = fresh.iter().find(|r| r.id == confirmation.repository_id) else {
+        let Some(repo) = overview
+            .repositories
+            .iter()
+            .find(|r| r.id == confirmation.repository_id)
+        else {
             outcomes.push(RunOutcome {
                 repository_id: confirmation.repository_id,
                 path: format!("repository {}", confirmation.repository_id),
@@ -339,19 +343,15 @@ async fn send_run(
             .existing(&caller.instance, repo.id)
             // Read by a build that started after Run now was asked for.
             .is_some_and(|index| index.read(|s| s.read_since(asked)));
-        let now = repo.summary.deleted;
+        let planned = fresh.iter().find(|p| p.repository_id() == repo.id);
         let result = if !reread {
             RunResult::Failed(
                 "Its tags could not be read again from GitLab in time (a large repository takes a \
                     while), so nothing was sent. Try again in a moment."
                     .into(),
             )
-        } else if now == 0 {
-            RunResult::Nothing
-        } else if now != confirmation.tags
-            || fingerprint(&repo.decisions) != confirmation.fingerprint
-        {
-            RunResult::Changed { now }
+        } else if let Err(answer) = confirmation.still_holds(planned) {
+            answer
         } else {
             match api
                 .bulk_delete_tags(token.secret(), overview.project.id, repo.id, &params)

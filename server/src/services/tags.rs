@@ -575,7 +575,9 @@ impl Tags for TagService {
     ) -> Result<Vec<DeleteOutcome>, AppError> {
         let header = self.repository_access(caller, repository_id, true).await?;
         if let Some(reason) = header.tag_delete_refusal() {
-            return Err(AppError::NotAllowed { reason });
+            return Err(AppError::NotAllowed {
+                reason: reason.to_string(),
+            });
         }
         self.gw
             .to_the_end(delete_all(self.gw.clone(), caller.clone(), header, names))
@@ -598,7 +600,9 @@ impl Tags for TagService {
             });
         }
         if let Some(reason) = header.repository_delete_refusal() {
-            return Err(AppError::NotAllowed { reason });
+            return Err(AppError::NotAllowed {
+                reason: reason.to_string(),
+            });
         }
         let gw = self.gw.clone();
         let owned_caller = caller.clone();

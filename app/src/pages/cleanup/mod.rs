@@ -70,13 +70,7 @@ fn Editor(instance: String, overview: CleanupOverview, reload: Callback<()>) -> 
     let base = links::cleanup(&instance, &project.full_path);
     let refusal = overview.with_untracked(|o| o.edit_refusal.clone());
     let next_run = overview.with_untracked(|o| o.saved.next_run_at.clone());
-    let notes: Vec<domain::view::Notice> = overview.with_untracked(|o| {
-        o.saved
-            .notes
-            .iter()
-            .map(|note| domain::view::Notice(note.message.clone()))
-            .collect()
-    });
+    let notes = overview.with_untracked(|o| o.saved.notes.clone());
     let mode = overview.with_untracked(|o| o.mode);
     let changed = {
         let saved = saved.clone();

@@ -3,7 +3,7 @@
 //! and typed the number of tags.
 
 use domain::cleanup::{
-    preview, preview_as, CleanupOverview, CleanupPolicy, RunConfirmation, RunOutcome, RunResult,
+    plan_run, CleanupOverview, CleanupPolicy, PlannedRun, RunOutcome, RunResult,
 };
 use domain::format;
 use leptos::prelude::*;
@@ -12,51 +12,9 @@ use crate::components::focus_on_mount;
 use crate::error::AppError;
 use crate::server_fns::cleanup::RunCleanupNow;
 
-/// One repository the run would touch.
-#[derive(Clone)]
-struct Planned {
-    id: u64,
-    path: String,
-    /// What the user confirms by running: the count and the exact set of names.
-    confirmation: RunConfirmation,
-    deleted: u64,
-    freed: u64,
-    /// Every tag is indexed (else the run is not offered: the count would be partial).
-    complete: bool,
-    /// Tags the scheduled cleanup skips as protected but this run deletes (the runner's role
-    /// may delete them).
-    unprotected: Vec<String>,
-}
-
-/// What the run would do, as `overview`'s viewer.
-fn plan(overview: &CleanupOverview, policy: &CleanupPolicy) -> Result<Vec<Planned>, String> {
-    policy.bulk_delete_params().map_err(|e| e.message)?;
-    let actor = Some(overview.runner);
-    let run = preview_as(overview, policy, actor).map_err(|e| e.message)?;
-    let scheduled = preview(overview, policy).map_err(|e| e.message)?;
-    Ok(run
-        .into_iter()
-        .zip(scheduled)
-        .filter(|(r, _)| r.summary.deleted > 0)
-        .map(|(r, s)| {
-            let unprotected = r
-                .decisions
-                .iter()
-                .zip(&s.decisions)
-                .filter(|(a, b)| a.reason.deletes() && !b.reason.deletes())
-                .map(|(a, _)| a.name.clone())
-                .collect();
-            Planned {
-                id: r.id,
-                confirmation: RunConfirmation::of(&r),
-                path: r.path.clone(),
-                deleted: r.summary.deleted,
-                freed: r.summary.bytes_freed,
-                complete: r.complete,
-                unprotected,
-            }
-        })
-        .collect())
+/// What the run would do, as `overview`'s viewer, in words when it cannot.
+fn plan(overview: &CleanupOverview, policy: &CleanupPolicy) -> Result<Vec<PlannedRun>, String> {
+    plan_run(overview, policy).map_err(|e| e.message)
 }
 
 #[component]
@@ -77,8 +35,8 @@ pub fn RunNowDialog(
             .as_ref()
             .map(|p| {
                 p.iter()
-                    .filter(|r| r.complete)
-                    .map(|r| r.id)
+                    .filter(|r| r.runnable())
+                    .map(PlannedRun::repository_id)
                     .collect::<std::collections::BTreeSet<u64>>()
             })
             .unwrap_or_default(),
@@ -89,8 +47,8 @@ pub fn RunNowDialog(
             selected.with(|chosen| {
                 planned
                     .iter()
-                    .filter(|p| chosen.contains(&p.id))
-                    .map(|p| p.deleted)
+                    .filter(|p| chosen.contains(&p.repository_id()))
+                    .map(PlannedRun::deleted)
                     .sum::<u64>()
             })
         })
@@ -114,7 +72,7 @@ pub fn RunNowDialog(
                 // Exactly what the user saw and chose, each with the preview it confirms.
                 confirmed: planned
                     .iter()
-                    .filter(|p| chosen.contains(&p.id))
+                    .filter(|p| chosen.contains(&p.repository_id()))
                     .map(|p| p.confirmation.clone())
                     .collect(),
             });
@@ -249,7 +207,7 @@ pub fn RunNowDialog(
 
 #[component]
 fn RunPlan(
-    list: Vec<Planned>,
+    list: Vec<PlannedRun>,
     total: Memo<u64>,
     selected: RwSignal<std::collections::BTreeSet<u64>>,
     draft: bool,
@@ -258,9 +216,12 @@ fn RunPlan(
         let list = list.clone();
         move || {
             let chosen = selected.get();
-            let runs: Vec<&Planned> = list.iter().filter(|p| chosen.contains(&p.id)).collect();
-            let freed: u64 = runs.iter().map(|p| p.freed).sum();
-            if runs.is_empty() && list.iter().all(|p| !p.complete) {
+            let runs: Vec<&PlannedRun> = list
+                .iter()
+                .filter(|p| chosen.contains(&p.repository_id()))
+                .collect();
+            let freed: u64 = runs.iter().map(|p| p.bytes_freed).sum();
+            if runs.is_empty() && list.iter().all(|p| !p.runnable()) {
                 "The tags are still being indexed; close this and try again in a moment."
                     .to_string()
             } else if runs.is_empty() {
@@ -280,8 +241,8 @@ fn RunPlan(
         move || -> Vec<String> {
             selected.with(|chosen| {
                 list.iter()
-                    .filter(|p| chosen.contains(&p.id))
-                    .flat_map(|p| p.unprotected.clone())
+                    .filter(|p| chosen.contains(&p.repository_id()))
+                    .flat_map(|p| p.beyond_schedule.clone())
                     .collect()
             })
         }
@@ -326,11 +287,11 @@ fn RunPlan(
                 {list
                     .into_iter()
                     .map(|p| {
-                        let id = p.id;
+                        let id = p.repository_id();
                         view! {
                             <tr>
                                 <td>
-                                    {if !p.complete {
+                                    {if !p.runnable() {
                                         view! {
                                             <span>
                                                 {p.path.clone()}
@@ -367,8 +328,8 @@ fn RunPlan(
                                         view! { <span>{p.path.clone()}</span> }.into_any()
                                     }}
                                 </td>
-                                <td>{format::count(p.deleted)}</td>
-                                <td>{format::bytes(p.freed)}</td>
+                                <td>{format::count(p.deleted())}</td>
+                                <td>{format::bytes(p.bytes_freed)}</td>
                             </tr>
                         }
                     })

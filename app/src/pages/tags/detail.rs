@@ -89,7 +89,8 @@ fn TagDetailBody(
     let back = format!("{}{}", links::repository(&instance, repo.id), list_query);
     let refusal = repo
         .tag_delete_refusal()
-        .or_else(|| tag.deletable_by(repo.access).err());
+        .or_else(|| tag.deletable_by(repo.access).err())
+        .map(|r| r.to_string());
     let name = tag.name.clone();
     let delete_name = tag.name.clone();
     let blocked = refusal.is_some();

@@ -113,7 +113,7 @@ fn TagListBody(
     let repo = page.repository.clone();
     let base = links::repository(&instance, repo.id);
     let slice = page.slice.clone();
-    let delete_refusal = repo.tag_delete_refusal();
+    let delete_refusal = repo.tag_delete_refusal().map(|r| r.to_string());
     let summary = if page.searched {
         format!(
             "{} match (GitLab’s search)",
@@ -730,7 +730,8 @@ fn TagTable(
                         );
                         let refusal = repo_refusal
                             .clone()
-                            .or_else(|| tag.deletable_by(repo.access).err());
+                            .or_else(|| tag.deletable_by(repo.access).err())
+                            .map(|r| r.to_string());
                         let row_names = names.clone();
                         let checked_name = name.clone();
                         let on_click = move |ev: leptos::ev::MouseEvent| {

@@ -103,7 +103,9 @@ pub fn RepositoryDeleteButton(
             Err(error) => Err(error.to_string()),
         })
     });
-    let refusal = repository.repository_delete_refusal();
+    let refusal = repository
+        .repository_delete_refusal()
+        .map(|r| r.to_string());
     let path = repository.path.clone();
     let id = repository.id;
     let blocked = refusal.is_some();
