@@ -34,7 +34,7 @@ use crate::pages::groups::{GroupListPage, GroupPage};
 use crate::pages::instance::{InstanceHealthPage, InstanceLayout};
 use crate::pages::projects::{ProjectListPage, ProjectPage, ProjectStoragePage};
 use crate::pages::tags::{CompareTagsPage, TagDetailPage, TagListPage};
-use crate::split::ChunkUnavailable;
+use crate::split::{ChunkUnavailable, ReloadLink, CODE_DID_NOT_ARRIVE};
 
 /// Declares a group of pages that share one chunk: an enum naming the pages, one split
 /// function rendering any of them, and a [`LazyRoute`] per page that loads the chunk
@@ -123,19 +123,12 @@ fn PageCodeUnavailable() -> impl IntoView {
     // view is returned), not before: a reload now would reload the previous page.
     #[cfg(feature = "hydrate")]
     Effect::new(|_| set_timeout(reload_once, std::time::Duration::ZERO));
-    let location = leptos_router::hooks::use_location();
-    let here = move || format!("{}{}", location.pathname.get(), location.search.get());
     view! {
         <Title text="Page not loaded" />
         <section class="error-view" role="alert">
             <h1>"This page could not be loaded"</h1>
-            <p>
-                "Its code did not arrive: the network may have dropped, or a new version of \
-                 the dashboard was deployed meanwhile."
-            </p>
-            <a class="button primary" href=here rel="external">
-                "Load the page again"
-            </a>
+            <p>{CODE_DID_NOT_ARRIVE}</p>
+            <ReloadLink class="button primary" />
         </section>
     }
 }

@@ -26,6 +26,23 @@ impl From<leptos::wasm_split::SplitLoaderError> for ChunkUnavailable {
     }
 }
 
+/// Why a [`ChunkUnavailable`] happened, for people.
+pub const CODE_DID_NOT_ARRIVE: &str = "Its code did not arrive: the network may have dropped, or \
+     a new version of the dashboard was deployed meanwhile.";
+
+/// "Load the page again": the current URL from the server, which renders it whole (and
+/// serves the current build's code).
+#[component]
+pub fn ReloadLink(class: &'static str) -> impl IntoView {
+    let location = leptos_router::hooks::use_location();
+    let here = move || format!("{}{}", location.pathname.get(), location.search.get());
+    view! {
+        <a class=class href=here rel="external">
+            "Load the page again"
+        </a>
+    }
+}
+
 /// The view of a split function: nothing until its chunk has arrived (a `<Suspense>` around
 /// it shows its fallback meanwhile), then the view, or `unavailable()` if the chunk could not
 /// be fetched.

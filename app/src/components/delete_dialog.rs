@@ -2,9 +2,10 @@ use domain::format;
 use domain::tags::{DeleteOutcome, DeletionPlan, TYPED_CONFIRMATION_ABOVE};
 use leptos::prelude::*;
 
+use crate::components::{Modal, ModalName};
 use crate::error::AppError;
 use crate::server_fns::tags::{delete_tags, estimate_deletion, plan_deletion};
-use crate::split::{on_demand, ChunkUnavailable};
+use crate::split::{on_demand, ChunkUnavailable, ReloadLink, CODE_DID_NOT_ARRIVE};
 use domain::storage::DeletionEstimate;
 use std::time::Duration;
 
@@ -106,13 +107,11 @@ fn delete_dialog(args: DialogArgs) -> Result<AnyView, ChunkUnavailable> {
 #[component]
 fn DialogOpening() -> impl IntoView {
     view! {
-        <div class="modal-backdrop">
-            <div class="modal" role="dialog" aria-modal="true" aria-label="Delete tags">
-                <p class="muted" role="status">
-                    "Opening the deletion dialog…"
-                </p>
-            </div>
-        </div>
+        <Modal name=ModalName::Label("Delete tags")>
+            <p class="muted" role="status">
+                "Opening the deletion dialog…"
+            </p>
+        </Modal>
     }
 }
 
@@ -121,44 +120,27 @@ fn DialogOpening() -> impl IntoView {
 fn DialogUnavailable(on_close: Callback<Vec<String>>) -> impl IntoView {
     let close = NodeRef::<leptos::html::Button>::new();
     super::focus_on_mount(close);
-    let on_key = move |ev: leptos::ev::KeyboardEvent| {
-        crate::components::keep_tab_inside(&ev);
-        if ev.key() == "Escape" {
-            on_close.run(Vec::new());
-        }
-    };
-    let location = leptos_router::hooks::use_location();
-    let here = move || format!("{}{}", location.pathname.get(), location.search.get());
     view! {
-        <div class="modal-backdrop">
-            <div
-                class="modal"
-                role="alertdialog"
-                aria-modal="true"
-                aria-labelledby="dialog-unavailable-title"
-                aria-describedby="dialog-unavailable-text"
-                on:keydown=on_key
-            >
-                <h2 id="dialog-unavailable-title">"The deletion dialog could not be opened"</h2>
-                <p id="dialog-unavailable-text">
-                    "Its code did not arrive: the network may have dropped, or a new version of \
-                     the dashboard was deployed meanwhile. Nothing was deleted."
-                </p>
-                <div class="modal-actions">
-                    <a class="button" href=here rel="external">
-                        "Load the page again"
-                    </a>
-                    <button
-                        type="button"
-                        class="button primary"
-                        node_ref=close
-                        on:click=move |_| on_close.run(Vec::new())
-                    >
-                        "Close"
-                    </button>
-                </div>
+        <Modal
+            name=ModalName::LabelledBy("dialog-unavailable-title")
+            role="alertdialog"
+            describedby="dialog-unavailable-text"
+            on_escape=move |()| on_close.run(Vec::new())
+        >
+            <h2 id="dialog-unavailable-title">"The deletion dialog could not be opened"</h2>
+            <p id="dialog-unavailable-text">{CODE_DID_NOT_ARRIVE} " Nothing was deleted."</p>
+            <div class="modal-actions">
+                <ReloadLink class="button" />
+                <button
+                    type="button"
+                    class="button primary"
+                    node_ref=close
+                    on:click=move |_| on_close.run(Vec::new())
+                >
+                    "Close"
+                </button>
             </div>
-        </div>
+        </Modal>
     }
 }
 
@@ -244,9 +226,8 @@ fn DeletionDialog(
             .unwrap_or_default();
         on_close.run(deleted);
     };
-    let on_key = move |ev: leptos::ev::KeyboardEvent| {
-        crate::components::keep_tab_inside(&ev);
-        if ev.key() == "Escape" && !running.get_untracked() {
+    let on_escape = move |()| {
+        if !running.get_untracked() {
             close();
         }
     };
@@ -259,148 +240,136 @@ fn DeletionDialog(
         format!("Delete {} tags?", format::count(count as u64))
     };
     view! {
-        <div class="modal-backdrop">
-            <div
-                class="modal"
-                role="dialog"
-                aria-modal="true"
-                aria-labelledby="delete-title"
-                on:keydown=on_key
-            >
-                <h2 id="delete-title">{title}</h2>
-                {move || match outcome.get() {
-                    Some(result) => view! { <DeleteReport result /> }.into_any(),
-                    None => {
-                        let instance = estimate_instance.clone();
-                        view! {
-                            <Suspense fallback=|| {
-                                view! {
-                                    <p class="muted" role="status">
-                                        "Checking the tags…"
-                                    </p>
-                                }
-                            }>
-                                {move || {
-                                    let instance = instance.clone();
-                                    Suspend::new(async move {
-                                        match plan.await {
-                                            Err(error) => {
-                                                view! {
-                                                    <p class="error-text" role="alert">
-                                                        {error.to_string()}
-                                                    </p>
-                                                }
-                                                    .into_any()
+        <Modal name=ModalName::LabelledBy("delete-title") on_escape>
+            <h2 id="delete-title">{title}</h2>
+            {move || match outcome.get() {
+                Some(result) => view! { <DeleteReport result /> }.into_any(),
+                None => {
+                    let instance = estimate_instance.clone();
+                    view! {
+                        <Suspense fallback=|| {
+                            view! {
+                                <p class="muted" role="status">
+                                    "Checking the tags…"
+                                </p>
+                            }
+                        }>
+                            {move || {
+                                let instance = instance.clone();
+                                Suspend::new(async move {
+                                    match plan.await {
+                                        Err(error) => {
+                                            view! {
+                                                <p class="error-text" role="alert">
+                                                    {error.to_string()}
+                                                </p>
                                             }
-                                            Ok(plan) => {
-                                                view! { <PlanView plan instance repository_id /> }
-                                                    .into_any()
-                                            }
+                                                .into_any()
                                         }
-                                    })
-                                }}
-                            </Suspense>
-                            {needs_typing
-                                .then(|| {
-                                    view! {
-                                        <label class="field">
-                                            <span>"Type " <strong>{count}</strong> " to confirm"</span>
-                                            <input
-                                                type="text"
-                                                inputmode="numeric"
-                                                autocomplete="off"
-                                                data-testid="confirm-count"
-                                                prop:value=move || typed.get()
-                                                on:input=move |ev| typed.set(event_target_value(&ev))
-                                            />
-                                        </label>
+                                        Ok(plan) => {
+                                            view! { <PlanView plan instance repository_id /> }
+                                                .into_any()
+                                        }
                                     }
-                                })}
+                                })
+                            }}
+                        </Suspense>
+                        {needs_typing
+                            .then(|| {
+                                view! {
+                                    <label class="field">
+                                        <span>"Type " <strong>{count}</strong> " to confirm"</span>
+                                        <input
+                                            type="text"
+                                            inputmode="numeric"
+                                            autocomplete="off"
+                                            data-testid="confirm-count"
+                                            prop:value=move || typed.get()
+                                            on:input=move |ev| typed.set(event_target_value(&ev))
+                                        />
+                                    </label>
+                                }
+                            })}
+                    }
+                        .into_any()
+                }
+            }}
+            {move || {
+                running
+                    .get()
+                    .then(|| {
+                        view! {
+                            <div class="delete-progress" role="status">
+                                <label>
+                                    {move || {
+                                        format!(
+                                            "Deleted {} of {}…",
+                                            format::count(done.get() as u64),
+                                            format::count(count as u64),
+                                        )
+                                    }}
+                                    <progress
+                                        aria-label="Tags deleted"
+                                        max=count
+                                        value=move || done.get()
+                                    ></progress>
+                                </label>
+                            </div>
+                        }
+                    })
+            }}
+            <div class="modal-actions">
+                {move || {
+                    if outcome.get().is_some() {
+                        let done = NodeRef::<leptos::html::Button>::new();
+                        super::focus_on_mount(done);
+                        view! {
+                            <button
+                                type="button"
+                                class="button primary"
+                                node_ref=done
+                                on:click=move |_| close()
+                            >
+                                "Done"
+                            </button>
+                        }
+                            .into_any()
+                    } else {
+                        let confirm = confirm.clone();
+                        view! {
+                            <button
+                                type="button"
+                                class="button"
+                                node_ref=cancel
+                                on:click=move |_| {
+                                    if running.get_untracked() { stop.set(true) } else { close() }
+                                }
+                                disabled=move || stop.get()
+                            >
+                                {move || if running.get() { "Stop" } else { "Cancel" }}
+                            </button>
+                            <button
+                                type="button"
+                                class="button danger"
+                                disabled=move || running.get() || !confirmed()
+                                on:click=confirm
+                            >
+                                {move || {
+                                    if running.get() {
+                                        "Deleting…".to_string()
+                                    } else if count == 1 {
+                                        "Delete tag".to_string()
+                                    } else {
+                                        format!("Delete {} tags", format::count(count as u64))
+                                    }
+                                }}
+                            </button>
                         }
                             .into_any()
                     }
                 }}
-                {move || {
-                    running
-                        .get()
-                        .then(|| {
-                            view! {
-                                <div class="delete-progress" role="status">
-                                    <label>
-                                        {move || {
-                                            format!(
-                                                "Deleted {} of {}…",
-                                                format::count(done.get() as u64),
-                                                format::count(count as u64),
-                                            )
-                                        }}
-                                        <progress
-                                            aria-label="Tags deleted"
-                                            max=count
-                                            value=move || done.get()
-                                        ></progress>
-                                    </label>
-                                </div>
-                            }
-                        })
-                }}
-                <div class="modal-actions">
-                    {move || {
-                        if outcome.get().is_some() {
-                            let done = NodeRef::<leptos::html::Button>::new();
-                            super::focus_on_mount(done);
-                            view! {
-                                <button
-                                    type="button"
-                                    class="button primary"
-                                    node_ref=done
-                                    on:click=move |_| close()
-                                >
-                                    "Done"
-                                </button>
-                            }
-                                .into_any()
-                        } else {
-                            let confirm = confirm.clone();
-                            view! {
-                                <button
-                                    type="button"
-                                    class="button"
-                                    node_ref=cancel
-                                    on:click=move |_| {
-                                        if running.get_untracked() {
-                                            stop.set(true)
-                                        } else {
-                                            close()
-                                        }
-                                    }
-                                    disabled=move || stop.get()
-                                >
-                                    {move || if running.get() { "Stop" } else { "Cancel" }}
-                                </button>
-                                <button
-                                    type="button"
-                                    class="button danger"
-                                    disabled=move || running.get() || !confirmed()
-                                    on:click=confirm
-                                >
-                                    {move || {
-                                        if running.get() {
-                                            "Deleting…".to_string()
-                                        } else if count == 1 {
-                                            "Delete tag".to_string()
-                                        } else {
-                                            format!("Delete {} tags", format::count(count as u64))
-                                        }
-                                    }}
-                                </button>
-                            }
-                                .into_any()
-                        }
-                    }}
-                </div>
             </div>
-        </div>
+        </Modal>
     }
 }
 
@@ -516,7 +485,8 @@ fn EstimateView(estimate: DeletionEstimate) -> impl IntoView {
         {p.error.clone().map(|e| view! { <p class="muted small">{e}</p> })}
         <p class="muted small">
             "GitLab removes the tags at once; the untagged images and their layers go at its next \
-                garbage collection. Layers that other repositories in the namespace use stay stored."
+                garbage collection. Layers that other repositories in the namespace use stay \
+                stored."
         </p>
     }
 }
@@ -601,9 +571,10 @@ fn PlanView(plan: DeletionPlan, instance: String, repository_id: u64) -> impl In
                                 .then(|| {
                                     let more = (t.shares_digest_more > 0)
                                         .then(|| format!(" and {} more", t.shares_digest_more));
+                                    let shared = t.shares_digest_with.join(", ");
                                     view! {
                                         <span class="muted small">
-                                            " same image as " {t.shares_digest_with.join(", ")} {more}
+                                            " same image as " {shared} {more}
                                         </span>
                                     }
                                 })}
@@ -658,9 +629,10 @@ fn DeleteReport(result: Result<Vec<DeleteOutcome>, AppError>) -> impl IntoView {
                                         view! { <span class="badge success">"deleted"</span> }
                                             .into_any()
                                     } else {
+                                        let message = o.message.unwrap_or_default();
                                         view! {
                                             <span class="badge danger">"not deleted"</span>
-                                            <span class="small">{o.message.unwrap_or_default()}</span>
+                                            <span class="small">{message}</span>
                                         }
                                             .into_any()
                                     }}
@@ -669,7 +641,8 @@ fn DeleteReport(result: Result<Vec<DeleteOutcome>, AppError>) -> impl IntoView {
                         })
                         .collect_view()}
                 </ul>
-            }.into_any()
+            }
+            .into_any()
         }
     }
 }

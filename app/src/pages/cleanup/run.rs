@@ -8,7 +8,7 @@ use domain::cleanup::{
 use domain::format;
 use leptos::prelude::*;
 
-use crate::components::focus_on_mount;
+use crate::components::{focus_on_mount, Modal, ModalName};
 use crate::error::AppError;
 use crate::server_fns::cleanup::RunCleanupNow;
 
@@ -80,128 +80,119 @@ pub fn RunNowDialog(
     };
     // After any attempt the page reads GitLab again: deletions started, or the preview changed.
     let close = move || on_close.run(outcome.get_untracked().is_some());
-    let on_key = move |ev: leptos::ev::KeyboardEvent| {
-        crate::components::keep_tab_inside(&ev);
-        if ev.key() == "Escape" && !running.get_untracked() {
+    let on_escape = move |()| {
+        if !running.get_untracked() {
             close();
         }
     };
     let cancel = NodeRef::<leptos::html::Button>::new();
     focus_on_mount(cancel);
     view! {
-        <div class="modal-backdrop">
-            <div
-                class="modal"
-                role="dialog"
-                aria-modal="true"
-                aria-labelledby="run-title"
-                on:keydown=on_key
-            >
-                <h2 id="run-title">"Run the cleanup now?"</h2>
-                {move || match outcome.get() {
-                    Some(result) => view! { <RunReport result /> }.into_any(),
-                    None => {
-                        match planned.clone() {
-                            Err(message) => {
-                                view! {
-                                    <p class="error-text" role="alert">
-                                        {message}
-                                    </p>
-                                }
-                                    .into_any()
-                            }
-                            Ok(list) if list.is_empty() => {
-                                view! {
-                                    <p>
-                                        "This policy deletes no tags now, so there is nothing to \
-                                            run."
-                                    </p>
-                                }
-                                    .into_any()
-                            }
-                            Ok(list) => view! { <RunPlan list total selected draft /> }.into_any(),
-                        }
-                    }
-                }}
-                {move || {
-                    (outcome.get().is_none() && total.get() > 0)
-                        .then(|| {
+        <Modal name=ModalName::LabelledBy("run-title") on_escape>
+            <h2 id="run-title">"Run the cleanup now?"</h2>
+            {move || match outcome.get() {
+                Some(result) => view! { <RunReport result /> }.into_any(),
+                None => {
+                    match planned.clone() {
+                        Err(message) => {
                             view! {
-                                <label class="field">
-                                    <span>
-                                        "Type " <strong>{move || total.get()}</strong> " to confirm"
-                                    </span>
-                                    <input
-                                        type="text"
-                                        inputmode="numeric"
-                                        autocomplete="off"
-                                        data-testid="confirm-run"
-                                        prop:value=move || typed.get()
-                                        on:input=move |ev| typed.set(event_target_value(&ev))
-                                    />
-                                </label>
-                            }
-                        })
-                }}
-                {move || {
-                    running
-                        .get()
-                        .then(|| {
-                            view! {
-                                <p class="muted" role="status">
-                                    "Asking GitLab…"
+                                <p class="error-text" role="alert">
+                                    {message}
                                 </p>
                             }
-                        })
-                }}
-                <div class="modal-actions">
-                    {move || {
-                        if outcome.get().is_some() {
-                            let done = NodeRef::<leptos::html::Button>::new();
-                            focus_on_mount(done);
-                            view! {
-                                <button
-                                    type="button"
-                                    class="button primary"
-                                    node_ref=done
-                                    on:click=move |_| close()
-                                >
-                                    "Done"
-                                </button>
-                            }
                                 .into_any()
-                        } else {
-                            let run = run.clone();
+                        }
+                        Ok(list) if list.is_empty() => {
                             view! {
-                                <button
-                                    type="button"
-                                    class="button"
-                                    node_ref=cancel
-                                    disabled=move || running.get()
-                                    on:click=move |_| close()
-                                >
-                                    "Cancel"
-                                </button>
-                                <button
-                                    type="button"
-                                    class="button danger"
-                                    disabled=move || running.get() || !confirmed()
-                                    on:click=run
-                                >
-                                    {move || {
-                                        format!(
-                                            "Delete {} now",
-                                            format::plural(total.get(), "tag", "tags"),
-                                        )
-                                    }}
-                                </button>
+                                <p>
+                                    "This policy deletes no tags now, so there is nothing to \
+                                        run."
+                                </p>
                             }
                                 .into_any()
                         }
-                    }}
-                </div>
+                        Ok(list) => view! { <RunPlan list total selected draft /> }.into_any(),
+                    }
+                }
+            }}
+            {move || {
+                (outcome.get().is_none() && total.get() > 0)
+                    .then(|| {
+                        view! {
+                            <label class="field">
+                                <span>
+                                    "Type " <strong>{move || total.get()}</strong> " to confirm"
+                                </span>
+                                <input
+                                    type="text"
+                                    inputmode="numeric"
+                                    autocomplete="off"
+                                    data-testid="confirm-run"
+                                    prop:value=move || typed.get()
+                                    on:input=move |ev| typed.set(event_target_value(&ev))
+                                />
+                            </label>
+                        }
+                    })
+            }}
+            {move || {
+                running
+                    .get()
+                    .then(|| {
+                        view! {
+                            <p class="muted" role="status">
+                                "Asking GitLab…"
+                            </p>
+                        }
+                    })
+            }}
+            <div class="modal-actions">
+                {move || {
+                    if outcome.get().is_some() {
+                        let done = NodeRef::<leptos::html::Button>::new();
+                        focus_on_mount(done);
+                        view! {
+                            <button
+                                type="button"
+                                class="button primary"
+                                node_ref=done
+                                on:click=move |_| close()
+                            >
+                                "Done"
+                            </button>
+                        }
+                            .into_any()
+                    } else {
+                        let run = run.clone();
+                        view! {
+                            <button
+                                type="button"
+                                class="button"
+                                node_ref=cancel
+                                disabled=move || running.get()
+                                on:click=move |_| close()
+                            >
+                                "Cancel"
+                            </button>
+                            <button
+                                type="button"
+                                class="button danger"
+                                disabled=move || running.get() || !confirmed()
+                                on:click=run
+                            >
+                                {move || {
+                                    format!(
+                                        "Delete {} now",
+                                        format::plural(total.get(), "tag", "tags"),
+                                    )
+                                }}
+                            </button>
+                        }
+                            .into_any()
+                    }
+                }}
             </div>
-        </div>
+        </Modal>
     }
 }
 
@@ -288,6 +279,7 @@ fn RunPlan(
                     .into_iter()
                     .map(|p| {
                         let id = p.repository_id();
+                        let checked = move || selected.with(|s| s.contains(&id));
                         view! {
                             <tr>
                                 <td>
@@ -306,7 +298,7 @@ fn RunPlan(
                                             <label class="check">
                                                 <input
                                                     type="checkbox"
-                                                    prop:checked=move || selected.with(|s| s.contains(&id))
+                                                    prop:checked=checked
                                                     on:change=move |ev| {
                                                         let on = event_target_checked(&ev);
                                                         selected
@@ -350,7 +342,8 @@ fn RunReport(result: Result<Vec<RunOutcome>, AppError>) -> impl IntoView {
             <p class="error-text" role="alert">
                 {error.to_string()}
             </p>
-        }.into_any(),
+        }
+        .into_any(),
         Ok(list) => view! {
             <ul class="run-report" data-testid="run-report">
                 {list
@@ -371,7 +364,8 @@ fn RunReport(result: Result<Vec<RunOutcome>, AppError>) -> impl IntoView {
                                     "warning",
                                     format!(
                                         "Not run: GitLab's tags changed since the preview, which \
-                                            now deletes {} (you confirmed {}). The page reloads; review it and run again.",
+                                            now deletes {} (you confirmed {}). The page reloads; \
+                                            review it and run again.",
                                         format::plural(now, "tag", "tags"),
                                         format::count(o.tags),
                                     ),
@@ -396,6 +390,7 @@ fn RunReport(result: Result<Vec<RunOutcome>, AppError>) -> impl IntoView {
                     })
                     .collect_view()}
             </ul>
-        }.into_any(),
+        }
+        .into_any(),
     }
 }

@@ -13,7 +13,7 @@ use domain::tags::RepositoryHeader;
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 
-use crate::components::use_hydrated;
+use crate::components::{use_hydrated, Modal, ModalName};
 use crate::links;
 use crate::server_fns::tags::DeleteRepository;
 
@@ -167,110 +167,106 @@ pub fn RepositoryDeleteButton(
                     let expected = expected.clone();
                     let path = path.clone();
                     view! {
-                        <div class="modal-backdrop">
-                            <div
-                                class="modal"
-                                role="dialog"
-                                aria-modal="true"
-                                aria-labelledby="delete-repo-title"
-                                on:keydown=move |ev: leptos::ev::KeyboardEvent| {
-                                    crate::components::keep_tab_inside(&ev);
-                                    if ev.key() == "Escape" && !running.get_untracked() {
-                                        close()
-                                    }
+                        <Modal
+                            name=ModalName::LabelledBy("delete-repo-title")
+                            on_escape=move |()| {
+                                if !running.get_untracked() {
+                                    close()
                                 }
-                            >
-                                <h2 id="delete-repo-title">
-                                    "Delete repository " <code>{path.clone()}</code> "?"
-                                </h2>
-                                {move || match message.get() {
-                                    Some(Ok(text)) => {
+                            }
+                        >
+                            <h2 id="delete-repo-title">
+                                "Delete repository " <code>{path.clone()}</code> "?"
+                            </h2>
+                            {move || match message.get() {
+                                Some(Ok(text)) => {
+                                    view! {
+                                        <p role="status" class="delete-summary">
+                                            {text}
+                                        </p>
+                                    }
+                                        .into_any()
+                                }
+                                Some(Err(text)) => {
+                                    view! {
+                                        <p role="alert" class="error-text">
+                                            {text}
+                                            " Nothing was deleted."
+                                        </p>
+                                    }
+                                        .into_any()
+                                }
+                                None => {
+                                    let path = path.clone();
+                                    let on_input = move |ev| typed.set(event_target_value(&ev));
+                                    view! {
+                                        <p>
+                                            "GitLab deletes every tag of this repository and \
+                                                then the repository itself, in the background. \
+                                                This cannot be undone."
+                                        </p>
+                                        <label class="field">
+                                            <span>"Type " <code>{path}</code> " to confirm"</span>
+                                            <input
+                                                type="text"
+                                                autocomplete="off"
+                                                data-testid="confirm-path"
+                                                node_ref=field
+                                                prop:value=move || typed.get()
+                                                on:input=on_input
+                                            />
+                                        </label>
+                                    }
+                                        .into_any()
+                                }
+                            }}
+                            <div class="modal-actions">
+                                {move || {
+                                    if message.get().is_some() {
                                         view! {
-                                            <p role="status" class="delete-summary">
-                                                {text}
-                                            </p>
+                                            <button
+                                                type="button"
+                                                class="button primary"
+                                                on:click=move |_| close()
+                                            >
+                                                "Done"
+                                            </button>
                                         }
                                             .into_any()
-                                    }
-                                    Some(Err(text)) => {
+                                    } else {
+                                        let confirm = confirm.clone();
+                                        let expected = expected.clone();
                                         view! {
-                                            <p role="alert" class="error-text">
-                                                {text}
-                                                " Nothing was deleted."
-                                            </p>
-                                        }
-                                            .into_any()
-                                    }
-                                    None => {
-                                        let path = path.clone();
-                                        view! {
-                                            <p>
-                                                "GitLab deletes every tag of this repository and \
-                                                    then the repository itself, in the background. This cannot be undone."
-                                            </p>
-                                            <label class="field">
-                                                <span>"Type " <code>{path}</code> " to confirm"</span>
-                                                <input
-                                                    type="text"
-                                                    autocomplete="off"
-                                                    data-testid="confirm-path"
-                                                    node_ref=field
-                                                    prop:value=move || typed.get()
-                                                    on:input=move |ev| typed.set(event_target_value(&ev))
-                                                />
-                                            </label>
+                                            <button
+                                                type="button"
+                                                class="button"
+                                                disabled=move || running.get()
+                                                on:click=move |_| close()
+                                            >
+                                                "Cancel"
+                                            </button>
+                                            <button
+                                                type="button"
+                                                class="button danger"
+                                                disabled=move || {
+                                                    running.get() || typed.get().trim() != expected
+                                                }
+                                                on:click=confirm
+                                            >
+                                                {move || {
+                                                    if running.get() {
+                                                        "Deleting…"
+                                                    } else {
+                                                        "Delete repository"
+                                                    }
+                                                }}
+                                            </button>
                                         }
                                             .into_any()
                                     }
                                 }}
-                                <div class="modal-actions">
-                                    {move || {
-                                        if message.get().is_some() {
-                                            view! {
-                                                <button
-                                                    type="button"
-                                                    class="button primary"
-                                                    on:click=move |_| close()
-                                                >
-                                                    "Done"
-                                                </button>
-                                            }
-                                                .into_any()
-                                        } else {
-                                            let confirm = confirm.clone();
-                                            let expected = expected.clone();
-                                            view! {
-                                                <button
-                                                    type="button"
-                                                    class="button"
-                                                    disabled=move || running.get()
-                                                    on:click=move |_| close()
-                                                >
-                                                    "Cancel"
-                                                </button>
-                                                <button
-                                                    type="button"
-                                                    class="button danger"
-                                                    disabled=move || {
-                                                        running.get() || typed.get().trim() != expected
-                                                    }
-                                                    on:click=confirm
-                                                >
-                                                    {move || {
-                                                        if running.get() {
-                                                            "Deleting…"
-                                                        } else {
-                                                            "Delete repository"
-                                                        }
-                                                    }}
-                                                </button>
-                                            }
-                                                .into_any()
-                                        }
-                                    }}
-                                </div>
                             </div>
-                        </div>
+                        </Modal>
                     }
                 })
         }}
