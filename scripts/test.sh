@@ -11,9 +11,14 @@ started=$SECONDS
 
 bash scripts/setup.sh --e2e
 
-say "cargo fmt --check, leptosfmt --check (the view! macros)"
+say "cargo fmt --check, leptosfmt --check (the view! macros), Rust lines ≤ 100 characters"
 cargo fmt --all --check
 leptosfmt --check --quiet app/src frontend/src
+# rustfmt leaves long string literals, comments and macro bodies (proptest!) alone.
+if git ls-files -co --exclude-standard '*.rs' | LC_ALL=C.UTF-8 xargs grep -nP '^.{101,}'; then
+  echo "test: the lines above are longer than 100 characters" >&2
+  exit 1
+fi
 
 say "unused dependencies (cargo-machete)"
 cargo machete

@@ -40,7 +40,9 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 // Apply the saved theme before first paint, so dark mode never flashes light.
                 <script nonce=nonce>
                     "try{var \
-                        t=localStorage.getItem('theme');if(t==='light'||t==='dark')document.documentElement.dataset.theme=t}catch(e){}"
+                        t=localStorage.getItem('theme');\
+                        if(t==='light'||t==='dark')document.documentElement.dataset.theme=t\
+                        }catch(e){}"
                 </script>
                 <HydrationScripts options />
                 <MetaTags />
@@ -66,9 +68,9 @@ mod security {
         if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
             let policy = format!(
                 "default-src 'self'; script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'; \
-                 style-src 'self' 'unsafe-inline'; img-src 'self' data: https:; connect-src 'self'; \
-                 font-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; \
-                 form-action 'self'"
+                 style-src 'self' 'unsafe-inline'; img-src 'self' data: https:; \
+                 connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; \
+                 frame-ancestors 'none'; form-action 'self'"
             );
             if let Ok(value) = http::HeaderValue::from_str(&policy) {
                 response.insert_header(http::header::CONTENT_SECURITY_POLICY, value);

@@ -184,7 +184,12 @@ mod tests {
         #[test]
         fn a_listing_answers_every_view_as_select_does(
             tags in proptest::collection::vec(
-                ("[a-cA-C0-9.-]{1,6}", proptest::option::of(0i64..40), proptest::option::of(0u64..40), any::<bool>()),
+                (
+                    "[a-cA-C0-9.-]{1,6}",
+                    proptest::option::of(0i64..40),
+                    proptest::option::of(0u64..40),
+                    any::<bool>(),
+                ),
                 0..80,
             ),
             name in "[a-cA-C0-9.]{0,2}", regex: bool, sort in 0usize..6, page in 1u32..6,

@@ -239,8 +239,10 @@ mod tests {
     fn images_and_indexes_are_told_apart_by_shape() {
         let image = format!(
             r#"{{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json",
-            "config":{{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"{D1}","size":7023}},
-            "layers":[{{"mediaType":"application/vnd.oci.image.layer.v1.tar+gzip","digest":"{D2}","size":32654}}],
+            "config":{{"mediaType":"application/vnd.oci.image.config.v1+json",
+            "digest":"{D1}","size":7023}},
+            "layers":[{{"mediaType":"application/vnd.oci.image.layer.v1.tar+gzip",
+            "digest":"{D2}","size":32654}}],
             "annotations":{{"x":"y"}}}}"#
         );
         let Manifest::Image { config, layers, .. } = Manifest::parse(&image).unwrap() else {

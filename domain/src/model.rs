@@ -147,7 +147,8 @@ pub struct GroupPage {
     pub has_next: bool,
 }
 
-/// What the cleanup policy worker last did to a repository (GitLab's ContainerRepositoryCleanupStatus).
+/// What the cleanup policy worker last did to a repository (GitLab's
+/// ContainerRepositoryCleanupStatus).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum CleanupStatus {

@@ -205,7 +205,8 @@ impl PullCommands {
             ),
             pod_manifest: format!(
                 "apiVersion: v1\nkind: Pod\nmetadata:\n  name: {container}\nspec:\n  \
-                    containers:\n    - name: {container}\n      image: {reference}\n  imagePullSecrets:\n    - name: {secret}\n"
+                    containers:\n    - name: {container}\n      image: {reference}\n  \
+                    imagePullSecrets:\n    - name: {secret}\n"
             ),
             secret_name: secret,
         }
@@ -432,11 +433,13 @@ impl RegistryLogin {
             ),
             kubectl_create_secret: format!(
                 "{READ_TOKEN}\nkubectl create secret docker-registry {secret} \\\n  \
-                    --docker-server={host} \\\n  --docker-username={user} \\\n  --docker-password=\"$REGISTRY_TOKEN\" \\\n  --dry-run=client -o yaml"
+                    --docker-server={host} \\\n  --docker-username={user} \\\n  \
+                    --docker-password=\"$REGISTRY_TOKEN\" \\\n  --dry-run=client -o yaml"
             ),
             docker_auth_config: self.docker_auth_config(),
             ci_docker_config: "mkdir -p ~/.docker\nprintf '%s' \"$DOCKER_AUTH_CONFIG\" > \
-                ~/.docker/config.json".to_string(),
+                ~/.docker/config.json"
+                .to_string(),
             ci_kaniko: format!(
                 "build:\n  image:\n    name: gcr.io/kaniko-project/executor:debug\n    entrypoint: \
                     [\"\"]\n  script:\n    - mkdir -p /kaniko/.docker\n    - printf '%s' \
@@ -554,7 +557,11 @@ mod tests {
         // that key order, no email when none is given.
         assert_eq!(
             login().dockerconfigjson(),
-            r#"{"auths":{"registry.gitlab.test:5050":{"username":"gitlab+deploy-token-7","password":"gldt-AbC123_xyz","auth":"Z2l0bGFiK2RlcGxveS10b2tlbi03OmdsZHQtQWJDMTIzX3h5eg=="}}}"#
+            concat!(
+                r#"{"auths":{"registry.gitlab.test:5050":{"username":"gitlab+deploy-token-7","#,
+                r#""password":"gldt-AbC123_xyz","#,
+                r#""auth":"Z2l0bGFiK2RlcGxveS10b2tlbi03OmdsZHQtQWJDMTIzX3h5eg=="}}}"#,
+            )
         );
     }
 

@@ -1242,17 +1242,32 @@ mod tests {
     proptest! {
         #[test]
         fn freed_never_exceeds_the_naive_sum((store, tags, deleted) in repository()) {
-            let layers = Layers::build(tags.iter().filter_map(|t| t.digest.as_deref()), lookup(&store));
-            let gone: HashSet<&str> = tags.iter().zip(&deleted).filter(|(_, d)| **d).map(|(t, _)| t.name.as_str()).collect();
+            let layers = Layers::build(
+                tags.iter().filter_map(|t| t.digest.as_deref()),
+                lookup(&store),
+            );
+            let gone: HashSet<&str> = tags
+                .iter()
+                .zip(&deleted)
+                .filter(|(_, d)| **d)
+                .map(|(t, _)| t.name.as_str())
+                .collect();
             let freed = layers.freed(&tags, |t| gone.contains(t.name.as_str()));
             prop_assert!(freed.bytes <= freed.naive_bytes);
             prop_assert!(!freed.partial());
             // Deleting everything frees the repository's unique bytes.
             let all = layers.freed(&tags, |_| true);
-            prop_assert_eq!(all.bytes, layers.unique_bytes(tags.iter().filter_map(|t| t.digest.as_deref())));
+            prop_assert_eq!(
+                all.bytes,
+                layers.unique_bytes(tags.iter().filter_map(|t| t.digest.as_deref()))
+            );
             prop_assert_eq!(all.bytes, layers.summary(&tags, 0).unique_bytes);
             // What is freed plus what stays is what there was.
-            let stays = layers.unique_bytes(tags.iter().filter(|t| !gone.contains(t.name.as_str())).filter_map(|t| t.digest.as_deref()));
+            let stays = layers.unique_bytes(
+                tags.iter()
+                    .filter(|t| !gone.contains(t.name.as_str()))
+                    .filter_map(|t| t.digest.as_deref()),
+            );
             prop_assert_eq!(freed.bytes + stays, all.bytes);
         }
 
@@ -1261,11 +1276,26 @@ mod tests {
             (store, tags, deleted) in repository(),
             (other_store, other_tags, other_deleted) in repository(),
         ) {
-            let layers = Layers::build(tags.iter().filter_map(|t| t.digest.as_deref()), lookup(&store));
+            let layers = Layers::build(
+                tags.iter().filter_map(|t| t.digest.as_deref()),
+                lookup(&store),
+            );
             // The second repository's images get their own digests but share blob digests.
-            let other_store: Store = other_store.into_iter().map(|(d, m)| (format!("{d}-b"), m)).collect();
-            let other_tags: Vec<Tag> = other_tags.into_iter().map(|t| Tag { digest: t.digest.map(|d| format!("{d}-b")), ..t }).collect();
-            let other = Layers::build(other_tags.iter().filter_map(|t| t.digest.as_deref()), lookup(&other_store));
+            let other_store: Store = other_store
+                .into_iter()
+                .map(|(d, m)| (format!("{d}-b"), m))
+                .collect();
+            let other_tags: Vec<Tag> = other_tags
+                .into_iter()
+                .map(|t| Tag {
+                    digest: t.digest.map(|d| format!("{d}-b")),
+                    ..t
+                })
+                .collect();
+            let other = Layers::build(
+                other_tags.iter().filter_map(|t| t.digest.as_deref()),
+                lookup(&other_store),
+            );
             let gone = |tags: &[Tag], flags: &[bool]| -> HashSet<String> {
                 tags.iter().zip(flags).filter(|(_, d)| **d).map(|(t, _)| t.name.clone()).collect()
             };
@@ -1285,28 +1315,70 @@ mod tests {
             (store, tags, _d) in repository(),
             (other_store, other_tags, _e) in repository(),
         ) {
-            let layers = Layers::build(tags.iter().filter_map(|t| t.digest.as_deref()), lookup(&store));
+            let layers = Layers::build(
+                tags.iter().filter_map(|t| t.digest.as_deref()),
+                lookup(&store),
+            );
             // One digest, one size, in every repository (as content addressing guarantees).
-            let sizes: HashMap<String, u64> = store.values().flat_map(|m| match &**m {
-                Manifest::Image { config, layers, .. } => std::iter::once(config).chain(layers).map(|d| (d.digest.clone(), d.size)).collect::<Vec<_>>(),
-                Manifest::Index { .. } => Vec::new(),
-            }).collect();
-            let other_store: Store = other_store.into_iter().map(|(d, m)| {
-                let fix = |x: &Descriptor| Descriptor { size: sizes.get(&x.digest).copied().unwrap_or(x.size), ..x.clone() };
-                let m = match &*m {
-                    Manifest::Image { media_type, config, layers } => Manifest::Image { media_type: media_type.clone(), config: fix(config), layers: layers.iter().map(fix).collect() },
-                    index => index.clone(),
-                };
-                (d, Arc::new(m))
-            }).collect();
-            let other = Layers::build(other_tags.iter().filter_map(|t| t.digest.as_deref()), lookup(&other_store));
-            let share = |id| RepositoryShare { id, progress: LayerProgress { complete: true, ..LayerProgress::default() }, ..RepositoryShare::default() };
+            let sizes: HashMap<String, u64> = store
+                .values()
+                .flat_map(|m| match &**m {
+                    Manifest::Image { config, layers, .. } => std::iter::once(config)
+                        .chain(layers)
+                        .map(|d| (d.digest.clone(), d.size))
+                        .collect::<Vec<_>>(),
+                    Manifest::Index { .. } => Vec::new(),
+                })
+                .collect();
+            let other_store: Store = other_store
+                .into_iter()
+                .map(|(d, m)| {
+                    let fix = |x: &Descriptor| Descriptor {
+                        size: sizes.get(&x.digest).copied().unwrap_or(x.size),
+                        ..x.clone()
+                    };
+                    let m = match &*m {
+                        Manifest::Image {
+                            media_type,
+                            config,
+                            layers,
+                        } => Manifest::Image {
+                            media_type: media_type.clone(),
+                            config: fix(config),
+                            layers: layers.iter().map(fix).collect(),
+                        },
+                        index => index.clone(),
+                    };
+                    (d, Arc::new(m))
+                })
+                .collect();
+            let other = Layers::build(
+                other_tags.iter().filter_map(|t| t.digest.as_deref()),
+                lookup(&other_store),
+            );
+            let share = |id| RepositoryShare {
+                id,
+                progress: LayerProgress {
+                    complete: true,
+                    ..LayerProgress::default()
+                },
+                ..RepositoryShare::default()
+            };
             let one = project_storage([(share(1), &layers, &tags[..])], 3);
             let own = layers.summary(&tags, 3);
             prop_assert_eq!(one.unique_bytes, own.unique_bytes);
             prop_assert_eq!(one.shared_bytes, 0);
-            prop_assert_eq!(one.largest.iter().map(|l| l.layer.clone()).collect::<Vec<_>>(), own.largest);
-            let both = project_storage([(share(1), &layers, &tags[..]), (share(2), &other, &other_tags[..])], 3);
+            prop_assert_eq!(
+                one.largest.iter().map(|l| l.layer.clone()).collect::<Vec<_>>(),
+                own.largest
+            );
+            let both = project_storage(
+                [
+                    (share(1), &layers, &tags[..]),
+                    (share(2), &other, &other_tags[..]),
+                ],
+                3,
+            );
             let (a, b) = (&both.repositories[0], &both.repositories[1]);
             prop_assert_eq!(a.unique_bytes, own.unique_bytes);
             prop_assert_eq!(b.unique_bytes, other.summary(&other_tags, 0).unique_bytes);
@@ -1321,10 +1393,15 @@ mod tests {
         }
 
         #[test]
-        fn a_tag_whose_image_another_tag_keeps_frees_nothing((store, mut tags, _d) in repository()) {
+        fn a_tag_whose_image_another_tag_keeps_frees_nothing(
+            (store, mut tags, _d) in repository(),
+        ) {
             let twin = Tag { name: "twin".into(), ..tags[0].clone() };
             tags.push(twin);
-            let layers = Layers::build(tags.iter().filter_map(|t| t.digest.as_deref()), lookup(&store));
+            let layers = Layers::build(
+                tags.iter().filter_map(|t| t.digest.as_deref()),
+                lookup(&store),
+            );
             let freed = layers.freed(&tags, |t| t.name == "twin");
             prop_assert_eq!(freed.bytes, 0);
             prop_assert_eq!(freed.kept_by_other_tags, 1);

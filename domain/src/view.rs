@@ -565,7 +565,11 @@ mod tests {
 
     proptest! {
         #[test]
-        fn repository_view_round_trips(search in "[^\\s][\\PC]{0,30}[^\\s]|", sort in any_sort(), cursor in any_cursor()) {
+        fn repository_view_round_trips(
+            search in "[^\\s][\\PC]{0,30}[^\\s]|",
+            sort in any_sort(),
+            cursor in any_cursor(),
+        ) {
             let view = RepositoryListView { search, sort, cursor };
             let (back, notices) = RepositoryListView::from_pairs(&query::parse(&view.to_query()));
             prop_assert!(notices.is_empty());

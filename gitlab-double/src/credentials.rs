@@ -175,7 +175,9 @@ impl RegistryGrant {
         let access: Vec<serde_json::Value> = self
             .access
             .iter()
-            .map(|a| serde_json::json!({ "type": "repository", "name": a.name, "actions": a.actions }))
+            .map(|a| {
+                serde_json::json!({ "type": "repository", "name": a.name, "actions": a.actions })
+            })
             .collect();
         let jti: [u8; 16] = rand::thread_rng().gen();
         let claims = serde_json::json!({

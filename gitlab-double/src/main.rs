@@ -18,13 +18,16 @@ OPTIONS (environment variable in brackets):
   --dataset FILE                JSON dataset instead of the demo [GITLAB_DOUBLE_DATASET]
   --latency-ms N                delay added to /api and /oauth/token [GITLAB_DOUBLE_LATENCY_MS]
   --jitter-ms N                 extra random delay 0..N ms [GITLAB_DOUBLE_JITTER_MS]
-  --error-rate F                share 0.0-1.0 of /api requests answered 500 [GITLAB_DOUBLE_ERROR_RATE]
+  --error-rate F                share 0.0-1.0 of /api requests answered 500 \
+                                [GITLAB_DOUBLE_ERROR_RATE]
   --rate-limit-per-minute N|off per-user API rate limit [GITLAB_DOUBLE_RATE_LIMIT_PER_MINUTE]
   --metadata-db on|off          registry metadata database [GITLAB_DOUBLE_METADATA_DB] (default on)
   --token-ttl-secs N            access token lifetime [GITLAB_DOUBLE_TOKEN_TTL_SECS] (default 7200)
-  --client-id ID                OAuth client id [GITLAB_DOUBLE_CLIENT_ID] (default registry-dash-demo)
+  --client-id ID                OAuth client id [GITLAB_DOUBLE_CLIENT_ID] \
+                                (default registry-dash-demo)
   --client-secret SECRET        OAuth client secret [GITLAB_DOUBLE_CLIENT_SECRET]
-  --redirect-uri URI            extra allowed callback, repeatable [GITLAB_DOUBLE_REDIRECT_URIS, comma-separated]
+  --redirect-uri URI            extra allowed callback, repeatable \
+                                [GITLAB_DOUBLE_REDIRECT_URIS, comma-separated]
   --registry-host HOST[:PORT]   registry host in `location` fields [GITLAB_DOUBLE_REGISTRY_HOST]
   --registry STATE              how /v2/ answers: up, down (502), wrong-realm, disabled (404)
                                 [GITLAB_DOUBLE_REGISTRY] (default up)

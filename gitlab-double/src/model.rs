@@ -1,8 +1,8 @@
 //! The double's live data: the dataset resolved against the start time, plus GitLab's permission
 //! rules over it.
 //!
-//! `World` is cheap to clone (repositories sit behind `Arc`), so every request works on a consistent
-//! snapshot while writers copy-on-write only the repository they change.
+//! `World` is cheap to clone (repositories sit behind `Arc`), so every request works on a
+//! consistent snapshot while writers copy-on-write only the repository they change.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;

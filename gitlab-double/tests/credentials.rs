@@ -450,7 +450,8 @@ async fn access_tokens_look_like_gitlabs_examples() {
     // Bots cannot sign in: the sign-in page does not offer them.
     let page = http()
         .get(format!(
-            "{base}/oauth/authorize?client_id={CLIENT_ID}&redirect_uri={REDIRECT_URI}&response_type=code&scope=api"
+            "{base}/oauth/authorize?client_id={CLIENT_ID}&redirect_uri={REDIRECT_URI}\
+             &response_type=code&scope=api"
         ))
         .send()
         .await
@@ -772,7 +773,12 @@ async fn metadata_is_gitlabs() {
     let expected = json!({
         "version": "17.11.0-double",
         "revision": "double",
-        "kas": { "enabled": false, "externalUrl": null, "externalK8sProxyUrl": null, "version": null },
+        "kas": {
+            "enabled": false,
+            "externalUrl": null,
+            "externalK8sProxyUrl": null,
+            "version": null
+        },
         "enterprise": false,
     });
     let maria = login(base, "maria").await;

@@ -151,7 +151,10 @@ async fn control_endpoint_reads_and_writes_knobs() {
     assert_eq!(snapshot["token_ttl_secs"], 7200);
     let response = http()
         .post(format!("{}/-/double/controls", gl.base_url))
-        .json(&json!({ "metadata_db": false, "rate_limit_per_minute": 100, "latency_ms": 5, "token_ttl_secs": 60 }))
+        .json(
+            &json!({ "metadata_db": false, "rate_limit_per_minute": 100, "latency_ms": 5,
+                     "token_ttl_secs": 60 }),
+        )
         .send()
         .await
         .unwrap();

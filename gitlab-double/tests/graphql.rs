@@ -14,9 +14,11 @@ async fn project_container_repositories_match_schema() {
     let gl = start().await;
     let token = login(&gl.base_url, "maria").await;
     let query = format!(
-        "query($path: ID!) {{ project(fullPath: $path) {{ id name fullPath containerRepositoriesCount
+        "query($path: ID!) {{ project(fullPath: $path) {{ id name fullPath \
+         containerRepositoriesCount
            containerRepositories(first: 10) {{ edges {{ cursor node {{ {REPOSITORY_FIELDS} }} }}
-             nodes {{ id }} pageInfo {{ hasNextPage hasPreviousPage startCursor endCursor }} }} }} }}"
+             nodes {{ id }} pageInfo {{ hasNextPage hasPreviousPage startCursor endCursor \
+             }} }} }} }}"
     );
     for path in ["acme/web", "acme/platform/api", "opensource/cli"] {
         let (status, body) = gql(&gl.base_url, Some(&token), &query, json!({ "path": path })).await;
@@ -63,7 +65,8 @@ async fn group_container_repositories_match_schema() {
     let token = login(&gl.base_url, "reese").await;
     let query = format!(
         "{{ group(fullPath: \"acme\") {{ id fullPath containerRepositoriesCount
-           containerRepositories(first: 100, sort: NAME_ASC) {{ edges {{ node {{ {REPOSITORY_FIELDS} }} }} }} }} }}"
+           containerRepositories(first: 100, sort: NAME_ASC) {{ edges {{ \
+           node {{ {REPOSITORY_FIELDS} }} }} }} }} }}"
     );
     let (_, body) = gql(&gl.base_url, Some(&token), &query, Value::Null).await;
     let group = &body["data"]["group"];
@@ -77,14 +80,18 @@ async fn group_container_repositories_match_schema() {
     );
 }
 
-const DETAILS_QUERY: &str = "query($id: ContainerRepositoryID!, $after: String, $first: Int, $sort: ContainerRepositoryTagSort, $name: String) {
+const DETAILS_QUERY: &str = "query($id: ContainerRepositoryID!, $after: String, $first: Int, \
+    $sort: ContainerRepositoryTagSort, $name: String) {
   containerRepository(id: $id) {
     id name path location createdAt updatedAt status tagsCount expirationPolicyStartedAt
-    expirationPolicyCleanupStatus lastCleanupDeletedTagsCount protectionRuleExists size lastPublishedAt
+    expirationPolicyCleanupStatus lastCleanupDeletedTagsCount protectionRuleExists size \
+    lastPublishedAt
     project { id fullPath } userPermissions { destroyContainerRepository }
     tags(after: $after, first: $first, sort: $sort, name: $name, referrers: true) {
-      nodes { name path location digest revision shortRevision createdAt publishedAt totalSize mediaType
-              referrers { artifactType digest } protection { minimumAccessLevelForPush minimumAccessLevelForDelete }
+      nodes { name path location digest revision shortRevision createdAt publishedAt totalSize \
+              mediaType
+              referrers { artifactType digest } protection { minimumAccessLevelForPush \
+              minimumAccessLevelForDelete }
               userPermissions { destroyContainerRepositoryTag } }
       pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
     }
@@ -258,7 +265,8 @@ async fn mutations_delete_tags_and_schedule_repositories() {
     let gl = start().await;
     let devon = login(&gl.base_url, "devon").await;
     let destroy_tags = "mutation($id: ContainerRepositoryID!, $names: [String!]!) {
-        destroyContainerRepositoryTags(input: { id: $id, tagNames: $names }) { deletedTagNames errors } }";
+        destroyContainerRepositoryTags(input: { id: $id, tagNames: $names }) { \
+        deletedTagNames errors } }";
     let (_, body) = gql(
         &gl.base_url,
         Some(&devon),
@@ -320,14 +328,17 @@ async fn mutations_delete_tags_and_schedule_repositories() {
     let (_, body) = gql(
         &gl.base_url,
         Some(&devon),
-        "mutation { destroyContainerRepository(input: { id: \"gid://gitlab/ContainerRepository/2\" }) {
+        "mutation { destroyContainerRepository(input: { \
+         id: \"gid://gitlab/ContainerRepository/2\" }) {
             containerRepository { id status } errors } }",
         Value::Null,
     )
     .await;
     assert_eq!(
         body["data"]["destroyContainerRepository"],
-        json!({ "containerRepository": { "id": "gid://gitlab/ContainerRepository/2", "status": "DELETE_SCHEDULED" }, "errors": [] })
+        json!({ "containerRepository": { "id": "gid://gitlab/ContainerRepository/2",
+                                         "status": "DELETE_SCHEDULED" },
+                "errors": [] })
     );
 }
 
@@ -339,7 +350,8 @@ async fn manifests_and_tag_details() {
         &gl.base_url,
         Some(&token),
         "{ containerRepository(id: \"gid://gitlab/ContainerRepository/7\") {
-            tagDetails(name: \"latest\") { name mediaType digest manifests { digest mediaType size platform { os architecture variant } } platform { os } }
+            tagDetails(name: \"latest\") { name mediaType digest manifests { digest mediaType \
+            size platform { os architecture variant } } platform { os } }
             manifest(reference: \"latest\") } }",
         Value::Null,
     )
@@ -388,9 +400,12 @@ fn aliased_pages(n: usize) -> String {
         })
         .collect();
     format!(
-        "query($id: ContainerRepositoryID!) {{ containerRepository(id: $id) {{ tagsCount{pages} }} }}
-fragment T on ContainerRepositoryTag {{ name digest revision createdAt publishedAt totalSize mediaType
-  referrers {{ artifactType digest }} protection {{ minimumAccessLevelForPush minimumAccessLevelForDelete }} }}"
+        "query($id: ContainerRepositoryID!) {{ \
+         containerRepository(id: $id) {{ tagsCount{pages} }} }}
+fragment T on ContainerRepositoryTag {{ name digest revision createdAt publishedAt totalSize \
+  mediaType
+  referrers {{ artifactType digest }} protection {{ minimumAccessLevelForPush \
+  minimumAccessLevelForDelete }} }}"
     )
 }
 
@@ -597,7 +612,8 @@ async fn project_statistics_count_each_blob_of_the_project_once_for_reporters() 
     let (_, listed) = gql(
         &gl.base_url,
         Some(&token),
-        "{ project(fullPath: \"acme/web\") { containerRepositories(first: 100) { nodes { id } } } }",
+        "{ project(fullPath: \"acme/web\") { containerRepositories(first: 100) { \
+         nodes { id } } } }",
         Value::Null,
     )
     .await;

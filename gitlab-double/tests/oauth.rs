@@ -9,7 +9,8 @@ use reqwest::StatusCode;
 use serde_json::Value;
 
 const INVALID_GRANT: &str = "The provided authorization grant is invalid, expired, revoked, does \
-    not match the redirection URI used in the authorization request, or was issued to another client.";
+    not match the redirection URI used in the authorization request, or was issued to another \
+    client.";
 const INVALID_CLIENT: &str = "Client authentication failed due to unknown client, no client \
     authentication included, or unsupported authentication method.";
 
@@ -18,7 +19,8 @@ async fn authorize_page_lists_users_as_accessible_buttons() {
     let gl = start().await;
     let (_, challenge) = pkce("page");
     let url = format!(
-        "{}/oauth/authorize?client_id={CLIENT_ID}&redirect_uri={}&response_type=code&scope=api&state=s1&code_challenge={challenge}&code_challenge_method=S256",
+        "{}/oauth/authorize?client_id={CLIENT_ID}&redirect_uri={}&response_type=code&scope=api\
+         &state=s1&code_challenge={challenge}&code_challenge_method=S256",
         gl.base_url,
         url::form_urlencoded::byte_serialize(REDIRECT_URI.as_bytes()).collect::<String>()
     );

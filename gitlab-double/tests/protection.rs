@@ -15,11 +15,13 @@ const TAG_RULES: &str = "/api/v4/projects/acme%2Fweb/registry/protection/tag/rul
 
 const CREATE_TAG_RULE: &str = "mutation($input: createContainerProtectionTagRuleInput!) {
     createContainerProtectionTagRule(input: $input) {
-      containerProtectionTagRule { id tagNamePattern minimumAccessLevelForPush minimumAccessLevelForDelete }
+      containerProtectionTagRule { id tagNamePattern minimumAccessLevelForPush \
+        minimumAccessLevelForDelete }
       errors } }";
 const DELETE_TAG_RULE: &str = "mutation($id: ContainerRegistryProtectionTagRuleID!) {
     deleteContainerProtectionTagRule(input: { id: $id }) {
-      containerProtectionTagRule { id tagNamePattern minimumAccessLevelForPush minimumAccessLevelForDelete }
+      containerProtectionTagRule { id tagNamePattern minimumAccessLevelForPush \
+        minimumAccessLevelForDelete }
       errors } }";
 const TAG_NODES: &str = "query($name: String!) {
     containerRepository(id: \"gid://gitlab/ContainerRepository/1\") {
@@ -89,7 +91,8 @@ async fn repository_rules_crud_over_rest() {
         base,
         REPOSITORY_RULES,
         Some(&maria),
-        &json!({ "repository_path_pattern": "acme/web/worker*", "minimum_access_level_for_delete": "owner" }),
+        &json!({ "repository_path_pattern": "acme/web/worker*",
+                 "minimum_access_level_for_delete": "owner" }),
     )
     .await;
     assert_eq!(status, StatusCode::CREATED, "{created}");
@@ -140,7 +143,8 @@ async fn repository_rules_crud_over_rest() {
     assert_eq!(
         patched,
         json!({ "id": 1, "project_id": 1001, "repository_path_pattern": "acme/web/worker*",
-                "minimum_access_level_for_push": "admin", "minimum_access_level_for_delete": "owner" })
+                "minimum_access_level_for_push": "admin",
+                "minimum_access_level_for_delete": "owner" })
     );
     let (status, patched) = call_json(
         Method::PATCH,
@@ -215,7 +219,8 @@ async fn repository_rules_crud_over_rest() {
         base,
         REPOSITORY_RULES,
         Some(&maria),
-        &json!({ "repository_path_pattern": "acme/web/*-cache", "minimum_access_level_for_push": "owner" }),
+        &json!({ "repository_path_pattern": "acme/web/*-cache",
+                 "minimum_access_level_for_push": "owner" }),
     )
     .await;
     assert_eq!(status, StatusCode::CREATED);
@@ -239,19 +244,22 @@ async fn repository_rules_are_validated_like_gitlab() {
     let unprocessable = |errors: Value| json!({ "message": { "error": errors } });
     for (body, status, expected) in [
         (
-            json!({ "repository_path_pattern": "acme/web/worker", "minimum_access_level_for_delete": "owner" }),
+            json!({ "repository_path_pattern": "acme/web/worker",
+                    "minimum_access_level_for_delete": "owner" }),
             StatusCode::UNPROCESSABLE_ENTITY,
             unprocessable(json!(["Repository path pattern has already been taken"])),
         ),
         (
-            json!({ "repository_path_pattern": "acme/other/x", "minimum_access_level_for_push": "owner" }),
+            json!({ "repository_path_pattern": "acme/other/x",
+                    "minimum_access_level_for_push": "owner" }),
             StatusCode::UNPROCESSABLE_ENTITY,
             unprocessable(json!([
                 "Repository path pattern should start with the project's full path"
             ])),
         ),
         (
-            json!({ "repository_path_pattern": "acme/web/Bad Name", "minimum_access_level_for_push": "owner" }),
+            json!({ "repository_path_pattern": "acme/web/Bad Name",
+                    "minimum_access_level_for_push": "owner" }),
             StatusCode::UNPROCESSABLE_ENTITY,
             unprocessable(json!([
                 "Repository path pattern should be a valid container repository path with optional \
@@ -268,7 +276,8 @@ async fn repository_rules_are_validated_like_gitlab() {
         ),
         (
             json!({ "repository_path_pattern": "acme/web/x",
-                    "minimum_access_level_for_push": null, "minimum_access_level_for_delete": null }),
+                    "minimum_access_level_for_push": null,
+                    "minimum_access_level_for_delete": null }),
             StatusCode::UNPROCESSABLE_ENTITY,
             unprocessable(json!([
                 "A rule must have at least a minimum access role for push or \
@@ -282,7 +291,8 @@ async fn repository_rules_are_validated_like_gitlab() {
                 missing, at least one parameter must be provided" }),
         ),
         (
-            json!({ "repository_path_pattern": "acme/web/x", "minimum_access_level_for_push": "developer" }),
+            json!({ "repository_path_pattern": "acme/web/x",
+                    "minimum_access_level_for_push": "developer" }),
             StatusCode::BAD_REQUEST,
             json!({ "error": "minimum_access_level_for_push does not have a valid value" }),
         ),
@@ -328,7 +338,8 @@ async fn repository_rules_are_validated_like_gitlab() {
         base,
         "/api/v4/projects/acme%2Fplatform%2Fapi/registry/protection/repository/rules",
         Some(&maria),
-        &json!({ "repository_path_pattern": "acme/platform/api/*", "minimum_access_level_for_push": "owner" }),
+        &json!({ "repository_path_pattern": "acme/platform/api/*",
+                 "minimum_access_level_for_push": "owner" }),
     )
     .await;
     assert_eq!(status, StatusCode::CREATED);
@@ -338,7 +349,8 @@ async fn repository_rules_are_validated_like_gitlab() {
 async fn protection_rules_need_a_maintainer_and_the_api_scope() {
     let gl = start().await;
     let base = gl.base_url.as_str();
-    let new_rule = json!({ "repository_path_pattern": "acme/web/x", "minimum_access_level_for_push": "owner" });
+    let new_rule = json!({ "repository_path_pattern": "acme/web/x",
+                           "minimum_access_level_for_push": "owner" });
     for user in ["devon", "reese", "gus"] {
         let token = login(base, user).await;
         for path in [REPOSITORY_RULES, TAG_RULES] {
@@ -395,7 +407,8 @@ async fn protection_rules_need_a_maintainer_and_the_api_scope() {
         Some(&reader),
         CREATE_TAG_RULE,
         json!({ "input": { "projectPath": "acme/web", "tagNamePattern": "^x$",
-                           "minimumAccessLevelForPush": "MAINTAINER", "minimumAccessLevelForDelete": "MAINTAINER" } }),
+                           "minimumAccessLevelForPush": "MAINTAINER",
+                           "minimumAccessLevelForDelete": "MAINTAINER" } }),
     )
     .await;
     assert_eq!(body["errors"][0]["message"], NOT_AVAILABLE);
@@ -408,7 +421,8 @@ async fn protection_rules_need_a_maintainer_and_the_api_scope() {
             Some(&token),
             CREATE_TAG_RULE,
             json!({ "input": { "projectPath": "acme/web", "tagNamePattern": "^x$",
-                               "minimumAccessLevelForPush": "MAINTAINER", "minimumAccessLevelForDelete": "MAINTAINER" } }),
+                               "minimumAccessLevelForPush": "MAINTAINER",
+                               "minimumAccessLevelForDelete": "MAINTAINER" } }),
         )
         .await;
         assert_eq!(body["errors"][0]["message"], NOT_AVAILABLE, "{user}");
@@ -468,7 +482,8 @@ async fn a_new_tag_rule_protects_matching_tags_at_once() {
     assert_eq!(
         payload,
         json!({ "containerProtectionTagRule": { "id": tag_rule_gid(2), "tagNamePattern": r"^v1\.",
-                  "minimumAccessLevelForPush": "MAINTAINER", "minimumAccessLevelForDelete": "MAINTAINER" },
+                  "minimumAccessLevelForPush": "MAINTAINER",
+                  "minimumAccessLevelForDelete": "MAINTAINER" },
                 "errors": [] })
     );
 
@@ -488,7 +503,8 @@ async fn a_new_tag_rule_protects_matching_tags_at_once() {
     let after = tag_node(base, &devon, "v1.0.0").await;
     assert_eq!(
         after["protection"],
-        json!({ "minimumAccessLevelForPush": "MAINTAINER", "minimumAccessLevelForDelete": "MAINTAINER" })
+        json!({ "minimumAccessLevelForPush": "MAINTAINER",
+                "minimumAccessLevelForDelete": "MAINTAINER" })
     );
     assert_eq!(
         after["userPermissions"]["destroyContainerRepositoryTag"],
@@ -497,7 +513,8 @@ async fn a_new_tag_rule_protects_matching_tags_at_once() {
     let (_, body) = gql(
         base,
         Some(&devon),
-        "mutation { destroyContainerRepositoryTags(input: { id: \"gid://gitlab/ContainerRepository/1\",
+        "mutation { destroyContainerRepositoryTags(input: { \
+         id: \"gid://gitlab/ContainerRepository/1\",
            tagNames: [\"v1.0.0\"] }) { deletedTagNames errors } }",
         Value::Null,
     )
@@ -517,7 +534,8 @@ async fn a_new_tag_rule_protects_matching_tags_at_once() {
     assert_eq!(
         rules[1],
         json!({ "id": 2, "project_id": 1001, "tag_name_pattern": r"^v1\.",
-                "minimum_access_level_for_push": "maintainer", "minimum_access_level_for_delete": "maintainer" })
+                "minimum_access_level_for_push": "maintainer",
+                "minimum_access_level_for_delete": "maintainer" })
     );
     let project_rules = "{ project(fullPath: \"acme/web\") { containerProtectionTagRules {
         nodes { id tagNamePattern minimumAccessLevelForPush minimumAccessLevelForDelete } } } }";
@@ -643,7 +661,8 @@ async fn tag_rules_are_validated_over_graphql() {
         Some(&maria),
         CREATE_TAG_RULE,
         json!({ "input": { "projectPath": "acme/web", "tagNamePattern": " ",
-                           "minimumAccessLevelForPush": "MAINTAINER", "minimumAccessLevelForDelete": "MAINTAINER" } }),
+                           "minimumAccessLevelForPush": "MAINTAINER",
+                           "minimumAccessLevelForDelete": "MAINTAINER" } }),
     )
     .await;
     assert_eq!(
@@ -696,12 +715,14 @@ async fn tag_rules_are_patched_over_rest() {
         base,
         &rule1,
         Some(&maria),
-        &json!({ "tag_name_pattern": "^(stable|prod)$", "minimum_access_level_for_delete": "owner" }),
+        &json!({ "tag_name_pattern": "^(stable|prod)$",
+                 "minimum_access_level_for_delete": "owner" }),
     )
     .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     let updated = json!({ "id": 1, "project_id": 1001, "tag_name_pattern": "^(stable|prod)$",
-                          "minimum_access_level_for_push": "maintainer", "minimum_access_level_for_delete": "owner" });
+                          "minimum_access_level_for_push": "maintainer",
+                          "minimum_access_level_for_delete": "owner" });
     assert_eq!(body, updated);
     let example: Value = serde_json::from_str(
         &std::fs::read_to_string(reference_dir().join("examples/rest_tag_protection_rules.json"))
@@ -848,8 +869,10 @@ async fn repository_rules_over_graphql_guard_repository_deletion() {
     .await;
     assert_eq!(
         body["data"]["createContainerProtectionRepositoryRule"],
-        json!({ "containerProtectionRepositoryRule": { "id": gid, "repositoryPathPattern": "acme/web/worker",
-                  "minimumAccessLevelForPush": null, "minimumAccessLevelForDelete": "OWNER" }, "errors": [] }),
+        json!({ "containerProtectionRepositoryRule": { "id": gid,
+                  "repositoryPathPattern": "acme/web/worker",
+                  "minimumAccessLevelForPush": null, "minimumAccessLevelForDelete": "OWNER" },
+                "errors": [] }),
         "{body}"
     );
     let (_, body) = gql(
@@ -938,7 +961,8 @@ async fn changing_rules_needs_the_metadata_db() {
         base,
         REPOSITORY_RULES,
         Some(&maria),
-        &json!({ "repository_path_pattern": "acme/web/worker", "minimum_access_level_for_push": "owner" }),
+        &json!({ "repository_path_pattern": "acme/web/worker",
+                 "minimum_access_level_for_push": "owner" }),
     )
     .await;
     assert_eq!(status, StatusCode::CREATED);
@@ -950,7 +974,8 @@ async fn changing_rules_needs_the_metadata_db() {
         base,
         REPOSITORY_RULES,
         Some(&maria),
-        &json!({ "repository_path_pattern": "acme/web/x", "minimum_access_level_for_push": "owner" }),
+        &json!({ "repository_path_pattern": "acme/web/x",
+                 "minimum_access_level_for_push": "owner" }),
     )
     .await;
     assert_eq!(

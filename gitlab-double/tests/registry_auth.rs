@@ -10,7 +10,9 @@ use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
 const ACCESS_DENIED: &str = "HTTP Basic: Access denied. If a password was provided for Git \
-    authentication, the password was incorrect or you're required to use a token instead of a password. If a token was provided, it was either incorrect, expired, or improperly scoped. See ";
+    authentication, the password was incorrect or you're required to use a token instead of a \
+    password. If a token was provided, it was either incorrect, expired, or improperly scoped. \
+    See ";
 
 /// `GET /jwt/auth?<query>` with optional Basic credentials: (status, JSON or null).
 async fn jwt(base: &str, query: &str, basic: Option<(&str, &str)>) -> (StatusCode, Value) {
@@ -191,7 +193,8 @@ async fn deploy_tokens_need_their_username_and_must_be_alive() {
     let (username, secret) = deploy_token(
         base,
         &maria,
-        json!({ "name": "ci", "username": "ci-bot", "scopes": ["read_registry", "write_registry"] }),
+        json!({ "name": "ci", "username": "ci-bot",
+                "scopes": ["read_registry", "write_registry"] }),
     )
     .await;
     assert_eq!(username, "ci-bot");
@@ -210,7 +213,8 @@ async fn deploy_tokens_need_their_username_and_must_be_alive() {
     let message = body["errors"][0]["message"].as_str().unwrap();
     assert!(message.starts_with(ACCESS_DENIED), "{message}");
     assert!(message.ends_with(&format!(
-        "{base}/help/user/profile/account/two_factor_authentication_troubleshooting.md#error-http-basic-access-denied-if-a-password-was-provided-for-git-authentication-"
+        "{base}/help/user/profile/account/two_factor_authentication_troubleshooting.md\
+         #error-http-basic-access-denied-if-a-password-was-provided-for-git-authentication-"
     )));
     let (status, _) = jwt(base, pull_push, Some(("ci-bot", "gldt-wrong"))).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
@@ -304,7 +308,8 @@ async fn group_deploy_tokens_reach_the_projects_below() {
     );
     let (status, answer) = jwt(
         base,
-        "service=container_registry&scope=repository:acme/platform/api/server:pull&scope=repository:olivia/secret:pull",
+        "service=container_registry&scope=repository:acme/platform/api/server:pull\
+         &scope=repository:olivia/secret:pull",
         Some(login_as),
     )
     .await;
@@ -467,7 +472,8 @@ async fn protected_repository_paths_refuse_pushes_below_the_rule() {
         base,
         "/api/v4/projects/acme%2Fweb/registry/protection/repository/rules",
         Some(&maria),
-        &json!({ "repository_path_pattern": "acme/web/release*", "minimum_access_level_for_push": "owner" }),
+        &json!({ "repository_path_pattern": "acme/web/release*",
+                 "minimum_access_level_for_push": "owner" }),
     )
     .await;
     assert_eq!(status, StatusCode::CREATED, "{rule}");

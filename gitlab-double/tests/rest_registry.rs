@@ -490,7 +490,9 @@ async fn cleanup_policy_read_and_update() {
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_eq!(
         body,
-        json!({ "message": { "container_expiration_policy.keep_n": ["is not included in the list"] } })
+        json!({ "message": {
+            "container_expiration_policy.keep_n": ["is not included in the list"]
+        } })
     );
     let response = http()
         .put(format!("{}{path}", gl.base_url))

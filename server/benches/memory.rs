@@ -24,7 +24,10 @@ use support::{arg, ServerProcess};
 
 fn dataset(repositories: u64, tags: u64) -> Dataset {
     let repos: Vec<Value> = (1..=repositories)
-        .map(|id| json!({"id": id, "name": format!("image-{id:02}"), "generate": {"tags": tags, "seed": id}}))
+        .map(|id| {
+            json!({"id": id, "name": format!("image-{id:02}"),
+                   "generate": {"tags": tags, "seed": id}})
+        })
         .collect();
     let data = json!({
         "users": [{"id": 1, "username": "ada", "name": "Ada", "email": "ada@example.test"}],

@@ -49,8 +49,9 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
 }
 
 /// GitLab's own tag list query (the fields its registry page asks for), one page of 20.
-const GITLAB_UI_TAGS: &str = r#"
-query getContainerRepositoryTags($id: ContainerRepositoryID!, $first: Int, $after: String, $sort: ContainerRepositoryTagSort, $referrers: Boolean = false) {
+const GITLAB_UI_TAGS: &str = "
+query getContainerRepositoryTags($id: ContainerRepositoryID!, $first: Int, $after: String, \
+    $sort: ContainerRepositoryTagSort, $referrers: Boolean = false) {
   containerRepository(id: $id) {
     id
     tagsCount
@@ -65,7 +66,7 @@ query getContainerRepositoryTags($id: ContainerRepositoryID!, $first: Int, $afte
       pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
     }
   }
-}"#;
+}";
 
 /// Time and GitLab requests of one way to read every tag.
 struct Run {

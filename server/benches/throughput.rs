@@ -53,7 +53,8 @@ fn targets() -> Vec<Target> {
             name: "api",
             label: "JSON API tag list (RE2 filter, size sort, page 2)",
             path: format!(
-                "/api/v1/demo/repositories/{REPOSITORY}/tags?q=%5Emain-%5B0-9a-f%5D%7B2%7D&re=1&sort=size_desc&page=2"
+                "/api/v1/demo/repositories/{REPOSITORY}/tags?q=%5Emain-%5B0-9a-f%5D%7B2%7D\
+                 &re=1&sort=size_desc&page=2"
             ),
         },
         Target {
@@ -200,7 +201,7 @@ fn main() {
             let periods = (secs as f64 / ACCESS_TTL_SECS as f64).max(1.0);
             println!(
                 "  {c:>3} connections: {:>7.0} requests/s, p50 {:>8}, p99 {:>8}, {} requests, {} \
-                    not 2xx/3xx, socket errors: {}; GitLab requests {} ({:.2} per session per {} s)",
+                 not 2xx/3xx, socket errors: {}; GitLab requests {} ({:.2} per session per {} s)",
                 report.requests_per_sec,
                 report.p50,
                 report.p99,

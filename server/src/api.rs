@@ -437,7 +437,8 @@ pub struct RunBody {
 }
 
 #[utoipa::path(get, path = "/api/v1/instances", tag = "instances", security(()),
-    responses((status = 200, description = "The GitLab instances this dashboard serves", body = Vec<InstanceInfo>)))]
+    responses((status = 200, description = "The GitLab instances this dashboard serves",
+        body = Vec<InstanceInfo>)))]
 async fn instances(State(state): State<AppState>) -> Json<Vec<InstanceInfo>> {
     Json(state.sign_in.instances())
 }
@@ -448,8 +449,10 @@ async fn user(ApiCaller(caller): ApiCaller) -> Json<Viewer> {
     Json(caller.viewer)
 }
 
-#[utoipa::path(get, path = "/api/v1/{instance}/projects", tag = "projects", params(InstancePath, ListQuery),
-    responses((status = 200, description = "Projects with container images the caller can see", body = ProjectPage), Errors))]
+#[utoipa::path(get, path = "/api/v1/{instance}/projects", tag = "projects",
+    params(InstancePath, ListQuery),
+    responses((status = 200, description = "Projects with container images the caller can see",
+        body = ProjectPage), Errors))]
 async fn projects(
     State(state): State<AppState>,
     ApiCaller(caller): ApiCaller,
@@ -459,7 +462,8 @@ async fn projects(
     Ok(Json(state.services.browse.projects(&caller, &view).await?))
 }
 
-#[utoipa::path(get, path = "/api/v1/{instance}/groups", tag = "projects", params(InstancePath, ListQuery),
+#[utoipa::path(get, path = "/api/v1/{instance}/groups", tag = "projects",
+    params(InstancePath, ListQuery),
     responses((status = 200, description = "Groups the caller can see", body = GroupPage), Errors))]
 async fn groups(
     State(state): State<AppState>,
@@ -472,7 +476,8 @@ async fn groups(
 
 #[utoipa::path(get, path = "/api/v1/{instance}/projects/{project}/repositories", tag = "projects",
     params(ProjectPathParams, RepositoryQuery),
-    responses((status = 200, description = "The project and a page of its image repositories", body = OwnerPage<ProjectDetails>), Errors))]
+    responses((status = 200, description = "The project and a page of its image repositories",
+        body = OwnerPage<ProjectDetails>), Errors))]
 async fn project_repositories(
     State(state): State<AppState>,
     ApiCaller(caller): ApiCaller,
@@ -573,10 +578,11 @@ async fn deletion_plan(
     ))
 }
 
-#[utoipa::path(post, path = "/api/v1/{instance}/repositories/{id}/deletion-estimate", tag = "storage",
-    params(RepositoryPath), request_body = Names,
+#[utoipa::path(post, path = "/api/v1/{instance}/repositories/{id}/deletion-estimate",
+    tag = "storage", params(RepositoryPath), request_body = Names,
     responses((status = 200, description = "What deleting these tags would free, layer by layer \
-        (blobs no remaining tag uses), next to the naive sum; partial while layers are still being read", body = DeletionEstimate), Errors))]
+        (blobs no remaining tag uses), next to the naive sum; partial while layers are still \
+        being read", body = DeletionEstimate), Errors))]
 async fn deletion_estimate(
     State(state): State<AppState>,
     ApiCaller(caller): ApiCaller,
@@ -596,7 +602,8 @@ async fn deletion_estimate(
 #[utoipa::path(get, path = "/api/v1/{instance}/repositories/{id}/storage", tag = "storage",
     params(RepositoryPath, StorageQuery),
     responses((status = 200, description = "The repository's deduplicated storage, its largest \
-        layers, GitLab's own size where it has one, and how far reading layers is", body = RepositoryStorage), Errors))]
+        layers, GitLab's own size where it has one, and how far reading layers is",
+        body = RepositoryStorage), Errors))]
 async fn repository_storage(
     State(state): State<AppState>,
     ApiCaller(caller): ApiCaller,
@@ -636,7 +643,9 @@ fn read_layers_param(query: Option<&str>) -> Result<bool, AppError> {
 #[utoipa::path(get, path = "/api/v1/{instance}/projects/{project}/storage", tag = "storage",
     params(ProjectPathParams, StorageQuery),
     responses((status = 200, description = "The project's storage across its repositories (at most \
-        100): each blob once, the bytes its repositories share, the largest layers with the tags and repositories using them, GitLab's own figure where it has one, and how far reading layers is", body = ProjectStorage), Errors))]
+        100): each blob once, the bytes its repositories share, the largest layers with the tags \
+        and repositories using them, GitLab's own figure where it has one, and how far reading \
+        layers is", body = ProjectStorage), Errors))]
 async fn project_storage(
     State(state): State<AppState>,
     ApiCaller(caller): ApiCaller,
@@ -751,7 +760,8 @@ async fn cleanup_policy(
 
 #[utoipa::path(put, path = "/api/v1/{instance}/projects/{project}/cleanup-policy", tag = "cleanup",
     params(ProjectPathParams), request_body = PolicyBody,
-    responses((status = 200, description = "The policy GitLab saved (Maintainer)", body = SavedPolicy), Errors))]
+    responses((status = 200, description = "The policy GitLab saved (Maintainer)",
+        body = SavedPolicy), Errors))]
 async fn save_cleanup_policy(
     State(state): State<AppState>,
     ApiCaller(caller): ApiCaller,
@@ -804,7 +814,8 @@ async fn draft(
 #[utoipa::path(get, path = "/api/v1/{instance}/projects/{project}/cleanup-preview", tag = "cleanup",
     params(ProjectPathParams, DraftQuery),
     responses((status = 200, description = "Per repository: counts, bytes freed, warnings and \
-        every tag's decision; `run` is what Run now would delete as the caller", body = PreviewAnswer), Errors))]
+        every tag's decision; `run` is what Run now would delete as the caller",
+        body = PreviewAnswer), Errors))]
 async fn cleanup_preview(
     State(state): State<AppState>,
     ApiCaller(caller): ApiCaller,
@@ -839,7 +850,9 @@ async fn cleanup_preview(
 #[utoipa::path(post, path = "/api/v1/{instance}/projects/{project}/cleanup-runs", tag = "cleanup",
     params(ProjectPathParams, DraftQuery), request_body = RunBody,
     responses((status = 200, description = "One outcome per confirmed repository. A repository is \
-        sent only while the draft, evaluated again as the caller's role, deletes exactly the confirmed tags (else `Changed`); GitLab deletes in the background and refuses a second run within the hour (`Refused`, in its words).", body = Vec<RunOutcome>), Errors))]
+        sent only while the draft, evaluated again as the caller's role, deletes exactly the \
+        confirmed tags (else `Changed`); GitLab deletes in the background and refuses a second \
+        run within the hour (`Refused`, in its words).", body = Vec<RunOutcome>), Errors))]
 async fn run_cleanup(
     State(state): State<AppState>,
     ApiCaller(caller): ApiCaller,
@@ -859,10 +872,12 @@ async fn run_cleanup(
     ))
 }
 
-#[utoipa::path(post, path = "/api/v1/{instance}/projects/{project}/protection-rules", tag = "cleanup",
-    params(ProjectPathParams), request_body = RuleChange,
+#[utoipa::path(post, path = "/api/v1/{instance}/projects/{project}/protection-rules",
+    tag = "cleanup", params(ProjectPathParams), request_body = RuleChange,
     responses((status = 200, description = "The project's rules after the change. GitLab's limits \
-        are checked first (5 rules of each kind, RE2 tag patterns of at most 100 characters, repository paths starting with the project's path, no duplicates).", body = ProtectionRules), Errors))]
+        are checked first (5 rules of each kind, RE2 tag patterns of at most 100 characters, \
+        repository paths starting with the project's path, no duplicates).",
+        body = ProtectionRules), Errors))]
 async fn change_protection_rule(
     State(state): State<AppState>,
     ApiCaller(caller): ApiCaller,
@@ -885,7 +900,9 @@ async fn change_protection_rule(
     info(
         title = "registry-dash API",
         description = "Every data view of the dashboard as JSON. Authenticate with the dashboard's \
-            session cookie (mutations then need the dashboard's own Origin) or with `Authorization: Bearer <GitLab token>` of the instance in the path. Query strings are the pages' own URL states; what a page would note and ignore is a 400 here.",
+            session cookie (mutations then need the dashboard's own Origin) or with \
+            `Authorization: Bearer <GitLab token>` of the instance in the path. Query strings are \
+            the pages' own URL states; what a page would note and ignore is a 400 here.",
         version = env!("CARGO_PKG_VERSION")
     ),
     modifiers(&Security),

@@ -587,13 +587,17 @@ impl Config {
             (false, true) => {
                 return invalid(
                     "no GitLab instance is configured: set GITLAB_URL, GITLAB_CLIENT_ID and \
-                        GITLAB_CLIENT_SECRET, or add [[instances]] to the config file; to try the dashboard on the built-in demo GitLab, run it with --demo (or REGISTRY_DASH_DEMO=1)".into(),
+                        GITLAB_CLIENT_SECRET, or add [[instances]] to the config file; to try the \
+                        dashboard on the built-in demo GitLab, run it with --demo \
+                        (or REGISTRY_DASH_DEMO=1)"
+                        .into(),
                 )
             }
             (true, false) => {
                 return invalid(
                     "demo mode runs only the built-in demo GitLab: remove the configured GitLab \
-                        instances or turn demo mode off".into(),
+                        instances or turn demo mode off"
+                        .into(),
                 )
             }
             _ => {}

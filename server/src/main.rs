@@ -94,7 +94,12 @@ async fn serve(config: Config) -> ExitCode {
         println!("gitlab double at {}", double.base_url);
     }
     println!("registry-dash listening on {}", running.base_url);
-    tracing::info!(url = %public_url, listen = %running.addr, version = env!("CARGO_PKG_VERSION"), "registry-dash is serving");
+    tracing::info!(
+        url = %public_url,
+        listen = %running.addr,
+        version = env!("CARGO_PKG_VERSION"),
+        "registry-dash is serving"
+    );
     tokio::select! {
         signal = stop_signal() => {
             tracing::info!(signal, "stopping: no new connections; finishing requests in flight");

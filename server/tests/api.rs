@@ -342,7 +342,8 @@ async fn real_answers_match_the_openapi_document() {
     )
     .await;
     let preview = get(
-        "/api/v1/demo/projects/opensource%2Fcli/cleanup-preview?name_regex=edge-.*&keep_n=&older_than=",
+        "/api/v1/demo/projects/opensource%2Fcli/cleanup-preview\
+         ?name_regex=edge-.*&keep_n=&older_than=",
         "/api/v1/{instance}/projects/{project}/cleanup-preview",
     )
     .await;
@@ -380,7 +381,8 @@ async fn real_answers_match_the_openapi_document() {
     )
     .await;
     post(
-        "/api/v1/demo/projects/opensource%2Fcli/cleanup-runs?name_regex=edge-.*&keep_n=&older_than=",
+        "/api/v1/demo/projects/opensource%2Fcli/cleanup-runs\
+         ?name_regex=edge-.*&keep_n=&older_than=",
         "/api/v1/{instance}/projects/{project}/cleanup-runs",
         json!({"confirmed": preview["run"]}),
     )
@@ -388,7 +390,8 @@ async fn real_answers_match_the_openapi_document() {
     post(
         "/api/v1/demo/projects/acme%2Fweb/protection-rules",
         "/api/v1/{instance}/projects/{project}/protection-rules",
-        json!({"CreateTag": {"pattern": "^release-", "min_push": "Maintainer", "min_delete": "Owner"}}),
+        json!({"CreateTag": {"pattern": "^release-", "min_push": "Maintainer",
+                             "min_delete": "Owner"}}),
     )
     .await;
     post(

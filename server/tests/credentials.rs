@@ -148,7 +148,10 @@ async fn roles_are_checked_and_said() {
     let (status, body) = call(
         &maria,
         "create_credential",
-        create_args(json!({"kind": "access_token", "name": "x", "expires_on": "", "write": false, "role": ""})),
+        create_args(
+            json!({"kind": "access_token", "name": "x", "expires_on": "", "write": false,
+                   "role": ""}),
+        ),
     )
     .await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");

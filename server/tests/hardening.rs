@@ -675,7 +675,8 @@ async fn health_readiness_and_metrics() {
     );
     let metrics = browser.get("/metrics").await.text().await.unwrap();
     for needle in [
-        "registry_dash_http_requests_total{route=\"/api/v1/{instance}/repositories/{id}/tags\",method=\"GET\",status=\"200\"} 1",
+        "registry_dash_http_requests_total{route=\"/api/v1/{instance}/repositories/{id}/tags\",\
+         method=\"GET\",status=\"200\"} 1",
         "registry_dash_gitlab_requests_total{kind=\"graphql\",outcome=\"ok\"}",
         "registry_dash_gitlab_request_duration_seconds_count{kind=\"graphql\"}",
         "registry_dash_sessions 1",

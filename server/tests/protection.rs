@@ -134,7 +134,8 @@ async fn repository_rules_round_trip_with_gitlabs_grammar() {
     let id = rule["id"].as_u64().unwrap();
     let (status, rules) = change(
         &maria,
-        json!({"UpdateRepository": [id, {"pattern": "acme/web/work*", "min_push": "Maintainer", "min_delete": null}]}),
+        json!({"UpdateRepository": [id, {"pattern": "acme/web/work*", "min_push": "Maintainer",
+                                         "min_delete": null}]}),
     )
     .await;
     assert_eq!(status, StatusCode::OK, "{rules}");
@@ -264,7 +265,8 @@ async fn run_now_deletes_only_what_was_confirmed_and_once_an_hour() {
         .server_fn(
             "run_cleanup_now",
             json!({"instance": "demo", "project_path": "acme/web", "policy": policy_for("main-.*"),
-                   "confirmed": [{"repository_id": id, "tags": 1, "fingerprint": "0123456789abcdef"}]}),
+                   "confirmed": [{"repository_id": id, "tags": 1,
+                                  "fingerprint": "0123456789abcdef"}]}),
         )
         .await;
     assert_eq!(response.status(), StatusCode::FORBIDDEN);

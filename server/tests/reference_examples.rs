@@ -92,9 +92,10 @@ fn tags() {
     assert_eq!(tag.total_size, Some(350_224_384));
     assert!(tag.digest.unwrap().starts_with("sha256:"));
     // A tag whose manifest is missing has nulls where the details would be.
-    let missing: wire::TagDetails = serde_json::from_str(
-        r#"{"name":"gone","path":"g/p:gone","location":"r/g/p:gone","revision":null,"short_revision":null,"digest":null,"created_at":null,"total_size":null}"#,
-    )
+    let missing: wire::TagDetails = serde_json::from_str(concat!(
+        r#"{"name":"gone","path":"g/p:gone","location":"r/g/p:gone","revision":null,"#,
+        r#""short_revision":null,"digest":null,"created_at":null,"total_size":null}"#,
+    ))
     .unwrap();
     assert!(missing.digest.is_none() && missing.created_at.is_none());
 }

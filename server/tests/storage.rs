@@ -253,7 +253,10 @@ async fn the_shape_of_a_repository_links_to_exactly_the_tags_it_counts() {
 
     // The cleanup preview warns that older_than sees the import as one batch.
     let response = maria
-        .get("/api/v1/demo/projects/opensource%2Fcli/cleanup-preview?older_than=90d&keep_n=&name_regex=.*")
+        .get(
+            "/api/v1/demo/projects/opensource%2Fcli/cleanup-preview\
+             ?older_than=90d&keep_n=&name_regex=.*",
+        )
         .await;
     let preview: Value = response.json().await.unwrap();
     let warnings = preview["repositories"][0]["warnings"].to_string();
@@ -282,7 +285,10 @@ async fn sidecar_tags_sit_under_their_subject_and_keep_n_is_warned_about() {
     .await;
     assert_eq!(detail.sidecars.len(), 3, "{:?}", detail.sidecars);
     let response = maria
-        .get("/api/v1/demo/projects/acme%2Fweb/cleanup-preview?name_regex=.*&name_regex_keep=&keep_n=5&older_than=")
+        .get(
+            "/api/v1/demo/projects/acme%2Fweb/cleanup-preview\
+             ?name_regex=.*&name_regex_keep=&keep_n=5&older_than=",
+        )
         .await;
     let preview: Value = response.json().await.unwrap();
     let warnings = preview["repositories"][0]["warnings"].to_string();

@@ -358,7 +358,8 @@ async fn a_shared_index_is_never_served_without_the_callers_own_access() {
     let response = anonymous
         .server_fn(
             "tag_list",
-            json!({"instance": "demo", "repository_id": API_SERVER, "view": TagListView::default()}),
+            json!({"instance": "demo", "repository_id": API_SERVER,
+                   "view": TagListView::default()}),
         )
         .await;
     assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
@@ -513,14 +514,16 @@ async fn repository_deletion_needs_the_typed_path_and_a_maintainer() {
     let refused = developer
         .server_fn(
             "delete_repository",
-            json!({"instance": "demo", "repository_id": WEB_WORKER, "confirm_path": "acme/web/worker"}),
+            json!({"instance": "demo", "repository_id": WEB_WORKER,
+                   "confirm_path": "acme/web/worker"}),
         )
         .await;
     assert_eq!(refused.status(), StatusCode::FORBIDDEN);
     let done = maintainer
         .server_fn(
             "delete_repository",
-            json!({"instance": "demo", "repository_id": WEB_WORKER, "confirm_path": "acme/web/worker"}),
+            json!({"instance": "demo", "repository_id": WEB_WORKER,
+                   "confirm_path": "acme/web/worker"}),
         )
         .await;
     assert_eq!(done.status(), StatusCode::OK);

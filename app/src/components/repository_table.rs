@@ -71,6 +71,9 @@ pub fn RepositoryTable(
                         let project_href = links::project(&instance, &repo.project_path);
                         let created = repo.created_at.clone();
                         let updated = repo.updated_at.clone();
+                        let status = repo
+                            .status
+                            .map(|s| view! { <span class="badge danger">{s.label()}</span> });
                         view! {
                             <tr data-repository=repo.path.clone()>
                                 <td>
@@ -78,11 +81,7 @@ pub fn RepositoryTable(
                                         <a href=links::repository(&instance, repo.id)>
                                             <strong>{repo.display_name().to_string()}</strong>
                                         </a>
-                                        {repo
-                                            .status
-                                            .map(|s| {
-                                                view! { <span class="badge danger">{s.label()}</span> }
-                                            })}
+                                        {status}
                                     </div>
                                     <div class="repo-location">
                                         <code>{repo.location.clone()}</code>

@@ -5,7 +5,10 @@ use rstest::rstest;
 
 #[test]
 fn policies_arriving_as_data_are_checked() {
-    let ok = r#"{"enabled":true,"cadence":"Daily","keep_n":10,"older_than":null,"name_regex":".*","name_regex_keep":null}"#;
+    let ok = concat!(
+        r#"{"enabled":true,"cadence":"Daily","keep_n":10,"older_than":null,"#,
+        r#""name_regex":".*","name_regex_keep":null}"#,
+    );
     assert!(serde_json::from_str::<CleanupPolicy>(ok).is_ok());
     let bad_keep = ok.replace("\"keep_n\":10", "\"keep_n\":3");
     assert!(serde_json::from_str::<CleanupPolicy>(&bad_keep).is_err());
@@ -690,14 +693,24 @@ proptest! {
         let decisions = p.compile().expect("valid").evaluate(&tags, mode, NOW);
         for (t, d) in tags.iter().zip(&decisions) {
             prop_assert_eq!(&t.name, &d.name);
-            let keep_match = t.name.len() == 2 && t.name.starts_with('v') && t.name.as_bytes()[1].is_ascii_digit();
+            let keep_match = t.name.len() == 2
+                && t.name.starts_with('v')
+                && t.name.as_bytes()[1].is_ascii_digit();
             if t.name == "latest" || keep_match || t.is_protected() {
                 prop_assert!(!d.reason.deletes(), "{} was deleted", t.name);
             }
         }
         // keep_n = n keeps at least min(n, candidates) candidates.
         if let Some(n) = keep_n {
-            let candidates = decisions.iter().filter(|d| !matches!(d.reason, Reason::Latest | Reason::KeepRegex | Reason::NotMatched)).count();
+            let candidates = decisions
+                .iter()
+                .filter(|d| {
+                    !matches!(
+                        d.reason,
+                        Reason::Latest | Reason::KeepRegex | Reason::NotMatched
+                    )
+                })
+                .count();
             let kept = decisions.iter().filter(|d| d.reason == Reason::KeepN).count();
             prop_assert!(kept >= (n as usize).min(candidates));
         }

@@ -41,7 +41,11 @@ fn natural_order(#[case] a: &str, #[case] b: &str, #[case] expected: Ordering) {
 
 proptest! {
     #[test]
-    fn natural_order_is_a_total_order(a in "[a-c0-9.]{0,8}", b in "[a-c0-9.]{0,8}", c in "[a-c0-9.]{0,8}") {
+    fn natural_order_is_a_total_order(
+        a in "[a-c0-9.]{0,8}",
+        b in "[a-c0-9.]{0,8}",
+        c in "[a-c0-9.]{0,8}",
+    ) {
         prop_assert_eq!(natural_cmp(&a, &b), natural_cmp(&b, &a).reverse());
         prop_assert_eq!(natural_cmp(&a, &b) == Ordering::Equal, a == b);
         if natural_cmp(&a, &b) != Ordering::Greater && natural_cmp(&b, &c) != Ordering::Greater {
@@ -52,7 +56,8 @@ proptest! {
     #[test]
     fn view_round_trips_through_the_url(
         name in "[a-z0-9.^$]{0,10}", regex: bool, sort in 0usize..6, page in 1u32..50,
-        per in 0usize..3, older in proptest::option::of(1i64..400), kinds in proptest::collection::vec(0usize..4, 0..4),
+        per in 0usize..3, older in proptest::option::of(1i64..400),
+        kinds in proptest::collection::vec(0usize..4, 0..4),
     ) {
         let mut view = TagListView {
             name, regex, sort: TagSort::ALL[sort], page, per_page: PAGE_SIZES[per],
@@ -75,13 +80,23 @@ proptest! {
     ) {
         let tags: Vec<Tag> = sizes.iter().enumerate()
             .map(|(i, s)| tag(&format!("t{i}"), s.map(|v| v as i64 * 10), *s)).collect();
-        let view = TagListView { sort: TagSort::ALL[sort], page, per_page: 20, ..TagListView::default() };
+        let view = TagListView {
+            sort: TagSort::ALL[sort],
+            page,
+            per_page: 20,
+            ..TagListView::default()
+        };
         let filter = view.filter(0).expect("no filter");
         let slice = select(tags.iter(), &view, &filter);
         let mut all: Vec<&Tag> = tags.iter().collect();
         all.sort_by(|a, b| view.sort.compare(a, b));
         let start = (slice.page as usize - 1) * 20;
-        let expected: Vec<String> = all.iter().skip(start).take(20).map(|t| t.name.clone()).collect();
+        let expected: Vec<String> = all
+            .iter()
+            .skip(start)
+            .take(20)
+            .map(|t| t.name.clone())
+            .collect();
         let got: Vec<String> = slice.tags.iter().map(|t| t.name.clone()).collect();
         prop_assert_eq!(got, expected);
         prop_assert_eq!(slice.matched as usize, tags.len());

@@ -24,7 +24,8 @@ use crate::sync::lock;
 const INVALID_CLIENT: &str = "Client authentication failed due to unknown client, no client \
     authentication included, or unsupported authentication method.";
 const INVALID_GRANT: &str = "The provided authorization grant is invalid, expired, revoked, does \
-    not match the redirection URI used in the authorization request, or was issued to another client.";
+    not match the redirection URI used in the authorization request, or was issued to another \
+    client.";
 const INVALID_REDIRECT_URI: &str = "The redirect URI included is not valid.";
 const UNSUPPORTED_RESPONSE_TYPE: &str =
     "The authorization server does not support this response type.";
@@ -428,7 +429,10 @@ pub(super) async fn token(
             let controls = double.controls();
             let mut store = lock(&controls.tokens);
             let Ok(record) = store.check_code(code, now) else {
-                tracing::info!(client_id = %app.client_id, "invalid or replayed authorization code");
+                tracing::info!(
+                    client_id = %app.client_id,
+                    "invalid or replayed authorization code"
+                );
                 return invalid_grant();
             };
             let redirect_ok = params.get("redirect_uri") == Some(record.redirect_uri.as_str());

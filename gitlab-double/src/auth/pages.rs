@@ -38,10 +38,11 @@ fn hue(username: &str) -> u32 {
         % 360
 }
 
-const STYLE: &str = r#"
+const STYLE: &str = "
 :root { color-scheme: light; }
 * { box-sizing: border-box; }
-body { margin: 0; font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; background: #f5f4fa; color: #1f1e24; }
+body { margin: 0; font-family: system-ui, -apple-system, \"Segoe UI\", Roboto, sans-serif; \
+    background: #f5f4fa; color: #1f1e24; }
 header { background: #292961; color: #fff; padding: 0.75rem 1.5rem; font-weight: 600; }
 main { max-width: 42rem; margin: 2rem auto; padding: 0 1rem; }
 .card { background: #fff; border: 1px solid #dcdcde; border-radius: 0.5rem; padding: 1.5rem; }
@@ -50,18 +51,24 @@ p { line-height: 1.5; }
 .scopes { margin: 0.5rem 0 1rem; padding-left: 1.2rem; }
 .scopes code { background: #ececef; padding: 0 0.3rem; border-radius: 0.2rem; }
 ul.users { list-style: none; padding: 0; margin: 0; display: grid; gap: 0.5rem; }
-.user { display: flex; align-items: center; gap: 0.9rem; width: 100%; text-align: left; padding: 0.7rem 0.9rem; border: 1px solid #bfbfc3; border-radius: 0.4rem; background: #fff; font: inherit; color: inherit; cursor: pointer; }
-.user:hover, .user:focus-visible { border-color: #1f75cb; background: #f2f7fd; outline: 2px solid #1f75cb; outline-offset: 1px; }
-.avatar { flex: none; width: 2.5rem; height: 2.5rem; border-radius: 50%; display: grid; place-items: center; color: #fff; font-weight: 700; }
+.user { display: flex; align-items: center; gap: 0.9rem; width: 100%; text-align: left; \
+    padding: 0.7rem 0.9rem; border: 1px solid #bfbfc3; border-radius: 0.4rem; background: #fff; \
+    font: inherit; color: inherit; cursor: pointer; }
+.user:hover, .user:focus-visible { border-color: #1f75cb; background: #f2f7fd; \
+    outline: 2px solid #1f75cb; outline-offset: 1px; }
+.avatar { flex: none; width: 2.5rem; height: 2.5rem; border-radius: 50%; display: grid; \
+    place-items: center; color: #fff; font-weight: 700; }
 .who { display: grid; }
 .who .name { font-weight: 600; }
 .who .username, .who .roles { color: #535158; font-size: 0.9rem; }
 .actions { margin-top: 1.25rem; display: flex; justify-content: flex-end; }
-.deny { padding: 0.5rem 1rem; border: 1px solid #dd2b0e; color: #a31700; background: #fff; border-radius: 0.4rem; font: inherit; cursor: pointer; }
-.deny:hover, .deny:focus-visible { background: #fdd4cd; outline: 2px solid #a31700; outline-offset: 1px; }
+.deny { padding: 0.5rem 1rem; border: 1px solid #dd2b0e; color: #a31700; background: #fff; \
+    border-radius: 0.4rem; font: inherit; cursor: pointer; }
+.deny:hover, .deny:focus-visible { background: #fdd4cd; outline: 2px solid #a31700; \
+    outline-offset: 1px; }
 .error { border-left: 4px solid #dd2b0e; }
 .note { color: #535158; font-size: 0.85rem; margin-top: 1.5rem; }
-"#;
+";
 
 fn layout(title: &str, body: &str) -> String {
     format!(
@@ -115,7 +122,8 @@ pub(crate) fn sign_in_page(
             format!(
                 "<li><button type=\"submit\" class=\"user\" name=\"user\" value=\"{username}\" \
                  aria-label=\"Sign in as {name} (@{username})\">\
-                 <span class=\"avatar\" aria-hidden=\"true\" style=\"background: hsl({hue} 45% 38%)\">{initials}</span>\
+                 <span class=\"avatar\" aria-hidden=\"true\" \
+                 style=\"background: hsl({hue} 45% 38%)\">{initials}</span>\
                  <span class=\"who\"><span class=\"name\">{name}</span>\
                  <span class=\"username\">@{username}</span>\
                  <span class=\"roles\">{roles}</span></span></button></li>\n",
@@ -136,7 +144,8 @@ pub(crate) fn sign_in_page(
          <fieldset style=\"border:0;padding:0;margin:0\">\n\
          <legend>Choose who you are — each button signs in and authorizes as that user:</legend>\n\
          <ul class=\"users\">\n{user_items}</ul>\n</fieldset>\n\
-         <div class=\"actions\"><button type=\"submit\" class=\"deny\" name=\"deny\" value=\"1\">Deny</button></div>\n\
+         <div class=\"actions\"><button type=\"submit\" class=\"deny\" name=\"deny\" \
+         value=\"1\">Deny</button></div>\n\
          </form>\n\
          <p class=\"note\">This is a test double of GitLab: no password is needed.</p>\n</section>",
         app = escape(app_name),
@@ -168,7 +177,8 @@ pub(crate) async fn avatar(Path(file): Path<String>) -> Response {
         .flat_map(char::to_uppercase)
         .collect();
     let svg = format!(
-        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"64\" height=\"64\" viewBox=\"0 0 64 64\" role=\"img\" aria-label=\"{label}\">\
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"64\" height=\"64\" \
+         viewBox=\"0 0 64 64\" role=\"img\" aria-label=\"{label}\">\
          <circle cx=\"32\" cy=\"32\" r=\"32\" fill=\"hsl({hue} 45% 38%)\"/>\
          <text x=\"32\" y=\"40\" font-family=\"sans-serif\" font-size=\"24\" font-weight=\"700\" \
              fill=\"#fff\" text-anchor=\"middle\">{letters}</text></svg>",

@@ -10,14 +10,14 @@
 //! built on bases from the shared pool, with dependency layers that carry over a few consecutive
 //! builds and app layers of its own.
 //!
-//! | repository | base | notes |
+//! |repository|base|notes|
 //! |---|---|---|
-//! | `acme/web` | node (on debian-slim) | also cosign sidecar tags `sha256-<digest>.sig/.att/.sbom` |
-//! | `acme/web/worker` | python (on debian-slim) | Docker media types |
-//! | `acme/platform/api/server` | golang, then distroless-base, then distroless-static | generated |
-//! | `acme/platform/api/legacy` | ubuntu | Docker media types |
-//! | `olivia/secret` | alpine | |
-//! | `opensource/cli` | alpine, per platform | indexes; tags imported from an older registry |
+//! |`acme/web`|node (on debian-slim)|also cosign sidecar tags `sha256-<digest>.sig/.att/.sbom`|
+//! |`acme/web/worker`|python (on debian-slim)|Docker media types|
+//! |`acme/platform/api/server`|golang, then distroless-base, then distroless-static|generated|
+//! |`acme/platform/api/legacy`|ubuntu|Docker media types|
+//! |`olivia/secret`|alpine||
+//! |`opensource/cli`|alpine, per platform|indexes; tags imported from an older registry|
 //!
 //! So debian-slim layers are shared by three repositories in two projects, alpine's by two
 //! projects, and each platform's alpine layer by every index of the CLI that has the platform.

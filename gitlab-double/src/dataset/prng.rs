@@ -1,8 +1,8 @@
 //! A tiny deterministic pseudo-random generator (SplitMix64).
 //!
 //! The demo dataset and the fault injector must produce the same sequence on every start and every
-//! platform, so they use this instead of a seeded `rand` generator whose algorithm may change between
-//! releases.
+//! platform, so they use this instead of a seeded `rand` generator whose algorithm may change
+//! between releases.
 
 /// SplitMix64: 64 bits of state, good statistical quality for test data, trivially reproducible.
 #[derive(Debug, Clone)]

@@ -4,9 +4,10 @@
 //! Per repository, in order: drop `latest`; keep candidates matching `\A<delete>\z` and not
 //! `\A<keep>\z` (the pattern is pasted in without parentheses, so `a|b` means "starts with a or
 //! ends with b"); if `keep_n`, sort by timestamp newest first (no timestamp = now) and keep the
-//! first n; if `older_than`, delete only tags with a timestamp strictly older than now − older_than;
-//! skip protected tags. With the metadata database the steps run per page of 1,000 tags (sorted by
-//! name) and the timestamp is the publish time; without it, the image config's creation time.
+//! first n; if `older_than`, delete only tags with a timestamp strictly older than
+//! now − older_than; skip protected tags. With the metadata database the steps run per page of
+//! 1,000 tags (sorted by name) and the timestamp is the publish time; without it, the image
+//! config's creation time.
 
 use regex::Regex;
 use time::{Duration, OffsetDateTime};

@@ -65,7 +65,8 @@ pub async fn one(browser: &Browser, rng: &mut rand::rngs::StdRng) -> (u16, Durat
         browser
             .client
             .get(browser.url(&format!(
-                "/api/v1/demo/repositories/{REPOSITORY}/tags?q=%5Emain-%5B0-9a-f%5D%7B2%7D&re=1&sort=size_desc&page={page}"
+                "/api/v1/demo/repositories/{REPOSITORY}/tags?q=%5Emain-%5B0-9a-f%5D%7B2%7D\
+                 &re=1&sort=size_desc&page={page}"
             )))
             .send()
             .await

@@ -301,7 +301,11 @@ pub async fn logout(State(state): State<AppState>, session: Session) -> Response
                 &record.access_token,
             ))
             .await;
-        tracing::info!(instance = %instance.info.name, user = %record.viewer.username, "signed out");
+        tracing::info!(
+            instance = %instance.info.name,
+            user = %record.viewer.username,
+            "signed out"
+        );
     }
     if let Err(error) = session.flush().await {
         tracing::error!(%error, "could not destroy the session");

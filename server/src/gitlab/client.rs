@@ -266,7 +266,8 @@ impl GitLabClient {
         per_page: u32,
     ) -> Result<Paged<wire::TagSummary>, GitLabError> {
         let query = format!(
-            "/api/v4/projects/{project_id}/registry/repositories/{repository_id}/tags?page={page}&per_page={per_page}"
+            "/api/v4/projects/{project_id}/registry/repositories/{repository_id}/tags\
+             ?page={page}&per_page={per_page}"
         );
         let (items, headers) = self
             .get_json::<Vec<wire::TagSummary>>("tag_names", token, &query)

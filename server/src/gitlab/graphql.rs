@@ -23,28 +23,32 @@ const REPOSITORY_FIELDS: &str = r#"
 /// A page of a project's image repositories.
 pub fn project_repositories() -> String {
     format!(
-        r#"
-query ProjectRepositories($fullPath: ID!, $name: String, $sort: ContainerRepositorySort, $first: Int, $after: String, $last: Int, $before: String) {{
+        "
+query ProjectRepositories($fullPath: ID!, $name: String, $sort: ContainerRepositorySort, \
+    $first: Int, $after: String, $last: Int, $before: String) {{
   project(fullPath: $fullPath) {{
     containerRepositoriesCount
-    containerRepositories(name: $name, sort: $sort, first: $first, after: $after, last: $last, before: $before) {{{REPOSITORY_FIELDS}
+    containerRepositories(name: $name, sort: $sort, first: $first, after: $after, last: $last, \
+      before: $before) {{{REPOSITORY_FIELDS}
     }}
   }}
-}}"#
+}}"
     )
 }
 
 /// A page of the image repositories of a group's projects.
 pub fn group_repositories() -> String {
     format!(
-        r#"
-query GroupRepositories($fullPath: ID!, $name: String, $sort: ContainerRepositorySort, $first: Int, $after: String, $last: Int, $before: String) {{
+        "
+query GroupRepositories($fullPath: ID!, $name: String, $sort: ContainerRepositorySort, \
+    $first: Int, $after: String, $last: Int, $before: String) {{
   group(fullPath: $fullPath) {{
     containerRepositoriesCount
-    containerRepositories(name: $name, sort: $sort, first: $first, after: $after, last: $last, before: $before) {{{REPOSITORY_FIELDS}
+    containerRepositories(name: $name, sort: $sort, first: $first, after: $after, last: $last, \
+      before: $before) {{{REPOSITORY_FIELDS}
     }}
   }}
-}}"#
+}}"
     )
 }
 
@@ -99,7 +103,8 @@ pub fn tags_batch(pages: usize) -> String {
         .map(|i| {
             format!(
                 "\n    p{i}: tags(first: {TAGS_PER_PAGE}, after: $a{i}, name: $n{i}, sort: \
-                    NAME_ASC, referrers: true) {{ nodes {{ ...Tag }} pageInfo {{ hasNextPage endCursor }} }}"
+                    NAME_ASC, referrers: true) {{ nodes {{ ...Tag }} pageInfo {{ hasNextPage \
+                    endCursor }} }}"
             )
         })
         .collect();

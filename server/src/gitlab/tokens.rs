@@ -329,10 +329,12 @@ impl GitLabClient {
         }
         let path = match group_id {
             Some(group) => format!(
-                "/api/v4/groups/{group}/projects?include_subgroups=true&per_page=20&order_by=last_activity_at"
+                "/api/v4/groups/{group}/projects?include_subgroups=true&per_page=20\
+                 &order_by=last_activity_at"
             ),
-            None => "/api/v4/projects?membership=true&per_page=20&order_by=last_activity_at"
-                .to_string(),
+            None => {
+                "/api/v4/projects?membership=true&per_page=20&order_by=last_activity_at".to_string()
+            }
         };
         let (projects, _) = self
             .get_json::<Vec<Listed>>("image_prefixes", token, &path)
@@ -412,7 +414,10 @@ mod tests {
         let error = parse_created::<DeployToken>(body, "deploy token").unwrap_err();
         assert!(!error.to_string().contains("secret-value"), "{error}");
         let parsed: DeployToken = parse_created(
-            r#"{"id":1,"name":"n","username":"u","scopes":["read_registry"],"token":"glpat-secret-value"}"#,
+            concat!(
+                r#"{"id":1,"name":"n","username":"u","scopes":["read_registry"],"#,
+                r#""token":"glpat-secret-value"}"#,
+            ),
             "deploy token",
         )
         .unwrap();

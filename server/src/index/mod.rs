@@ -699,7 +699,10 @@ impl TagIndexes {
                         Some(leased)
                     }
                     Err(error) => {
-                        tracing::warn!(%error, "shared index unavailable; using this replica's own");
+                        tracing::warn!(
+                            %error,
+                            "shared index unavailable; using this replica's own"
+                        );
                         None
                     }
                 }

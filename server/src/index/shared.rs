@@ -81,11 +81,12 @@ pub struct Remote {
 
 static READ: LazyLock<Script> = LazyLock::new(|| {
     Script::new(
-        r"local t = redis.call('TIME')
+        "local t = redis.call('TIME')
           local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
           local v = redis.call('HMGET', KEYS[1], 'gen', 'meta', 'expired', 'read_from')
           local snap = ''
-          if v[1] and ARGV[1] ~= '*' and v[1] ~= ARGV[1] then snap = redis.call('HGET', KEYS[1], 'snap') or '' end
+          if v[1] and ARGV[1] ~= '*' and v[1] ~= ARGV[1] then \
+            snap = redis.call('HGET', KEYS[1], 'snap') or '' end
           local since = ARGV[2]
           if since == '' then since = v[4] or '+inf' end
           local gone = redis.call('ZRANGEBYSCORE', KEYS[2], since, '+inf')

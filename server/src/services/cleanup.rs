@@ -576,12 +576,14 @@ mod tests {
             json,
             json!([
                 { "code": "unknown_cadence", "cadence": "2d",
-                  "message": "GitLab's cadence “2d” is not one it offers today; shown as every day." },
+                  "message": "GitLab's cadence “2d” is not one it offers today; \
+                              shown as every day." },
                 { "code": "unoffered_keep_n", "keep_n": 7,
-                  "message": "GitLab keeps 7 tags, which is not a value it offers today; shown as none." },
+                  "message": "GitLab keeps 7 tags, which is not a value it offers today; \
+                              shown as none." },
                 { "code": "regex_too_long", "regex": "keep", "max_chars": 255,
-                  "message": "GitLab's keep regex is longer than 255 characters, which it no longer \
-                              accepts; shown as empty." },
+                  "message": "GitLab's keep regex is longer than 255 characters, which it no \
+                              longer accepts; shown as empty." },
                 { "code": "unknown_older_than", "older_than": "3d",
                   "message": "GitLab's age limit “3d” is not one it offers today; shown as none." },
             ])

@@ -528,17 +528,24 @@ impl Credentials for CredentialService {
             Some(true) => HealthCheck {
                 label: "Metadata database".into(),
                 status: CheckStatus::Ok,
-                detail: "In use: tags have publish dates and sizes, sorting by date and protection \
-                    rules work, and the cleanup preview counts as GitLab does with the database.".into(),
+                detail:
+                    "In use: tags have publish dates and sizes, sorting by date and protection \
+                    rules work, and the cleanup preview counts as GitLab does with the database."
+                        .into(),
                 advice: None,
             },
             Some(false) => HealthCheck {
                 label: "Metadata database".into(),
                 status: CheckStatus::Warning,
                 detail: "Not in use: GitLab has no sizes or publish dates for tags and no \
-                    protection rules; the dashboard sorts by build date and says which figures are partial.".into(),
-                advice: Some("The registry metadata database (GitLab 17.3 and later) makes these \
-                    exact; ask your administrator whether it is planned.".into()),
+                    protection rules; the dashboard sorts by build date and says which figures \
+                    are partial."
+                    .into(),
+                advice: Some(
+                    "The registry metadata database (GitLab 17.3 and later) makes these \
+                    exact; ask your administrator whether it is planned."
+                        .into(),
+                ),
             },
             None => HealthCheck {
                 label: "Metadata database".into(),
@@ -629,14 +636,16 @@ impl CredentialService {
 fn probe_check(probe: &RegistryProbe, url: &url::Url, gitlab: &str) -> HealthCheck {
     let label = "Registry answers".to_string();
     let at = url.as_str().trim_end_matches('/');
-    let down = |detail: String| {
-        HealthCheck {
+    let down = |detail: String| HealthCheck {
         label: label.clone(),
         status: CheckStatus::Failed,
         detail,
-        advice: Some("Pulls and pushes fail while GitLab's own pages may still list images (GitLab \
-            reads its database, not the registry). Ask your GitLab administrator to check the registry service (gitlab-ctl status registry) and its logs.".into()),
-    }
+        advice: Some(
+            "Pulls and pushes fail while GitLab's own pages may still list images (GitLab \
+            reads its database, not the registry). Ask your GitLab administrator to check the \
+            registry service (gitlab-ctl status registry) and its logs."
+                .into(),
+        ),
     };
     match probe {
         RegistryProbe::Challenge { realm, .. } => {

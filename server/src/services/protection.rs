@@ -245,7 +245,7 @@ impl CleanupService {
                 None,
                 Some(format!(
                     "GitLab did not list the protection rules ({error}). They need GitLab's \
-                        metadata database; the preview uses the protection GitLab reports on each tag."
+                     metadata database; the preview uses the protection GitLab reports on each tag."
                 )),
             )),
         }

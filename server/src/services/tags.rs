@@ -87,8 +87,9 @@ impl TagService {
             .call(caller, subject.clone(), |api, token| {
                 let with_role = with_role.clone();
                 async move {
-                    let variables =
-                        json!({ "id": format!("gid://gitlab/ContainerRepository/{repository_id}") });
+                    let variables = json!({
+                        "id": format!("gid://gitlab/ContainerRepository/{repository_id}")
+                    });
                     if with_role.load(Ordering::Relaxed) {
                         match api
                             .graphql(&token, graphql::REPOSITORY_HEADER, variables.clone())
@@ -97,8 +98,10 @@ impl TagService {
                             Err(GitLabError::Rejected(message))
                                 if message.contains("maxAccessLevel") =>
                             {
-                                tracing::info!("this GitLab has no Project.maxAccessLevel (before \
-                                    16.9): roles come from the REST project");
+                                tracing::info!(
+                                    "this GitLab has no Project.maxAccessLevel (before \
+                                    16.9): roles come from the REST project"
+                                );
                                 with_role.store(false, Ordering::Relaxed);
                             }
                             answer => return answer,
@@ -746,7 +749,11 @@ mod tests {
     #[test]
     fn manifests_are_read_for_layers_and_platforms() {
         let image = json!({
-            "config": {"digest": "sha256:c", "size": 10, "mediaType": "application/vnd.oci.image.config.v1+json"},
+            "config": {
+                "digest": "sha256:c",
+                "size": 10,
+                "mediaType": "application/vnd.oci.image.config.v1+json"
+            },
             "layers": [{"digest": "sha256:l1", "size": 100}, {"digest": "sha256:l2", "size": "200"}]
         });
         let (config, layers, platforms) = read_manifest(&image);
@@ -757,7 +764,8 @@ mod tests {
         );
         assert!(platforms.is_empty());
         let index = json!({"manifests": [
-            {"digest": "sha256:a", "size": 5, "platform": {"os": "linux", "architecture": "arm64", "variant": "v8"}}
+            {"digest": "sha256:a", "size": 5,
+             "platform": {"os": "linux", "architecture": "arm64", "variant": "v8"}}
         ]});
         let (_, _, platforms) = read_manifest(&index);
         assert_eq!(platforms[0].label(), "linux/arm64/v8");

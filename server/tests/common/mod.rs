@@ -292,7 +292,8 @@ pub async fn gitlab_tag_names(
     for page in 1.. {
         let list: Vec<serde_json::Value> = http
             .get(format!(
-                "{gitlab}/api/v4/projects/{project}/registry/repositories/{repository}/tags?page={page}&per_page=100"
+                "{gitlab}/api/v4/projects/{project}/registry/repositories/{repository}/tags\
+                 ?page={page}&per_page=100"
             ))
             .bearer_auth(token)
             .send()

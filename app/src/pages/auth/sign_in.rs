@@ -38,7 +38,8 @@ pub fn SignInPage() -> impl IntoView {
             <h1>"Sign in"</h1>
             <p class="lead">
                 "Find, understand and clean up your container images. Sign in with your GitLab \
-                    account; the dashboard acts with your GitLab permissions and never shows your token to the browser."
+                    account; the dashboard acts with your GitLab permissions and never shows your \
+                    token to the browser."
             </p>
             {move || {
                 failure()
@@ -66,6 +67,21 @@ pub fn SignInPage() -> impl IntoView {
                                             let target = back
                                                 .clone()
                                                 .unwrap_or_else(|| links::projects(&instance.name));
+                                            let web_url = instance.web_url.clone();
+                                            let demo = instance
+                                                .demo
+                                                .then(|| {
+                                                    view! {
+                                                        <p class="demo-note">
+                                                            <strong>"Demo mode."</strong>
+                                                            " This dashboard was started with \
+                                                                --demo: it runs against its \
+                                                                built-in GitLab double with \
+                                                                seeded demo data. Pick any demo \
+                                                                user on the next page."
+                                                        </p>
+                                                    }
+                                                });
                                             view! {
                                                 <li class="card">
                                                     <a
@@ -75,18 +91,8 @@ pub fn SignInPage() -> impl IntoView {
                                                     >
                                                         {format!("Sign in with {}", instance.label)}
                                                     </a>
-                                                    <span class="muted">{instance.web_url.clone()}</span>
-                                                    {instance
-                                                        .demo
-                                                        .then(|| {
-                                                            view! {
-                                                                <p class="demo-note">
-                                                                    <strong>"Demo mode."</strong>
-                                                                    " This dashboard was started \
-                                                                        with --demo: it runs against its built-in GitLab double with seeded demo data. Pick any demo user on the next page."
-                                                                </p>
-                                                            }
-                                                        })}
+                                                    <span class="muted">{web_url}</span>
+                                                    {demo}
                                                 </li>
                                             }
                                         })

@@ -8,6 +8,7 @@ use domain::cleanup::{
     RepositoryPreview, KEEP_N_VALUES,
 };
 use domain::format;
+use domain::storage::RepositoryFreed;
 use leptos::either::Either;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -479,25 +480,7 @@ fn CleanupStorageLine(
                                         .repositories
                                         .iter()
                                         .filter(|r| r.draft.tags > 0 || r.saved.tags > 0)
-                                        .map(|r| {
-                                            view! {
-                                                <li data-repository=paths
-                                                    .get(&r.id)
-                                                    .cloned()
-                                                    .unwrap_or_default()>
-                                                    {paths.get(&r.id).cloned().unwrap_or_default()} ": "
-                                                    {if r.on_request {
-                                                        "layers not read".to_string()
-                                                    } else {
-                                                        format!("about {}", format::bytes(r.draft.bytes))
-                                                    }}
-                                                    {(!r.on_request && r.saved.bytes != r.draft.bytes)
-                                                        .then(|| {
-                                                            format!(" (saved policy: {})", format::bytes(r.saved.bytes))
-                                                        })}
-                                                </li>
-                                            }
-                                        })
+                                        .map(|r| repository_frees(r, &paths))
                                         .collect_view()}
                                 </ul>
                                 {partial
@@ -514,7 +497,8 @@ fn CleanupStorageLine(
                                                 } else {
                                                     format!(
                                                         "Partial: the layers of {} are read only \
-                                                            when asked (on the repository page); the figure leaves them out.",
+                                                            when asked (on the repository page); \
+                                                            the figure leaves them out.",
                                                         on_request.join(", "),
                                                     )
                                                 }}
@@ -528,6 +512,29 @@ fn CleanupStorageLine(
                 })}
             </Transition>
         </div>
+    }
+}
+
+/// One repository's line under the project's figure: what the draft frees there, and what
+/// the saved policy frees when that differs.
+fn repository_frees(
+    r: &RepositoryFreed,
+    paths: &std::collections::HashMap<u64, String>,
+) -> impl IntoView {
+    view! {
+        <li data-repository=paths
+            .get(&r.id)
+            .cloned()
+            .unwrap_or_default()>
+            {paths.get(&r.id).cloned().unwrap_or_default()} ": "
+            {if r.on_request {
+                "layers not read".to_string()
+            } else {
+                format!("about {}", format::bytes(r.draft.bytes))
+            }}
+            {(!r.on_request && r.saved.bytes != r.draft.bytes)
+                .then(|| { format!(" (saved policy: {})", format::bytes(r.saved.bytes)) })}
+        </li>
     }
 }
 
@@ -602,6 +609,31 @@ fn RepositoryRow(
         PreviewShow::All => "This repository has no tags.",
     });
     let s = repo.summary.clone();
+    let decision_rows = rows
+        .into_iter()
+        .map(|d| {
+            view! {
+                <tr
+                    data-tag=d.name.clone()
+                    data-decision=if d.reason.deletes() { "delete" } else { "keep" }
+                >
+                    <td>
+                        <code>{d.name.clone()}</code>
+                    </td>
+                    <td>
+                        {if d.reason.deletes() {
+                            view! { <span class="badge danger">"delete"</span> }.into_any()
+                        } else {
+                            view! { <span class="badge">"keep"</span> }.into_any()
+                        }}
+                    </td>
+                    <td class="small">
+                        {d.reason.explain()} {d.tie.then_some(" (tie at the keep limit)")}
+                    </td>
+                </tr>
+            }
+        })
+        .collect_view();
     view! {
         <details
             class="preview-repo"
@@ -692,39 +724,7 @@ fn RepositoryRow(
                                         <th scope="col">"Why"</th>
                                     </tr>
                                 </thead>
-                                <tbody>
-                                    {rows
-                                        .into_iter()
-                                        .map(|d| {
-                                            view! {
-                                                <tr
-                                                    data-tag=d.name.clone()
-                                                    data-decision=if d.reason.deletes() {
-                                                        "delete"
-                                                    } else {
-                                                        "keep"
-                                                    }
-                                                >
-                                                    <td>
-                                                        <code>{d.name.clone()}</code>
-                                                    </td>
-                                                    <td>
-                                                        {if d.reason.deletes() {
-                                                            view! { <span class="badge danger">"delete"</span> }
-                                                                .into_any()
-                                                        } else {
-                                                            view! { <span class="badge">"keep"</span> }.into_any()
-                                                        }}
-                                                    </td>
-                                                    <td class="small">
-                                                        {d.reason.explain()}
-                                                        {d.tie.then_some(" (tie at the keep limit)")}
-                                                    </td>
-                                                </tr>
-                                            }
-                                        })
-                                        .collect_view()}
-                                </tbody>
+                                <tbody>{decision_rows}</tbody>
                             </table>
                         },
                     )

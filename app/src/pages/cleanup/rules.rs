@@ -227,6 +227,83 @@ pub fn ProtectionRulesPanel(
                 Kind::Tag => "Tag rules",
                 Kind::Repository => "Repository rules",
             };
+            // A rule's Edit and Delete buttons (Delete asks first), for those who may edit.
+            let actions = move |row: &Row| {
+                let id = row.id;
+                let pattern = row.pattern.clone();
+                let edit_row = row.clone();
+                let delete_label = format!("Delete rule {}", row.pattern);
+                let buttons = move || {
+                    if confirming.get() == Some((kind, id)) {
+                        let pattern = pattern.clone();
+                        let confirm = NodeRef::<leptos::html::Button>::new();
+                        focus_on_mount(confirm);
+                        view! {
+                            <span class="small">"Delete this rule? "</span>
+                            <button
+                                type="button"
+                                class="button danger small"
+                                node_ref=confirm
+                                disabled=move || busy.get()
+                                on:click=move |_| {
+                                    send.run((
+                                        match kind {
+                                            Kind::Tag => RuleChange::DeleteTag(id),
+                                            Kind::Repository => RuleChange::DeleteRepository(id),
+                                        },
+                                        format!("Deleted the {} rule {}.", kind.noun(), pattern),
+                                    ))
+                                }
+                            >
+                                "Delete"
+                            </button>
+                            <button
+                                type="button"
+                                class="button small"
+                                on:click=move |_| confirming.set(None)
+                            >
+                                "Keep"
+                            </button>
+                        }
+                        .into_any()
+                    } else {
+                        let edit_row = edit_row.clone();
+                        let immutable = edit_row.immutable;
+                        let edit_label = format!("Edit rule {}", edit_row.pattern);
+                        view! {
+                            <button
+                                type="button"
+                                class="button small"
+                                aria-label=edit_label
+                                title=immutable
+                                    .then_some("Immutable tag rules are managed in GitLab")
+                                disabled=move || !hydrated.get() || immutable
+                                on:click=move |_| {
+                                    change.clear();
+                                    editing.set(Some(edit_row.clone()))
+                                }
+                            >
+                                "Edit"
+                            </button>
+                            <button
+                                type="button"
+                                class="button small"
+                                disabled=move || !hydrated.get()
+                                aria-label=delete_label.clone()
+                                on:click=move |_| confirming.set(Some((kind, id)))
+                            >
+                                "Delete"
+                            </button>
+                        }
+                        .into_any()
+                    }
+                };
+                view! {
+                    <td>
+                        <div class="actions">{buttons}</div>
+                    </td>
+                }
+            };
             view! {
                 <h3>{format!("{heading} ({count} of {MAX_RULES})")}</h3>
                 {if list.is_empty() {
@@ -258,10 +335,31 @@ pub fn ProtectionRulesPanel(
                                         let covered = overview
                                             .with_untracked(|o| matches(o, kind, &row.pattern))
                                             .unwrap_or_default();
-                                        let id = row.id;
-                                        let pattern = row.pattern.clone();
-                                        let edit_row = row.clone();
-                                        let delete_label = format!("Delete rule {}", row.pattern);
+                                        let covers = if covered.is_empty() {
+                                            view! { <span>{format!("no {}", nouns(kind).1)}</span> }
+                                                .into_any()
+                                        } else {
+                                            let shown = covered
+                                                .iter()
+                                                .take(50)
+                                                .cloned()
+                                                .collect::<Vec<_>>()
+                                                .join(", ");
+                                            let more = (covered.len() > 50).then_some(", …");
+                                            view! {
+                                                <details class="covers">
+                                                    <summary>
+                                                        {format::plural(
+                                                            covered.len() as u64,
+                                                            nouns(kind).0,
+                                                            nouns(kind).1,
+                                                        )}
+                                                    </summary>
+                                                    <span>{shown}{more}</span>
+                                                </details>
+                                            }
+                                                .into_any()
+                                        };
                                         view! {
                                             <tr data-rule=row.pattern.clone()>
                                                 <td>
@@ -269,111 +367,8 @@ pub fn ProtectionRulesPanel(
                                                 </td>
                                                 <td>{level_label(kind, row.push)}</td>
                                                 <td>{level_label(kind, row.delete)}</td>
-                                                <td class="small">
-                                                    {if covered.is_empty() {
-                                                        view! { <span>{format!("no {}", nouns(kind).1)}</span> }
-                                                            .into_any()
-                                                    } else {
-                                                        view! {
-                                                            <details class="covers">
-                                                                <summary>
-                                                                    {format::plural(
-                                                                        covered.len() as u64,
-                                                                        nouns(kind).0,
-                                                                        nouns(kind).1,
-                                                                    )}
-                                                                </summary>
-                                                                <span>
-                                                                    {covered
-                                                                        .iter()
-                                                                        .take(50)
-                                                                        .cloned()
-                                                                        .collect::<Vec<_>>()
-                                                                        .join(", ")}{(covered.len() > 50).then_some(", …")}
-                                                                </span>
-                                                            </details>
-                                                        }
-                                                            .into_any()
-                                                    }}
-                                                </td>
-                                                {can_edit
-                                                    .then(|| {
-                                                        view! {
-                                                            <td>
-                                                                <div class="actions">
-                                                                    {move || {
-                                                                        if confirming.get() == Some((kind, id)) {
-                                                                            let pattern = pattern.clone();
-                                                                            let confirm = NodeRef::<leptos::html::Button>::new();
-                                                                            focus_on_mount(confirm);
-                                                                            view! {
-                                                                                <span class="small">"Delete this rule? "</span>
-                                                                                <button
-                                                                                    type="button"
-                                                                                    class="button \
-                                                                                    danger small"
-                                                                                    node_ref=confirm
-                                                                                    disabled=move || busy.get()
-                                                                                    on:click=move |_| {
-                                                                                        send.run((
-                                                                                            match kind {
-                                                                                                Kind::Tag => RuleChange::DeleteTag(id),
-                                                                                                Kind::Repository => RuleChange::DeleteRepository(id),
-                                                                                            },
-                                                                                            format!("Deleted the {} rule {}.", kind.noun(), pattern),
-                                                                                        ))
-                                                                                    }
-                                                                                >
-                                                                                    "Delete"
-                                                                                </button>
-                                                                                <button
-                                                                                    type="button"
-                                                                                    class="button \
-                                                                                    small"
-                                                                                    on:click=move |_| confirming.set(None)
-                                                                                >
-                                                                                    "Keep"
-                                                                                </button>
-                                                                            }
-                                                                                .into_any()
-                                                                        } else {
-                                                                            let edit_row = edit_row.clone();
-                                                                            let immutable = edit_row.immutable;
-                                                                            let edit_label = format!("Edit rule {}", edit_row.pattern);
-                                                                            view! {
-                                                                                <button
-                                                                                    type="button"
-                                                                                    class="button \
-                                                                                    small"
-                                                                                    aria-label=edit_label
-                                                                                    title=immutable
-                                                                                        .then_some("Immutable tag rules are managed in GitLab")
-                                                                                    disabled=move || !hydrated.get() || immutable
-                                                                                    on:click=move |_| {
-                                                                                        change.clear();
-                                                                                        editing.set(Some(edit_row.clone()))
-                                                                                    }
-                                                                                >
-                                                                                    "Edit"
-                                                                                </button>
-                                                                                <button
-                                                                                    type="button"
-                                                                                    class="button \
-                                                                                    small"
-                                                                                    disabled=move || !hydrated.get()
-                                                                                    aria-label=delete_label.clone()
-                                                                                    on:click=move |_| confirming.set(Some((kind, id)))
-                                                                                >
-                                                                                    "Delete"
-                                                                                </button>
-                                                                            }
-                                                                                .into_any()
-                                                                        }
-                                                                    }}
-                                                                </div>
-                                                            </td>
-                                                        }
-                                                    })}
+                                                <td class="small">{covers}</td>
+                                                {can_edit.then(|| actions(&row))}
                                             </tr>
                                         }
                                     })

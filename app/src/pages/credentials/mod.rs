@@ -817,7 +817,9 @@ fn Formats(
                     view! {
                         <p class="muted" data-testid="job-token-alternative">
                             "Within this GitLab, another project's jobs can pull without any \
-                                token: add that project to this one's job token allowlist (Settings › CI/CD › Job token permissions). Its jobs then log in with their own "
+                                token: add that project to this one's job token allowlist \
+                                (Settings › CI/CD › Job token permissions). Its jobs then log in \
+                                with their own "
                             <code>"CI_JOB_TOKEN"</code>
                             ":"
                         </p>

@@ -99,6 +99,12 @@ pub fn GroupListPage() -> impl IntoView {
                                     .groups
                                     .into_iter()
                                     .map(|g| {
+                                        let path = g.full_path.clone();
+                                        let description = g
+                                            .description
+                                            .clone()
+                                            .filter(|d| !d.is_empty())
+                                            .map(|d| view! { <p class="description">{d}</p> });
                                         view! {
                                             <li class="card" data-group=g.full_path.clone()>
                                                 <a
@@ -107,13 +113,9 @@ pub fn GroupListPage() -> impl IntoView {
                                                 >
                                                     {g.name.clone()}
                                                 </a>
-                                                <span class="muted path">{g.full_path.clone()}</span>
+                                                <span class="muted path">{path}</span>
                                                 <span class="badge">{g.visibility.clone()}</span>
-                                                {g
-                                                    .description
-                                                    .clone()
-                                                    .filter(|d| !d.is_empty())
-                                                    .map(|d| view! { <p class="description">{d}</p> })}
+                                                {description}
                                             </li>
                                         }
                                     })

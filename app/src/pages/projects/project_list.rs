@@ -53,21 +53,24 @@ pub fn ProjectListPage() -> impl IntoView {
                                     }
                                         .into_any()
                                 } else {
+                                    let clear = links::projects(&instance);
                                     view! {
                                         <h2>"No projects match “" {view.search.clone()} "”"</h2>
                                         <p>
-                                            <a href=links::projects(&instance)>"Clear the search"</a>
+                                            <a href=clear>"Clear the search"</a>
                                         </p>
                                     }
                                         .into_any()
                                 }}
                                 {(page.without_images > 0)
                                     .then(|| {
+                                        let hidden = format::plural(
+                                            page.without_images,
+                                            "project",
+                                            "projects",
+                                        );
                                         view! {
-                                            <p class="muted">
-                                                {format::plural(page.without_images, "project", "projects")}
-                                                " without images hidden."
-                                            </p>
+                                            <p class="muted">{hidden} " without images hidden."</p>
                                         }
                                     })}
                             </div>
@@ -118,6 +121,12 @@ pub fn ProjectListPage() -> impl IntoView {
                                     .projects
                                     .into_iter()
                                     .map(|p| {
+                                        let path = p.full_path.clone();
+                                        let description = p
+                                            .description
+                                            .clone()
+                                            .filter(|d| !d.is_empty())
+                                            .map(|d| view! { <p class="description">{d}</p> });
                                         view! {
                                             <li class="card" data-project=p.full_path.clone()>
                                                 <a
@@ -126,7 +135,7 @@ pub fn ProjectListPage() -> impl IntoView {
                                                 >
                                                     {p.name.clone()}
                                                 </a>
-                                                <span class="muted path">{p.full_path.clone()}</span>
+                                                <span class="muted path">{path}</span>
                                                 <span class="badge">{p.visibility.clone()}</span>
                                                 <span class="badge info">
                                                     {format::plural(
@@ -135,11 +144,7 @@ pub fn ProjectListPage() -> impl IntoView {
                                                         "image repositories",
                                                     )}
                                                 </span>
-                                                {p
-                                                    .description
-                                                    .clone()
-                                                    .filter(|d| !d.is_empty())
-                                                    .map(|d| view! { <p class="description">{d}</p> })}
+                                                {description}
                                             </li>
                                         }
                                     })

@@ -167,7 +167,8 @@ fn StorageView(instance: String, path: String, storage: ProjectStorage) -> impl 
                     view! {
                         <p class="muted small">
                             "GitLab reports no project figure here (it needs the registry’s \
-                                metadata database and at least the Reporter role): the figures above are the dashboard’s own count."
+                                metadata database and at least the Reporter role): the figures \
+                                above are the dashboard’s own count."
                         </p>
                     }
                 })}

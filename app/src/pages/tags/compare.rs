@@ -74,7 +74,7 @@ pub fn CompareTagsPage() -> impl IntoView {
                         }
                             .into_any()
                     }
-                    Some(Ok(comparison)) => view! { <CompareBody instance comparison /> }.into_any(),
+                    Some(Ok(c)) => view! { <CompareBody instance comparison=c /> }.into_any(),
                     None => {
                         view! {
                             <h1>"Compare two tags"</h1>
@@ -258,7 +258,8 @@ fn digest_cell(tag: &Tag) -> AnyView {
 }
 
 fn media(tag: &Tag) -> AnyView {
-    view! { <code class="small">{tag.media_type.clone().unwrap_or_else(|| "unknown".into())}</code> }.into_any()
+    let media_type = tag.media_type.clone().unwrap_or_else(|| "unknown".into());
+    view! { <code class="small">{media_type}</code> }.into_any()
 }
 
 fn moment(ts: Option<i64>, now: i64) -> AnyView {
@@ -274,7 +275,8 @@ fn moment(ts: Option<i64>, now: i64) -> AnyView {
 }
 
 fn size(bytes: Option<u64>) -> AnyView {
-    view! { <span class="num">{bytes.map(format::bytes).unwrap_or_else(|| "unknown".into())}</span> }.into_any()
+    let size = bytes.map(format::bytes).unwrap_or_else(|| "unknown".into());
+    view! { <span class="num">{size}</span> }.into_any()
 }
 
 fn referrers(tag: &Tag) -> AnyView {

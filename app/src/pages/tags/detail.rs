@@ -94,6 +94,25 @@ fn TagDetailBody(
     let name = tag.name.clone();
     let delete_name = tag.name.clone();
     let blocked = refusal.is_some();
+    let platform_rows = detail
+        .platforms
+        .iter()
+        .map(|p| {
+            view! {
+                <tr data-platform=p.label()>
+                    <td>{p.label()}</td>
+                    <td>
+                        <code title=p.digest.clone()>{short_digest(&p.digest)}</code>
+                        <CopyButton
+                            text=p.digest.clone()
+                            what=format!("digest for {}", p.label())
+                        />
+                    </td>
+                    <td class="num">{p.size.map(format::bytes).unwrap_or_else(|| "—".into())}</td>
+                </tr>
+            }
+        })
+        .collect_view();
     view! {
         {view! {
             <RepositoryBreadcrumbs
@@ -238,31 +257,7 @@ fn TagDetailBody(
                                     </th>
                                 </tr>
                             </thead>
-                            <tbody>
-                                {detail
-                                    .platforms
-                                    .iter()
-                                    .map(|p| {
-                                        view! {
-                                            <tr data-platform=p.label()>
-                                                <td>{p.label()}</td>
-                                                <td>
-                                                    <code title=p
-                                                        .digest
-                                                        .clone()>{short_digest(&p.digest)}</code>
-                                                    <CopyButton
-                                                        text=p.digest.clone()
-                                                        what=format!("digest for {}", p.label())
-                                                    />
-                                                </td>
-                                                <td class="num">
-                                                    {p.size.map(format::bytes).unwrap_or_else(|| "—".into())}
-                                                </td>
-                                            </tr>
-                                        }
-                                    })
-                                    .collect_view()}
-                            </tbody>
+                            <tbody>{platform_rows}</tbody>
                         </table>
                     </section>
                 }

@@ -262,7 +262,8 @@ fn ProgressBanner(progress: IndexProgress, searched: bool) -> impl IntoView {
                     " tags. "
                     {if searched {
                         "Matches come from GitLab’s own name search, complete for names with this \
-                            text exactly as typed (GitLab’s search is case-sensitive); other spellings appear as they are indexed."
+                            text exactly as typed (GitLab’s search is case-sensitive); other \
+                            spellings appear as they are indexed."
                     } else {
                         "Sorting and filters cover the indexed tags; the list updates as more \
                             arrive."
@@ -794,9 +795,9 @@ fn TagTable(
                                 <td>
                                     {match tag.digest.clone() {
                                         Some(digest) => {
+                                            let short = domain::tags::short_digest(&digest);
                                             view! {
-                                                <code title=digest
-                                                    .clone()>{domain::tags::short_digest(&digest)}</code>
+                                                <code title=digest.clone()>{short}</code>
                                                 <CopyButton
                                                     text=digest.clone()
                                                     what=format!("digest of {}", tag.name)

@@ -392,6 +392,38 @@ fn ShapeView(instance: String, storage: RepositoryStorage) -> impl IntoView {
         })
         .collect();
     let sidecar_total = shape.sidecar_tags;
+    let sidecars = shape
+        .sidecars
+        .iter()
+        .map(|g| {
+            view! {
+                <li>
+                    <a href=links::tag(
+                        &instance,
+                        storage.repository_id,
+                        &g.subject,
+                    )>{g.subject.clone()}</a>
+                    " "
+                    {g
+                        .sidecars
+                        .iter()
+                        .map(|(name, kind)| {
+                            view! {
+                                <a
+                                    class="badge"
+                                    href=links::tag(&instance, storage.repository_id, name)
+                                    title=name.clone()
+                                >
+                                    {kind.label()}
+                                </a>
+                                " "
+                            }
+                        })
+                        .collect_view()}
+                </li>
+            }
+        })
+        .collect_view();
     view! {
         <h3 id="shape-title">"Shape"</h3>
         <p class="muted small">
@@ -415,7 +447,9 @@ fn ShapeView(instance: String, storage: RepositoryStorage) -> impl IntoView {
                             .published_at
                             .to_string()>{format::exact_unix(batch.published_at)}</time>
                         ": most likely an import into GitLab’s metadata database, which stamps \
-                            every imported tag with the import time. Age filters and a cleanup policy’s older_than treat them as one batch, however old the images really are."
+                            every imported tag with the import time. Age filters and a cleanup \
+                            policy’s older_than treat them as one batch, however old the images \
+                            really are."
                     </p>
                 }
             })}
@@ -453,38 +487,7 @@ fn ShapeView(instance: String, storage: RepositoryStorage) -> impl IntoView {
                             })}
                     </p>
                     <ul class="sidecars" data-testid="sidecars">
-                        {shape
-                            .sidecars
-                            .iter()
-                            .map(|g| {
-                                view! {
-                                    <li>
-                                        <a href=links::tag(
-                                            &instance,
-                                            storage.repository_id,
-                                            &g.subject,
-                                        )>{g.subject.clone()}</a>
-                                        " "
-                                        {g
-                                            .sidecars
-                                            .iter()
-                                            .map(|(name, kind)| {
-                                                view! {
-                                                    <a
-                                                        class="badge"
-                                                        href=links::tag(&instance, storage.repository_id, name)
-                                                        title=name.clone()
-                                                    >
-                                                        {kind.label()}
-                                                    </a>
-                                                    " "
-                                                }
-                                            })
-                                            .collect_view()}
-                                    </li>
-                                }
-                            })
-                            .collect_view()}
+                        {sidecars}
                     </ul>
                 }
             })}
