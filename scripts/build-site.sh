@@ -21,6 +21,16 @@ export PATH="$PWD/tools/node_modules/.bin:$HOME/.cargo/bin:$PATH"
 pkg=target/site/pkg
 stage=target/bundle
 
+# .cargo/config.toml gives every build `--cfg erase_components`. A RUSTFLAGS variable
+# replaces that setting, and a bundle and a server that disagree on it do not hydrate.
+for flags in "${RUSTFLAGS-}" "${CARGO_ENCODED_RUSTFLAGS-}"; do
+  if [ -n "$flags" ] && [[ "$flags" != *erase_components* ]]; then
+    echo "build-site: RUSTFLAGS replaces .cargo/config.toml's --cfg erase_components;" \
+      "add it to RUSTFLAGS for this build and the server's (they must agree)" >&2
+    exit 1
+  fi
+done
+
 rm -rf "$stage"
 mkdir -p "$stage/out"
 cargo rustc --locked -p frontend --lib --crate-type cdylib --target wasm32-unknown-unknown \
