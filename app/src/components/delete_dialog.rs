@@ -2,7 +2,7 @@ use domain::format;
 use domain::tags::{DeleteOutcome, DeletionPlan, TYPED_CONFIRMATION_ABOVE};
 use leptos::prelude::*;
 
-use crate::components::{Modal, ModalName};
+use crate::components::{DoneButton, Modal, ModalName};
 use crate::error::AppError;
 use crate::server_fns::tags::{delete_tags, estimate_deletion, plan_deletion};
 use crate::split::{on_demand, ChunkUnavailable, ReloadLink, CODE_DID_NOT_ARRIVE};
@@ -321,19 +321,7 @@ fn DeletionDialog(
             <div class="modal-actions">
                 {move || {
                     if outcome.get().is_some() {
-                        let done = NodeRef::<leptos::html::Button>::new();
-                        super::focus_on_mount(done);
-                        view! {
-                            <button
-                                type="button"
-                                class="button primary"
-                                node_ref=done
-                                on:click=move |_| close()
-                            >
-                                "Done"
-                            </button>
-                        }
-                            .into_any()
+                        view! { <DoneButton on_click=move |()| close() /> }.into_any()
                     } else {
                         let confirm = confirm.clone();
                         view! {

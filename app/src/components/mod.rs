@@ -20,7 +20,7 @@ pub use error_view::ErrorView;
 pub use header::Header;
 pub use loaded::Loaded;
 pub use loading::LoadingRows;
-pub use modal::{Modal, ModalName};
+pub use modal::{DoneButton, Modal, ModalName};
 pub use notices::Notices;
 pub use pager::Pager;
 pub use repository_table::RepositoryTable;

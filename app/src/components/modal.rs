@@ -8,7 +8,7 @@
 
 use leptos::prelude::*;
 
-use super::keep_tab_inside;
+use super::{focus_on_mount, keep_tab_inside};
 
 /// How the dialog is named for assistive technology.
 pub enum ModalName {
@@ -58,5 +58,23 @@ pub fn Modal(
                 {children()}
             </div>
         </div>
+    }
+}
+
+/// "Done" once a dialog has reported what happened: it takes the focus (the controls that
+/// were focused are gone) and closes the dialog.
+#[component]
+pub fn DoneButton(#[prop(into)] on_click: Callback<()>) -> impl IntoView {
+    let done = NodeRef::<leptos::html::Button>::new();
+    focus_on_mount(done);
+    view! {
+        <button
+            type="button"
+            class="button primary"
+            node_ref=done
+            on:click=move |_| on_click.run(())
+        >
+            "Done"
+        </button>
     }
 }

@@ -8,7 +8,7 @@ use domain::cleanup::{
 use domain::format;
 use leptos::prelude::*;
 
-use crate::components::{focus_on_mount, Modal, ModalName};
+use crate::components::{focus_on_mount, DoneButton, Modal, ModalName};
 use crate::error::AppError;
 use crate::server_fns::cleanup::RunCleanupNow;
 
@@ -149,19 +149,7 @@ pub fn RunNowDialog(
             <div class="modal-actions">
                 {move || {
                     if outcome.get().is_some() {
-                        let done = NodeRef::<leptos::html::Button>::new();
-                        focus_on_mount(done);
-                        view! {
-                            <button
-                                type="button"
-                                class="button primary"
-                                node_ref=done
-                                on:click=move |_| close()
-                            >
-                                "Done"
-                            </button>
-                        }
-                            .into_any()
+                        view! { <DoneButton on_click=move |()| close() /> }.into_any()
                     } else {
                         let run = run.clone();
                         view! {
