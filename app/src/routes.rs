@@ -11,9 +11,9 @@
 //!   page is one chunk, fetched by whichever of the two comes first).
 //!
 //! How it runs:
-//! - when the server renders a page it notes the page's group, and the document preloads
-//!   that group's chunks next to the main module (Leptos' hydration scripts read the split
-//!   manifest), so a first visit fetches everything in parallel;
+//! - when the server renders a page, the document's head preloads that page's group's
+//!   chunks ([`crate::split::preload_chunks`]), so a first visit fetches them next to the
+//!   main module instead of after it;
 //! - hydration (`hydrate_lazy` in the frontend crate) waits for the chunks of the page it
 //!   hydrates; a client-side navigation fetches the next group's chunks once, while the
 //!   previous page stays on screen;
@@ -95,9 +95,9 @@ macro_rules! page_group {
                 }
 
                 async fn view(_this: Self) -> AnyView {
-                    // The server notes the group, and the document preloads its chunks.
-                    #[cfg(not(feature = "hydrate"))]
-                    leptos::prefetch_lazy_fn_on_server(stringify!($group));
+                    // The document's head preloads the group's chunks.
+                    #[cfg(feature = "ssr")]
+                    crate::split::preload_chunks(stringify!($group));
                     $group($page_enum::$route)
                         .await
                         .unwrap_or_else(|_| view! { <PageCodeUnavailable /> }.into_any())

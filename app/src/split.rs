@@ -10,6 +10,13 @@
 //! is called directly.
 //!
 //! [`on_demand`] renders the view such a function returns, as soon as its chunk is there.
+//!
+//! A first visit should not wait for the main module before it starts fetching its page's
+//! chunks: [`preload_chunks`] has the server put a `<link rel="preload">` per chunk of the
+//! page's group into the document's head (from [`PageChunks`], the build's split manifest),
+//! so the browser fetches them next to the main module. The preloads are requested the way
+//! the chunk loader fetches (`fetch()` of the same URL, CORS mode, same-origin credentials),
+//! so the loader's requests are answered from them instead of going out again.
 
 use std::future::Future;
 
@@ -40,6 +47,73 @@ pub fn ReloadLink(class: &'static str) -> impl IntoView {
         <a class=class href=here rel="external">
             "Load the page again"
         </a>
+    }
+}
+
+/// The files each split function's chunks are in (the build's `__wasm_split_manifest.json`),
+/// as the URLs the browser fetches. The server reads it once at start-up and puts it into
+/// every request's extensions.
+#[cfg(feature = "ssr")]
+#[derive(Clone, Debug, Default)]
+pub struct PageChunks {
+    groups: std::sync::Arc<std::collections::HashMap<String, Vec<String>>>,
+    loader: Option<std::sync::Arc<str>>,
+}
+
+#[cfg(feature = "ssr")]
+impl PageChunks {
+    /// `groups`: split function name → its chunk URLs; `loader`: the URL of the chunk
+    /// loader's JS module (imported by the main JS module), if the build has one.
+    pub fn new(
+        groups: std::collections::HashMap<String, Vec<String>>,
+        loader: Option<String>,
+    ) -> Self {
+        PageChunks {
+            groups: std::sync::Arc::new(groups),
+            loader: loader.map(Into::into),
+        }
+    }
+
+    /// The chunk URLs of one split function (empty for an unknown name or an unsplit build).
+    pub fn urls(&self, group: &str) -> &[String] {
+        self.groups
+            .get(group)
+            .map(Vec::as_slice)
+            .unwrap_or_default()
+    }
+}
+
+/// Has the document's head preload the chunks of `group` (a split function's name) and the
+/// chunk loader. Server only; without [`PageChunks`] in the request (an unsplit build, a
+/// test router) it adds nothing.
+#[cfg(feature = "ssr")]
+pub fn preload_chunks(group: &str) {
+    use leptos_meta::Link;
+    let Some(chunks) = use_context::<http::request::Parts>()
+        .and_then(|parts| parts.extensions.get::<PageChunks>().cloned())
+    else {
+        return;
+    };
+    let urls = chunks.urls(group);
+    if urls.is_empty() {
+        return;
+    }
+    // Rendering a `Link` on the server registers it with the document's head; the view
+    // itself is empty.
+    if let Some(loader) = &chunks.loader {
+        let _ = view! { <Link rel="modulepreload" href=loader.to_string() /> }.to_html();
+    }
+    for url in urls {
+        let _ = view! {
+            <Link
+                rel="preload"
+                href=url.clone()
+                as_="fetch"
+                type_="application/wasm"
+                crossorigin="anonymous"
+            />
+        }
+        .to_html();
     }
 }
 

@@ -49,6 +49,27 @@ test('a page fetches only its own code, and the policy page its engine when open
   expect(await documentMarked(page)).toBe(true);
 });
 
+test('a first visit preloads its page\'s chunks from the head, and fetches each once', async ({ page }) => {
+  await signIn(page, 'maria', PROJECT);
+  const wasm = recordWasm(page);
+  const unused: string[] = [];
+  page.on('console', (m) => {
+    if (/preloaded using link preload but not used/.test(m.text())) unused.push(m.text());
+  });
+  await page.goto(url('/i/demo/repositories/2'));
+  await waitForHydration(page);
+  await expect(page.locator('tbody tr').first()).toBeVisible();
+  const preloaded = await page.locator('head link[rel="preload"][as="fetch"]').evaluateAll((links) =>
+    links.map((l) => new URL((l as HTMLLinkElement).href).pathname));
+  const chunks = preloaded.filter((f) => !/\/frontend_bg\.wasm$/.test(f));
+  expect(chunks.some((f) => /\/split_browse_pages\.wasm$/.test(f))).toBe(true);
+  expect(chunks.filter((f) => /split_(cleanup|credential)_pages|split_delete_dialog/.test(f))).toEqual([]);
+  // The chunk loader's requests were answered by the preloads: one request per file, and
+  // nothing fetched that the head did not announce.
+  expect([...wasm].sort()).toEqual([...preloaded].sort());
+  expect(unused).toEqual([]);
+});
+
 test('a page whose code cannot be fetched is loaded from the server instead', async ({ page }) => {
   await signIn(page, 'maria', PROJECT);
   await waitForHydration(page);

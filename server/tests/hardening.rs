@@ -588,6 +588,16 @@ async fn the_bundle_is_sent_precompressed_from_its_hashed_directory_cached_for_e
         (format!("{hash}/chunk_3.wasm"), "\0asm chunk".into()),
         (format!("{hash}/frontend.js"), "export default 1;".into()),
         (format!("{hash}/frontend.css"), "body{}".into()),
+        (
+            format!("{hash}/__wasm_split_manifest.json"),
+            r#"{"browse_pages": ["chunk_3", "split_browse_pages"],
+                "cleanup_pages": ["chunk_3", "split_cleanup_pages"]}"#
+                .into(),
+        ),
+        (
+            format!("{hash}/__wasm_split.______________________.js"),
+            "export {};".into(),
+        ),
         ("favicon.svg".into(), "<svg/>".into()),
     ] {
         std::fs::write(pkg.join(file), body).unwrap();
@@ -603,6 +613,31 @@ async fn the_bundle_is_sent_precompressed_from_its_hashed_directory_cached_for_e
     ] {
         assert!(page.contains(&link), "{link} in\n{page}");
     }
+    // The sign-in page is in the browse group: its head preloads that group's chunks, the way
+    // the chunk loader fetches them, and the loader itself; not the policy page's chunk.
+    let head = &page[..page.find("</head>").expect("a head")];
+    let link_to = |href: &str| {
+        head.split("<link")
+            .find(|tag| tag.contains(&format!("href=\"{href}\"")))
+            .map(|tag| tag[..tag.find('>').unwrap_or(tag.len())].to_string())
+    };
+    for chunk in ["chunk_3", "split_browse_pages"] {
+        let tag = link_to(&format!("/pkg/{hash}/{chunk}.wasm"))
+            .unwrap_or_else(|| panic!("no preload of {chunk} in\n{head}"));
+        for attribute in [
+            r#"rel="preload""#,
+            r#"as="fetch""#,
+            r#"crossorigin="anonymous""#,
+        ] {
+            assert!(tag.contains(attribute), "{attribute} in {tag}");
+        }
+    }
+    let loader = link_to(&format!(
+        "/pkg/{hash}/__wasm_split.______________________.js"
+    ))
+    .expect("the chunk loader is preloaded");
+    assert!(loader.contains(r#"rel="modulepreload""#), "{loader}");
+    assert!(!page.contains("split_cleanup_pages"), "{head}");
 
     let wasm = format!("/pkg/{hash}/frontend_bg.wasm");
     for (accept, encoding, body) in [

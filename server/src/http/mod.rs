@@ -99,6 +99,7 @@ pub fn router(state: AppState) -> Router {
         )
         .route_service("/favicon.svg", ServeFile::new(pkg_dir.join("favicon.svg")))
         .layer(Extension(state.backend()))
+        .layer(Extension(state.site.page_chunks()))
         .layer(middleware::from_fn(security::server_fn_errors))
         .layer(middleware::from_fn_with_state(
             state.clone(),

@@ -6,8 +6,9 @@
 //! the directory in `pkg/site.json`: `{"bundle": "<hash>"}`. The server reads that file once
 //! at start-up:
 //! - Leptos gets `pkg/<hash>` as its package directory, so the pages link the hashed files
-//!   (`frontend.js`, `frontend_bg.wasm`, `frontend.css`), and its hydration scripts read the
-//!   split manifest there to preload the chunks of the page being rendered;
+//!   (`frontend.js`, `frontend_bg.wasm`, `frontend.css`);
+//! - the split manifest there (`__wasm_split_manifest.json`: each split function's chunks)
+//!   becomes [`app::split::PageChunks`], so a page's head preloads the chunks its group needs;
 //! - files under the hashed directory never change, so they are served with a year of
 //!   `immutable` caching; everything else under `/pkg` is revalidated (`no-cache`). A page
 //!   and every chunk it loads later come from one build, whatever is deployed meanwhile;
@@ -24,6 +25,13 @@ use std::path::{Path, PathBuf};
 pub const MANIFEST: &str = "site.json";
 /// What the bundle's files are called inside its directory (the frontend package's name).
 pub const OUTPUT_NAME: &str = "frontend";
+/// The splitter's manifest inside the bundle directory: split function → chunk modules.
+pub const SPLIT_MANIFEST: &str = "__wasm_split_manifest.json";
+/// The chunk loader's JS module inside the bundle directory (the splitter's fixed name).
+pub const SPLIT_LOADER: &str = "__wasm_split.______________________.js";
+/// Bounds on a split manifest, so a damaged one cannot make every page's head huge.
+const MAX_SPLIT_GROUPS: usize = 64;
+const MAX_CHUNKS_PER_GROUP: usize = 256;
 
 /// Where the bundle is, read from the manifest.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -31,6 +39,11 @@ pub struct Site {
     pkg_dir: PathBuf,
     /// The content hash naming the bundle's directory; `None` without a manifest.
     bundle: Option<String>,
+    /// Split function → its chunk modules (file names without `.wasm`); empty for an
+    /// unsplit build.
+    chunks: std::collections::BTreeMap<String, Vec<String>>,
+    /// Whether the bundle directory has the chunk loader's JS module.
+    has_loader: bool,
 }
 
 #[derive(Deserialize)]
@@ -51,6 +64,8 @@ impl Site {
                 return Ok(Site {
                     pkg_dir,
                     bundle: None,
+                    chunks: Default::default(),
+                    has_loader: false,
                 })
             }
             Err(error) => anyhow::bail!("cannot read {}: {error}", path.display()),
@@ -65,10 +80,37 @@ impl Site {
                 path.display()
             );
         }
+        let bundle_dir = pkg_dir.join(&hash);
+        let chunks = read_split_manifest(&bundle_dir.join(SPLIT_MANIFEST))?;
+        let has_loader = bundle_dir.join(SPLIT_LOADER).is_file();
         Ok(Site {
             pkg_dir,
             bundle: Some(hash),
+            chunks,
+            has_loader,
         })
+    }
+
+    /// What each page group's head preloads: the chunk URLs under `/pkg/<hash>/`.
+    pub fn page_chunks(&self) -> app::split::PageChunks {
+        let Some(hash) = &self.bundle else {
+            return app::split::PageChunks::default();
+        };
+        let groups = self
+            .chunks
+            .iter()
+            .map(|(group, modules)| {
+                let urls = modules
+                    .iter()
+                    .map(|m| format!("/pkg/{hash}/{m}.wasm"))
+                    .collect();
+                (group.clone(), urls)
+            })
+            .collect();
+        let loader = self
+            .has_loader
+            .then(|| format!("/pkg/{hash}/{SPLIT_LOADER}"));
+        app::split::PageChunks::new(groups, loader)
     }
 
     /// Leptos' package directory, relative to the site root: `pkg/<hash>` (or `pkg`).
@@ -104,6 +146,44 @@ impl Site {
                 .is_some_and(|file| !file.is_empty())
         })
     }
+}
+
+/// Reads the splitter's manifest (`{"group": ["chunk_5", …, "split_group"], …}`). Missing:
+/// an unsplit build, nothing to preload. Malformed, oversized or naming anything but plain
+/// module names: an error, like a malformed `site.json`.
+fn read_split_manifest(
+    path: &Path,
+) -> anyhow::Result<std::collections::BTreeMap<String, Vec<String>>> {
+    let text = match std::fs::read_to_string(path) {
+        Ok(text) => text,
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(Default::default()),
+        Err(error) => anyhow::bail!("cannot read {}: {error}", path.display()),
+    };
+    let groups: std::collections::BTreeMap<String, Vec<String>> = serde_json::from_str(&text)
+        .map_err(|error| anyhow::anyhow!("{} is not a split manifest: {error}", path.display()))?;
+    let plain = |name: &str| {
+        !name.is_empty()
+            && name.len() <= 128
+            && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+    };
+    if groups.len() > MAX_SPLIT_GROUPS
+        || groups
+            .values()
+            .any(|modules| modules.len() > MAX_CHUNKS_PER_GROUP)
+    {
+        anyhow::bail!(
+            "{}: more split groups or chunks than a build makes",
+            path.display()
+        );
+    }
+    if let Some(bad) = groups
+        .iter()
+        .flat_map(|(g, m)| std::iter::once(g).chain(m))
+        .find(|n| !plain(n))
+    {
+        anyhow::bail!("{}: {bad:?} is not a module name", path.display());
+    }
+    Ok(groups)
 }
 
 #[cfg(test)]
@@ -145,6 +225,59 @@ mod tests {
             "/other/0123abcd/frontend.js",
         ] {
             assert!(!site.is_immutable(path), "{path}");
+        }
+    }
+
+    fn site_with_split(split: &str) -> anyhow::Result<Site> {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let bundle = dir.path().join("pkg").join("0123abcd");
+        std::fs::create_dir_all(&bundle).expect("bundle dir");
+        std::fs::write(
+            dir.path().join("pkg").join(MANIFEST),
+            r#"{"bundle":"0123abcd"}"#,
+        )
+        .expect("manifest");
+        std::fs::write(bundle.join(SPLIT_MANIFEST), split).expect("split manifest");
+        Site::load(dir.path())
+    }
+
+    #[test]
+    fn the_split_manifest_gives_each_group_its_chunk_urls() {
+        let site = site_with_split(r#"{"browse_pages":["chunk_5","split_browse_pages"],"x":[]}"#)
+            .expect("valid split manifest");
+        let chunks = site.page_chunks();
+        assert_eq!(
+            chunks.urls("browse_pages"),
+            [
+                "/pkg/0123abcd/chunk_5.wasm",
+                "/pkg/0123abcd/split_browse_pages.wasm"
+            ]
+        );
+        assert!(chunks.urls("x").is_empty());
+        assert!(chunks.urls("cleanup_pages").is_empty());
+        // No split manifest: nothing to preload.
+        let (_dir, site) = site_with(Some(r#"{"bundle":"0123abcd"}"#));
+        assert!(site
+            .expect("valid")
+            .page_chunks()
+            .urls("browse_pages")
+            .is_empty());
+    }
+
+    #[test]
+    fn a_malformed_split_manifest_stops_the_start_with_its_path() {
+        let many = format!(r#"{{"g":[{}]}}"#, vec![r#""c""#; 300].join(","));
+        for text in [
+            "[]",
+            r#"{"g":"chunk_5"}"#,
+            r#"{"g":["../../etc/passwd"]}"#,
+            r#"{"g":["chunk 5"]}"#,
+            r#"{"g":[""]}"#,
+            r#"{"a/b":["chunk_5"]}"#,
+            &many,
+        ] {
+            let error = site_with_split(text).expect_err(text).to_string();
+            assert!(error.contains(SPLIT_MANIFEST), "{error}");
         }
     }
 
