@@ -1,7 +1,7 @@
-//! The route table, with the pages split out of the main wasm module in three groups.
+//! The route table, with the pages split out of the main wasm module in four groups.
 //!
-//! Each group (the pages that read: lists, tags, details; the cleanup policy with its
-//! engine; pull credentials) is one split point: a function marked with `wasm_split` that
+//! Each group (a repository's tags; the other pages that read: lists, details; the cleanup
+//! policy with its engine; pull credentials) is one split point: a function marked with `wasm_split` that
 //! renders any page of the group. The build (`scripts/build-site.sh`, `bundle-split`) moves
 //! it, with everything only it reaches, out of the main module. What a page needs is then:
 //! - the main module: the router, the layout and header, the reactive runtime, the server
@@ -40,13 +40,12 @@ use crate::split::{ChunkUnavailable, ReloadLink, CODE_DID_NOT_ARRIVE};
 /// function rendering any of them, and a [`LazyRoute`] per page that loads the chunk
 /// (`preload`) and renders its page (`view`).
 ///
-/// Grouping keeps the chunk count small, and the count is what costs: the splitter makes one
-/// chunk per set of split points that share code. One split point per page (twelve) made
-/// about 200 chunks, and a tag list needed 142 of them. Five groups (lists, tag list,
-/// details, policy, credentials) made 30, and a tag list needed 17 files: half the bytes
-/// of the unsplit bundle, but measured slower than it over HTTP/1.1 on a phone profile,
-/// because of the extra round trips and module instantiations. Three groups make 7 chunks;
-/// a page needs at most 7 files (README, "Performance").
+/// Grouping keeps the chunk count small: the splitter makes one chunk per set of split
+/// points that share code. One split point per page (twelve) made about 200 chunks, and a
+/// tag list needed 142 of them. The tag list, the page most visits are for, is a group of its
+/// own: with the deletion dialog that makes 30 chunks, and a tag list needs 380 KiB brotli
+/// in 16 chunk files next to the main module (three groups: 465 KiB in 8). The files cost
+/// little time because the document preloads them all at once (README, "Performance").
 ///
 /// The split function is `fallible`: when its chunk cannot be fetched (the network dropped,
 /// or a deployment replaced the build the page came from) the route renders
@@ -172,7 +171,16 @@ fn now_ms() -> f64 {
 }
 
 page_group! {
-    /// Lists, tags and details.
+    /// A repository's tags: the page most visits are for, alone in its group so that it
+    /// fetches the least code.
+    tag_list_pages / __preload_tag_list_pages / TagsPage {
+        /// A repository's tags.
+        TagListRoute => TagListPage,
+    }
+}
+
+page_group! {
+    /// The other pages that read: lists, one tag, two tags, storage, health, sign-in.
     browse_pages / __preload_browse_pages / BrowsePage {
         /// `/login`.
         SignInRoute => SignInPage,
@@ -184,8 +192,6 @@ page_group! {
         GroupRoute => GroupPage,
         /// A project's image repositories.
         ProjectRoute => ProjectPage,
-        /// A repository's tags.
-        TagListRoute => TagListPage,
         /// One tag.
         TagDetailRoute => TagDetailPage,
         /// Two tags side by side.

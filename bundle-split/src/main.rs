@@ -11,7 +11,7 @@
 //!   then loads its own chunk and the shared chunks it needs, in parallel.
 //! - Output: the main module (for wasm-bindgen, which must keep lld's exports), the chunks
 //!   and their JS loader in `<chunk-dir>`, and `__wasm_split_manifest.json`: split point →
-//!   chunk file stems. Leptos' `HydrationScripts` reads that manifest to preload the chunks
+//!   chunk file stems. The server reads that manifest to preload the chunks
 //!   of the page it rendered.
 //!
 //! The loader's name is the one Leptos 0.8 links when files are not hashed by cargo-leptos
@@ -20,9 +20,9 @@
 use std::path::Path;
 use std::process::ExitCode;
 
-/// The loader's file name Leptos' `HydrationScripts` preloads.
+/// The loader's file name (the one Leptos' split functions import; the server preloads it).
 const LOADER: &str = "__wasm_split.______________________.js";
-/// The manifest Leptos reads from the pkg directory.
+/// The manifest the server reads from the bundle directory (`server::http::site`).
 const MANIFEST: &str = "__wasm_split_manifest.json";
 /// The JS glue wasm-bindgen writes next to the main module; the loader imports its `initSync`.
 const MAIN_MODULE: &str = "./frontend.js";

@@ -32,9 +32,10 @@ test('a page fetches only its own code, and the policy page its engine when open
   await waitForHydration(page);
   await expect(page.locator('tbody tr').first()).toBeVisible();
   expect(wasm.some((f) => /\/frontend_bg\.wasm$/.test(f))).toBe(true);
-  expect(wasm.some((f) => /\/split_browse_pages\.wasm$/.test(f))).toBe(true);
-  // Neither the cleanup engine nor the credentials page comes with a tag list.
-  expect(wasm.filter((f) => /split_(cleanup|credential)_pages/.test(f))).toEqual([]);
+  expect(wasm.some((f) => /\/split_tag_list_pages\.wasm$/.test(f))).toBe(true);
+  // Neither the other pages, nor the cleanup engine, nor the credentials page comes with a
+  // tag list.
+  expect(wasm.filter((f) => /split_(browse|cleanup|credential)_pages/.test(f))).toEqual([]);
 
   // A client-side navigation to the policy page fetches its chunk, without a page load.
   await page.goto(url(PROJECT));
@@ -62,8 +63,9 @@ test('a first visit preloads its page\'s chunks from the head, and fetches each 
   const preloaded = await page.locator('head link[rel="preload"][as="fetch"]').evaluateAll((links) =>
     links.map((l) => new URL((l as HTMLLinkElement).href).pathname));
   const chunks = preloaded.filter((f) => !/\/frontend_bg\.wasm$/.test(f));
-  expect(chunks.some((f) => /\/split_browse_pages\.wasm$/.test(f))).toBe(true);
-  expect(chunks.filter((f) => /split_(cleanup|credential)_pages|split_delete_dialog/.test(f))).toEqual([]);
+  expect(chunks.some((f) => /\/split_tag_list_pages\.wasm$/.test(f))).toBe(true);
+  expect(chunks.filter((f) => /split_(browse|cleanup|credential)_pages|split_delete_dialog/.test(f)))
+    .toEqual([]);
   // The chunk loader's requests were answered by the preloads: one request per file, and
   // nothing fetched that the head did not announce.
   expect([...wasm].sort()).toEqual([...preloaded].sort());
