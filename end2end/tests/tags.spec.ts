@@ -183,7 +183,10 @@ test('a maintainer deletes a repository after typing its path', async ({ page })
   await dialog.getByTestId('confirm-path').fill('acme/platform/api/migrations');
   await confirm.click();
   await expect(dialog.getByRole('status')).toContainText('scheduled for deletion');
-  await dialog.getByRole('button', { name: 'Done' }).click();
+  // The confirm button is gone: the focus moves to Done, and Enter closes the dialog.
+  await expect(dialog.getByRole('button', { name: 'Done' })).toBeFocused();
+  await page.keyboard.press('Enter');
+  await expect(page.getByRole('dialog')).toHaveCount(0);
   await expect(page.locator('.page-head .badge.danger')).toHaveText('Scheduled for deletion');
   await expect(page.getByRole('button', { name: 'Delete repository…' })).toBeDisabled();
 });

@@ -13,7 +13,7 @@ use domain::tags::RepositoryHeader;
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 
-use crate::components::{use_hydrated, Modal, ModalName};
+use crate::components::{use_hydrated, DoneButton, Modal, ModalName};
 use crate::links;
 use crate::server_fns::tags::DeleteRepository;
 
@@ -223,15 +223,7 @@ pub fn RepositoryDeleteButton(
                             <div class="modal-actions">
                                 {move || {
                                     if message.get().is_some() {
-                                        view! {
-                                            <button
-                                                type="button"
-                                                class="button primary"
-                                                on:click=move |_| close()
-                                            >
-                                                "Done"
-                                            </button>
-                                        }
+                                        view! { <DoneButton on_click=move |()| close() /> }
                                             .into_any()
                                     } else {
                                         let confirm = confirm.clone();
