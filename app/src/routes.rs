@@ -1,9 +1,10 @@
 //! The route table, with the pages split out of the main wasm module in four groups.
 //!
 //! Each group (a repository's tags; the other pages that read: lists, details; the cleanup
-//! policy with its engine; pull credentials) is one split point: a function marked with `wasm_split` that
-//! renders any page of the group. The build (`scripts/build-site.sh`, `bundle-split`) moves
-//! it, with everything only it reaches, out of the main module. What a page needs is then:
+//! policy with its engine; pull credentials) is one split point: a function marked with
+//! `wasm_split` that renders any page of the group. The build (`scripts/build-site.sh`,
+//! `bundle-split`) moves it, with everything only it reaches, out of the main module. What a
+//! page needs is then:
 //! - the main module: the router, the layout and header, the reactive runtime, the server
 //!   function client, and whatever code every group shares;
 //! - its group's chunk, plus one chunk for each set of groups sharing code the main module
