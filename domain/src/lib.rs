@@ -18,6 +18,7 @@ pub mod query;
 pub mod shape;
 pub mod storage;
 pub mod tags;
+pub mod usage;
 pub mod view;
 
 pub use model::*;

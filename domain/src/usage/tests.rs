@@ -1,0 +1,420 @@
+use super::*;
+use proptest::prelude::*;
+use rstest::rstest;
+
+const NOW: i64 = 1_800_000_000;
+const DAY: i64 = 86_400;
+const DEPLOYED: &str = "3f2a9c1d8e7b6a5f4e3d2c1b0a9f8e7d6c5b4a39";
+const MR_HEAD: &str = "aa11bb22cc33dd44ee55ff66aa77bb88cc99dd00";
+const GONE_COMMIT: &str = "0badc0de0badc0de0badc0de0badc0de0badc0de";
+const RELEASE: &str = "1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e";
+const OLD_PIPELINE: &str = "5555555555555555555555555555555555555555";
+
+#[rstest]
+#[case("main", "main")]
+#[case("Feature/Login_Page", "feature-login-page")]
+#[case("release/1.2", "release-1-2")]
+#[case("-leading/and/trailing-", "leading-and-trailing")]
+#[case("a--b", "a--b")]
+#[case("Änderung", "nderung")]
+#[case("ÄÖÜ", "")]
+fn ref_slugs_follow_gitlabs_rule(#[case] reference: &str, #[case] slug: &str) {
+    assert_eq!(ref_slug(reference), slug);
+}
+
+#[test]
+fn a_slug_is_cut_to_63_characters_before_its_dashes_are_trimmed() {
+    let long = format!("{}/b", "a".repeat(62));
+    assert_eq!(ref_slug(&long), "a".repeat(62));
+    assert_eq!(ref_slug(&"x".repeat(100)).len(), SLUG_LEN);
+}
+
+#[rstest]
+#[case("main-0a0ea38", &["0a0ea38"])]
+#[case("v1.2.3-4-g3f2a9c1", &["3f2a9c1"])]
+#[case("3F2A9C1D", &["3f2a9c1d"])]
+#[case("sha_3f2a9c1.amd64", &["3f2a9c1"])]
+#[case(DEPLOYED, &[DEPLOYED])]
+#[case("latest", &[])]
+#[case("abcdef", &[])]
+#[case("v1.2.3", &[])]
+#[case("0123456789012345678901234567890123456789a", &[])]
+#[case("3f2a9c1-3f2a9c1", &["3f2a9c1"])]
+fn commit_tokens_are_7_to_40_hex_digits_between_separators(
+    #[case] tag: &str,
+    #[case] tokens: &[&str],
+) {
+    assert_eq!(commit_tokens(tag), tokens);
+}
+
+fn context() -> Context {
+    Context {
+        deployments: Part::complete(vec![Deployment {
+            environment: "production".into(),
+            sha: DEPLOYED.into(),
+            reference: "main".into(),
+            finished_at: Some(NOW - 2 * DAY),
+        }]),
+        pipelines: Part::complete(vec![
+            Pipeline {
+                id: 47,
+                sha: MR_HEAD.into(),
+                reference: "feature/login".into(),
+                updated_at: NOW - 3_600,
+            },
+            Pipeline {
+                id: 31,
+                sha: GONE_COMMIT.into(),
+                reference: "spike/cache".into(),
+                updated_at: NOW - 20 * DAY,
+            },
+            Pipeline {
+                id: 12,
+                sha: OLD_PIPELINE.into(),
+                reference: "main".into(),
+                updated_at: NOW - 30 * DAY,
+            },
+        ]),
+        merge_requests: Part::complete(vec![
+            MergeRequest {
+                iid: 12,
+                source_branch: "feature/login".into(),
+                sha: Some(MR_HEAD.into()),
+                state: MergeRequestState::Opened,
+            },
+            MergeRequest {
+                iid: 9,
+                source_branch: "old-feature".into(),
+                sha: None,
+                state: MergeRequestState::Merged,
+            },
+        ]),
+        branches: Part::complete(vec![
+            Branch {
+                name: "main".into(),
+                sha: DEPLOYED.into(),
+            },
+            Branch {
+                name: "feature/login".into(),
+                sha: MR_HEAD.into(),
+            },
+        ]),
+        git_tags: Part::complete(vec![GitTag {
+            name: "v1.2.3".into(),
+            sha: RELEASE.into(),
+        }]),
+        pipelines_since: NOW - 14 * DAY,
+    }
+}
+
+fn tag<'a>(name: &'a str, digest: Option<&'a str>) -> TagName<'a> {
+    TagName { name, digest }
+}
+
+fn codes(usage: &TagUsage) -> Vec<String> {
+    usage
+        .reasons
+        .iter()
+        .map(|r| {
+            serde_json::to_value(r).unwrap()["code"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect()
+}
+
+#[test]
+fn each_tag_gets_a_verdict_with_its_evidence() {
+    let context = context();
+    let short_deployed = format!("main-{}", &DEPLOYED[..8]);
+    let gone_sha = format!("spike-{}", &GONE_COMMIT[..7]);
+    let old_sha = format!("main-{}", &OLD_PIPELINE[..8]);
+    let tags = [
+        tag(&short_deployed, Some("sha256:prod")),
+        tag("latest", Some("sha256:prod")),
+        tag("main", None),
+        tag("feature-login", None),
+        tag("1.2.3", None),
+        tag("v1.2.3", None),
+        tag("old-feature", None),
+        tag("old-feature-0badc0d", None),
+        tag(&gone_sha, None),
+        tag("nightly", None),
+        tag(&old_sha, None),
+    ];
+    let usage = assess(&tags, &context);
+    let verdicts: Vec<(&str, Verdict, Vec<String>)> = tags
+        .iter()
+        .zip(&usage)
+        .map(|(t, u)| (t.name, u.verdict, codes(u)))
+        .collect();
+    let expect = |name: &str, verdict: Verdict, reasons: &[&str]| {
+        let (_, v, r) = verdicts.iter().find(|(n, _, _)| *n == name).unwrap();
+        let r: Vec<&str> = r.iter().map(String::as_str).collect();
+        assert_eq!((*v, r.as_slice()), (verdict, reasons), "{name}");
+    };
+    expect(
+        &short_deployed,
+        Verdict::InUse,
+        &["deployed", "branch_head"],
+    );
+    expect("latest", Verdict::InUse, &["same_image"]);
+    expect("main", Verdict::InUse, &["deployed", "branch_head"]);
+    expect(
+        "feature-login",
+        Verdict::InUse,
+        &["recent_pipeline", "open_merge_request", "branch_head"],
+    );
+    expect("1.2.3", Verdict::InUse, &["release"]);
+    expect("v1.2.3", Verdict::InUse, &["release"]);
+    expect("old-feature", Verdict::Dead, &["branch_gone"]);
+    expect(
+        "old-feature-0badc0d",
+        Verdict::Dead,
+        &["branch_gone", "branch_gone"],
+    );
+    expect(&gone_sha, Verdict::Dead, &["branch_gone"]);
+    expect("nightly", Verdict::Unknown, &[]);
+    // Its pipeline is older than the window, and its branch exists: nothing to say.
+    expect(&old_sha, Verdict::Unknown, &[]);
+    for (t, u) in tags.iter().zip(&usage) {
+        for reason in &u.reasons {
+            assert!(reason.holds(t, &tags, &context), "{}: {reason:?}", t.name);
+        }
+    }
+}
+
+#[test]
+fn reasons_read_as_sentences_and_travel_as_codes() {
+    let context = context();
+    let name = format!("main-{}", &DEPLOYED[..8]);
+    let usage = assess(&[tag(&name, None), tag("old-feature", None)], &context);
+    assert_eq!(
+        usage[0].reasons[0].sentence(NOW),
+        "commit 3f2a9c1d deployed to production 2 days ago"
+    );
+    assert_eq!(
+        usage[0].reasons[1].sentence(NOW),
+        "head commit 3f2a9c1d of branch main"
+    );
+    assert_eq!(
+        usage[1].reasons[0].sentence(NOW),
+        "built from branch old-feature of merge request !9 (merged), which no longer exists"
+    );
+    let json = serde_json::to_value(&usage[0].reasons[0]).unwrap();
+    assert_eq!(
+        json,
+        serde_json::json!({
+            "code": "deployed", "environment": "production", "sha": DEPLOYED, "ref": "main",
+            "finished_at": NOW - 2 * DAY, "by": "commit"
+        })
+    );
+    let back: Reason = serde_json::from_value(json).unwrap();
+    assert_eq!(back, usage[0].reasons[0]);
+}
+
+#[test]
+fn nothing_is_dead_without_the_complete_branch_list() {
+    let mut context = context();
+    context.branches.coverage = Coverage::Partial;
+    let gone_sha = format!("spike-{}", &GONE_COMMIT[..7]);
+    let usage = assess(&[tag("old-feature", None), tag(&gone_sha, None)], &context);
+    assert!(
+        usage.iter().all(|u| u.verdict == Verdict::Unknown),
+        "{usage:?}"
+    );
+    // Git tags unknown: a commit of a gone branch might still be a release's.
+    let mut context = self::context();
+    context.git_tags = Part::default();
+    let usage = assess(&[tag(&gone_sha, None)], &context);
+    assert_eq!(usage[0].verdict, Verdict::Unknown);
+}
+
+#[test]
+fn a_tag_sharing_a_digest_with_a_tag_in_use_is_never_dead() {
+    let context = context();
+    let tags = [
+        tag("old-feature", Some("sha256:same")),
+        tag("v1.2.3", Some("sha256:same")),
+    ];
+    let usage = assess(&tags, &context);
+    assert_eq!(usage[0].verdict, Verdict::InUse);
+    assert_eq!(
+        usage[0].reasons[0].sentence(NOW),
+        "the same image as v1.2.3, which is in use"
+    );
+}
+
+#[test]
+fn without_context_every_tag_is_unknown() {
+    let tags = [
+        tag("main", Some("d")),
+        tag("3f2a9c1", Some("d")),
+        tag("v1.0.0", None),
+    ];
+    let usage = assess(&tags, &Context::default());
+    assert!(usage
+        .iter()
+        .all(|u| u.verdict == Verdict::Unknown && u.reasons.is_empty()));
+}
+
+/// Small pools, so random contexts and names collide often.
+fn sha() -> impl Strategy<Value = String> {
+    prop::sample::select(vec![DEPLOYED, MR_HEAD, GONE_COMMIT, RELEASE, OLD_PIPELINE])
+        .prop_map(String::from)
+}
+
+fn reference() -> impl Strategy<Value = String> {
+    prop::sample::select(vec![
+        "main",
+        "feature/login",
+        "old-feature",
+        "v1.2.3",
+        "Spike_Cache",
+    ])
+    .prop_map(String::from)
+}
+
+fn coverage() -> impl Strategy<Value = Coverage> {
+    prop::sample::select(vec![
+        Coverage::Complete,
+        Coverage::Partial,
+        Coverage::Unreadable,
+    ])
+}
+
+fn random_context() -> impl Strategy<Value = Context> {
+    let deployments = prop::collection::vec(
+        (reference(), sha(), reference(), prop::option::of(0..NOW)).prop_map(|(e, sha, r, at)| {
+            Deployment {
+                environment: e,
+                sha,
+                reference: r,
+                finished_at: at,
+            }
+        }),
+        0..3,
+    );
+    let pipelines = prop::collection::vec(
+        (1..100u64, sha(), reference(), NOW - 30 * DAY..NOW).prop_map(|(id, sha, r, at)| {
+            Pipeline {
+                id,
+                sha,
+                reference: r,
+                updated_at: at,
+            }
+        }),
+        0..4,
+    );
+    let states = prop::sample::select(vec![
+        MergeRequestState::Opened,
+        MergeRequestState::Merged,
+        MergeRequestState::Closed,
+    ]);
+    let merge_requests = prop::collection::vec(
+        (1..50u64, reference(), prop::option::of(sha()), states).prop_map(|(iid, b, sha, s)| {
+            MergeRequest {
+                iid,
+                source_branch: b,
+                sha,
+                state: s,
+            }
+        }),
+        0..3,
+    );
+    let branches = prop::collection::vec(
+        (reference(), sha()).prop_map(|(name, sha)| Branch { name, sha }),
+        0..3,
+    );
+    let git_tags = prop::collection::vec(
+        (reference(), sha()).prop_map(|(name, sha)| GitTag { name, sha }),
+        0..2,
+    );
+    (
+        (deployments, coverage()),
+        (pipelines, coverage()),
+        (merge_requests, coverage()),
+        (branches, coverage()),
+        (git_tags, coverage()),
+    )
+        .prop_map(|(d, p, m, b, g)| Context {
+            deployments: Part {
+                items: d.0,
+                coverage: d.1,
+            },
+            pipelines: Part {
+                items: p.0,
+                coverage: p.1,
+            },
+            merge_requests: Part {
+                items: m.0,
+                coverage: m.1,
+            },
+            branches: Part {
+                items: b.0,
+                coverage: b.1,
+            },
+            git_tags: Part {
+                items: g.0,
+                coverage: g.1,
+            },
+            pipelines_since: NOW - 14 * DAY,
+        })
+}
+
+/// Names CI would make (slugs, SHAs, both), and names it would not.
+fn tag_name() -> impl Strategy<Value = String> {
+    prop_oneof![
+        reference().prop_map(|r| ref_slug(&r)),
+        (sha(), MIN_SHA_LEN..=MAX_SHA_LEN).prop_map(|(s, n)| s[..n].to_string()),
+        (reference(), sha(), MIN_SHA_LEN..=12).prop_map(|(r, s, n)| format!(
+            "{}-{}",
+            ref_slug(&r),
+            &s[..n]
+        )),
+        "[a-z]{1,8}",
+        "[0-9a-f]{7,9}",
+        Just("1.2.3".to_string()),
+    ]
+}
+
+proptest! {
+    #[test]
+    fn matching_never_marks_a_tag_without_a_reason_that_holds(
+        context in random_context(),
+        names in prop::collection::vec(
+            (tag_name(), prop::option::of(prop::sample::select(vec!["d1", "d2"]))),
+            1..8,
+        ),
+    ) {
+        let tags: Vec<TagName<'_>> =
+            names.iter().map(|(n, d)| TagName { name: n, digest: *d }).collect();
+        let usage = assess(&tags, &context);
+        prop_assert_eq!(usage.len(), tags.len());
+        for (t, u) in tags.iter().zip(&usage) {
+            match u.verdict {
+                Verdict::InUse => prop_assert!(
+                    !u.reasons.is_empty() && u.reasons.iter().all(|r| !r.is_dead())
+                ),
+                Verdict::Dead => {
+                    prop_assert!(!u.reasons.is_empty() && u.reasons.iter().all(Reason::is_dead));
+                    prop_assert_eq!(context.branches.coverage, Coverage::Complete);
+                }
+                Verdict::Unknown => prop_assert!(u.reasons.is_empty()),
+            }
+            for reason in &u.reasons {
+                prop_assert!(reason.holds(t, &tags, &context), "{}: {:?}", t.name, reason);
+            }
+        }
+    }
+
+    #[test]
+    fn a_name_ci_cannot_have_made_is_only_ever_in_use_through_its_digest(
+        context in random_context(),
+        word in "zz[g-z]{0,10}",
+    ) {
+        let tags = [TagName { name: &word, digest: None }];
+        prop_assert_eq!(assess(&tags, &context)[0].verdict, Verdict::Unknown);
+    }
+}
