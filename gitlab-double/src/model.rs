@@ -159,6 +159,10 @@ pub(crate) struct Project {
     pub policy: ExpirationPolicy,
     pub tag_rules: Vec<TagRule>,
     pub repository_rules: Vec<RepositoryRule>,
+    /// Branches, git tags, pipelines, merge requests, environments (`rest::ci`).
+    pub ci: crate::dataset::ci::CiSpec,
+    /// The instant the dataset's "seconds ago" count from.
+    pub epoch: OffsetDateTime,
 }
 
 /// A manifest: single-platform image or index.
@@ -550,6 +554,8 @@ impl World {
                             .and_then(access::from_rule_name),
                     })
                     .collect(),
+                ci: p.ci.clone(),
+                epoch: now,
             };
             for r in &p.repositories {
                 repositories.insert(r.id, Arc::new(resolve_repository(&project, r, now)));
@@ -781,6 +787,18 @@ impl World {
                     }
             }
         }
+    }
+
+    /// GitLab's `read_code`, which also guards pipelines, deployments, environments and merge
+    /// requests here: everyone for a public project, signed-in users for an internal one,
+    /// Reporters and above for a private one (Guests of a private project get 403).
+    pub fn can_read_code(&self, user: Option<u64>, project: &Project) -> bool {
+        self.can_see_project(user, project)
+            && match project.visibility {
+                Visibility::Public => true,
+                Visibility::Internal => user.is_some(),
+                Visibility::Private => self.project_access(user, project) >= access::REPORTER,
+            }
     }
 
     /// GitLab's `destroy_container_image` (Developer and above).

@@ -1,6 +1,7 @@
 //! All integration tests in one binary: one link instead of one per file keeps
 //! build time and target-directory size down.
 
+mod ci;
 mod common;
 mod credentials;
 mod faults;

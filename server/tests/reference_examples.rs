@@ -38,9 +38,20 @@ fn every_example_is_covered_by_a_parser() {
         "rest_project_access_tokens_list.json",
         "rest_group_access_tokens_list.json",
     ];
+    // GitLab's CI context (issue 14): the double serves these and its tests check its answers
+    // against them (gitlab-double/tests/ci.rs); the BFF does not read them yet.
+    let double_only = [
+        "rest_branches_list.json",
+        "rest_deployments_list.json",
+        "rest_environment_details.json",
+        "rest_environments_list.json",
+        "rest_git_tags_list.json",
+        "rest_pipelines_list.json",
+        "rest_project_merge_requests_list.json",
+    ];
     for name in &names {
         assert!(
-            parsed.contains(&name.as_str()),
+            parsed.contains(&name.as_str()) || double_only.contains(&name.as_str()),
             "no parser test for new example {name}"
         );
     }

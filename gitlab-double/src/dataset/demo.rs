@@ -177,6 +177,7 @@ fn project(
         repositories,
         deploy_tokens: Vec::new(),
         access_tokens: Vec::new(),
+        ci: Default::default(),
     }
 }
 
@@ -315,6 +316,7 @@ fn acme_web(rng: &mut SplitMix64) -> ProjectSpec {
         (800 * DAY, 2 * HOUR),
         vec![acme_web_root(rng), acme_web_worker(rng)],
     );
+    p.ci = super::demo_ci::acme_web(&p.repositories[0]);
     p.container_expiration_policy = ExpirationPolicySpec {
         cadence: "1d".to_owned(),
         enabled: true,

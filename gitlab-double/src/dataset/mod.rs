@@ -6,7 +6,9 @@
 //! double starts, so a dataset never goes stale.
 
 mod bases;
+pub mod ci;
 mod demo;
+mod demo_ci;
 mod generate;
 pub mod prng;
 
@@ -194,6 +196,9 @@ pub struct ProjectSpec {
     /// Project access tokens that exist at start (each with its bot user, a project member).
     #[serde(default)]
     pub access_tokens: Vec<AccessTokenSpec>,
+    /// Branches, git tags, pipelines, merge requests, environments and deployments.
+    #[serde(default)]
+    pub ci: ci::CiSpec,
 }
 
 /// A deploy token that exists when the double starts. GitLab shows a token's secret only in the
@@ -685,6 +690,8 @@ impl Dataset {
             if !project_paths.insert(p.path_with_namespace.as_str()) {
                 return invalid(format!("duplicate project path {}", p.path_with_namespace));
             }
+            p.ci.validate(&p.path_with_namespace, &usernames)
+                .map_err(DatasetError::Invalid)?;
             let Some((namespace, path)) = p.path_with_namespace.rsplit_once('/') else {
                 return invalid(format!(
                     "project {} has no namespace",

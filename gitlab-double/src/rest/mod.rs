@@ -1,6 +1,7 @@
 //! REST API v4 (`/api/v4/...`): shared plumbing (errors, authentication, parameters) and routes.
 
 mod access_tokens;
+mod ci;
 mod cleanup;
 mod deploy_tokens;
 mod entities;
@@ -426,6 +427,22 @@ pub(crate) fn routes() -> Router<Double> {
             "/api/v4/groups/{id}/access_tokens/{token_id}",
             get(access_tokens::group_show).delete(access_tokens::group_revoke),
         )
+        .route(
+            "/api/v4/projects/{id}/repository/branches",
+            get(ci::branches),
+        )
+        .route("/api/v4/projects/{id}/repository/tags", get(ci::git_tags))
+        .route("/api/v4/projects/{id}/pipelines", get(ci::pipelines))
+        .route(
+            "/api/v4/projects/{id}/merge_requests",
+            get(ci::merge_requests),
+        )
+        .route("/api/v4/projects/{id}/environments", get(ci::environments))
+        .route(
+            "/api/v4/projects/{id}/environments/{environment_id}",
+            get(ci::environment),
+        )
+        .route("/api/v4/projects/{id}/deployments", get(ci::deployments))
         .route("/api/v4/metadata", get(metadata::metadata))
         .route("/api/v4/version", get(metadata::metadata))
 }

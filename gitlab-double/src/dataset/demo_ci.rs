@@ -1,0 +1,264 @@
+//! The demo's CI context for `acme/web`, made from the tags its registry already has, so the
+//! two agree the way a real project's do:
+//!
+//! - every `main-<sha>` tag was built by a pipeline on `main` when it was pushed; `main`'s
+//!   head is the newest of them (the one also tagged with its full SHA);
+//! - every `feature-login-<sha>` tag by a pipeline on `feature/login`, the source branch of
+//!   open merge request !482; its newest commit is the merge request's head and runs in the
+//!   `review/feature-login` environment;
+//! - every `v<x.y.z>` tag has its git tag; production runs `v2.3.1` (it ran `v2.2.1` and
+//!   `v2.3.0` before, and a deployment of `v2.3.0` once failed), staging runs a `main` build
+//!   from about two days ago;
+//! - every deployment ran in a pipeline on its ref;
+//! - merge request !497 (`perf/cache-headers`) was merged and its branch deleted; its last
+//!   pipeline is 20 days old.
+//!
+//! Commit SHAs the tags name only by a prefix are completed with hex from a fixed seed.
+
+use super::ci::{
+    BranchSpec, CiSpec, DeploymentSpec, DeploymentStatus, EnvironmentSpec, EnvironmentState,
+    GitTagSpec, MergeRequestSpec, MergeRequestState, PipelineSpec, PipelineStatus, Tier,
+};
+use super::prng::SplitMix64;
+use super::{RepositorySpec, TagSpec};
+
+const HOUR: u64 = 3_600;
+const DAY: u64 = 24 * HOUR;
+
+/// A full commit SHA starting with `prefix` (hex), the rest from `rng`.
+fn complete(prefix: &str, rng: &mut SplitMix64) -> String {
+    let mut sha = prefix.to_ascii_lowercase();
+    sha.push_str(&rng.hex(40usize.saturating_sub(prefix.len())));
+    sha
+}
+
+fn is_hex(s: &str) -> bool {
+    !s.is_empty() && s.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+/// The builds of one branch: (full SHA, seconds ago), oldest first.
+fn builds(tags: &[TagSpec], prefix: &str, rng: &mut SplitMix64) -> Vec<(String, u64)> {
+    let full: Vec<&str> = tags
+        .iter()
+        .map(|t| t.name.as_str())
+        .filter(|n| n.len() == 40 && is_hex(n))
+        .collect();
+    let mut out: Vec<(String, u64)> = tags
+        .iter()
+        .filter_map(|t| {
+            let short = t.name.strip_prefix(prefix)?;
+            is_hex(short).then_some((short, t.pushed_seconds_ago))
+        })
+        .map(|(short, at)| {
+            let sha = full
+                .iter()
+                .find(|f| f.starts_with(short))
+                .map(|f| f.to_string())
+                .unwrap_or_else(|| complete(short, rng));
+            (sha, at)
+        })
+        .collect();
+    out.sort_by_key(|(_, at)| std::cmp::Reverse(*at));
+    out
+}
+
+/// `acme/web`'s branches, git tags, pipelines, merge requests and environments.
+pub(super) fn acme_web(root: &RepositorySpec) -> CiSpec {
+    let mut rng = SplitMix64::new(0xC1C0_47E7);
+    let main = builds(&root.tags, "main-", &mut rng);
+    let feature = builds(&root.tags, "feature-login-", &mut rng);
+    let mut ci = CiSpec::default();
+
+    let mut pipeline_id = 7_000;
+    let mut pipeline = |ci: &mut CiSpec, reference: &str, sha: &str, at: u64, source: &str| {
+        pipeline_id += 1;
+        ci.pipelines.push(PipelineSpec {
+            id: pipeline_id,
+            iid: pipeline_id - 7_000,
+            reference: reference.to_string(),
+            sha: sha.to_string(),
+            status: PipelineStatus::Success,
+            source: source.to_string(),
+            created_seconds_ago: at + 9 * 60,
+            updated_seconds_ago: at,
+        });
+    };
+    for (sha, at) in &main {
+        pipeline(&mut ci, "main", sha, *at, "push");
+    }
+    for (sha, at) in &feature {
+        pipeline(&mut ci, "feature/login", sha, *at, "merge_request_event");
+    }
+    let gone = rng.hex(40);
+    pipeline(
+        &mut ci,
+        "perf/cache-headers",
+        &gone,
+        20 * DAY,
+        "merge_request_event",
+    );
+
+    if let Some((sha, at)) = main.last() {
+        ci.branches.push(BranchSpec {
+            name: "main".into(),
+            sha: sha.clone(),
+            committed_seconds_ago: at + 10 * 60,
+            default: true,
+            protected: true,
+        });
+    }
+    if let Some((sha, at)) = feature.last() {
+        ci.branches.push(BranchSpec {
+            name: "feature/login".into(),
+            sha: sha.clone(),
+            committed_seconds_ago: at + 10 * 60,
+            default: false,
+            protected: false,
+        });
+        ci.merge_requests.push(MergeRequestSpec {
+            id: 9_482,
+            iid: 482,
+            title: "Log in with passkeys".into(),
+            source_branch: "feature/login".into(),
+            target_branch: "main".into(),
+            sha: sha.clone(),
+            state: MergeRequestState::Opened,
+            author: "devon".into(),
+            created_seconds_ago: 21 * DAY,
+            updated_seconds_ago: *at,
+            finished_seconds_ago: None,
+        });
+    }
+    ci.merge_requests.push(MergeRequestSpec {
+        id: 9_497,
+        iid: 497,
+        title: "Cache static assets for a year".into(),
+        source_branch: "perf/cache-headers".into(),
+        target_branch: "main".into(),
+        sha: gone,
+        state: MergeRequestState::Merged,
+        author: "devon".into(),
+        created_seconds_ago: 24 * DAY,
+        updated_seconds_ago: 19 * DAY,
+        finished_seconds_ago: Some(19 * DAY),
+    });
+
+    let mut releases: Vec<&TagSpec> = root
+        .tags
+        .iter()
+        .filter(|t| {
+            t.name.starts_with('v') && t.name[1..].starts_with(|c: char| c.is_ascii_digit())
+        })
+        .collect();
+    releases.sort_by_key(|t| std::cmp::Reverse(t.pushed_seconds_ago));
+    for t in &releases {
+        ci.git_tags.push(GitTagSpec {
+            name: t.name.clone(),
+            sha: rng.hex(40),
+            created_seconds_ago: t.pushed_seconds_ago + 15 * 60,
+            message: None,
+        });
+    }
+    let release = |name: &str| ci.git_tags.iter().find(|g| g.name == name).cloned();
+
+    let mut deployment_id = 300;
+    let mut deploy = |reference: &str, sha: &str, status: DeploymentStatus, at: u64| {
+        deployment_id += 1;
+        DeploymentSpec {
+            id: deployment_id,
+            iid: deployment_id - 300,
+            reference: reference.to_string(),
+            sha: sha.to_string(),
+            status,
+            user: "maria".into(),
+            created_seconds_ago: at + 6 * 60,
+            finished_seconds_ago: Some(at),
+        }
+    };
+    let mut production = Vec::new();
+    for (name, status, at) in [
+        ("v2.2.1", DeploymentStatus::Success, 40 * DAY),
+        ("v2.3.0", DeploymentStatus::Failed, 12 * DAY),
+        ("v2.3.0", DeploymentStatus::Success, 11 * DAY),
+        ("v2.3.1", DeploymentStatus::Success, 5 * DAY),
+    ] {
+        if let Some(tag) = release(name) {
+            production.push(deploy(name, &tag.sha, status, at));
+        }
+    }
+    // Each release was built and deployed by a pipeline on its git tag.
+    let tag_pipelines: Vec<(String, String, u64)> = production
+        .iter()
+        .map(|d| {
+            (
+                d.reference.clone(),
+                d.sha.clone(),
+                d.created_seconds_ago + 30 * 60,
+            )
+        })
+        .collect();
+    for (reference, sha, at) in tag_pipelines {
+        if !ci
+            .pipelines
+            .iter()
+            .any(|p| p.reference == reference && p.sha == sha)
+        {
+            pipeline(&mut ci, &reference, &sha, at, "push");
+        }
+    }
+    let staging: Vec<DeploymentSpec> = main
+        .iter()
+        .filter(|(_, at)| (2 * DAY..8 * DAY).contains(at))
+        .take(2)
+        .map(|(sha, at)| {
+            deploy(
+                "main",
+                sha,
+                DeploymentStatus::Success,
+                at.saturating_sub(HOUR),
+            )
+        })
+        .collect();
+    let review: Vec<DeploymentSpec> = feature
+        .last()
+        .map(|(sha, at)| {
+            deploy(
+                "feature/login",
+                sha,
+                DeploymentStatus::Success,
+                at.saturating_sub(HOUR),
+            )
+        })
+        .into_iter()
+        .collect();
+    ci.environments = vec![
+        EnvironmentSpec {
+            id: 11,
+            name: "production".into(),
+            tier: Tier::Production,
+            state: EnvironmentState::Available,
+            created_seconds_ago: 700 * DAY,
+            external_url: Some("https://www.acme.example".into()),
+            deployments: production,
+        },
+        EnvironmentSpec {
+            id: 12,
+            name: "staging".into(),
+            tier: Tier::Staging,
+            state: EnvironmentState::Available,
+            created_seconds_ago: 600 * DAY,
+            external_url: Some("https://staging.acme.example".into()),
+            deployments: staging,
+        },
+        EnvironmentSpec {
+            id: 13,
+            name: "review/feature-login".into(),
+            tier: Tier::Development,
+            state: EnvironmentState::Available,
+            created_seconds_ago: 20 * DAY,
+            external_url: None,
+            deployments: review,
+        },
+    ];
+    ci
+}
