@@ -15,3 +15,4 @@ mod reference_examples;
 mod replicas;
 mod storage;
 mod tags;
+mod usage;

@@ -11,9 +11,10 @@
 //! 1. **Commit tokens.** The name is cut at `.`, `_` and `-`. A piece of 7 to 40 hex
 //!    digits (or `g` and 7 to 40 hex digits, as `git describe` writes it) is a commit token.
 //!    It names every commit of the context whose SHA starts with it (case-insensitive).
-//! 2. **Ref names.** The whole name is compared with `CI_COMMIT_REF_SLUG` of each branch,
-//!    merge request source branch, deployed ref and pipeline ref ([`ref_slug`], GitLab's
-//!    rule), and with each git tag as it is, slugged, and without a leading `v`.
+//! 2. **Ref names.** The whole name is compared with each branch, merge request source
+//!    branch, deployed ref, pipeline ref and git tag as CI names images after it: the ref as
+//!    it is (`CI_COMMIT_REF_NAME`, e.g. `v2.3.1`), its `CI_COMMIT_REF_SLUG` ([`ref_slug`],
+//!    GitLab's rule), and a version without its leading `v`.
 //! 3. **In use** when a commit token or the name matches: the last successful deployment
 //!    of an environment (its SHA or its ref), the head of an open merge request (its SHA or
 //!    source branch), a pipeline updated within the window (its SHA or ref), the head commit
@@ -366,7 +367,7 @@ impl Reason {
                 &d.environment == environment
                     && &d.sha == sha
                     && &d.reference == reference
-                    && matches(by, sha, &[ref_slug(reference)])
+                    && matches(by, sha, &ref_names(reference))
             }),
             Reason::OpenMergeRequest {
                 iid,
@@ -380,7 +381,7 @@ impl Reason {
                     && &m.sha == sha
                     && match by {
                         MatchedBy::Commit => sha.as_deref().is_some_and(commit_matches),
-                        MatchedBy::Name => ref_slug(source_branch) == tag.name,
+                        MatchedBy::Name => ref_names(source_branch).iter().any(|n| n == tag.name),
                     }
             }),
             Reason::RecentPipeline {
@@ -394,13 +395,13 @@ impl Reason {
                     && &p.sha == sha
                     && &p.reference == reference
                     && p.updated_at >= context.pipelines_since
-                    && matches(by, sha, &[ref_slug(reference)])
+                    && matches(by, sha, &ref_names(reference))
             }),
             Reason::BranchHead { branch, sha, by } => context.branches.items.iter().any(|b| {
-                &b.name == branch && &b.sha == sha && matches(by, sha, &[ref_slug(branch)])
+                &b.name == branch && &b.sha == sha && matches(by, sha, &ref_names(branch))
             }),
             Reason::Release { git_tag, sha, by } => context.git_tags.items.iter().any(|g| {
-                &g.name == git_tag && &g.sha == sha && matches(by, sha, &release_names(git_tag))
+                &g.name == git_tag && &g.sha == sha && matches(by, sha, &ref_names(git_tag))
             }),
             Reason::SameImage { tag: other, digest } => {
                 tag.digest == Some(digest.as_str())
@@ -454,8 +455,10 @@ fn sha_starts_with(sha: &str, token: &str) -> bool {
     sha.len() >= token.len() && sha[..token.len()].eq_ignore_ascii_case(token)
 }
 
-/// The tag names a git tag's release image may have: as it is, slugged, without a `v`.
-fn release_names(git_tag: &str) -> Vec<String> {
+/// The tag names CI gives an image of a ref: `CI_COMMIT_REF_NAME` as it is (a git tag such
+/// as `v2.3.1`; a branch with a `/` cannot be an image tag, so it never matches),
+/// `CI_COMMIT_REF_SLUG`, and a version without its `v`.
+fn ref_names(git_tag: &str) -> Vec<String> {
     let mut names = vec![git_tag.to_string(), ref_slug(git_tag)];
     if let Some(bare) = git_tag
         .strip_prefix('v')
@@ -543,31 +546,23 @@ impl<'c> Index<'c> {
             }
         };
         for d in &context.deployments.items {
-            add(
-                Some(&d.sha),
-                vec![ref_slug(&d.reference)],
-                Item::Deployment(d),
-            );
+            add(Some(&d.sha), ref_names(&d.reference), Item::Deployment(d));
         }
         for p in &context.pipelines.items {
-            add(
-                Some(&p.sha),
-                vec![ref_slug(&p.reference)],
-                Item::Pipeline(p),
-            );
+            add(Some(&p.sha), ref_names(&p.reference), Item::Pipeline(p));
         }
         for m in &context.merge_requests.items {
             add(
                 m.sha.as_deref(),
-                vec![ref_slug(&m.source_branch)],
+                ref_names(&m.source_branch),
                 Item::MergeRequest(m),
             );
         }
         for b in &context.branches.items {
-            add(Some(&b.sha), vec![ref_slug(&b.name)], Item::Branch(b));
+            add(Some(&b.sha), ref_names(&b.name), Item::Branch(b));
         }
         for g in &context.git_tags.items {
-            add(Some(&g.sha), release_names(&g.name), Item::GitTag(g));
+            add(Some(&g.sha), ref_names(&g.name), Item::GitTag(g));
         }
         let branch_slugs = context
             .branches

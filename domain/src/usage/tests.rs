@@ -418,3 +418,23 @@ proptest! {
         prop_assert_eq!(assess(&tags, &context)[0].verdict, Verdict::Unknown);
     }
 }
+
+#[test]
+fn a_deployed_git_tag_matches_its_image_by_the_tags_own_name() {
+    let mut context = context();
+    context.deployments.items.push(Deployment {
+        environment: "canary".into(),
+        sha: RELEASE.into(),
+        reference: "v1.2.3".into(),
+        finished_at: Some(NOW - DAY),
+    });
+    let tags = [tag("v1.2.3", None), tag("1.2.3", None), tag("v1-2-3", None)];
+    let usage = assess(&tags, &context);
+    for (t, u) in tags.iter().zip(&usage) {
+        assert_eq!(codes(u), ["deployed", "release"], "{}", t.name);
+        assert_eq!(
+            u.reasons[0].sentence(NOW),
+            "v1.2.3, deployed to canary 1 day ago (commit 1e1e1e1e)"
+        );
+    }
+}

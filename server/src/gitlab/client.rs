@@ -613,7 +613,10 @@ fn without_url(error: &reqwest::Error) -> String {
     text
 }
 
-fn header_number<T: std::str::FromStr>(headers: &header::HeaderMap, name: &str) -> Option<T> {
+pub(super) fn header_number<T: std::str::FromStr>(
+    headers: &header::HeaderMap,
+    name: &str,
+) -> Option<T> {
     headers
         .get(name)
         .and_then(|v| v.to_str().ok())

@@ -1,6 +1,7 @@
 //! The typed GitLab client (REST v4 + GraphQL). Knows nothing of Leptos or sessions: it takes
 //! an access token per call and returns wire types or a [`GitLabError`].
 
+pub mod ci;
 mod client;
 mod error;
 pub mod graphql;
