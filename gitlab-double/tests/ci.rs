@@ -284,7 +284,7 @@ async fn filters_orders_and_pages_are_gitlabs() {
         .iter()
         .map(|m| m["iid"].as_u64().unwrap())
         .collect();
-    assert_eq!(iids, [482]);
+    assert_eq!(iids, [497, 482], "newest first");
     let merged = list(base, &token, "/merge_requests?state=merged").await;
     assert_eq!(first(&merged)["source_branch"], "perf/cache-headers");
     assert!(first(&merged)["merged_at"].is_string());
@@ -379,7 +379,12 @@ async fn the_demos_context_agrees_with_its_registry_tags() {
 
     // The open merge request's head is the feature branch's head, deployed for review; the
     // merged one's branch is gone.
-    let opened = list(base, &token, "/merge_requests?state=opened").await;
+    let opened = list(
+        base,
+        &token,
+        "/merge_requests?state=opened&source_branch=feature%2Flogin",
+    )
+    .await;
     let feature = branches
         .as_array()
         .unwrap()

@@ -10,7 +10,8 @@
 //!   `v2.3.0` before, and a deployment of `v2.3.0` once failed), staging runs a `main` build
 //!   from about two days ago;
 //! - every deployment ran in a pipeline on its ref;
-//! - merge request !497 (`perf/cache-headers`) was merged and its branch deleted; its last
+//! - open merge request !497 (`fix/footer-typo`) is behind the `mr-497` tag;
+//! - merge request !451 (`perf/cache-headers`) was merged and its branch deleted; its last
 //!   pipeline is 20 days old.
 //!
 //! Commit SHAs the tags name only by a prefix are completed with hex from a fixed seed.
@@ -89,6 +90,35 @@ pub(super) fn acme_web(root: &RepositorySpec) -> CiSpec {
     for (sha, at) in &feature {
         pipeline(&mut ci, "feature/login", sha, *at, "merge_request_event");
     }
+    // !497 is the merge request behind the registry's `mr-497` tag (pushed 20 hours ago).
+    let fix = rng.hex(40);
+    pipeline(
+        &mut ci,
+        "fix/footer-typo",
+        &fix,
+        20 * HOUR,
+        "merge_request_event",
+    );
+    ci.branches.push(BranchSpec {
+        name: "fix/footer-typo".into(),
+        sha: fix.clone(),
+        committed_seconds_ago: 20 * HOUR + 10 * 60,
+        default: false,
+        protected: false,
+    });
+    ci.merge_requests.push(MergeRequestSpec {
+        id: 9_497,
+        iid: 497,
+        title: "Fix a typo in the footer".into(),
+        source_branch: "fix/footer-typo".into(),
+        target_branch: "main".into(),
+        sha: fix,
+        state: MergeRequestState::Opened,
+        author: "maria".into(),
+        created_seconds_ago: 22 * HOUR,
+        updated_seconds_ago: 20 * HOUR,
+        finished_seconds_ago: None,
+    });
     let gone = rng.hex(40);
     pipeline(
         &mut ci,
@@ -130,8 +160,8 @@ pub(super) fn acme_web(root: &RepositorySpec) -> CiSpec {
         });
     }
     ci.merge_requests.push(MergeRequestSpec {
-        id: 9_497,
-        iid: 497,
+        id: 9_451,
+        iid: 451,
         title: "Cache static assets for a year".into(),
         source_branch: "perf/cache-headers".into(),
         target_branch: "main".into(),
