@@ -83,6 +83,16 @@ async fn a_reporter_reads_the_context_and_the_running_images_are_in_use() {
         .reasons
         .iter()
         .any(|r| matches!(r, Reason::OpenMergeRequest { iid: 482, .. })));
+    // Merge request pipelines tag by number: both merge requests are open.
+    for (name, iid) in [("mr-482", 482), ("mr-497", 497)] {
+        let u = verdict(name);
+        assert!(
+            u.reasons
+                .iter()
+                .any(|r| matches!(r, Reason::OpenMergeRequest { iid: i, .. } if *i == iid)),
+            "{name}: {u:?}"
+        );
+    }
     // Every main-<sha> tag was built by a pipeline; those of the window are in use.
     let recent_main = names
         .iter()

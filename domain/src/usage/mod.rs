@@ -15,19 +15,22 @@
 //!    branch, deployed ref, pipeline ref and git tag as CI names images after it: the ref as
 //!    it is (`CI_COMMIT_REF_NAME`, e.g. `v2.3.1`), its `CI_COMMIT_REF_SLUG` ([`ref_slug`],
 //!    GitLab's rule), and a version without its leading `v`.
-//! 3. **In use** when a commit token or the name matches: the last successful deployment
-//!    of an environment (its SHA or its ref), the head of an open merge request (its SHA or
-//!    source branch), a pipeline updated within the window (its SHA or ref), the head commit
-//!    or the name of an existing branch, or a git tag (a release). Each match is one
-//!    [`Reason`].
-//! 4. **Same image.** A tag without a reason of its own that shares its digest with a tag
+//! 3. **Merge request numbers.** A name `mr-<iid>` (`CI_MERGE_REQUEST_IID`) names that
+//!    merge request.
+//! 4. **In use** when a commit token, the name or the number matches: the last successful
+//!    deployment of an environment (its SHA or its ref), an open merge request (its head,
+//!    source branch or number), a pipeline updated within the window (its SHA or ref), the
+//!    head commit or the name of an existing branch, or a git tag (a release). Each match is
+//!    one [`Reason`].
+//! 5. **Same image.** A tag without a reason of its own that shares its digest with a tag
 //!    in use is in use too ([`Reason::SameImage`]): pulling either gets the same image.
-//! 5. **Dead**, only for tags not in use, and only from evidence that a ref is gone, which
+//! 6. **Dead**, only for tags not in use, and only from evidence that a ref is gone, which
 //!    needs the complete branch (and git tag) list: the name is the slug of a merged or
-//!    closed merge request's source branch, or that slug followed by `-` and a commit
-//!    token, and no existing branch has that slug; or a commit token names a commit that
-//!    the context knows only from pipelines and merge requests whose refs no longer exist.
-//! 6. Everything else is [`Verdict::Unknown`]: the context says nothing about it (an
+//!    closed merge request's source branch, that slug followed by `-` and a commit token,
+//!    or the merge request's `mr-<iid>`, and no existing branch has that slug; or a commit
+//!    token names a commit that the context knows only from pipelines and merge requests
+//!    whose refs no longer exist.
+//! 7. Everything else is [`Verdict::Unknown`]: the context says nothing about it (an
 //!    older commit, a name CI did not make). Unknown is never treated as dead.
 //!
 //! Matching never invents a reason: every [`Reason`] names the item of the context it
@@ -196,7 +199,8 @@ pub struct Context {
     pub pipelines_since: i64,
 }
 
-/// How a name matched: by one of its commit tokens, or as a whole.
+/// How a name matched: by one of its commit tokens, as a whole, or as a merge request's
+/// number.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum MatchedBy {
@@ -204,6 +208,17 @@ pub enum MatchedBy {
     Commit,
     /// The name is the item's ref slug (or git tag name).
     Name,
+    /// The name is `mr-<iid>` (`CI_MERGE_REQUEST_IID`) of a merge request.
+    Iid,
+}
+
+/// The merge request number a name like `mr-482` carries (`mr-` + `CI_MERGE_REQUEST_IID`).
+pub fn merge_request_iid(tag: &str) -> Option<u64> {
+    let digits = tag.strip_prefix("mr-")?;
+    if digits.is_empty() || digits.starts_with('0') || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    digits.parse().ok()
 }
 
 /// Why a tag is in use or dead. Every reason names the context item it came from.
@@ -283,7 +298,7 @@ impl Reason {
                     MatchedBy::Commit => {
                         format!("commit {} deployed to {environment}{when}", short(sha))
                     }
-                    MatchedBy::Name => format!(
+                    MatchedBy::Name | MatchedBy::Iid => format!(
                         "{reference}, deployed to {environment}{when} (commit {})",
                         short(sha)
                     ),
@@ -301,6 +316,9 @@ impl Reason {
                 MatchedBy::Name => {
                     format!("branch {source_branch} of open merge request !{iid}")
                 }
+                MatchedBy::Iid => {
+                    format!("the image of open merge request !{iid} ({source_branch})")
+                }
             },
             Reason::RecentPipeline {
                 id,
@@ -315,16 +333,18 @@ impl Reason {
                         "commit {} built by pipeline #{id} on {reference} {when}",
                         short(sha)
                     ),
-                    MatchedBy::Name => format!("{reference}, built by pipeline #{id} {when}"),
+                    MatchedBy::Name | MatchedBy::Iid => {
+                        format!("{reference}, built by pipeline #{id} {when}")
+                    }
                 }
             }
             Reason::BranchHead { branch, sha, by } => match by {
                 MatchedBy::Commit => format!("head commit {} of branch {branch}", short(sha)),
-                MatchedBy::Name => format!("the image of branch {branch}"),
+                MatchedBy::Name | MatchedBy::Iid => format!("the image of branch {branch}"),
             },
             Reason::Release { git_tag, sha, by } => match by {
                 MatchedBy::Commit => format!("commit {} of release {git_tag}", short(sha)),
-                MatchedBy::Name => format!("release {git_tag}"),
+                MatchedBy::Name | MatchedBy::Iid => format!("release {git_tag}"),
             },
             Reason::SameImage { tag, .. } => format!("the same image as {tag}, which is in use"),
             Reason::BranchGone {
@@ -355,6 +375,8 @@ impl Reason {
         let matches = |by: &MatchedBy, sha: &str, names: &[String]| match by {
             MatchedBy::Commit => commit_matches(sha),
             MatchedBy::Name => names.iter().any(|n| n == tag.name),
+            // Only merge requests match by their number.
+            MatchedBy::Iid => false,
         };
         match self {
             Reason::Deployed {
@@ -382,6 +404,7 @@ impl Reason {
                     && match by {
                         MatchedBy::Commit => sha.as_deref().is_some_and(commit_matches),
                         MatchedBy::Name => ref_names(source_branch).iter().any(|n| n == tag.name),
+                        MatchedBy::Iid => merge_request_iid(tag.name) == Some(*iid),
                     }
             }),
             Reason::RecentPipeline {
@@ -425,12 +448,16 @@ impl Reason {
                         .iter()
                         .any(|b| ref_slug(&b.name) == slug)
                     && match by {
-                        MatchedBy::Name => {
+                        MatchedBy::Name | MatchedBy::Iid => {
                             context.merge_requests.items.iter().any(|m| {
                                 Some(m.iid) == *merge_request
                                     && m.state != MergeRequestState::Opened
                                     && &m.source_branch == branch
-                            }) && name_is_slug_or_slug_and_commit(tag.name, &slug)
+                            }) && if *by == MatchedBy::Iid {
+                                merge_request_iid(tag.name) == *merge_request
+                            } else {
+                                name_is_slug_or_slug_and_commit(tag.name, &slug)
+                            }
                         }
                         MatchedBy::Commit => context
                             .pipelines
@@ -586,7 +613,7 @@ impl<'c> Index<'c> {
     }
 }
 
-/// The in-use reasons a tag has by its own name (steps 1 to 3).
+/// The in-use reasons a tag has by its own name (steps 1 to 4).
 fn direct_reasons(tag: &TagName<'_>, index: &Index<'_>, context: &Context) -> Vec<Reason> {
     let mut reasons = Vec::new();
     let mut push = |reason: Reason| {
@@ -605,7 +632,17 @@ fn direct_reasons(tag: &TagName<'_>, index: &Index<'_>, context: &Context) -> Ve
         .into_iter()
         .flatten()
         .map(|item| (*item, MatchedBy::Name));
-    for (item, by) in by_commit.chain(by_name).collect::<Vec<_>>() {
+    let by_iid = merge_request_iid(tag.name)
+        .into_iter()
+        .flat_map(|iid| {
+            context
+                .merge_requests
+                .items
+                .iter()
+                .filter(move |m| m.iid == iid)
+        })
+        .map(|m| (Item::MergeRequest(m), MatchedBy::Iid));
+    for (item, by) in by_commit.chain(by_name).chain(by_iid).collect::<Vec<_>>() {
         if let Some(reason) = in_use_reason(item, by, context) {
             push(reason);
         }
@@ -650,25 +687,30 @@ fn in_use_reason(item: Item<'_>, by: MatchedBy, context: &Context) -> Option<Rea
     })
 }
 
-/// The dead reasons of a tag that is not in use (step 5).
+/// The dead reasons of a tag that is not in use (step 6).
 fn dead_reasons(tag: &TagName<'_>, index: &Index<'_>, context: &Context) -> Vec<Reason> {
     if context.branches.coverage != Coverage::Complete {
         return Vec::new();
     }
     let gone = |branch: &str| !index.branch_slugs.contains(&ref_slug(branch));
     let mut reasons = Vec::new();
-    // By name: the slug of a merged or closed merge request's branch, alone or with a commit.
+    // By name: the slug of a merged or closed merge request's branch, alone or with a
+    // commit, or the merge request's `mr-<iid>`.
     for m in &context.merge_requests.items {
         let slug = ref_slug(&m.source_branch);
-        if m.state != MergeRequestState::Opened
-            && gone(&m.source_branch)
-            && name_is_slug_or_slug_and_commit(tag.name, &slug)
-        {
+        let by = if name_is_slug_or_slug_and_commit(tag.name, &slug) {
+            MatchedBy::Name
+        } else if merge_request_iid(tag.name) == Some(m.iid) {
+            MatchedBy::Iid
+        } else {
+            continue;
+        };
+        if m.state != MergeRequestState::Opened && gone(&m.source_branch) {
             let reason = Reason::BranchGone {
                 branch: m.source_branch.clone(),
                 merge_request: Some(m.iid),
                 merge_request_state: Some(m.state),
-                by: MatchedBy::Name,
+                by,
             };
             if !reasons.contains(&reason) {
                 reasons.push(reason);
@@ -724,7 +766,7 @@ pub fn assess(tags: &[TagName<'_>], context: &Context) -> Vec<TagUsage> {
         .iter()
         .map(|t| direct_reasons(t, &index, context))
         .collect();
-    // Step 4: the first tag in use per digest (in the given order) vouches for the others.
+    // Step 5: the first tag in use per digest (in the given order) vouches for the others.
     let mut in_use_by_digest: HashMap<&str, &str> = HashMap::new();
     for (tag, reasons) in tags.iter().zip(&direct) {
         if let (Some(digest), false) = (tag.digest, reasons.is_empty()) {

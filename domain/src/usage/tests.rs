@@ -366,6 +366,7 @@ fn random_context() -> impl Strategy<Value = Context> {
 /// Names CI would make (slugs, SHAs, both), and names it would not.
 fn tag_name() -> impl Strategy<Value = String> {
     prop_oneof![
+        (1..50u64).prop_map(|iid| format!("mr-{iid}")),
         reference().prop_map(|r| ref_slug(&r)),
         (sha(), MIN_SHA_LEN..=MAX_SHA_LEN).prop_map(|(s, n)| s[..n].to_string()),
         (reference(), sha(), MIN_SHA_LEN..=12).prop_map(|(r, s, n)| format!(
@@ -436,5 +437,43 @@ fn a_deployed_git_tag_matches_its_image_by_the_tags_own_name() {
             u.reasons[0].sentence(NOW),
             "v1.2.3, deployed to canary 1 day ago (commit 1e1e1e1e)"
         );
+    }
+}
+
+#[rstest]
+#[case("mr-482", Some(482))]
+#[case("mr-1", Some(1))]
+#[case("mr-0482", None)]
+#[case("mr-", None)]
+#[case("mr-48a", None)]
+#[case("pr-482", None)]
+#[case("mr-482-3f2a9c1", None)]
+fn merge_request_numbers_are_read_from_mr_and_the_iid(#[case] tag: &str, #[case] iid: Option<u64>) {
+    assert_eq!(merge_request_iid(tag), iid);
+}
+
+#[test]
+fn mr_and_a_number_is_that_merge_requests_image() {
+    let context = context();
+    let tags = [tag("mr-12", None), tag("mr-9", None), tag("mr-77", None)];
+    let usage = assess(&tags, &context);
+    assert_eq!(
+        (usage[0].verdict, codes(&usage[0])),
+        (Verdict::InUse, vec!["open_merge_request".into()])
+    );
+    assert_eq!(
+        usage[0].reasons[0].sentence(NOW),
+        "the image of open merge request !12 (feature/login)"
+    );
+    // !9 was merged and its branch is gone; !77 is not in the context.
+    assert_eq!(
+        (usage[1].verdict, codes(&usage[1])),
+        (Verdict::Dead, vec!["branch_gone".into()])
+    );
+    assert_eq!(usage[2].verdict, Verdict::Unknown);
+    for (t, u) in tags.iter().zip(&usage) {
+        for reason in &u.reasons {
+            assert!(reason.holds(t, &tags, &context), "{}: {reason:?}", t.name);
+        }
     }
 }
