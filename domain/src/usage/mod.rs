@@ -463,15 +463,13 @@ impl Reason {
                             .pipelines
                             .items
                             .iter()
-                            .map(|p| (&p.sha, &p.reference))
+                            .filter_map(|p| Some((&p.sha, pipeline_branch(&p.reference, context)?)))
                             .chain(
-                                context
-                                    .merge_requests
-                                    .items
-                                    .iter()
-                                    .filter_map(|m| Some((m.sha.as_ref()?, &m.source_branch))),
+                                context.merge_requests.items.iter().filter_map(|m| {
+                                    Some((m.sha.as_ref()?, m.source_branch.as_str()))
+                                }),
                             )
-                            .any(|(sha, r)| r == branch && commit_matches(sha)),
+                            .any(|(sha, r)| r == branch.as_str() && commit_matches(sha)),
                     }
             }
         }
@@ -494,6 +492,22 @@ fn ref_names(git_tag: &str) -> Vec<String> {
         names.push(bare.to_string());
     }
     names
+}
+
+/// The branch a pipeline ran for: its ref, or for a merge request pipeline
+/// (`refs/merge-requests/<iid>/head`, `/merge`, `/train`) the merge request's source branch.
+/// `None` for a merge request the context does not have: then nothing can be said.
+fn pipeline_branch<'c>(reference: &'c str, context: &'c Context) -> Option<&'c str> {
+    let Some(rest) = reference.strip_prefix("refs/merge-requests/") else {
+        return Some(reference);
+    };
+    let iid: u64 = rest.split('/').next()?.parse().ok()?;
+    context
+        .merge_requests
+        .items
+        .iter()
+        .find(|m| m.iid == iid)
+        .map(|m| m.source_branch.as_str())
 }
 
 /// `slug` itself, or `slug-<commit token>`.
@@ -724,7 +738,7 @@ fn dead_reasons(tag: &TagName<'_>, index: &Index<'_>, context: &Context) -> Vec<
         let refs: Option<Vec<&str>> = items
             .iter()
             .map(|item| match item {
-                Item::Pipeline(p) => Some(p.reference.as_str()),
+                Item::Pipeline(p) => pipeline_branch(&p.reference, context),
                 Item::MergeRequest(m) => Some(m.source_branch.as_str()),
                 // A branch head, a release or a deployment: not gone.
                 _ => None,

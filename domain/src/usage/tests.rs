@@ -477,3 +477,44 @@ fn mr_and_a_number_is_that_merge_requests_image() {
         }
     }
 }
+
+#[test]
+fn a_merge_request_pipeline_counts_for_its_merge_requests_branch() {
+    let mut context = context();
+    let old = |id: u64, sha: &str, reference: &str| Pipeline {
+        id,
+        sha: sha.into(),
+        reference: reference.into(),
+        updated_at: NOW - 20 * DAY,
+    };
+    let open_commit = "abcdef1234567890abcdef1234567890abcdef12";
+    let merged_commit = "fedcba0987654321fedcba0987654321fedcba09";
+    let unknown_commit = "1234abcd1234abcd1234abcd1234abcd1234abcd";
+    context.pipelines.items.extend([
+        old(60, open_commit, "refs/merge-requests/12/head"),
+        old(61, merged_commit, "refs/merge-requests/9/merge"),
+        old(62, unknown_commit, "refs/merge-requests/99/head"),
+    ]);
+    let tags = [
+        tag("feature-login-abcdef1", None),
+        tag("old-feature-fedcba0", None),
+        tag("x-1234abc", None),
+    ];
+    let usage = assess(&tags, &context);
+    // Open !12's branch exists: an older commit of it is not dead, only not in the window.
+    assert_eq!(usage[0].verdict, Verdict::Unknown, "{:?}", usage[0]);
+    // Merged !9's branch is gone: by its slug and by its pipeline's commit.
+    assert_eq!(usage[1].verdict, Verdict::Dead);
+    let by_commit = |r: &Reason| {
+        matches!(r, Reason::BranchGone { branch, by: MatchedBy::Commit, .. }
+            if branch == "old-feature")
+    };
+    assert!(usage[1].reasons.iter().any(by_commit), "{:?}", usage[1]);
+    // A merge request the context does not have says nothing.
+    assert_eq!(usage[2].verdict, Verdict::Unknown);
+    for (t, u) in tags.iter().zip(&usage) {
+        for reason in &u.reasons {
+            assert!(reason.holds(t, &tags, &context), "{}: {reason:?}", t.name);
+        }
+    }
+}
