@@ -70,8 +70,9 @@ fn ago(project: &Project, seconds: u64) -> OffsetDateTime {
     project.epoch - Duration::seconds(i64::try_from(seconds).unwrap_or(i64::MAX / 4))
 }
 
-/// Common request plumbing: the caller, the parameters, the page, the world.
-struct ListRequest {
+/// A list request's plumbing, extracted once for every list handler: the caller, the
+/// parameters, the page, and the origin and path its `Link` headers use.
+pub(super) struct ListRequest {
     caller: Caller,
     params: Params,
     page: PageRequest,
@@ -79,25 +80,34 @@ struct ListRequest {
     url_base: String,
 }
 
-fn list_request(
-    double: &Double,
-    headers: &HeaderMap,
-    uri: &axum::http::Uri,
-    query: Option<&str>,
-) -> Result<ListRequest, ApiError> {
-    let caller = authenticate(double, headers, query)?;
-    caller.require_read()?;
-    let params = Params::parse(query);
-    let page = PageRequest::from_params(&params)?;
-    let origin = origin(headers);
-    let url_base = format!("{origin}{}", uri.path());
-    Ok(ListRequest {
-        caller,
-        params,
-        page,
-        origin,
-        url_base,
-    })
+impl axum::extract::FromRequestParts<Double> for ListRequest {
+    type Rejection = ApiError;
+
+    /// Authenticates the caller (read access) and reads the paging and the parameters,
+    /// before the handler looks at the project.
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        double: &Double,
+    ) -> Result<Self, ApiError> {
+        let query = parts.uri.query();
+        let caller = authenticate(double, &parts.headers, query)?;
+        caller.require_read()?;
+        let params = Params::parse(query);
+        let page = PageRequest::from_params(&params)?;
+        let origin = origin(&parts.headers);
+        let path = parts
+            .extensions
+            .get::<OriginalUri>()
+            .map_or_else(|| parts.uri.path(), |original| original.path());
+        let url_base = format!("{origin}{path}");
+        Ok(ListRequest {
+            caller,
+            params,
+            page,
+            origin,
+            url_base,
+        })
+    }
 }
 
 fn page_of(request: &ListRequest, items: &[Value]) -> Response {
@@ -484,12 +494,9 @@ fn deployment_json(
 /// `GET /projects/:id/repository/branches` (`search`), by name.
 pub(super) async fn branches(
     State(double): State<Double>,
-    headers: HeaderMap,
-    OriginalUri(uri): OriginalUri,
-    RawQuery(query): RawQuery,
+    request: ListRequest,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    let request = list_request(&double, &headers, &uri, query.as_deref())?;
     let sort = one_of(
         &request.params,
         "sort",
@@ -520,12 +527,9 @@ pub(super) async fn branches(
 /// `GET /projects/:id/repository/tags` (`order_by` name|updated|version, `sort`, `search`).
 pub(super) async fn git_tags(
     State(double): State<Double>,
-    headers: HeaderMap,
-    OriginalUri(uri): OriginalUri,
-    RawQuery(query): RawQuery,
+    request: ListRequest,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    let request = list_request(&double, &headers, &uri, query.as_deref())?;
     let order = one_of(
         &request.params,
         "order_by",
@@ -575,12 +579,9 @@ const PIPELINE_STATUSES: &[&str] = &[
 /// `order_by` id|status|ref|updated_at|user_id, `sort`, newest first by default).
 pub(super) async fn pipelines(
     State(double): State<Double>,
-    headers: HeaderMap,
-    OriginalUri(uri): OriginalUri,
-    RawQuery(query): RawQuery,
+    request: ListRequest,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    let request = list_request(&double, &headers, &uri, query.as_deref())?;
     let params = &request.params;
     let status = params.get("status").filter(|s| !s.is_empty());
     one_of(params, "status", PIPELINE_STATUSES, "")?;
@@ -627,12 +628,9 @@ pub(super) async fn pipelines(
 /// `source_branch`, `target_branch`, `order_by` created_at|updated_at|title, `sort`).
 pub(super) async fn merge_requests(
     State(double): State<Double>,
-    headers: HeaderMap,
-    OriginalUri(uri): OriginalUri,
-    RawQuery(query): RawQuery,
+    request: ListRequest,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    let request = list_request(&double, &headers, &uri, query.as_deref())?;
     let params = &request.params;
     let state = one_of(
         params,
@@ -683,12 +681,9 @@ pub(super) async fn merge_requests(
 /// `GET /projects/:id/environments` (`name`, `search`, `states`), by id.
 pub(super) async fn environments(
     State(double): State<Double>,
-    headers: HeaderMap,
-    OriginalUri(uri): OriginalUri,
-    RawQuery(query): RawQuery,
+    request: ListRequest,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    let request = list_request(&double, &headers, &uri, query.as_deref())?;
     let params = &request.params;
     let states = one_of(params, "states", &["available", "stopping", "stopped"], "")?;
     if params.get("name").is_some() && params.get("search").is_some() {
@@ -774,12 +769,9 @@ const DEPLOYMENT_STATUSES: &[&str] = &[
 /// id|iid|created_at|updated_at|finished_at|ref, `sort`, oldest first by default).
 pub(super) async fn deployments(
     State(double): State<Double>,
-    headers: HeaderMap,
-    OriginalUri(uri): OriginalUri,
-    RawQuery(query): RawQuery,
+    request: ListRequest,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    let request = list_request(&double, &headers, &uri, query.as_deref())?;
     let params = &request.params;
     let status = one_of(params, "status", DEPLOYMENT_STATUSES, "")?;
     let order = one_of(
