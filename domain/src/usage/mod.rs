@@ -560,6 +560,8 @@ struct Index<'c> {
     names: HashMap<String, Vec<Item<'c>>>,
     /// Slugs of existing branches (only meaningful with complete coverage).
     branch_slugs: BTreeSet<String>,
+    /// Names of existing git tags (only meaningful with complete coverage).
+    git_tag_names: BTreeSet<&'c str>,
 }
 
 #[derive(Clone, Copy)]
@@ -611,10 +613,17 @@ impl<'c> Index<'c> {
             .iter()
             .map(|b| ref_slug(&b.name))
             .collect();
+        let git_tag_names = context
+            .git_tags
+            .items
+            .iter()
+            .map(|g| g.name.as_str())
+            .collect();
         Index {
             commits,
             names,
             branch_slugs,
+            git_tag_names,
         }
     }
 
@@ -745,15 +754,11 @@ fn dead_reasons(tag: &TagName<'_>, index: &Index<'_>, context: &Context) -> Vec<
             })
             .collect();
         let Some(refs) = refs else { continue };
-        let tag_names: BTreeSet<&str> = context
-            .git_tags
-            .items
-            .iter()
-            .map(|g| g.name.as_str())
-            .collect();
         if refs.is_empty()
             || !git_tags_known
-            || refs.iter().any(|r| !gone(r) || tag_names.contains(r))
+            || refs
+                .iter()
+                .any(|r| !gone(r) || index.git_tag_names.contains(*r))
         {
             continue;
         }
