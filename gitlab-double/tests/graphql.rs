@@ -287,7 +287,7 @@ async fn mutations_delete_tags_and_schedule_repositories() {
         Some(&devon),
     )
     .await;
-    assert_eq!(list["tags_count"], 70);
+    assert_eq!(list["tags_count"], 72);
     let too_many: Vec<String> = (0..21).map(|i| format!("t{i}")).collect();
     let (_, body) = gql(
         &gl.base_url,

@@ -31,7 +31,7 @@ async fn repositories_list_matches_schema() {
     assert_eq!(body[0]["name"], "");
     assert_eq!(body[0]["path"], "acme/web");
     assert_eq!(body[0]["location"], "registry.gitlab.test:5050/acme/web");
-    assert_eq!(body[0]["tags_count"], 71);
+    assert_eq!(body[0]["tags_count"], 73);
     assert_eq!(body[1]["name"], "worker");
     // The schema bites: an unexpected field fails validation.
     let mut extra = body.clone();
@@ -103,7 +103,7 @@ async fn tags_list_and_details_match_schema() {
     .await;
     assert_eq!(status, StatusCode::OK);
     assert_valid("registry/tags.json", &tags);
-    assert_eq!(tags.as_array().unwrap().len(), 71);
+    assert_eq!(tags.as_array().unwrap().len(), 73);
     let names: Vec<&str> = tags
         .as_array()
         .unwrap()
@@ -213,7 +213,7 @@ async fn offset_pagination_headers() {
     )
     .await;
     assert_eq!(body.as_array().unwrap().len(), 25);
-    assert_eq!(header(&h, "x-total"), Some("71"));
+    assert_eq!(header(&h, "x-total"), Some("73"));
     assert_eq!(header(&h, "x-total-pages"), Some("3"));
     assert_eq!(header(&h, "x-page"), Some("2"));
     assert_eq!(header(&h, "x-per-page"), Some("25"));
@@ -457,11 +457,11 @@ async fn bulk_delete_runs_gitlabs_cleanup_once_an_hour() {
         tokio::time::sleep(Duration::from_millis(20)).await;
         let (_, h, _) = get(&gl.base_url, &format!("{path}?per_page=1"), Some(&maria)).await;
         remaining = header(&h, "x-total").unwrap().parse::<u32>().unwrap();
-        if remaining == 71 - 14 {
+        if remaining == 73 - 14 {
             break;
         }
     }
-    assert_eq!(remaining, 57);
+    assert_eq!(remaining, 59);
     let (status, _, _) = get(&gl.base_url, &format!("{path}/latest"), Some(&maria)).await;
     assert_eq!(status, StatusCode::OK);
 }

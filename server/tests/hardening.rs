@@ -9,7 +9,7 @@ use serde_json::{json, Value};
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-/// The 10,000-tag repository of the demo dataset, and a 71-tag one.
+/// The 10,000-tag repository of the demo dataset, and a 73-tag one.
 const SERVER_REPO: u64 = 3;
 const WEB_ROOT: u64 = 1;
 

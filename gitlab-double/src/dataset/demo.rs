@@ -365,9 +365,10 @@ fn acme_web(rng: &mut SplitMix64) -> ProjectSpec {
     p
 }
 
-/// `acme/web` root image: 71 tags on node; `latest`, `stable` and `v2.3.1` share one image, `main`
-/// and a 40-hex SHA share the newest `main-<sha>` build, and cosign sidecars sit next to three
-/// signed images.
+/// `acme/web` root image: 73 tags on node; `latest`, `stable` and `v2.3.1` share one image, `main`
+/// and a 40-hex SHA share the newest `main-<sha>` build, `perf-cache-headers` and `mr-451` (a
+/// merged merge request's) share the oldest, and cosign sidecars sit next to three signed
+/// images.
 fn acme_web_root(rng: &mut SplitMix64) -> RepositorySpec {
     let releases = [
         "v1.0.0", "v1.0.1", "v1.0.2", "v1.1.0", "v1.1.1", "v1.2.0", "v1.2.1", "v1.2.2", "v1.3.0",
@@ -403,6 +404,7 @@ fn acme_web_root(rng: &mut SplitMix64) -> RepositorySpec {
     }
     let main_ages = spread(f.rng(), 19, 45 * DAY, 12 * MINUTE);
     let mut first_main = None;
+    let mut first_main_build = None;
     let mut newest_main = None;
     for (i, built) in main_ages.into_iter().enumerate() {
         let signed = i >= 16;
@@ -413,6 +415,7 @@ fn acme_web_root(rng: &mut SplitMix64) -> RepositorySpec {
         let name = format!("main-{}", short(&sha));
         d.tag(name.clone(), build, pushed, None);
         first_main.get_or_insert(pushed);
+        first_main_build.get_or_insert(build);
         newest_main = Some((build, pushed, sha, name));
     }
     // The branch tag follows every build; the newest is also tagged with its full commit SHA.
@@ -441,6 +444,12 @@ fn acme_web_root(rng: &mut SplitMix64) -> RepositorySpec {
         let build = d.build(Planned::single(built, Base::Node, true, Vec::new()));
         let pushed = f.push_after(built);
         d.tag(format!("mr-{mr}"), build, pushed, None);
+    }
+    // Merged merge request !451's images, its branch since deleted (dead tags). They reuse an
+    // old build and draw nothing from the generator, so every other image stays as it was.
+    if let Some(build) = first_main_build {
+        d.tag("perf-cache-headers", build, 20 * DAY, None);
+        d.tag("mr-451", build, 20 * DAY + HOUR, None);
     }
     let mut content = d.realise(&mut f);
     use Sidecar::{Attestation, Sbom, Signature};
@@ -715,7 +724,7 @@ mod tests {
     #[test]
     fn demo_has_the_promised_shape() {
         let d = demo();
-        assert_eq!(repo(&d, 1).tags.len(), 71);
+        assert_eq!(repo(&d, 1).tags.len(), 73);
         assert_eq!(repo(&d, 2).tags.len(), 15);
         assert_eq!(repo(&d, 4).tags.len(), 0);
         assert_eq!(repo(&d, 5).status, Some(RepositoryStatus::DeleteScheduled));
