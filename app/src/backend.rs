@@ -158,6 +158,12 @@ pub trait Tags: Send + Sync + 'static {
         view: &TagListView,
     ) -> Result<(Vec<String>, u64), AppError>;
     /// What deleting `names` would do, for the confirmation dialog.
+    /// Every tag of the repository GitLab says is in use or dead, with the reasons.
+    async fn tag_usage(
+        &self,
+        caller: &Caller,
+        repository_id: u64,
+    ) -> Result<domain::usage::UsageState, AppError>;
     async fn deletion_plan(
         &self,
         caller: &Caller,

@@ -157,7 +157,9 @@ impl Listing {
 mod tests {
     use super::*;
     use crate::tags::{select, Age, TagKind, PAGE_SIZES};
+    use crate::usage::UsageFilter;
     use proptest::prelude::*;
+    use std::collections::HashSet;
 
     fn tag(name: String, ts: Option<i64>, size: Option<u64>, signed: bool) -> Tag {
         Tag {
@@ -194,6 +196,7 @@ mod tests {
             ),
             name in "[a-cA-C0-9.]{0,2}", regex: bool, sort in 0usize..6, page in 1u32..6,
             per in 0usize..3, older in proptest::option::of(1i64..40), signed: bool,
+            in_use in proptest::option::of("[a-cA-C0-9.]{0,2}"),
         ) {
             let mut seen = std::collections::HashSet::new();
             let tags: Vec<Tag> = tags
@@ -205,9 +208,17 @@ mod tests {
                 name, regex, sort: TagSort::ALL[sort], page, per_page: PAGE_SIZES[per],
                 older_than: older.map(|d| Age { text: format!("{d}d"), seconds: d * 86_400 }),
                 kinds: if signed { vec![TagKind::Signed] } else { vec![] },
+                usage: in_use.as_ref().map(|_| UsageFilter::InUse),
                 ..TagListView::default()
             };
             let Ok(filter) = view.filter(40 * 86_400) else { return Ok(()); };
+            // The tags in use: those whose name contains the drawn text.
+            let names: HashSet<String> = tags
+                .iter()
+                .filter(|t| in_use.as_ref().is_some_and(|n| t.name.contains(n.as_str())))
+                .map(|t| t.name.clone())
+                .collect();
+            let filter = filter.with_usage(Arc::new(names), 1);
             let listing = Listing::new(tags.iter().cloned().map(Arc::new).collect());
             let expected = select(tags.iter(), &view, &filter);
             prop_assert_eq!(listing.select(&view, &filter), expected.clone());
@@ -248,5 +259,28 @@ mod tests {
             }
         }
         assert!(listing.bytes() > 300 * 4);
+    }
+
+    #[test]
+    fn a_usage_filter_keeps_the_names_of_its_own_assessment() {
+        let tags: Vec<Tag> = (0..50)
+            .map(|i| tag(format!("t{i}"), Some(i * 60), None, false))
+            .collect();
+        let listing = Listing::new(tags.iter().cloned().map(Arc::new).collect());
+        let view = TagListView {
+            usage: Some(UsageFilter::Stale),
+            ..TagListView::default()
+        };
+        let compiled = || view.filter(0).unwrap_or_else(|_| unreachable!());
+        // Before an assessment gives it names, the filter keeps nothing.
+        assert_eq!(listing.select(&view, &compiled()).matched, 0);
+        let names = |n: &[&str]| Arc::new(n.iter().map(|s| s.to_string()).collect());
+        let first = compiled().with_usage(names(&["t1", "t2"]), 1);
+        assert_eq!(listing.select(&view, &first).matched, 2);
+        // A later assessment with other verdicts is not answered from the kept selection.
+        let second = compiled().with_usage(names(&["t3"]), 2);
+        let slice = listing.select(&view, &second);
+        assert_eq!(slice.matched, 1);
+        assert_eq!(slice.tags[0].name, "t3");
     }
 }

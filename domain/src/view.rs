@@ -107,6 +107,12 @@ pub enum UrlNote {
     UnknownTagFamily {
         value: String,
     },
+    /// `in_use=1` and `stale=1` together: no tag is both; both were ignored.
+    InUseAndStale,
+    /// `usage=` was neither `in_use` nor `stale`.
+    UnknownUsage {
+        value: String,
+    },
     /// The list is sorted by `instead` (the sort's label).
     UnknownSort {
         value: String,
@@ -164,6 +170,15 @@ impl fmt::Display for UrlNote {
             }
             UrlNote::UnknownTagFamily { value } => {
                 write!(f, "Unknown tag family “{value}” was ignored.")
+            }
+            UrlNote::UnknownUsage { value } => {
+                write!(
+                    f,
+                    "Unknown usage filter “{value}” was ignored (in_use or stale)."
+                )
+            }
+            UrlNote::InUseAndStale => {
+                f.write_str("A tag cannot be both in use and dead; both filters were ignored.")
             }
             UrlNote::UnknownSort { value, instead } => {
                 write!(f, "Unknown sort “{value}”; sorted “{instead}” instead.")

@@ -93,3 +93,16 @@ test('storage reads without JavaScript: charts are links, the compare form is a 
   await expect(page.getByTestId('project-storage').getByTestId('unique-bytes')).toBeVisible();
   await expect(page.getByTestId('repository-shares').locator('tbody tr')).toHaveCount(2);
 });
+
+test('which tags are in use and dead reads without JavaScript', async ({ page }) => {
+  await signIn(page, 'maria', '/i/demo/repositories/1?q=v2.3.1');
+  await expect(page.locator('tr[data-tag="v2.3.1"] .badge.in-use')).toBeVisible();
+  await page.getByTestId('usage-line').getByRole('link', { name: '2 dead tags' }).click();
+  await expect(page).toHaveURL(url('/i/demo/repositories/1?q=v2.3.1&stale=1'));
+  await expect(page.locator('table.tags tbody tr')).toHaveCount(0);
+  await page.goto(url('/i/demo/repositories/1?usage=stale'));
+  const names = await page.locator('table.tags tbody tr').evaluateAll((trs) =>
+    trs.map((tr) => tr.getAttribute('data-tag')),
+  );
+  expect(names).toEqual(['perf-cache-headers', 'mr-451']);
+});

@@ -209,3 +209,61 @@ test('a long deletion shows its progress and reports every tag', async ({ page }
   await dialog.getByRole('button', { name: 'Done' }).click();
   await expect(page.getByRole('heading', { name: 'No tags match these filters' })).toBeVisible();
 });
+
+test('GitLab’s context: tags in use carry why, dead tags have a filter, the dialog warns', async ({ page }) => {
+  await signIn(page, 'devon', WEB_ROOT);
+  await waitForHydration(page);
+  // The production image is in use, with its reasons.
+  const line = page.getByTestId('usage-line');
+  await expect(line).toContainText('GitLab says:');
+  const release = page.locator('tr[data-tag="v2.3.1"] .badge.in-use');
+  await expect(release).toHaveText(/^in use/);
+  await expect(release).toHaveAttribute('title', /v2\.3\.1, deployed to production .* ago/);
+
+  // The dead tags, from the line's count: a merged merge request's images.
+  await line.getByRole('link', { name: '2 dead tags' }).click();
+  await expect(page).toHaveURL(url(`${WEB_ROOT}?stale=1`));
+  await expect(page.getByTestId('tag-summary')).toHaveText('2 of 73 tags match');
+  expect(await rowNames(page)).toEqual(['perf-cache-headers', 'mr-451']);
+  await expect(page.locator('tr[data-tag="mr-451"] .badge.dead')).toHaveAttribute(
+    'title',
+    'built from branch perf/cache-headers of merge request !451 (merged), which no longer exists',
+  );
+  // Deleting them goes through the usual confirmation, with nothing in use to warn about.
+  await waitForHydration(page);
+  await page.getByRole('checkbox', { name: 'Select every tag on this page' }).check();
+  await page.getByRole('button', { name: 'Delete selected…' }).click();
+  let dialog = page.getByRole('dialog');
+  await expect(dialog.getByRole('heading')).toHaveText('Delete 2 tags?');
+  await expect(dialog.getByRole('list', { name: 'Tags to delete' })).toBeVisible();
+  await expect(dialog.getByTestId('in-use-warning')).toHaveCount(0);
+  await dialog.getByRole('button', { name: 'Cancel' }).click();
+  await expect(page.getByRole('dialog')).toHaveCount(0);
+
+  // The filter form offers the same, and the in-use filter keeps only tags in use.
+  await page.getByRole('button', { name: 'Clear' }).click();
+  await page.goto(url(WEB_ROOT));
+  await waitForHydration(page);
+  await page.getByText('More filters').click();
+  await page.getByLabel('GitLab says').selectOption('in_use');
+  await page.getByRole('button', { name: 'Apply' }).click();
+  await expect(page).toHaveURL(url(`${WEB_ROOT}?in_use=1`));
+  const inUse = await rowNames(page);
+  expect(inUse).toContain('v2.3.1');
+  expect(inUse).not.toContain('mr-451');
+  await expect(page.locator('table.tags tbody tr .badge.in-use')).toHaveCount(inUse.length);
+
+  // Deleting the running release: the dialog says why it is in use before anything goes.
+  await page.locator('tr[data-tag="v2.3.1"]').getByRole('button', { name: 'Delete v2.3.1' }).click();
+  dialog = page.getByRole('dialog');
+  await expect(dialog.getByTestId('in-use-warning')).toContainText('1 tag is in use, GitLab says');
+  await expect(dialog.locator('li[data-tag="v2.3.1"]')).toContainText('deployed to production');
+  await dialog.getByRole('button', { name: 'Cancel' }).click();
+  await expect(page.locator('tr[data-tag="v2.3.1"]')).toBeVisible();
+
+  // The tag's page lists every reason.
+  await page.locator('tr[data-tag="v2.3.1"] a.tag-name').click();
+  const fact = page.getByTestId('usage-fact');
+  await expect(fact).toContainText('In use');
+  await expect(fact.locator('li')).toContainText([/deployed to production/, /pipeline #\d+/, 'release v2.3.1']);
+});

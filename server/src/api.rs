@@ -33,6 +33,7 @@ use domain::storage::{DeletionEstimate, ProjectStorage, RepositoryStorage, TagCo
 use domain::tags::{
     DeleteOutcome, DeletionPlan, RepositoryHeader, TagDetail, TagListPage, TagListView,
 };
+use domain::usage::UsageState;
 use domain::view::{parse_strict, GroupListView, ProjectListView, RepositoryListView};
 use domain::{
     GroupDetails, GroupPage, InstanceInfo, ProjectDetails, ProjectPage, RepositoryPage, Subject,
@@ -336,6 +337,13 @@ struct TagQuery {
     /// Only tags whose name is in this family: `semver`, `date`, `sha`, `branch`, `sidecar`
     /// (cosign `sha256-<hex>.sig|.att|.sbom`) or `other`.
     family: Option<String>,
+    /// `1`: only tags GitLab says are in use (deployed, an open merge request's, built by a
+    /// recent pipeline, a branch head or a release). Waits up to 10 s for GitLab's CI
+    /// context; until it is known the page keeps no tag and `usage.state` says why.
+    in_use: Option<String>,
+    /// `1`: only dead tags (their branch is gone, their merge request merged or closed).
+    /// Not together with `in_use`.
+    stale: Option<String>,
     /// `published_desc` (default), `published_asc`, `name_asc`, `name_desc`, `size_desc`,
     /// `size_asc`; names sort naturally (v1.9 before v1.10).
     sort: Option<String>,
@@ -535,6 +543,20 @@ async fn tags(
     Ok(Json(
         state.services.tags.tag_list(&caller, id, &view).await?,
     ))
+}
+
+#[utoipa::path(get, path = "/api/v1/{instance}/repositories/{id}/usage", tag = "tags",
+    params(RepositoryPath),
+    responses((status = 200, description = "Every tag GitLab says is in use or dead, with the \
+        reasons, and how much of the project's CI context could be read (`state`: `known`, \
+        `reading` when GitLab took longer than 10 s: ask again, or `failed`)",
+        body = UsageState), Errors))]
+async fn usage(
+    State(state): State<AppState>,
+    ApiCaller(caller): ApiCaller,
+    ApiPath(RepositoryPath { id, .. }): ApiPath<RepositoryPath>,
+) -> ApiResult<UsageState> {
+    Ok(Json(state.services.tags.tag_usage(&caller, id).await?))
 }
 
 #[utoipa::path(get, path = "/api/v1/{instance}/repositories/{id}/tags/{tag}", tag = "tags",
@@ -946,6 +968,7 @@ fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(group_repositories))
         .routes(routes!(tags))
         .routes(routes!(tag))
+        .routes(routes!(usage))
         .routes(routes!(deletion_plan))
         .routes(routes!(deletion_estimate))
         .routes(routes!(repository_storage))

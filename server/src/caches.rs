@@ -13,7 +13,7 @@
 //! for one GitLab request instead of each sending their own.
 
 use crate::auth::records::PendingLogin;
-use crate::config::CacheSettings;
+use crate::config::{CacheSettings, UsageSettings};
 use crate::shared::Redis;
 use app::backend::CredentialKey;
 use app::error::AppError;
@@ -102,6 +102,81 @@ impl<T: Weigh> Weigh for Arc<T> {
 impl Weigh for () {
     fn weigh(&self) -> usize {
         0
+    }
+}
+
+impl Weigh for domain::usage::Context {
+    fn weigh(&self) -> usize {
+        let sha_and_ref = |a: &str, b: &str| a.len() + b.len();
+        std::mem::size_of::<domain::usage::Context>()
+            + self
+                .deployments
+                .items
+                .iter()
+                .map(|d| 64 + d.environment.len() + sha_and_ref(&d.sha, &d.reference))
+                .sum::<usize>()
+            + self
+                .pipelines
+                .items
+                .iter()
+                .map(|p| 64 + sha_and_ref(&p.sha, &p.reference))
+                .sum::<usize>()
+            + self
+                .merge_requests
+                .items
+                .iter()
+                .map(|m| 64 + sha_and_ref(m.sha.as_deref().unwrap_or(""), &m.source_branch))
+                .sum::<usize>()
+            + self
+                .branches
+                .items
+                .iter()
+                .map(|b| 48 + sha_and_ref(&b.sha, &b.name))
+                .sum::<usize>()
+            + self
+                .git_tags
+                .items
+                .iter()
+                .map(|t| 48 + sha_and_ref(&t.sha, &t.name))
+                .sum::<usize>()
+    }
+}
+
+/// A repository's tags assessed against its project's context (see `services::usage`):
+/// the verdicts, and the names each usage filter keeps.
+pub struct Assessed {
+    /// Unique per assessment: kept filtered selections of another one are not reused.
+    pub generation: u64,
+    /// The index's tag version the verdicts are of (see `IndexState::tags_version`).
+    pub tags_version: u64,
+    pub usage: domain::usage::RepositoryUsage,
+    pub in_use: Arc<std::collections::HashSet<String>>,
+    pub dead: Arc<std::collections::HashSet<String>>,
+}
+
+impl Assessed {
+    pub fn new(tags_version: u64, usage: domain::usage::RepositoryUsage) -> Self {
+        static GENERATION: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+        Assessed {
+            generation: GENERATION.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
+            tags_version,
+            in_use: Arc::new(usage.names(domain::usage::Verdict::InUse)),
+            dead: Arc::new(usage.names(domain::usage::Verdict::Dead)),
+            usage,
+        }
+    }
+}
+
+impl Weigh for Assessed {
+    /// Each kept tag: its name three times (map, set) and its reasons (a few refs and SHAs).
+    fn weigh(&self) -> usize {
+        std::mem::size_of::<Assessed>()
+            + self
+                .usage
+                .tags
+                .iter()
+                .map(|(name, u)| 3 * (name.len() + 48) + u.reasons.len() * 160)
+                .sum::<usize>()
     }
 }
 
@@ -217,6 +292,11 @@ pub struct Caches {
     /// Bearer credentials GitLab accepted in the last minutes: checking them again is not
     /// held to the server-wide rate for unknown tokens (GitLab still decides each time).
     pub accepted_bearers: Cache<CredentialKey, ()>,
+    /// (credential, project id) → the project's CI context as that credential could read
+    /// it (`usage.ttl_secs`).
+    pub ci_contexts: Cache<(CredentialKey, u64), Arc<domain::usage::Context>>,
+    /// (credential, repository id) → its tags assessed against that context.
+    pub usages: Cache<(CredentialKey, u64), Arc<Assessed>>,
     /// Credential → its JSON API request rate.
     api_rates: Rate,
 }
@@ -291,9 +371,17 @@ impl Rate {
 
 impl Caches {
     /// `api_per_minute`: JSON API requests one credential may make per minute.
-    pub fn new(settings: &CacheSettings, api_per_minute: u32, redis: Option<Redis>) -> Self {
+    pub fn new(
+        settings: &CacheSettings,
+        usage: &UsageSettings,
+        api_per_minute: u32,
+        redis: Option<Redis>,
+    ) -> Self {
         let key = std::mem::size_of::<(CredentialKey, u64)>();
+        let usage_ttl = Duration::from_secs(usage.ttl_secs);
         Caches {
+            ci_contexts: bounded(usage.cache_mib, usage_ttl, key),
+            usages: bounded(usage.cache_mib, usage_ttl, key),
             api_rates: Rate::new(redis, "api", api_per_minute),
             access: bounded(
                 settings.access_mib,
@@ -327,6 +415,12 @@ impl Caches {
             .invalidate_entries_if(move |(c, _), _| *c == credential);
         let _ = self
             .project_pages
+            .invalidate_entries_if(move |(c, _), _| *c == credential);
+        let _ = self
+            .ci_contexts
+            .invalidate_entries_if(move |(c, _), _| *c == credential);
+        let _ = self
+            .usages
             .invalidate_entries_if(move |(c, _), _| *c == credential);
         self.bearer_users.invalidate(&credential).await;
     }
@@ -364,6 +458,8 @@ impl Caches {
             + self.bearer_users.weighted_size()
             + self.refused_bearers.weighted_size()
             + self.accepted_bearers.weighted_size()
+            + self.ci_contexts.weighted_size()
+            + self.usages.weighted_size()
     }
 }
 
@@ -384,7 +480,12 @@ mod tests {
 
     #[tokio::test]
     async fn forgetting_a_credential_drops_only_its_entries() {
-        let caches = Caches::new(&CacheSettings::default(), 600, None);
+        let caches = Caches::new(
+            &CacheSettings::default(),
+            &UsageSettings::default(),
+            600,
+            None,
+        );
         let (a, b) = (CredentialKey([1; 16]), CredentialKey([2; 16]));
         let header = |id| {
             Arc::new(RepositoryHeader {

@@ -85,6 +85,8 @@ pub struct Config {
     pub index: IndexSettings,
     /// Memory for the per-credential caches in front of GitLab.
     pub cache: CacheSettings,
+    /// How GitLab's CI context is read to tell which tags are in use.
+    pub usage: UsageSettings,
     /// Bounds on inbound requests.
     pub limits: Limits,
     pub log_format: LogFormat,
@@ -191,6 +193,41 @@ impl Default for CacheSettings {
     }
 }
 
+/// How a project's CI context (deployments, pipelines, merge requests, branches, git tags)
+/// is read to tell which tags are in use and which are dead (see `domain::usage`).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct UsageSettings {
+    /// Read CI context at all (off: no tag is marked in use or dead, and GitLab is asked
+    /// nothing for it).
+    pub enabled: bool,
+    /// Pages of 100 read at most per list; a longer list is read in part, which is enough
+    /// to say "in use" but never "dead".
+    pub pages_per_list: u32,
+    /// Pipelines updated within this many days make the tags they built "in use".
+    pub pipeline_window_days: u32,
+    /// How long one reading is reused for the same credential and project.
+    pub ttl_secs: u64,
+    /// Memory for the readings and the assessed repositories.
+    pub cache_mib: u64,
+    /// How long a tag page waits for a reading before it shows without verdicts (the page
+    /// asks again; the reading goes on).
+    pub wait_ms: u64,
+}
+
+impl Default for UsageSettings {
+    fn default() -> Self {
+        UsageSettings {
+            enabled: true,
+            pages_per_list: 5,
+            pipeline_window_days: 14,
+            ttl_secs: 60,
+            cache_mib: 16,
+            wait_ms: 1_500,
+        }
+    }
+}
+
 /// Bounds on what requests may cost.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -272,6 +309,8 @@ struct FileConfig {
     index: Option<IndexSettings>,
     #[serde(default)]
     cache: Option<CacheSettings>,
+    #[serde(default)]
+    usage: Option<UsageSettings>,
     #[serde(default)]
     limits: Option<Limits>,
     #[serde(default)]
@@ -441,6 +480,15 @@ impl Config {
             "REGISTRY_DASH_CACHE_USERS_MIB" => users_mib,
             "REGISTRY_DASH_CACHE_USERS_TTL_SECS" => users_ttl_secs,
         );
+        let mut usage = file_cfg.usage.unwrap_or_default();
+        overrides!(usage,
+            "REGISTRY_DASH_USAGE_ENABLED" => enabled,
+            "REGISTRY_DASH_USAGE_PAGES_PER_LIST" => pages_per_list,
+            "REGISTRY_DASH_USAGE_PIPELINE_WINDOW_DAYS" => pipeline_window_days,
+            "REGISTRY_DASH_USAGE_TTL_SECS" => ttl_secs,
+            "REGISTRY_DASH_USAGE_CACHE_MIB" => cache_mib,
+            "REGISTRY_DASH_USAGE_WAIT_MS" => wait_ms,
+        );
         let mut limits = file_cfg.limits.unwrap_or_default();
         overrides!(limits,
             "REGISTRY_DASH_REQUEST_TIMEOUT_SECS" => request_timeout_secs,
@@ -525,6 +573,7 @@ impl Config {
             gitlab_timeout_secs,
             index,
             cache,
+            usage,
             limits,
             log_format,
         };
@@ -705,6 +754,26 @@ impl Config {
             // Long lifetimes would let a revoked token read cached answers for long.
             if !(1..=300).contains(&value) {
                 return invalid(format!("{name} must be between 1 and 300, not {value}"));
+            }
+        }
+        let u = &self.usage;
+        for (name, value, min, max) in [
+            ("usage pages_per_list", u64::from(u.pages_per_list), 1, 50),
+            (
+                "usage pipeline_window_days",
+                u64::from(u.pipeline_window_days),
+                1,
+                365,
+            ),
+            // Long lifetimes would show deployments that have since changed.
+            ("usage ttl_secs", u.ttl_secs, 1, 300),
+            ("usage cache_mib", u.cache_mib, 1, 1 << 16),
+            ("usage wait_ms", u.wait_ms, 0, 10_000),
+        ] {
+            if !(min..=max).contains(&value) {
+                return invalid(format!(
+                    "{name} must be between {min} and {max}, not {value}"
+                ));
             }
         }
         let l = &self.limits;

@@ -68,6 +68,7 @@ impl AppState {
             instances: Instances::new(built),
             caches: Caches::new(
                 &config.cache,
+                &config.usage,
                 config.limits.api_requests_per_minute,
                 redis.clone(),
             ),
@@ -79,6 +80,7 @@ impl AppState {
             layers: Arc::new(LayerStore::new(config.index.layers_mib, redis.clone())),
             metrics: metrics.clone(),
             tasks: TaskTracker::new(),
+            usage: config.usage.clone(),
         });
         let idle =
             Duration::from_secs(u64::try_from(config.session_idle_minutes).unwrap_or(1) * 60);

@@ -304,7 +304,12 @@ async fn one_users_rate_limit_does_not_stall_the_shared_index_for_others() {
 
 #[tokio::test]
 async fn a_repository_too_large_for_the_index_memory_says_so_without_pushing_others_out() {
-    let server = start(&[("REGISTRY_DASH_INDEX_MEMORY_MIB", "2")]).await;
+    // GitLab's CI context is not read: only the tag index's requests are counted.
+    let server = start(&[
+        ("REGISTRY_DASH_INDEX_MEMORY_MIB", "2"),
+        ("REGISTRY_DASH_USAGE_ENABLED", "false"),
+    ])
+    .await;
     let olivia = signed_in(&server, "olivia").await;
     let small = complete_list(&olivia, WEB_ROOT, "").await;
     assert_eq!(small.progress.indexed, 73);
@@ -633,7 +638,9 @@ async fn a_cold_name_search_shows_exactly_what_the_complete_index_will() {
 
 #[tokio::test]
 async fn an_access_check_is_one_gitlab_request_and_two_before_gitlab_16_9() {
-    let server = start(&[]).await;
+    // GitLab's CI context is not read: only the access check's requests are counted (the
+    // context's are counted in `usage.rs`).
+    let server = start(&[("REGISTRY_DASH_USAGE_ENABLED", "false")]).await;
     let first = signed_in(&server, "olivia").await;
     complete_list(&first, WEB_ROOT, "").await;
     // A new session's first page: its own access check (the repository, with the role),

@@ -173,3 +173,161 @@ async fn a_guest_reads_nothing_and_a_small_budget_never_calls_a_ref_gone() {
     assert_eq!(assess(&tags, &full)[0].verdict, Verdict::Dead);
     assert_ne!(assess(&tags, &context)[0].verdict, Verdict::Dead);
 }
+
+/// The tag list's verdicts, its `in_use` and `stale` filters, the deletion dialog's warning
+/// and the API's listing, for a Maintainer, and what a Guest of the private project gets.
+#[tokio::test]
+async fn the_tag_pages_mark_filter_and_warn_about_tags_in_use() {
+    use crate::common::{signed_in, token_for};
+    use crate::tags::{call, complete_list};
+    use domain::tags::DeletionPlan;
+    use domain::usage::UsageState;
+    use serde_json::json;
+
+    let server = start(&[]).await;
+    let maria = signed_in(&server, "maria").await;
+    let page = complete_list(&maria, WEB_ROOT, "q=v2.3&sort=name_asc").await;
+    let UsageState::Known { usage } = &page.usage else {
+        panic!("{:?}", page.usage);
+    };
+    // The page carries its own tags' verdicts and the repository's counts.
+    let names: Vec<&str> = page.slice.tags.iter().map(|t| t.name.as_str()).collect();
+    assert!(
+        usage.tags.keys().all(|n| names.contains(&n.as_str())),
+        "{usage:?}"
+    );
+    assert_eq!(usage.verdict("v2.3.1"), Verdict::InUse);
+    assert!(usage.tags["v2.3.1"]
+        .reasons
+        .iter()
+        .any(|r| matches!(r, Reason::Deployed { environment, .. } if environment == "production")));
+    assert_eq!(usage.in_use + usage.dead + usage.unknown, 73);
+    assert_eq!(usage.dead, 2);
+
+    let dead = complete_list(&maria, WEB_ROOT, "stale=1&sort=name_asc").await;
+    let dead_names: Vec<&str> = dead.slice.tags.iter().map(|t| t.name.as_str()).collect();
+    assert_eq!(dead_names, ["mr-451", "perf-cache-headers"]);
+    let in_use = complete_list(&maria, WEB_ROOT, "in_use=1&per_page=100").await;
+    let known = in_use.usage.known().expect("verdicts");
+    assert_eq!(in_use.slice.matched, known.in_use);
+    assert!(in_use
+        .slice
+        .tags
+        .iter()
+        .all(|t| known.verdict(&t.name) == Verdict::InUse));
+    // `stable` and `latest` are the production image by digest.
+    for name in ["stable", "latest", "feature-login", "mr-497"] {
+        assert!(known.tags.contains_key(name), "{name} is in use");
+    }
+
+    let plan: DeletionPlan = call(
+        &maria,
+        "deletion_plan",
+        json!({"instance": "demo", "repository_id": WEB_ROOT,
+            "names": ["v2.3.1", "v1.0.0", "perf-cache-headers"]}),
+    )
+    .await;
+    let warned: Vec<&str> = plan.in_use().iter().map(|(n, _)| *n).collect();
+    assert_eq!(
+        warned,
+        ["v2.3.1", "v1.0.0"],
+        "releases are in use; the dead tag is not"
+    );
+
+    // The tag's own page says it too.
+    let detail: domain::tags::TagDetail = call(
+        &maria,
+        "tag_detail",
+        json!({"instance": "demo", "repository_id": WEB_ROOT, "name": "mr-451"}),
+    )
+    .await;
+    let only = detail.usage.known().expect("verdicts");
+    assert_eq!(only.tags.keys().collect::<Vec<_>>(), ["mr-451"]);
+    assert_eq!(only.verdict("mr-451"), Verdict::Dead);
+
+    // Scripts read every verdict at once.
+    let token = token_for(&server, "maria", "api").await;
+    let body: serde_json::Value = reqwest::Client::new()
+        .get(format!(
+            "{}/api/v1/demo/repositories/{WEB_ROOT}/usage",
+            server.base_url
+        ))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(body["state"], "known", "{body}");
+    assert_eq!(
+        body["usage"]["tags"]["perf-cache-headers"]["verdict"],
+        "dead"
+    );
+    assert_eq!(
+        body["usage"]["tags"]["mr-451"]["reasons"][0]["code"],
+        "branch_gone"
+    );
+    assert_eq!(body["usage"]["coverage"]["branches"], "complete");
+}
+
+/// A page never waits longer than `usage.wait_ms` for GitLab: it says the verdicts are
+/// being read, and the reading goes on into the cache for the next page.
+#[tokio::test]
+async fn a_slow_reading_is_said_and_finishes_for_the_next_page() {
+    use crate::common::{controls, signed_in};
+    use crate::tags::tag_list;
+    use domain::usage::UsageState;
+
+    let server = start(&[("REGISTRY_DASH_USAGE_WAIT_MS", "0")]).await;
+    let maria = signed_in(&server, "maria").await;
+    // Six lists one after the other at 300 ms each: longer than the page waits for its tags.
+    controls(&server).set_latency(
+        std::time::Duration::from_millis(300),
+        std::time::Duration::ZERO,
+    );
+    let first = tag_list(&maria, WEB_ROOT, "").await.unwrap();
+    assert_eq!(first.usage, UsageState::Reading);
+    for _ in 0..100 {
+        let page = tag_list(&maria, WEB_ROOT, "").await.unwrap();
+        if let Some(usage) = page.usage.known() {
+            assert_eq!(usage.dead, 2);
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("the reading did not finish");
+}
+
+/// What the verdicts cost GitLab: one request per list (each fits a page here) for a new
+/// credential, nothing for the next page within the reading's lifetime; and nothing at all
+/// when the configuration turns them off.
+#[tokio::test]
+async fn the_context_costs_one_request_per_list_once_per_credential() {
+    use crate::common::{requests, signed_in};
+    use crate::tags::{complete_list, tag_list};
+    use domain::usage::UsageState;
+
+    let server = start(&[]).await;
+    complete_list(&signed_in(&server, "olivia").await, WEB_ROOT, "").await;
+    let olivia = signed_in(&server, "olivia").await;
+    let before = requests(&server);
+    let page = tag_list(&olivia, WEB_ROOT, "").await.unwrap();
+    assert!(page.usage.known().is_some(), "{:?}", page.usage);
+    // The access check, then environments, deployments, pipelines, merge requests,
+    // branches and git tags.
+    assert_eq!(requests(&server) - before, 1 + 6);
+    let before = requests(&server);
+    let again = tag_list(&olivia, WEB_ROOT, "stale=1").await.unwrap();
+    assert_eq!(again.slice.matched, 2);
+    assert_eq!(requests(&server) - before, 0);
+
+    let off = start(&[("REGISTRY_DASH_USAGE_ENABLED", "false")]).await;
+    let olivia = signed_in(&off, "olivia").await;
+    let page = complete_list(&olivia, WEB_ROOT, "in_use=1").await;
+    assert_eq!(page.usage, UsageState::NotRead);
+    assert_eq!(
+        page.slice.matched, 0,
+        "an unknown verdict is never shown as in use"
+    );
+}

@@ -1,5 +1,6 @@
 use domain::format;
 use domain::tags::{DeleteOutcome, DeletionPlan, TYPED_CONFIRMATION_ABOVE};
+use domain::usage::UsageState;
 use leptos::prelude::*;
 
 use crate::components::{DoneButton, Modal, ModalName};
@@ -494,11 +495,49 @@ fn PlanView(plan: DeletionPlan, instance: String, repository_id: u64) -> impl In
         .iter()
         .filter(|t| !t.shares_digest_with.is_empty())
         .count();
+    let now = plan.now;
+    // Tag name → why GitLab says it is in use.
+    let in_use: std::collections::HashMap<String, String> = plan
+        .in_use()
+        .into_iter()
+        .map(|(name, usage)| {
+            let reasons: Vec<String> = usage.reasons.iter().map(|r| r.sentence(now)).collect();
+            (name.to_string(), reasons.join("; "))
+        })
+        .collect();
+    let usage_unknown = match &plan.usage {
+        UsageState::Reading => Some(
+            "GitLab took too long to say which of these tags are in use: check its \
+             environments before you confirm."
+                .to_string(),
+        ),
+        UsageState::Failed { message } => Some(format!(
+            "Could not check which of these tags are in use: {message}"
+        )),
+        UsageState::Known { usage } if usage.coverage.nothing_read() => Some(
+            "Your role can’t read this project’s deployments and pipelines: nothing says \
+             whether these tags are in use."
+                .to_string(),
+        ),
+        _ => None,
+    };
     view! {
         <p>"These tags will be deleted from GitLab. This cannot be undone."</p>
         {(!deletable.is_empty())
             .then(|| view! { <StorageEstimate instance repository_id names=deletable /> })}
         <ul class="warnings">
+            {(!in_use.is_empty())
+                .then(|| {
+                    view! {
+                        <li class="warning" data-testid="in-use-warning">
+                            <strong>
+                                {format::plural(in_use.len() as u64, "tag is", "tags are")}
+                                " in use, GitLab says"
+                            </strong>
+                            ": deleting breaks what pulls them (each is marked below)."
+                        </li>
+                    }
+                })} {usage_unknown.map(|text| view! { <li class="warning">{text}</li> })}
             {plan
                 .includes_latest
                 .then(|| {
@@ -541,9 +580,17 @@ fn PlanView(plan: DeletionPlan, instance: String, repository_id: u64) -> impl In
                 .tags
                 .into_iter()
                 .map(|t| {
+                    let used = in_use.get(&t.name).cloned();
                     view! {
                         <li data-tag=t.name.clone()>
                             <code>{t.name.clone()}</code>
+                            {used
+                                .map(|why| {
+                                    view! {
+                                        <span class="badge in-use">"in use"</span>
+                                        <span class="small">" " {why}</span>
+                                    }
+                                })}
                             {t
                                 .refusal
                                 .map(|r| {

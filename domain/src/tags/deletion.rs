@@ -168,9 +168,29 @@ pub struct DeletionPlan {
     pub unknown: Vec<String>,
     /// `latest` is among the tags.
     pub includes_latest: bool,
+    /// What GitLab says about these tags: the dialog warns about each one in use.
+    #[serde(default)]
+    pub usage: crate::usage::UsageState,
+    /// When the plan was made (unix seconds; reasons say "2 days ago" from it).
+    #[serde(default)]
+    pub now: i64,
 }
 
 impl DeletionPlan {
+    /// The planned tags GitLab says are in use, with why, in the plan's order.
+    pub fn in_use(&self) -> Vec<(&str, &crate::usage::TagUsage)> {
+        let Some(usage) = self.usage.known() else {
+            return Vec::new();
+        };
+        self.tags
+            .iter()
+            .filter_map(|t| {
+                let u = usage.tags.get(&t.name)?;
+                (u.verdict == crate::usage::Verdict::InUse).then_some((t.name.as_str(), u))
+            })
+            .collect()
+    }
+
     /// Tags GitLab is expected to delete.
     pub fn deletable(&self) -> usize {
         self.tags.iter().filter(|t| t.refusal.is_none()).count()

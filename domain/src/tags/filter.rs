@@ -1,7 +1,10 @@
 //! The filter and the page cut that run over ALL tags of a repository (never only a page).
 
 use super::{Tag, TagKind, TagListView};
+use crate::usage::UsageFilter;
 use serde::{Deserialize, Serialize};
+use std::collections::HashSet;
+use std::sync::Arc;
 
 /// Compiled-program size limit for user regexes (bounds memory and time per match).
 const REGEX_SIZE_LIMIT: usize = 1 << 20;
@@ -26,8 +29,21 @@ impl TagListView {
             max_size: self.max_size.as_ref().map(|s| s.bytes),
             kinds: self.kinds.clone(),
             family: self.family,
+            usage: self.usage.map(|filter| UsageNames {
+                filter,
+                names: Arc::default(),
+                generation: 0,
+            }),
         })
     }
+}
+
+/// The tags a usage filter keeps: the names with its verdict in one assessment, told apart
+/// from other assessments by `generation`.
+struct UsageNames {
+    filter: UsageFilter,
+    names: Arc<HashSet<String>>,
+    generation: u64,
 }
 
 /// Why a filter could not be compiled.
@@ -90,6 +106,7 @@ pub struct FilterKey {
     max_size: Option<u64>,
     kinds: Vec<TagKind>,
     family: Option<crate::family::TagFamily>,
+    usage: Option<(UsageFilter, u64)>,
 }
 
 /// A compiled filter.
@@ -101,9 +118,28 @@ pub struct TagFilter {
     max_size: Option<u64>,
     kinds: Vec<TagKind>,
     family: Option<crate::family::TagFamily>,
+    /// The view's usage filter; it keeps no tag until [`TagFilter::with_usage`] gives it
+    /// the names of an assessment (an unknown verdict is never shown as in use or dead).
+    usage: Option<UsageNames>,
 }
 
 impl TagFilter {
+    /// Gives the view's usage filter (if it has one) the tags it keeps: `names` are the
+    /// tags with the filter's verdict in the assessment numbered `generation` (unique per
+    /// assessment, so kept selections of another assessment are not reused).
+    pub fn with_usage(mut self, names: Arc<HashSet<String>>, generation: u64) -> Self {
+        if let Some(usage) = &mut self.usage {
+            usage.names = names;
+            usage.generation = generation;
+        }
+        self
+    }
+
+    /// The usage filter this filter applies, if any.
+    pub fn usage(&self) -> Option<UsageFilter> {
+        self.usage.as_ref().map(|u| u.filter)
+    }
+
     pub fn matches(&self, tag: &Tag) -> bool {
         let name_ok = match &self.name {
             NameFilter::Any => true,
@@ -139,6 +175,7 @@ impl TagFilter {
             max_size: self.max_size,
             kinds: self.kinds.clone(),
             family: self.family,
+            usage: self.usage.as_ref().map(|u| (u.filter, u.generation)),
         }
     }
 
@@ -151,6 +188,7 @@ impl TagFilter {
             && self.max_size.is_none()
             && self.kinds.is_empty()
             && self.family.is_none()
+            && self.usage.is_none()
     }
 
     fn matches_beyond_name(&self, tag: &Tag) -> bool {
@@ -169,6 +207,10 @@ impl TagFilter {
             && self
                 .family
                 .is_none_or(|f| crate::family::TagFamily::of(&tag.name) == f)
+            && self
+                .usage
+                .as_ref()
+                .is_none_or(|u| u.names.contains(&tag.name))
     }
 }
 

@@ -66,6 +66,10 @@ pub struct TagListPage {
     /// case-sensitive; other spellings appear as they are indexed).
     #[serde(default)]
     pub searched: bool,
+    /// Which of the page's tags GitLab says are in use or dead, with the repository's
+    /// counts (see [`crate::usage`]).
+    #[serde(default)]
+    pub usage: crate::usage::UsageState,
 }
 
 /// One layer, or the config blob, of an image manifest.
@@ -125,6 +129,9 @@ pub struct TagDetail {
     /// tag's image.
     #[serde(default)]
     pub sidecars: Vec<(String, crate::family::SidecarKind)>,
+    /// What GitLab says about this tag: in use (why), dead (why) or nothing known.
+    #[serde(default)]
+    pub usage: crate::usage::UsageState,
     pub now: i64,
 }
 

@@ -2,6 +2,7 @@ use super::model::SIGNATURE_TYPES;
 use super::*;
 use crate::notice::Notice;
 use crate::query;
+use crate::usage::UsageFilter;
 use proptest::prelude::*;
 use rstest::rstest;
 use std::cmp::Ordering;
@@ -57,11 +58,12 @@ proptest! {
     fn view_round_trips_through_the_url(
         name in "[a-z0-9.^$]{0,10}", regex: bool, sort in 0usize..6, page in 1u32..50,
         per in 0usize..3, older in proptest::option::of(1i64..400),
-        kinds in proptest::collection::vec(0usize..4, 0..4),
+        kinds in proptest::collection::vec(0usize..4, 0..4), usage in 0usize..3,
     ) {
         let mut view = TagListView {
             name, regex, sort: TagSort::ALL[sort], page, per_page: PAGE_SIZES[per],
             older_than: older.map(|d| Age { text: format!("{d}d"), seconds: d * 86_400 }),
+            usage: [None, Some(UsageFilter::InUse), Some(UsageFilter::Stale)][usage],
             ..TagListView::default()
         };
         for k in kinds {
@@ -423,4 +425,32 @@ fn refusals_carry_a_code_their_roles_and_the_sentence() {
         notice.message,
         "A tag protection rule allows only Owner and above to delete this tag."
     );
+}
+
+#[test]
+fn the_usage_filters_read_from_the_url_and_refuse_to_combine() {
+    let read = |q: &str| TagListView::from_pairs(&pairs(q));
+    let (view, notices) = read("in_use=1");
+    assert_eq!((view.usage, notices.len()), (Some(UsageFilter::InUse), 0));
+    assert_eq!(view.to_query(), "?in_use=1");
+    assert!(view.is_filtered() && !view.is_name_search());
+    let (view, notices) = read("stale=true&stale=1&q=v1");
+    assert_eq!((view.usage, notices.len()), (Some(UsageFilter::Stale), 0));
+    assert!(!view.is_name_search());
+    assert_eq!(read("stale=0").0.usage, None);
+    // The filter form's select.
+    let (view, notices) = read("usage=stale");
+    assert_eq!((view.usage, notices.len()), (Some(UsageFilter::Stale), 0));
+    assert_eq!(view.to_query(), "?stale=1");
+    assert_eq!(read("usage=").0.usage, None);
+    assert_eq!(read("usage=everything").1.len(), 1);
+    let (view, notices) = read("in_use=1&stale=1");
+    assert_eq!(view.usage, None);
+    assert_eq!(notices.len(), 1);
+    assert!(
+        notices[0].message.contains("both in use and dead"),
+        "{notices:?}"
+    );
+    // Data that would need the lenient reading is refused.
+    assert!(serde_json::from_str::<TagListView>("\"?in_use=1&stale=1\"").is_err());
 }

@@ -3,6 +3,7 @@
 
 use super::{TagKind, TagSort};
 use crate::query;
+use crate::usage::UsageFilter;
 use crate::view::{Notice, UrlNote};
 use serde::{Deserialize, Serialize};
 
@@ -87,8 +88,9 @@ impl SizeBound {
 }
 
 /// Everything that shapes the tag list, as it appears in the URL:
-/// `?q=&re=1&older=&newer=&min=&max=&kind=…&sort=&page=&per_page=`. As data it travels as
-/// that query string and is read back strictly (see [`crate::view::parse_strict`]).
+/// `?q=&re=1&older=&newer=&min=&max=&kind=…&family=&in_use=1|stale=1&sort=&page=&per_page=`.
+/// As data it travels as that query string and is read back strictly (see
+/// [`crate::view::parse_strict`]).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TagListView {
     /// Name filter: substring, or a regex when `regex` is set.
@@ -102,6 +104,8 @@ pub struct TagListView {
     pub kinds: Vec<TagKind>,
     /// Only tags whose name falls in this family (see [`crate::family::TagFamily`]).
     pub family: Option<crate::family::TagFamily>,
+    /// Only tags GitLab says are in use, or only dead ones (see [`crate::usage`]).
+    pub usage: Option<UsageFilter>,
     pub sort: TagSort,
     pub page: u32,
     pub per_page: u32,
@@ -118,6 +122,7 @@ impl Default for TagListView {
             max_size: None,
             kinds: Vec::new(),
             family: None,
+            usage: None,
             sort: TagSort::default(),
             page: 1,
             per_page: DEFAULT_PAGE_SIZE,
@@ -131,6 +136,7 @@ impl TagListView {
     pub fn from_pairs(pairs: &[(String, String)]) -> (Self, Vec<Notice>) {
         let mut view = TagListView::default();
         let mut notices = Vec::new();
+        let mut usage: Vec<UsageFilter> = Vec::new();
         for (key, value) in pairs {
             let value_trimmed = value.trim();
             match key.as_str() {
@@ -178,6 +184,33 @@ impl TagListView {
                         value: value.clone(),
                     })),
                 },
+                // The filter form's select: `usage=in_use|stale` (written back as `in_use=1`).
+                "usage" => match value_trimmed {
+                    "" => {}
+                    "in_use" | "stale" => {
+                        let filter = if value_trimmed == "in_use" {
+                            UsageFilter::InUse
+                        } else {
+                            UsageFilter::Stale
+                        };
+                        if !usage.contains(&filter) {
+                            usage.push(filter);
+                        }
+                    }
+                    _ => notices.push(Notice::from(UrlNote::UnknownUsage {
+                        value: value.clone(),
+                    })),
+                },
+                "in_use" | "stale" => {
+                    let filter = if key == "in_use" {
+                        UsageFilter::InUse
+                    } else {
+                        UsageFilter::Stale
+                    };
+                    if matches!(value_trimmed, "1" | "true" | "on") && !usage.contains(&filter) {
+                        usage.push(filter);
+                    }
+                }
                 "sort" => match TagSort::from_param(value_trimmed) {
                     Some(sort) => view.sort = sort,
                     None => notices.push(Notice::from(UrlNote::UnknownSort {
@@ -211,6 +244,11 @@ impl TagListView {
                 view.min_size = None;
                 view.max_size = None;
             }
+        }
+        match usage.as_slice() {
+            [] => {}
+            [one] => view.usage = Some(*one),
+            _ => notices.push(Notice::from(UrlNote::InUseAndStale)),
         }
         view.kinds
             .sort_by_key(|k| TagKind::ALL.iter().position(|x| x == k));
@@ -250,6 +288,9 @@ impl TagListView {
         if let Some(family) = self.family {
             pairs.push(("family", family.as_param().to_string()));
         }
+        if let Some(usage) = self.usage {
+            pairs.push((usage.param(), "1".to_string()));
+        }
         if self.sort != TagSort::default() {
             pairs.push(("sort", self.sort.as_param().to_string()));
         }
@@ -288,6 +329,7 @@ impl TagListView {
             || self.max_size.is_some()
             || !self.kinds.is_empty()
             || self.family.is_some()
+            || self.usage.is_some()
     }
 
     /// The view filters by a plain name substring and nothing else: GitLab's own name
@@ -301,6 +343,7 @@ impl TagListView {
             && self.max_size.is_none()
             && self.kinds.is_empty()
             && self.family.is_none()
+            && self.usage.is_none()
     }
 }
 

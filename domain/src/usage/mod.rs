@@ -42,8 +42,11 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use crate::format::relative_time;
 
+mod summary;
 #[cfg(test)]
 mod tests;
+
+pub use summary::*;
 
 /// Shortest hex run taken for a commit SHA (`git` abbreviates to at least 7).
 pub const MIN_SHA_LEN: usize = 7;
@@ -94,6 +97,7 @@ fn is_sha_like(piece: &str) -> bool {
 
 /// How much of one kind of context GitLab gave.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Coverage {
     /// Every item (all pages were read).
@@ -156,6 +160,7 @@ pub struct Pipeline {
 
 /// A merge request's state as GitLab names it (`locked` counts as open).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum MergeRequestState {
     Opened,
@@ -202,6 +207,7 @@ pub struct Context {
 /// How a name matched: by one of its commit tokens, as a whole, or as a merge request's
 /// number.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum MatchedBy {
     /// A commit token is a prefix of the item's SHA.
@@ -223,6 +229,7 @@ pub fn merge_request_iid(tag: &str) -> Option<u64> {
 
 /// Why a tag is in use or dead. Every reason names the context item it came from.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(as = UsageReason))]
 #[serde(tag = "code", rename_all = "snake_case")]
 pub enum Reason {
     /// The last successful deployment of an environment.
@@ -537,6 +544,7 @@ pub struct TagName<'a> {
 
 /// What the context says about one tag.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Verdict {
     InUse,
@@ -546,6 +554,7 @@ pub enum Verdict {
 
 /// One tag's verdict and its reasons (in use: why; dead: why; unknown: none).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TagUsage {
     pub verdict: Verdict,
     pub reasons: Vec<Reason>,

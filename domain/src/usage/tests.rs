@@ -411,6 +411,36 @@ proptest! {
     }
 
     #[test]
+    fn a_repository_summary_keeps_every_verdict_but_unknown_and_counts_all(
+        context in random_context(),
+        names in prop::collection::btree_set(tag_name(), 1..8),
+        digests in prop::collection::vec(prop::option::of(prop::sample::select(vec!["d1"])), 8),
+    ) {
+        let tags: Vec<TagName<'_>> = names
+            .iter()
+            .zip(&digests)
+            .map(|(n, d)| TagName { name: n, digest: *d })
+            .collect();
+        let each = assess(&tags, &context);
+        let summary = RepositoryUsage::of(&tags, &context);
+        prop_assert_eq!(summary.in_use + summary.dead + summary.unknown, tags.len() as u64);
+        for (t, u) in tags.iter().zip(&each) {
+            prop_assert_eq!(summary.verdict(t.name), u.verdict);
+            if u.verdict != Verdict::Unknown {
+                prop_assert_eq!(&summary.tags[t.name], u);
+            }
+        }
+        let first = tags[0].name;
+        let page = summary.only([first, "not-a-tag"]);
+        prop_assert_eq!(page.tags.len(), usize::from(summary.tags.contains_key(first)));
+        prop_assert_eq!(
+            (page.in_use, page.dead, page.unknown),
+            (summary.in_use, summary.dead, summary.unknown)
+        );
+        prop_assert_eq!(summary.names(Verdict::InUse).len() as u64, summary.in_use);
+    }
+
+    #[test]
     fn a_name_ci_cannot_have_made_is_only_ever_in_use_through_its_digest(
         context in random_context(),
         word in "zz[g-z]{0,10}",
@@ -517,4 +547,18 @@ fn a_merge_request_pipeline_counts_for_its_merge_requests_branch() {
             assert!(reason.holds(t, &tags, &context), "{}: {reason:?}", t.name);
         }
     }
+}
+
+#[test]
+fn coverage_says_which_lists_were_not_read_to_the_end() {
+    let mut context = context();
+    let all = Coverages::of(&context);
+    assert!(!all.nothing_read());
+    context.branches.coverage = Coverage::Partial;
+    context.git_tags.coverage = Coverage::Unreadable;
+    assert_eq!(
+        Coverages::of(&context).incomplete(),
+        ["branches (in part)", "git tags (not at all)"]
+    );
+    assert!(Coverages::default().nothing_read());
 }

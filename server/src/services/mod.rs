@@ -30,6 +30,7 @@ pub mod credentials;
 pub mod protection;
 pub mod storage;
 pub mod tags;
+pub mod usage;
 
 pub use browse::BrowseService;
 pub use cleanup::CleanupService;
@@ -48,6 +49,8 @@ pub struct Gateway {
     /// Work that must run to its end even if its request goes away: deletions, runs,
     /// policy and rule changes. Shutdown waits for it (within the grace period).
     pub tasks: TaskTracker,
+    /// How CI context is read for the "in use" verdicts.
+    pub usage: crate::config::UsageSettings,
 }
 
 impl Gateway {

@@ -22,6 +22,7 @@ use domain::tags::{
     first_names, Blob, DeleteOutcome, DeletionPlan, FilterError, IndexProgress, PlatformImage,
     RepositoryHeader, TagDetail, TagListPage, TagListView, ALSO_TAGGED_SHOWN, MAX_DELETE_BATCH,
 };
+use domain::usage::UsageState;
 use domain::{CleanupStatus, RepositoryStatus, Subject};
 use futures::stream::{self, StreamExt};
 use serde_json::{json, Value};
@@ -221,6 +222,7 @@ impl TagService {
                     filter_error: None,
                     now,
                     searched: true,
+                    usage: Default::default(),
                 }));
             }
             after = page.page_info.end_cursor;
@@ -362,6 +364,8 @@ impl Tags for TagService {
             }
         };
         let index = self.index_for(caller, &header).await?;
+        // GitLab's CI context is read while the page waits for its tags.
+        let usage = super::usage::start(&self.gw, caller, &header, &index).await;
         if view.is_filtered() && filter_error.is_none() {
             // A filtered view answers from the whole list, not from whatever is indexed yet;
             // a name search that would wait asks GitLab's own search meanwhile.
@@ -394,12 +398,21 @@ impl Tags for TagService {
                     .await;
             }
         }
+        let wait = match view.usage {
+            Some(_) => super::usage::FILTER_WAIT,
+            None => Duration::from_millis(self.gw.usage.wait_ms),
+        };
+        let usage = usage
+            .finish(&self.gw, caller, &header, &index, wait)
+            .await?;
+        let filter = usage.narrow(filter);
         let (listing, progress) =
             index.listing_and(|state| progress_of(state, state.tags.len(), &header));
         let slice = listing.select(view, &filter);
         Ok(TagListPage {
             repository: (*header).clone(),
             progress,
+            usage: usage.state(slice.tags.iter().map(|t| t.name.as_str())),
             slice,
             filter_error,
             now,
@@ -472,11 +485,22 @@ impl Tags for TagService {
         }
         // "Also tagged as" comes from the index; start it if this is the first visit.
         let index = self.index_for(caller, &header).await?;
+        let usage = super::usage::start(&self.gw, caller, &header, &index).await;
         index
             .wait_until(Duration::from_millis(1500), |s| {
                 s.complete || s.error.is_some()
             })
             .await;
+        let usage = usage
+            .finish(
+                &self.gw,
+                caller,
+                &header,
+                &index,
+                Duration::from_millis(self.gw.usage.wait_ms),
+            )
+            .await?
+            .state([tag.name.as_str()]);
         let sidecars = match tag
             .digest
             .as_deref()
@@ -515,6 +539,7 @@ impl Tags for TagService {
             also_tagged,
             also_tagged_more,
             sidecars,
+            usage,
             now: crate::clock::now(),
         })
     }
@@ -553,6 +578,24 @@ impl Tags for TagService {
         }))
     }
 
+    async fn tag_usage(&self, caller: &Caller, repository_id: u64) -> Result<UsageState, AppError> {
+        let header = self.repository_access(caller, repository_id, false).await?;
+        let index = self.index_for(caller, &header).await?;
+        let usage = super::usage::start(&self.gw, caller, &header, &index).await;
+        index
+            .wait_until(FIRST_PAGE_WAIT, |s| s.is_current() || s.error.is_some())
+            .await;
+        let usage = usage
+            .finish(&self.gw, caller, &header, &index, super::usage::FILTER_WAIT)
+            .await?;
+        Ok(match &usage {
+            super::usage::UsageReading::Ready(assessed) => UsageState::Known {
+                usage: assessed.usage.clone(),
+            },
+            _ => usage.state([]),
+        })
+    }
+
     async fn deletion_plan(
         &self,
         caller: &Caller,
@@ -561,13 +604,22 @@ impl Tags for TagService {
     ) -> Result<DeletionPlan, AppError> {
         let header = self.repository_access(caller, repository_id, false).await?;
         let index = self.index_for(caller, &header).await?;
+        let usage = super::usage::start(&self.gw, caller, &header, &index).await;
         index
             .wait_until(FIRST_PAGE_WAIT, |s| s.is_current() || s.error.is_some())
             .await;
+        // The dialog warns about tags in use: it waits for the verdicts as long as a usage
+        // filter does.
+        let usage = usage
+            .finish(&self.gw, caller, &header, &index, super::usage::FILTER_WAIT)
+            .await?;
         let names = names.to_strings();
-        Ok(index.read(|state| {
+        let mut plan = index.read(|state| {
             domain::tags::plan_deletion(state.tags.values().map(|t| &**t), &names, header.access)
-        }))
+        });
+        plan.usage = usage.state(plan.tags.iter().map(|t| t.name.as_str()));
+        plan.now = crate::clock::now();
+        Ok(plan)
     }
 
     async fn delete_tags(

@@ -4,6 +4,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_navigate, use_params_map};
 
+use super::usage::{UsageBadge, UsageFact};
 use super::{use_repository_id, RepositoryBreadcrumbs, TagBadges};
 use crate::components::{
     preload_delete_dialog, use_hydrated, CopyButton, DeleteTagsDialog, Loaded, UseImage,
@@ -131,7 +132,13 @@ fn TagDetailBody(
         {view! {
             <div class="page-head">
                 <div>
-                    <h1 class="tag-title">{name.clone()} " " <TagBadges tag=tag.clone() /></h1>
+                    <h1 class="tag-title">
+                        {name.clone()} " " <TagBadges tag=tag.clone() />
+                        <UsageBadge
+                            usage=detail.usage.known().and_then(|u| u.tags.get(&name)).cloned()
+                            now=detail.now
+                        />
+                    </h1>
                     <p class="muted">{repo.path.clone()}</p>
                 </div>
                 <div
@@ -167,6 +174,7 @@ fn TagDetailBody(
             <section class="panel" aria-labelledby="facts-title">
                 <h2 id="facts-title">"Details"</h2>
                 <dl class="facts">
+                    <UsageFact state=detail.usage.clone() name=name.clone() now=detail.now />
                     <dt>"Location"</dt>
                     <dd>
                         <code>{detail.location.clone()}</code>

@@ -3,12 +3,14 @@ use domain::tags::{
     relative, IndexProgress, RepositoryHeader, Tag, TagKind, TagListPage, TagListView, TagSort,
     TagSortKey, MAX_DELETE_BATCH, PAGE_SIZES,
 };
+use domain::usage::UsageFilter;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_navigate;
 use std::time::Duration;
 
 use super::storage::StoragePanel;
+use super::usage::{UsageBadge, UsageLine};
 use super::{use_repository_id, RepositoryBreadcrumbs, RepositoryDeleteButton};
 use crate::components::{
     preload_delete_dialog, use_hydrated, CopyButton, DeleteTagsDialog, Loaded, Notices, UseImage,
@@ -50,7 +52,8 @@ pub fn TagListPage() -> impl IntoView {
     );
     Effect::new(move |_| {
         if let Some(Ok(page)) = data.get() {
-            if !page.progress.complete && page.progress.error.is_none() {
+            let indexing = !page.progress.complete && page.progress.error.is_none();
+            if indexing || page.usage == domain::usage::UsageState::Reading {
                 set_timeout(
                     move || refresh.update(|n| *n += 1),
                     Duration::from_millis(1000),
@@ -165,6 +168,8 @@ fn TagListBody(
         }
             .into_any()}
         <ProgressBanner progress=page.progress.clone() searched=page.searched />
+        {view! { <UsageLine state=page.usage.clone() view=view.clone() base=base.clone() /> }
+            .into_any()}
         {view! {
             <FilterForm base=base.clone() view=view.clone() error=page.filter_error.clone() />
         }
@@ -214,6 +219,7 @@ fn TagListBody(
                     view=view.clone()
                     base=base.clone()
                     now=page.now
+                    usage=page.usage.known().cloned()
                     selection
                     deleting
                 />
@@ -360,7 +366,7 @@ fn FilterForm(base: String, view: TagListView, error: Option<String>) -> impl In
                 class="more-filters"
                 open=view.older_than.is_some() || view.newer_than.is_some()
                     || view.min_size.is_some() || view.max_size.is_some() || !view.kinds.is_empty()
-                    || view.family.is_some()
+                    || view.family.is_some() || view.usage.is_some()
             >
                 <summary>"More filters"</summary>
                 <div class="filter-row">
@@ -436,6 +442,24 @@ fn FilterForm(base: String, view: TagListView, error: Option<String>) -> impl In
                                     view! {
                                         <option value=f.as_param() selected=view.family == Some(f)>
                                             {f.label()}
+                                        </option>
+                                    }
+                                })
+                                .collect_view()}
+                        </select>
+                    </label>
+                    <label class="field">
+                        <span>"GitLab says"</span>
+                        <select name="usage">
+                            <option value="" selected=view.usage.is_none()>
+                                "Any"
+                            </option>
+                            {[UsageFilter::InUse, UsageFilter::Stale]
+                                .into_iter()
+                                .map(|u| {
+                                    view! {
+                                        <option value=u.param() selected=view.usage == Some(u)>
+                                            {u.label()}
                                         </option>
                                     }
                                 })
@@ -630,6 +654,7 @@ fn TagTable(
     view: TagListView,
     base: String,
     now: i64,
+    usage: Option<domain::usage::RepositoryUsage>,
     selection: RwSignal<Vec<String>>,
     deleting: RwSignal<Option<Vec<String>>>,
 ) -> impl IntoView {
@@ -775,6 +800,13 @@ fn TagTable(
                                         <strong>{tag.name.clone()}</strong>
                                     </a>
                                     <TagBadges tag=tag.clone() />
+                                    <UsageBadge
+                                        usage=usage
+                                            .as_ref()
+                                            .and_then(|u| u.tags.get(&tag.name))
+                                            .cloned()
+                                        now
+                                    />
                                 </td>
                                 <td>
                                     <time

@@ -4,6 +4,7 @@ mod compare;
 mod detail;
 mod list;
 pub(crate) mod storage;
+mod usage;
 
 pub use compare::CompareTagsPage;
 pub use detail::TagDetailPage;
