@@ -175,3 +175,23 @@ test('a policy that deletes thousands of tags warns that GitLab may need several
   await server.locator('summary').first().click();
   await expect(server.locator('.warnings')).toContainText('may take several runs');
 });
+
+test('the preview flags a draft that deletes the running release, and the suggested keep regex clears it', async ({
+  page,
+}) => {
+  // Every v2 release, nothing kept by name, count or age.
+  await signIn(page, 'maria', `${EDITOR}?name_regex=v2%5C..*&name_regex_keep=&keep_n=&older_than=`);
+  await waitForHydration(page);
+  const warning = page.locator('.preview-repo li.warning[data-code="deletes_in_use"]').first();
+  await expect(warning).toContainText('running in environment production');
+  await expect(warning).toContainText('v2.3.1');
+  const suggestion = page.getByTestId('in-use-suggestion');
+  await expect(suggestion).toContainText('This draft deletes 11 tags in use.');
+  await expect(suggestion.locator('code')).toContainText('v2\\.3\\.1');
+  await suggestion.getByRole('link', { name: 'Use this keep regex' }).click();
+  await expect(page).toHaveURL(/name_regex_keep=%28%3F:v2%5C.0%5C.0%7C/);
+  await expect(page.getByLabel('Keep tags matching (regex; wins over remove)')).toHaveValue(/^\(\?:v2\\\.0\\\.0\|/);
+  await expect(page.getByTestId('in-use-suggestion')).toHaveCount(0);
+  await expect(page.locator('.preview-repo li.warning[data-code="deletes_in_use"]')).toHaveCount(0);
+  await expect(page.getByTestId('preview-total')).toHaveText(/^0 tags deleted in 2 repositories/);
+});

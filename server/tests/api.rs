@@ -28,6 +28,7 @@ async fn the_openapi_document_lists_every_route() {
         "/api/v1/{instance}/groups/{group}/repositories",
         "/api/v1/{instance}/repositories/{id}/tags",
         "/api/v1/{instance}/repositories/{id}/tags/{tag}",
+        "/api/v1/{instance}/repositories/{id}/usage",
         "/api/v1/{instance}/repositories/{id}/deletion-plan",
         "/api/v1/{instance}/repositories/{id}/tag-deletions",
         "/api/v1/{instance}/repositories/{id}/deletion",

@@ -235,3 +235,42 @@ async fn the_policy_page_says_when_a_repository_would_lose_no_tag() {
     );
     assert!(!everything.contains("would be deleted."), "{everything}");
 }
+
+/// The preview flags what a draft deletes although GitLab says it is in use: the running
+/// release among them, with the environment that runs it.
+#[tokio::test]
+async fn the_preview_warns_about_tags_in_use_it_would_delete() {
+    let server = start(&[]).await;
+    let browser = Browser::new(&server);
+    browser.sign_in("maria", "/i/demo").await;
+    // Every v2 release, nothing kept by name.
+    let (status, preview) = get(
+        &browser,
+        &format!("{PREVIEW}?name_regex=v2%5C..*&name_regex_keep=&keep_n=&older_than="),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{preview}");
+    assert_eq!(reason(&preview, "acme/web", "v2.3.1"), "Deleted");
+    let root = &preview["repositories"][0];
+    let warning = root["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|w| w["code"] == "deletes_in_use")
+        .unwrap_or_else(|| panic!("{root}"));
+    assert_eq!(warning["environments"], json!(["production"]));
+    assert!(warning["names"]
+        .as_array()
+        .unwrap()
+        .contains(&json!("v2.3.1")));
+    // The saved policy keeps every release by its keep regex: nothing in use is named.
+    let (_, saved) = get(&browser, PREVIEW).await;
+    let names: Vec<&Value> = saved["repositories"][0]["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|w| w["code"] == "deletes_in_use")
+        .flat_map(|w| w["names"].as_array().unwrap())
+        .collect();
+    assert!(!names.contains(&&json!("v2.3.1")), "{names:?}");
+}

@@ -276,14 +276,16 @@ async fn the_tag_pages_mark_filter_and_warn_about_tags_in_use() {
 #[tokio::test]
 async fn a_slow_reading_is_said_and_finishes_for_the_next_page() {
     use crate::common::{controls, signed_in};
-    use crate::tags::tag_list;
+    use crate::tags::{complete_list, tag_list};
     use domain::usage::UsageState;
 
     let server = start(&[("REGISTRY_DASH_USAGE_WAIT_MS", "0")]).await;
+    // The shared index is complete before GitLab slows down; maria's session is new.
+    complete_list(&signed_in(&server, "olivia").await, WEB_ROOT, "").await;
     let maria = signed_in(&server, "maria").await;
-    // Six lists one after the other at 300 ms each: longer than the page waits for its tags.
+    // Deployments follow environments: two requests of 500 ms one after the other.
     controls(&server).set_latency(
-        std::time::Duration::from_millis(300),
+        std::time::Duration::from_millis(500),
         std::time::Duration::ZERO,
     );
     let first = tag_list(&maria, WEB_ROOT, "").await.unwrap();

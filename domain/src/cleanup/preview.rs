@@ -33,6 +33,9 @@ pub struct PreviewRepository {
     /// What GitLab's cleanup worker last did here.
     #[serde(default)]
     pub cleanup_status: crate::CleanupStatus,
+    /// What GitLab says about these tags (in use, dead; see [`crate::usage`]).
+    #[serde(default)]
+    pub usage: crate::usage::UsageState,
 }
 
 /// A preview's tags on the wire: one array per tag, `[name, digest, created, published, size,
@@ -227,6 +230,9 @@ pub fn preview_as(
                 crate::CleanupStatus::Ongoing => warnings.push(Warning::CleanupRunning),
                 _ => {}
             }
+            if let Some(warning) = deletes_in_use(repo, &decisions) {
+                warnings.push(warning);
+            }
             if summary.deleted >= LARGE_RUN {
                 warnings.push(Warning::SeveralRuns {
                     tags: summary.deleted,
@@ -243,4 +249,108 @@ pub fn preview_as(
             }
         })
         .collect())
+}
+
+/// Tags in use a [`Warning::DeletesInUse`] names (the rest are counted).
+pub const IN_USE_NAMED: usize = 5;
+
+/// The tags of `repo` the decisions delete although GitLab says they are in use: those an
+/// environment runs first, each part in natural order.
+fn deleted_in_use<'a>(
+    repo: &'a PreviewRepository,
+    decisions: &'a [TagDecision],
+) -> Vec<(&'a str, &'a crate::usage::TagUsage)> {
+    let Some(usage) = repo.usage.known() else {
+        return Vec::new();
+    };
+    let mut found: Vec<(&str, &crate::usage::TagUsage)> = repo
+        .tags
+        .iter()
+        .zip(decisions)
+        .filter(|(_, d)| d.reason == Reason::Deleted)
+        .filter_map(|(t, _)| {
+            let u = usage.tags.get(&t.name)?;
+            (u.verdict == crate::usage::Verdict::InUse).then_some((t.name.as_str(), u))
+        })
+        .collect();
+    let deployed = |u: &crate::usage::TagUsage| {
+        u.reasons
+            .iter()
+            .any(|r| matches!(r, crate::usage::Reason::Deployed { .. }))
+    };
+    found.sort_by(|a, b| {
+        deployed(b.1)
+            .cmp(&deployed(a.1))
+            .then_with(|| crate::tags::natural_cmp(a.0, b.0))
+    });
+    found
+}
+
+fn deletes_in_use(repo: &PreviewRepository, decisions: &[TagDecision]) -> Option<Warning> {
+    let found = deleted_in_use(repo, decisions);
+    if found.is_empty() {
+        return None;
+    }
+    let environments: std::collections::BTreeSet<&str> = found
+        .iter()
+        .flat_map(|(_, u)| &u.reasons)
+        .filter_map(|r| match r {
+            crate::usage::Reason::Deployed { environment, .. } => Some(environment.as_str()),
+            _ => None,
+        })
+        .collect();
+    Some(Warning::DeletesInUse {
+        tags: found.len() as u64,
+        names: found
+            .iter()
+            .take(IN_USE_NAMED)
+            .map(|(n, _)| n.to_string())
+            .collect(),
+        environments: environments.into_iter().map(String::from).collect(),
+    })
+}
+
+/// A keep regex that would keep every tag in use a draft deletes, for the preview to offer.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct KeepSuggestion {
+    /// The tags in use the draft deletes, over every repository.
+    pub tags: u64,
+    /// The draft's keep regex with those names added (`(?:<keep>|<name>|…)`, names escaped:
+    /// GitLab anchors the whole as `\A…\z`); `None` when it would be longer than GitLab's
+    /// 255 characters.
+    pub name_regex_keep: Option<String>,
+}
+
+/// The keep regex that keeps what `previews` (of `overview`, under `draft`) would delete
+/// although it is in use; `None` when it deletes nothing in use.
+pub fn keep_suggestion(
+    overview: &CleanupOverview,
+    draft: &CleanupPolicy,
+    previews: &[RepositoryPreview],
+) -> Option<KeepSuggestion> {
+    let mut names: Vec<&str> = overview
+        .repositories
+        .iter()
+        .zip(previews)
+        .flat_map(|(repo, p)| deleted_in_use(repo, &p.decisions))
+        .map(|(name, _)| name)
+        .collect();
+    if names.is_empty() {
+        return None;
+    }
+    names.sort_by(|a, b| crate::tags::natural_cmp(a, b));
+    names.dedup();
+    let mut parts: Vec<String> = draft
+        .name_regex_keep
+        .iter()
+        .filter(|k| !k.is_empty())
+        .cloned()
+        .collect();
+    parts.extend(names.iter().map(|n| regex::escape(n)));
+    let regex = format!("(?:{})", parts.join("|"));
+    Some(KeepSuggestion {
+        tags: names.len() as u64,
+        name_regex_keep: (regex.chars().count() <= super::MAX_REGEX_LEN).then_some(regex),
+    })
 }

@@ -279,6 +279,7 @@ fn a_preview_survives_the_compact_wire_form() {
         complete: true,
         total: Some(50),
         cleanup_status: crate::CleanupStatus::Unscheduled,
+        usage: Default::default(),
     };
     let json = serde_json::to_string(&repository).expect("serializes");
     assert!(!json.contains("\"referrers\""), "compact: {json}");
@@ -324,6 +325,7 @@ fn one_repository(tags: Vec<Tag>) -> CleanupOverview {
             tags,
             complete: true,
             cleanup_status: crate::CleanupStatus::Unscheduled,
+            usage: Default::default(),
         }],
         now: NOW,
         rules: None,
@@ -715,4 +717,101 @@ proptest! {
             prop_assert!(kept >= (n as usize).min(candidates));
         }
     }
+}
+
+#[test]
+fn a_draft_deleting_tags_in_use_is_warned_about_and_the_suggested_keep_regex_keeps_them() {
+    use crate::usage::{MatchedBy, Reason as Why, RepositoryUsage, TagUsage, UsageState, Verdict};
+    let tags: Vec<Tag> = ["v1.0.0", "v1.1.0", "nightly", "v1.10.0"]
+        .iter()
+        .map(|n| tag(n, Some(100)))
+        .collect();
+    let mut overview = one_repository(tags);
+    let deployed = TagUsage {
+        verdict: Verdict::InUse,
+        reasons: vec![Why::Deployed {
+            environment: "production".into(),
+            sha: "3f2a9c1d".repeat(5),
+            reference: "v1.10.0".into(),
+            finished_at: Some(NOW - 3_600),
+            by: MatchedBy::Name,
+        }],
+    };
+    let release = |name: &str| TagUsage {
+        verdict: Verdict::InUse,
+        reasons: vec![Why::Release {
+            git_tag: name.into(),
+            sha: "0badc0de".repeat(5),
+            by: MatchedBy::Name,
+        }],
+    };
+    overview.repositories[0].usage = UsageState::Known {
+        usage: RepositoryUsage {
+            tags: [
+                ("v1.10.0".to_string(), deployed),
+                ("v1.0.0".to_string(), release("v1.0.0")),
+            ]
+            .into_iter()
+            .collect(),
+            in_use: 2,
+            unknown: 2,
+            ..RepositoryUsage::default()
+        },
+    };
+    let draft = policy(".*", Some("nothing-[0-9]+"), None, None);
+    let previews = preview(&overview, &draft).expect("valid");
+    let warning = previews[0]
+        .warnings
+        .iter()
+        .find(|n| n.kind.code() == "deletes_in_use")
+        .expect("warned");
+    assert_eq!(
+        warning.message,
+        "This policy would delete 2 tags that GitLab says are in use (running in environment \
+         production): v1.10.0, v1.0.0."
+    );
+    let suggestion = keep_suggestion(&overview, &draft, &previews).expect("a suggestion");
+    assert_eq!(suggestion.tags, 2);
+    let keep = suggestion.name_regex_keep.expect("short enough");
+    assert_eq!(keep, r"(?:nothing-[0-9]+|v1\.0\.0|v1\.10\.0)");
+    // Applied, it keeps exactly those and nothing else changes.
+    let kept = CleanupPolicy {
+        name_regex_keep: Some(keep),
+        ..draft.clone()
+    };
+    let after = preview(&overview, &kept).expect("valid");
+    assert!(after[0]
+        .warnings
+        .iter()
+        .all(|n| n.kind.code() != "deletes_in_use"));
+    assert!(keep_suggestion(&overview, &kept, &after).is_none());
+    let reason = |p: &[RepositoryPreview], name: &str| {
+        let i = overview.repositories[0]
+            .tags
+            .iter()
+            .position(|t| t.name == name)
+            .expect("a tag");
+        p[0].decisions[i].reason
+    };
+    assert_eq!(reason(&after, "v1.0.0"), Reason::KeepRegex);
+    assert_eq!(reason(&after, "v1.1.0"), Reason::Deleted);
+    assert_eq!(reason(&after, "nightly"), Reason::Deleted);
+
+    // Without verdicts there is nothing to warn about; too many names do not fit GitLab's
+    // 255 characters.
+    overview.repositories[0].usage = UsageState::Reading;
+    let previews = preview(&overview, &draft).expect("valid");
+    assert!(keep_suggestion(&overview, &draft, &previews).is_none());
+    let long = policy(".*", Some(&"k".repeat(250)), None, None);
+    overview.repositories[0].usage = UsageState::Known {
+        usage: RepositoryUsage {
+            tags: [("v1.0.0".to_string(), release("v1.0.0"))]
+                .into_iter()
+                .collect(),
+            ..RepositoryUsage::default()
+        },
+    };
+    let previews = preview(&overview, &long).expect("valid");
+    let suggestion = keep_suggestion(&overview, &long, &previews).expect("in use");
+    assert_eq!((suggestion.tags, suggestion.name_regex_keep), (1, None));
 }

@@ -63,6 +63,13 @@ pub enum Warning {
     CleanupRunning,
     /// So many deletions that GitLab's time-boxed runs may need several rounds.
     SeveralRuns { tags: u64 },
+    /// The policy would delete tags GitLab says are in use (see [`crate::usage`]): `tags`
+    /// of them, the first few by name, and the environments that run some of them.
+    DeletesInUse {
+        tags: u64,
+        names: Vec<String>,
+        environments: Vec<String>,
+    },
 }
 
 impl Warning {
@@ -81,6 +88,7 @@ impl Warning {
             Warning::LastCleanupUnfinished => "last_cleanup_unfinished",
             Warning::CleanupRunning => "cleanup_running",
             Warning::SeveralRuns { .. } => "several_runs",
+            Warning::DeletesInUse { .. } => "deletes_in_use",
         }
     }
 }
@@ -170,6 +178,36 @@ impl fmt::Display for Warning {
                  runs, each leaving the repository's cleanup “unfinished” until the last.",
                 plural(*tags, "tag", "tags")
             ),
+            Warning::DeletesInUse {
+                tags,
+                names,
+                environments,
+            } => {
+                write!(
+                    f,
+                    "This policy would delete {} that GitLab says {} in use",
+                    plural(*tags, "tag", "tags"),
+                    if *tags == 1 { "is" } else { "are" }
+                )?;
+                if !environments.is_empty() {
+                    write!(
+                        f,
+                        " (running in {} {})",
+                        if environments.len() == 1 {
+                            "environment"
+                        } else {
+                            "environments"
+                        },
+                        environments.join(", ")
+                    )?;
+                }
+                let more = *tags as usize - names.len().min(*tags as usize);
+                write!(f, ": {}", names.join(", "))?;
+                if more > 0 {
+                    write!(f, " and {more} more")?;
+                }
+                f.write_str(".")
+            }
         }
     }
 }
@@ -252,6 +290,11 @@ mod tests {
             Warning::LastCleanupUnfinished,
             Warning::CleanupRunning,
             Warning::SeveralRuns { tags: 1_200 },
+            Warning::DeletesInUse {
+                tags: 7,
+                names: vec!["v2.3.1".into(), "stable".into()],
+                environments: vec!["production".into()],
+            },
         ]
     }
 
@@ -299,5 +342,16 @@ mod tests {
         let s = Warning::SidecarsCountTowardsKeepN { tags: 2 }.to_string();
         assert!(s.starts_with("2 signature/attestation/SBOM tags"), "{s}");
         assert!(s.contains("count towards keep_n"), "{s}");
+        let s = Warning::DeletesInUse {
+            tags: 3,
+            names: vec!["v2.3.1".into(), "stable".into()],
+            environments: vec!["production".into()],
+        }
+        .to_string();
+        assert_eq!(
+            s,
+            "This policy would delete 3 tags that GitLab says are in use (running in environment \
+             production): v2.3.1, stable and 1 more."
+        );
     }
 }

@@ -1,7 +1,8 @@
 //! A project's CI context from GitLab, read on the user's behalf for [`domain::usage`]:
 //! which images run where, and which refs are gone.
 //!
-//! One reading is at most `pages` requests per list (a [`ContextBudget`]), in this order:
+//! One reading is at most `pages` requests per list (a [`ContextBudget`]), the lists read at
+//! the same time (each list's pages one after the other):
 //! - available environments (`/environments?states=available`), then successful deployments
 //!   newest first (`/deployments?status=success&order_by=finished_at&sort=desc`), keeping the
 //!   newest per available environment: what each environment runs now;
@@ -183,116 +184,122 @@ impl GitLabClient {
             })
             .unwrap_or_default();
 
-        let environments: Read<WireEnvironment> = self
-            .read_list(
-                "environments",
-                token,
-                &format!("{base}/environments?states=available"),
-                pages,
-            )
-            .await?;
-        let deployments = if environments.coverage == Coverage::Unreadable {
-            Part::default()
-        } else {
-            let read: Read<WireDeployment> = self
+        // The lists are independent (deployments follow their environments): read at once.
+        let deployments = async {
+            let environments: Read<WireEnvironment> = self
                 .read_list(
-                    "deployments",
+                    "environments",
                     token,
-                    &format!("{base}/deployments?status=success&order_by=finished_at&sort=desc"),
+                    &format!("{base}/environments?states=available"),
                     pages,
                 )
                 .await?;
-            let coverage = worse(read.coverage, environments.coverage);
-            let mut newest: BTreeMap<String, Deployment> = BTreeMap::new();
-            for d in read.items {
-                let available = environments
-                    .items
-                    .iter()
-                    .any(|e| e.name == d.environment.name);
-                if available && !newest.contains_key(&d.environment.name) {
-                    let finished_at = d
-                        .deployable
-                        .and_then(|j| j.finished_at)
-                        .and_then(|t| domain::format::parse_timestamp(&t));
-                    newest.insert(
-                        d.environment.name.clone(),
-                        Deployment {
-                            environment: d.environment.name,
-                            sha: d.sha,
-                            reference: d.reference,
-                            finished_at,
-                        },
-                    );
+            let deployments = if environments.coverage == Coverage::Unreadable {
+                Part::default()
+            } else {
+                let read: Read<WireDeployment> = self
+                    .read_list(
+                        "deployments",
+                        token,
+                        &format!(
+                            "{base}/deployments?status=success&order_by=finished_at&sort=desc"
+                        ),
+                        pages,
+                    )
+                    .await?;
+                let coverage = worse(read.coverage, environments.coverage);
+                let mut newest: BTreeMap<String, Deployment> = BTreeMap::new();
+                for d in read.items {
+                    let available = environments
+                        .items
+                        .iter()
+                        .any(|e| e.name == d.environment.name);
+                    if available && !newest.contains_key(&d.environment.name) {
+                        let finished_at = d
+                            .deployable
+                            .and_then(|j| j.finished_at)
+                            .and_then(|t| domain::format::parse_timestamp(&t));
+                        newest.insert(
+                            d.environment.name.clone(),
+                            Deployment {
+                                environment: d.environment.name,
+                                sha: d.sha,
+                                reference: d.reference,
+                                finished_at,
+                            },
+                        );
+                    }
                 }
-            }
-            Part {
-                items: newest.into_values().collect(),
-                coverage,
-            }
+                Part {
+                    items: newest.into_values().collect(),
+                    coverage,
+                }
+            };
+            Ok::<_, GitLabError>(deployments)
         };
-
-        let pipelines: Read<WirePipeline> = self
-            .read_list(
-                "pipelines",
-                token,
-                &format!("{base}/pipelines?updated_after={}", encode(&since_text)),
-                pages,
-            )
-            .await?;
-        let pipelines = Part {
-            items: pipelines
-                .items
-                .into_iter()
-                .filter_map(|p| {
-                    Some(Pipeline {
-                        id: p.id,
-                        sha: p.sha,
-                        reference: p.reference,
-                        updated_at: domain::format::parse_timestamp(&p.updated_at)?,
+        let pipelines = async {
+            let pipelines: Read<WirePipeline> = self
+                .read_list(
+                    "pipelines",
+                    token,
+                    &format!("{base}/pipelines?updated_after={}", encode(&since_text)),
+                    pages,
+                )
+                .await?;
+            let pipelines = Part {
+                items: pipelines
+                    .items
+                    .into_iter()
+                    .filter_map(|p| {
+                        Some(Pipeline {
+                            id: p.id,
+                            sha: p.sha,
+                            reference: p.reference,
+                            updated_at: domain::format::parse_timestamp(&p.updated_at)?,
+                        })
                     })
-                })
-                .collect(),
-            coverage: pipelines.coverage,
+                    .collect(),
+                coverage: pipelines.coverage,
+            };
+            Ok::<_, GitLabError>(pipelines)
         };
-
-        let merge_requests: Read<WireMergeRequest> = self
-            .read_list(
-                "merge_requests",
-                token,
-                &format!("{base}/merge_requests?state=all&order_by=updated_at&sort=desc"),
-                pages,
-            )
-            .await?;
-        let merge_requests = Part {
-            items: merge_requests
-                .items
-                .into_iter()
-                .map(|m| MergeRequest {
-                    iid: m.iid,
-                    source_branch: m.source_branch,
-                    sha: m.sha,
-                    state: match m.state.as_str() {
-                        "merged" => MergeRequestState::Merged,
-                        "closed" => MergeRequestState::Closed,
-                        // `opened`, and `locked` (open while GitLab merges it).
-                        _ => MergeRequestState::Opened,
-                    },
-                })
-                .collect(),
-            coverage: merge_requests.coverage,
+        let merge_requests = async {
+            let merge_requests: Read<WireMergeRequest> = self
+                .read_list(
+                    "merge_requests",
+                    token,
+                    &format!("{base}/merge_requests?state=all&order_by=updated_at&sort=desc"),
+                    pages,
+                )
+                .await?;
+            let merge_requests = Part {
+                items: merge_requests
+                    .items
+                    .into_iter()
+                    .map(|m| MergeRequest {
+                        iid: m.iid,
+                        source_branch: m.source_branch,
+                        sha: m.sha,
+                        state: match m.state.as_str() {
+                            "merged" => MergeRequestState::Merged,
+                            "closed" => MergeRequestState::Closed,
+                            // `opened`, and `locked` (open while GitLab merges it).
+                            _ => MergeRequestState::Opened,
+                        },
+                    })
+                    .collect(),
+                coverage: merge_requests.coverage,
+            };
+            Ok::<_, GitLabError>(merge_requests)
         };
-
-        let branches: Read<WireBranch> = self
-            .read_list(
-                "branches",
-                token,
-                &format!("{base}/repository/branches"),
-                pages,
-            )
-            .await?;
-        let git_tags: Read<WireGitTag> = self
-            .read_list("git_tags", token, &format!("{base}/repository/tags"), pages)
-            .await?;
+        let (branches_url, tags_url) = (
+            format!("{base}/repository/branches"),
+            format!("{base}/repository/tags"),
+        );
+        let branches = self.read_list::<WireBranch>("branches", token, &branches_url, pages);
+        let git_tags = self.read_list::<WireGitTag>("git_tags", token, &tags_url, pages);
+        let (deployments, pipelines, merge_requests, branches, git_tags) =
+            futures::try_join!(deployments, pipelines, merge_requests, branches, git_tags)?;
         Ok(Context {
             deployments,
             pipelines,

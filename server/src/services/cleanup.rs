@@ -225,7 +225,9 @@ impl CleanupService {
             futures::stream::iter(repositories.into_iter().map(|(id, path)| async move {
                 let header = self.tags.repository_access(caller, id, false).await?;
                 let index = self.tags.index_for(caller, &header).await?;
-                Ok((id, path, header.cleanup_status, index))
+                // GitLab's CI context (read once for the project) while the indexes build.
+                let usage = super::usage::start(&self.gw, caller, &header, &index).await;
+                Ok((id, path, header, index, usage))
             }))
             .buffered(ACCESS_CHECKS_AT_ONCE)
             .collect()
@@ -233,7 +235,8 @@ impl CleanupService {
         let indexes = checks.into_iter().collect::<Result<Vec<_>, _>>()?;
         let deadline = tokio::time::Instant::now() + INDEX_WAIT;
         let mut preview = Vec::with_capacity(indexes.len());
-        for (id, path, cleanup_status, index) in indexes {
+        let usage_wait = Duration::from_millis(self.gw.usage.wait_ms);
+        for (id, path, header, index, usage) in indexes {
             let left = deadline.saturating_duration_since(tokio::time::Instant::now());
             // An index marked out of date (a run or a rule change through us) has no completion
             // time until its rebuild finishes: wait for that rather than show the old list.
@@ -257,13 +260,19 @@ impl CleanupService {
                 )
             });
             tags.sort_unstable_by(|a, b| a.name.cmp(&b.name));
+            // The preview flags what it deletes in use: every verdict but unknown.
+            let usage = usage
+                .finish(&self.gw, caller, &header, &index, usage_wait)
+                .await?
+                .whole();
             preview.push(PreviewRepository {
                 id,
                 path,
                 tags,
                 complete,
                 total,
-                cleanup_status,
+                cleanup_status: header.cleanup_status,
+                usage,
             });
         }
         let mode = if preview

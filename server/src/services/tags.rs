@@ -585,15 +585,10 @@ impl Tags for TagService {
         index
             .wait_until(FIRST_PAGE_WAIT, |s| s.is_current() || s.error.is_some())
             .await;
-        let usage = usage
+        Ok(usage
             .finish(&self.gw, caller, &header, &index, super::usage::FILTER_WAIT)
-            .await?;
-        Ok(match &usage {
-            super::usage::UsageReading::Ready(assessed) => UsageState::Known {
-                usage: assessed.usage.clone(),
-            },
-            _ => usage.state([]),
-        })
+            .await?
+            .whole())
     }
 
     async fn deletion_plan(

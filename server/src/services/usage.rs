@@ -71,6 +71,16 @@ impl UsageReading {
         }
     }
 
+    /// The state with every verdict of the repository (for the API and the cleanup preview).
+    pub fn whole(&self) -> UsageState {
+        match self {
+            UsageReading::Ready(assessed) => UsageState::Known {
+                usage: assessed.usage.clone(),
+            },
+            other => other.state([]),
+        }
+    }
+
     /// `filter` given the names its usage filter keeps (none while the verdicts are not
     /// known: an unknown verdict is never shown as in use or dead).
     pub fn narrow(&self, filter: domain::tags::TagFilter) -> domain::tags::TagFilter {

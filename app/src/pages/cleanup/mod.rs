@@ -4,8 +4,8 @@
 
 use domain::cleanup::view::{PolicyPageView, PreviewShow};
 use domain::cleanup::{
-    preview, Cadence, CleanupOverview, CleanupPolicy, OlderThan, PolicyField, Reason,
-    RepositoryPreview, KEEP_N_VALUES,
+    keep_suggestion, preview, Cadence, CleanupOverview, CleanupPolicy, OlderThan, PolicyField,
+    Reason, RepositoryPreview, KEEP_N_VALUES,
 };
 use domain::format;
 use domain::storage::RepositoryFreed;
@@ -77,6 +77,10 @@ fn Editor(instance: String, overview: CleanupOverview, reload: Callback<()>) -> 
         let saved = saved.clone();
         Memo::new(move |_| draft.get() != saved)
     };
+    // What the keep regex field shows when something other than typing changes it (the
+    // in-use suggestion); typing only rewrites the URL.
+    let keep_field =
+        RwSignal::new(draft.with_untracked(|d| d.name_regex_keep.clone().unwrap_or_default()));
     view! {
         <nav aria-label="Breadcrumb" class="breadcrumbs">
             <ol>
@@ -124,11 +128,22 @@ fn Editor(instance: String, overview: CleanupOverview, reload: Callback<()>) -> 
             })}
         <div class="policy-layout">
             {view! {
-                <PolicyForm base=base.clone() draft read_only=refusal.is_some() results show />
+                <PolicyForm
+                    base=base.clone()
+                    draft
+                    read_only=refusal.is_some()
+                    results
+                    show
+                    keep_field
+                />
             }
                 .into_any()} <section class="panel preview" aria-labelledby="preview-title">
                 <h2 id="preview-title">"What GitLab would delete"</h2>
                 <DraftWarnings draft />
+                {view! {
+                    <InUseSuggestion base=base.clone() draft show results overview keep_field />
+                }
+                    .into_any()}
                 {
                     let base = base.clone();
                     move || {
@@ -208,6 +223,7 @@ fn PolicyForm(
     read_only: bool,
     results: Memo<Result<Vec<RepositoryPreview>, domain::cleanup::PolicyError>>,
     show: Memo<PreviewShow>,
+    keep_field: RwSignal<String>,
 ) -> impl IntoView {
     let navigate = use_navigate();
     let action = base.clone();
@@ -339,6 +355,7 @@ fn PolicyForm(
                         type="text"
                         name="name_regex_keep"
                         value=d.name_regex_keep.clone().unwrap_or_default()
+                        prop:value=move || keep_field.get()
                         maxlength="255"
                         autocomplete="off"
                         spellcheck="false"
@@ -378,6 +395,63 @@ fn DraftWarnings(draft: Memo<CleanupPolicy>) -> impl IntoView {
                         .collect_view()}
                 </ul>
             }
+        })
+    }
+}
+
+/// When the draft deletes tags GitLab says are in use: a keep regex that keeps them, as a
+/// link to the same page with it (the preview shows its effect before anything is saved).
+#[component]
+fn InUseSuggestion(
+    base: String,
+    draft: Memo<CleanupPolicy>,
+    show: Memo<PreviewShow>,
+    results: Memo<Result<Vec<RepositoryPreview>, domain::cleanup::PolicyError>>,
+    overview: RwSignal<CleanupOverview>,
+    keep_field: RwSignal<String>,
+) -> impl IntoView {
+    move || {
+        let draft = draft.get();
+        let suggestion = results.with(|r| {
+            let previews = r.as_ref().ok()?;
+            overview.with(|o| keep_suggestion(o, &draft, previews))
+        })?;
+        let count = format::plural(suggestion.tags, "tag", "tags");
+        Some(match suggestion.name_regex_keep {
+            Some(keep) => {
+                let with_keep = PolicyPageView {
+                    draft: CleanupPolicy {
+                        name_regex_keep: Some(keep.clone()),
+                        ..draft
+                    },
+                    show: show.get(),
+                };
+                let href = format!("{base}{}", with_keep.to_query());
+                view! {
+                    <div class="banner warning" data-testid="in-use-suggestion">
+                        <p>
+                            <strong>{format!("This draft deletes {count} in use.")}</strong>
+                            " Keep them with this keep regex (the preview shows it before \
+                            anything is saved):"
+                        </p>
+                        <p>
+                            <code>{keep.clone()}</code>
+                        </p>
+                        <a class="button" href=href on:click=move |_| keep_field.set(keep.clone())>
+                            "Use this keep regex"
+                        </a>
+                    </div>
+                }
+                .into_any()
+            }
+            None => view! {
+                <div class="banner warning" data-testid="in-use-suggestion">
+                    <strong>{format!("This draft deletes {count} in use.")}</strong>
+                    " Their names do not fit in a keep regex (GitLab allows 255 characters): \
+                    narrow the delete regex, or protect them with a tag protection rule."
+                </div>
+            }
+            .into_any(),
         })
     }
 }
