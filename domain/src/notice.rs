@@ -2,7 +2,8 @@
 //! parameters, such as [`crate::cleanup::Warning`], [`crate::tags::Refusal`] or
 //! [`crate::view::UrlNote`]) and the sentence it renders to.
 //!
-//! On the wire a [`Notice`] is flat: `{"code": "several_runs", "tags": 1200, "message": "…"}`.
+//! On the wire a [`Notice`] is flat: `{"code": "several_runs",
+//! "tags": 1200, "runs": 6, …, "message": "…"}`.
 //! Scripts match the stable `code` and its parameters; people read `message`, and the page
 //! shows the same sentence the JSON API returns.
 

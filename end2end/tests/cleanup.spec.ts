@@ -167,13 +167,15 @@ test('Run now deletes what the preview showed, after a typed count, and GitLab r
   await expect(total).toHaveText(/^1 tag deleted in 1 repository/);
 });
 
-test('a policy that deletes thousands of tags warns that GitLab may need several runs', async ({ page }) => {
-  await signIn(page, 'maria', '/i/demo/cleanup/acme/platform/api?name_regex=main-.*&name_regex_keep=&keep_n=&older_than=');
+test('a policy that deletes thousands of tags says how many scheduled runs GitLab needs', async ({ page }) => {
+  await signIn(page, 'maria', '/i/demo/cleanup/acme/platform/api?enabled=1&name_regex=main-.*&name_regex_keep=&keep_n=&older_than=');
   await waitForHydration(page);
   const server = page.locator('.preview-repo[data-repository="acme/platform/api/server"]');
   await expect(server.getByTestId('repo-counts')).toContainText('deleted');
   await server.locator('summary').first().click();
-  await expect(server.locator('.warnings')).toContainText('may take several runs');
+  const plan = server.locator('.warnings li[data-code="several_runs"]');
+  await expect(plan).toContainText("GitLab's scheduled cleanup deletes at most 200 tags per repository and run");
+  await expect(plan).toContainText(/take \d+ runs, the last around \d{4}-\d{2}-\d{2} at this cadence/);
 });
 
 test('the preview flags a draft that deletes the running release, and the suggested keep regex clears it', async ({

@@ -32,6 +32,11 @@ pub struct InstanceConfig {
     /// by default `https://` and the registry host GitLab reports.
     #[serde(default)]
     pub registry_url: Option<Url>,
+    /// Tags GitLab's scheduled cleanup deletes per repository and run: the instance's
+    /// `container_registry_cleanup_tags_service_max_list_size` (GitLab's default 200). The
+    /// cleanup preview plans its runs with it.
+    #[serde(default)]
+    pub cleanup_max_tags_per_run: Option<u32>,
 }
 
 impl std::fmt::Debug for InstanceConfig {
@@ -531,6 +536,9 @@ impl Config {
                 registry_url: var("GITLAB_REGISTRY_URL")
                     .map(|v| parse("GITLAB_REGISTRY_URL", v))
                     .transpose()?,
+                cleanup_max_tags_per_run: var("GITLAB_CLEANUP_MAX_TAGS_PER_RUN")
+                    .map(|v| parse("GITLAB_CLEANUP_MAX_TAGS_PER_RUN", v))
+                    .transpose()?,
             });
         }
         let mut demo = file_cfg.demo.unwrap_or_default();
@@ -754,6 +762,14 @@ impl Config {
             // Long lifetimes would let a revoked token read cached answers for long.
             if !(1..=300).contains(&value) {
                 return invalid(format!("{name} must be between 1 and 300, not {value}"));
+            }
+        }
+        for instance in &self.instances {
+            if instance.cleanup_max_tags_per_run == Some(0) {
+                return invalid(format!(
+                    "instance {}: cleanup_max_tags_per_run must be at least 1",
+                    instance.name
+                ));
             }
         }
         let u = &self.usage;

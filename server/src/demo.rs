@@ -61,6 +61,8 @@ pub async fn start_double(config: &Config) -> anyhow::Result<(DemoDouble, Instan
         scopes: vec!["api".into()],
         // The double answers for its registry on its own address.
         registry_url: Some(url::Url::parse(&running.base_url)?),
+        // The double's cleanup worker deletes as many as GitLab's default allows.
+        cleanup_max_tags_per_run: None,
     };
     Ok((running, instance))
 }

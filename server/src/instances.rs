@@ -29,6 +29,8 @@ pub struct Instance {
     pub scopes: Vec<String>,
     /// Where the health check finds the registry's `/v2/`, when configured.
     pub registry_url: Option<Url>,
+    /// Tags GitLab's scheduled cleanup deletes per repository and run.
+    pub cleanup_max_tags_per_run: u32,
     client_id: String,
     client_secret: String,
     revoke_url: Url,
@@ -74,6 +76,9 @@ impl Instance {
             oauth,
             scopes,
             registry_url: cfg.registry_url.clone(),
+            cleanup_max_tags_per_run: cfg
+                .cleanup_max_tags_per_run
+                .unwrap_or(domain::cleanup::DEFAULT_MAX_TAGS_PER_RUN),
             client_id: cfg.client_id.clone(),
             client_secret: cfg.client_secret.clone(),
             revoke_url: Url::parse(&format!("{root}/oauth/revoke"))?,

@@ -33,6 +33,19 @@ impl Cadence {
         Cadence::Quarterly,
     ];
 
+    /// Seconds between runs; a month counts as 30 days (GitLab adds calendar months, so a
+    /// date from it may be off by a day or two).
+    pub fn seconds(self) -> i64 {
+        const DAY: i64 = 86_400;
+        match self {
+            Cadence::Daily => DAY,
+            Cadence::Weekly => 7 * DAY,
+            Cadence::Fortnightly => 14 * DAY,
+            Cadence::Monthly => 30 * DAY,
+            Cadence::Quarterly => 90 * DAY,
+        }
+    }
+
     /// GitLab's value: `1d`, `7d`, `14d`, `1month`, `3month`.
     pub fn as_param(self) -> &'static str {
         match self {

@@ -124,6 +124,11 @@ pub struct CleanupOverview {
     /// The role a bulk delete ("Run now") runs as: the viewer's, or `Admin` for an instance
     /// administrator, whom no tag rule binds.
     pub runner: crate::AccessLevel,
+    /// Tags GitLab's scheduled cleanup deletes per repository and run on this instance
+    /// (`container_registry_cleanup_tags_service_max_list_size`; 200 unless its admins
+    /// changed it and told the dashboard).
+    #[serde(default = "default_max_tags_per_run")]
+    pub max_tags_per_run: u32,
 }
 
 /// A repository's preview under a draft policy.
@@ -138,9 +143,44 @@ pub struct RepositoryPreview {
     pub warnings: Vec<Notice>,
 }
 
-/// Deletions in one repository from which the preview warns that GitLab may need several
-/// (time-boxed) runs.
-const LARGE_RUN: u64 = 1_000;
+/// GitLab's default for `container_registry_cleanup_tags_service_max_list_size`: tags its
+/// scheduled cleanup deletes per repository and run.
+pub const DEFAULT_MAX_TAGS_PER_RUN: u32 = 200;
+
+fn default_max_tags_per_run() -> u32 {
+    DEFAULT_MAX_TAGS_PER_RUN
+}
+
+/// How many scheduled runs deleting `deleted` tags from one repository takes, and when the
+/// last one is due: the first at the saved policy's next run (saving a changed draft resets
+/// the schedule to one cadence from now), then one per cadence. `None` within one run.
+fn run_plan(overview: &CleanupOverview, draft: &CleanupPolicy, deleted: u64) -> Option<Warning> {
+    let per_run = u64::from(overview.max_tags_per_run.max(1));
+    if deleted <= per_run {
+        return None;
+    }
+    let runs = deleted.div_ceil(per_run);
+    let interval = draft.cadence.seconds();
+    let first = if *draft == overview.saved.policy {
+        overview
+            .saved
+            .next_run_at
+            .as_deref()
+            .and_then(crate::format::parse_timestamp)
+            .unwrap_or(overview.now + interval)
+    } else {
+        overview.now + interval
+    };
+    let later = i64::try_from(runs - 1).unwrap_or(i64::MAX / 2);
+    Some(Warning::SeveralRuns {
+        tags: deleted,
+        per_run,
+        runs,
+        done_by: draft
+            .enabled
+            .then(|| first.saturating_add(later.saturating_mul(interval))),
+    })
+}
 
 /// Evaluates a draft over every repository of an overview.
 pub fn preview(
@@ -233,10 +273,8 @@ pub fn preview_as(
             if let Some(warning) = deletes_in_use(repo, &decisions) {
                 warnings.push(warning);
             }
-            if summary.deleted >= LARGE_RUN {
-                warnings.push(Warning::SeveralRuns {
-                    tags: summary.deleted,
-                });
+            if let Some(warning) = run_plan(overview, draft, summary.deleted) {
+                warnings.push(warning);
             }
             let warnings = warnings.into_iter().map(Notice::from).collect();
             RepositoryPreview {

@@ -331,6 +331,7 @@ fn one_repository(tags: Vec<Tag>) -> CleanupOverview {
         rules: None,
         rules_note: None,
         runner: crate::AccessLevel::Maintainer,
+        max_tags_per_run: DEFAULT_MAX_TAGS_PER_RUN,
     }
 }
 
@@ -380,17 +381,72 @@ fn sidecars_counted_by_keep_n_and_imported_batches_are_warned_about() {
 }
 
 #[test]
-fn large_deletions_warn_that_gitlab_may_need_several_runs() {
-    let warned = |n: i64| {
+fn deletions_beyond_one_run_get_a_plan_of_runs_at_the_policys_cadence() {
+    let plan = |n: i64, limit: u32, p: &CleanupPolicy| {
         let tags = (0..n).map(|i| tag(&format!("t{i}"), Some(400))).collect();
-        let p = policy(".*", None, None, Some(OlderThan::Days90));
-        preview(&one_repository(tags), &p).expect("valid")[0]
+        let mut overview = one_repository(tags);
+        overview.max_tags_per_run = limit;
+        preview(&overview, p).expect("valid")[0]
             .warnings
             .iter()
-            .any(|w| w.kind == Warning::SeveralRuns { tags: n as u64 })
+            .find_map(|w| match w.kind {
+                Warning::SeveralRuns {
+                    tags,
+                    per_run,
+                    runs,
+                    done_by,
+                } => Some((tags, per_run, runs, done_by)),
+                _ => None,
+            })
     };
-    assert!(!warned(999));
-    assert!(warned(1_000));
+    let daily = policy(".*", None, None, Some(OlderThan::Days90));
+    assert_eq!(plan(200, 200, &daily), None, "one run does it");
+    // A changed draft starts again one cadence from now when saved.
+    assert_eq!(
+        plan(201, 200, &daily),
+        Some((201, 200, 2, Some(NOW + 2 * 86_400)))
+    );
+    let weekly = CleanupPolicy {
+        cadence: Cadence::Weekly,
+        ..daily.clone()
+    };
+    assert_eq!(
+        plan(1_000, 200, &weekly),
+        Some((1_000, 200, 5, Some(NOW + 5 * 7 * 86_400)))
+    );
+    // An instance with another limit; a disabled policy never gets there.
+    assert_eq!(plan(1_000, 500, &daily).map(|p| p.2), Some(2));
+    let off = CleanupPolicy {
+        enabled: false,
+        ..daily.clone()
+    };
+    assert_eq!(plan(1_000, 200, &off).map(|p| p.3), Some(None));
+    // The saved policy runs next when GitLab says.
+    let tags = (0..450).map(|i| tag(&format!("t{i}"), Some(400))).collect();
+    let mut overview = one_repository(tags);
+    overview.saved.policy = daily.clone();
+    overview.saved.next_run_at = Some("2026-12-03T04:00:00Z".into());
+    let next = crate::format::parse_timestamp("2026-12-03T04:00:00Z").expect("a time");
+    let warning = preview(&overview, &daily).expect("valid")[0]
+        .warnings
+        .iter()
+        .find(|w| w.kind.code() == "several_runs")
+        .cloned()
+        .expect("a plan");
+    assert_eq!(
+        warning.kind,
+        Warning::SeveralRuns {
+            tags: 450,
+            per_run: 200,
+            runs: 3,
+            done_by: Some(next + 2 * 86_400)
+        }
+    );
+    assert!(
+        warning.message.contains("the last around 2026-12-05"),
+        "{}",
+        warning.message
+    );
 }
 
 #[test]

@@ -1,7 +1,8 @@
 //! What a draft policy or its preview does that people do not expect from GitLab, as data.
 //!
 //! Each [`Warning`] carries its parameters and renders to one sentence ([`Display`]). On the
-//! wire it travels as a [`Notice`]: `{"code": "several_runs", "tags": 1200, "message": "…"}`,
+//! wire it travels as a [`Notice`]: `{"code": "several_runs",
+//! "tags": 1200, "runs": 6, …, "message": "…"}`,
 //! so scripts match the stable `code` and its parameters while people read `message`, and the
 //! page shows the same sentence the JSON API returns. A [`PolicyNote`] travels the same way:
 //! what GitLab holds for a saved policy that the editor shows differently.
@@ -10,7 +11,7 @@
 
 pub use crate::notice::Notice;
 
-use crate::format::{exact_unix, plural};
+use crate::format::{count, exact_unix, plural};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -61,8 +62,15 @@ pub enum Warning {
     LastCleanupUnfinished,
     /// GitLab's cleanup is running in this repository now.
     CleanupRunning,
-    /// So many deletions that GitLab's time-boxed runs may need several rounds.
-    SeveralRuns { tags: u64 },
+    /// More deletions than GitLab's scheduled cleanup does in one run: it needs `runs`
+    /// runs of at most `per_run` tags, the last around `done_by` (unix seconds; `None` when
+    /// the policy is off).
+    SeveralRuns {
+        tags: u64,
+        per_run: u64,
+        runs: u64,
+        done_by: Option<i64>,
+    },
     /// The policy would delete tags GitLab says are in use (see [`crate::usage`]): `tags`
     /// of them, the first few by name, and the environments that run some of them.
     DeletesInUse {
@@ -172,12 +180,34 @@ impl fmt::Display for Warning {
             Warning::CleanupRunning => f.write_str(
                 "GitLab's cleanup is running here right now: these tags may be changing.",
             ),
-            Warning::SeveralRuns { tags } => write!(
-                f,
-                "GitLab runs cleanups within a time budget: deleting {} here may take several \
-                 runs, each leaving the repository's cleanup “unfinished” until the last.",
-                plural(*tags, "tag", "tags")
-            ),
+            Warning::SeveralRuns {
+                tags,
+                per_run,
+                runs,
+                done_by,
+            } => {
+                write!(
+                    f,
+                    "GitLab's scheduled cleanup deletes at most {} per repository and run: the \
+                     {} here take {} runs",
+                    plural(*per_run, "tag", "tags"),
+                    count(*tags),
+                    count(*runs),
+                )?;
+                match done_by {
+                    Some(t) => write!(
+                        f,
+                        ", the last around {} at this cadence",
+                        exact_unix(*t).split(' ').next().unwrap_or_default()
+                    )?,
+                    None => f.write_str(" once the policy is enabled")?,
+                }
+                f.write_str(
+                    ", each but the last leaving the repository's cleanup “unfinished”. (The \
+                     limit is GitLab's container_registry_cleanup_tags_service_max_list_size; \
+                     runs also stop after a time budget.)",
+                )
+            }
             Warning::DeletesInUse {
                 tags,
                 names,
@@ -289,7 +319,12 @@ mod tests {
             Warning::PartlyIndexed,
             Warning::LastCleanupUnfinished,
             Warning::CleanupRunning,
-            Warning::SeveralRuns { tags: 1_200 },
+            Warning::SeveralRuns {
+                tags: 1_200,
+                per_run: 200,
+                runs: 6,
+                done_by: None,
+            },
             Warning::DeletesInUse {
                 tags: 7,
                 names: vec!["v2.3.1".into(), "stable".into()],
@@ -309,16 +344,28 @@ mod tests {
             let back: Notice = serde_json::from_value(json.clone()).expect("reads back");
             assert_eq!(back, notice, "{json}");
         }
-        let json = serde_json::to_value(Notice::from(Warning::SeveralRuns { tags: 1_200 }))
-            .expect("serialises");
+        let json = serde_json::to_value(Notice::from(Warning::SeveralRuns {
+            tags: 1_200,
+            per_run: 200,
+            runs: 6,
+            // 2026-12-08 12:00 UTC.
+            done_by: Some(1_796_731_200),
+        }))
+        .expect("serialises");
         assert_eq!(
             json,
             serde_json::json!({
                 "code": "several_runs",
                 "tags": 1200,
-                "message": "GitLab runs cleanups within a time budget: deleting 1,200 tags here \
-                            may take several runs, each leaving the repository's cleanup \
-                            “unfinished” until the last."
+                "per_run": 200,
+                "runs": 6,
+                "done_by": 1_796_731_200,
+                "message": "GitLab's scheduled cleanup deletes at most 200 tags per repository \
+                            and run: the 1,200 here take 6 runs, the last around 2026-12-08 at \
+                            this cadence, each but the last leaving the repository's cleanup \
+                            “unfinished”. (The limit is GitLab's \
+                            container_registry_cleanup_tags_service_max_list_size; runs also \
+                            stop after a time budget.)"
             })
         );
     }

@@ -285,6 +285,7 @@ impl CleanupService {
             Mode::Legacy
         };
         Ok(CleanupOverview {
+            max_tags_per_run: self.gw.instance(caller)?.cleanup_max_tags_per_run,
             runner: if caller.viewer.is_admin {
                 AccessLevel::Admin
             } else {

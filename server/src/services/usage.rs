@@ -9,7 +9,7 @@
 //!    ([`UsageStart::finish`]); a slower reading goes on into the cache and the page says it
 //!    is still reading (and asks again). A usage filter (`?in_use=1`, `?stale=1`) waits
 //!    longer: it cannot show anything without the verdicts.
-//! 3. The repository's tags, as indexed, are assessed against the context
+//! 3. The repository's tags, once indexed completely, are assessed against the context
 //!    ([`domain::usage::RepositoryUsage`]) on a blocking thread and kept in
 //!    `Caches::usages` with the index's tag version: when the list changes (a deletion, new
 //!    tags indexed) the next page assesses again from the same context.
@@ -25,7 +25,7 @@ use crate::gitlab::ci::ContextBudget;
 use crate::index::TagIndex;
 use app::backend::Caller;
 use app::error::AppError;
-use domain::tags::{RepositoryHeader, Tag};
+use domain::tags::RepositoryHeader;
 use domain::usage::{Context, RepositoryUsage, TagName, UsageState};
 use domain::Subject;
 use std::sync::Arc;
@@ -182,8 +182,18 @@ impl UsageStart {
             }
             Ok(Ok(Ok(context))) => context,
         };
-        let (version, tags): (u64, Vec<Arc<Tag>>) =
-            index.read(|s| (s.tags_version(), s.tags.values().cloned().collect()));
+        // Verdicts are of the whole list: while it is still being indexed, the page (which
+        // polls meanwhile) says they are coming, and nothing is assessed twice.
+        let Some((version, tags)) = index.read(|s| {
+            (s.is_current() || s.error.is_some()).then(|| {
+                (
+                    s.tags_version(),
+                    s.tags.values().cloned().collect::<Vec<_>>(),
+                )
+            })
+        }) else {
+            return Ok(UsageReading::Pending);
+        };
         let usage = tokio::task::spawn_blocking(move || {
             let names: Vec<TagName<'_>> = tags
                 .iter()
