@@ -32,9 +32,10 @@ pub struct InstanceConfig {
     /// by default `https://` and the registry host GitLab reports.
     #[serde(default)]
     pub registry_url: Option<Url>,
-    /// Tags GitLab's scheduled cleanup deletes per repository and run: the instance's
-    /// `container_registry_cleanup_tags_service_max_list_size` (GitLab's default 200). The
-    /// cleanup preview plans its runs with it.
+    /// Tags past the name regexes GitLab's scheduled cleanup takes per repository and run
+    /// without the metadata database: the instance's
+    /// `container_registry_cleanup_tags_service_max_list_size` (GitLab's default 200; 0 for
+    /// no limit). The cleanup preview counts runs with it.
     #[serde(default)]
     pub cleanup_max_tags_per_run: Option<u32>,
 }
@@ -213,7 +214,7 @@ pub struct UsageSettings {
     pub pipeline_window_days: u32,
     /// How long one reading is reused for the same credential and project.
     pub ttl_secs: u64,
-    /// Memory for the readings and the assessed repositories.
+    /// Memory for the readings, and as much again for the assessed repositories.
     pub cache_mib: u64,
     /// How long a tag page waits for a reading before it shows without verdicts (the page
     /// asks again; the reading goes on).
@@ -762,14 +763,6 @@ impl Config {
             // Long lifetimes would let a revoked token read cached answers for long.
             if !(1..=300).contains(&value) {
                 return invalid(format!("{name} must be between 1 and 300, not {value}"));
-            }
-        }
-        for instance in &self.instances {
-            if instance.cleanup_max_tags_per_run == Some(0) {
-                return invalid(format!(
-                    "instance {}: cleanup_max_tags_per_run must be at least 1",
-                    instance.name
-                ));
             }
         }
         let u = &self.usage;

@@ -207,6 +207,17 @@ async fn the_tag_pages_mark_filter_and_warn_about_tags_in_use() {
     let dead = complete_list(&maria, WEB_ROOT, "stale=1&sort=name_asc").await;
     let dead_names: Vec<&str> = dead.slice.tags.iter().map(|t| t.name.as_str()).collect();
     assert_eq!(dead_names, ["mr-451", "perf-cache-headers"]);
+    // "Select all matching" on that view selects exactly them.
+    let (selected, total): (Vec<String>, u64) = call(
+        &maria,
+        "matching_tags",
+        json!({"instance": "demo", "repository_id": WEB_ROOT, "view": "stale=1&sort=name_asc"}),
+    )
+    .await;
+    assert_eq!(
+        (selected, total),
+        (vec!["mr-451".into(), "perf-cache-headers".into()], 2)
+    );
     let in_use = complete_list(&maria, WEB_ROOT, "in_use=1&per_page=100").await;
     let known = in_use.usage.known().expect("verdicts");
     assert_eq!(in_use.slice.matched, known.in_use);

@@ -124,9 +124,9 @@ pub struct CleanupOverview {
     /// The role a bulk delete ("Run now") runs as: the viewer's, or `Admin` for an instance
     /// administrator, whom no tag rule binds.
     pub runner: crate::AccessLevel,
-    /// Tags GitLab's scheduled cleanup deletes per repository and run on this instance
-    /// (`container_registry_cleanup_tags_service_max_list_size`; 200 unless its admins
-    /// changed it and told the dashboard).
+    /// Tags past the name regexes GitLab's scheduled cleanup takes per repository and run
+    /// without the metadata database (`container_registry_cleanup_tags_service_max_list_size`;
+    /// 200 unless its admins changed it and told the dashboard; 0: no limit).
     #[serde(default = "default_max_tags_per_run")]
     pub max_tags_per_run: u32,
 }
@@ -151,15 +151,31 @@ fn default_max_tags_per_run() -> u32 {
     DEFAULT_MAX_TAGS_PER_RUN
 }
 
-/// How many scheduled runs deleting `deleted` tags from one repository takes, and when the
-/// last one is due: the first at the saved policy's next run (saving a changed draft resets
-/// the schedule to one cadence from now), then one per cadence. `None` within one run.
+/// Deletions in one repository from which the preview warns that GitLab's time-boxed runs
+/// (with the metadata database) may need several rounds.
+const LARGE_RUN: u64 = 1_000;
+
+/// When deleting from one repository takes GitLab's scheduled cleanup more than one run.
+///
+/// Without the metadata database each run takes at most `max_tags_per_run` of the tags past
+/// the name regexes (GitLab samples them when there are more) and deletes from those, so
+/// the `deleted` tags need at least `deleted / max_tags_per_run` runs (0: no limit). With
+/// the metadata database only a time budget cuts a run; from [`LARGE_RUN`] deletions the
+/// preview says it may take several. The first run is the saved policy's next run, or one
+/// cadence from now for a changed draft (saving resets the schedule); GitLab continues an
+/// unfinished cleanup soon after, so no later date is promised.
 fn run_plan(overview: &CleanupOverview, draft: &CleanupPolicy, deleted: u64) -> Option<Warning> {
-    let per_run = u64::from(overview.max_tags_per_run.max(1));
-    if deleted <= per_run {
-        return None;
-    }
-    let runs = deleted.div_ceil(per_run);
+    let (per_run, runs) = match overview.mode {
+        Mode::Legacy if overview.max_tags_per_run > 0 => {
+            let per_run = u64::from(overview.max_tags_per_run);
+            if deleted <= per_run {
+                return None;
+            }
+            (Some(per_run), Some(deleted.div_ceil(per_run)))
+        }
+        _ if deleted >= LARGE_RUN => (None, None),
+        _ => return None,
+    };
     let interval = draft.cadence.seconds();
     let first = if *draft == overview.saved.policy {
         overview
@@ -171,14 +187,11 @@ fn run_plan(overview: &CleanupOverview, draft: &CleanupPolicy, deleted: u64) -> 
     } else {
         overview.now + interval
     };
-    let later = i64::try_from(runs - 1).unwrap_or(i64::MAX / 2);
     Some(Warning::SeveralRuns {
         tags: deleted,
         per_run,
         runs,
-        done_by: draft
-            .enabled
-            .then(|| first.saturating_add(later.saturating_mul(interval))),
+        first_run: draft.enabled.then_some(first),
     })
 }
 
@@ -273,6 +286,9 @@ pub fn preview_as(
             if let Some(warning) = deletes_in_use(repo, &decisions) {
                 warnings.push(warning);
             }
+            if let Some(why) = unchecked(&repo.usage) {
+                warnings.push(Warning::InUseUnchecked { why });
+            }
             if let Some(warning) = run_plan(overview, draft, summary.deleted) {
                 warnings.push(warning);
             }
@@ -324,6 +340,20 @@ fn deleted_in_use<'a>(
     found
 }
 
+/// Why the verdicts of a repository are missing, when the dashboard meant to read them.
+fn unchecked(usage: &crate::usage::UsageState) -> Option<String> {
+    use crate::usage::UsageState;
+    match usage {
+        UsageState::NotRead => None,
+        UsageState::Reading => Some("GitLab took too long; reload to check again".into()),
+        UsageState::Failed { message } => Some(message.clone()),
+        UsageState::Known { usage } if usage.coverage.nothing_read() => {
+            Some("your role cannot read the project's deployments and pipelines".into())
+        }
+        UsageState::Known { .. } => None,
+    }
+}
+
 fn deletes_in_use(repo: &PreviewRepository, decisions: &[TagDecision]) -> Option<Warning> {
     let found = deleted_in_use(repo, decisions);
     if found.is_empty() {
@@ -354,9 +384,10 @@ fn deletes_in_use(repo: &PreviewRepository, decisions: &[TagDecision]) -> Option
 pub struct KeepSuggestion {
     /// The tags in use the draft deletes, over every repository.
     pub tags: u64,
-    /// The draft's keep regex with those names added (`(?:<keep>|<name>|…)`, names escaped:
-    /// GitLab anchors the whole as `\A…\z`); `None` when it would be longer than GitLab's
-    /// 255 characters.
+    /// The draft's keep regex with those names added, names escaped: `(?:<keep>|<name>|…)`,
+    /// or `<keep>\z|\A(?:<name>|…)` when the keep regex has a top-level `|` (GitLab anchors
+    /// the whole as `\A…\z`; either form keeps exactly what the keep regex kept); `None`
+    /// when it would be longer than GitLab's 255 characters.
     pub name_regex_keep: Option<String>,
 }
 
@@ -379,14 +410,18 @@ pub fn keep_suggestion(
     }
     names.sort_by(|a, b| crate::tags::natural_cmp(a, b));
     names.dedup();
-    let mut parts: Vec<String> = draft
-        .name_regex_keep
-        .iter()
-        .filter(|k| !k.is_empty())
-        .cloned()
-        .collect();
-    parts.extend(names.iter().map(|n| regex::escape(n)));
-    let regex = format!("(?:{})", parts.join("|"));
+    let escaped: Vec<String> = names.iter().map(|n| regex::escape(n)).collect();
+    let names_group = escaped.join("|");
+    let regex = match draft.name_regex_keep.as_deref().filter(|k| !k.is_empty()) {
+        None => format!("(?:{names_group})"),
+        // GitLab reads `\A<keep>\z`: a keep regex with a top-level `|` means "starts with
+        // the first alternative or ends with the last". Closing it with `\z` and opening the
+        // names with `\A` keeps exactly that meaning: `\A<keep>\z|\A(?:names)\z`.
+        Some(keep) if super::alternation_unanchored(keep) => {
+            format!("{keep}\\z|\\A(?:{names_group})")
+        }
+        Some(keep) => format!("(?:{keep}|{names_group})"),
+    };
     Some(KeepSuggestion {
         tags: names.len() as u64,
         name_regex_keep: (regex.chars().count() <= super::MAX_REGEX_LEN).then_some(regex),

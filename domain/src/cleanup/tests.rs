@@ -381,11 +381,12 @@ fn sidecars_counted_by_keep_n_and_imported_batches_are_warned_about() {
 }
 
 #[test]
-fn deletions_beyond_one_run_get_a_plan_of_runs_at_the_policys_cadence() {
-    let plan = |n: i64, limit: u32, p: &CleanupPolicy| {
+fn deletions_beyond_one_run_get_a_plan_of_runs() {
+    let plan = |n: i64, limit: u32, mode: Mode, p: &CleanupPolicy| {
         let tags = (0..n).map(|i| tag(&format!("t{i}"), Some(400))).collect();
         let mut overview = one_repository(tags);
         overview.max_tags_per_run = limit;
+        overview.mode = mode;
         preview(&overview, p).expect("valid")[0]
             .warnings
             .iter()
@@ -394,56 +395,61 @@ fn deletions_beyond_one_run_get_a_plan_of_runs_at_the_policys_cadence() {
                     tags,
                     per_run,
                     runs,
-                    done_by,
-                } => Some((tags, per_run, runs, done_by)),
+                    first_run,
+                } => Some((tags, per_run, runs, first_run)),
                 _ => None,
             })
     };
     let daily = policy(".*", None, None, Some(OlderThan::Days90));
-    assert_eq!(plan(200, 200, &daily), None, "one run does it");
+    let legacy = Mode::Legacy;
+    assert_eq!(plan(200, 200, legacy, &daily), None, "one run does it");
     // A changed draft starts again one cadence from now when saved.
     assert_eq!(
-        plan(201, 200, &daily),
-        Some((201, 200, 2, Some(NOW + 2 * 86_400)))
+        plan(201, 200, legacy, &daily),
+        Some((201, Some(200), Some(2), Some(NOW + 86_400)))
     );
     let weekly = CleanupPolicy {
         cadence: Cadence::Weekly,
         ..daily.clone()
     };
     assert_eq!(
-        plan(1_000, 200, &weekly),
-        Some((1_000, 200, 5, Some(NOW + 5 * 7 * 86_400)))
+        plan(1_000, 200, legacy, &weekly),
+        Some((1_000, Some(200), Some(5), Some(NOW + 7 * 86_400)))
     );
-    // An instance with another limit; a disabled policy never gets there.
-    assert_eq!(plan(1_000, 500, &daily).map(|p| p.2), Some(2));
+    // Another instance limit, no limit, a disabled policy.
+    assert_eq!(plan(1_000, 500, legacy, &daily).and_then(|p| p.2), Some(2));
+    // Without a limit only the time budget is left, as with the metadata database.
+    assert_eq!(
+        plan(1_000, 0, legacy, &daily),
+        Some((1_000, None, None, Some(NOW + 86_400)))
+    );
     let off = CleanupPolicy {
         enabled: false,
         ..daily.clone()
     };
-    assert_eq!(plan(1_000, 200, &off).map(|p| p.3), Some(None));
-    // The saved policy runs next when GitLab says.
+    assert_eq!(plan(1_000, 200, legacy, &off).map(|p| p.3), Some(None));
+    // With the metadata database only a time budget cuts runs: from 1,000 deletions.
+    let db = Mode::MetadataDatabase;
+    assert_eq!(plan(999, 200, db, &daily), None);
+    assert_eq!(
+        plan(1_000, 200, db, &daily),
+        Some((1_000, None, None, Some(NOW + 86_400)))
+    );
+    // The saved policy runs first when GitLab says.
     let tags = (0..450).map(|i| tag(&format!("t{i}"), Some(400))).collect();
     let mut overview = one_repository(tags);
     overview.saved.policy = daily.clone();
     overview.saved.next_run_at = Some("2026-12-03T04:00:00Z".into());
-    let next = crate::format::parse_timestamp("2026-12-03T04:00:00Z").expect("a time");
     let warning = preview(&overview, &daily).expect("valid")[0]
         .warnings
         .iter()
         .find(|w| w.kind.code() == "several_runs")
         .cloned()
         .expect("a plan");
-    assert_eq!(
-        warning.kind,
-        Warning::SeveralRuns {
-            tags: 450,
-            per_run: 200,
-            runs: 3,
-            done_by: Some(next + 2 * 86_400)
-        }
-    );
     assert!(
-        warning.message.contains("the last around 2026-12-05"),
+        warning
+            .message
+            .contains("need at least 3 runs, the first due around 2026-12-03"),
         "{}",
         warning.message
     );
@@ -853,11 +859,36 @@ fn a_draft_deleting_tags_in_use_is_warned_about_and_the_suggested_keep_regex_kee
     assert_eq!(reason(&after, "v1.1.0"), Reason::Deleted);
     assert_eq!(reason(&after, "nightly"), Reason::Deleted);
 
+    // A keep regex with a top-level `|` (GitLab: starts with `nothing-` or ends with
+    // `ly`) keeps what it kept, and the names besides.
+    let alternation = policy(".*", Some("nothing-|ly"), None, None);
+    let previews = preview(&overview, &alternation).expect("valid");
+    let keep = keep_suggestion(&overview, &alternation, &previews)
+        .and_then(|s| s.name_regex_keep)
+        .expect("a suggestion");
+    assert_eq!(keep, r"nothing-|ly\z|\A(?:v1\.0\.0|v1\.10\.0)");
+    let kept = CleanupPolicy {
+        name_regex_keep: Some(keep),
+        ..alternation.clone()
+    };
+    let after = preview(&overview, &kept).expect("valid");
+    for name in ["v1.0.0", "v1.10.0", "nightly"] {
+        assert_eq!(reason(&after, name), Reason::KeepRegex, "{name}");
+    }
+    assert_eq!(reason(&after, "v1.1.0"), Reason::Deleted);
+
     // Without verdicts there is nothing to warn about; too many names do not fit GitLab's
     // 255 characters.
     overview.repositories[0].usage = UsageState::Reading;
     let previews = preview(&overview, &draft).expect("valid");
     assert!(keep_suggestion(&overview, &draft, &previews).is_none());
+    assert!(
+        previews[0]
+            .warnings
+            .iter()
+            .any(|n| n.kind.code() == "in_use_unchecked"),
+        "the preview says it could not check"
+    );
     let long = policy(".*", Some(&"k".repeat(250)), None, None);
     overview.repositories[0].usage = UsageState::Known {
         usage: RepositoryUsage {

@@ -62,14 +62,16 @@ pub enum Warning {
     LastCleanupUnfinished,
     /// GitLab's cleanup is running in this repository now.
     CleanupRunning,
-    /// More deletions than GitLab's scheduled cleanup does in one run: it needs `runs`
-    /// runs of at most `per_run` tags, the last around `done_by` (unix seconds; `None` when
-    /// the policy is off).
+    /// More deletions than GitLab's scheduled cleanup may do in one run. Without the
+    /// metadata database each run takes at most `per_run` tags past the name regexes, so it
+    /// needs at least `runs` runs, the first due at `first_run` (unix seconds; `None` while
+    /// the policy is off). With it (`per_run` `None`) runs are cut by a time budget alone.
+    /// Either way GitLab continues an unfinished cleanup soon after, not a cadence later.
     SeveralRuns {
         tags: u64,
-        per_run: u64,
-        runs: u64,
-        done_by: Option<i64>,
+        per_run: Option<u64>,
+        runs: Option<u64>,
+        first_run: Option<i64>,
     },
     /// The policy would delete tags GitLab says are in use (see [`crate::usage`]): `tags`
     /// of them, the first few by name, and the environments that run some of them.
@@ -78,6 +80,8 @@ pub enum Warning {
         names: Vec<String>,
         environments: Vec<String>,
     },
+    /// Which tags are in use could not be checked here (`why`), so nothing is flagged.
+    InUseUnchecked { why: String },
 }
 
 impl Warning {
@@ -97,6 +101,7 @@ impl Warning {
             Warning::CleanupRunning => "cleanup_running",
             Warning::SeveralRuns { .. } => "several_runs",
             Warning::DeletesInUse { .. } => "deletes_in_use",
+            Warning::InUseUnchecked { .. } => "in_use_unchecked",
         }
     }
 }
@@ -184,28 +189,36 @@ impl fmt::Display for Warning {
                 tags,
                 per_run,
                 runs,
-                done_by,
+                first_run,
             } => {
-                write!(
-                    f,
-                    "GitLab's scheduled cleanup deletes at most {} per repository and run: the \
-                     {} here take {} runs",
-                    plural(*per_run, "tag", "tags"),
-                    count(*tags),
-                    count(*runs),
-                )?;
-                match done_by {
+                match (per_run, runs) {
+                    (Some(per_run), Some(runs)) => write!(
+                        f,
+                        "GitLab's scheduled cleanup takes at most {} per repository and run \
+                         (its container_registry_cleanup_tags_service_max_list_size): the {} \
+                         here need at least {} runs",
+                        plural(*per_run, "tag", "tags"),
+                        count(*tags),
+                        count(*runs),
+                    )?,
+                    _ => write!(
+                        f,
+                        "GitLab runs cleanups within a time budget: deleting {} here may take \
+                         several runs",
+                        plural(*tags, "tag", "tags")
+                    )?,
+                }
+                match first_run {
                     Some(t) => write!(
                         f,
-                        ", the last around {} at this cadence",
+                        ", the first due around {}",
                         exact_unix(*t).split(' ').next().unwrap_or_default()
                     )?,
-                    None => f.write_str(" once the policy is enabled")?,
+                    None => f.write_str(", once the policy is enabled")?,
                 }
                 f.write_str(
-                    ", each but the last leaving the repository's cleanup “unfinished”. (The \
-                     limit is GitLab's container_registry_cleanup_tags_service_max_list_size; \
-                     runs also stop after a time budget.)",
+                    ". Each but the last leaves the repository's cleanup “unfinished”, and \
+                     GitLab continues it soon after rather than a cadence later.",
                 )
             }
             Warning::DeletesInUse {
@@ -238,6 +251,11 @@ impl fmt::Display for Warning {
                 }
                 f.write_str(".")
             }
+            Warning::InUseUnchecked { why } => write!(
+                f,
+                "Which of these tags GitLab uses could not be checked ({why}), so none is \
+                 flagged as in use: check the project's environments before saving."
+            ),
         }
     }
 }
@@ -321,14 +339,17 @@ mod tests {
             Warning::CleanupRunning,
             Warning::SeveralRuns {
                 tags: 1_200,
-                per_run: 200,
-                runs: 6,
-                done_by: None,
+                per_run: None,
+                runs: None,
+                first_run: None,
             },
             Warning::DeletesInUse {
                 tags: 7,
                 names: vec!["v2.3.1".into(), "stable".into()],
                 environments: vec!["production".into()],
+            },
+            Warning::InUseUnchecked {
+                why: "GitLab took too long".into(),
             },
         ]
     }
@@ -346,10 +367,10 @@ mod tests {
         }
         let json = serde_json::to_value(Notice::from(Warning::SeveralRuns {
             tags: 1_200,
-            per_run: 200,
-            runs: 6,
+            per_run: Some(200),
+            runs: Some(6),
             // 2026-12-08 12:00 UTC.
-            done_by: Some(1_796_731_200),
+            first_run: Some(1_796_731_200),
         }))
         .expect("serialises");
         assert_eq!(
@@ -359,13 +380,13 @@ mod tests {
                 "tags": 1200,
                 "per_run": 200,
                 "runs": 6,
-                "done_by": 1_796_731_200,
-                "message": "GitLab's scheduled cleanup deletes at most 200 tags per repository \
-                            and run: the 1,200 here take 6 runs, the last around 2026-12-08 at \
-                            this cadence, each but the last leaving the repository's cleanup \
-                            “unfinished”. (The limit is GitLab's \
-                            container_registry_cleanup_tags_service_max_list_size; runs also \
-                            stop after a time budget.)"
+                "first_run": 1_796_731_200,
+                "message": "GitLab's scheduled cleanup takes at most 200 tags per repository \
+                            and run (its container_registry_cleanup_tags_service_max_list_size): \
+                            the 1,200 here need at least 6 runs, the first due around \
+                            2026-12-08. Each but the last leaves the repository's cleanup \
+                            “unfinished”, and GitLab continues it soon after rather than a \
+                            cadence later."
             })
         );
     }

@@ -46,7 +46,7 @@ use futures::stream::{self, StreamExt};
 use moka::notification::RemovalCause;
 use shared::{Meta, SharedIndexes};
 use std::collections::{HashMap, HashSet};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 use tokio::sync::{watch, OwnedSemaphorePermit, Semaphore};
@@ -144,7 +144,10 @@ impl Budget {
 pub struct IndexState {
     /// Tags served, by name.
     pub tags: HashMap<String, Arc<Tag>>,
-    /// Counts changes of `tags`: a [`Listing`] is valid for one version.
+    /// Counts changes of `tags`: a [`Listing`] is valid for one version. Each index starts
+    /// at its own multiple of 2^32, so a version never names the list of an index that was
+    /// dropped and built again (what is cached by version, such as usage verdicts, stays
+    /// with the list it was made from).
     tags_version: u64,
     /// A rebuild of a complete index collects here and replaces `tags` when done, so
     /// readers keep the old complete list meanwhile.
@@ -266,6 +269,12 @@ pub fn tag_bytes(tag: &Tag) -> usize {
 /// results.
 const LISTING_TAG_BYTES: usize = 8 + 16 + 32 + 6 * 4 + domain::listing::SELECTIONS * 4;
 
+/// The first tags version of a new index: unique per index in this process.
+fn first_version() -> u64 {
+    static INDEXES: AtomicU64 = AtomicU64::new(1);
+    INDEXES.fetch_add(1, Ordering::Relaxed) << 32
+}
+
 /// One repository's index and a channel that ticks on every change.
 pub struct TagIndex {
     state: RwLock<IndexState>,
@@ -280,7 +289,10 @@ pub struct TagIndex {
 impl TagIndex {
     fn new() -> Self {
         TagIndex {
-            state: RwLock::new(IndexState::default()),
+            state: RwLock::new(IndexState {
+                tags_version: first_version(),
+                ..IndexState::default()
+            }),
             listing: Mutex::new(None),
             changed: watch::channel(0).0,
             bytes: AtomicUsize::new(std::mem::size_of::<IndexState>()),

@@ -235,7 +235,8 @@ impl CleanupService {
         let indexes = checks.into_iter().collect::<Result<Vec<_>, _>>()?;
         let deadline = tokio::time::Instant::now() + INDEX_WAIT;
         let mut preview = Vec::with_capacity(indexes.len());
-        let usage_wait = Duration::from_millis(self.gw.usage.wait_ms);
+        // The preview flags tags in use: it waits for them as the deletion dialog does.
+        let usage_wait = super::usage::FILTER_WAIT;
         for (id, path, header, index, usage) in indexes {
             let left = deadline.saturating_duration_since(tokio::time::Instant::now());
             // An index marked out of date (a run or a rule change through us) has no completion

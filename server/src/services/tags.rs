@@ -557,9 +557,45 @@ impl Tags for TagService {
                 message: e.to_string(),
             })?;
         let index = self.index_for(caller, &header).await?;
+        let usage = match view.usage {
+            Some(_) => Some(super::usage::start(&self.gw, caller, &header, &index).await),
+            None => None,
+        };
         index
             .wait_until(FIRST_PAGE_WAIT, |s| s.is_current() || s.error.is_some())
             .await;
+        // A usage filter selects what its verdicts say, or refuses: an unknown verdict
+        // never selects a tag for deletion.
+        let filter = match usage {
+            None => filter,
+            Some(usage) => {
+                let usage = usage
+                    .finish(&self.gw, caller, &header, &index, super::usage::FILTER_WAIT)
+                    .await?;
+                match &usage {
+                    super::usage::UsageReading::Ready(_) => usage.narrow(filter),
+                    super::usage::UsageReading::Off => {
+                        return Err(AppError::BadRequest {
+                            message: "This dashboard does not read GitLab's deployments and \
+                                      pipelines, so no tag is known to be in use or dead."
+                                .into(),
+                        })
+                    }
+                    super::usage::UsageReading::Pending => {
+                        return Err(AppError::GitLabUnavailable {
+                            detail: "which tags are in use is still being read; try again in \
+                                     a moment"
+                                .into(),
+                        })
+                    }
+                    super::usage::UsageReading::Failed(message) => {
+                        return Err(AppError::GitLabUnavailable {
+                            detail: message.clone(),
+                        })
+                    }
+                }
+            }
+        };
         Ok(index.read(|state| {
             let mut matched: Vec<&domain::tags::Tag> = state
                 .tags
