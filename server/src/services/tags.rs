@@ -235,6 +235,34 @@ impl TagService {
 
     /// The repository's shared index, started or refreshed as the caller (whose access was
     /// just checked) within the caller's budget.
+    /// The repository's index once complete (waited for up to `FIRST_PAGE_WAIT`) and, with
+    /// `verdicts`, what GitLab says about its tags (up to `usage::FILTER_WAIT`), the two read
+    /// at the same time.
+    async fn complete_with_verdicts(
+        &self,
+        caller: &Caller,
+        header: &RepositoryHeader,
+        verdicts: bool,
+    ) -> Result<(Arc<TagIndex>, Option<super::usage::UsageReading>), AppError> {
+        let index = self.index_for(caller, header).await?;
+        let usage = match verdicts {
+            true => Some(super::usage::start(&self.gw, caller, header, &index).await),
+            false => None,
+        };
+        index
+            .wait_until(FIRST_PAGE_WAIT, |s| s.is_current() || s.error.is_some())
+            .await;
+        let usage = match usage {
+            Some(usage) => Some(
+                usage
+                    .finish(&self.gw, caller, header, &index, super::usage::FILTER_WAIT)
+                    .await?,
+            ),
+            None => None,
+        };
+        Ok((index, usage))
+    }
+
     pub(crate) async fn index_for(
         &self,
         caller: &Caller,
@@ -556,45 +584,14 @@ impl Tags for TagService {
             .map_err(|e| AppError::BadRequest {
                 message: e.to_string(),
             })?;
-        let index = self.index_for(caller, &header).await?;
-        let usage = match view.usage {
-            Some(_) => Some(super::usage::start(&self.gw, caller, &header, &index).await),
-            None => None,
-        };
-        index
-            .wait_until(FIRST_PAGE_WAIT, |s| s.is_current() || s.error.is_some())
-            .await;
+        let (index, usage) = self
+            .complete_with_verdicts(caller, &header, view.usage.is_some())
+            .await?;
         // A usage filter selects what its verdicts say, or refuses: an unknown verdict
         // never selects a tag for deletion.
         let filter = match usage {
+            Some(usage) => usage.narrow_strictly(filter)?,
             None => filter,
-            Some(usage) => {
-                let usage = usage
-                    .finish(&self.gw, caller, &header, &index, super::usage::FILTER_WAIT)
-                    .await?;
-                match &usage {
-                    super::usage::UsageReading::Ready(_) => usage.narrow(filter),
-                    super::usage::UsageReading::Off => {
-                        return Err(AppError::BadRequest {
-                            message: "This dashboard does not read GitLab's deployments and \
-                                      pipelines, so no tag is known to be in use or dead."
-                                .into(),
-                        })
-                    }
-                    super::usage::UsageReading::Pending => {
-                        return Err(AppError::GitLabUnavailable {
-                            detail: "which tags are in use is still being read; try again in \
-                                     a moment"
-                                .into(),
-                        })
-                    }
-                    super::usage::UsageReading::Failed(message) => {
-                        return Err(AppError::GitLabUnavailable {
-                            detail: message.clone(),
-                        })
-                    }
-                }
-            }
         };
         Ok(index.read(|state| {
             let mut matched: Vec<&domain::tags::Tag> = state
@@ -616,15 +613,8 @@ impl Tags for TagService {
 
     async fn tag_usage(&self, caller: &Caller, repository_id: u64) -> Result<UsageState, AppError> {
         let header = self.repository_access(caller, repository_id, false).await?;
-        let index = self.index_for(caller, &header).await?;
-        let usage = super::usage::start(&self.gw, caller, &header, &index).await;
-        index
-            .wait_until(FIRST_PAGE_WAIT, |s| s.is_current() || s.error.is_some())
-            .await;
-        Ok(usage
-            .finish(&self.gw, caller, &header, &index, super::usage::FILTER_WAIT)
-            .await?
-            .whole())
+        let (_, usage) = self.complete_with_verdicts(caller, &header, true).await?;
+        Ok(usage.map_or(UsageState::NotRead, |u| u.whole()))
     }
 
     async fn deletion_plan(
@@ -634,21 +624,16 @@ impl Tags for TagService {
         names: &TagNames,
     ) -> Result<DeletionPlan, AppError> {
         let header = self.repository_access(caller, repository_id, false).await?;
-        let index = self.index_for(caller, &header).await?;
-        let usage = super::usage::start(&self.gw, caller, &header, &index).await;
-        index
-            .wait_until(FIRST_PAGE_WAIT, |s| s.is_current() || s.error.is_some())
-            .await;
         // The dialog warns about tags in use: it waits for the verdicts as long as a usage
         // filter does.
-        let usage = usage
-            .finish(&self.gw, caller, &header, &index, super::usage::FILTER_WAIT)
-            .await?;
+        let (index, usage) = self.complete_with_verdicts(caller, &header, true).await?;
         let names = names.to_strings();
         let mut plan = index.read(|state| {
             domain::tags::plan_deletion(state.tags.values().map(|t| &**t), &names, header.access)
         });
-        plan.usage = usage.state(plan.tags.iter().map(|t| t.name.as_str()));
+        plan.usage = usage.map_or(UsageState::NotRead, |u| {
+            u.state(plan.tags.iter().map(|t| t.name.as_str()))
+        });
         plan.now = crate::clock::now();
         Ok(plan)
     }

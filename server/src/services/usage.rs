@@ -81,6 +81,28 @@ impl UsageReading {
         }
     }
 
+    /// [`UsageReading::narrow`] for a selection that must rest on known verdicts: an error
+    /// saying why when they are not known.
+    pub fn narrow_strictly(
+        &self,
+        filter: domain::tags::TagFilter,
+    ) -> Result<domain::tags::TagFilter, AppError> {
+        match self {
+            UsageReading::Ready(_) => Ok(self.narrow(filter)),
+            UsageReading::Off => Err(AppError::BadRequest {
+                message: "This dashboard does not read GitLab's deployments and pipelines, so \
+                          no tag is known to be in use or dead."
+                    .into(),
+            }),
+            UsageReading::Pending => Err(AppError::GitLabUnavailable {
+                detail: "which tags are in use is still being read; try again in a moment".into(),
+            }),
+            UsageReading::Failed(message) => Err(AppError::GitLabUnavailable {
+                detail: message.clone(),
+            }),
+        }
+    }
+
     /// `filter` given the names its usage filter keeps (none while the verdicts are not
     /// known: an unknown verdict is never shown as in use or dead).
     pub fn narrow(&self, filter: domain::tags::TagFilter) -> domain::tags::TagFilter {
