@@ -656,3 +656,78 @@ async fn project_statistics_count_each_blob_of_the_project_once_for_reporters() 
     gl.double.controls().set_metadata_db(false);
     assert_eq!(size_for("maria").await, json!(0.0));
 }
+
+/// `Group.projects(includeSubgroups:)` and `Project.containerTagsExpirationPolicy`: GitLab's
+/// enum values, and rules visible to Maintainers only (everyone who reads the registry sees
+/// whether the policy is on and when it runs).
+#[tokio::test]
+async fn group_projects_carry_their_tags_expiration_policy_by_role() {
+    let gl = start().await;
+    let query = "query($path: ID!, $sub: Boolean) { group(fullPath: $path) {
+        projects(includeSubgroups: $sub, first: 50) { count nodes { fullPath
+          containerTagsExpirationPolicy { enabled nextRunAt cadence keepN olderThan nameRegex
+            nameRegexKeep updatedAt } } pageInfo { hasNextPage } } } }";
+    let maria = login(&gl.base_url, "maria").await;
+    let paths = |body: &Value| -> Vec<String> {
+        body["data"]["group"]["projects"]["nodes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|n| n["fullPath"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let (_, own) = gql(&gl.base_url, Some(&maria), query, json!({"path": "acme"})).await;
+    assert!(own.get("errors").is_none(), "{own}");
+    assert_eq!(
+        paths(&own),
+        ["acme/web"],
+        "without subgroups: the group's own"
+    );
+    let (_, all) = gql(
+        &gl.base_url,
+        Some(&maria),
+        query,
+        json!({"path": "acme", "sub": true}),
+    )
+    .await;
+    assert_eq!(
+        paths(&all),
+        ["acme/platform/api", "acme/platform/tools", "acme/web"]
+    );
+    assert_eq!(all["data"]["group"]["projects"]["count"], 3);
+    let web = &all["data"]["group"]["projects"]["nodes"][2]["containerTagsExpirationPolicy"];
+    assert_eq!(web["enabled"], true);
+    assert_eq!(web["cadence"], "EVERY_DAY");
+    assert_eq!(web["keepN"], "TEN_TAGS");
+    assert_eq!(web["olderThan"], "NINETY_DAYS");
+    assert_eq!(web["nameRegexKeep"], r"v\d+\.\d+\.\d+");
+    assert!(web["nextRunAt"].is_string());
+    let never_saved =
+        &all["data"]["group"]["projects"]["nodes"][0]["containerTagsExpirationPolicy"];
+    assert_eq!(never_saved["enabled"], false);
+    assert_eq!(never_saved["nameRegex"], Value::Null);
+
+    let devon = login(&gl.base_url, "devon").await;
+    let (_, below) = gql(
+        &gl.base_url,
+        Some(&devon),
+        query,
+        json!({"path": "acme", "sub": true}),
+    )
+    .await;
+    let web = &below["data"]["group"]["projects"]["nodes"][2]["containerTagsExpirationPolicy"];
+    assert_eq!(web["enabled"], true);
+    assert!(web["nextRunAt"].is_string());
+    for rule in [
+        "cadence",
+        "keepN",
+        "olderThan",
+        "nameRegex",
+        "nameRegexKeep",
+    ] {
+        assert_eq!(web[rule], Value::Null, "{rule} below Maintainer");
+    }
+    let nora = login(&gl.base_url, "nora").await;
+    let (_, outsider) = gql(&gl.base_url, Some(&nora), query, json!({"path": "acme"})).await;
+    assert_eq!(outsider["data"]["group"], Value::Null);
+}

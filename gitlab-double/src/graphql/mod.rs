@@ -2,6 +2,7 @@
 
 mod mutations;
 mod paging;
+mod policy;
 mod protection;
 mod types;
 
@@ -88,6 +89,33 @@ pub(crate) struct ProjectEdge {
     node: ProjectNode,
 }
 
+/// One page of `projects` as a connection.
+pub(crate) fn project_connection(
+    projects: &[&crate::model::Project],
+    args: &paging::PageArgs,
+) -> Result<ProjectConnection> {
+    let w = paging::offset_window(projects.len(), args, types::MAX_PAGE_SIZE)?;
+    let edges: Vec<ProjectEdge> = projects[w.start..w.end]
+        .iter()
+        .enumerate()
+        .map(|(i, p)| ProjectEdge {
+            cursor: paging::offset_cursor(w.start + i),
+            node: ProjectNode { id: p.id },
+        })
+        .collect();
+    Ok(ProjectConnection {
+        count: projects.len(),
+        nodes: edges.iter().map(|e| e.node.clone()).collect(),
+        page_info: paging::PageInfo {
+            has_next_page: w.has_next,
+            has_previous_page: w.has_previous,
+            start_cursor: edges.first().map(|e| e.cursor.clone()),
+            end_cursor: edges.last().map(|e| e.cursor.clone()),
+        },
+        edges,
+    })
+}
+
 #[Object(name = "Query")]
 impl QueryRoot {
     /// The signed-in user, or null.
@@ -158,26 +186,7 @@ impl QueryRoot {
             first,
             last,
         };
-        let w = paging::offset_window(projects.len(), &args, types::MAX_PAGE_SIZE)?;
-        let edges: Vec<ProjectEdge> = projects[w.start..w.end]
-            .iter()
-            .enumerate()
-            .map(|(i, p)| ProjectEdge {
-                cursor: paging::offset_cursor(w.start + i),
-                node: ProjectNode { id: p.id },
-            })
-            .collect();
-        Ok(Some(ProjectConnection {
-            count: projects.len(),
-            nodes: edges.iter().map(|e| e.node.clone()).collect(),
-            page_info: paging::PageInfo {
-                has_next_page: w.has_next,
-                has_previous_page: w.has_previous,
-                start_cursor: edges.first().map(|e| e.cursor.clone()),
-                end_cursor: edges.last().map(|e| e.cursor.clone()),
-            },
-            edges,
-        }))
+        project_connection(&projects, &args).map(Some)
     }
 
     /// Find a container repository (null when missing or not readable).

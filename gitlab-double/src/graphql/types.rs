@@ -475,6 +475,14 @@ impl ProjectNode {
         .map(Some)
     }
 
+    /// The cleanup policy (its rules null below Maintainer); null without registry access.
+    async fn container_tags_expiration_policy(
+        &self,
+        c: &Context<'_>,
+    ) -> Result<Option<super::policy::TagsExpirationPolicy>> {
+        Ok(super::policy::for_viewer(c, self.get(c)?))
+    }
+
     /// Container repository protection rules (empty below Maintainer).
     async fn container_protection_repository_rules(
         &self,
@@ -587,6 +595,54 @@ impl GroupNode {
 
     async fn visibility(&self, c: &Context<'_>) -> Result<Option<String>> {
         Ok(Some(self.get(c)?.visibility.as_str().to_owned()))
+    }
+
+    /// Projects of the group the caller can see (`includeSubgroups`: and of its subgroups), by
+    /// full path; `search` matches the name or path.
+    #[allow(clippy::too_many_arguments)]
+    #[graphql(
+        complexity = "super::connection_complexity(child_complexity, false, first, last, \
+            MAX_PAGE_SIZE)"
+    )]
+    async fn projects(
+        &self,
+        c: &Context<'_>,
+        include_subgroups: Option<bool>,
+        search: Option<String>,
+        after: Option<String>,
+        before: Option<String>,
+        first: Option<i32>,
+        last: Option<i32>,
+    ) -> Result<super::ProjectConnection> {
+        let cx = ctx(c);
+        let id = self.get(c)?.id;
+        let include_subgroups = include_subgroups.unwrap_or(false);
+        let search = search.filter(|s| !s.is_empty()).map(|s| s.to_lowercase());
+        let mut projects: Vec<&Project> = cx
+            .world
+            .projects
+            .iter()
+            .filter(|p| match p.namespace {
+                Namespace::Group(g) if include_subgroups => cx.world.group_is_within(g, id),
+                Namespace::Group(g) => g == id,
+                Namespace::User(_) => false,
+            })
+            .filter(|p| cx.world.can_see_project(cx.user, p))
+            .filter(|p| {
+                search.as_deref().is_none_or(|s| {
+                    p.name.to_lowercase().contains(s)
+                        || p.path_with_namespace.to_lowercase().contains(s)
+                })
+            })
+            .collect();
+        projects.sort_by(|a, b| a.path_with_namespace.cmp(&b.path_with_namespace));
+        let args = PageArgs {
+            after,
+            before,
+            first,
+            last,
+        };
+        super::project_connection(&projects, &args)
     }
 
     /// Number of container repositories the caller can see in the group and its subgroups.
