@@ -18,6 +18,7 @@ use domain::credentials::{
     CredentialKind, CredentialOwner, CredentialRequest, CredentialsPage, InstanceHealth,
     IssuedCredential,
 };
+use domain::governance::{GroupPolicies, GroupPoliciesView};
 use domain::input::{NamespacePath, TagName, TagNames};
 use domain::protection::{ProtectionRules, RuleChange};
 use domain::storage::{
@@ -221,6 +222,14 @@ pub trait Cleanup: Send + Sync + 'static {
         project: &NamespacePath,
         change: &RuleChange,
     ) -> Result<ProtectionRules, AppError>;
+    /// The policies of a group's projects (subgroups included), compared with the view's
+    /// standard, filtered and sorted.
+    async fn group_policies(
+        &self,
+        caller: &Caller,
+        group: &NamespacePath,
+        view: &GroupPoliciesView,
+    ) -> Result<GroupPolicies, AppError>;
 }
 
 /// Registry credentials (deploy and access tokens) and the instance's registry health.

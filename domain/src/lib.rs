@@ -7,6 +7,7 @@ pub mod cleanup;
 pub mod credentials;
 pub mod family;
 pub mod format;
+pub mod governance;
 pub mod input;
 pub mod listing;
 pub mod manifest;

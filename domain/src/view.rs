@@ -140,6 +140,16 @@ pub enum UrlNote {
     NotAPreviewChoice {
         value: String,
     },
+    /// The standard policy of a group's policy page could not be used; it was ignored.
+    UnusableStandard {
+        message: String,
+    },
+    /// `policy=` was neither `on` nor `off`.
+    UnknownPolicyFilter {
+        value: String,
+    },
+    /// `drift=1` without a standard policy to compare with.
+    DriftWithoutStandard,
 }
 
 impl fmt::Display for UrlNote {
@@ -216,6 +226,17 @@ impl fmt::Display for UrlNote {
                 f,
                 "“{value}” is not a preview choice: show=deleted lists only the tags the policy \
                  deletes, show=all every tag."
+            ),
+            UrlNote::UnusableStandard { message } => {
+                write!(f, "The standard policy was ignored: {message}")
+            }
+            UrlNote::UnknownPolicyFilter { value } => write!(
+                f,
+                "Unknown policy filter “{value}” was ignored (on or off)."
+            ),
+            UrlNote::DriftWithoutStandard => f.write_str(
+                "Only drifting projects were asked for, but no standard policy was given; \
+                 showing every project.",
             ),
         }
     }
@@ -318,7 +339,7 @@ pub struct RepositoryListView {
     pub cursor: Option<PageCursor>,
 }
 
-fn clean_search(raw: &str, notices: &mut Vec<Notice>) -> String {
+pub(crate) fn clean_search(raw: &str, notices: &mut Vec<Notice>) -> String {
     let trimmed = raw.trim();
     if trimmed.chars().count() > MAX_SEARCH_LEN {
         notices.push(Notice::from(UrlNote::SearchTooLong {

@@ -27,6 +27,7 @@ use domain::cleanup::{
     check_confirmations, CleanupPolicy, Mode, Notice, RepositoryPreview, RunConfirmation,
     RunOutcome, SavedPolicy,
 };
+use domain::governance::{GroupPolicies, GroupPoliciesView};
 use domain::input::{NamespacePath, TagName, TagNames, TagPair};
 use domain::protection::{ProtectionRules, RuleChange};
 use domain::storage::{DeletionEstimate, ProjectStorage, RepositoryStorage, TagComparison};
@@ -522,6 +523,84 @@ async fn group_repositories(
     Ok(Json(OwnerPage { owner, page }))
 }
 
+/// A group's policy page's URL state, and the answer's format.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+struct GroupPoliciesQuery {
+    /// Text the project's path contains.
+    q: Option<String>,
+    /// `on` or `off`: only projects whose policy is on, or off.
+    policy: Option<String>,
+    /// `1`: only projects that differ from the standard (or whose drift is unknown).
+    drift: Option<String>,
+    /// `path`, `tags`, `size`, `next_run` or `drift`.
+    sort: Option<String>,
+    /// The standard policy is on (`1`) or off (`0`); any `std_` field sets a standard, its
+    /// other fields default to GitLab's form (every day, keep 10, older than 90 days).
+    std_enabled: Option<String>,
+    /// The standard's cadence: `1d`, `7d`, `14d`, `1month`, `3month`.
+    std_cadence: Option<String>,
+    /// The standard's tags to keep: `1`, `5`, `10`, `25`, `50`, `100`, or empty.
+    std_keep_n: Option<String>,
+    /// The standard's age limit: `7d`, `14d`, `30d`, `90d`, or empty.
+    std_older_than: Option<String>,
+    /// The standard's delete regex (RE2, at most 255 characters).
+    std_name_regex: Option<String>,
+    /// The standard's keep regex.
+    std_name_regex_keep: Option<String>,
+    /// `csv` for CSV (one line per project); JSON otherwise.
+    format: Option<String>,
+}
+
+#[utoipa::path(get, path = "/api/v1/{instance}/groups/{group}/policies", tag = "cleanup",
+    params(GroupPathParams, GroupPoliciesQuery),
+    responses((status = 200, description = "The cleanup policies of the group's projects \
+        (subgroups included), with their drift from the standard; `format=csv` answers \
+        text/csv", body = GroupPolicies), Errors))]
+async fn group_policies(
+    State(state): State<AppState>,
+    ApiCaller(caller): ApiCaller,
+    ApiPath(path): ApiPath<GroupPathParams>,
+    RawQuery(query): RawQuery,
+) -> Result<Response, ApiError> {
+    let group = NamespacePath::group(&path.group)?;
+    let csv = query
+        .as_deref()
+        .map(domain::query::parse)
+        .unwrap_or_default()
+        .iter()
+        .any(|(k, v)| k == "format" && v == "csv");
+    let view = view_from(query, GroupPoliciesView::from_pairs)?;
+    let page = state
+        .services
+        .cleanup
+        .group_policies(&caller, &group, &view)
+        .await?;
+    if !csv {
+        return Ok(Json(page).into_response());
+    }
+    let name = format!(
+        "attachment; filename=\"{}-policies.csv\"",
+        page.group
+            .full_path
+            .replace(|c: char| !c.is_ascii_alphanumeric() && c != '-', "_")
+    );
+    let disposition =
+        HeaderValue::from_str(&name).unwrap_or(HeaderValue::from_static("attachment"));
+    Ok((
+        [
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/csv; charset=utf-8"),
+            ),
+            (header::CONTENT_DISPOSITION, disposition),
+        ],
+        page.to_csv(),
+    )
+        .into_response())
+}
+
 #[utoipa::path(get, path = "/api/v1/{instance}/repositories/{id}/tags", tag = "tags",
     params(RepositoryPath, TagQuery),
     responses((status = 200, description = "A page of the repository's tags, filtered and sorted \
@@ -980,6 +1059,7 @@ fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(cleanup_preview))
         .routes(routes!(run_cleanup))
         .routes(routes!(change_protection_rule))
+        .routes(routes!(group_policies))
 }
 
 /// The OpenAPI document of the API.

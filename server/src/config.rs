@@ -262,6 +262,9 @@ pub struct Limits {
     /// Cleanup policy pages (and their JSON) built and sent at once; more wait their turn.
     /// Each holds every tag of the project's repositories (about 5 MiB for 10,000 tags).
     pub policy_pages_in_flight: usize,
+    /// Projects a group's policy page reads at most (50 per GitLab request); a larger group
+    /// shows the first ones by path and says so.
+    pub group_policy_projects: u32,
 }
 
 impl Default for Limits {
@@ -276,6 +279,7 @@ impl Default for Limits {
             bearer_checks_per_minute: 600,
             logins_per_minute: 1_200,
             policy_pages_in_flight: 8,
+            group_policy_projects: 1_000,
             shutdown_grace_secs: 30,
         }
     }
@@ -506,6 +510,7 @@ impl Config {
             "REGISTRY_DASH_BEARER_CHECKS_PER_MINUTE" => bearer_checks_per_minute,
             "REGISTRY_DASH_LOGINS_PER_MINUTE" => logins_per_minute,
             "REGISTRY_DASH_POLICY_PAGES_IN_FLIGHT" => policy_pages_in_flight,
+            "REGISTRY_DASH_GROUP_POLICY_PROJECTS" => group_policy_projects,
             "REGISTRY_DASH_SHUTDOWN_GRACE_SECS" => shutdown_grace_secs,
         );
 
@@ -793,6 +798,12 @@ impl Config {
                     .into(),
             );
         }
+        if !(1..=100_000).contains(&l.group_policy_projects) {
+            return invalid(format!(
+                "limits group_policy_projects must be between 1 and 100000, not {}",
+                l.group_policy_projects
+            ));
+        }
         if !(16..=64 * 1024).contains(&l.max_body_kib) {
             return invalid("limits max_body_kib must be between 16 and 65536".into());
         }
@@ -940,6 +951,10 @@ client_secret = "d"
             (
                 &[demo, ("REGISTRY_DASH_POLICY_PAGES_IN_FLIGHT", "0")],
                 "policy_pages_in_flight",
+            ),
+            (
+                &[demo, ("REGISTRY_DASH_GROUP_POLICY_PROJECTS", "0")],
+                "group_policy_projects",
             ),
             (
                 &[demo, ("REGISTRY_DASH_GITLAB_TIMEOUT_SECS", "0")],

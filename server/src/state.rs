@@ -81,6 +81,7 @@ impl AppState {
             metrics: metrics.clone(),
             tasks: TaskTracker::new(),
             usage: config.usage.clone(),
+            group_policy_projects: config.limits.group_policy_projects,
         });
         let idle =
             Duration::from_secs(u64::try_from(config.session_idle_minutes).unwrap_or(1) * 60);

@@ -6,6 +6,7 @@ mod auth_flow;
 mod cleanup;
 mod common;
 mod credentials;
+mod governance;
 mod hardening;
 mod multi_instance;
 mod pages;

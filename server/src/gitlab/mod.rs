@@ -5,6 +5,7 @@ pub mod ci;
 mod client;
 mod error;
 pub mod graphql;
+pub mod policies;
 pub mod tokens;
 pub mod wire;
 

@@ -20,6 +20,7 @@ use domain::cleanup::{
     PolicyNote, PolicyRegex, PreviewRepository, RunConfirmation, RunOutcome, RunResult,
     SavedPolicy, KEEP_N_VALUES, MAX_REGEX_LEN, MAX_RUN_REPOSITORIES,
 };
+use domain::governance::{GroupPolicies, GroupPoliciesView};
 use domain::input::NamespacePath;
 use domain::protection::{ProtectionRules, RuleChange};
 use domain::{AccessLevel, ProjectDetails, Subject};
@@ -399,6 +400,15 @@ async fn send_run(
 
 #[async_trait]
 impl Cleanup for CleanupService {
+    async fn group_policies(
+        &self,
+        caller: &Caller,
+        group: &NamespacePath,
+        view: &GroupPoliciesView,
+    ) -> Result<GroupPolicies, AppError> {
+        self.read_group_policies(caller, group, view).await
+    }
+
     async fn overview(
         &self,
         caller: &Caller,

@@ -27,6 +27,7 @@ use tracing::Instrument;
 pub mod browse;
 pub mod cleanup;
 pub mod credentials;
+mod governance;
 pub mod protection;
 pub mod storage;
 pub mod tags;
@@ -51,6 +52,8 @@ pub struct Gateway {
     pub tasks: TaskTracker,
     /// How CI context is read for the "in use" verdicts.
     pub usage: crate::config::UsageSettings,
+    /// `limits.group_policy_projects`.
+    pub group_policy_projects: u32,
 }
 
 impl Gateway {

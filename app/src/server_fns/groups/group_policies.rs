@@ -1,0 +1,18 @@
+use domain::governance::{GroupPolicies, GroupPoliciesView};
+use leptos::prelude::*;
+use leptos::server_fn::codec::Json;
+
+use crate::error::AppError;
+
+/// The cleanup policies of a group's projects (subgroups included), compared with the
+/// view's standard, filtered and sorted.
+#[server(prefix = "/api/fn", endpoint = "group_policies", input = Json)]
+pub async fn group_policy_page(
+    instance: String,
+    group_path: String,
+    view: GroupPoliciesView,
+) -> Result<GroupPolicies, AppError> {
+    let (backend, caller) = crate::backend::caller(&instance).await?;
+    let group = domain::input::NamespacePath::group(&group_path)?;
+    backend.cleanup.group_policies(&caller, &group, &view).await
+}

@@ -1,0 +1,191 @@
+//! A group's policy page: its projects' cleanup policies side by side.
+//!
+//! Reading costs one REST request for the group (it checks access and resolves the path)
+//! and one GraphQL request per [`policies::PROJECTS_PER_QUERY`] projects, each carrying every
+//! project's policy, size, protection rules and the cleanup state of its first
+//! [`REPOSITORIES_PER_PROJECT`] repositories: not one request per project per field.
+//! Pages follow each other by cursor until the group ends or `limits.group_policy_projects`
+//! is reached. The comparison, filters and order are the domain's
+//! ([`domain::governance`]), so the page, the JSON and the CSV agree.
+
+use super::cleanup::saved_policy;
+use super::CleanupService;
+use crate::gitlab::graphql::gid;
+use crate::gitlab::policies::{
+    self, GroupPoliciesData, PolicyProjectNode, REPOSITORIES_PER_PROJECT,
+};
+use crate::gitlab::GitLabError;
+use app::backend::Caller;
+use app::error::AppError;
+use domain::governance::{
+    GroupPolicies, GroupPoliciesView, LastCleanups, PolicyFacts, ProjectPolicy,
+};
+use domain::input::NamespacePath;
+use domain::{AccessLevel, CleanupStatus, GroupDetails, Subject};
+use serde_json::json;
+use std::sync::atomic::Ordering;
+
+/// What GitLab before 17.5 (no `containerTagsExpirationPolicy`) is told.
+const NEEDS_GITLAB_17_5: &str = "this page needs GitLab 17.5 or later, which tells every member \
+    whether a project's cleanup policy is on";
+
+impl CleanupService {
+    pub(super) async fn read_group_policies(
+        &self,
+        caller: &Caller,
+        group: &NamespacePath,
+        view: &GroupPoliciesView,
+    ) -> Result<GroupPolicies, AppError> {
+        let subject = Subject::Group(group.to_string());
+        let found = self
+            .gw
+            .call(caller, subject.clone(), |api, token| {
+                let path = group.to_string();
+                async move { api.group(&token, &path).await }
+            })
+            .await?;
+        let limit = self.gw.group_policy_projects as usize;
+        let with_role = self.gw.instance(caller)?.max_access_level.clone();
+        let mut projects = Vec::new();
+        let mut after: Option<String> = None;
+        let truncated = loop {
+            let variables = json!({ "fullPath": found.full_path, "after": after });
+            let data: GroupPoliciesData = self
+                .gw
+                .call(caller, subject.clone(), |api, token| {
+                    let (variables, with_role) = (variables.clone(), with_role.clone());
+                    async move {
+                        if with_role.load(Ordering::Relaxed) {
+                            let query = policies::group_policies(true);
+                            match api.graphql(&token, &query, variables.clone()).await {
+                                Err(GitLabError::Rejected(message))
+                                    if message.contains("maxAccessLevel") =>
+                                {
+                                    with_role.store(false, Ordering::Relaxed);
+                                }
+                                answer => return answer,
+                            }
+                        }
+                        let query = policies::group_policies(false);
+                        match api.graphql(&token, &query, variables).await {
+                            Err(GitLabError::Rejected(message))
+                                if message.contains("containerTagsExpirationPolicy") =>
+                            {
+                                Err(GitLabError::Refused(NEEDS_GITLAB_17_5.into()))
+                            }
+                            answer => answer,
+                        }
+                    }
+                })
+                .await?;
+            let connection = data
+                .group
+                .ok_or_else(|| AppError::NotFound {
+                    what: subject.clone(),
+                })?
+                .projects;
+            for node in connection.nodes {
+                projects.push(
+                    project_policy(node).map_err(|e| AppError::GitLabUnavailable {
+                        detail: format!("GitLab sent a project this page cannot read: {e}"),
+                    })?,
+                );
+            }
+            let page = connection.page_info;
+            if projects.len() > limit {
+                break true;
+            }
+            let (true, Some(cursor)) = (page.has_next_page, page.end_cursor) else {
+                break false;
+            };
+            if projects.len() >= limit {
+                break true;
+            }
+            after = Some(cursor);
+        };
+        projects.truncate(limit);
+        let group = GroupDetails {
+            id: found.id,
+            name: found.name,
+            full_path: found.full_path,
+            description: found.description,
+            visibility: found.visibility.unwrap_or_else(|| "private".into()),
+            web_url: found.web_url,
+        };
+        let truncated_at = truncated.then_some(self.gw.group_policy_projects);
+        let now = time::OffsetDateTime::now_utc().unix_timestamp();
+        Ok(GroupPolicies::new(group, projects, view, truncated_at, now))
+    }
+}
+
+/// One project node in the domain's terms.
+fn project_policy(node: PolicyProjectNode) -> Result<ProjectPolicy, String> {
+    let id = gid(&node.id).map_err(|e| e.to_string())?;
+    let policy = match node.container_tags_expiration_policy {
+        Some(p) => match p.rest_form() {
+            Some(rest) => PolicyFacts::Whole(saved_policy(Some(rest))),
+            None => PolicyFacts::Summary {
+                enabled: p.enabled,
+                next_run_at: p.next_run_at,
+            },
+        },
+        // No registry access: nothing to say but that it is not known to run.
+        None => PolicyFacts::Summary {
+            enabled: false,
+            next_run_at: None,
+        },
+    };
+    let repositories = node
+        .container_repositories
+        .map(|c| c.nodes)
+        .unwrap_or_default();
+    let mut cleanups = LastCleanups::default();
+    for repository in &repositories {
+        match repository
+            .expiration_policy_cleanup_status
+            .as_deref()
+            .map(CleanupStatus::from_gitlab)
+        {
+            Some(CleanupStatus::Scheduled) => cleanups.scheduled += 1,
+            Some(CleanupStatus::Ongoing) => cleanups.ongoing += 1,
+            Some(CleanupStatus::Unfinished) => cleanups.unfinished += 1,
+            _ => {}
+        }
+        let started = repository.expiration_policy_started_at.as_deref();
+        if started > cleanups.last_started_at.as_deref() {
+            cleanups.last_started_at = started.map(str::to_string);
+        }
+        cleanups.deleted_last_time += repository.last_cleanup_deleted_tags_count.unwrap_or(0);
+    }
+    // Below Maintainer GitLab answers empty rule lists: a count only where they are visible.
+    let rules = match (
+        &policy,
+        node.container_protection_repository_rules,
+        node.container_protection_tag_rules,
+    ) {
+        (PolicyFacts::Whole(_), Some(r), Some(t)) => Some((r.nodes.len() + t.nodes.len()) as u32),
+        _ => None,
+    };
+    let access = node
+        .max_access_level
+        .and_then(|l| l.integer_value)
+        .map(AccessLevel::from_gitlab);
+    Ok(ProjectPolicy {
+        id,
+        name: node.name,
+        web_url: node.web_url.unwrap_or_default(),
+        full_path: node.full_path,
+        access,
+        policy,
+        repositories: node.container_repositories_count,
+        repositories_read: repositories.len().min(REPOSITORIES_PER_PROJECT) as u32,
+        tags: repositories.iter().filter_map(|r| r.tags_count).sum(),
+        size: node
+            .statistics
+            .and_then(|s| s.container_registry_size)
+            .filter(|s| *s > 0.0)
+            .map(|s| s as u64),
+        protection_rules: rules,
+        cleanups,
+    })
+}
