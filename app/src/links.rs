@@ -122,6 +122,36 @@ pub fn cleanup(instance: &str, project_path: &str) -> String {
     )
 }
 
+/// The cleanup policies of a group's projects, side by side.
+pub fn group_policies(instance: &str, group_path: &str) -> String {
+    format!(
+        "/i/{}/policies/groups/{}",
+        segment(instance),
+        full_path(group_path)
+    )
+}
+
+/// The JSON API's answer for a group's policies (`query`: the page's view), as JSON or CSV.
+pub fn group_policies_api(instance: &str, group_path: &str, query: &str, csv: bool) -> String {
+    let mut url = format!(
+        "/api/v1/{}/groups/{}/policies",
+        segment(instance),
+        utf8_percent_encode(group_path.trim_matches('/'), QUERY_VALUE)
+    );
+    let mut query = query.trim_start_matches('?').to_string();
+    if csv {
+        if !query.is_empty() {
+            query.push('&');
+        }
+        query.push_str("format=csv");
+    }
+    if !query.is_empty() {
+        url.push('?');
+        url.push_str(&query);
+    }
+    url
+}
+
 /// Starts the OAuth sign-in for an instance, coming back to `return_to` afterwards.
 pub fn sign_in(instance: &str, return_to: &str) -> String {
     format!(

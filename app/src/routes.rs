@@ -31,7 +31,7 @@ use crate::pages::auth::SignInPage;
 use crate::pages::cleanup::CleanupPolicyPage;
 use crate::pages::credentials::CredentialsPageView;
 use crate::pages::errors::NotFoundPage;
-use crate::pages::groups::{GroupListPage, GroupPage};
+use crate::pages::groups::{GroupListPage, GroupPage, GroupPoliciesPage};
 use crate::pages::instance::{InstanceHealthPage, InstanceLayout};
 use crate::pages::projects::{ProjectListPage, ProjectPage, ProjectStoragePage};
 use crate::pages::tags::{CompareTagsPage, TagDetailPage, TagListPage};
@@ -205,10 +205,13 @@ page_group! {
 }
 
 page_group! {
-    /// A project's cleanup policy: the editor, the exact preview and Run now.
+    /// Cleanup policies: a project's editor with the exact preview and Run now, and a
+    /// group's policies side by side (which shares the policy's types and checks).
     cleanup_pages / __preload_cleanup_pages / CleanupPage {
         /// A project's cleanup policy.
         CleanupRoute => CleanupPolicyPage,
+        /// The cleanup policies of a group's projects.
+        GroupPoliciesRoute => GroupPoliciesPage,
     }
 }
 
@@ -231,6 +234,11 @@ pub fn AppRoutes() -> impl IntoView {
                 <Route path=path!("groups") view=GroupListRoute::lazy() ssr=SsrMode::Async />
                 <Route path=path!("groups/*path") view=GroupRoute::lazy() ssr=SsrMode::Async />
                 <Route path=path!("projects/*path") view=ProjectRoute::lazy() ssr=SsrMode::Async />
+                <Route
+                    path=path!("policies/groups/*path")
+                    view=GroupPoliciesRoute::lazy()
+                    ssr=SsrMode::Async
+                />
                 <Route path=path!("cleanup/*path") view=CleanupRoute::lazy() ssr=SsrMode::Async />
                 <Route
                     path=path!("storage/*path")

@@ -10,6 +10,7 @@ const PAGES = [
   '/i/demo',
   '/i/demo/groups',
   '/i/demo/groups/acme',
+  '/i/demo/policies/groups/acme?std_enabled=1&std_cadence=7d',
   '/i/demo/projects/acme/web',
   '/i/demo/repositories/2?sort=name_asc',
   '/i/demo/repositories/1/tags/v2.3.1',

@@ -106,3 +106,18 @@ test('which tags are in use and dead reads without JavaScript', async ({ page })
   );
   expect(names).toEqual(['perf-cache-headers', 'mr-451']);
 });
+
+test('a group’s policies and their drift read without JavaScript', async ({ page }) => {
+  await signIn(page, 'maria', '/i/demo/policies/groups/acme?std_enabled=0&std_name_regex=&sort=drift');
+  await expect(page.locator('table.policies-table tbody tr')).toHaveCount(3);
+  await expect(page.locator('tr[data-project="acme/platform/tools"] [data-testid="drift"]')).toContainText(
+    'Same',
+  );
+  // The filters' form is a plain GET that keeps the standard.
+  await page.getByRole('combobox', { name: /^Policy/ }).selectOption('on');
+  await page.getByRole('button', { name: 'Apply' }).click();
+  await expect(page).toHaveURL(/policy=on/);
+  await expect(page).toHaveURL(/std_enabled=0/);
+  await expect(page.locator('table.policies-table tbody tr')).toHaveCount(1);
+  await expect(page.locator('tr[data-project="acme/web"] [data-testid="drift"]')).toContainText('Differs');
+});

@@ -46,6 +46,11 @@ pub fn GroupPage() -> impl IntoView {
                             <p class="muted">
                                 <span class="badge">{group.visibility.clone()}</span>
                                 " · "
+                                <a href=links::group_policies(
+                                    &instance,
+                                    &group.full_path,
+                                )>"Cleanup policies"</a>
+                                " · "
                                 <a href=group.web_url.clone() rel="external noopener">
                                     "Open in GitLab ↗"
                                 </a>

@@ -1,4 +1,6 @@
 mod group;
 mod group_list;
+mod policies;
 pub use group::*;
 pub use group_list::*;
+pub use policies::*;

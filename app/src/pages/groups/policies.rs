@@ -1,0 +1,538 @@
+//! A group's cleanup policies side by side, with their drift from a standard typed on the
+//! page. Two GET forms keep every choice in the URL: the filters (carrying the standard) and
+//! the standard (carrying the filters), so the page reads the same without JavaScript.
+
+use domain::cleanup::{Cadence, CleanupPolicy, OlderThan, KEEP_N_VALUES, MAX_REGEX_LEN};
+use domain::format;
+use domain::governance::{
+    short, Drift, GroupPolicies, GroupPoliciesView, PoliciesSort, PolicyFacts, PolicyRow,
+};
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_navigate;
+
+use crate::components::{Loaded, Notices};
+use crate::links;
+use crate::pages::instance::use_instance;
+use crate::pages::projects::Breadcrumbs;
+use crate::pages::{use_path_param, use_query_pairs};
+use crate::server_fns::groups::group_policy_page;
+
+/// The policies of every project of a group and its subgroups.
+#[component]
+pub fn GroupPoliciesPage() -> impl IntoView {
+    let instance = use_instance();
+    let group_path = use_path_param();
+    let pairs = use_query_pairs();
+    let parsed = Memo::new(move |_| GroupPoliciesView::from_pairs(&pairs.get()));
+    let view_state = Memo::new(move |_| parsed.get().0);
+    let data = Resource::new(
+        move || (instance.get(), group_path.get(), view_state.get()),
+        |(instance, path, view)| group_policy_page(instance, path, view),
+    );
+    view! {
+        <Title text=move || {
+            format!("Cleanup policies · {}", group_path.try_get().unwrap_or_default())
+        } />
+        {move || view! { <Notices notices=parsed.get().1 /> }}
+        <Loaded resource=data let:answer>
+            {
+                let instance = instance.get_untracked();
+                let view = view_state.get_untracked();
+                view! { <PoliciesBody instance view answer /> }
+            }
+        </Loaded>
+    }
+}
+
+#[component]
+fn PoliciesBody(instance: String, view: GroupPoliciesView, answer: GroupPolicies) -> impl IntoView {
+    let base = links::group_policies(&instance, &answer.group.full_path);
+    let query = view.to_query();
+    let csv = links::group_policies_api(&instance, &answer.group.full_path, &query, true);
+    let json = links::group_policies_api(&instance, &answer.group.full_path, &query, false);
+    let group_href = links::group(&instance, &answer.group.full_path);
+    let truncated = answer.truncated_at.map(|n| {
+        view! {
+            <p class="banner warning" role="status">
+                {format!(
+                    "This group has more than {} projects; these are the first {} by path. \
+                     An administrator can raise limits.group_policy_projects.",
+                    format::count(u64::from(n)),
+                    format::count(u64::from(n)),
+                )}
+            </p>
+        }
+    });
+    let summary = answer.summary_line();
+    let has_standard = answer.standard.is_some();
+    let now = answer.now;
+    let rows = answer.rows;
+    let filtered = !view.search.is_empty() || view.enabled.is_some() || view.drifting;
+    view! {
+        <Breadcrumbs instance=instance.clone() path=answer.group.full_path.clone() />
+        <div class="page-head">
+            <div>
+                <h1>"Cleanup policies in " {answer.group.name.clone()}</h1>
+                <p class="muted">
+                    "Every project of " <code>{answer.group.full_path.clone()}</code>
+                    " and its subgroups · " <a href=group_href>"Images"</a> " · "
+                    <a href=csv download="">
+                        "Download CSV"
+                    </a> " · " <a href=json>"JSON"</a>
+                </p>
+            </div>
+        </div>
+        <StandardForm base=base.clone() view=view.clone() />
+        <FilterForm base=base.clone() view=view.clone() />
+        {truncated}
+        <p class="summary" data-testid="policies-summary">
+            {summary}
+        </p>
+        {if rows.is_empty() {
+            view! {
+                <div class="empty-state">
+                    <h2>
+                        {if filtered {
+                            "No project matches these filters"
+                        } else {
+                            "This group has no projects you can see"
+                        }}
+                    </h2>
+                    {filtered
+                        .then(|| {
+                            view! {
+                                <a
+                                    class="button"
+                                    href=format!(
+                                        "{base}{}",
+                                        GroupPoliciesView {
+                                            standard: view.standard.clone(),
+                                            ..GroupPoliciesView::default()
+                                        }
+                                            .to_query(),
+                                    )
+                                >
+                                    "Show every project"
+                                </a>
+                            }
+                        })}
+                </div>
+            }
+                .into_any()
+        } else {
+            view! { <PoliciesTable instance rows has_standard now /> }.into_any()
+        }}
+    }
+}
+
+#[component]
+fn PoliciesTable(
+    instance: String,
+    rows: Vec<PolicyRow>,
+    has_standard: bool,
+    now: i64,
+) -> impl IntoView {
+    view! {
+        <div class="table-wrap">
+            <table class="data-table policies-table">
+                <caption class="visually-hidden">
+                    "Cleanup policies of the group's projects"
+                </caption>
+                <thead>
+                    <tr>
+                        <th scope="col">"Project"</th>
+                        <th scope="col">"Policy"</th>
+                        <th scope="col">"Next run"</th>
+                        <th scope="col" class="num">
+                            "Images"
+                        </th>
+                        <th scope="col" class="num">
+                            "Tags"
+                        </th>
+                        <th scope="col" class="num">
+                            "Size"
+                        </th>
+                        <th scope="col" class="num">
+                            "Rules"
+                        </th>
+                        <th scope="col">"Last cleanups"</th>
+                        {has_standard.then(|| view! { <th scope="col">"Standard"</th> })}
+                    </tr>
+                </thead>
+                <tbody>
+                    {rows
+                        .into_iter()
+                        .map(|row| view! { <PolicyRowView instance=instance.clone() row now /> })
+                        .collect_view()}
+                </tbody>
+            </table>
+        </div>
+    }
+}
+
+#[component]
+fn PolicyRowView(instance: String, row: PolicyRow, now: i64) -> impl IntoView {
+    let p = row.project;
+    let role = p
+        .access
+        .map(|a| a.label().to_string())
+        .unwrap_or_else(|| "role unknown".into());
+    let (badge, badge_class) = if p.policy.enabled() {
+        ("On", "badge success")
+    } else {
+        ("Off", "badge")
+    };
+    let rules_text = match &p.policy {
+        PolicyFacts::Whole(saved) => short(&saved.policy),
+        PolicyFacts::Summary { .. } => "Only Maintainers see the rules".to_string(),
+    };
+    let next = p.policy.next_run_at().map(str::to_string);
+    let cleanups = &p.cleanups;
+    let mut states = Vec::new();
+    for (n, label, class) in [
+        (cleanups.ongoing, "ongoing", "badge info"),
+        (cleanups.scheduled, "scheduled", "badge"),
+        (cleanups.unfinished, "unfinished", "badge warning"),
+    ] {
+        if n > 0 {
+            states.push(view! { <span class=class>{format!("{n} {label}")}</span> });
+        }
+    }
+    let last = cleanups.last_started_at.clone().map(|started| {
+        format!(
+            "{} deleted, {}",
+            format::plural(cleanups.deleted_last_time, "tag", "tags"),
+            format::relative_timestamp(Some(&started), now)
+        )
+    });
+    let partial = (p.repositories_read < p.repositories).then(|| {
+        format!(
+            "Counts of the first {} of {} repositories",
+            p.repositories_read, p.repositories
+        )
+    });
+    let drift = row.drift.map(|d| {
+        let class = match &d {
+            Drift::Same => "badge success",
+            Drift::Differs { .. } => "badge danger",
+            Drift::Unknown => "badge",
+        };
+        let label = match &d {
+            Drift::Same => "Same".to_string(),
+            Drift::Differs { fields } => format!("Differs ({})", fields.len()),
+            Drift::Unknown => "Unknown".to_string(),
+        };
+        let detail = match &d {
+            Drift::Same => None,
+            Drift::Differs { fields } => Some(
+                fields
+                    .iter()
+                    .map(|f| f.label())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            ),
+            Drift::Unknown => Some("Only Maintainers see the rules".to_string()),
+        };
+        view! {
+            <td data-testid="drift" title=d.to_string()>
+                <span class=class>{label}</span>
+                {detail.map(|text| view! { <div class="muted small">{text}</div> })}
+            </td>
+        }
+    });
+    view! {
+        <tr data-project=p.full_path.clone()>
+            <td>
+                <a href=links::cleanup(&instance, &p.full_path)>
+                    <strong>{p.full_path.clone()}</strong>
+                </a>
+                <div class="muted small">{role}</div>
+            </td>
+            <td>
+                <span class=badge_class>{badge}</span>
+                <div class="muted small">{rules_text}</div>
+            </td>
+            <td class="nowrap">
+                {match next {
+                    Some(at) => {
+                        view! {
+                            <time datetime=at.clone() title=format::exact_time(&at)>
+                                {format::relative_timestamp(Some(&at), now)}
+                            </time>
+                        }
+                            .into_any()
+                    }
+                    None => view! { <span class="muted">"—"</span> }.into_any(),
+                }}
+            </td>
+            <td class="num">{format::count(u64::from(p.repositories))}</td>
+            <td class="num" title=partial.clone().unwrap_or_default()>
+                {format::count(p.tags)}
+                {partial.is_some().then_some("+")}
+            </td>
+            <td
+                class="num"
+                title=if p.size.is_none() {
+                    "GitLab reports sizes only with the metadata database"
+                } else {
+                    ""
+                }
+            >
+                {p.size.map(format::bytes).unwrap_or_else(|| "—".into())}
+            </td>
+            <td
+                class="num"
+                title=if p.protection_rules.is_none() {
+                    "Only Maintainers see protection rules"
+                } else {
+                    ""
+                }
+            >
+                {p.protection_rules.map(|n| n.to_string()).unwrap_or_else(|| "—".into())}
+            </td>
+            <td>
+                {(!states.is_empty()).then(|| view! { <span class="badges">{states}</span> })}
+                <div class="muted small">{last.unwrap_or_else(|| "No cleanup yet".into())}</div>
+            </td>
+            {drift}
+        </tr>
+    }
+}
+
+/// Navigates to the query of the submitted form once hydrated; an ordinary GET without JS.
+fn submit_to(base: String) -> impl Fn(leptos::ev::SubmitEvent) + Clone {
+    let navigate = use_navigate();
+    move |ev: leptos::ev::SubmitEvent| {
+        let Some(query) = crate::components::form_query(&ev) else {
+            return;
+        };
+        ev.prevent_default();
+        let (view, _) = GroupPoliciesView::from_pairs(&domain::query::parse(&query));
+        navigate(&format!("{base}{}", view.to_query()), Default::default());
+    }
+}
+
+fn hidden(pairs: Vec<(String, String)>) -> impl IntoView {
+    pairs
+        .into_iter()
+        .map(|(name, value)| view! { <input type="hidden" name=name value=value /> })
+        .collect_view()
+}
+
+#[component]
+fn FilterForm(base: String, view: GroupPoliciesView) -> impl IntoView {
+    let on_submit = submit_to(base.clone());
+    let has_standard = view.standard.is_some();
+    view! {
+        <form
+            method="get"
+            action=base.clone()
+            class="filter-form"
+            role="search"
+            aria-label="Filter projects"
+            on:submit=on_submit
+        >
+            {hidden(view.kept_pairs(true))}
+            <div class="filter-row">
+                <label class="field grow">
+                    <span>"Project"</span>
+                    <input
+                        type="search"
+                        name="q"
+                        value=view.search.clone()
+                        placeholder="Part of the project path"
+                        maxlength=domain::view::MAX_SEARCH_LEN
+                        autocomplete="off"
+                    />
+                </label>
+                <label class="field">
+                    <span>"Policy"</span>
+                    <select name="policy">
+                        <option value="" selected=view.enabled.is_none()>
+                            "On or off"
+                        </option>
+                        <option value="on" selected=view.enabled == Some(true)>
+                            "On"
+                        </option>
+                        <option value="off" selected=view.enabled == Some(false)>
+                            "Off"
+                        </option>
+                    </select>
+                </label>
+                <label class="field">
+                    <span>"Sort"</span>
+                    <select name="sort">
+                        {PoliciesSort::ALL
+                            .into_iter()
+                            .map(|s| {
+                                view! {
+                                    <option value=s.as_param() selected=s == view.sort>
+                                        {s.label()}
+                                    </option>
+                                }
+                            })
+                            .collect_view()}
+                    </select>
+                </label>
+                {has_standard
+                    .then(|| {
+                        view! {
+                            <label class="check">
+                                <input
+                                    type="checkbox"
+                                    name="drift"
+                                    value="1"
+                                    checked=view.drifting
+                                />
+                                " Only projects that differ"
+                            </label>
+                        }
+                    })}
+                <button type="submit" class="button primary">
+                    "Apply"
+                </button>
+            </div>
+        </form>
+    }
+}
+
+#[component]
+fn StandardForm(base: String, view: GroupPoliciesView) -> impl IntoView {
+    let on_submit = submit_to(base.clone());
+    let standard = view.standard.clone();
+    let shown = standard.clone().unwrap_or(CleanupPolicy {
+        enabled: true,
+        ..CleanupPolicy::default()
+    });
+    let clear = standard
+        .is_some()
+        .then(|| format!("{base}{}", view.without_standard().to_query()));
+    view! {
+        <details class="standard-policy" open=standard.is_some()>
+            <summary>
+                {if standard.is_some() {
+                    "Standard policy: ".to_string() + &short(&shown)
+                } else {
+                    "Compare with a standard policy".to_string()
+                }}
+            </summary>
+            <form
+                method="get"
+                action=base.clone()
+                class="filter-form"
+                aria-label="Standard policy"
+                on:submit=on_submit
+            >
+                {hidden(view.kept_pairs(false))}
+                <div class="filter-row">
+                    <label class="field">
+                        <span>"Enabled"</span>
+                        <select name="std_enabled">
+                            <option value="1" selected=shown.enabled>
+                                "On"
+                            </option>
+                            <option value="0" selected=!shown.enabled>
+                                "Off"
+                            </option>
+                        </select>
+                    </label>
+                    <label class="field">
+                        <span>"Runs"</span>
+                        <select name="std_cadence">
+                            {Cadence::ALL
+                                .into_iter()
+                                .map(|c| {
+                                    view! {
+                                        <option value=c.as_param() selected=c == shown.cadence>
+                                            {c.label()}
+                                        </option>
+                                    }
+                                })
+                                .collect_view()}
+                        </select>
+                    </label>
+                    <label class="field">
+                        <span>"Keep"</span>
+                        <select name="std_keep_n">
+                            <option value="" selected=shown.keep_n.is_none()>
+                                "No number"
+                            </option>
+                            {KEEP_N_VALUES
+                                .into_iter()
+                                .map(|n| {
+                                    view! {
+                                        <option
+                                            value=n.to_string()
+                                            selected=shown.keep_n == Some(n)
+                                        >
+                                            {format!("{n} newest")}
+                                        </option>
+                                    }
+                                })
+                                .collect_view()}
+                        </select>
+                    </label>
+                    <label class="field">
+                        <span>"Older than"</span>
+                        <select name="std_older_than">
+                            <option value="" selected=shown.older_than.is_none()>
+                                "Any age"
+                            </option>
+                            {OlderThan::ALL
+                                .into_iter()
+                                .map(|o| {
+                                    view! {
+                                        <option
+                                            value=o.as_param()
+                                            selected=shown.older_than == Some(o)
+                                        >
+                                            {format!("{} days", o.days())}
+                                        </option>
+                                    }
+                                })
+                                .collect_view()}
+                        </select>
+                    </label>
+                </div>
+                <div class="filter-row">
+                    <label class="field grow">
+                        <span>"Delete tags matching"</span>
+                        <input
+                            type="text"
+                            name="std_name_regex"
+                            value=shown.name_regex.clone().unwrap_or_default()
+                            maxlength=MAX_REGEX_LEN
+                            spellcheck="false"
+                            autocomplete="off"
+                        />
+                    </label>
+                    <label class="field grow">
+                        <span>"Keep tags matching"</span>
+                        <input
+                            type="text"
+                            name="std_name_regex_keep"
+                            value=shown.name_regex_keep.clone().unwrap_or_default()
+                            maxlength=MAX_REGEX_LEN
+                            spellcheck="false"
+                            autocomplete="off"
+                        />
+                    </label>
+                </div>
+                <div class="filter-actions">
+                    <button type="submit" class="button primary">
+                        "Compare"
+                    </button>
+                    {clear
+                        .map(|href| {
+                            view! {
+                                <a class="button subtle" href=href>
+                                    "No standard"
+                                </a>
+                            }
+                        })}
+                </div>
+            </form>
+        </details>
+    }
+}
