@@ -17,7 +17,7 @@
 //! the same fields and values as the policy editor's, so a shared link shows the same drift.
 
 use crate::cleanup::{anchored_regex, CleanupPolicy, PolicyField, SavedPolicy};
-use crate::view::{clean_search, Notice, UrlNote};
+use crate::view::{clean_search, Notice, UrlNote, MAX_VIEW_QUERY_LEN};
 use crate::{format, query, AccessLevel, GroupDetails};
 use serde::{Deserialize, Serialize};
 use std::cmp::Reverse;
@@ -132,6 +132,17 @@ impl GroupPoliciesView {
         if !standard.is_empty() {
             view.standard = read_standard(&standard, &mut notices);
         }
+        if view.to_query().len() > MAX_VIEW_QUERY_LEN {
+            // Only a typed URL gets here (the forms' fields are shorter): the view must still
+            // travel to the server as data.
+            view.standard = None;
+            notices.push(Notice::from(UrlNote::UnusableStandard {
+                message: format!(
+                    "the link is longer than the {MAX_VIEW_QUERY_LEN} characters a view may \
+                     have."
+                ),
+            }));
+        }
         if view.drifting && view.standard.is_none() {
             view.drifting = false;
             notices.push(Notice::from(UrlNote::DriftWithoutStandard));
@@ -239,13 +250,18 @@ pub enum PolicyFacts {
         enabled: bool,
         next_run_at: Option<String>,
     },
+    /// GitLab shows nothing of it (the viewer may not read the project's registry, or the
+    /// registry is off).
+    Hidden,
 }
 
 impl PolicyFacts {
-    pub fn enabled(&self) -> bool {
+    /// Whether the policy runs; `None` where GitLab does not say.
+    pub fn enabled(&self) -> Option<bool> {
         match self {
-            PolicyFacts::Whole(saved) => saved.policy.enabled,
-            PolicyFacts::Summary { enabled, .. } => *enabled,
+            PolicyFacts::Whole(saved) => Some(saved.policy.enabled),
+            PolicyFacts::Summary { enabled, .. } => Some(*enabled),
+            PolicyFacts::Hidden => None,
         }
     }
 
@@ -253,6 +269,7 @@ impl PolicyFacts {
         match self {
             PolicyFacts::Whole(saved) => saved.next_run_at.as_deref(),
             PolicyFacts::Summary { next_run_at, .. } => next_run_at.as_deref(),
+            PolicyFacts::Hidden => None,
         }
     }
 
@@ -260,7 +277,7 @@ impl PolicyFacts {
     pub fn policy(&self) -> Option<&CleanupPolicy> {
         match self {
             PolicyFacts::Whole(saved) => Some(&saved.policy),
-            PolicyFacts::Summary { .. } => None,
+            PolicyFacts::Summary { .. } | PolicyFacts::Hidden => None,
         }
     }
 }
@@ -377,14 +394,20 @@ impl fmt::Display for Drift {
     }
 }
 
-/// Which fields of `policy` differ from `standard`. Regexes compare as written: GitLab
-/// stores and applies the text, so two spellings of the same set are still drift.
+/// Which fields of `policy` differ from `standard`. Regexes compare as written (an empty
+/// one is none): GitLab stores and applies the text, so two spellings of the same set are
+/// still drift. A policy GitLab holds with a value the dashboard could not read as it is
+/// (its notes say which) has an unknown drift.
 pub fn drift(standard: &CleanupPolicy, facts: &PolicyFacts) -> Drift {
-    let Some(policy) = facts.policy() else {
+    let PolicyFacts::Whole(saved) = facts else {
         return Drift::Unknown;
     };
+    if !saved.notes.is_empty() {
+        return Drift::Unknown;
+    }
+    let policy = &saved.policy;
     fn regex(r: &Option<String>) -> Option<&str> {
-        r.as_deref().map(str::trim).filter(|r| !r.is_empty())
+        r.as_deref().filter(|r| !r.is_empty())
     }
     let fields: Vec<DriftField> = [
         (DriftField::Enabled, policy.enabled != standard.enabled),
@@ -484,12 +507,14 @@ impl GroupPolicies {
         for project in projects {
             let drift = view.standard.as_ref().map(|s| drift(s, &project.policy));
             summary.projects += 1;
-            summary.enabled += u32::from(project.policy.enabled());
+            summary.enabled += u32::from(project.policy.enabled() == Some(true));
             summary.with_images += u32::from(project.repositories > 0);
             summary.drifting += u32::from(drift.as_ref().is_some_and(Drift::drifts));
             summary.unknown += u32::from(drift == Some(Drift::Unknown));
             let kept = (search.is_empty() || project.full_path.to_lowercase().contains(&search))
-                && view.enabled.is_none_or(|on| project.policy.enabled() == on)
+                && view
+                    .enabled
+                    .is_none_or(|on| project.policy.enabled() == Some(on))
                 && (!view.drifting || drift.as_ref().is_some_and(Drift::drifts));
             if kept {
                 rows.push(PolicyRow { project, drift });
@@ -532,9 +557,12 @@ impl GroupPolicies {
             let cells = [
                 p.full_path.clone(),
                 p.access
-                    .map(|a| format!("{a:?}").to_lowercase())
+                    .map(|a| a.label().to_lowercase())
                     .unwrap_or_default(),
-                p.policy.enabled().to_string(),
+                p.policy
+                    .enabled()
+                    .map(|on| on.to_string())
+                    .unwrap_or_default(),
                 field(|p| p.cadence.as_param().into()),
                 field(|p| p.keep_n.map(|n| n.to_string()).unwrap_or_default()),
                 field(|p| {

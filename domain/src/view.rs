@@ -220,7 +220,7 @@ impl fmt::Display for UrlNote {
             }
             UrlNote::NotAnOlderThan { value } => write!(
                 f,
-                "“{value}” is not an age GitLab offers (7d, 14d, 30d, 90d)."
+                "“{value}” is not an age GitLab offers (7d, 14d, 30d, 60d, 90d)."
             ),
             UrlNote::NotAPreviewChoice { value } => write!(
                 f,

@@ -263,7 +263,7 @@ pub struct Limits {
     /// Each holds every tag of the project's repositories (about 5 MiB for 10,000 tags).
     pub policy_pages_in_flight: usize,
     /// Projects a group's policy page reads at most (50 per GitLab request); a larger group
-    /// shows the first ones by path and says so.
+    /// shows the first ones GitLab lists and says so.
     pub group_policy_projects: u32,
 }
 

@@ -25,6 +25,9 @@ pub struct Instance {
     /// GraphQL's `Project.maxAccessLevel` (GitLab 16.9): the role comes with the access
     /// check. Cleared the first time this GitLab says it does not know the field.
     pub max_access_level: Arc<std::sync::atomic::AtomicBool>,
+    /// Whether this GitLab's GraphQL has `Project.containerProtectionTagRules`; cleared
+    /// the first time GitLab says it does not.
+    pub tag_rules_field: Arc<std::sync::atomic::AtomicBool>,
     pub oauth: OAuthClient,
     pub scopes: Vec<String>,
     /// Where the health check finds the registry's `/v2/`, when configured.
@@ -73,6 +76,7 @@ impl Instance {
             api: GitLabClient::new(cfg.base_url.clone(), timeout, metrics)
                 .map_err(|e| anyhow::anyhow!("{e}"))?,
             max_access_level: Arc::new(std::sync::atomic::AtomicBool::new(true)),
+            tag_rules_field: Arc::new(std::sync::atomic::AtomicBool::new(true)),
             oauth,
             scopes,
             registry_url: cfg.registry_url.clone(),

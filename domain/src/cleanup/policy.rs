@@ -79,23 +79,27 @@ pub enum OlderThan {
     Days7,
     Days14,
     Days30,
+    /// Offered since GitLab 14.4.
+    Days60,
     Days90,
 }
 
 impl OlderThan {
-    pub const ALL: [OlderThan; 4] = [
+    pub const ALL: [OlderThan; 5] = [
         OlderThan::Days7,
         OlderThan::Days14,
         OlderThan::Days30,
+        OlderThan::Days60,
         OlderThan::Days90,
     ];
 
-    /// GitLab's value: `7d`, `14d`, `30d`, `90d`.
+    /// GitLab's value: `7d`, `14d`, `30d`, `60d`, `90d`.
     pub fn as_param(self) -> &'static str {
         match self {
             OlderThan::Days7 => "7d",
             OlderThan::Days14 => "14d",
             OlderThan::Days30 => "30d",
+            OlderThan::Days60 => "60d",
             OlderThan::Days90 => "90d",
         }
     }
@@ -109,6 +113,7 @@ impl OlderThan {
             OlderThan::Days7 => 7,
             OlderThan::Days14 => 14,
             OlderThan::Days30 => 30,
+            OlderThan::Days60 => 60,
             OlderThan::Days90 => 90,
         }
     }

@@ -120,7 +120,7 @@ fn drift_names_every_differing_field_and_unknown_below_maintainer() {
     assert_eq!(drift(&standard, &summary), Drift::Unknown);
     // An empty regex is no regex.
     let empty_keep = CleanupPolicy {
-        name_regex_keep: Some(" ".into()),
+        name_regex_keep: Some(String::new()),
         ..standard.clone()
     };
     assert_eq!(drift(&standard, &whole(empty_keep, None)), Drift::Same);
@@ -243,28 +243,102 @@ fn short_says_the_policy_in_words() {
     assert!(short(&p).contains("deletes nothing"));
 }
 
+#[test]
+fn a_policy_read_with_notes_or_not_shown_has_an_unknown_drift() {
+    let standard = policy(true, Some(10), ".*");
+    let mut saved = SavedPolicy {
+        policy: standard.clone(),
+        next_run_at: None,
+        notes: Vec::new(),
+    };
+    saved.notes.push(
+        crate::cleanup::PolicyNote::UnknownOlderThan {
+            older_than: "45d".into(),
+        }
+        .into(),
+    );
+    assert_eq!(drift(&standard, &PolicyFacts::Whole(saved)), Drift::Unknown);
+    assert_eq!(drift(&standard, &PolicyFacts::Hidden), Drift::Unknown);
+    assert_eq!(PolicyFacts::Hidden.enabled(), None);
+    // Not shown is neither on nor off.
+    let projects = vec![project("acme/web", 1, PolicyFacts::Hidden)];
+    let (v, _) = view("policy=off");
+    assert!(GroupPolicies::new(group(), projects, &v, None, 0)
+        .rows
+        .is_empty());
+    // A regex compares as written: a trailing space is another regex.
+    let spaced = CleanupPolicy {
+        name_regex: Some(".* ".into()),
+        ..standard.clone()
+    };
+    assert_eq!(
+        drift(&standard, &whole(spaced, None)),
+        Drift::Differs {
+            fields: vec![DriftField::NameRegex]
+        }
+    );
+}
+
+fn make(
+    (enabled, cadence, keep, older, regex, keep_regex): (
+        bool,
+        usize,
+        Option<usize>,
+        Option<usize>,
+        String,
+        String,
+    ),
+) -> CleanupPolicy {
+    CleanupPolicy {
+        enabled,
+        cadence: Cadence::ALL[cadence],
+        keep_n: keep.map(|k| crate::cleanup::KEEP_N_VALUES[k]),
+        older_than: older.map(|o| OlderThan::ALL[o]),
+        name_regex: (!regex.is_empty()).then_some(regex),
+        name_regex_keep: (!keep_regex.is_empty()).then_some(keep_regex),
+    }
+}
+
 proptest! {
     /// Drift is empty exactly when the policies agree on every field GitLab applies.
     #[test]
     fn drift_is_same_only_for_equal_policies(
-        a in (any::<bool>(), 0usize..5, proptest::option::of(0usize..6), "[a-c.*]{0,3}"),
-        b in (any::<bool>(), 0usize..5, proptest::option::of(0usize..6), "[a-c.*]{0,3}"),
+        a in (any::<bool>(), 0usize..5, proptest::option::of(0usize..6),
+            proptest::option::of(0usize..5), "[a-c.*]{0,3}", "[ab]{0,2}"),
+        b in (any::<bool>(), 0usize..5, proptest::option::of(0usize..6),
+            proptest::option::of(0usize..5), "[a-c.*]{0,3}", "[ab]{0,2}"),
     ) {
-        let make = |(enabled, cadence, keep, regex): (bool, usize, Option<usize>, String)| {
-            CleanupPolicy {
-                enabled,
-                cadence: Cadence::ALL[cadence],
-                keep_n: keep.map(|k| crate::cleanup::KEEP_N_VALUES[k]),
-                older_than: None,
-                name_regex: (!regex.is_empty()).then_some(regex),
-                name_regex_keep: None,
-            }
-        };
         let (a, b) = (make(a), make(b));
         let d = drift(&a, &whole(b.clone(), None));
         prop_assert_eq!(d == Drift::Same, a == b);
         if let Drift::Differs { fields } = d {
             prop_assert!(!fields.is_empty());
         }
+    }
+
+    /// Whatever a URL holds, the view the page makes of it travels to the server as data:
+    /// its canonical query parses strictly to the same view.
+    #[test]
+    fn every_lenient_view_passes_the_strict_parse(
+        search in "[a-z/ ]{0,20}",
+        policy in "(on|off|maybe|)",
+        drift_on in any::<bool>(),
+        sort in "(path|tags|size|next_run|drift|nope)",
+        standard in proptest::option::of((any::<bool>(), 0usize..5,
+            proptest::option::of(0usize..6), proptest::option::of(0usize..5),
+            "[a-c.*(]{0,4}", "[ab|]{0,3}")),
+    ) {
+        let mut raw = format!(
+            "q={}&policy={policy}&sort={sort}{}",
+            query::encode_value(&search),
+            if drift_on { "&drift=1" } else { "" }
+        );
+        if let Some(standard) = standard {
+            raw.push('&');
+            raw.push_str(prefixed(&make(standard)).trim_start_matches('?'));
+        }
+        let (lenient, _) = view(&raw);
+        let strict = crate::view::parse_strict(&lenient.to_query(), GroupPoliciesView::from_pairs);
+        prop_assert_eq!(strict, Ok(lenient));
     }
 }

@@ -273,7 +273,7 @@ pub struct ExpirationPolicySpec {
     /// Tags to keep per repository (`1|5|10|25|50|100`), or null.
     #[serde(default)]
     pub keep_n: Option<u32>,
-    /// `7d|14d|30d|90d`, or null.
+    /// `7d|14d|30d|60d|90d`, or null.
     #[serde(default)]
     pub older_than: Option<String>,
     /// Regex of tags to delete (RE2, anchored), or null.

@@ -214,7 +214,7 @@ struct PolicyAttributes {
 
 const CADENCES: &[&str] = &["1d", "7d", "14d", "1month", "3month"];
 const KEEP_NS: &[u32] = &[1, 5, 10, 25, 50, 100];
-const OLDER_THANS: &[&str] = &["7d", "14d", "30d", "90d"];
+const OLDER_THANS: &[&str] = &["7d", "14d", "30d", "60d", "90d"];
 
 fn cadence_days(cadence: &str) -> i64 {
     match cadence {

@@ -17,10 +17,17 @@ pub const PROJECTS_PER_QUERY: usize = 50;
 /// Repositories per project whose tag counts and cleanup states are read.
 pub const REPOSITORIES_PER_PROJECT: usize = 20;
 
-/// The query; `with_role` asks for `maxAccessLevel`, which GitLab has since 16.9.
-pub fn group_policies(with_role: bool) -> String {
+/// The query; `with_role` asks for `maxAccessLevel` (GitLab 16.9), `with_rules` for the
+/// protection rules (tag rules arrived later than the policy type).
+pub fn group_policies(with_role: bool, with_rules: bool) -> String {
     let role = if with_role {
         "maxAccessLevel { integerValue }"
+    } else {
+        ""
+    };
+    let rules = if with_rules {
+        "containerProtectionRepositoryRules { nodes { id } }
+        containerProtectionTagRules { nodes { id } }"
     } else {
         ""
     };
@@ -35,8 +42,7 @@ query GroupPolicies($fullPath: ID!, $after: String) {{
         containerTagsExpirationPolicy {{
           enabled nextRunAt cadence keepN olderThan nameRegex nameRegexKeep
         }}
-        containerProtectionRepositoryRules {{ nodes {{ id }} }}
-        containerProtectionTagRules {{ nodes {{ id }} }}
+        {rules}
         containerRepositories(first: {REPOSITORIES_PER_PROJECT}) {{
           nodes {{
             tagsCount expirationPolicyCleanupStatus expirationPolicyStartedAt

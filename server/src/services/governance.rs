@@ -14,6 +14,7 @@ use crate::gitlab::graphql::gid;
 use crate::gitlab::policies::{
     self, GroupPoliciesData, PolicyProjectNode, REPOSITORIES_PER_PROJECT,
 };
+use crate::gitlab::GitLabClient;
 use crate::gitlab::GitLabError;
 use app::backend::Caller;
 use app::error::AppError;
@@ -23,7 +24,58 @@ use domain::governance::{
 use domain::input::NamespacePath;
 use domain::{AccessLevel, CleanupStatus, GroupDetails, Subject};
 use serde_json::json;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+/// Which optional fields this GitLab has, learnt from its answers (per instance, shared
+/// with the other pages).
+#[derive(Clone)]
+struct Fields {
+    /// `Project.maxAccessLevel` (GitLab 16.9).
+    role: Arc<AtomicBool>,
+    /// `Project.containerProtectionTagRules` (GitLab 17.x).
+    rules: Arc<AtomicBool>,
+}
+
+impl Fields {
+    /// The query with every field this GitLab has; a field GitLab says it lacks is dropped
+    /// and the query sent again (at most once per field). Without
+    /// `containerTagsExpirationPolicy` the page cannot be made: GitLab refuses it in words.
+    async fn query(
+        &self,
+        api: &GitLabClient,
+        token: &str,
+        variables: serde_json::Value,
+    ) -> Result<GroupPoliciesData, GitLabError> {
+        loop {
+            let (role, rules) = (
+                self.role.load(Ordering::Relaxed),
+                self.rules.load(Ordering::Relaxed),
+            );
+            let query = policies::group_policies(role, rules);
+            match api.graphql(token, &query, variables.clone()).await {
+                Err(GitLabError::Rejected(message))
+                    if message.contains("containerTagsExpirationPolicy") =>
+                {
+                    return Err(GitLabError::Refused(NEEDS_GITLAB_17_5.into()));
+                }
+                Err(GitLabError::Rejected(message))
+                    if role && message.contains("maxAccessLevel") =>
+                {
+                    tracing::info!("this GitLab has no Project.maxAccessLevel (before 16.9)");
+                    self.role.store(false, Ordering::Relaxed);
+                }
+                Err(GitLabError::Rejected(message))
+                    if rules && message.contains("containerProtectionTagRules") =>
+                {
+                    tracing::info!("this GitLab has no Project.containerProtectionTagRules");
+                    self.rules.store(false, Ordering::Relaxed);
+                }
+                answer => return answer,
+            }
+        }
+    }
+}
 
 /// What GitLab before 17.5 (no `containerTagsExpirationPolicy`) is told.
 const NEEDS_GITLAB_17_5: &str = "this page needs GitLab 17.5 or later, which tells every member \
@@ -45,37 +97,25 @@ impl CleanupService {
             })
             .await?;
         let limit = self.gw.group_policy_projects as usize;
-        let with_role = self.gw.instance(caller)?.max_access_level.clone();
+        let instance = self.gw.instance(caller)?;
+        let fields = Fields {
+            role: instance.max_access_level.clone(),
+            rules: instance.tag_rules_field.clone(),
+        };
+        // GitLab drops the projects a viewer may not see from a page after cutting it, so a
+        // page may hold fewer than asked: requests are bounded too, not only projects.
+        let max_requests = limit.div_ceil(policies::PROJECTS_PER_QUERY) + 2;
         let mut projects = Vec::new();
         let mut after: Option<String> = None;
+        let mut requests = 0;
         let truncated = loop {
             let variables = json!({ "fullPath": found.full_path, "after": after });
+            requests += 1;
             let data: GroupPoliciesData = self
                 .gw
                 .call(caller, subject.clone(), |api, token| {
-                    let (variables, with_role) = (variables.clone(), with_role.clone());
-                    async move {
-                        if with_role.load(Ordering::Relaxed) {
-                            let query = policies::group_policies(true);
-                            match api.graphql(&token, &query, variables.clone()).await {
-                                Err(GitLabError::Rejected(message))
-                                    if message.contains("maxAccessLevel") =>
-                                {
-                                    with_role.store(false, Ordering::Relaxed);
-                                }
-                                answer => return answer,
-                            }
-                        }
-                        let query = policies::group_policies(false);
-                        match api.graphql(&token, &query, variables).await {
-                            Err(GitLabError::Rejected(message))
-                                if message.contains("containerTagsExpirationPolicy") =>
-                            {
-                                Err(GitLabError::Refused(NEEDS_GITLAB_17_5.into()))
-                            }
-                            answer => answer,
-                        }
-                    }
+                    let (variables, fields) = (variables.clone(), fields.clone());
+                    async move { fields.query(&api, &token, variables).await }
                 })
                 .await?;
             let connection = data
@@ -98,7 +138,10 @@ impl CleanupService {
             let (true, Some(cursor)) = (page.has_next_page, page.end_cursor) else {
                 break false;
             };
-            if projects.len() >= limit {
+            if projects.len() >= limit
+                || requests >= max_requests
+                || after.as_ref() == Some(&cursor)
+            {
                 break true;
             }
             after = Some(cursor);
@@ -129,11 +172,7 @@ fn project_policy(node: PolicyProjectNode) -> Result<ProjectPolicy, String> {
                 next_run_at: p.next_run_at,
             },
         },
-        // No registry access: nothing to say but that it is not known to run.
-        None => PolicyFacts::Summary {
-            enabled: false,
-            next_run_at: None,
-        },
+        None => PolicyFacts::Hidden,
     };
     let repositories = node
         .container_repositories

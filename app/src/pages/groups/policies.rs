@@ -56,8 +56,8 @@ fn PoliciesBody(instance: String, view: GroupPoliciesView, answer: GroupPolicies
         view! {
             <p class="banner warning" role="status">
                 {format!(
-                    "This group has more than {} projects; these are the first {} by path. \
-                     An administrator can raise limits.group_policy_projects.",
+                    "This group has more than {} projects; these are the first {} GitLab \
+                     lists. An administrator can raise limits.group_policy_projects.",
                     format::count(u64::from(n)),
                     format::count(u64::from(n)),
                 )}
@@ -178,14 +178,15 @@ fn PolicyRowView(instance: String, row: PolicyRow, now: i64) -> impl IntoView {
         .access
         .map(|a| a.label().to_string())
         .unwrap_or_else(|| "role unknown".into());
-    let (badge, badge_class) = if p.policy.enabled() {
-        ("On", "badge success")
-    } else {
-        ("Off", "badge")
+    let (badge, badge_class) = match p.policy.enabled() {
+        Some(true) => ("On", "badge success"),
+        Some(false) => ("Off", "badge"),
+        None => ("Not shown", "badge"),
     };
     let rules_text = match &p.policy {
         PolicyFacts::Whole(saved) => short(&saved.policy),
         PolicyFacts::Summary { .. } => "Only Maintainers see the rules".to_string(),
+        PolicyFacts::Hidden => "GitLab shows it only to those who read the registry".to_string(),
     };
     let next = p.policy.next_run_at().map(str::to_string);
     let cleanups = &p.cleanups;
@@ -243,12 +244,12 @@ fn PolicyRowView(instance: String, row: PolicyRow, now: i64) -> impl IntoView {
     });
     view! {
         <tr data-project=p.full_path.clone()>
-            <td>
+            <th scope="row">
                 <a href=links::cleanup(&instance, &p.full_path)>
                     <strong>{p.full_path.clone()}</strong>
                 </a>
                 <div class="muted small">{role}</div>
-            </td>
+            </th>
             <td>
                 <span class=badge_class>{badge}</span>
                 <div class="muted small">{rules_text}</div>
@@ -269,7 +270,14 @@ fn PolicyRowView(instance: String, row: PolicyRow, now: i64) -> impl IntoView {
             <td class="num">{format::count(u64::from(p.repositories))}</td>
             <td class="num" title=partial.clone().unwrap_or_default()>
                 {format::count(p.tags)}
-                {partial.is_some().then_some("+")}
+                {partial
+                    .clone()
+                    .map(|text| {
+                        view! {
+                            "+"
+                            <span class="visually-hidden">{format!(" ({text})")}</span>
+                        }
+                    })}
             </td>
             <td
                 class="num"
@@ -308,8 +316,14 @@ fn submit_to(base: String) -> impl Fn(leptos::ev::SubmitEvent) + Clone {
             return;
         };
         ev.prevent_default();
-        let (view, _) = GroupPoliciesView::from_pairs(&domain::query::parse(&query));
-        navigate(&format!("{base}{}", view.to_query()), Default::default());
+        let (view, notices) = GroupPoliciesView::from_pairs(&domain::query::parse(&query));
+        // What the page cannot use stays in the URL, and the page says why.
+        let target = if notices.is_empty() {
+            view.to_query()
+        } else {
+            format!("?{query}")
+        };
+        navigate(&format!("{base}{target}"), Default::default());
     }
 }
 
