@@ -12,13 +12,25 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-/// A free loopback port (taken and released at once).
+/// A free loopback port for a server that binds it a moment later (haproxy, Redis, a
+/// replica). Taken below Linux's ephemeral range (32768 and up): the servers other tests
+/// start on port 0 get ephemeral ports, so none of them can take this one between the check
+/// and its use, which once made a test talk to another test's server. Each process starts
+/// at its own offset and never hands out a port twice.
 pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .expect("a free loopback port")
-        .local_addr()
-        .expect("a bound address")
-        .port()
+    use std::sync::atomic::{AtomicU16, Ordering};
+    const FIRST: u16 = 10_000;
+    const SPAN: u16 = 20_000;
+    static NEXT: AtomicU16 = AtomicU16::new(0);
+    let offset = std::process::id() % u32::from(SPAN);
+    for _ in 0..SPAN {
+        let step = u32::from(NEXT.fetch_add(1, Ordering::Relaxed));
+        let port = FIRST + ((offset + step) % u32::from(SPAN)) as u16;
+        if TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return port;
+        }
+    }
+    panic!("no free loopback port between {FIRST} and {}", FIRST + SPAN)
 }
 
 fn program(name: &str) -> PathBuf {
