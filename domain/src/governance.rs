@@ -23,6 +23,8 @@ use serde::{Deserialize, Serialize};
 use std::cmp::Reverse;
 use std::fmt;
 
+pub mod apply;
+
 /// Prefix of the standard policy's fields in the URL.
 const STANDARD_PREFIX: &str = "std_";
 
@@ -166,11 +168,7 @@ impl GroupPoliciesView {
             pairs.push(("sort".into(), self.sort.as_param().into()));
         }
         if let Some(standard) = &self.standard {
-            pairs.extend(
-                query::parse(&standard.to_query())
-                    .into_iter()
-                    .map(|(k, v)| (format!("{STANDARD_PREFIX}{k}"), v)),
-            );
+            pairs.extend(standard_pairs(standard));
         }
         query::build(
             &pairs
@@ -197,6 +195,14 @@ impl GroupPoliciesView {
             .filter(|(k, _)| k.starts_with(STANDARD_PREFIX) == standard)
             .collect()
     }
+}
+
+/// The standard's `std_<field>` pairs, in the policy's canonical order.
+fn standard_pairs(standard: &CleanupPolicy) -> Vec<(String, String)> {
+    query::parse(&standard.to_query())
+        .into_iter()
+        .map(|(k, v)| (format!("{STANDARD_PREFIX}{k}"), v))
+        .collect()
 }
 
 /// The standard from its `std_` fields, on top of GitLab's form defaults with the policy

@@ -150,6 +150,14 @@ pub enum UrlNote {
     },
     /// `drift=1` without a standard policy to compare with.
     DriftWithoutStandard,
+    /// `project=` was not a GitLab project id.
+    NotAProject {
+        value: String,
+    },
+    /// More projects were chosen than one change may cover; the first `max` were kept.
+    TooManyProjects {
+        max: usize,
+    },
 }
 
 impl fmt::Display for UrlNote {
@@ -237,6 +245,14 @@ impl fmt::Display for UrlNote {
             UrlNote::DriftWithoutStandard => f.write_str(
                 "Only drifting projects were asked for, but no standard policy was given; \
                  showing every project.",
+            ),
+            UrlNote::NotAProject { value } => {
+                write!(f, "“{value}” is not a project id and was ignored.")
+            }
+            UrlNote::TooManyProjects { max } => write!(
+                f,
+                "A standard is applied to at most {max} projects at once; the first {max} \
+                 chosen are kept."
             ),
         }
     }

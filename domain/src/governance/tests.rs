@@ -42,7 +42,7 @@ fn whole(policy: CleanupPolicy, next_run_at: Option<&str>) -> PolicyFacts {
     })
 }
 
-fn group() -> GroupDetails {
+pub(super) fn group() -> GroupDetails {
     GroupDetails {
         id: 10,
         name: "ACME".into(),
@@ -206,7 +206,7 @@ fn the_page_filters_sorts_and_counts_before_filtering() {
     assert_eq!(paths, ["acme/web", "acme/docs"]);
 }
 
-fn prefixed(standard: &CleanupPolicy) -> String {
+pub(super) fn prefixed(standard: &CleanupPolicy) -> String {
     GroupPoliciesView {
         standard: Some(standard.clone()),
         ..GroupPoliciesView::default()
@@ -279,7 +279,7 @@ fn a_policy_read_with_notes_or_not_shown_has_an_unknown_drift() {
     );
 }
 
-fn make(
+pub(super) fn make(
     (enabled, cadence, keep, older, regex, keep_regex): (
         bool,
         usize,
