@@ -18,6 +18,7 @@ use domain::credentials::{
     CredentialKind, CredentialOwner, CredentialRequest, CredentialsPage, InstanceHealth,
     IssuedCredential,
 };
+use domain::governance::apply::{ApplyOutcome, ApplyReview, ApplyView};
 use domain::governance::{GroupPolicies, GroupPoliciesView};
 use domain::input::{NamespacePath, TagName, TagNames};
 use domain::protection::{ProtectionRules, RuleChange};
@@ -222,6 +223,11 @@ pub trait Cleanup: Send + Sync + 'static {
         project: &NamespacePath,
         change: &RuleChange,
     ) -> Result<ProtectionRules, AppError>;
+}
+
+/// A group's cleanup policies side by side, and a standard applied to chosen projects.
+#[async_trait]
+pub trait Governance: Send + Sync + 'static {
     /// The policies of a group's projects (subgroups included), compared with the view's
     /// standard, filtered and sorted.
     async fn group_policies(
@@ -230,6 +236,23 @@ pub trait Cleanup: Send + Sync + 'static {
         group: &NamespacePath,
         view: &GroupPoliciesView,
     ) -> Result<GroupPolicies, AppError>;
+    /// What saving the view's standard in each chosen project would change and delete, and
+    /// which projects are left out; nothing is saved.
+    async fn apply_review(
+        &self,
+        caller: &Caller,
+        group: &NamespacePath,
+        view: &ApplyView,
+    ) -> Result<ApplyReview, AppError>;
+    /// Saves the standard in each chosen project where the review's checks still hold
+    /// (`confirm`: the group's path, typed); one outcome per project, in order.
+    async fn apply_standard(
+        &self,
+        caller: &Caller,
+        group: &NamespacePath,
+        view: &ApplyView,
+        confirm: &str,
+    ) -> Result<Vec<ApplyOutcome>, AppError>;
 }
 
 /// Registry credentials (deploy and access tokens) and the instance's registry health.
@@ -318,6 +341,7 @@ pub struct Backend {
     pub browse: Arc<dyn Browse>,
     pub tags: Arc<dyn Tags>,
     pub cleanup: Arc<dyn Cleanup>,
+    pub governance: Arc<dyn Governance>,
     pub credentials: Arc<dyn Credentials>,
     pub storage: Arc<dyn Storage>,
 }

@@ -131,6 +131,15 @@ pub fn group_policies(instance: &str, group_path: &str) -> String {
     )
 }
 
+/// The review of applying a standard policy to chosen projects of a group.
+pub fn apply_standard(instance: &str, group_path: &str) -> String {
+    format!(
+        "/i/{}/policies/apply/{}",
+        segment(instance),
+        full_path(group_path)
+    )
+}
+
 /// The JSON API's answer for a group's policies (`query`: the page's view), as JSON or CSV.
 pub fn group_policies_api(instance: &str, group_path: &str, query: &str, csv: bool) -> String {
     let mut url = format!(

@@ -31,7 +31,7 @@ use crate::pages::auth::SignInPage;
 use crate::pages::cleanup::CleanupPolicyPage;
 use crate::pages::credentials::CredentialsPageView;
 use crate::pages::errors::NotFoundPage;
-use crate::pages::groups::{GroupListPage, GroupPage, GroupPoliciesPage};
+use crate::pages::groups::{GroupApplyPage, GroupListPage, GroupPage, GroupPoliciesPage};
 use crate::pages::instance::{InstanceHealthPage, InstanceLayout};
 use crate::pages::projects::{ProjectListPage, ProjectPage, ProjectStoragePage};
 use crate::pages::tags::{CompareTagsPage, TagDetailPage, TagListPage};
@@ -212,6 +212,7 @@ page_group! {
         CleanupRoute => CleanupPolicyPage,
         /// The cleanup policies of a group's projects.
         GroupPoliciesRoute => GroupPoliciesPage,
+        GroupApplyRoute => GroupApplyPage,
     }
 }
 
@@ -237,6 +238,11 @@ pub fn AppRoutes() -> impl IntoView {
                 <Route
                     path=path!("policies/groups/*path")
                     view=GroupPoliciesRoute::lazy()
+                    ssr=SsrMode::Async
+                />
+                <Route
+                    path=path!("policies/apply/*path")
+                    view=GroupApplyRoute::lazy()
                     ssr=SsrMode::Async
                 />
                 <Route path=path!("cleanup/*path") view=CleanupRoute::lazy() ssr=SsrMode::Async />

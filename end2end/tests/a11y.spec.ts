@@ -11,6 +11,7 @@ const PAGES = [
   '/i/demo/groups',
   '/i/demo/groups/acme',
   '/i/demo/policies/groups/acme?std_enabled=1&std_cadence=7d',
+  '/i/demo/policies/apply/acme?std_enabled=1&std_cadence=7d&project=1001&project=1003',
   '/i/demo/projects/acme/web',
   '/i/demo/repositories/2?sort=name_asc',
   '/i/demo/repositories/1/tags/v2.3.1',

@@ -54,5 +54,52 @@ test('a developer sees which policies are on, and that only maintainers see thei
   await signIn(page, 'devon', `${POLICIES}?std_enabled=1`);
   await expect(page.locator('tr[data-project="acme/web"]')).toContainText('Only Maintainers see the rules');
   await expect(page.locator('tr[data-project="acme/web"] [data-testid="drift"]')).toContainText('Unknown');
-  await expect(page.getByTestId('policies-summary')).toContainText('3 unknown');
+  await expect(page.getByTestId('policies-summary')).toContainText('2 unknown');
+});
+
+test('a standard is reviewed, then applied to two projects: saved where devon maintains, refused where he develops', async ({ page }) => {
+  const standard = 'std_enabled=1&std_cadence=7d&std_keep_n=5&std_older_than=30d&std_name_regex=.*';
+  await signIn(page, 'devon', `${POLICIES}?${standard}`);
+  await waitForHydration(page);
+  await page.getByRole('checkbox', { name: 'Choose acme/web' }).check();
+  await page.getByRole('checkbox', { name: 'Choose acme/platform/tools' }).check();
+  await page.getByRole('button', { name: 'Review saving the standard in the ticked projects' }).click();
+  await expect(page).toHaveURL(/\/i\/demo\/policies\/apply\/acme\?std_enabled=1&.*&project=1003&project=1001$/);
+  await expect(page.getByRole('heading', { name: 'Apply a standard policy in ACME' })).toBeVisible();
+
+  // The review: what changes where, what each policy deletes, who is left out and why.
+  const web = page.locator('tr[data-project="acme/web"]');
+  await expect(web.getByTestId('apply-state')).toContainText('Not applied');
+  await expect(web).toContainText('needs the Maintainer role; yours is Developer');
+  const tools = page.locator('tr[data-project="acme/platform/tools"]');
+  await expect(tools).toContainText('Maintainer');
+  await expect(tools.getByTestId('apply-state')).toContainText('keep, older than');
+  await expect(tools.getByTestId('own-deletes')).toContainText('0 tags');
+  await expect(tools.getByTestId('standard-deletes')).toContainText('0 tags');
+  await expect(page.getByTestId('apply-summary')).toContainText('changes 1 of 2 projects');
+
+  // The group's path, typed, and nothing else.
+  const apply = page.getByRole('button', { name: 'Apply to 1 project' });
+  await expect(apply).toBeDisabled();
+  await page.getByTestId('confirm-apply').fill('acme/web');
+  await expect(apply).toBeDisabled();
+  await page.getByTestId('confirm-apply').fill('acme');
+  await apply.click();
+  const report = page.getByTestId('apply-outcomes');
+  await expect(report).toContainText('GitLab saved the standard in 1 of 2 projects');
+  await expect(report.locator('li[data-project="acme/platform/tools"]')).toContainText('Saved');
+  await expect(report.locator('li[data-project="acme/web"]')).toContainText('Not applied');
+
+  // Back on the group's page, with the standard: tools has it now.
+  await report.getByRole('link', { name: "Back to the group's policies" }).click();
+  await expect(page).toHaveURL(url(`${POLICIES}?${standard.replace('.*', '.%2A')}&std_name_regex_keep=`));
+  await expect(page.locator('tr[data-project="acme/platform/tools"] [data-testid="drift"]')).toContainText('Same');
+
+  // Tools back as the demo has it (GitLab's defaults, off), the same way.
+  await page.goto(url('/i/demo/policies/apply/acme?std_enabled=0&std_name_regex=&project=1003'));
+  await expect(page.locator('tr[data-project="acme/platform/tools"] [data-testid="apply-state"]')).toContainText('fields');
+  await waitForHydration(page);
+  await page.getByTestId('confirm-apply').fill('acme');
+  await page.getByRole('button', { name: 'Apply to 1 project' }).click();
+  await expect(page.getByTestId('apply-outcomes')).toContainText('GitLab saved the standard in 1 of 1 project');
 });

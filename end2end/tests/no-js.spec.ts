@@ -121,3 +121,15 @@ test('a group’s policies and their drift read without JavaScript', async ({ pa
   await expect(page.locator('table.policies-table tbody tr')).toHaveCount(1);
   await expect(page.locator('tr[data-project="acme/web"] [data-testid="drift"]')).toContainText('Differs');
 });
+
+test('the review of applying a standard reads without JavaScript; applying says it needs it', async ({ page }) => {
+  await signIn(page, 'maria', '/i/demo/policies/groups/acme?std_enabled=1&std_keep_n=5');
+  await page.getByRole('checkbox', { name: 'Choose acme/web' }).check();
+  await page.getByRole('button', { name: 'Review saving the standard in the ticked projects' }).click();
+  await expect(page).toHaveURL(/\/i\/demo\/policies\/apply\/acme\?std_enabled=1&.*std_keep_n=5&.*project=1001$/);
+  const web = page.locator('tr[data-project="acme/web"]');
+  await expect(web.getByTestId('apply-state')).toContainText('keep');
+  await expect(web.getByTestId('standard-deletes')).toContainText('tags');
+  await expect(page.getByRole('button', { name: 'Apply to 1 project' })).toBeDisabled();
+  await expect(page.getByText('Applying needs JavaScript')).toBeVisible();
+});

@@ -14,7 +14,7 @@
 
 use crate::auth::caller::MAX_BEARER_LEN;
 use crate::state::AppState;
-use app::backend::{Browse, Caller, Cleanup, SignIn, Storage, Tags};
+use app::backend::{Browse, Caller, Cleanup, Governance, SignIn, Storage, Tags};
 use app::error::AppError;
 use axum::extract::rejection::{JsonRejection, PathRejection};
 use axum::extract::{FromRequest, FromRequestParts, Path, RawQuery, State};
@@ -27,6 +27,7 @@ use domain::cleanup::{
     check_confirmations, CleanupPolicy, Mode, Notice, RepositoryPreview, RunConfirmation,
     RunOutcome, SavedPolicy,
 };
+use domain::governance::apply::{ApplyOutcome, ApplyReview, ApplyView};
 use domain::governance::{GroupPolicies, GroupPoliciesView};
 use domain::input::{NamespacePath, TagName, TagNames, TagPair};
 use domain::protection::{ProtectionRules, RuleChange};
@@ -536,6 +537,15 @@ struct GroupPoliciesQuery {
     drift: Option<String>,
     /// `path`, `tags`, `size`, `next_run` or `drift`.
     sort: Option<String>,
+    /// `csv` for CSV (one line per project); JSON otherwise.
+    format: Option<String>,
+}
+
+/// A standard policy in a query: the policy editor's fields with a `std_` prefix.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+struct StandardQuery {
     /// The standard policy is on (`1`) or off (`0`); any `std_` field sets a standard, its
     /// other fields default to GitLab's form (every day, keep 10, older than 90 days).
     std_enabled: Option<String>,
@@ -543,18 +553,33 @@ struct GroupPoliciesQuery {
     std_cadence: Option<String>,
     /// The standard's tags to keep: `1`, `5`, `10`, `25`, `50`, `100`, or empty.
     std_keep_n: Option<String>,
-    /// The standard's age limit: `7d`, `14d`, `30d`, `90d`, or empty.
+    /// The standard's age limit: `7d`, `14d`, `30d`, `60d`, `90d`, or empty.
     std_older_than: Option<String>,
     /// The standard's delete regex (RE2, at most 255 characters).
     std_name_regex: Option<String>,
     /// The standard's keep regex.
     std_name_regex_keep: Option<String>,
-    /// `csv` for CSV (one line per project); JSON otherwise.
-    format: Option<String>,
+}
+
+/// The projects a standard is applied to.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+struct ApplyQuery {
+    /// A chosen project's GitLab id; repeated for each, at most 20.
+    project: Option<Vec<u64>>,
+}
+
+/// The typed confirmation of applying a standard.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ApplyBody {
+    /// The group's full path, as the user typed it.
+    pub confirm: String,
 }
 
 #[utoipa::path(get, path = "/api/v1/{instance}/groups/{group}/policies", tag = "cleanup",
-    params(GroupPathParams, GroupPoliciesQuery),
+    params(GroupPathParams, GroupPoliciesQuery, StandardQuery),
     responses((status = 200, description = "The cleanup policies of the group's projects \
         (subgroups included), with their drift from the standard; `format=csv` answers \
         text/csv", body = GroupPolicies), Errors))]
@@ -574,7 +599,7 @@ async fn group_policies(
     let view = view_from(query, GroupPoliciesView::from_pairs)?;
     let page = state
         .services
-        .cleanup
+        .governance
         .group_policies(&caller, &group, &view)
         .await?;
     if !csv {
@@ -599,6 +624,54 @@ async fn group_policies(
         page.to_csv(),
     )
         .into_response())
+}
+
+#[utoipa::path(get, path = "/api/v1/{instance}/groups/{group}/policies/apply", tag = "cleanup",
+    params(GroupPathParams, StandardQuery, ApplyQuery),
+    responses((status = 200, description = "For each chosen project: whether the standard is \
+        applied there (in the group, Maintainer, not already its policy), the fields saving it \
+        changes, and what the project's own policy and the standard would delete (tags and \
+        bytes). Nothing is saved.", body = ApplyReview), Errors))]
+async fn apply_review(
+    State(state): State<AppState>,
+    ApiCaller(caller): ApiCaller,
+    ApiPath(path): ApiPath<GroupPathParams>,
+    RawQuery(query): RawQuery,
+) -> ApiResult<ApplyReview> {
+    let group = NamespacePath::group(&path.group)?;
+    let view = view_from(query, ApplyView::from_pairs)?;
+    Ok(Json(
+        state
+            .services
+            .governance
+            .apply_review(&caller, &group, &view)
+            .await?,
+    ))
+}
+
+#[utoipa::path(post, path = "/api/v1/{instance}/groups/{group}/policies/apply", tag = "cleanup",
+    params(GroupPathParams, StandardQuery, ApplyQuery), request_body = ApplyBody,
+    responses((status = 200, description = "One outcome per chosen project, in order. Each \
+        project is read again first; the standard is saved only where it is in the group, the \
+        caller is Maintainer and its policy differs (else `excluded` or `unchanged`); `saved` \
+        carries the policy GitLab answered with, `refused` GitLab's words.",
+        body = Vec<ApplyOutcome>), Errors))]
+async fn apply_standard(
+    State(state): State<AppState>,
+    ApiCaller(caller): ApiCaller,
+    ApiPath(path): ApiPath<GroupPathParams>,
+    RawQuery(query): RawQuery,
+    ApiJson(body): ApiJson<ApplyBody>,
+) -> ApiResult<Vec<ApplyOutcome>> {
+    let group = NamespacePath::group(&path.group)?;
+    let view = view_from(query, ApplyView::from_pairs)?;
+    Ok(Json(
+        state
+            .services
+            .governance
+            .apply_standard(&caller, &group, &view, &body.confirm)
+            .await?,
+    ))
 }
 
 #[utoipa::path(get, path = "/api/v1/{instance}/repositories/{id}/tags", tag = "tags",
@@ -1060,6 +1133,7 @@ fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(run_cleanup))
         .routes(routes!(change_protection_rule))
         .routes(routes!(group_policies))
+        .routes(routes!(apply_review, apply_standard))
 }
 
 /// The OpenAPI document of the API.

@@ -129,6 +129,7 @@ impl AppState {
             browse: self.services.browse.clone(),
             tags: self.services.tags.clone(),
             cleanup: self.services.cleanup.clone(),
+            governance: self.services.governance.clone(),
             credentials: self.services.credentials.clone(),
             storage: self.services.storage.clone(),
         }

@@ -60,19 +60,27 @@ pub(super) fn demo() -> Dataset {
         projects: vec![
             acme_web(&mut rng),
             acme_platform_api(&mut rng),
-            project(
-                1003,
-                "acme/platform/tools",
-                "Tools",
-                "Internal tooling; the registry is on but nothing was pushed yet.",
-                Visibility::Private,
-                (200 * DAY, 30 * DAY),
-                Vec::new(),
-            ),
+            acme_platform_tools(),
             olivia_secret(&mut rng),
             opensource_cli(&mut rng),
         ],
     }
+}
+
+/// Internal tooling with nothing pushed yet. devon, a Developer elsewhere in acme, maintains
+/// it: a user whose role differs between a group's projects.
+fn acme_platform_tools() -> ProjectSpec {
+    let mut p = project(
+        1003,
+        "acme/platform/tools",
+        "Tools",
+        "Internal tooling; the registry is on but nothing was pushed yet.",
+        Visibility::Private,
+        (200 * DAY, 30 * DAY),
+        Vec::new(),
+    );
+    p.members = vec![member("devon", 40)];
+    p
 }
 
 fn users() -> Vec<UserSpec> {

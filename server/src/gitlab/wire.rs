@@ -83,6 +83,19 @@ pub struct Group {
     pub web_url: String,
 }
 
+impl From<Group> for domain::GroupDetails {
+    fn from(group: Group) -> Self {
+        domain::GroupDetails {
+            id: group.id,
+            name: group.name,
+            full_path: group.full_path,
+            description: group.description,
+            visibility: group.visibility.unwrap_or_else(|| "private".into()),
+            web_url: group.web_url,
+        }
+    }
+}
+
 /// A registry repository (`/registry/repositories`).
 #[derive(Debug, Clone, Deserialize, PartialEq)]
 pub struct Repository {

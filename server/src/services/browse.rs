@@ -370,27 +370,10 @@ impl Browse for BrowseService {
         group: &NamespacePath,
         view: &RepositoryListView,
     ) -> Result<(GroupDetails, RepositoryPage), AppError> {
-        let subject = Subject::Group(group.to_string());
-        let found = self
-            .gw
-            .call(caller, subject, |api, token| {
-                let path = group.to_string();
-                async move { api.group(&token, &path).await }
-            })
-            .await?;
+        let found = self.gw.group(caller, group).await?;
         let page = self
             .repository_page(caller, Owner::Group, &found.full_path, view)
             .await?;
-        Ok((
-            GroupDetails {
-                id: found.id,
-                name: found.name,
-                full_path: found.full_path,
-                description: found.description,
-                visibility: found.visibility.unwrap_or_else(|| "private".into()),
-                web_url: found.web_url,
-            },
-            page,
-        ))
+        Ok((found.into(), page))
     }
 }

@@ -20,7 +20,6 @@ use domain::cleanup::{
     PolicyNote, PolicyRegex, PreviewRepository, RunConfirmation, RunOutcome, RunResult,
     SavedPolicy, KEEP_N_VALUES, MAX_REGEX_LEN, MAX_RUN_REPOSITORIES,
 };
-use domain::governance::{GroupPolicies, GroupPoliciesView};
 use domain::input::NamespacePath;
 use domain::protection::{ProtectionRules, RuleChange};
 use domain::{AccessLevel, ProjectDetails, Subject};
@@ -316,6 +315,60 @@ impl CleanupService {
     }
 }
 
+/// Saves `policy` as the project's cleanup policy through GitLab and writes the audit event:
+/// the policy GitLab saved, or its refusal (`BadRequest`, in GitLab's words). The caller has
+/// checked the role; this runs inside [`Gateway::to_the_end`].
+pub(crate) async fn write_policy(
+    gw: &Gateway,
+    caller: &Caller,
+    project: &wire::Project,
+    policy: &CleanupPolicy,
+) -> Result<SavedPolicy, AppError> {
+    // GitLab would refuse what does not compile; say so before asking it.
+    policy
+        .compile()
+        .map_err(|e| AppError::BadRequest { message: e.message })?;
+    let attributes = json!({
+        "enabled": policy.enabled,
+        "cadence": policy.cadence.as_param(),
+        "keep_n": policy.keep_n,
+        "older_than": policy.older_than.map(OlderThan::as_param),
+        "name_regex": policy.name_regex.clone().unwrap_or_default(),
+        "name_regex_keep": policy.name_regex_keep.clone().unwrap_or_default(),
+    });
+    let api = gw.instance(caller)?.api.clone();
+    let token = caller.credential.token();
+    let result = api
+        .update_cleanup_policy(token.secret(), project.id, attributes)
+        .await;
+    gw.audit(
+        caller,
+        "save_cleanup_policy",
+        &format!(
+            "project {}: {}",
+            project.path_with_namespace,
+            policy.to_query()
+        ),
+        &match &result {
+            Ok(_) => "saved".to_string(),
+            Err(error) => errors::sentence(error),
+        },
+    );
+    match result {
+        Ok(saved) => Ok(saved_policy(Some(saved))),
+        Err(GitLabError::Refused(message)) => Err(AppError::BadRequest {
+            message: format!("GitLab refused the policy: {message}"),
+        }),
+        Err(other) => Err(gw
+            .failure(
+                caller,
+                other,
+                Subject::CleanupPolicy(project.path_with_namespace.clone()),
+            )
+            .await),
+    }
+}
+
 /// Sends the bulk deletes of a run, one repository after the other, each only while the
 /// fresh plan deletes exactly what was confirmed.
 async fn send_run(
@@ -400,15 +453,6 @@ async fn send_run(
 
 #[async_trait]
 impl Cleanup for CleanupService {
-    async fn group_policies(
-        &self,
-        caller: &Caller,
-        group: &NamespacePath,
-        view: &GroupPoliciesView,
-    ) -> Result<GroupPolicies, AppError> {
-        self.read_group_policies(caller, group, view).await
-    }
-
     async fn overview(
         &self,
         caller: &Caller,
@@ -452,52 +496,10 @@ impl Cleanup for CleanupService {
         if let Some(reason) = edit_refusal(access_of(&project)) {
             return Err(AppError::NotAllowed { reason });
         }
-        // GitLab would refuse what does not compile; say so before asking it.
-        policy
-            .compile()
-            .map_err(|e| AppError::BadRequest { message: e.message })?;
-        let attributes = json!({
-            "enabled": policy.enabled,
-            "cadence": policy.cadence.as_param(),
-            "keep_n": policy.keep_n,
-            "older_than": policy.older_than.map(OlderThan::as_param),
-            "name_regex": policy.name_regex.clone().unwrap_or_default(),
-            "name_regex_keep": policy.name_regex_keep.clone().unwrap_or_default(),
-        });
-        let gw = self.gw.clone();
-        let owned_caller = caller.clone();
-        let described = policy.to_query();
+        let (gw, owned_caller, policy) = (self.gw.clone(), caller.clone(), policy.clone());
         let saved = self
             .gw
-            .to_the_end(async move {
-                let api = gw.instance(&owned_caller)?.api.clone();
-                let token = owned_caller.credential.token();
-                let result = api
-                    .update_cleanup_policy(token.secret(), project.id, attributes)
-                    .await;
-                gw.audit(
-                    &owned_caller,
-                    "save_cleanup_policy",
-                    &format!("project {}: {described}", project.path_with_namespace),
-                    &match &result {
-                        Ok(_) => "saved".to_string(),
-                        Err(error) => errors::sentence(error),
-                    },
-                );
-                match result {
-                    Ok(saved) => Ok(saved_policy(Some(saved))),
-                    Err(GitLabError::Refused(message)) => Err(AppError::BadRequest {
-                        message: format!("GitLab refused the policy: {message}"),
-                    }),
-                    Err(other) => Err(gw
-                        .failure(
-                            &owned_caller,
-                            other,
-                            Subject::CleanupPolicy(project.path_with_namespace.clone()),
-                        )
-                        .await),
-                }
-            })
+            .to_the_end(async move { write_policy(&gw, &owned_caller, &project, &policy).await })
             .await;
         // Whatever GitLab answered, the next page reads the policy from GitLab again.
         self.gw.caches.forget_project_pages();

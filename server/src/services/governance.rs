@@ -9,15 +9,17 @@
 //! ([`domain::governance`]), so the page, the JSON and the CSV agree.
 
 use super::cleanup::saved_policy;
-use super::CleanupService;
+use super::{CleanupService, Gateway, StorageService};
 use crate::gitlab::graphql::gid;
 use crate::gitlab::policies::{
     self, GroupPoliciesData, PolicyProjectNode, REPOSITORIES_PER_PROJECT,
 };
 use crate::gitlab::GitLabClient;
 use crate::gitlab::GitLabError;
-use app::backend::Caller;
+use app::backend::{Caller, Governance};
 use app::error::AppError;
+use async_trait::async_trait;
+use domain::governance::apply::{ApplyOutcome, ApplyReview, ApplyView};
 use domain::governance::{
     GroupPolicies, GroupPoliciesView, LastCleanups, PolicyFacts, ProjectPolicy,
 };
@@ -26,6 +28,8 @@ use domain::{AccessLevel, CleanupStatus, GroupDetails, Subject};
 use serde_json::json;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
+
+mod apply;
 
 /// Which optional fields this GitLab has, learnt from its answers (per instance, shared
 /// with the other pages).
@@ -81,21 +85,65 @@ impl Fields {
 const NEEDS_GITLAB_17_5: &str = "this page needs GitLab 17.5 or later, which tells every member \
     whether a project's cleanup policy is on";
 
-impl CleanupService {
-    pub(super) async fn read_group_policies(
+/// A group's policies, and a standard applied to chosen projects ([`apply`]).
+pub struct GovernanceService {
+    gw: Arc<Gateway>,
+    cleanup: Arc<CleanupService>,
+    storage: Arc<StorageService>,
+}
+
+#[async_trait]
+impl Governance for GovernanceService {
+    async fn group_policies(
+        &self,
+        caller: &Caller,
+        group: &NamespacePath,
+        view: &GroupPoliciesView,
+    ) -> Result<GroupPolicies, AppError> {
+        self.read_group_policies(caller, group, view).await
+    }
+
+    async fn apply_review(
+        &self,
+        caller: &Caller,
+        group: &NamespacePath,
+        view: &ApplyView,
+    ) -> Result<ApplyReview, AppError> {
+        self.review(caller, group, view).await
+    }
+
+    async fn apply_standard(
+        &self,
+        caller: &Caller,
+        group: &NamespacePath,
+        view: &ApplyView,
+        confirm: &str,
+    ) -> Result<Vec<ApplyOutcome>, AppError> {
+        self.apply(caller, group, view, confirm).await
+    }
+}
+
+impl GovernanceService {
+    pub fn new(
+        gw: Arc<Gateway>,
+        cleanup: Arc<CleanupService>,
+        storage: Arc<StorageService>,
+    ) -> Self {
+        GovernanceService {
+            gw,
+            cleanup,
+            storage,
+        }
+    }
+
+    async fn read_group_policies(
         &self,
         caller: &Caller,
         group: &NamespacePath,
         view: &GroupPoliciesView,
     ) -> Result<GroupPolicies, AppError> {
         let subject = Subject::Group(group.to_string());
-        let found = self
-            .gw
-            .call(caller, subject.clone(), |api, token| {
-                let path = group.to_string();
-                async move { api.group(&token, &path).await }
-            })
-            .await?;
+        let found = self.gw.group(caller, group).await?;
         let limit = self.gw.group_policy_projects as usize;
         let instance = self.gw.instance(caller)?;
         let fields = Fields {
@@ -147,14 +195,7 @@ impl CleanupService {
             after = Some(cursor);
         };
         projects.truncate(limit);
-        let group = GroupDetails {
-            id: found.id,
-            name: found.name,
-            full_path: found.full_path,
-            description: found.description,
-            visibility: found.visibility.unwrap_or_else(|| "private".into()),
-            web_url: found.web_url,
-        };
+        let group = GroupDetails::from(found);
         let truncated_at = truncated.then_some(self.gw.group_policy_projects);
         let now = time::OffsetDateTime::now_utc().unix_timestamp();
         Ok(GroupPolicies::new(group, projects, view, truncated_at, now))

@@ -27,7 +27,7 @@ use tracing::Instrument;
 pub mod browse;
 pub mod cleanup;
 pub mod credentials;
-mod governance;
+pub mod governance;
 pub mod protection;
 pub mod storage;
 pub mod tags;
@@ -36,6 +36,7 @@ pub mod usage;
 pub use browse::BrowseService;
 pub use cleanup::CleanupService;
 pub use credentials::CredentialService;
+pub use governance::GovernanceService;
 pub use storage::StorageService;
 pub use tags::TagService;
 
@@ -93,6 +94,19 @@ impl Gateway {
             Ok(value) => Ok(value),
             Err(error) => Err(self.failure(caller, error, subject).await),
         }
+    }
+
+    /// A group by path, which also checks that the caller may see it.
+    pub(crate) async fn group(
+        &self,
+        caller: &Caller,
+        group: &domain::input::NamespacePath,
+    ) -> Result<crate::gitlab::wire::Group, AppError> {
+        self.call(caller, Subject::Group(group.to_string()), |api, token| {
+            let path = group.to_string();
+            async move { api.group(&token, &path).await }
+        })
+        .await
     }
 
     /// A failed GitLab call in the user's terms; a refused credential signs the caller out.
@@ -160,6 +174,7 @@ pub struct Services {
     pub browse: Arc<BrowseService>,
     pub tags: Arc<TagService>,
     pub cleanup: Arc<CleanupService>,
+    pub governance: Arc<GovernanceService>,
     pub credentials: Arc<CredentialService>,
     pub storage: Arc<StorageService>,
 }
@@ -168,15 +183,21 @@ impl Services {
     pub fn new(gateway: Arc<Gateway>) -> Self {
         let tags = Arc::new(TagService::new(gateway.clone()));
         let cleanup = Arc::new(CleanupService::new(gateway.clone(), tags.clone()));
+        let storage = Arc::new(StorageService::new(
+            gateway.clone(),
+            tags.clone(),
+            cleanup.clone(),
+        ));
         Services {
             browse: Arc::new(BrowseService::new(gateway.clone())),
-            cleanup: cleanup.clone(),
-            credentials: Arc::new(CredentialService::new(gateway.clone())),
-            storage: Arc::new(StorageService::new(
+            governance: Arc::new(GovernanceService::new(
                 gateway.clone(),
-                tags.clone(),
                 cleanup.clone(),
+                storage.clone(),
             )),
+            cleanup,
+            credentials: Arc::new(CredentialService::new(gateway.clone())),
+            storage,
             tags,
             gateway,
         }

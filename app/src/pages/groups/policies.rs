@@ -4,6 +4,7 @@
 
 use domain::cleanup::{Cadence, CleanupPolicy, OlderThan, KEEP_N_VALUES, MAX_REGEX_LEN};
 use domain::format;
+use domain::governance::apply::ApplyView;
 use domain::governance::{
     short, Drift, GroupPolicies, GroupPoliciesView, PoliciesSort, PolicyFacts, PolicyRow,
 };
@@ -89,6 +90,15 @@ fn PoliciesBody(instance: String, view: GroupPoliciesView, answer: GroupPolicies
         <p class="summary" data-testid="policies-summary">
             {summary}
         </p>
+        {(has_standard && !rows.is_empty())
+            .then(|| {
+                view! {
+                    <ChooseForm
+                        action=links::apply_standard(&instance, &answer.group.full_path)
+                        view=view.clone()
+                    />
+                }
+            })}
         {if rows.is_empty() {
             view! {
                 <div class="empty-state">
@@ -141,22 +151,23 @@ fn PoliciesTable(
                 </caption>
                 <thead>
                     <tr>
-                        <th scope="col">"Project"</th>
-                        <th scope="col">"Policy"</th>
-                        <th scope="col">"Next run"</th>
-                        <th scope="col" class="num">
+                        {has_standard
+                            .then(|| {
+                                view! {
+                                    <th scope="col">
+                                        <span class="visually-hidden">"Choose"</span>
+                                    </th>
+                                }
+                            })} <th scope="col">"Project"</th> <th scope="col">"Policy"</th>
+                        <th scope="col">"Next run"</th> <th scope="col" class="num">
                             "Images"
-                        </th>
-                        <th scope="col" class="num">
+                        </th> <th scope="col" class="num">
                             "Tags"
-                        </th>
-                        <th scope="col" class="num">
+                        </th> <th scope="col" class="num">
                             "Size"
-                        </th>
-                        <th scope="col" class="num">
+                        </th> <th scope="col" class="num">
                             "Rules"
-                        </th>
-                        <th scope="col">"Last cleanups"</th>
+                        </th> <th scope="col">"Last cleanups"</th>
                         {has_standard.then(|| view! { <th scope="col">"Standard"</th> })}
                     </tr>
                 </thead>
@@ -242,15 +253,29 @@ fn PolicyRowView(instance: String, row: PolicyRow, now: i64) -> impl IntoView {
             </td>
         }
     });
+    let choose = drift.is_some().then(|| {
+        view! {
+            <td class="choose">
+                <input
+                    type="checkbox"
+                    name="project"
+                    value=p.id.to_string()
+                    form="apply-form"
+                    aria-label=format!("Choose {}", p.full_path)
+                />
+            </td>
+        }
+    });
     view! {
-        <tr data-project=p.full_path.clone()>
-            <th scope="row">
+        <tr data-project=p
+            .full_path
+            .clone()>
+            {choose} <th scope="row">
                 <a href=links::cleanup(&instance, &p.full_path)>
                     <strong>{p.full_path.clone()}</strong>
                 </a>
                 <div class="muted small">{role}</div>
-            </th>
-            <td>
+            </th> <td>
                 <span class=badge_class>{badge}</span>
                 <div class="muted small">{rules_text}</div>
             </td>
@@ -266,8 +291,7 @@ fn PolicyRowView(instance: String, row: PolicyRow, now: i64) -> impl IntoView {
                     }
                     None => view! { <span class="muted">"—"</span> }.into_any(),
                 }}
-            </td>
-            <td class="num">{format::count(u64::from(p.repositories))}</td>
+            </td> <td class="num">{format::count(u64::from(p.repositories))}</td>
             <td class="num" title=partial.clone().unwrap_or_default()>
                 {format::count(p.tags)}
                 {partial
@@ -302,29 +326,38 @@ fn PolicyRowView(instance: String, row: PolicyRow, now: i64) -> impl IntoView {
             <td>
                 {(!states.is_empty()).then(|| view! { <span class="badges">{states}</span> })}
                 <div class="muted small">{last.unwrap_or_else(|| "No cleanup yet".into())}</div>
-            </td>
-            {drift}
+            </td> {drift}
         </tr>
     }
 }
 
 /// Navigates to the query of the submitted form once hydrated; an ordinary GET without JS.
-fn submit_to(base: String) -> impl Fn(leptos::ev::SubmitEvent) + Clone {
+/// `canonical` reads the form's query as the target page's view: its canonical query, or
+/// `None` when the page will note something (what it cannot use stays in the URL then, and
+/// the page says why).
+fn submit_to(
+    base: String,
+    canonical: fn(&[(String, String)]) -> Option<String>,
+) -> impl Fn(leptos::ev::SubmitEvent) + Clone {
     let navigate = use_navigate();
     move |ev: leptos::ev::SubmitEvent| {
         let Some(query) = crate::components::form_query(&ev) else {
             return;
         };
         ev.prevent_default();
-        let (view, notices) = GroupPoliciesView::from_pairs(&domain::query::parse(&query));
-        // What the page cannot use stays in the URL, and the page says why.
-        let target = if notices.is_empty() {
-            view.to_query()
-        } else {
-            format!("?{query}")
-        };
+        let target = canonical(&domain::query::parse(&query)).unwrap_or(format!("?{query}"));
         navigate(&format!("{base}{target}"), Default::default());
     }
+}
+
+fn policies_query(pairs: &[(String, String)]) -> Option<String> {
+    let (view, notices) = GroupPoliciesView::from_pairs(pairs);
+    notices.is_empty().then(|| view.to_query())
+}
+
+fn apply_query(pairs: &[(String, String)]) -> Option<String> {
+    let (view, notices) = ApplyView::from_pairs(pairs);
+    notices.is_empty().then(|| view.to_query())
 }
 
 fn hidden(pairs: Vec<(String, String)>) -> impl IntoView {
@@ -334,9 +367,34 @@ fn hidden(pairs: Vec<(String, String)>) -> impl IntoView {
         .collect_view()
 }
 
+/// The GET form the rows' checkboxes belong to (`form="apply-form"`): it carries the
+/// standard to the review of applying it.
+#[component]
+fn ChooseForm(action: String, view: GroupPoliciesView) -> impl IntoView {
+    let on_submit = submit_to(action.clone(), apply_query);
+    view! {
+        <form
+            id="apply-form"
+            method="get"
+            action=action
+            class="choose-form"
+            aria-label="Apply the standard"
+            on:submit=on_submit
+        >
+            {hidden(view.kept_pairs(true))}
+            <span class="muted small">
+                "Tick projects, then see what saving the standard there would change and delete."
+            </span>
+            <button type="submit" class="button">
+                "Review saving the standard in the ticked projects"
+            </button>
+        </form>
+    }
+}
+
 #[component]
 fn FilterForm(base: String, view: GroupPoliciesView) -> impl IntoView {
-    let on_submit = submit_to(base.clone());
+    let on_submit = submit_to(base.clone(), policies_query);
     let has_standard = view.standard.is_some();
     view! {
         <form
@@ -413,7 +471,7 @@ fn FilterForm(base: String, view: GroupPoliciesView) -> impl IntoView {
 
 #[component]
 fn StandardForm(base: String, view: GroupPoliciesView) -> impl IntoView {
-    let on_submit = submit_to(base.clone());
+    let on_submit = submit_to(base.clone(), policies_query);
     let standard = view.standard.clone();
     let shown = standard.clone().unwrap_or(CleanupPolicy {
         enabled: true,

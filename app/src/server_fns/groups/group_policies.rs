@@ -14,5 +14,8 @@ pub async fn group_policy_page(
 ) -> Result<GroupPolicies, AppError> {
     let (backend, caller) = crate::backend::caller(&instance).await?;
     let group = domain::input::NamespacePath::group(&group_path)?;
-    backend.cleanup.group_policies(&caller, &group, &view).await
+    backend
+        .governance
+        .group_policies(&caller, &group, &view)
+        .await
 }
