@@ -4,8 +4,8 @@
 
 use domain::cleanup::view::{PolicyPageView, PreviewShow};
 use domain::cleanup::{
-    keep_suggestion, preview, Cadence, CleanupOverview, CleanupPolicy, OlderThan, PolicyField,
-    Reason, RepositoryPreview, KEEP_N_VALUES,
+    keep_suggestion, preview, CleanupOverview, CleanupPolicy, PolicyField, Reason,
+    RepositoryPreview,
 };
 use domain::format;
 use domain::storage::RepositoryFreed;
@@ -15,7 +15,9 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_navigate;
 use leptos_router::NavigateOptions;
 
-use crate::components::{use_hydrated, Loaded, Notices};
+use crate::components::{
+    use_hydrated, CadenceOptions, KeepNOptions, Loaded, Notices, OlderThanOptions,
+};
 use crate::links;
 use crate::pages::instance::use_instance;
 use crate::pages::use_query_pairs;
@@ -284,57 +286,20 @@ fn PolicyForm(
                 <label class="field">
                     <span>"Run cleanup"</span>
                     <select name="cadence">
-                        {Cadence::ALL
-                            .into_iter()
-                            .map(|c| {
-                                view! {
-                                    <option value=c.as_param() selected=c == d.cadence>
-                                        {c.label()}
-                                    </option>
-                                }
-                            })
-                            .collect_view()}
+                        <CadenceOptions selected=d.cadence />
                     </select>
                 </label>
                 <label class="field">
                     <span>"Keep the most recent"</span>
                     <select name="keep_n">
-                        <option value="" selected=d.keep_n.is_none()>
-                            "Any number of tags (no limit)"
-                        </option>
-                        {KEEP_N_VALUES
-                            .into_iter()
-                            .map(|n| {
-                                view! {
-                                    <option value=n.to_string() selected=d.keep_n == Some(n)>
-                                        {format::plural(
-                                            n as u64,
-                                            "tag per image",
-                                            "tags per image",
-                                        )}
-                                    </option>
-                                }
-                            })
-                            .collect_view()}
+                        <KeepNOptions selected=d.keep_n />
                     </select>
                     {error_for(PolicyField::KeepN)}
                 </label>
                 <label class="field">
                     <span>"Remove tags older than"</span>
                     <select name="older_than">
-                        <option value="" selected=d.older_than.is_none()>
-                            "Any age"
-                        </option>
-                        {OlderThan::ALL
-                            .into_iter()
-                            .map(|o| {
-                                view! {
-                                    <option value=o.as_param() selected=d.older_than == Some(o)>
-                                        {format!("{} days", o.days())}
-                                    </option>
-                                }
-                            })
-                            .collect_view()}
+                        <OlderThanOptions selected=d.older_than />
                     </select>
                 </label>
                 <label class="field">

@@ -2,7 +2,7 @@
 //! page. Two GET forms keep every choice in the URL: the filters (carrying the standard) and
 //! the standard (carrying the filters), so the page reads the same without JavaScript.
 
-use domain::cleanup::{Cadence, CleanupPolicy, OlderThan, KEEP_N_VALUES, MAX_REGEX_LEN};
+use domain::cleanup::{CleanupPolicy, MAX_REGEX_LEN};
 use domain::format;
 use domain::governance::apply::ApplyView;
 use domain::governance::{
@@ -12,7 +12,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_navigate;
 
-use crate::components::{Loaded, Notices};
+use crate::components::{CadenceOptions, KeepNOptions, Loaded, Notices, OlderThanOptions};
 use crate::links;
 use crate::pages::instance::use_instance;
 use crate::pages::projects::Breadcrumbs;
@@ -512,58 +512,19 @@ fn StandardForm(base: String, view: GroupPoliciesView) -> impl IntoView {
                     <label class="field">
                         <span>"Runs"</span>
                         <select name="std_cadence">
-                            {Cadence::ALL
-                                .into_iter()
-                                .map(|c| {
-                                    view! {
-                                        <option value=c.as_param() selected=c == shown.cadence>
-                                            {c.label()}
-                                        </option>
-                                    }
-                                })
-                                .collect_view()}
+                            <CadenceOptions selected=shown.cadence />
                         </select>
                     </label>
                     <label class="field">
                         <span>"Keep"</span>
                         <select name="std_keep_n">
-                            <option value="" selected=shown.keep_n.is_none()>
-                                "No number"
-                            </option>
-                            {KEEP_N_VALUES
-                                .into_iter()
-                                .map(|n| {
-                                    view! {
-                                        <option
-                                            value=n.to_string()
-                                            selected=shown.keep_n == Some(n)
-                                        >
-                                            {format!("{n} newest")}
-                                        </option>
-                                    }
-                                })
-                                .collect_view()}
+                            <KeepNOptions selected=shown.keep_n />
                         </select>
                     </label>
                     <label class="field">
                         <span>"Older than"</span>
                         <select name="std_older_than">
-                            <option value="" selected=shown.older_than.is_none()>
-                                "Any age"
-                            </option>
-                            {OlderThan::ALL
-                                .into_iter()
-                                .map(|o| {
-                                    view! {
-                                        <option
-                                            value=o.as_param()
-                                            selected=shown.older_than == Some(o)
-                                        >
-                                            {format!("{} days", o.days())}
-                                        </option>
-                                    }
-                                })
-                                .collect_view()}
+                            <OlderThanOptions selected=shown.older_than />
                         </select>
                     </label>
                 </div>
