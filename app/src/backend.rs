@@ -236,6 +236,12 @@ pub trait Governance: Send + Sync + 'static {
         group: &NamespacePath,
         view: &GroupPoliciesView,
     ) -> Result<GroupPolicies, AppError>;
+    /// The policies of every project of the instance (administrators only), as a group's.
+    async fn instance_policies(
+        &self,
+        caller: &Caller,
+        view: &GroupPoliciesView,
+    ) -> Result<GroupPolicies, AppError>;
     /// What saving the view's standard in each chosen project would change and delete, and
     /// which projects are left out; nothing is saved.
     async fn apply_review(

@@ -140,13 +140,22 @@ pub fn apply_standard(instance: &str, group_path: &str) -> String {
     )
 }
 
-/// The JSON API's answer for a group's policies (`query`: the page's view), as JSON or CSV.
-pub fn group_policies_api(instance: &str, group_path: &str, query: &str, csv: bool) -> String {
-    let mut url = format!(
-        "/api/v1/{}/groups/{}/policies",
-        segment(instance),
-        utf8_percent_encode(group_path.trim_matches('/'), QUERY_VALUE)
-    );
+/// The cleanup policies of every project of an instance (its administrators' page).
+pub fn instance_policies(instance: &str) -> String {
+    format!("/i/{}/policies", segment(instance))
+}
+
+/// The JSON API's answer for a group's policies, or the instance's (`group_path`: `None`),
+/// for the page's view (`query`), as JSON or CSV.
+pub fn policies_api(instance: &str, group_path: Option<&str>, query: &str, csv: bool) -> String {
+    let mut url = match group_path {
+        Some(group) => format!(
+            "/api/v1/{}/groups/{}/policies",
+            segment(instance),
+            utf8_percent_encode(group.trim_matches('/'), QUERY_VALUE)
+        ),
+        None => format!("/api/v1/{}/policies", segment(instance)),
+    };
     let mut query = query.trim_start_matches('?').to_string();
     if csv {
         if !query.is_empty() {

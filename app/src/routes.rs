@@ -31,7 +31,9 @@ use crate::pages::auth::SignInPage;
 use crate::pages::cleanup::CleanupPolicyPage;
 use crate::pages::credentials::CredentialsPageView;
 use crate::pages::errors::NotFoundPage;
-use crate::pages::groups::{GroupApplyPage, GroupListPage, GroupPage, GroupPoliciesPage};
+use crate::pages::groups::{
+    GroupApplyPage, GroupListPage, GroupPage, GroupPoliciesPage, InstancePoliciesPage,
+};
 use crate::pages::instance::{InstanceHealthPage, InstanceLayout};
 use crate::pages::projects::{ProjectListPage, ProjectPage, ProjectStoragePage};
 use crate::pages::tags::{CompareTagsPage, TagDetailPage, TagListPage};
@@ -213,6 +215,7 @@ page_group! {
         /// The cleanup policies of a group's projects.
         GroupPoliciesRoute => GroupPoliciesPage,
         GroupApplyRoute => GroupApplyPage,
+        InstancePoliciesRoute => InstancePoliciesPage,
     }
 }
 
@@ -238,6 +241,11 @@ pub fn AppRoutes() -> impl IntoView {
                 <Route
                     path=path!("policies/groups/*path")
                     view=GroupPoliciesRoute::lazy()
+                    ssr=SsrMode::Async
+                />
+                <Route
+                    path=path!("policies")
+                    view=InstancePoliciesRoute::lazy()
                     ssr=SsrMode::Async
                 />
                 <Route

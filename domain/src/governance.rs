@@ -1,6 +1,7 @@
 //! A group's cleanup policies side by side: every project of the group and its subgroups
-//! with its policy in short, its next run, its repositories' last cleanups and counts, and,
-//! when the page names a standard policy, how each project's policy differs from it.
+//! (or, for an instance administrator, of the whole instance) with its policy in short, its
+//! next run, its repositories' last cleanups and counts, and, when the page names a standard
+//! policy, how each project's policy differs from it.
 //!
 //! How a page is made:
 //! 1. The server reads the group's projects (subgroups included) in GraphQL pages, the
@@ -487,7 +488,9 @@ pub struct PoliciesSummary {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct GroupPolicies {
-    pub group: GroupDetails,
+    /// The group whose projects (subgroups included) these are; `None`: every project of
+    /// the instance (its administrators' page).
+    pub group: Option<GroupDetails>,
     pub rows: Vec<PolicyRow>,
     pub summary: PoliciesSummary,
     /// The standard the drift is measured against.
@@ -501,7 +504,7 @@ pub struct GroupPolicies {
 impl GroupPolicies {
     /// Compares, filters and sorts the projects read for `view` (the module docs say how).
     pub fn new(
-        group: GroupDetails,
+        group: Option<GroupDetails>,
         projects: Vec<ProjectPolicy>,
         view: &GroupPoliciesView,
         truncated_at: Option<u32>,

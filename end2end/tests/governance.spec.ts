@@ -103,3 +103,17 @@ test('a standard is reviewed, then applied to two projects: saved where devon ma
   await page.getByRole('button', { name: 'Apply to 1 project' }).click();
   await expect(page.getByTestId('apply-outcomes')).toContainText('GitLab saved the standard in 1 of 1 project');
 });
+
+test('an administrator finds every project’s policy from the groups page', async ({ page }) => {
+  await signIn(page, 'ada', '/i/demo/groups');
+  await page.getByRole('link', { name: 'cleanup policies of every project' }).click();
+  await expect(page).toHaveURL(url('/i/demo/policies'));
+  await expect(page.getByRole('heading', { name: 'Cleanup policies of every project' })).toBeVisible();
+  await expect(page.locator('table.policies-table tbody tr')).toHaveCount(5);
+  await expect(page.locator('tr[data-project="olivia/secret"]')).toContainText('Off');
+  // A group's member who is no administrator is not offered it.
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await signIn(page, 'maria', '/i/demo/groups');
+  await expect(page.getByRole('heading', { name: 'Groups' })).toBeVisible();
+  await expect(page.getByRole('link', { name: 'cleanup policies of every project' })).toHaveCount(0);
+});

@@ -75,6 +75,8 @@ pub(crate) struct User {
     /// A project or group access token's bot user (GitLab's `project_bot` user type): it cannot
     /// sign in, so the sign-in page never offers it.
     pub bot: bool,
+    /// An instance administrator.
+    pub admin: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -410,6 +412,7 @@ impl World {
                 email: u.email.clone(),
                 state: u.state.clone(),
                 bot: false,
+                admin: u.admin,
             })
             .collect();
         let user_id = |name: &str| users.iter().find(|u| u.username == name).map(|u| u.id);
@@ -624,6 +627,7 @@ impl World {
             name,
             state: "active".to_owned(),
             bot: true,
+            admin: false,
         });
         Some(id)
     }
@@ -743,7 +747,15 @@ impl World {
         self.direct_project_access(user, project).max(inherited)
     }
 
+    /// Whether `user` is an instance administrator.
+    pub fn is_admin(&self, user: Option<u64>) -> bool {
+        user.is_some_and(|id| self.users.iter().any(|u| u.id == id && u.admin))
+    }
+
     pub fn can_see_project(&self, user: Option<u64>, project: &Project) -> bool {
+        if self.is_admin(user) {
+            return true;
+        }
         match project.visibility {
             Visibility::Public => true,
             Visibility::Internal => user.is_some(),
@@ -752,6 +764,9 @@ impl World {
     }
 
     pub fn can_see_group(&self, user: Option<u64>, group: &Group) -> bool {
+        if self.is_admin(user) {
+            return true;
+        }
         match group.visibility {
             Visibility::Public => true,
             Visibility::Internal if user.is_some() => true,
@@ -777,6 +792,7 @@ impl World {
         let level = self.project_access(user, project);
         match project.registry_access_level {
             RegistryAccessLevel::Disabled => false,
+            _ if self.is_admin(user) => true,
             RegistryAccessLevel::Private => level >= access::REPORTER,
             RegistryAccessLevel::Enabled => {
                 level >= access::REPORTER
@@ -795,6 +811,7 @@ impl World {
     pub fn can_read_code(&self, user: Option<u64>, project: &Project) -> bool {
         self.can_see_project(user, project)
             && match project.visibility {
+                _ if self.is_admin(user) => true,
                 Visibility::Public => true,
                 Visibility::Internal => user.is_some(),
                 Visibility::Private => self.project_access(user, project) >= access::REPORTER,
@@ -804,13 +821,13 @@ impl World {
     /// GitLab's `destroy_container_image` (Developer and above).
     pub fn can_destroy_image(&self, user: Option<u64>, project: &Project) -> bool {
         self.can_read_registry(user, project)
-            && self.project_access(user, project) >= access::DEVELOPER
+            && (self.is_admin(user) || self.project_access(user, project) >= access::DEVELOPER)
     }
 
     /// GitLab's `admin_container_image` (Maintainer and above).
     pub fn can_admin_registry(&self, user: Option<u64>, project: &Project) -> bool {
         self.can_read_registry(user, project)
-            && self.project_access(user, project) >= access::MAINTAINER
+            && (self.is_admin(user) || self.project_access(user, project) >= access::MAINTAINER)
     }
 
     /// Repositories of a project, by id.

@@ -590,30 +590,60 @@ async fn group_policies(
     RawQuery(query): RawQuery,
 ) -> Result<Response, ApiError> {
     let group = NamespacePath::group(&path.group)?;
+    let (view, csv) = policies_view(query)?;
+    let page = state
+        .services
+        .governance
+        .group_policies(&caller, &group, &view)
+        .await?;
+    Ok(policies_answer(page, csv))
+}
+
+#[utoipa::path(get, path = "/api/v1/{instance}/policies", tag = "cleanup",
+    params(InstancePath, GroupPoliciesQuery, StandardQuery),
+    responses((status = 200, description = "The cleanup policies of every project of the \
+        instance, with their drift from the standard (GitLab administrators only; `group` is \
+        null); `format=csv` answers text/csv", body = GroupPolicies), Errors))]
+async fn instance_policies(
+    State(state): State<AppState>,
+    ApiCaller(caller): ApiCaller,
+    RawQuery(query): RawQuery,
+) -> Result<Response, ApiError> {
+    let (view, csv) = policies_view(query)?;
+    let page = state
+        .services
+        .governance
+        .instance_policies(&caller, &view)
+        .await?;
+    Ok(policies_answer(page, csv))
+}
+
+/// A policy page's view from the query, and whether CSV was asked for.
+fn policies_view(query: Option<String>) -> Result<(GroupPoliciesView, bool), ApiError> {
     let csv = query
         .as_deref()
         .map(domain::query::parse)
         .unwrap_or_default()
         .iter()
         .any(|(k, v)| k == "format" && v == "csv");
-    let view = view_from(query, GroupPoliciesView::from_pairs)?;
-    let page = state
-        .services
-        .governance
-        .group_policies(&caller, &group, &view)
-        .await?;
+    Ok((view_from(query, GroupPoliciesView::from_pairs)?, csv))
+}
+
+/// A policy page as JSON, or as a CSV attachment named after its group.
+fn policies_answer(page: GroupPolicies, csv: bool) -> Response {
     if !csv {
-        return Ok(Json(page).into_response());
+        return Json(page).into_response();
     }
-    let name = format!(
-        "attachment; filename=\"{}-policies.csv\"",
-        page.group
-            .full_path
-            .replace(|c: char| !c.is_ascii_alphanumeric() && c != '-', "_")
-    );
+    let stem = page
+        .group
+        .as_ref()
+        .map(|g| g.full_path.as_str())
+        .unwrap_or("all-projects")
+        .replace(|c: char| !c.is_ascii_alphanumeric() && c != '-', "_");
+    let name = format!("attachment; filename=\"{stem}-policies.csv\"");
     let disposition =
         HeaderValue::from_str(&name).unwrap_or(HeaderValue::from_static("attachment"));
-    Ok((
+    (
         [
             (
                 header::CONTENT_TYPE,
@@ -623,7 +653,7 @@ async fn group_policies(
         ],
         page.to_csv(),
     )
-        .into_response())
+        .into_response()
 }
 
 #[utoipa::path(get, path = "/api/v1/{instance}/groups/{group}/policies/apply", tag = "cleanup",
@@ -1133,6 +1163,7 @@ fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(run_cleanup))
         .routes(routes!(change_protection_rule))
         .routes(routes!(group_policies))
+        .routes(routes!(instance_policies))
         .routes(routes!(apply_review, apply_standard))
 }
 

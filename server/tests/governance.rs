@@ -370,3 +370,72 @@ async fn the_review_counts_what_each_policy_deletes_as_the_policy_page_does() {
         .unwrap();
     assert_eq!(empty.status(), 400);
 }
+
+#[tokio::test]
+async fn an_administrator_sees_every_projects_policy_and_may_apply_where_no_member_may() {
+    let server = start(&[]).await;
+    let ada = signed_in(&server, "ada").await;
+    let page: GroupPolicies = call(
+        &ada,
+        "instance_policies",
+        json!({"instance": "demo", "view": WEB_POLICY}),
+    )
+    .await;
+    assert_eq!(page.group, None);
+    let mut all = paths(&page);
+    all.sort_unstable();
+    assert_eq!(
+        all,
+        [
+            "acme/platform/api",
+            "acme/platform/tools",
+            "acme/web",
+            "olivia/secret",
+            "opensource/cli"
+        ],
+        "a member of nothing, she sees every project"
+    );
+    assert!(page
+        .rows
+        .iter()
+        .all(|r| matches!(r.project.policy, PolicyFacts::Whole(_))));
+    let web = page
+        .rows
+        .iter()
+        .find(|r| r.project.full_path == "acme/web")
+        .unwrap();
+    assert_eq!(web.drift, Some(Drift::Same));
+
+    // An administrator may save a policy where she is no member.
+    let review: ApplyReview = call(
+        &ada,
+        "apply_review",
+        json!({"instance": "demo", "group_path": "acme",
+            "view": format!("{STANDARD}&project=1003")}),
+    )
+    .await;
+    assert!(eligible(&review, 0).changes());
+
+    // Anyone else is told the page is the administrators'.
+    let maria = signed_in(&server, "maria").await;
+    let refused = maria
+        .server_fn("instance_policies", json!({"instance": "demo", "view": ""}))
+        .await;
+    assert_eq!(refused.status(), 403);
+    let token = token_for(&server, "ada", "api").await;
+    let csv = reqwest::Client::new()
+        .get(format!(
+            "{}/api/v1/demo/policies?format=csv",
+            server.base_url
+        ))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(csv.status(), 200);
+    assert!(csv.headers()["content-disposition"]
+        .to_str()
+        .unwrap()
+        .contains("all-projects-policies.csv"));
+    assert_eq!(csv.text().await.unwrap().lines().count(), 6);
+}

@@ -155,7 +155,7 @@ fn the_page_filters_sorts_and_counts_before_filtering() {
         ),
     ];
     let (v, _) = view(&format!("drift=1&sort=drift&{}", prefixed(&standard)));
-    let page = GroupPolicies::new(group(), projects.clone(), &v, None, 0);
+    let page = GroupPolicies::new(Some(group()), projects.clone(), &v, None, 0);
     let paths: Vec<&str> = page
         .rows
         .iter()
@@ -179,7 +179,7 @@ fn the_page_filters_sorts_and_counts_before_filtering() {
     );
 
     let (v, _) = view("sort=next_run");
-    let page = GroupPolicies::new(group(), projects.clone(), &v, None, 0);
+    let page = GroupPolicies::new(Some(group()), projects.clone(), &v, None, 0);
     let paths: Vec<&str> = page
         .rows
         .iter()
@@ -197,7 +197,7 @@ fn the_page_filters_sorts_and_counts_before_filtering() {
     assert!(page.rows.iter().all(|r| r.drift.is_none()));
 
     let (v, _) = view("sort=tags&policy=on&q=A");
-    let page = GroupPolicies::new(group(), projects, &v, None, 0);
+    let page = GroupPolicies::new(Some(group()), projects, &v, None, 0);
     let paths: Vec<&str> = page
         .rows
         .iter()
@@ -220,7 +220,7 @@ fn csv_quotes_and_defuses_formulas() {
     odd.name_regex_keep = Some("-keep".into());
     let projects = vec![project("acme/web", 3, whole(odd, None))];
     let (v, _) = view(&prefixed(&policy(true, None, ".*")));
-    let csv = GroupPolicies::new(group(), projects, &v, None, 0).to_csv();
+    let csv = GroupPolicies::new(Some(group()), projects, &v, None, 0).to_csv();
     let lines: Vec<&str> = csv.split("\r\n").collect();
     assert!(lines[0].starts_with("project,access,enabled,cadence"));
     assert_eq!(
@@ -263,7 +263,7 @@ fn a_policy_read_with_notes_or_not_shown_has_an_unknown_drift() {
     // Not shown is neither on nor off.
     let projects = vec![project("acme/web", 1, PolicyFacts::Hidden)];
     let (v, _) = view("policy=off");
-    assert!(GroupPolicies::new(group(), projects, &v, None, 0)
+    assert!(GroupPolicies::new(Some(group()), projects, &v, None, 0)
         .rows
         .is_empty());
     // A regex compares as written: a trailing space is another regex.

@@ -91,6 +91,7 @@ fn users() -> Vec<UserSpec> {
         (4, "reese", "Reese Reporter"),
         (5, "gus", "Gus Guest"),
         (6, "nora", "Nora Outsider"),
+        (7, "ada", "Ada Admin"),
     ]
     .into_iter()
     .map(|(id, username, name)| UserSpec {
@@ -99,6 +100,8 @@ fn users() -> Vec<UserSpec> {
         name: name.to_owned(),
         email: format!("{username}@example.test"),
         state: "active".to_owned(),
+        // An instance administrator and member of nothing.
+        admin: username == "ada",
     })
     .collect()
 }

@@ -62,6 +62,10 @@ pub struct UserSpec {
     /// Account state (`active`, `blocked`, …); only `active` users may sign in.
     #[serde(default = "default_user_state")]
     pub state: String,
+    /// An instance administrator: sees every project and group, and may do in each what a
+    /// Maintainer may (GitLab's admin mode), without being a member.
+    #[serde(default)]
+    pub admin: bool,
 }
 
 fn default_user_state() -> String {

@@ -136,6 +136,10 @@ pub(crate) fn for_viewer(
         .can_read_registry(cx.user, project)
         .then(|| TagsExpirationPolicy {
             policy: project.policy.clone(),
-            level: cx.world.project_access(cx.user, project),
+            level: if cx.world.is_admin(cx.user) {
+                crate::model::access::ADMIN
+            } else {
+                cx.world.project_access(cx.user, project)
+            },
         })
 }

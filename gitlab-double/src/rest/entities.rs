@@ -27,7 +27,7 @@ pub(crate) fn user_full(user: &User, origin: &str) -> Value {
         map.insert("public_email".into(), Value::Null);
         map.insert("email".into(), json!(user.email));
         map.insert("commit_email".into(), json!(user.email));
-        map.insert("is_admin".into(), json!(false));
+        map.insert("is_admin".into(), json!(user.admin));
         map.insert("can_create_group".into(), json!(true));
         map.insert("can_create_project".into(), json!(true));
         map.insert("two_factor_enabled".into(), json!(false));

@@ -382,7 +382,8 @@ pub(super) async fn update(
     let user = caller.require_write()?;
     let world = double.world();
     let project = find_project(&world, &caller, &id)?;
-    if world.project_access(Some(user), project) < access::MAINTAINER {
+    if world.project_access(Some(user), project) < access::MAINTAINER && !world.is_admin(Some(user))
+    {
         return Err(ApiError::Forbidden);
     }
     let params = Params::parse(query.as_deref());

@@ -17,9 +17,18 @@ pub const PROJECTS_PER_QUERY: usize = 50;
 /// Repositories per project whose tag counts and cleanup states are read.
 pub const REPOSITORIES_PER_PROJECT: usize = 20;
 
+/// Where a policy page's projects come from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Scope {
+    /// A group and its subgroups (`$fullPath`).
+    Group,
+    /// Every project the viewer sees: for an administrator, the whole instance.
+    Instance,
+}
+
 /// The query; `with_role` asks for `maxAccessLevel` (GitLab 16.9), `with_rules` for the
 /// protection rules (tag rules arrived later than the policy type).
-pub fn group_policies(with_role: bool, with_rules: bool) -> String {
+pub fn policies_query(scope: Scope, with_role: bool, with_rules: bool) -> String {
     let role = if with_role {
         "maxAccessLevel { integerValue }"
     } else {
@@ -31,11 +40,8 @@ pub fn group_policies(with_role: bool, with_rules: bool) -> String {
     } else {
         ""
     };
-    format!(
-        r#"
-query GroupPolicies($fullPath: ID!, $after: String) {{
-  group(fullPath: $fullPath) {{
-    projects(includeSubgroups: true, first: {PROJECTS_PER_QUERY}, after: $after) {{
+    let projects = format!(
+        r#"projects(first: {PROJECTS_PER_QUERY}, after: $after{subgroups}) {{
       nodes {{
         id name fullPath webUrl containerRegistryEnabled containerRepositoriesCount {role}
         statistics {{ containerRegistrySize }}
@@ -51,17 +57,32 @@ query GroupPolicies($fullPath: ID!, $after: String) {{
         }}
       }}
       pageInfo {{ hasNextPage endCursor }}
-    }}
-  }}
-}}"#
-    )
+    }}"#,
+        subgroups = if scope == Scope::Group {
+            ", includeSubgroups: true"
+        } else {
+            ""
+        }
+    );
+    match scope {
+        Scope::Group => format!(
+            "query GroupPolicies($fullPath: ID!, $after: String) {{\n  group(fullPath: $fullPath) \
+             {{\n    {projects}\n  }}\n}}"
+        ),
+        Scope::Instance => {
+            format!("query InstancePolicies($after: String) {{\n  {projects}\n}}")
+        }
+    }
 }
 
-/// `{ group: { projects } }`.
+/// `{ group: { projects } }` or, for the instance, `{ projects }`.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct GroupPoliciesData {
+pub struct PoliciesData {
+    #[serde(default)]
     pub group: Option<GroupProjects>,
+    #[serde(default)]
+    pub projects: Option<Connection<PolicyProjectNode>>,
 }
 
 /// The group's projects connection.

@@ -12,7 +12,7 @@ use super::cleanup::saved_policy;
 use super::{CleanupService, Gateway, StorageService};
 use crate::gitlab::graphql::gid;
 use crate::gitlab::policies::{
-    self, GroupPoliciesData, PolicyProjectNode, REPOSITORIES_PER_PROJECT,
+    self, PoliciesData, PolicyProjectNode, Scope, REPOSITORIES_PER_PROJECT,
 };
 use crate::gitlab::GitLabClient;
 use crate::gitlab::GitLabError;
@@ -49,14 +49,15 @@ impl Fields {
         &self,
         api: &GitLabClient,
         token: &str,
+        scope: Scope,
         variables: serde_json::Value,
-    ) -> Result<GroupPoliciesData, GitLabError> {
+    ) -> Result<PoliciesData, GitLabError> {
         loop {
             let (role, rules) = (
                 self.role.load(Ordering::Relaxed),
                 self.rules.load(Ordering::Relaxed),
             );
-            let query = policies::group_policies(role, rules);
+            let query = policies::policies_query(scope, role, rules);
             match api.graphql(token, &query, variables.clone()).await {
                 Err(GitLabError::Rejected(message))
                     if message.contains("containerTagsExpirationPolicy") =>
@@ -100,7 +101,26 @@ impl Governance for GovernanceService {
         group: &NamespacePath,
         view: &GroupPoliciesView,
     ) -> Result<GroupPolicies, AppError> {
-        self.read_group_policies(caller, group, view).await
+        let found = self.gw.group(caller, group).await?;
+        self.read_policies(caller, Some(GroupDetails::from(found)), view)
+            .await
+    }
+
+    async fn instance_policies(
+        &self,
+        caller: &Caller,
+        view: &GroupPoliciesView,
+    ) -> Result<GroupPolicies, AppError> {
+        // GitLab lists every project only to administrators; anyone else would get the
+        // projects they can see, which is not what this page says it shows.
+        if !caller.viewer.is_admin {
+            return Err(AppError::NotAllowed {
+                reason: "Only GitLab administrators see every project's policy; a group's \
+                    policy page shows the projects of a group."
+                    .into(),
+            });
+        }
+        self.read_policies(caller, None, view).await
     }
 
     async fn apply_review(
@@ -136,14 +156,18 @@ impl GovernanceService {
         }
     }
 
-    async fn read_group_policies(
+    /// The policies of a group's projects (subgroups included), or of every project the
+    /// caller sees (`group`: `None`).
+    async fn read_policies(
         &self,
         caller: &Caller,
-        group: &NamespacePath,
+        group: Option<GroupDetails>,
         view: &GroupPoliciesView,
     ) -> Result<GroupPolicies, AppError> {
-        let subject = Subject::Group(group.to_string());
-        let found = self.gw.group(caller, group).await?;
+        let (scope, subject) = match &group {
+            Some(g) => (Scope::Group, Subject::Group(g.full_path.clone())),
+            None => (Scope::Instance, Subject::Projects),
+        };
         let limit = self.gw.group_policy_projects as usize;
         let instance = self.gw.instance(caller)?;
         let fields = Fields {
@@ -157,21 +181,25 @@ impl GovernanceService {
         let mut after: Option<String> = None;
         let mut requests = 0;
         let truncated = loop {
-            let variables = json!({ "fullPath": found.full_path, "after": after });
+            let variables = match &group {
+                Some(g) => json!({ "fullPath": g.full_path, "after": after }),
+                None => json!({ "after": after }),
+            };
             requests += 1;
-            let data: GroupPoliciesData = self
+            let data: PoliciesData = self
                 .gw
                 .call(caller, subject.clone(), |api, token| {
                     let (variables, fields) = (variables.clone(), fields.clone());
-                    async move { fields.query(&api, &token, variables).await }
+                    async move { fields.query(&api, &token, scope, variables).await }
                 })
                 .await?;
-            let connection = data
-                .group
-                .ok_or_else(|| AppError::NotFound {
-                    what: subject.clone(),
-                })?
-                .projects;
+            let connection = match scope {
+                Scope::Group => data.group.map(|g| g.projects),
+                Scope::Instance => data.projects,
+            }
+            .ok_or_else(|| AppError::NotFound {
+                what: subject.clone(),
+            })?;
             for node in connection.nodes {
                 projects.push(
                     project_policy(node).map_err(|e| AppError::GitLabUnavailable {
@@ -195,7 +223,6 @@ impl GovernanceService {
             after = Some(cursor);
         };
         projects.truncate(limit);
-        let group = GroupDetails::from(found);
         let truncated_at = truncated.then_some(self.gw.group_policy_projects);
         let now = time::OffsetDateTime::now_utc().unix_timestamp();
         Ok(GroupPolicies::new(group, projects, view, truncated_at, now))

@@ -4,7 +4,7 @@ use leptos_meta::Title;
 
 use crate::components::{Loaded, Notices, Pager, SearchForm};
 use crate::links;
-use crate::pages::instance::use_instance;
+use crate::pages::instance::{use_instance, CurrentViewer};
 use crate::pages::use_query_pairs;
 use crate::server_fns::groups::list_groups;
 
@@ -22,7 +22,10 @@ pub fn GroupListPage() -> impl IntoView {
     view! {
         <Title text="Groups" />
         <div class="page-head">
-            <h1>"Groups"</h1>
+            <div>
+                <h1>"Groups"</h1>
+                <AdminLinks />
+            </div>
             {move || {
                 view! {
                     <SearchForm
@@ -128,5 +131,33 @@ pub fn GroupListPage() -> impl IntoView {
                 }
             }
         </Loaded>
+    }
+}
+
+/// For an instance administrator: the policies of every project.
+#[component]
+fn AdminLinks() -> impl IntoView {
+    let instance = use_instance();
+    let viewer = use_context::<CurrentViewer>();
+    view! {
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                let admin = match viewer {
+                    Some(CurrentViewer(viewer)) => viewer.await.is_ok_and(|v| v.is_admin),
+                    None => false,
+                };
+                admin
+                    .then(|| {
+                        view! {
+                            <p class="muted">
+                                "You are an administrator: "
+                                <a href=links::instance_policies(
+                                    &instance.get_untracked(),
+                                )>"cleanup policies of every project"</a>
+                            </p>
+                        }
+                    })
+            })}
+        </Suspense>
     }
 }

@@ -17,23 +17,42 @@ use crate::links;
 use crate::pages::instance::use_instance;
 use crate::pages::projects::Breadcrumbs;
 use crate::pages::{use_path_param, use_query_pairs};
-use crate::server_fns::groups::group_policy_page;
+use crate::server_fns::groups::{group_policy_page, instance_policy_page};
 
 /// The policies of every project of a group and its subgroups.
 #[component]
 pub fn GroupPoliciesPage() -> impl IntoView {
-    let instance = use_instance();
     let group_path = use_path_param();
+    view! { <PoliciesPage group=Some(group_path) /> }
+}
+
+/// The policies of every project of the instance (its administrators).
+#[component]
+pub fn InstancePoliciesPage() -> impl IntoView {
+    view! { <PoliciesPage group=None /> }
+}
+
+#[component]
+fn PoliciesPage(group: Option<Memo<String>>) -> impl IntoView {
+    let instance = use_instance();
     let pairs = use_query_pairs();
     let parsed = Memo::new(move |_| GroupPoliciesView::from_pairs(&pairs.get()));
     let view_state = Memo::new(move |_| parsed.get().0);
     let data = Resource::new(
-        move || (instance.get(), group_path.get(), view_state.get()),
-        |(instance, path, view)| group_policy_page(instance, path, view),
+        move || (instance.get(), group.map(|g| g.get()), view_state.get()),
+        |(instance, group, view)| async move {
+            match group {
+                Some(path) => group_policy_page(instance, path, view).await,
+                None => instance_policy_page(instance, view).await,
+            }
+        },
     );
     view! {
         <Title text=move || {
-            format!("Cleanup policies · {}", group_path.try_get().unwrap_or_default())
+            match group {
+                Some(path) => format!("Cleanup policies · {}", path.try_get().unwrap_or_default()),
+                None => "Cleanup policies · every project".to_string(),
+            }
         } />
         {move || view! { <Notices notices=parsed.get().1 /> }}
         <Loaded resource=data let:answer>
@@ -48,17 +67,56 @@ pub fn GroupPoliciesPage() -> impl IntoView {
 
 #[component]
 fn PoliciesBody(instance: String, view: GroupPoliciesView, answer: GroupPolicies) -> impl IntoView {
-    let base = links::group_policies(&instance, &answer.group.full_path);
+    let group_path = answer.group.as_ref().map(|g| g.full_path.clone());
+    let base = match &group_path {
+        Some(path) => links::group_policies(&instance, path),
+        None => links::instance_policies(&instance),
+    };
     let query = view.to_query();
-    let csv = links::group_policies_api(&instance, &answer.group.full_path, &query, true);
-    let json = links::group_policies_api(&instance, &answer.group.full_path, &query, false);
-    let group_href = links::group(&instance, &answer.group.full_path);
+    let csv = links::policies_api(&instance, group_path.as_deref(), &query, true);
+    let json = links::policies_api(&instance, group_path.as_deref(), &query, false);
+    let exports = view! {
+        <a href=csv download="">
+            "Download CSV"
+        </a>
+        " · "
+        <a href=json>"JSON"</a>
+    };
+    let head = match &answer.group {
+        Some(group) => view! {
+            <Breadcrumbs instance=instance.clone() path=group.full_path.clone() />
+            <div class="page-head">
+                <div>
+                    <h1>"Cleanup policies in " {group.name.clone()}</h1>
+                    <p class="muted">
+                        "Every project of " <code>{group.full_path.clone()}</code>
+                        " and its subgroups · "
+                        <a href=links::group(&instance, &group.full_path)>"Images"</a> " · "
+                        {exports}
+                    </p>
+                </div>
+            </div>
+        }
+        .into_any(),
+        None => view! {
+            <div class="page-head">
+                <div>
+                    <h1>"Cleanup policies of every project"</h1>
+                    <p class="muted">
+                        "Every project of this GitLab, as its administrators see it. To apply a \
+                         standard, open a group's page. · " {exports}
+                    </p>
+                </div>
+            </div>
+        }
+        .into_any(),
+    };
     let truncated = answer.truncated_at.map(|n| {
         view! {
             <p class="banner warning" role="status">
                 {format!(
-                    "This group has more than {} projects; these are the first {} GitLab \
-                     lists. An administrator can raise limits.group_policy_projects.",
+                    "There are more than {} projects; these are the first {} GitLab lists. An \
+                     administrator can raise limits.group_policy_projects.",
                     format::count(u64::from(n)),
                     format::count(u64::from(n)),
                 )}
@@ -67,36 +125,25 @@ fn PoliciesBody(instance: String, view: GroupPoliciesView, answer: GroupPolicies
     });
     let summary = answer.summary_line();
     let has_standard = answer.standard.is_some();
+    // A standard is applied within a group: its path is what the confirmation asks for.
+    let choosable = has_standard && group_path.is_some();
     let now = answer.now;
     let rows = answer.rows;
     let filtered = !view.search.is_empty() || view.enabled.is_some() || view.drifting;
     view! {
-        <Breadcrumbs instance=instance.clone() path=answer.group.full_path.clone() />
-        <div class="page-head">
-            <div>
-                <h1>"Cleanup policies in " {answer.group.name.clone()}</h1>
-                <p class="muted">
-                    "Every project of " <code>{answer.group.full_path.clone()}</code>
-                    " and its subgroups · " <a href=group_href>"Images"</a> " · "
-                    <a href=csv download="">
-                        "Download CSV"
-                    </a> " · " <a href=json>"JSON"</a>
-                </p>
-            </div>
-        </div>
+        {head}
         <StandardForm base=base.clone() view=view.clone() />
         <FilterForm base=base.clone() view=view.clone() />
         {truncated}
         <p class="summary" data-testid="policies-summary">
             {summary}
         </p>
-        {(has_standard && !rows.is_empty())
-            .then(|| {
+        {group_path
+            .as_ref()
+            .filter(|_| choosable && !rows.is_empty())
+            .map(|path| {
                 view! {
-                    <ChooseForm
-                        action=links::apply_standard(&instance, &answer.group.full_path)
-                        view=view.clone()
-                    />
+                    <ChooseForm action=links::apply_standard(&instance, path) view=view.clone() />
                 }
             })}
         {if rows.is_empty() {
@@ -106,7 +153,7 @@ fn PoliciesBody(instance: String, view: GroupPoliciesView, answer: GroupPolicies
                         {if filtered {
                             "No project matches these filters"
                         } else {
-                            "This group has no projects you can see"
+                            "There are no projects you can see here"
                         }}
                     </h2>
                     {filtered
@@ -131,7 +178,7 @@ fn PoliciesBody(instance: String, view: GroupPoliciesView, answer: GroupPolicies
             }
                 .into_any()
         } else {
-            view! { <PoliciesTable instance rows has_standard now /> }.into_any()
+            view! { <PoliciesTable instance rows has_standard choosable now /> }.into_any()
         }}
     }
 }
@@ -141,6 +188,7 @@ fn PoliciesTable(
     instance: String,
     rows: Vec<PolicyRow>,
     has_standard: bool,
+    choosable: bool,
     now: i64,
 ) -> impl IntoView {
     view! {
@@ -151,7 +199,7 @@ fn PoliciesTable(
                 </caption>
                 <thead>
                     <tr>
-                        {has_standard
+                        {choosable
                             .then(|| {
                                 view! {
                                     <th scope="col">
@@ -174,7 +222,9 @@ fn PoliciesTable(
                 <tbody>
                     {rows
                         .into_iter()
-                        .map(|row| view! { <PolicyRowView instance=instance.clone() row now /> })
+                        .map(|row| {
+                            view! { <PolicyRowView instance=instance.clone() row choosable now /> }
+                        })
                         .collect_view()}
                 </tbody>
             </table>
@@ -183,7 +233,7 @@ fn PoliciesTable(
 }
 
 #[component]
-fn PolicyRowView(instance: String, row: PolicyRow, now: i64) -> impl IntoView {
+fn PolicyRowView(instance: String, row: PolicyRow, choosable: bool, now: i64) -> impl IntoView {
     let p = row.project;
     let role = p
         .access
@@ -253,7 +303,7 @@ fn PolicyRowView(instance: String, row: PolicyRow, now: i64) -> impl IntoView {
             </td>
         }
     });
-    let choose = drift.is_some().then(|| {
+    let choose = choosable.then(|| {
         view! {
             <td class="choose">
                 <input

@@ -14,6 +14,10 @@ pub fn use_instance() -> Memo<String> {
     expect_context::<CurrentInstance>().0
 }
 
+/// The signed-in user of the instance, as the header reads it (one request per page).
+#[derive(Clone, Copy)]
+pub struct CurrentViewer(pub Resource<Result<domain::Viewer, crate::error::AppError>>);
+
 /// Chrome around every page of one GitLab instance: header with the user, then the page.
 #[component]
 pub fn InstanceLayout() -> impl IntoView {
@@ -21,6 +25,7 @@ pub fn InstanceLayout() -> impl IntoView {
     let instance = Memo::new(move |_| params.read().get("instance").unwrap_or_default());
     provide_context(CurrentInstance(instance));
     let viewer = Resource::new(move || instance.get(), current_viewer);
+    provide_context(CurrentViewer(viewer));
     view! {
         <Header instance=instance viewer=viewer />
         <main id="main" class="page">

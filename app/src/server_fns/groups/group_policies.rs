@@ -19,3 +19,14 @@ pub async fn group_policy_page(
         .group_policies(&caller, &group, &view)
         .await
 }
+
+/// The cleanup policies of every project of the instance (administrators only), compared
+/// with the view's standard, filtered and sorted.
+#[server(prefix = "/api/fn", endpoint = "instance_policies", input = Json)]
+pub async fn instance_policy_page(
+    instance: String,
+    view: GroupPoliciesView,
+) -> Result<GroupPolicies, AppError> {
+    let (backend, caller) = crate::backend::caller(&instance).await?;
+    backend.governance.instance_policies(&caller, &view).await
+}

@@ -82,7 +82,8 @@ fn in_group(path: &str, group: &str) -> bool {
         .starts_with(&format!("{}/", group.to_lowercase()))
 }
 
-/// Reads project `id` and repeats the checks: visible, in the group, Maintainer. Only a
+/// Reads project `id` and repeats the checks: visible, in the group, Maintainer (or an
+/// instance administrator). Only a
 /// signed-out caller fails the whole request; any other failure is this project's.
 async fn chosen(gw: &Gateway, caller: &Caller, group: &str, id: u64) -> Result<Chosen, AppError> {
     let found = gw
@@ -108,7 +109,8 @@ async fn chosen(gw: &Gateway, caller: &Caller, group: &str, id: u64) -> Result<C
         ));
     }
     let access = access_of(&project);
-    if access < AccessLevel::Maintainer {
+    // An administrator may save any project's policy without being a member.
+    if access < AccessLevel::Maintainer && !caller.viewer.is_admin {
         return Ok(Chosen::Excluded(
             path,
             Exclusion::NeedsMaintainer { access },
