@@ -181,3 +181,53 @@ async fn anonymous_requests_see_only_public_data() {
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     assert_eq!(body, json!({ "message": "401 Unauthorized" }));
 }
+
+/// An instance administrator (GitLab's admin mode) sees every project and group without
+/// being a member, reads every registry and policy, and may save a policy; GitLab reports no
+/// membership for her and `is_admin: true` on `/user`.
+#[tokio::test]
+async fn an_administrator_sees_and_administers_every_registry_without_membership() {
+    let gl = start().await;
+    let ada = login(&gl.base_url, "ada").await;
+    let (status, _, me) = get(&gl.base_url, "/api/v4/user", Some(&ada)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(me["is_admin"], true);
+    let (status, _, secret) =
+        get(&gl.base_url, "/api/v4/projects/olivia%2Fsecret", Some(&ada)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        secret["permissions"]["project_access"],
+        serde_json::Value::Null
+    );
+    for path in [
+        "/api/v4/projects/olivia%2Fsecret/registry/repositories",
+        "/api/v4/groups/acme",
+    ] {
+        let (status, _, _) = get(&gl.base_url, path, Some(&ada)).await;
+        assert_eq!(status, StatusCode::OK, "{path}");
+    }
+    let (_, policy) = gql(
+        &gl.base_url,
+        Some(&ada),
+        "{ project(fullPath: \"acme/web\") { containerTagsExpirationPolicy { keepN } } }",
+        json!({}),
+    )
+    .await;
+    assert_eq!(
+        policy["data"]["project"]["containerTagsExpirationPolicy"]["keepN"],
+        "TEN_TAGS"
+    );
+    let (status, _) = call_json(
+        Method::PUT,
+        &gl.base_url,
+        "/api/v4/projects/1003",
+        Some(&ada),
+        &json!({"container_expiration_policy_attributes": {"keep_n": 5}}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    // Everyone else keeps GitLab's rules: no member, no policy change.
+    let nora = login(&gl.base_url, "nora").await;
+    let (_, _, me) = get(&gl.base_url, "/api/v4/user", Some(&nora)).await;
+    assert_eq!(me["is_admin"], false);
+}

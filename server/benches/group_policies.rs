@@ -6,6 +6,8 @@
 //! - page: the whole server-rendered page as a browser loads it (time to first render: the
 //!   page arrives complete, rows included), and the GitLab requests it cost;
 //! - data: the server function alone, with a standard policy (drift computed);
+//! - review: applying that standard to 20 projects reviewed (each project read again, its
+//!   tags indexed, what its policy and the standard would delete), first and again;
 //! - naive: what a script over GitLab's REST API does for the same facts, one project after
 //!   the other: the group's project list (100 per page), then per project its policy
 //!   (`GET /projects/:id`) and its repositories with tag counts.
@@ -20,6 +22,7 @@ mod support;
 
 use common::cluster::{free_port, start_double};
 use common::{servers, Browser};
+use domain::governance::apply::{ApplyReview, MAX_APPLY_PROJECTS};
 use gitlab_double::dataset::{GroupSpec, MemberSpec, Visibility};
 use serde_json::json;
 use server::config::Config;
@@ -147,6 +150,35 @@ async fn main() {
          projects drift",
         median(data_times).as_secs_f64() * 1000.0
     );
+
+    // The review of applying the standard to as many projects as one review takes: each
+    // project read again, its repositories' tags indexed (cold) or cached (warm), both
+    // previews and their storage figures.
+    let chosen: String = (0..projects.min(MAX_APPLY_PROJECTS as u64))
+        .map(|i| format!("&project={}", 50_000 + i))
+        .collect();
+    for round in ["first", "again"] {
+        let before = count();
+        let started = Instant::now();
+        let review: ApplyReview = browser
+            .server_fn(
+                "apply_review",
+                json!({"instance": "demo", "group_path": "fleet",
+                    "view": format!("{STANDARD}{chosen}")}),
+            )
+            .await
+            .json()
+            .await
+            .unwrap();
+        println!(
+            "review of applying it to {} projects ({round}): {:.0} ms, {} GitLab requests, {} \
+             would change",
+            review.projects.len(),
+            started.elapsed().as_secs_f64() * 1000.0,
+            count() - before,
+            review.changing()
+        );
+    }
 
     // The naive way, sequential REST: list, then per project its policy and repositories.
     let token = issued_token_for_maria(&double);

@@ -405,6 +405,7 @@ async fn an_administrator_sees_every_projects_policy_and_may_apply_where_no_memb
         .find(|r| r.project.full_path == "acme/web")
         .unwrap();
     assert_eq!(web.drift, Some(Drift::Same));
+    assert_eq!(web.project.access, Some(AccessLevel::Admin));
 
     // An administrator may save a policy where she is no member.
     let review: ApplyReview = call(

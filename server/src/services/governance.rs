@@ -201,11 +201,15 @@ impl GovernanceService {
                 what: subject.clone(),
             })?;
             for node in connection.nodes {
-                projects.push(
+                let mut project =
                     project_policy(node).map_err(|e| AppError::GitLabUnavailable {
                         detail: format!("GitLab sent a project this page cannot read: {e}"),
-                    })?,
-                );
+                    })?;
+                // GitLab reports an administrator's membership, not what she may do.
+                if caller.viewer.is_admin {
+                    project.access = Some(AccessLevel::Admin);
+                }
+                projects.push(project);
             }
             let page = connection.page_info;
             if projects.len() > limit {

@@ -199,11 +199,16 @@ impl GovernanceService {
                 message: error.to_string(),
             },
         };
+        let access = if caller.viewer.is_admin {
+            AccessLevel::Admin
+        } else {
+            access_of(&project)
+        };
         Ok(ApplyProject {
             id,
             full_path: project.path_with_namespace.clone(),
             web_url: project.web_url.clone(),
-            access: Some(access_of(&project)),
+            access: Some(access),
             candidate,
         })
     }
