@@ -62,8 +62,9 @@ pub struct UserSpec {
     /// Account state (`active`, `blocked`, …); only `active` users may sign in.
     #[serde(default = "default_user_state")]
     pub state: String,
-    /// An instance administrator: sees every project and group, and may do in each what a
-    /// Maintainer may (GitLab's admin mode), without being a member.
+    /// An instance administrator (GitLab's admin mode), without being a member: sees every
+    /// project and group, reads every registry and policy, deletes images and saves cleanup
+    /// policies anywhere. Tokens, CI and protection rules still follow membership here.
     #[serde(default)]
     pub admin: bool,
 }

@@ -7,7 +7,7 @@
 //! GitLab's bulk delete is sent only where exactly the confirmed set of tags (count and
 //! fingerprint of the names) would go. The sending runs to its end in a tracked task.
 
-use super::{access_of, Gateway, TagService};
+use super::{access_of, effective_access, Gateway, TagService};
 use crate::caches::ProjectPage;
 use crate::errors;
 use crate::gitlab::graphql::{self, gid};
@@ -220,6 +220,7 @@ impl CleanupService {
         (rules, rules_note): (Option<ProtectionRules>, Option<String>),
     ) -> Result<CleanupOverview, AppError> {
         let access = access_of(&project);
+        let effective = effective_access(caller, &project);
         // Each repository's access check (cached per credential), a few at a time.
         let checks: Vec<Result<_, AppError>> =
             futures::stream::iter(repositories.into_iter().map(|(id, path)| async move {
@@ -287,11 +288,7 @@ impl CleanupService {
         };
         Ok(CleanupOverview {
             max_tags_per_run: self.gw.instance(caller)?.cleanup_max_tags_per_run,
-            runner: if caller.viewer.is_admin {
-                AccessLevel::Admin
-            } else {
-                access
-            },
+            runner: effective,
             project: ProjectDetails {
                 id: project.id,
                 name: project.name.clone(),
@@ -305,7 +302,7 @@ impl CleanupService {
                 access,
             },
             saved: saved_policy(project.container_expiration_policy),
-            edit_refusal: edit_refusal(access),
+            edit_refusal: edit_refusal(effective),
             mode,
             repositories: preview,
             now: crate::clock::now(),
@@ -467,7 +464,7 @@ impl Cleanup for CleanupService {
                 let project = self.project(caller, project).await?;
                 let repositories = self.repositories(caller, &project).await?;
                 let rules = self
-                    .rules_for_page(caller, &project, access_of(&project))
+                    .rules_for_page(caller, &project, effective_access(caller, &project))
                     .await?;
                 Ok::<_, AppError>(Arc::new(ProjectPage {
                     project,
@@ -493,7 +490,7 @@ impl Cleanup for CleanupService {
         policy: &CleanupPolicy,
     ) -> Result<SavedPolicy, AppError> {
         let project = self.project(caller, project).await?;
-        if let Some(reason) = edit_refusal(access_of(&project)) {
+        if let Some(reason) = edit_refusal(effective_access(caller, &project)) {
             return Err(AppError::NotAllowed { reason });
         }
         let (gw, owned_caller, policy) = (self.gw.clone(), caller.clone(), policy.clone());
@@ -519,7 +516,7 @@ impl Cleanup for CleanupService {
             .bulk_delete_params()
             .map_err(|e| AppError::BadRequest { message: e.message })?;
         let project = self.project(caller, project).await?;
-        if let Some(reason) = run_refusal(access_of(&project)) {
+        if let Some(reason) = run_refusal(effective_access(caller, &project)) {
             return Err(AppError::NotAllowed { reason });
         }
         let repositories = self.repositories(caller, &project).await?;
@@ -533,7 +530,7 @@ impl Cleanup for CleanupService {
             .collect();
         self.gw.indexes.expire(&caller.instance, &own).await;
         let rules = self
-            .rules_for_page(caller, &project, access_of(&project))
+            .rules_for_page(caller, &project, effective_access(caller, &project))
             .await?;
         let overview = self
             .overview_for(caller, project, repositories, rules)

@@ -205,7 +205,8 @@ impl GovernanceService {
                     project_policy(node).map_err(|e| AppError::GitLabUnavailable {
                         detail: format!("GitLab sent a project this page cannot read: {e}"),
                     })?;
-                // GitLab reports an administrator's membership, not what she may do.
+                // GitLab reports an administrator's membership, not what she may do (as
+                // `effective_access` has it).
                 if caller.viewer.is_admin {
                     project.access = Some(AccessLevel::Admin);
                 }

@@ -215,6 +215,19 @@ pub(crate) fn repository_id(id: u64) -> Result<u64, AppError> {
     }
 }
 
+/// What the caller may do in a project: an instance administrator may do what an Owner may
+/// (GitLab's admin mode) whatever her membership; anyone else has their role.
+pub(crate) fn effective_access(
+    caller: &Caller,
+    project: &crate::gitlab::wire::Project,
+) -> AccessLevel {
+    if caller.viewer.is_admin {
+        AccessLevel::Admin
+    } else {
+        access_of(project)
+    }
+}
+
 /// The caller's role in a project from GitLab's `permissions`.
 pub(crate) fn access_of(project: &crate::gitlab::wire::Project) -> AccessLevel {
     let perms = project.permissions.clone().unwrap_or_default();

@@ -1,7 +1,7 @@
 //! Protection rules: reading a project's rules, and changing them through GitLab (REST where
 //! GitLab has it, GraphQL for creating and deleting tag rules).
 
-use super::{access_of, CleanupService, Gateway};
+use super::{effective_access, CleanupService, Gateway};
 use crate::errors;
 use crate::gitlab::{wire, GitLabError};
 use app::backend::Caller;
@@ -260,7 +260,7 @@ impl CleanupService {
         change: &RuleChange,
     ) -> Result<ProtectionRules, AppError> {
         let project = self.project(caller, project_path).await?;
-        let access = access_of(&project);
+        let access = effective_access(caller, &project);
         if access < AccessLevel::Maintainer {
             return Err(AppError::NotAllowed {
                 reason: format!(

@@ -118,7 +118,15 @@ fn ApplyBody(instance: String, view: ApplyView, review: ApplyReview) -> impl Int
                     {review
                         .projects
                         .iter()
-                        .map(|p| view! { <ApplyRow instance=instance.clone() project=p.clone() /> })
+                        .map(|p| {
+                            view! {
+                                <ApplyRow
+                                    instance=instance.clone()
+                                    project=p.clone()
+                                    standard_on=review.standard.enabled
+                                />
+                            }
+                        })
                         .collect_view()}
                 </tbody>
             </table>
@@ -143,7 +151,7 @@ fn on_off(enabled: bool) -> (&'static str, &'static str) {
 }
 
 #[component]
-fn ApplyRow(instance: String, project: ApplyProject) -> impl IntoView {
+fn ApplyRow(instance: String, project: ApplyProject, standard_on: bool) -> impl IntoView {
     let role = project
         .access
         .map(|a| a.label().to_string())
@@ -159,7 +167,9 @@ fn ApplyRow(instance: String, project: ApplyProject) -> impl IntoView {
         .into_any()
     };
     let cells = match project.candidate {
-        Candidate::Eligible(comparison) => view! { <ComparisonCells comparison /> }.into_any(),
+        Candidate::Eligible(comparison) => {
+            view! { <ComparisonCells comparison standard_on /> }.into_any()
+        }
         Candidate::Excluded { message, .. } => view! {
             <td colspan="4" data-testid="apply-state">
                 <span class="badge warning">"Not applied"</span>
@@ -186,7 +196,7 @@ fn ApplyRow(instance: String, project: ApplyProject) -> impl IntoView {
 }
 
 #[component]
-fn ComparisonCells(comparison: Comparison) -> impl IntoView {
+fn ComparisonCells(comparison: Comparison, standard_on: bool) -> impl IntoView {
     let own = &comparison.own;
     let (badge, badge_class) = on_off(own.policy.enabled);
     let changes = match &comparison.drift {
@@ -198,7 +208,9 @@ fn ComparisonCells(comparison: Comparison) -> impl IntoView {
         Drift::Differs { fields } => {
             let labels: Vec<&str> = fields.iter().map(|f| f.label()).collect();
             view! {
-                <span class="badge danger">{format!("{} fields", fields.len())}</span>
+                <span class="badge danger">
+                    {format::plural(fields.len() as u64, "field", "fields")}
+                </span>
                 <div class="muted small">{labels.join(", ")}</div>
             }
             .into_any()
@@ -221,7 +233,7 @@ fn ComparisonCells(comparison: Comparison) -> impl IntoView {
             {deletes_text(&comparison.own_deletes, own.policy.enabled)}
         </td>
         <td class="num" data-testid="standard-deletes">
-            {deletes_text(&comparison.standard_deletes, true)}
+            {deletes_text(&comparison.standard_deletes, standard_on)}
         </td>
     }
 }
@@ -246,10 +258,17 @@ fn ApplyForm(
     let apply = ServerAction::<ApplyStandard>::new();
     let pending = apply.pending();
     let group = review.group.full_path.clone();
+    let standard_on = review.standard.enabled;
     let matches = {
         let group = group.clone();
         move || typed.get().trim() == group
     };
+    let changing_ids: Vec<u64> = review
+        .projects
+        .iter()
+        .filter(|p| p.will_change())
+        .map(|p| p.id)
+        .collect();
     let here = format!(
         "{}{}",
         links::apply_standard(&instance, &group),
@@ -265,7 +284,12 @@ fn ApplyForm(
             apply.dispatch(ApplyStandard {
                 instance: instance.clone(),
                 group_path: group.clone(),
-                view: view.clone(),
+                // Only what the review shows as changing: a project it left out (not read,
+                // say) is not saved unseen.
+                view: ApplyView {
+                    standard: view.standard.clone(),
+                    projects: changing_ids.clone(),
+                },
                 confirm: typed.get_untracked(),
             });
         }
@@ -290,9 +314,13 @@ fn ApplyForm(
                 <form class="apply-form" aria-label="Apply the standard" on:submit=submit.clone()>
                     <label class="field">
                         <span>
-                            "Saving replaces each project's policy with the standard; its next \
-                             scheduled cleanup deletes what the last column says. Type "
-                            <code>{group.clone()}</code> " to apply it:"
+                            {if standard_on {
+                                "Saving replaces each project's policy with the standard; its \
+                                 next scheduled cleanup deletes what the last column says. Type "
+                            } else {
+                                "Saving replaces each project's policy with the standard, which \
+                                 is off: GitLab stops cleaning these projects up. Type "
+                            }} <code>{group.clone()}</code> " to apply it:"
                         </span>
                         <input
                             type="text"

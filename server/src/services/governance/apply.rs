@@ -11,10 +11,10 @@
 use super::GovernanceService;
 use crate::gitlab::wire;
 use crate::services::cleanup::{saved_policy, write_policy};
-use crate::services::{access_of, Gateway};
+use crate::services::{effective_access, Gateway};
 use app::backend::{Caller, Cleanup, Storage};
 use app::error::AppError;
-use domain::cleanup::{preview, CleanupOverview, CleanupPolicy};
+use domain::cleanup::{preview, CleanupOverview, CleanupPolicy, MAX_RUN_REPOSITORIES};
 use domain::governance::apply::{
     check_confirmation, ApplyOutcome, ApplyProject, ApplyResult, ApplyReview, ApplyView, Candidate,
     Comparison, Deletes, Exclusion,
@@ -108,9 +108,9 @@ async fn chosen(gw: &Gateway, caller: &Caller, group: &str, id: u64) -> Result<C
             Exclusion::OutsideGroup { path },
         ));
     }
-    let access = access_of(&project);
     // An administrator may save any project's policy without being a member.
-    if access < AccessLevel::Maintainer && !caller.viewer.is_admin {
+    let access = effective_access(caller, &project);
+    if access < AccessLevel::Maintainer {
         return Ok(Chosen::Excluded(
             path,
             Exclusion::NeedsMaintainer { access },
@@ -120,15 +120,19 @@ async fn chosen(gw: &Gateway, caller: &Caller, group: &str, id: u64) -> Result<C
 }
 
 /// What `policy` deletes across the overview's repositories, with the storage figure.
+/// A policy that does not compile (GitLab holds it, the engine cannot run it) counts as a
+/// lower bound of nothing, not as "deletes nothing".
 fn deletes(overview: &CleanupOverview, policy: &CleanupPolicy, bytes: u64, read: bool) -> Deletes {
     let tags = preview(overview, policy)
-        .map(|repositories| repositories.iter().map(|r| r.summary.deleted).sum())
-        .unwrap_or(0);
+        .ok()
+        .map(|repositories| repositories.iter().map(|r| r.summary.deleted).sum());
     Deletes {
-        tags,
+        tags: tags.unwrap_or(0),
         bytes,
-        tags_complete: overview.repositories.iter().all(|r| r.complete),
-        bytes_complete: read,
+        tags_complete: tags.is_some()
+            && overview.repositories.len() < MAX_RUN_REPOSITORIES
+            && overview.repositories.iter().all(|r| r.complete),
+        bytes_complete: tags.is_some() && read,
     }
 }
 
@@ -182,13 +186,16 @@ impl GovernanceService {
                 .await?;
             Ok::<(CleanupOverview, CleanupStorage), AppError>((overview, storage))
         };
+        // The policy as GitLab holds it now (the overview's may be cached for minutes), as
+        // the apply will compare it.
+        let own = saved_policy(project.container_expiration_policy.clone());
         let candidate = match figures.await {
             Ok((overview, storage)) => Candidate::Eligible(Comparison::new(
                 standard,
-                overview.saved.clone(),
+                own.clone(),
                 deletes(
                     &overview,
-                    &overview.saved.policy,
+                    &own.policy,
                     storage.saved_bytes,
                     storage.complete,
                 ),
@@ -199,11 +206,7 @@ impl GovernanceService {
                 message: error.to_string(),
             },
         };
-        let access = if caller.viewer.is_admin {
-            AccessLevel::Admin
-        } else {
-            access_of(&project)
-        };
+        let access = effective_access(caller, &project);
         Ok(ApplyProject {
             id,
             full_path: project.path_with_namespace.clone(),
