@@ -288,6 +288,29 @@ impl ApplyProject {
     pub fn label(&self) -> String {
         project_label(self.id, &self.full_path)
     }
+
+    /// The outcome of a project the apply does not send (only what the review shows as
+    /// changing is sent), for the report to list every chosen project.
+    pub fn unsent(&self) -> ApplyOutcome {
+        let result = match &self.candidate {
+            Candidate::Eligible(c) if !c.changes() => ApplyResult::Unchanged,
+            Candidate::Eligible(_) => ApplyResult::Failed {
+                message: "Not sent.".into(),
+            },
+            Candidate::Excluded { reason, message } => ApplyResult::Excluded {
+                reason: reason.clone(),
+                message: message.clone(),
+            },
+            Candidate::Unreadable { message } => ApplyResult::Failed {
+                message: format!("Not sent: the review could not read it ({message})."),
+            },
+        };
+        ApplyOutcome {
+            id: self.id,
+            full_path: self.full_path.clone(),
+            result,
+        }
+    }
 }
 
 fn project_label(id: u64, full_path: &str) -> String {

@@ -295,7 +295,19 @@ fn ApplyForm(
         }
     };
     move || match apply.value().get() {
-        Some(Ok(outcomes)) => {
+        Some(Ok(sent)) => {
+            // Every chosen project, in the review's order: GitLab's answer where it was
+            // asked, the review's verdict where it was not.
+            let outcomes = review
+                .projects
+                .iter()
+                .map(|p| {
+                    sent.iter()
+                        .find(|o| o.id == p.id)
+                        .cloned()
+                        .unwrap_or_else(|| p.unsent())
+                })
+                .collect();
             view! { <ApplyReport outcomes back=back.clone() here=here.clone() /> }.into_any()
         }
         _ if changing == 0 => view! {

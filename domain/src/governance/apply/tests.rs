@@ -198,6 +198,14 @@ fn the_review_counts_what_changes_what_has_it_and_what_is_left_out() {
         "Saving a cleanup policy needs the Maintainer role; yours is Developer."
     );
     assert_eq!(review.projects[3].label(), "project 4");
+    // What the apply does not send still has its line in the report.
+    let unsent: Vec<&str> = review
+        .projects
+        .iter()
+        .skip(1)
+        .map(|p| p.unsent().result.label())
+        .collect();
+    assert_eq!(unsent, ["Unchanged", "Not applied", "Not applied"]);
 }
 
 #[test]
