@@ -84,11 +84,14 @@ pub async fn start(mut config: Config) -> anyhow::Result<RunningServer> {
     let app = http::router(state.clone());
     let (stop, stopped) = oneshot::channel::<()>();
     let tasks = state.services.gateway.tasks.clone();
+    let indexes = state.services.gateway.indexes.clone();
     let task = tokio::spawn(async move {
         http::serve::serve(listener, app, limits, tasks, async {
             let _ = stopped.await;
         })
         .await;
+        // Requests and tracked work have ended: index builds have nobody left to serve.
+        indexes.cancel_all();
     });
     Ok(RunningServer {
         base_url: format!("http://{addr}"),

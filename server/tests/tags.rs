@@ -662,3 +662,24 @@ async fn an_access_check_is_one_gitlab_request_and_two_before_gitlab_16_9() {
     assert_eq!(cost(signed_in(&server, "olivia").await).await, 3);
     assert_eq!(cost(signed_in(&server, "olivia").await).await, 2);
 }
+
+#[tokio::test]
+async fn a_stopping_server_stops_building_its_indexes() {
+    let mut server = start(&[]).await;
+    let browser = signed_in(&server, "olivia").await;
+    // Slow enough that the 10,000-tag index is still building when the server stops.
+    controls(&server).set_latency(
+        std::time::Duration::from_millis(50),
+        std::time::Duration::ZERO,
+    );
+    let page = tag_list(&browser, API_SERVER, "").await.unwrap();
+    assert!(!page.progress.complete, "{:?}", page.progress);
+    drop(browser);
+    server.shutdown();
+    (&mut server.task).await.unwrap();
+    // Requests already sent may still arrive; then GitLab hears nothing more.
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let stopped = requests(&server);
+    tokio::time::sleep(std::time::Duration::from_millis(800)).await;
+    assert_eq!(requests(&server), stopped, "a build went on after the stop");
+}

@@ -566,6 +566,15 @@ pub struct TagIndexes {
 }
 
 impl TagIndexes {
+    /// Stops every running build at its next GitLab request: the server is stopping and
+    /// nobody will read them. A shared build releases its lease, so another replica takes
+    /// over at once; what it published so far stays shared.
+    pub fn cancel_all(&self) {
+        for (_, index) in self.indexes.iter() {
+            index.cancel();
+        }
+    }
+
     pub fn new(settings: IndexSettings, metrics: Arc<Metrics>, redis: Option<Redis>) -> Self {
         let indexes = moka::sync::Cache::builder()
             .max_capacity(settings.memory_mib * MIB)
