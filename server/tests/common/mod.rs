@@ -60,8 +60,10 @@ impl Browser {
         let client = Client::builder()
             .cookie_provider(jar.clone())
             .redirect(reqwest::redirect::Policy::none())
-            // A request that hangs fails the test instead of stalling the whole run.
-            .timeout(std::time::Duration::from_secs(30))
+            // A request that hangs fails the test instead of stalling the whole run. Above
+            // the server's own request timeout (60 s): a request that is merely slow on a
+            // loaded machine fails, if at all, as the server's 503, and only a hang as this.
+            .timeout(std::time::Duration::from_secs(90))
             .build()
             .expect("it builds");
         Browser {
