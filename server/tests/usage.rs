@@ -344,3 +344,61 @@ async fn the_context_costs_one_request_per_list_once_per_credential() {
         "an unknown verdict is never shown as in use"
     );
 }
+
+/// The demo's other projects with CI (issue 14: "in-use and dead tags in several projects"):
+/// olivia/secret runs `v0.3.0` in production and has a tag of a closed merge request;
+/// opensource/cli's download page serves `v1.8.0`, and its `edge-<sha>` builds ran on `main`.
+#[tokio::test]
+async fn the_demo_has_tags_in_use_and_dead_in_several_projects() {
+    use crate::common::signed_in;
+    use crate::tags::complete_list;
+
+    const SECRET_ROOT: u64 = 6;
+    const CLI_ROOT: u64 = 7;
+    let server = start(&[]).await;
+    let olivia = signed_in(&server, "olivia").await;
+
+    let secret = complete_list(&olivia, SECRET_ROOT, "").await;
+    let usage = secret.usage.known().expect("olivia reads her own project");
+    assert!(usage.tags["v0.3.0"]
+        .reasons
+        .iter()
+        .any(|r| matches!(r, Reason::Deployed { environment, .. } if environment == "production")));
+    assert!(usage.tags["latest"]
+        .reasons
+        .iter()
+        .any(|r| matches!(r, Reason::SameImage { tag, .. } if tag == "v0.3.0")));
+    let dead = complete_list(&olivia, SECRET_ROOT, "stale=1").await;
+    let dead: Vec<&str> = dead.slice.tags.iter().map(|t| t.name.as_str()).collect();
+    assert_eq!(dead.len(), 1, "{dead:?}");
+    assert!(dead[0].starts_with("experiment-"), "{dead:?}");
+    // Tags named by date were made by no CI the context knows: neither in use nor dead.
+    assert_eq!(usage.verdict("20261102"), Verdict::Unknown);
+
+    let maria = signed_in(&server, "maria").await;
+    let cli = complete_list(&maria, CLI_ROOT, "in_use=1&per_page=100").await;
+    let usage = cli.usage.known().expect("a Maintainer reads the CI");
+    assert_eq!(cli.slice.matched, usage.in_use);
+    assert!(usage.tags["v1.8.0"]
+        .reasons
+        .iter()
+        .any(|r| matches!(r, Reason::Deployed { environment, .. } if environment == "downloads")));
+    // The imported releases have git tags named `v0.0.1` …: a version matches without its `v`.
+    assert!(usage.tags["0.0.1"]
+        .reasons
+        .iter()
+        .any(|r| matches!(r, Reason::Release { .. })));
+    let edge: Vec<&str> = cli
+        .slice
+        .tags
+        .iter()
+        .map(|t| t.name.as_str())
+        .filter(|n| n.starts_with("edge-"))
+        .collect();
+    assert_eq!(
+        edge.len(),
+        5,
+        "every edge build ran on main lately: {edge:?}"
+    );
+    assert_eq!(usage.verdict("2026-11-30"), Verdict::Unknown);
+}

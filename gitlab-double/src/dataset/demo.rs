@@ -580,13 +580,14 @@ fn olivia_secret(rng: &mut SplitMix64) -> ProjectSpec {
         let pushed = f.push_after(built);
         d.tag(name, build, pushed, None);
     }
-    let built = 5 * DAY;
+    // Built from a merge request closed since (see `demo_ci`): a dead tag.
+    let built = 20 * DAY;
     let build = d.build(Planned::single(built, Base::Alpine, true, Vec::new()));
     let sha = f.rng().hex(7);
     let pushed = f.push_after(built);
     d.tag(format!("experiment-{sha}"), build, pushed, None);
     let content = d.realise(&mut f);
-    project(
+    let mut p = project(
         1004,
         "olivia/secret",
         "Secret",
@@ -594,7 +595,9 @@ fn olivia_secret(rng: &mut SplitMix64) -> ProjectSpec {
         Visibility::Private,
         (90 * DAY, 5 * DAY),
         vec![content.into_repository(6, "", 85 * DAY, None)],
-    )
+    );
+    p.ci = super::demo_ci::olivia_secret(&p.repositories[0]);
+    p
 }
 
 /// When `opensource/cli`'s releases from before GitLab were imported, in seconds ago.
@@ -684,6 +687,7 @@ fn opensource_cli(rng: &mut SplitMix64) -> ProjectSpec {
         (1000 * DAY, DAY),
         vec![content.into_repository(7, "", 720 * DAY, cleanup(3 * DAY, 3))],
     );
+    p.ci = super::demo_ci::opensource_cli(&p.repositories[0]);
     p.container_expiration_policy = ExpirationPolicySpec {
         cadence: "7d".to_owned(),
         enabled: true,

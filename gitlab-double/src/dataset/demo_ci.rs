@@ -1,5 +1,5 @@
-//! The demo's CI context for `acme/web`, made from the tags its registry already has, so the
-//! two agree the way a real project's do:
+//! The demo's CI contexts, made from the tags each registry already has, so the two agree the
+//! way a real project's do. `acme/web`:
 //!
 //! - every `main-<sha>` tag was built by a pipeline on `main` when it was pushed; `main`'s
 //!   head is the newest of them (the one also tagged with its full SHA);
@@ -13,6 +13,13 @@
 //! - open merge request !497 (`fix/footer-typo`) is behind the `mr-497` tag;
 //! - merge request !451 (`perf/cache-headers`) was merged and its branch deleted; its last
 //!   pipeline is 20 days old.
+//!
+//! `olivia/secret`: every release has its git tag, production runs `v0.3.0` (so `latest`,
+//! the same image, is in use too); `experiment-<sha>` was built from merge request !2, closed
+//! since and its branch deleted: a dead tag. `opensource/cli`: every release (the imported
+//! `0.0.x` ones included) has its git tag, the download page serves `v1.8.0`, each
+//! `edge-<sha>` was built by a pipeline on `main` (whose head is the newest), and the nightly
+//! builds by scheduled pipelines.
 //!
 //! Commit SHAs the tags name only by a prefix are completed with hex from a fixed seed.
 
@@ -70,19 +77,8 @@ pub(super) fn acme_web(root: &RepositorySpec) -> CiSpec {
     let feature = builds(&root.tags, "feature-login-", &mut rng);
     let mut ci = CiSpec::default();
 
-    let mut pipeline_id = 7_000;
-    let mut pipeline = |ci: &mut CiSpec, reference: &str, sha: &str, at: u64, source: &str| {
-        pipeline_id += 1;
-        ci.pipelines.push(PipelineSpec {
-            id: pipeline_id,
-            iid: pipeline_id - 7_000,
-            reference: reference.to_string(),
-            sha: sha.to_string(),
-            status: PipelineStatus::Success,
-            source: source.to_string(),
-            created_seconds_ago: at + 9 * 60,
-            updated_seconds_ago: at,
-        });
+    let pipeline = |ci: &mut CiSpec, reference: &str, sha: &str, at: u64, source: &str| {
+        add_pipeline(ci, 7_000, reference, sha, at, source)
     };
     for (sha, at) in &main {
         pipeline(&mut ci, "main", sha, *at, "push");
@@ -290,5 +286,181 @@ pub(super) fn acme_web(root: &RepositorySpec) -> CiSpec {
             deployments: review,
         },
     ];
+    ci
+}
+
+/// Adds a successful pipeline that finished `at` seconds ago, numbered after the project's
+/// earlier ones from `first_id` on (ids are instance-wide, iids per project).
+fn add_pipeline(ci: &mut CiSpec, first_id: u64, reference: &str, sha: &str, at: u64, source: &str) {
+    let iid = ci.pipelines.len() as u64 + 1;
+    ci.pipelines.push(PipelineSpec {
+        id: first_id + iid,
+        iid,
+        reference: reference.to_string(),
+        sha: sha.to_string(),
+        status: PipelineStatus::Success,
+        source: source.to_string(),
+        created_seconds_ago: at + 9 * 60,
+        updated_seconds_ago: at,
+    });
+}
+
+/// A git tag for every release of `repo` (tags named `v<digit>…`, or `<digit>…` as `v…`), made
+/// a quarter of an hour before the image was pushed, each built by a pipeline on it.
+fn releases(ci: &mut CiSpec, first_pipeline: u64, repo: &RepositorySpec, rng: &mut SplitMix64) {
+    let mut tags: Vec<&TagSpec> = repo
+        .tags
+        .iter()
+        .filter(|t| {
+            let version = t.name.strip_prefix('v').unwrap_or(&t.name);
+            version.starts_with(|c: char| c.is_ascii_digit()) && version.contains('.')
+        })
+        .collect();
+    tags.sort_by_key(|t| std::cmp::Reverse(t.pushed_seconds_ago));
+    for t in tags {
+        let name = if t.name.starts_with('v') {
+            t.name.clone()
+        } else {
+            format!("v{}", t.name)
+        };
+        let sha = rng.hex(40);
+        add_pipeline(
+            ci,
+            first_pipeline,
+            &name,
+            &sha,
+            t.pushed_seconds_ago,
+            "push",
+        );
+        ci.git_tags.push(GitTagSpec {
+            name,
+            sha,
+            created_seconds_ago: t.pushed_seconds_ago + 15 * 60,
+            message: None,
+        });
+    }
+}
+
+/// A successful deployment of the git tag `name` by `user`, `at` seconds ago, run by the
+/// pipeline of that tag.
+fn deploy_release(ci: &CiSpec, id: u64, name: &str, user: &str, at: u64) -> Option<DeploymentSpec> {
+    let tag = ci.git_tags.iter().find(|g| g.name == name)?;
+    Some(DeploymentSpec {
+        id,
+        iid: 1,
+        reference: name.to_string(),
+        sha: tag.sha.clone(),
+        status: DeploymentStatus::Success,
+        user: user.to_string(),
+        created_seconds_ago: at + 6 * 60,
+        finished_seconds_ago: Some(at),
+    })
+}
+
+/// `olivia/secret`'s releases, production, and the closed experiment.
+pub(super) fn olivia_secret(repo: &RepositorySpec) -> CiSpec {
+    let mut rng = SplitMix64::new(0x011B_1A5E);
+    let mut ci = CiSpec::default();
+    releases(&mut ci, 8_000, repo, &mut rng);
+    let production = ci
+        .git_tags
+        .iter()
+        .find(|g| g.name == "v0.3.0")
+        .map(|g| g.created_seconds_ago.saturating_sub(DAY))
+        .and_then(|at| deploy_release(&ci, 401, "v0.3.0", "olivia", at));
+    let head = rng.hex(40);
+    add_pipeline(&mut ci, 8_000, "main", &head, 5 * DAY, "push");
+    ci.branches.push(BranchSpec {
+        name: "main".into(),
+        sha: head,
+        committed_seconds_ago: 5 * DAY + 10 * 60,
+        default: true,
+        protected: true,
+    });
+    if let Some(experiment) = repo.tags.iter().find(|t| t.name.starts_with("experiment-")) {
+        let sha = complete(&experiment.name["experiment-".len()..], &mut rng);
+        let at = experiment.pushed_seconds_ago;
+        add_pipeline(
+            &mut ci,
+            8_000,
+            "experiment/alpine-edge",
+            &sha,
+            at,
+            "merge_request_event",
+        );
+        ci.merge_requests.push(MergeRequestSpec {
+            id: 9_602,
+            iid: 2,
+            title: "Try alpine:edge".into(),
+            source_branch: "experiment/alpine-edge".into(),
+            target_branch: "main".into(),
+            sha,
+            state: MergeRequestState::Closed,
+            author: "olivia".into(),
+            created_seconds_ago: at + DAY,
+            updated_seconds_ago: at.saturating_sub(2 * DAY),
+            finished_seconds_ago: Some(at.saturating_sub(2 * DAY)),
+        });
+    }
+    ci.environments = vec![EnvironmentSpec {
+        id: 21,
+        name: "production".into(),
+        tier: Tier::Production,
+        state: EnvironmentState::Available,
+        created_seconds_ago: 80 * DAY,
+        external_url: None,
+        deployments: production.into_iter().collect(),
+    }];
+    ci
+}
+
+/// `opensource/cli`'s releases, its download page, `main` and the nightly builds.
+pub(super) fn opensource_cli(repo: &RepositorySpec) -> CiSpec {
+    let mut rng = SplitMix64::new(0xC11_0BE4);
+    let mut ci = CiSpec::default();
+    releases(&mut ci, 9_000, repo, &mut rng);
+    let download = ci
+        .git_tags
+        .iter()
+        .find(|g| g.name == "v1.8.0")
+        .map(|g| g.created_seconds_ago.saturating_sub(HOUR))
+        .and_then(|at| deploy_release(&ci, 501, "v1.8.0", "maria", at));
+    for t in repo
+        .tags
+        .iter()
+        .filter(|t| t.name.len() == 10 && t.name.bytes().filter(|b| *b == b'-').count() == 2)
+    {
+        let sha = rng.hex(40);
+        add_pipeline(
+            &mut ci,
+            9_000,
+            "main",
+            &sha,
+            t.pushed_seconds_ago,
+            "schedule",
+        );
+    }
+    let edge = builds(&repo.tags, "edge-", &mut rng);
+    for (sha, at) in &edge {
+        add_pipeline(&mut ci, 9_000, "main", sha, *at, "push");
+    }
+    if let Some((sha, at)) = edge.last() {
+        ci.branches.push(BranchSpec {
+            name: "main".into(),
+            sha: sha.clone(),
+            committed_seconds_ago: at + 10 * 60,
+            default: true,
+            protected: true,
+        });
+    }
+    ci.environments = vec![EnvironmentSpec {
+        id: 31,
+        name: "downloads".into(),
+        tier: Tier::Production,
+        state: EnvironmentState::Available,
+        created_seconds_ago: 700 * DAY,
+        external_url: Some("https://cli.opensource.example/download".into()),
+        deployments: download.into_iter().collect(),
+    }];
     ci
 }
