@@ -1,7 +1,6 @@
 //! The one error type every server function returns: user-facing words, no internals.
 
 use domain::Subject;
-use leptos::server_fn::codec::JsonEncoding;
 use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
 use serde::{Deserialize, Serialize};
 
@@ -96,7 +95,7 @@ fn readable_decode_error(message: &str) -> String {
 }
 
 impl FromServerFnError for AppError {
-    type Encoder = JsonEncoding;
+    type Encoder = crate::codec::JsonText;
 
     fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
         match value {

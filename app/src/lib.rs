@@ -4,6 +4,7 @@
 //! Built with feature `ssr` into the server and with feature `hydrate` into the wasm bundle;
 //! never both at once.
 
+pub mod codec;
 pub mod components;
 pub mod error;
 pub mod links;

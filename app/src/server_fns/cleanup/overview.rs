@@ -1,11 +1,11 @@
+use crate::codec::Json;
 use domain::cleanup::CleanupOverview;
 use leptos::prelude::*;
-use leptos::server_fn::codec::Json;
 
 use crate::error::AppError;
 
 /// A project's saved cleanup policy and every repository's tags, for the live preview.
-#[server(prefix = "/api/fn", endpoint = "cleanup_overview", input = Json)]
+#[server(prefix = "/api/fn", endpoint = "cleanup_overview", input = Json, output = Json)]
 pub async fn load_cleanup_overview(
     instance: String,
     project_path: String,

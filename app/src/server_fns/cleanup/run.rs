@@ -1,13 +1,13 @@
+use crate::codec::Json;
 use domain::cleanup::{CleanupPolicy, RunConfirmation, RunOutcome};
 use domain::protection::{ProtectionRules, RuleChange};
 use leptos::prelude::*;
-use leptos::server_fn::codec::Json;
 
 use crate::error::AppError;
 
 /// "Run now": GitLab's bulk delete with the policy's parameters, in the repositories the user
 /// confirmed after seeing the preview (Maintainer).
-#[server(prefix = "/api/fn", endpoint = "run_cleanup_now", input = Json)]
+#[server(prefix = "/api/fn", endpoint = "run_cleanup_now", input = Json, output = Json)]
 pub async fn run_cleanup_now(
     instance: String,
     project_path: String,
@@ -24,7 +24,7 @@ pub async fn run_cleanup_now(
 }
 
 /// Creates, changes or deletes one protection rule (Maintainer); answers with the rules.
-#[server(prefix = "/api/fn", endpoint = "change_protection_rule", input = Json)]
+#[server(prefix = "/api/fn", endpoint = "change_protection_rule", input = Json, output = Json)]
 pub async fn change_protection_rule(
     instance: String,
     project_path: String,

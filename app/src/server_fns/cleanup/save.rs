@@ -1,11 +1,11 @@
+use crate::codec::Json;
 use domain::cleanup::{CleanupPolicy, SavedPolicy};
 use leptos::prelude::*;
-use leptos::server_fn::codec::Json;
 
 use crate::error::AppError;
 
 /// Saves a project's cleanup policy through GitLab (Maintainer).
-#[server(prefix = "/api/fn", endpoint = "save_cleanup_policy", input = Json)]
+#[server(prefix = "/api/fn", endpoint = "save_cleanup_policy", input = Json, output = Json)]
 pub async fn save_cleanup_policy(
     instance: String,
     project_path: String,

@@ -1,13 +1,13 @@
+use crate::codec::Json;
 use domain::cleanup::CleanupPolicy;
 use domain::storage::CleanupStorage;
 use leptos::prelude::*;
-use leptos::server_fn::codec::Json;
 
 use crate::error::AppError;
 
 /// What a draft (and the saved policy) would free, layer by layer, per repository and for
 /// the project.
-#[server(prefix = "/api/fn", endpoint = "cleanup_storage", input = Json)]
+#[server(prefix = "/api/fn", endpoint = "cleanup_storage", input = Json, output = Json)]
 pub async fn load_cleanup_storage(
     instance: String,
     project_path: String,

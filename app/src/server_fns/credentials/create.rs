@@ -1,12 +1,12 @@
+use crate::codec::Json;
 use domain::credentials::{CredentialForm, IssuedCredential};
 use leptos::prelude::*;
-use leptos::server_fn::codec::Json;
 
 use crate::error::AppError;
 
 /// Creates a registry token through GitLab. The answer is the only place its value ever
 /// appears; the page builds every format from it in the browser.
-#[server(prefix = "/api/fn", endpoint = "create_credential", input = Json)]
+#[server(prefix = "/api/fn", endpoint = "create_credential", input = Json, output = Json)]
 pub async fn create_credential(
     instance: String,
     owner: String,

@@ -1,11 +1,11 @@
+use crate::codec::Json;
 use domain::credentials::CredentialsPage;
 use leptos::prelude::*;
-use leptos::server_fn::codec::Json;
 
 use crate::error::AppError;
 
 /// A project's or group's registry tokens (never their values) and the viewer's rights.
-#[server(prefix = "/api/fn", endpoint = "credentials", input = Json)]
+#[server(prefix = "/api/fn", endpoint = "credentials", input = Json, output = Json)]
 pub async fn load_credentials(
     instance: String,
     owner: String,

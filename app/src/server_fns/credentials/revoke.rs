@@ -1,11 +1,11 @@
+use crate::codec::Json;
 use domain::credentials::CredentialsPage;
 use leptos::prelude::*;
-use leptos::server_fn::codec::Json;
 
 use crate::error::AppError;
 
 /// Revokes a registry token; `confirm_name` is its name as the user typed it.
-#[server(prefix = "/api/fn", endpoint = "revoke_credential", input = Json)]
+#[server(prefix = "/api/fn", endpoint = "revoke_credential", input = Json, output = Json)]
 pub async fn revoke_credential(
     instance: String,
     owner: String,

@@ -1,12 +1,12 @@
+use crate::codec::Json;
 use domain::governance::apply::{ApplyOutcome, ApplyReview, ApplyView};
 use leptos::prelude::*;
-use leptos::server_fn::codec::Json;
 
 use crate::error::AppError;
 
 /// What saving the view's standard in each chosen project of a group would change and
 /// delete; nothing is saved.
-#[server(prefix = "/api/fn", endpoint = "apply_review", input = Json)]
+#[server(prefix = "/api/fn", endpoint = "apply_review", input = Json, output = Json)]
 pub async fn apply_review_page(
     instance: String,
     group_path: String,
@@ -22,7 +22,7 @@ pub async fn apply_review_page(
 
 /// Saves the view's standard in each chosen project where the checks hold; `confirm` is the
 /// group's path as the user typed it.
-#[server(prefix = "/api/fn", endpoint = "apply_standard", input = Json)]
+#[server(prefix = "/api/fn", endpoint = "apply_standard", input = Json, output = Json)]
 pub async fn apply_standard(
     instance: String,
     group_path: String,

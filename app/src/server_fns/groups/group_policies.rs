@@ -1,12 +1,12 @@
+use crate::codec::Json;
 use domain::governance::{GroupPolicies, GroupPoliciesView};
 use leptos::prelude::*;
-use leptos::server_fn::codec::Json;
 
 use crate::error::AppError;
 
 /// The cleanup policies of a group's projects (subgroups included), compared with the
 /// view's standard, filtered and sorted.
-#[server(prefix = "/api/fn", endpoint = "group_policies", input = Json)]
+#[server(prefix = "/api/fn", endpoint = "group_policies", input = Json, output = Json)]
 pub async fn group_policy_page(
     instance: String,
     group_path: String,
@@ -22,7 +22,7 @@ pub async fn group_policy_page(
 
 /// The cleanup policies of every project of the instance (administrators only), compared
 /// with the view's standard, filtered and sorted.
-#[server(prefix = "/api/fn", endpoint = "instance_policies", input = Json)]
+#[server(prefix = "/api/fn", endpoint = "instance_policies", input = Json, output = Json)]
 pub async fn instance_policy_page(
     instance: String,
     view: GroupPoliciesView,

@@ -1,12 +1,12 @@
+use crate::codec::Json;
 use domain::view::RepositoryListView;
 use domain::{GroupDetails, RepositoryPage};
 use leptos::prelude::*;
-use leptos::server_fn::codec::Json;
 
 use crate::error::AppError;
 
 /// A group's header data and one page of the image repositories of all its projects.
-#[server(prefix = "/api/fn", endpoint = "group_repositories", input = Json)]
+#[server(prefix = "/api/fn", endpoint = "group_repositories", input = Json, output = Json)]
 pub async fn group_repositories(
     instance: String,
     group_path: String,

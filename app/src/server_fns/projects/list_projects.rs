@@ -1,12 +1,12 @@
+use crate::codec::Json;
 use domain::view::ProjectListView;
 use domain::ProjectPage;
 use leptos::prelude::*;
-use leptos::server_fn::codec::Json;
 
 use crate::error::AppError;
 
 /// Projects the user can see that have registry images, searched and paged.
-#[server(prefix = "/api/fn", endpoint = "projects", input = Json)]
+#[server(prefix = "/api/fn", endpoint = "projects", input = Json, output = Json)]
 pub async fn list_projects(
     instance: String,
     view: ProjectListView,

@@ -1,12 +1,12 @@
+use crate::codec::Json;
 use domain::view::RepositoryListView;
 use domain::{ProjectDetails, RepositoryPage};
 use leptos::prelude::*;
-use leptos::server_fn::codec::Json;
 
 use crate::error::AppError;
 
 /// A project's header data and one page of its image repositories.
-#[server(prefix = "/api/fn", endpoint = "project_repositories", input = Json)]
+#[server(prefix = "/api/fn", endpoint = "project_repositories", input = Json, output = Json)]
 pub async fn project_repositories(
     instance: String,
     project_path: String,

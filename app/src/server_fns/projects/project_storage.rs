@@ -1,11 +1,11 @@
+use crate::codec::Json;
 use domain::storage::ProjectStorage;
 use leptos::prelude::*;
-use leptos::server_fn::codec::Json;
 
 use crate::error::AppError;
 
 /// A project's storage across its repositories, each layer once.
-#[server(prefix = "/api/fn", endpoint = "project_storage", input = Json)]
+#[server(prefix = "/api/fn", endpoint = "project_storage", input = Json, output = Json)]
 pub async fn load_project_storage(
     instance: String,
     project_path: String,

@@ -1,11 +1,11 @@
+use crate::codec::Json;
 use domain::Viewer;
 use leptos::prelude::*;
-use leptos::server_fn::codec::Json;
 
 use crate::error::AppError;
 
 /// The signed-in user on an instance.
-#[server(prefix = "/api/fn", endpoint = "viewer", input = Json)]
+#[server(prefix = "/api/fn", endpoint = "viewer", input = Json, output = Json)]
 pub async fn current_viewer(instance: String) -> Result<Viewer, AppError> {
     let (_, caller) = crate::backend::caller(&instance).await?;
     Ok(caller.viewer)

@@ -1,11 +1,11 @@
+use crate::codec::Json;
 use domain::tags::RepositoryHeader;
 use leptos::prelude::*;
-use leptos::server_fn::codec::Json;
 
 use crate::error::AppError;
 
 /// Schedules an image repository's deletion after its path was typed as confirmation.
-#[server(prefix = "/api/fn", endpoint = "delete_repository", input = Json)]
+#[server(prefix = "/api/fn", endpoint = "delete_repository", input = Json, output = Json)]
 pub async fn delete_repository(
     instance: String,
     repository_id: u64,

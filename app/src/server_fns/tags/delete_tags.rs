@@ -1,11 +1,11 @@
+use crate::codec::Json;
 use domain::tags::DeleteOutcome;
 use leptos::prelude::*;
-use leptos::server_fn::codec::Json;
 
 use crate::error::AppError;
 
 /// Deletes exactly the tags the user confirmed and reports each one.
-#[server(prefix = "/api/fn", endpoint = "delete_tags", input = Json)]
+#[server(prefix = "/api/fn", endpoint = "delete_tags", input = Json, output = Json)]
 pub async fn delete_tags(
     instance: String,
     repository_id: u64,

@@ -1,11 +1,11 @@
+use crate::codec::Json;
 use domain::tags::{DeletionPlan, TagListView};
 use leptos::prelude::*;
-use leptos::server_fn::codec::Json;
 
 use crate::error::AppError;
 
 /// Every tag name matching a list view (for "select all matching"), and the full count.
-#[server(prefix = "/api/fn", endpoint = "matching_tags", input = Json)]
+#[server(prefix = "/api/fn", endpoint = "matching_tags", input = Json, output = Json)]
 pub async fn matching_tags(
     instance: String,
     repository_id: u64,
@@ -19,7 +19,7 @@ pub async fn matching_tags(
 }
 
 /// What deleting these tags would do: refusals, shared images, `latest`.
-#[server(prefix = "/api/fn", endpoint = "deletion_plan", input = Json)]
+#[server(prefix = "/api/fn", endpoint = "deletion_plan", input = Json, output = Json)]
 pub async fn plan_deletion(
     instance: String,
     repository_id: u64,

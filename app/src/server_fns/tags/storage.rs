@@ -1,11 +1,11 @@
+use crate::codec::Json;
 use domain::storage::{DeletionEstimate, RepositoryStorage, TagComparison};
 use leptos::prelude::*;
-use leptos::server_fn::codec::Json;
 
 use crate::error::AppError;
 
 /// A repository's deduplicated storage and largest layers, and how far reading layers is.
-#[server(prefix = "/api/fn", endpoint = "repository_storage", input = Json)]
+#[server(prefix = "/api/fn", endpoint = "repository_storage", input = Json, output = Json)]
 pub async fn load_repository_storage(
     instance: String,
     repository_id: u64,
@@ -19,7 +19,7 @@ pub async fn load_repository_storage(
 }
 
 /// What deleting these tags would free, layer by layer.
-#[server(prefix = "/api/fn", endpoint = "deletion_estimate", input = Json)]
+#[server(prefix = "/api/fn", endpoint = "deletion_estimate", input = Json, output = Json)]
 pub async fn estimate_deletion(
     instance: String,
     repository_id: u64,
@@ -34,7 +34,7 @@ pub async fn estimate_deletion(
 }
 
 /// Two tags side by side.
-#[server(prefix = "/api/fn", endpoint = "compare_tags", input = Json)]
+#[server(prefix = "/api/fn", endpoint = "compare_tags", input = Json, output = Json)]
 pub async fn load_comparison(
     instance: String,
     repository_id: u64,

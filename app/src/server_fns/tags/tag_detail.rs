@@ -1,11 +1,11 @@
+use crate::codec::Json;
 use domain::tags::TagDetail;
 use leptos::prelude::*;
-use leptos::server_fn::codec::Json;
 
 use crate::error::AppError;
 
 /// One tag in full: digests, platforms or layers, referrers, other tags of the same image.
-#[server(prefix = "/api/fn", endpoint = "tag_detail", input = Json)]
+#[server(prefix = "/api/fn", endpoint = "tag_detail", input = Json, output = Json)]
 pub async fn load_tag_detail(
     instance: String,
     repository_id: u64,

@@ -1,11 +1,11 @@
+use crate::codec::Json;
 use domain::tags::{TagListPage, TagListView};
 use leptos::prelude::*;
-use leptos::server_fn::codec::Json;
 
 use crate::error::AppError;
 
 /// One page of an image repository's tags, filtered and sorted across all of them.
-#[server(prefix = "/api/fn", endpoint = "tag_list", input = Json)]
+#[server(prefix = "/api/fn", endpoint = "tag_list", input = Json, output = Json)]
 pub async fn tag_list(
     instance: String,
     repository_id: u64,
