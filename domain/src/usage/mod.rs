@@ -45,6 +45,7 @@ use crate::format::relative_time;
 mod summary;
 #[cfg(test)]
 mod tests;
+mod wire;
 
 pub use summary::*;
 
@@ -230,7 +231,8 @@ pub fn merge_request_iid(tag: &str) -> Option<u64> {
 /// Why a tag is in use or dead. Every reason names the context item it came from.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(as = UsageReason))]
-#[serde(tag = "code", rename_all = "snake_case")]
+// Read through `wire::ReasonWire`: the same JSON, a fraction of the WebAssembly.
+#[serde(tag = "code", rename_all = "snake_case", try_from = "wire::ReasonWire")]
 pub enum Reason {
     /// The last successful deployment of an environment.
     Deployed {

@@ -174,7 +174,12 @@ impl UsageFilter {
 /// Whether a page's verdicts are known.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(tag = "state", rename_all = "snake_case")]
+// Read through `wire::UsageStateWire`: the same JSON, a fraction of the WebAssembly.
+#[serde(
+    tag = "state",
+    rename_all = "snake_case",
+    try_from = "super::wire::UsageStateWire"
+)]
 pub enum UsageState {
     /// Not read: this dashboard is configured not to read GitLab's CI context.
     #[default]

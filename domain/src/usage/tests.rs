@@ -212,6 +212,19 @@ fn reasons_read_as_sentences_and_travel_as_codes() {
     );
     let back: Reason = serde_json::from_value(json).unwrap();
     assert_eq!(back, usage[0].reasons[0]);
+    // A reason without what its code needs is an error that names the field.
+    let error = serde_json::from_value::<Reason>(serde_json::json!({
+        "code": "release", "git_tag": "v1.0.0", "by": "name"
+    }))
+    .unwrap_err();
+    assert!(
+        error
+            .to_string()
+            .contains("missing field `sha` for code Release"),
+        "{error}"
+    );
+    let unknown = serde_json::from_value::<Reason>(serde_json::json!({"code": "rumour"}));
+    assert!(unknown.is_err());
 }
 
 #[test]
@@ -406,6 +419,9 @@ proptest! {
             }
             for reason in &u.reasons {
                 prop_assert!(reason.holds(t, &tags, &context), "{}: {:?}", t.name, reason);
+                // What the API writes reads back the same (`wire`).
+                let json = serde_json::to_string(reason).unwrap();
+                prop_assert_eq!(&serde_json::from_str::<Reason>(&json).unwrap(), reason);
             }
         }
     }
@@ -424,6 +440,16 @@ proptest! {
         let each = assess(&tags, &context);
         let summary = RepositoryUsage::of(&tags, &context);
         prop_assert_eq!(summary.in_use + summary.dead + summary.unknown, tags.len() as u64);
+        // Every state a page carries reads back as written (`wire`).
+        for state in [
+            UsageState::Known { usage: summary.clone() },
+            UsageState::NotRead,
+            UsageState::Reading,
+            UsageState::Failed { message: "GitLab said 502".into() },
+        ] {
+            let json = serde_json::to_string(&state).unwrap();
+            prop_assert_eq!(serde_json::from_str::<UsageState>(&json).unwrap(), state);
+        }
         for (t, u) in tags.iter().zip(&each) {
             prop_assert_eq!(summary.verdict(t.name), u.verdict);
             if u.verdict != Verdict::Unknown {
