@@ -10,9 +10,16 @@
 // - policy page: time from navigation until the preview follows a changed field.
 //
 // Run: `node scripts/measure-frontend.mjs [--runs 3] [--bin target/release/registry-dash]
-// [--site target/site]`
+// [--site target/site] [--tls]`
 // (after `scripts/build-site.sh`; a release server build keeps server time out of it).
-import { spawn } from 'node:child_process';
+//
+// `--tls` puts Debian's haproxy in front, as production runs it: TLS with a throwaway
+// self-signed certificate and HTTP/2, so the browser fetches every file of a page over one
+// connection at once instead of six HTTP/1.1 connections taking turns (each request pays the
+// profile's 165 ms).
+import { execFileSync, spawn } from 'node:child_process';
+import net from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
 import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -25,6 +32,7 @@ const arg = (name, fallback) => {
   return i > 0 ? process.argv[i + 1] : fallback;
 };
 const runs = Number(arg('--runs', '3'));
+const tls = process.argv.includes('--tls');
 const bin = path.resolve(root, arg('--bin', 'target/release/registry-dash'));
 const site = path.resolve(root, arg('--site', 'target/site'));
 if (!fs.existsSync(bin)) throw new Error(`${bin} not found: cargo build --release -p server --bin registry-dash`);
@@ -37,11 +45,64 @@ const FAST_4G = {
 };
 const CPU_SLOWDOWN = 4;
 
-function startServer() {
+const freePort = () =>
+  new Promise((resolve, reject) => {
+    const probe = net.createServer();
+    probe.on('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = probe.address();
+      probe.close(() => resolve(port));
+    });
+  });
+
+const waitForPort = async (port) => {
+  for (let i = 0; i < 100; i++) {
+    const open = await new Promise((resolve) => {
+      const socket = net.connect(port, '127.0.0.1', () => { socket.end(); resolve(true); });
+      socket.on('error', () => resolve(false));
+    });
+    if (open) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`nothing listens on ${port}`);
+};
+
+/** haproxy terminating TLS (HTTP/2 or HTTP/1.1 by ALPN) in front of `backend`. */
+async function startProxy(port, backend) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'measure-tls-'));
+  const key = path.join(dir, 'key.pem');
+  const cert = path.join(dir, 'cert.pem');
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1',
+    '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=127.0.0.1'], { stdio: 'ignore' });
+  const pem = path.join(dir, 'site.pem');
+  fs.writeFileSync(pem, fs.readFileSync(cert, 'utf8') + fs.readFileSync(key, 'utf8'));
+  const config = path.join(dir, 'haproxy.cfg');
+  fs.writeFileSync(config, [
+    'defaults',
+    '  mode http',
+    '  timeout connect 2s',
+    '  timeout client 60s',
+    '  timeout server 60s',
+    'frontend dashboard',
+    `  bind 127.0.0.1:${port} ssl crt ${pem} alpn h2,http/1.1`,
+    '  default_backend app',
+    'backend app',
+    `  server app ${backend}`,
+    '',
+  ].join('\n'));
+  const child = spawn('haproxy', ['-db', '-f', config], { stdio: 'ignore' });
+  await waitForPort(port);
+  return { child, dir };
+}
+
+async function startServer() {
+  const proxyPort = tls ? await freePort() : null;
+  const appPort = tls ? await freePort() : 0;
   const child = spawn(bin, [], {
     env: {
       ...process.env,
-      REGISTRY_DASH_LISTEN: '127.0.0.1:0',
+      REGISTRY_DASH_LISTEN: `127.0.0.1:${appPort}`,
+      ...(tls ? { REGISTRY_DASH_PUBLIC_URL: `https://127.0.0.1:${proxyPort}` } : {}),
       REGISTRY_DASH_DEMO: '1',
       REGISTRY_DASH_SITE_ROOT: site,
       RUST_LOG: 'warn',
@@ -62,6 +123,10 @@ function startServer() {
       if (found.app && found.gitlab) resolve({ child, ...found });
     });
     child.on('exit', (code) => reject(new Error(`server exited with ${code}: ${buffer}`)));
+  }).then(async (started) => {
+    if (!tls) return started;
+    const proxy = await startProxy(proxyPort, `127.0.0.1:${appPort}`);
+    return { ...started, app: `https://127.0.0.1:${proxyPort}`, proxy };
   });
 }
 
@@ -81,41 +146,62 @@ async function throttledPage(context) {
   await cdp.send('Emulation.setCPUThrottlingRate', { rate: CPU_SLOWDOWN });
   const urls = new Map();
   const files = new Map();
-  cdp.on('Network.responseReceived', (e) => urls.set(e.requestId, e.response.url));
+  const protocols = new Set();
+  const documents = new Map();
+  cdp.on('Network.responseReceived', (e) => {
+    urls.set(e.requestId, e.response.url);
+    protocols.add(e.response.protocol);
+  });
   cdp.on('Network.loadingFinished', (e) => {
     const url = urls.get(e.requestId);
     if (url && new URL(url).pathname.startsWith('/pkg/')) {
       files.set(new URL(url).pathname, e.encodedDataLength);
+    } else if (url && new URL(url).pathname.startsWith('/i/')) {
+      documents.set(new URL(url).pathname, e.encodedDataLength);
     }
   });
-  return { page, files };
+  return { page, files, protocols, documents };
 }
 
 async function journey(context, base, name, steps) {
   const times = [];
+  const marks = [];
   let files = new Map();
+  let protocols = new Set();
+  let documents = new Map();
   for (let i = 0; i < runs; i++) {
     const t = await throttledPage(context);
     const started = Date.now();
-    await steps(t.page, base);
+    const mark = {};
+    await steps(t.page, base, () => { mark.hydrated = Date.now() - started; });
     times.push(Date.now() - started);
+    marks.push(mark.hydrated);
     files = t.files;
+    protocols = t.protocols;
+    documents = t.documents;
     await t.page.close();
   }
   times.sort((a, b) => a - b);
   const wire = [...files.values()].reduce((a, b) => a + b, 0);
   console.log(`${name}: median ${times[Math.floor(times.length / 2)]} ms (runs: ${times.join(', ')} ms)`);
-  console.log(`  /pkg on the wire: ${(wire / 1024).toFixed(1)} KiB`);
+  marks.sort((a, b) => a - b);
+  console.log(`  of which until hydrated: median ${marks[Math.floor(marks.length / 2)]} ms`);
+  console.log(`  /pkg on the wire: ${(wire / 1024).toFixed(1)} KiB in ${files.size} files (${[...protocols].join(', ')})`);
+  for (const [doc, bytes] of documents) {
+    console.log(`  document ${doc} on the wire: ${(bytes / 1024).toFixed(1)} KiB`);
+  }
   for (const [file, bytes] of [...files.entries()].sort()) {
     console.log(`    ${file}: ${(bytes / 1024).toFixed(1)} KiB`);
   }
 }
 
-const { child, app, gitlab } = await startServer();
+const { child, app, proxy } = await startServer();
+console.log(tls ? `through haproxy, TLS + HTTP/2: ${app}` : `direct, HTTP/1.1: ${app}`);
 const browser = await chromium.launch({
   executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
   args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-    '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    '--disable-background-networking', '--disable-component-update', '--disable-sync',
+    ...(tls ? ['--ignore-certificate-errors'] : [])],
 });
 try {
   const context = await browser.newContext();
@@ -130,9 +216,10 @@ try {
   await page.goto(`${app}/i/demo/cleanup/acme/web`);
   await page.close();
 
-  await journey(context, app, 'tag list (10,000 tags): navigation → typed filter answered', async (p, base) => {
+  await journey(context, app, 'tag list (10,000 tags): navigation → typed filter answered', async (p, base, hydratedAt) => {
     await p.goto(`${base}/i/demo/repositories/3?sort=name_asc`);
     await hydrated(p);
+    hydratedAt();
     await p.evaluate(() => { window.__samePage = true; });
     await p.getByRole('searchbox').fill('v1.2');
     await p.getByRole('searchbox').press('Enter');
@@ -142,9 +229,10 @@ try {
     if (!(await p.evaluate(() => window.__samePage === true))) throw new Error('the filter reloaded the page');
   });
 
-  await journey(context, app, 'policy page: navigation → preview follows a changed field', async (p, base) => {
+  await journey(context, app, 'policy page: navigation → preview follows a changed field', async (p, base, hydratedAt) => {
     await p.goto(`${base}/i/demo/cleanup/acme/web`);
     await hydrated(p);
+    hydratedAt();
     await p.evaluate(() => {
       window.__samePage = true;
       window.__before = document.querySelector('[data-testid="preview-total"]')?.textContent;
@@ -160,4 +248,8 @@ try {
 } finally {
   await browser.close();
   child.kill('SIGTERM');
+  if (proxy) {
+    proxy.child.kill('SIGTERM');
+    fs.rmSync(proxy.dir, { recursive: true, force: true });
+  }
 }
