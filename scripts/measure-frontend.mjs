@@ -13,10 +13,10 @@
 // [--site target/site] [--tls]`
 // (after `scripts/build-site.sh`; a release server build keeps server time out of it).
 //
-// `--tls` puts Debian's haproxy in front, as production runs it: TLS with a throwaway
+// `--tls` puts Debian's haproxy in front, as a production proxy would: TLS with a throwaway
 // self-signed certificate and HTTP/2, so the browser fetches every file of a page over one
 // connection at once instead of six HTTP/1.1 connections taking turns (each request pays the
-// profile's 165 ms).
+// profile's 165 ms). Needs Debian's haproxy and openssl.
 import { execFileSync, spawn } from 'node:child_process';
 import net from 'node:net';
 import os from 'node:os';
@@ -45,15 +45,23 @@ const FAST_4G = {
 };
 const CPU_SLOWDOWN = 4;
 
-const freePort = () =>
-  new Promise((resolve, reject) => {
-    const probe = net.createServer();
-    probe.on('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address();
-      probe.close(() => resolve(port));
-    });
-  });
+/** `count` distinct free loopback ports (each probe stays open until all are known). */
+async function freePorts(count) {
+  const probes = [];
+  try {
+    for (let i = 0; i < count; i++) {
+      const probe = net.createServer();
+      probes.push(probe);
+      await new Promise((resolve, reject) => {
+        probe.on('error', reject);
+        probe.listen(0, '127.0.0.1', resolve);
+      });
+    }
+    return probes.map((p) => p.address().port);
+  } finally {
+    await Promise.all(probes.map((p) => new Promise((r) => p.close(() => r()))));
+  }
+}
 
 const waitForPort = async (port) => {
   for (let i = 0; i < 100; i++) {
@@ -67,9 +75,11 @@ const waitForPort = async (port) => {
   throw new Error(`nothing listens on ${port}`);
 };
 
-/** haproxy terminating TLS (HTTP/2 or HTTP/1.1 by ALPN) in front of `backend`. */
-async function startProxy(port, backend) {
+/** haproxy terminating TLS (HTTP/2 or HTTP/1.1 by ALPN) in front of `backend`. Returns
+ * what `stop` needs even when it fails half-way (the directory holds a private key). */
+async function startProxy(port, backend, started) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'measure-tls-'));
+  started.proxy = { dir, child: null };
   const key = path.join(dir, 'key.pem');
   const cert = path.join(dir, 'cert.pem');
   execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1',
@@ -90,14 +100,28 @@ async function startProxy(port, backend) {
     `  server app ${backend}`,
     '',
   ].join('\n'));
-  const child = spawn('haproxy', ['-db', '-f', config], { stdio: 'ignore' });
-  await waitForPort(port);
-  return { child, dir };
+  const child = spawn('haproxy', ['-db', '-f', config], { stdio: ['ignore', 'ignore', 'inherit'] });
+  started.proxy.child = child;
+  const failed = new Promise((_, reject) => {
+    child.on('error', (e) => reject(new Error(`haproxy did not start: ${e.message}`)));
+    child.on('exit', (code) => reject(new Error(`haproxy exited with ${code}`)));
+  });
+  await Promise.race([waitForPort(port), failed]);
 }
 
-async function startServer() {
-  const proxyPort = tls ? await freePort() : null;
-  const appPort = tls ? await freePort() : 0;
+/** Stops whatever `startServer` started, however far it got. */
+function stop(started) {
+  started.child?.kill('SIGTERM');
+  if (started.proxy) {
+    started.proxy.child?.kill('SIGTERM');
+    fs.rmSync(started.proxy.dir, { recursive: true, force: true });
+  }
+}
+
+/** Starts the server (and with `--tls` the proxy) into `started`, so that `stop` can end
+ * them whatever fails. */
+async function startServer(started) {
+  const [proxyPort, appPort] = tls ? await freePorts(2) : [null, 0];
   const child = spawn(bin, [], {
     env: {
       ...process.env,
@@ -109,7 +133,8 @@ async function startServer() {
     },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
-  return new Promise((resolve, reject) => {
+  started.child = child;
+  const found = await new Promise((resolve, reject) => {
     let buffer = '';
     const found = {};
     child.stdout.on('data', (chunk) => {
@@ -120,14 +145,13 @@ async function startServer() {
         if (app) found.app = app[1];
         if (gitlab) found.gitlab = gitlab[1];
       }
-      if (found.app && found.gitlab) resolve({ child, ...found });
+      if (found.app && found.gitlab) resolve(found);
     });
     child.on('exit', (code) => reject(new Error(`server exited with ${code}: ${buffer}`)));
-  }).then(async (started) => {
-    if (!tls) return started;
-    const proxy = await startProxy(proxyPort, `127.0.0.1:${appPort}`);
-    return { ...started, app: `https://127.0.0.1:${proxyPort}`, proxy };
   });
+  if (!tls) return found.app;
+  await startProxy(proxyPort, `127.0.0.1:${appPort}`, started);
+  return `https://127.0.0.1:${proxyPort}`;
 }
 
 const hydrated = (page) =>
@@ -195,15 +219,17 @@ async function journey(context, base, name, steps) {
   }
 }
 
-const { child, app, proxy } = await startServer();
-console.log(tls ? `through haproxy, TLS + HTTP/2: ${app}` : `direct, HTTP/1.1: ${app}`);
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-    '--disable-background-networking', '--disable-component-update', '--disable-sync',
-    ...(tls ? ['--ignore-certificate-errors'] : [])],
-});
+const started = {};
+let browser = null;
 try {
+  const app = await startServer(started);
+  console.log(tls ? `through haproxy, TLS + HTTP/2: ${app}` : `direct, HTTP/1.1: ${app}`);
+  browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync',
+      ...(tls ? ['--ignore-certificate-errors'] : [])],
+  });
   const context = await browser.newContext();
   const page = await context.newPage();
   // Sign in and warm the server's tag index, unthrottled: only the front end is measured.
@@ -246,10 +272,6 @@ try {
     if (!(await p.evaluate(() => window.__samePage === true))) throw new Error('the change reloaded the page');
   });
 } finally {
-  await browser.close();
-  child.kill('SIGTERM');
-  if (proxy) {
-    proxy.child.kill('SIGTERM');
-    fs.rmSync(proxy.dir, { recursive: true, force: true });
-  }
+  await browser?.close();
+  stop(started);
 }

@@ -220,7 +220,7 @@ fn reasons_read_as_sentences_and_travel_as_codes() {
     assert!(
         error
             .to_string()
-            .contains("missing field `sha` for code Release"),
+            .contains("missing field `sha` for code `release`"),
         "{error}"
     );
     let unknown = serde_json::from_value::<Reason>(serde_json::json!({"code": "rumour"}));

@@ -25,6 +25,21 @@ enum Code {
     BranchGone,
 }
 
+impl Code {
+    /// The code as JSON writes it.
+    fn name(self) -> &'static str {
+        match self {
+            Code::Deployed => "deployed",
+            Code::OpenMergeRequest => "open_merge_request",
+            Code::RecentPipeline => "recent_pipeline",
+            Code::BranchHead => "branch_head",
+            Code::Release => "release",
+            Code::SameImage => "same_image",
+            Code::BranchGone => "branch_gone",
+        }
+    }
+}
+
 /// Every field any variant has; which ones must be there depends on `code`.
 #[derive(Deserialize)]
 pub(super) struct ReasonWire {
@@ -52,7 +67,8 @@ impl TryFrom<ReasonWire> for Reason {
 
     fn try_from(w: ReasonWire) -> Result<Self, String> {
         let code = w.code;
-        let need = |field: &'static str| format!("missing field `{field}` for code {code:?}");
+        let need =
+            |field: &'static str| format!("missing field `{field}` for code `{}`", code.name());
         Ok(match code {
             Code::Deployed => Reason::Deployed {
                 environment: w.environment.ok_or_else(|| need("environment"))?,
@@ -120,7 +136,13 @@ impl TryFrom<UsageStateWire> for UsageState {
     type Error = String;
 
     fn try_from(w: UsageStateWire) -> Result<Self, String> {
-        let need = |field: &str| format!("missing field `{field}` for state {:?}", w.state);
+        let state = match w.state {
+            State::NotRead => "not_read",
+            State::Reading => "reading",
+            State::Known => "known",
+            State::Failed => "failed",
+        };
+        let need = |field: &str| format!("missing field `{field}` for state `{state}`");
         Ok(match w.state {
             State::NotRead => UsageState::NotRead,
             State::Reading => UsageState::Reading,

@@ -341,8 +341,8 @@ fn releases(ci: &mut CiSpec, first_pipeline: u64, repo: &RepositorySpec, rng: &m
     }
 }
 
-/// A successful deployment of the git tag `name` by `user`, `at` seconds ago, run by the
-/// pipeline of that tag.
+/// A successful deployment of the git tag `name` by `user`, `at` seconds ago: a manual job
+/// of that tag's pipeline, started after its build (`at` is later than the pipeline).
 fn deploy_release(ci: &CiSpec, id: u64, name: &str, user: &str, at: u64) -> Option<DeploymentSpec> {
     let tag = ci.git_tags.iter().find(|g| g.name == name)?;
     Some(DeploymentSpec {
