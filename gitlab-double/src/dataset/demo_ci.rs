@@ -341,10 +341,17 @@ fn releases(ci: &mut CiSpec, first_pipeline: u64, repo: &RepositorySpec, rng: &m
     }
 }
 
-/// A successful deployment of the git tag `name` by `user`, `at` seconds ago: a manual job
-/// of that tag's pipeline, started after its build (`at` is later than the pipeline).
-fn deploy_release(ci: &CiSpec, id: u64, name: &str, user: &str, at: u64) -> Option<DeploymentSpec> {
+/// A successful deployment of the git tag `name` by `user`, `after` seconds after the tag
+/// was made: a manual job of that tag's pipeline, started after its build.
+fn deploy_release(
+    ci: &CiSpec,
+    id: u64,
+    name: &str,
+    user: &str,
+    after: u64,
+) -> Option<DeploymentSpec> {
     let tag = ci.git_tags.iter().find(|g| g.name == name)?;
+    let at = tag.created_seconds_ago.saturating_sub(after);
     Some(DeploymentSpec {
         id,
         iid: 1,
@@ -362,12 +369,7 @@ pub(super) fn olivia_secret(repo: &RepositorySpec) -> CiSpec {
     let mut rng = SplitMix64::new(0x011B_1A5E);
     let mut ci = CiSpec::default();
     releases(&mut ci, 8_000, repo, &mut rng);
-    let production = ci
-        .git_tags
-        .iter()
-        .find(|g| g.name == "v0.3.0")
-        .map(|g| g.created_seconds_ago.saturating_sub(DAY))
-        .and_then(|at| deploy_release(&ci, 401, "v0.3.0", "olivia", at));
+    let production = deploy_release(&ci, 401, "v0.3.0", "olivia", DAY);
     let head = rng.hex(40);
     add_pipeline(&mut ci, 8_000, "main", &head, 5 * DAY, "push");
     ci.branches.push(BranchSpec {
@@ -419,12 +421,7 @@ pub(super) fn opensource_cli(repo: &RepositorySpec) -> CiSpec {
     let mut rng = SplitMix64::new(0xC11_0BE4);
     let mut ci = CiSpec::default();
     releases(&mut ci, 9_000, repo, &mut rng);
-    let download = ci
-        .git_tags
-        .iter()
-        .find(|g| g.name == "v1.8.0")
-        .map(|g| g.created_seconds_ago.saturating_sub(HOUR))
-        .and_then(|at| deploy_release(&ci, 501, "v1.8.0", "maria", at));
+    let download = deploy_release(&ci, 501, "v1.8.0", "maria", HOUR);
     for t in repo
         .tags
         .iter()
