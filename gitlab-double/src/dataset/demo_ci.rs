@@ -125,13 +125,7 @@ pub(super) fn acme_web(root: &RepositorySpec) -> CiSpec {
     );
 
     if let Some((sha, at)) = main.last() {
-        ci.branches.push(BranchSpec {
-            name: "main".into(),
-            sha: sha.clone(),
-            committed_seconds_ago: at + 10 * 60,
-            default: true,
-            protected: true,
-        });
+        ci.branches.push(main_branch(sha, *at));
     }
     if let Some((sha, at)) = feature.last() {
         ci.branches.push(BranchSpec {
@@ -289,6 +283,18 @@ pub(super) fn acme_web(root: &RepositorySpec) -> CiSpec {
     ci
 }
 
+/// The default, protected `main` branch whose head `sha` was built `built` seconds ago
+/// (committed ten minutes before).
+fn main_branch(sha: &str, built: u64) -> BranchSpec {
+    BranchSpec {
+        name: "main".into(),
+        sha: sha.to_string(),
+        committed_seconds_ago: built + 10 * 60,
+        default: true,
+        protected: true,
+    }
+}
+
 /// Adds a successful pipeline that finished `at` seconds ago, numbered after the project's
 /// earlier ones from `first_id` on (ids are instance-wide, iids per project).
 fn add_pipeline(ci: &mut CiSpec, first_id: u64, reference: &str, sha: &str, at: u64, source: &str) {
@@ -372,13 +378,7 @@ pub(super) fn olivia_secret(repo: &RepositorySpec) -> CiSpec {
     let production = deploy_release(&ci, 401, "v0.3.0", "olivia", DAY);
     let head = rng.hex(40);
     add_pipeline(&mut ci, 8_000, "main", &head, 5 * DAY, "push");
-    ci.branches.push(BranchSpec {
-        name: "main".into(),
-        sha: head,
-        committed_seconds_ago: 5 * DAY + 10 * 60,
-        default: true,
-        protected: true,
-    });
+    ci.branches.push(main_branch(&head, 5 * DAY));
     if let Some(experiment) = repo.tags.iter().find(|t| t.name.starts_with("experiment-")) {
         let sha = complete(&experiment.name["experiment-".len()..], &mut rng);
         let at = experiment.pushed_seconds_ago;
@@ -442,13 +442,7 @@ pub(super) fn opensource_cli(repo: &RepositorySpec) -> CiSpec {
         add_pipeline(&mut ci, 9_000, "main", sha, *at, "push");
     }
     if let Some((sha, at)) = edge.last() {
-        ci.branches.push(BranchSpec {
-            name: "main".into(),
-            sha: sha.clone(),
-            committed_seconds_ago: at + 10 * 60,
-            default: true,
-            protected: true,
-        });
+        ci.branches.push(main_branch(sha, *at));
     }
     ci.environments = vec![EnvironmentSpec {
         id: 31,
