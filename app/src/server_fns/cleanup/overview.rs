@@ -1,7 +1,7 @@
-use crate::codec::Json;
 use domain::cleanup::CleanupOverview;
 use leptos::prelude::*;
 
+use crate::codec::Json;
 use crate::error::AppError;
 
 /// A project's saved cleanup policy and every repository's tags, for the live preview.

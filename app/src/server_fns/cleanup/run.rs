@@ -1,8 +1,8 @@
-use crate::codec::Json;
 use domain::cleanup::{CleanupPolicy, RunConfirmation, RunOutcome};
 use domain::protection::{ProtectionRules, RuleChange};
 use leptos::prelude::*;
 
+use crate::codec::Json;
 use crate::error::AppError;
 
 /// "Run now": GitLab's bulk delete with the policy's parameters, in the repositories the user

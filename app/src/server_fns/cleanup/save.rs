@@ -1,7 +1,7 @@
-use crate::codec::Json;
 use domain::cleanup::{CleanupPolicy, SavedPolicy};
 use leptos::prelude::*;
 
+use crate::codec::Json;
 use crate::error::AppError;
 
 /// Saves a project's cleanup policy through GitLab (Maintainer).

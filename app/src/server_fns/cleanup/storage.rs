@@ -1,8 +1,8 @@
-use crate::codec::Json;
 use domain::cleanup::CleanupPolicy;
 use domain::storage::CleanupStorage;
 use leptos::prelude::*;
 
+use crate::codec::Json;
 use crate::error::AppError;
 
 /// What a draft (and the saved policy) would free, layer by layer, per repository and for

@@ -1,7 +1,7 @@
-use crate::codec::Json;
 use domain::credentials::{CredentialForm, IssuedCredential};
 use leptos::prelude::*;
 
+use crate::codec::Json;
 use crate::error::AppError;
 
 /// Creates a registry token through GitLab. The answer is the only place its value ever

@@ -1,7 +1,7 @@
-use crate::codec::Json;
 use domain::credentials::InstanceHealth;
 use leptos::prelude::*;
 
+use crate::codec::Json;
 use crate::error::AppError;
 
 /// The instance's GitLab version, registry reachability, mode and rate limits.

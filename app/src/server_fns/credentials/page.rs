@@ -1,7 +1,7 @@
-use crate::codec::Json;
 use domain::credentials::CredentialsPage;
 use leptos::prelude::*;
 
+use crate::codec::Json;
 use crate::error::AppError;
 
 /// A project's or group's registry tokens (never their values) and the viewer's rights.

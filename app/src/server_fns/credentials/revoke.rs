@@ -1,7 +1,7 @@
-use crate::codec::Json;
 use domain::credentials::CredentialsPage;
 use leptos::prelude::*;
 
+use crate::codec::Json;
 use crate::error::AppError;
 
 /// Revokes a registry token; `confirm_name` is its name as the user typed it.

@@ -1,7 +1,7 @@
-use crate::codec::Json;
 use domain::governance::apply::{ApplyOutcome, ApplyReview, ApplyView};
 use leptos::prelude::*;
 
+use crate::codec::Json;
 use crate::error::AppError;
 
 /// What saving the view's standard in each chosen project of a group would change and

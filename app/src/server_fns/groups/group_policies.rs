@@ -1,7 +1,7 @@
-use crate::codec::Json;
 use domain::governance::{GroupPolicies, GroupPoliciesView};
 use leptos::prelude::*;
 
+use crate::codec::Json;
 use crate::error::AppError;
 
 /// The cleanup policies of a group's projects (subgroups included), compared with the

@@ -1,8 +1,8 @@
-use crate::codec::Json;
 use domain::view::RepositoryListView;
 use domain::{GroupDetails, RepositoryPage};
 use leptos::prelude::*;
 
+use crate::codec::Json;
 use crate::error::AppError;
 
 /// A group's header data and one page of the image repositories of all its projects.

@@ -1,8 +1,8 @@
-use crate::codec::Json;
 use domain::view::GroupListView;
 use domain::GroupPage;
 use leptos::prelude::*;
 
+use crate::codec::Json;
 use crate::error::AppError;
 
 /// Groups the user can see, searched and paged.

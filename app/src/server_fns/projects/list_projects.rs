@@ -1,8 +1,8 @@
-use crate::codec::Json;
 use domain::view::ProjectListView;
 use domain::ProjectPage;
 use leptos::prelude::*;
 
+use crate::codec::Json;
 use crate::error::AppError;
 
 /// Projects the user can see that have registry images, searched and paged.

@@ -1,8 +1,8 @@
-use crate::codec::Json;
 use domain::view::RepositoryListView;
 use domain::{ProjectDetails, RepositoryPage};
 use leptos::prelude::*;
 
+use crate::codec::Json;
 use crate::error::AppError;
 
 /// A project's header data and one page of its image repositories.

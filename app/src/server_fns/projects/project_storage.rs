@@ -1,7 +1,7 @@
-use crate::codec::Json;
 use domain::storage::ProjectStorage;
 use leptos::prelude::*;
 
+use crate::codec::Json;
 use crate::error::AppError;
 
 /// A project's storage across its repositories, each layer once.

@@ -1,7 +1,7 @@
-use crate::codec::Json;
 use domain::Viewer;
 use leptos::prelude::*;
 
+use crate::codec::Json;
 use crate::error::AppError;
 
 /// The signed-in user on an instance.

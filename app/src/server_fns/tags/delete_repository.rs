@@ -1,7 +1,7 @@
-use crate::codec::Json;
 use domain::tags::RepositoryHeader;
 use leptos::prelude::*;
 
+use crate::codec::Json;
 use crate::error::AppError;
 
 /// Schedules an image repository's deletion after its path was typed as confirmation.

@@ -1,7 +1,7 @@
-use crate::codec::Json;
 use domain::tags::DeleteOutcome;
 use leptos::prelude::*;
 
+use crate::codec::Json;
 use crate::error::AppError;
 
 /// Deletes exactly the tags the user confirmed and reports each one.

@@ -1,7 +1,7 @@
-use crate::codec::Json;
 use domain::tags::{DeletionPlan, TagListView};
 use leptos::prelude::*;
 
+use crate::codec::Json;
 use crate::error::AppError;
 
 /// Every tag name matching a list view (for "select all matching"), and the full count.

@@ -1,7 +1,7 @@
-use crate::codec::Json;
 use domain::storage::{DeletionEstimate, RepositoryStorage, TagComparison};
 use leptos::prelude::*;
 
+use crate::codec::Json;
 use crate::error::AppError;
 
 /// A repository's deduplicated storage and largest layers, and how far reading layers is.

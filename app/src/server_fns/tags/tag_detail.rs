@@ -1,7 +1,7 @@
-use crate::codec::Json;
 use domain::tags::TagDetail;
 use leptos::prelude::*;
 
+use crate::codec::Json;
 use crate::error::AppError;
 
 /// One tag in full: digests, platforms or layers, referrers, other tags of the same image.

@@ -1,7 +1,7 @@
-use crate::codec::Json;
 use domain::tags::{TagListPage, TagListView};
 use leptos::prelude::*;
 
+use crate::codec::Json;
 use crate::error::AppError;
 
 /// One page of an image repository's tags, filtered and sorted across all of them.
