@@ -10,7 +10,8 @@
 // - policy page: time from navigation until the preview follows a changed field.
 //
 // Run: `node scripts/measure-frontend.mjs [--runs 3] [--bin target/release/registry-dash]
-// [--site target/site] [--tls]`
+// [--site target/site] [--tls] [--tag-query 'sort=name_asc&per_page=50']`
+// (`--tag-query`: the tag list's query; by default the name order at the default page size).
 // (after `scripts/build-site.sh`; a release server build keeps server time out of it).
 //
 // `--tls` puts Debian's haproxy in front, as a production proxy would: TLS with a throwaway
@@ -33,6 +34,7 @@ const arg = (name, fallback) => {
 };
 const runs = Number(arg('--runs', '3'));
 const tls = process.argv.includes('--tls');
+const tagQuery = arg('--tag-query', 'sort=name_asc');
 const bin = path.resolve(root, arg('--bin', 'target/release/registry-dash'));
 const site = path.resolve(root, arg('--site', 'target/site'));
 if (!fs.existsSync(bin)) throw new Error(`${bin} not found: cargo build --release -p server --bin registry-dash`);
@@ -242,8 +244,8 @@ try {
   await page.goto(`${app}/i/demo/cleanup/acme/web`);
   await page.close();
 
-  await journey(context, app, 'tag list (10,000 tags): navigation → typed filter answered', async (p, base, hydratedAt) => {
-    await p.goto(`${base}/i/demo/repositories/3?sort=name_asc`);
+  await journey(context, app, `tag list (10,000 tags, ?${tagQuery}): navigation → typed filter answered`, async (p, base, hydratedAt) => {
+    await p.goto(`${base}/i/demo/repositories/3?${tagQuery}`);
     await hydrated(p);
     hydratedAt();
     await p.evaluate(() => { window.__samePage = true; });

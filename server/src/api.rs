@@ -352,7 +352,7 @@ struct TagQuery {
     /// Page number, from 1.
     #[param(minimum = 1, maximum = 100000)]
     page: Option<u32>,
-    /// 20, 50 or 100.
+    /// 20 (default, as in GitLab), 50 or 100.
     per_page: Option<u32>,
 }
 

@@ -257,7 +257,12 @@ async fn gitlabs_rate_limit_stops_the_index_with_a_clear_message_and_keeps_what_
         "{:?}",
         page.progress
     );
-    assert_eq!(page.slice.tags.len() as u64, page.progress.indexed.min(50));
+    assert_eq!(
+        page.slice.tags.len() as u64,
+        page.progress
+            .indexed
+            .min(u64::from(domain::tags::DEFAULT_PAGE_SIZE))
+    );
     // Reloads meanwhile neither lose what was indexed nor hammer GitLab again.
     let requests = controls.request_count();
     let again = tag_list(&browser, API_SERVER, "").await.unwrap();

@@ -55,6 +55,28 @@ proptest! {
     }
 
     #[test]
+    fn another_page_size_keeps_the_first_row_in_sight(
+        page in 1u32..=crate::view::MAX_PAGE, from in 0usize..3, to in 0usize..3,
+        name in "[a-z0-9]{0,4}",
+    ) {
+        let view = TagListView { name, page, per_page: PAGE_SIZES[from], ..TagListView::default() };
+        let resized = view.with_per_page(PAGE_SIZES[to]);
+        prop_assert_eq!(resized.per_page, PAGE_SIZES[to]);
+        prop_assert_eq!(&resized.name, &view.name);
+        prop_assert!((1..=crate::view::MAX_PAGE).contains(&resized.page));
+        let first_row = u64::from(page - 1) * u64::from(view.per_page);
+        let (start, size) = (u64::from(resized.page - 1) * u64::from(resized.per_page),
+            u64::from(resized.per_page));
+        // On its new page, unless that page would lie past the last one a URL may name.
+        prop_assert!(resized.page == crate::view::MAX_PAGE
+            || (start <= first_row && first_row < start + size));
+        // Back to the first size is the same page when the rows line up.
+        if PAGE_SIZES[from].is_multiple_of(PAGE_SIZES[to]) && resized.page < crate::view::MAX_PAGE {
+            prop_assert_eq!(resized.with_per_page(PAGE_SIZES[from]).page, page);
+        }
+    }
+
+    #[test]
     fn view_round_trips_through_the_url(
         name in "[a-z0-9.^$]{0,10}", regex: bool, sort in 0usize..6, page in 1u32..50,
         per in 0usize..3, older in proptest::option::of(1i64..400),
@@ -106,6 +128,24 @@ proptest! {
 }
 
 #[test]
+fn page_sizes_switch_between_the_offered_sizes_only() {
+    let view = TagListView {
+        page: 3,
+        per_page: 50,
+        ..TagListView::default()
+    };
+    // Rows 101-150 are on page 6 of 20 and page 2 of 100.
+    assert_eq!(view.with_per_page(20).page, 6);
+    assert_eq!(view.with_per_page(100).page, 2);
+    assert_eq!(view.with_per_page(7), view);
+    assert_eq!(TagListView::default().per_page, 20);
+    assert_eq!(
+        TagListView::default().with_per_page(50).to_query(),
+        "?per_page=50"
+    );
+}
+
+#[test]
 fn default_view_has_an_empty_query() {
     assert_eq!(TagListView::default().to_query(), "");
     let (view, notices) = TagListView::from_pairs(&[]);
@@ -143,7 +183,7 @@ fn bad_values_become_notices_and_the_rest_applies() {
             serde_json::json!({"code": "not_a_page", "value": "0",
                 "message": "“0” is not a page number; showing the first page."}),
             serde_json::json!({"code": "not_a_page_size", "value": "7", "sizes": [20, 50, 100],
-                "instead": 50, "message": "Pages hold 20, 50 or 100 tags, not “7”; showing 50."}),
+                "instead": 20, "message": "Pages hold 20, 50 or 100 tags, not “7”; showing 20."}),
         ]
     );
     for notice in &notices {

@@ -11,8 +11,10 @@ use serde::{Deserialize, Serialize};
 pub const MAX_FILTER_LEN: usize = 255;
 /// Page sizes the tag list offers.
 pub const PAGE_SIZES: [u32; 3] = [20, 50, 100];
-/// Default page size.
-pub const DEFAULT_PAGE_SIZE: u32 = 50;
+/// Default page size: GitLab's own (its registry pages and its API list 20 tags a page).
+/// The pager offers the others; a page of 20 rows is also what a phone renders and
+/// hydrates quickest (README, "Performance").
+pub const DEFAULT_PAGE_SIZE: u32 = 20;
 
 /// A duration written as in GitLab (`12h`, `7d`, `2w`, `3month`), kept in its written form.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -307,6 +309,23 @@ impl TagListView {
     pub fn with_page(&self, page: u32) -> Self {
         TagListView {
             page: page.max(1),
+            ..self.clone()
+        }
+    }
+
+    /// The same view with `per_page` rows a page (one of [`PAGE_SIZES`]; another value
+    /// leaves the size as it is), on the page that holds the current page's first row, so
+    /// the rows being read stay in sight.
+    pub fn with_per_page(&self, per_page: u32) -> Self {
+        if !PAGE_SIZES.contains(&per_page) {
+            return self.clone();
+        }
+        let first_row = u64::from(self.page.max(1) - 1) * u64::from(self.per_page);
+        let page = first_row / u64::from(per_page) + 1;
+        TagListView {
+            per_page,
+            page: u32::try_from(page)
+                .map_or(crate::view::MAX_PAGE, |p| p.min(crate::view::MAX_PAGE)),
             ..self.clone()
         }
     }

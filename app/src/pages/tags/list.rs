@@ -4,6 +4,7 @@ use domain::tags::{
     TagSortKey, MAX_DELETE_BATCH, PAGE_SIZES,
 };
 use domain::usage::UsageFilter;
+use leptos::either::Either;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_navigate;
@@ -988,6 +989,32 @@ fn TagPager(base: String, view: TagListView, page: u32, pages: u32) -> impl Into
                         </a>
                     }
                 })}
+            <span class="page-sizes" role="group" aria-label="Tags per page">
+                <span class="muted">"Per page"</span>
+                {PAGE_SIZES
+                    .into_iter()
+                    .map(|size| {
+                        if size == view.per_page {
+                            Either::Left(
+                                view! {
+                                    <span class="button subtle small" aria-current="true">
+                                        {size}
+                                    </span>
+                                },
+                            )
+                        } else {
+                            let href = format!("{base}{}", view.with_per_page(size).to_query());
+                            Either::Right(
+                                view! {
+                                    <a class="button subtle small" href=href>
+                                        {size}
+                                    </a>
+                                },
+                            )
+                        }
+                    })
+                    .collect_view()}
+            </span>
         </nav>
     }
 }
