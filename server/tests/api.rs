@@ -1,16 +1,10 @@
 //! The JSON API: session cookie or GitLab bearer token, clear errors, CSRF rules, and an
 //! OpenAPI document that lists every route.
 
-use crate::common::{controls, start, Browser};
+use crate::common::{controls, json_of, start, Browser};
 use reqwest::header::{AUTHORIZATION, ORIGIN};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
-
-async fn json_of(response: reqwest::Response) -> (StatusCode, Value) {
-    let status = response.status();
-    let body = response.json().await.expect("a JSON body");
-    (status, body)
-}
 
 #[tokio::test]
 async fn the_openapi_document_lists_every_route() {

@@ -8,20 +8,12 @@ use serde_json::{json, Value};
 const POLICY: &str = "/api/v1/demo/projects/acme%2Fweb/cleanup-policy";
 const PREVIEW: &str = "/api/v1/demo/projects/acme%2Fweb/cleanup-preview";
 
-async fn get(browser: &Browser, path: &str) -> (StatusCode, Value) {
-    let response = browser.get(path).await;
-    (
-        response.status(),
-        response.json().await.expect("a JSON body"),
-    )
-}
-
 #[tokio::test]
 async fn the_saved_policy_and_who_may_edit_it() {
     let server = start(&[]).await;
     let maintainer = Browser::new(&server);
     maintainer.sign_in("maria", "/i/demo").await;
-    let (status, body) = get(&maintainer, POLICY).await;
+    let (status, body) = maintainer.get_json(POLICY).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     let saved = &body["saved"]["policy"];
     assert_eq!(saved["keep_n"], 10);
@@ -32,7 +24,7 @@ async fn the_saved_policy_and_who_may_edit_it() {
 
     let developer = Browser::new(&server);
     developer.sign_in("devon", "/i/demo").await;
-    let (_, body) = get(&developer, POLICY).await;
+    let (_, body) = developer.get_json(POLICY).await;
     assert!(body["edit_refusal"]
         .as_str()
         .unwrap()
@@ -44,7 +36,7 @@ async fn the_preview_explains_every_tag_with_gitlabs_rules() {
     let server = start(&[]).await;
     let browser = Browser::new(&server);
     browser.sign_in("maria", "/i/demo").await;
-    let (status, preview) = get(&browser, PREVIEW).await;
+    let (status, preview) = browser.get_json(PREVIEW).await;
     assert_eq!(status, StatusCode::OK, "{preview}");
     assert_eq!(preview["repositories"].as_array().unwrap().len(), 2);
     assert_eq!(reason(&preview, "acme/web", "latest"), "Latest");
@@ -55,16 +47,18 @@ async fn the_preview_explains_every_tag_with_gitlabs_rules() {
     assert_eq!(counted, 73, "every tag is decided");
 
     // A draft in the query: keep everything with the keep regex, nothing goes.
-    let (_, keep_all) = get(&browser, &format!("{PREVIEW}?name_regex_keep=.*")).await;
+    let (_, keep_all) = browser
+        .get_json(&format!("{PREVIEW}?name_regex_keep=.*"))
+        .await;
     for repo in keep_all["repositories"].as_array().unwrap() {
         assert_eq!(repo["summary"]["deleted"], 0, "{repo}");
     }
     // GitLab's anchoring: `feature|main` = starts with "feature" or ends with "main".
-    let (_, alternation) = get(
-        &browser,
-        &format!("{PREVIEW}?name_regex=feature%7Cmain&name_regex_keep=&keep_n=&older_than="),
-    )
-    .await;
+    let (_, alternation) = browser
+        .get_json(&format!(
+            "{PREVIEW}?name_regex=feature%7Cmain&name_regex_keep=&keep_n=&older_than="
+        ))
+        .await;
     let warning = &alternation["warnings"][0];
     assert_eq!(warning["code"], "regex_alternation", "{warning}");
     assert_eq!(warning["regex"], "delete");
@@ -83,8 +77,10 @@ async fn the_preview_explains_every_tag_with_gitlabs_rules() {
 
     // `show=deleted`, the policy page's switch: only the deleting decisions, whole counts.
     let everything = format!("{PREVIEW}?name_regex=.*&name_regex_keep=&keep_n=5&older_than=");
-    let (_, all) = get(&browser, &everything).await;
-    let (status, only) = get(&browser, &format!("{everything}&show=deleted")).await;
+    let (_, all) = browser.get_json(&everything).await;
+    let (status, only) = browser
+        .get_json(&format!("{everything}&show=deleted"))
+        .await;
     assert_eq!(status, StatusCode::OK, "{only}");
     let whole = &all["repositories"][0];
     let listed = only["repositories"][0]["decisions"].as_array().unwrap();
@@ -96,17 +92,19 @@ async fn the_preview_explains_every_tag_with_gitlabs_rules() {
         whole["summary"]["deleted"].as_u64().unwrap()
     );
     assert_eq!(only["repositories"][0]["summary"], whole["summary"]);
-    let (status, body) = get(&browser, &format!("{PREVIEW}?show=some")).await;
+    let (status, body) = browser.get_json(&format!("{PREVIEW}?show=some")).await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
     assert!(body["error"]["message"]
         .as_str()
         .unwrap()
         .contains("show=deleted"));
 
-    let (status, body) = get(&browser, &format!("{PREVIEW}?name_regex=%28%3F%3Dv%29")).await;
+    let (status, body) = browser
+        .get_json(&format!("{PREVIEW}?name_regex=%28%3F%3Dv%29"))
+        .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert!(body["error"]["message"].as_str().unwrap().contains("RE2"));
-    let (status, _) = get(&browser, &format!("{PREVIEW}?keep_n=7")).await;
+    let (status, _) = browser.get_json(&format!("{PREVIEW}?keep_n=7")).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
 }
 
@@ -130,7 +128,7 @@ async fn maintainers_save_and_gitlab_keeps_it() {
     .await
     .unwrap();
     assert_eq!(response.status(), StatusCode::OK);
-    let (_, body) = get(&browser, POLICY).await;
+    let (_, body) = browser.get_json(POLICY).await;
     let saved = &body["saved"]["policy"];
     assert_eq!(saved["cadence"], "Weekly");
     assert_eq!(saved["keep_n"], 25);
@@ -160,11 +158,11 @@ async fn the_policy_page_reads_gitlab_once_per_cache_period_and_again_after_a_sa
     let server = start(&[]).await;
     let browser = Browser::new(&server);
     browser.sign_in("maria", "/i/demo").await;
-    let (status, first) = get(&browser, POLICY).await;
+    let (status, first) = browser.get_json(POLICY).await;
     assert_eq!(status, StatusCode::OK, "{first}");
     // Within the access cache's period the same page asks GitLab nothing.
     let before = crate::common::requests(&server);
-    let (_, again) = get(&browser, POLICY).await;
+    let (_, again) = browser.get_json(POLICY).await;
     assert_eq!(crate::common::requests(&server) - before, 0);
     assert_eq!(again["saved"], first["saved"]);
     // A save through the dashboard is seen at once.
@@ -177,7 +175,7 @@ async fn the_policy_page_reads_gitlab_once_per_cache_period_and_again_after_a_sa
         .await
         .unwrap();
     assert_eq!(response.status(), StatusCode::OK);
-    let (_, after) = get(&browser, POLICY).await;
+    let (_, after) = browser.get_json(POLICY).await;
     assert_eq!(after["saved"]["policy"]["keep_n"], 5);
     assert_eq!(after["saved"]["policy"]["cadence"], "Fortnightly");
 }
@@ -244,11 +242,11 @@ async fn the_preview_warns_about_tags_in_use_it_would_delete() {
     let browser = Browser::new(&server);
     browser.sign_in("maria", "/i/demo").await;
     // Every v2 release, nothing kept by name.
-    let (status, preview) = get(
-        &browser,
-        &format!("{PREVIEW}?name_regex=v2%5C..*&name_regex_keep=&keep_n=&older_than="),
-    )
-    .await;
+    let (status, preview) = browser
+        .get_json(&format!(
+            "{PREVIEW}?name_regex=v2%5C..*&name_regex_keep=&keep_n=&older_than="
+        ))
+        .await;
     assert_eq!(status, StatusCode::OK, "{preview}");
     assert_eq!(reason(&preview, "acme/web", "v2.3.1"), "Deleted");
     let root = &preview["repositories"][0];
@@ -264,7 +262,7 @@ async fn the_preview_warns_about_tags_in_use_it_would_delete() {
         .unwrap()
         .contains(&json!("v2.3.1")));
     // The saved policy keeps every release by its keep regex: nothing in use is named.
-    let (_, saved) = get(&browser, PREVIEW).await;
+    let (_, saved) = browser.get_json(PREVIEW).await;
     let names: Vec<&Value> = saved["repositories"][0]["warnings"]
         .as_array()
         .unwrap()

@@ -10,9 +10,9 @@ const POLICY: &str = "/api/v1/demo/projects/acme%2Fweb/cleanup-policy";
 const PREVIEW: &str = "/api/v1/demo/projects/acme%2Fweb/cleanup-preview";
 
 async fn get(browser: &Browser, path: &str) -> Value {
-    let response = browser.get(path).await;
-    assert_eq!(response.status(), StatusCode::OK);
-    response.json().await.expect("a JSON body")
+    let (status, body) = browser.get_json(path).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    body
 }
 
 async fn change(browser: &Browser, change: Value) -> (StatusCode, Value) {

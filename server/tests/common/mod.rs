@@ -97,6 +97,11 @@ impl Browser {
             .expect("the server answers")
     }
 
+    /// GET `path`: the status and the JSON body.
+    pub async fn get_json(&self, path: &str) -> (StatusCode, serde_json::Value) {
+        json_of(self.get(path).await).await
+    }
+
     /// POST from one of our own pages (the browser sends Origin).
     pub async fn post_form(&self, path: &str, form: &[(&str, &str)]) -> Response {
         self.client
@@ -201,6 +206,13 @@ impl Browser {
 }
 
 /// The embedded double's knobs (latency, faults, rate limit, tokens).
+/// A response's status and JSON body (a body that is not JSON fails the test).
+pub async fn json_of(response: Response) -> (StatusCode, serde_json::Value) {
+    let status = response.status();
+    let body = response.json().await.expect("a JSON body");
+    (status, body)
+}
+
 pub fn controls(server: &RunningServer) -> &gitlab_double::Controls {
     server
         .double
