@@ -34,7 +34,7 @@ const arg = (name, fallback) => {
 };
 const runs = Number(arg('--runs', '3'));
 const tls = process.argv.includes('--tls');
-const tagQuery = arg('--tag-query', 'sort=name_asc');
+const tagQuery = arg('--tag-query', 'sort=name_asc').replace(/^\?/, '');
 const bin = path.resolve(root, arg('--bin', 'target/release/registry-dash'));
 const site = path.resolve(root, arg('--site', 'target/site'));
 if (!fs.existsSync(bin)) throw new Error(`${bin} not found: cargo build --release -p server --bin registry-dash`);

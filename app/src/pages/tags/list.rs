@@ -14,7 +14,8 @@ use super::storage::StoragePanel;
 use super::usage::{UsageBadge, UsageLine};
 use super::{use_repository_id, RepositoryBreadcrumbs, RepositoryDeleteButton};
 use crate::components::{
-    preload_delete_dialog, use_hydrated, CopyButton, DeleteTagsDialog, Loaded, Notices, UseImage,
+    preload_delete_dialog, use_hydrated, CopyButton, DeleteTagsDialog, Loaded, Notices, Pager,
+    UseImage,
 };
 use crate::error::AppError;
 use crate::links;
@@ -928,86 +929,40 @@ pub fn TagBadges(tag: Tag) -> impl IntoView {
 #[component]
 fn TagPager(base: String, view: TagListView, page: u32, pages: u32) -> impl IntoView {
     let link = |p: u32| format!("{base}{}", view.with_page(p).to_query());
-    let prev = (page > 1).then(|| link(page - 1));
-    let next = (page < pages).then(|| link(page + 1));
-    let first = (page > 2).then(|| link(1));
-    let last = (page + 1 < pages).then(|| link(pages));
+    // From the page shown (the URL's may lie past the last page, which the list clamps).
+    let (sizes, sizes_base) = (view.with_page(page), base.clone());
     view! {
-        <nav class="pager" aria-label="Pagination">
-            {first
-                .map(|href| {
-                    view! {
-                        <a class="button subtle" href=href>
-                            "« First"
-                        </a>
-                    }
-                })}
-            {match prev {
-                Some(href) => {
-                    view! {
-                        <a class="button" rel="prev" href=href>
-                            "← Previous"
-                        </a>
-                    }
-                        .into_any()
-                }
-                None => {
-                    view! {
-                        <span class="button" aria-disabled="true">
-                            "← Previous"
-                        </span>
-                    }
-                        .into_any()
-                }
-            }}
-            <span class="pager-label" data-testid="page-label">
-                {format!("Page {} of {}", format::count(page as u64), format::count(pages as u64))}
-            </span>
-            {match next {
-                Some(href) => {
-                    view! {
-                        <a class="button" rel="next" href=href>
-                            "Next →"
-                        </a>
-                    }
-                        .into_any()
-                }
-                None => {
-                    view! {
-                        <span class="button" aria-disabled="true">
-                            "Next →"
-                        </span>
-                    }
-                        .into_any()
-                }
-            }}
-            {last
-                .map(|href| {
-                    view! {
-                        <a class="button subtle" href=href>
-                            "Last »"
-                        </a>
-                    }
-                })}
+        <Pager
+            prev=(page > 1).then(|| link(page - 1))
+            next=(page < pages).then(|| link(page + 1))
+            label=format!("Page {} of {}", format::count(page as u64), format::count(pages as u64))
+            first=(page > 2).then(|| link(1))
+            last=(page + 1 < pages).then(|| link(pages))
+        >
             <span class="page-sizes" role="group" aria-label="Tags per page">
                 <span class="muted">"Per page"</span>
                 {PAGE_SIZES
                     .into_iter()
                     .map(|size| {
-                        if size == view.per_page {
+                        if size == sizes.per_page {
                             Either::Left(
                                 view! {
                                     <span class="button subtle small" aria-current="true">
                                         {size}
+                                        <span class="visually-hidden">" tags a page"</span>
                                     </span>
                                 },
                             )
                         } else {
-                            let href = format!("{base}{}", view.with_per_page(size).to_query());
+                            let href = format!(
+                                "{sizes_base}{}",
+                                sizes.with_per_page(size).to_query(),
+                            );
                             Either::Right(
                                 view! {
                                     <a class="button subtle small" href=href>
                                         {size}
+                                        <span class="visually-hidden">" tags a page"</span>
                                     </a>
                                 },
                             )
@@ -1015,6 +970,6 @@ fn TagPager(base: String, view: TagListView, page: u32, pages: u32) -> impl Into
                     })
                     .collect_view()}
             </span>
-        </nav>
+        </Pager>
     }
 }
